@@ -1,0 +1,100 @@
+//! `tickstream run`: embedded servers, metrics, the pipeline, progress; then a clean stop on
+//! SIGINT/SIGTERM, or a non-zero exit when supervision gives up.
+
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::runtime::{Pipeline, RunOptions};
+use crate::telemetry::{http, progress};
+
+/// How `run` ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Stopped on request after draining.
+    Stopped,
+    /// The supervision tree gave up: exit non-zero so systemd restarts the process.
+    Failed,
+}
+
+/// Runs until `shutdown` resolves or the supervision tree fails.
+pub async fn run(
+    config: Config,
+    seed: Option<u64>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<Outcome> {
+    let (infra, servers) = crate::embedded::start(&config).await?;
+    let metrics = if config.metrics.enabled {
+        let handle = http::recorder().map_err(anyhow::Error::msg)?;
+        let server = http::MetricsServer::start(config.metrics.listen, handle).await?;
+        tracing::info!("metrics at http://{}/metrics", server.addr());
+        Some(server)
+    } else {
+        None
+    };
+    let options = RunOptions::new(seed.or(config.producer.seed));
+    let mut pipeline = Pipeline::start(&config, &infra, options).await?;
+    tracing::info!(
+        run_id = pipeline.options().run_id,
+        seed = pipeline.options().seed,
+        symbols = config.producer.symbols.len(),
+        "pipeline started; Ctrl-C stops it cleanly"
+    );
+    let progress = (config.runtime.progress_interval_ms > 0).then(|| {
+        progress::spawn(
+            pipeline.stats().clone(),
+            Duration::from_millis(config.runtime.progress_interval_ms),
+        )
+    });
+
+    let outcome = tokio::select! {
+        _ = shutdown => Outcome::Stopped,
+        _ = pipeline.failed() => Outcome::Failed,
+    };
+    if outcome == Outcome::Stopped {
+        tracing::info!("stopping: producers first, then the sinks flush, upload and commit");
+    } else {
+        tracing::error!("the supervision tree gave up (see the escalation above); stopping");
+    }
+    let report = pipeline.shutdown().await;
+    if let Some(p) = progress {
+        p.abort();
+    }
+    let s = &report.stats;
+    tracing::info!(
+        produced = s.ticks_produced,
+        acked = s.ticks_acked,
+        consumed = s.records_consumed,
+        files = s.files_uploaded,
+        committed = ?report.committed,
+        "stopped"
+    );
+    if let Some(m) = metrics {
+        m.stop().await;
+    }
+    drop(infra);
+    servers.stop().await;
+    Ok(outcome)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {},
+                    _ = term.recv() => {},
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

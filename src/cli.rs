@@ -1,0 +1,56 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// tickstream: a supervised real-time market-data pipeline.
+///
+/// Simulated NASDAQ ticks → Kafka (`stock-market-data`, keyed by symbol) → per-partition sink
+/// actors → JSON-lines files in S3, named exactly as the Confluent S3 Sink Connector names them,
+/// with Kafka offsets committed only after each upload.
+///
+/// Start with the embedded default (Kafka and S3 in this process, nothing to install):
+///
+///     tickstream run --config config/local.toml
+#[derive(Debug, Parser)]
+#[command(name = "tickstream", version, about, long_about, after_help = ENV_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the pipeline until SIGINT/SIGTERM, then drain: every acknowledged tick ends up in S3.
+    ///
+    /// Progress is logged every runtime.progress_interval_ms; Prometheus metrics are served at
+    /// metrics.listen (default http://127.0.0.1:9464/metrics). Set RUST_LOG=debug for more detail.
+    Run {
+        /// The configuration file (TOML). See config/local.toml for every key, documented.
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// Seed of the price random walk: the same seed gives the same prices and volumes.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Validate a configuration file (with environment overrides) and exit: 0 if usable, 2 if not.
+    CheckConfig {
+        /// The configuration file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+const ENV_HELP: &str = "\
+Environment overrides (for secrets and per-host values; e.g. in systemd's EnvironmentFile=):
+  TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS  kafka.bootstrap_servers
+  TICKSTREAM_KAFKA_REGION             kafka.region (else AWS_REGION)
+  TICKSTREAM_S3_ENDPOINT              s3.endpoint
+  TICKSTREAM_S3_REGION                s3.region
+  TICKSTREAM_S3_BUCKET                sink.\"s3.bucket.name\"
+  TICKSTREAM_METRICS_LISTEN           metrics.listen
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...  S3 credentials (AWS default chain)
+  RUST_LOG                            log filter, e.g. info or tickstream=debug
+
+Exit codes: 0 stopped cleanly, 1 runtime failure (supervision gave up), 2 bad configuration.";

@@ -1,0 +1,89 @@
+//! Environment variables that override endpoints and names, so secrets and per-host values stay
+//! out of the file (systemd's `EnvironmentFile=`).
+
+use super::{Config, Problem};
+
+/// Each override: variable, the key it replaces, and what it is for (shown by `--help`/README).
+pub const ENV_OVERRIDES: &[(&str, &str)] = &[
+    (
+        "TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS",
+        "kafka.bootstrap_servers",
+    ),
+    ("TICKSTREAM_KAFKA_REGION", "kafka.region"),
+    ("TICKSTREAM_S3_ENDPOINT", "s3.endpoint"),
+    ("TICKSTREAM_S3_REGION", "s3.region"),
+    ("TICKSTREAM_S3_BUCKET", "sink.s3.bucket.name"),
+    ("TICKSTREAM_METRICS_LISTEN", "metrics.listen"),
+];
+
+/// Applies the overrides that are set; returns a problem for each unusable value.
+/// `lookup` is `std::env::var` in production and a map in tests.
+pub fn apply_overrides(
+    config: &mut Config,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    if let Some(v) = get("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS") {
+        config.kafka.bootstrap_servers = v;
+    }
+    if let Some(v) = get("TICKSTREAM_KAFKA_REGION").or_else(|| {
+        config
+            .kafka
+            .region
+            .is_none()
+            .then(|| get("AWS_REGION"))
+            .flatten()
+    }) {
+        config.kafka.region = Some(v);
+    }
+    if let Some(v) = get("TICKSTREAM_S3_ENDPOINT") {
+        config.s3.endpoint = Some(v);
+    }
+    if let Some(v) = get("TICKSTREAM_S3_REGION") {
+        config.s3.region = v;
+    }
+    if let Some(v) = get("TICKSTREAM_S3_BUCKET") {
+        config.sink.bucket = v;
+    }
+    if let Some(v) = get("TICKSTREAM_METRICS_LISTEN") {
+        match v.parse() {
+            Ok(addr) => config.metrics.listen = addr,
+            Err(_) => problems.push(Problem::new(
+                "metrics.listen",
+                format!("TICKSTREAM_METRICS_LISTEN must be host:port, got {v:?}"),
+            )),
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn set_variables_replace_file_values() {
+        let vars: HashMap<&str, &str> = [
+            ("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS", "b-1:9098"),
+            ("TICKSTREAM_S3_BUCKET", "other"),
+        ]
+        .into();
+        let mut c = Config::default();
+        let problems = apply_overrides(&mut c, |k| vars.get(k).map(|v| v.to_string()));
+        assert!(problems.is_empty());
+        assert_eq!(c.kafka.bootstrap_servers, "b-1:9098");
+        assert_eq!(c.sink.bucket, "other");
+    }
+
+    #[test]
+    fn a_bad_listen_address_names_the_variable() {
+        let mut c = Config::default();
+        let problems = apply_overrides(&mut c, |k| {
+            (k == "TICKSTREAM_METRICS_LISTEN").then(|| "nope".into())
+        });
+        assert_eq!(problems[0].key, "metrics.listen");
+        assert!(problems[0].message.contains("TICKSTREAM_METRICS_LISTEN"));
+    }
+}

@@ -1,0 +1,268 @@
+//! The tables of the configuration file. Each field's `///` line is its user documentation.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// How tickstream reaches Kafka.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum KafkaMode {
+    /// An in-process librdkafka mock cluster on 127.0.0.1 (real wire protocol, keeps nothing).
+    #[default]
+    Embedded,
+    /// A broker reached in PLAINTEXT at `bootstrap_servers` (tansu, a local Kafka).
+    Plaintext,
+    /// Amazon MSK with IAM: SASL_SSL + OAUTHBEARER on port 9098.
+    MskIam,
+}
+
+/// `[kafka]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// `embedded` (default), `plaintext` or `msk_iam`.
+    #[serde(default)]
+    pub mode: KafkaMode,
+    /// `host:port[,host:port…]`; required unless `mode = "embedded"`.
+    /// Env: `TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS`.
+    #[serde(default)]
+    pub bootstrap_servers: String,
+    /// Brokers in the embedded mock cluster.
+    #[serde(default = "default_embedded_brokers")]
+    pub embedded_brokers: i32,
+    /// Partitions of a topic tickstream creates.
+    #[serde(default = "default_partitions")]
+    pub partitions: i32,
+    /// Replication factor of a topic tickstream creates.
+    #[serde(default = "default_replication_factor")]
+    pub replication_factor: i32,
+    /// Create the topics at start when they are absent. Turn off on MSK when topics are managed.
+    #[serde(default = "yes")]
+    pub create_topics: bool,
+    /// The sink's consumer group.
+    #[serde(default = "default_consumer_group")]
+    pub consumer_group: String,
+    /// AWS region of the MSK cluster (`msk_iam` mode). Env: `TICKSTREAM_KAFKA_REGION`, else `AWS_REGION`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Extra librdkafka properties for every client, e.g. `"ssl.ca.location" = "/etc/ssl/certs"`.
+    #[serde(default)]
+    pub librdkafka: BTreeMap<String, String>,
+}
+
+/// `[producer]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProducerConfig {
+    /// Run the tick producers in this process.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The topic the ticks go to, keyed by symbol.
+    #[serde(default = "default_topic")]
+    pub topic: String,
+    /// One producer actor per symbol.
+    #[serde(default = "default_symbols")]
+    pub symbols: Vec<String>,
+    /// Ticks per second for each symbol (fractions allowed: 0.5 is one tick every 2 s).
+    #[serde(default = "default_ticks_per_second")]
+    pub ticks_per_second: f64,
+    /// Seed of the price random walk; the same seed gives the same prices. `--seed` overrides.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Stop each symbol after this many ticks (tests, benchmarks); absent = run forever.
+    #[serde(default)]
+    pub max_ticks_per_symbol: Option<u64>,
+    /// The `exchange` field of every tick.
+    #[serde(default = "default_exchange")]
+    pub exchange: String,
+}
+
+/// `[sink]`: Confluent S3 Sink Connector property names.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    /// Run the S3 sink in this process.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The topic to sink (one topic).
+    #[serde(default = "default_topic")]
+    pub topics: String,
+    /// Records per file: a partition's buffer is written when it holds this many.
+    #[serde(rename = "flush.size", default = "default_flush_size")]
+    pub flush_size: u64,
+    /// A buffer is also written this long after its first record arrived, even if no more come.
+    #[serde(rename = "rotate.interval.ms", default = "default_rotate_interval_ms")]
+    pub rotate_interval_ms: u64,
+    /// The key prefix: objects go to `<topics.dir>/<topic>/partition=<p>/…`.
+    #[serde(rename = "topics.dir", default = "default_topics_dir")]
+    pub topics_dir: String,
+    /// The bucket. Env: `TICKSTREAM_S3_BUCKET`.
+    #[serde(rename = "s3.bucket.name", default = "default_bucket")]
+    pub bucket: String,
+    /// Digits of the start offset in a file name (zero padded).
+    #[serde(
+        rename = "filename.offset.zero.pad.width",
+        default = "default_pad_width"
+    )]
+    pub offset_pad_width: usize,
+    /// Records a partition may hold in memory (buffered plus uploading) before it pauses
+    /// consumption; default 4 × `flush.size`, at least 1,000. Bounds memory during an S3 outage.
+    #[serde(rename = "max.buffered.records", default)]
+    pub max_buffered_records: Option<u64>,
+}
+
+impl SinkConfig {
+    /// The effective `max.buffered.records`.
+    pub fn max_buffered(&self) -> u64 {
+        self.max_buffered_records
+            .unwrap_or_else(|| (self.flush_size.saturating_mul(4)).max(1_000))
+    }
+}
+
+/// Where the S3 API is.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum S3Mode {
+    /// An in-process s3s-fs server on 127.0.0.1, objects as plain files under `<data_dir>/s3/`.
+    #[default]
+    Embedded,
+    /// An S3-compatible server at `endpoint` (s3s-fs, MinIO), path-style addressing.
+    Endpoint,
+    /// Amazon S3 (credentials from the AWS default chain).
+    Aws,
+}
+
+/// `[s3]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// `embedded` (default), `endpoint` or `aws`.
+    #[serde(default)]
+    pub mode: S3Mode,
+    /// `http(s)://host:port` of an S3-compatible server (`endpoint` mode). Env: `TICKSTREAM_S3_ENDPOINT`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// Region for signing. Env: `TICKSTREAM_S3_REGION`, else `AWS_REGION`.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Create the bucket at start when it is absent (not in `aws` mode).
+    #[serde(default = "yes")]
+    pub create_bucket: bool,
+    /// Port of the embedded server on 127.0.0.1; 0 picks a free one (logged at start).
+    #[serde(default)]
+    pub embedded_port: u16,
+}
+
+/// `[metrics]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve Prometheus metrics.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Address of `/metrics` and `/healthz`. Env: `TICKSTREAM_METRICS_LISTEN`.
+    #[serde(default = "default_metrics_listen")]
+    pub listen: SocketAddr,
+}
+
+/// `[runtime]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// State directory (embedded S3 objects live in `<data_dir>/s3`).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// How often a progress line is logged; 0 turns it off.
+    #[serde(default = "default_progress_interval_ms")]
+    pub progress_interval_ms: u64,
+    /// On SIGINT/SIGTERM, how long sinks may drain, flush and commit before the process exits.
+    #[serde(default = "default_shutdown_timeout_ms")]
+    pub shutdown_timeout_ms: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_embedded_brokers() -> i32 {
+    3
+}
+fn default_partitions() -> i32 {
+    3
+}
+fn default_replication_factor() -> i32 {
+    2
+}
+fn default_consumer_group() -> String {
+    "tickstream-s3-sink".into()
+}
+fn default_topic() -> String {
+    "stock-market-data".into()
+}
+/// The seed's seven NASDAQ symbols.
+pub fn default_symbols() -> Vec<String> {
+    ["AAPL", "GOOGL", "MSFT", "AMZN", "TSLA", "META", "NVDA"]
+        .map(String::from)
+        .to_vec()
+}
+fn default_ticks_per_second() -> f64 {
+    1.0
+}
+fn default_exchange() -> String {
+    "NASDAQ".into()
+}
+fn default_flush_size() -> u64 {
+    100
+}
+fn default_rotate_interval_ms() -> u64 {
+    60_000
+}
+fn default_topics_dir() -> String {
+    "topics".into()
+}
+fn default_bucket() -> String {
+    "kafka-msk-snowflake-bucket".into()
+}
+fn default_pad_width() -> usize {
+    10
+}
+fn default_region() -> String {
+    "us-east-1".into()
+}
+fn default_metrics_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+fn default_data_dir() -> PathBuf {
+    "data".into()
+}
+fn default_progress_interval_ms() -> u64 {
+    10_000
+}
+fn default_shutdown_timeout_ms() -> u64 {
+    30_000
+}
+
+macro_rules! default_from_serde {
+    ($($t:ty),*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                // An empty table takes every field's serde default: one source of truth.
+                serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
+                    std::iter::Empty<(String, String)>,
+                    serde::de::value::Error,
+                >::new(std::iter::empty()))
+                .expect("every field has a serde default")
+            }
+        }
+    )*};
+}
+default_from_serde!(
+    KafkaConfig,
+    ProducerConfig,
+    SinkConfig,
+    S3Config,
+    MetricsConfig,
+    RuntimeConfig
+);

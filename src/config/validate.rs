@@ -1,0 +1,254 @@
+//! Checks that go beyond types: ranges, names, and fields required by a mode.
+
+use super::{Config, KafkaMode, Problem, S3Mode};
+
+/// Every problem in `c`, each naming its key.
+pub fn validate(c: &Config) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let mut check = |ok: bool, key: &str, msg: String| {
+        if !ok {
+            p.push(Problem::new(key, msg));
+        }
+    };
+
+    let k = &c.kafka;
+    check(
+        k.mode == KafkaMode::Embedded || !k.bootstrap_servers.trim().is_empty(),
+        "kafka.bootstrap_servers",
+        format!(
+            "required when kafka.mode is {:?} (or set TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS)",
+            k.mode
+        ),
+    );
+    check(
+        k.partitions >= 1,
+        "kafka.partitions",
+        format!("must be ≥ 1, got {}", k.partitions),
+    );
+    check(
+        k.replication_factor >= 1,
+        "kafka.replication_factor",
+        format!("must be ≥ 1, got {}", k.replication_factor),
+    );
+    check(
+        (1..=64).contains(&k.embedded_brokers),
+        "kafka.embedded_brokers",
+        format!("must be between 1 and 64, got {}", k.embedded_brokers),
+    );
+    check(
+        k.mode != KafkaMode::Embedded || k.replication_factor <= k.embedded_brokers,
+        "kafka.replication_factor",
+        format!(
+            "must be ≤ kafka.embedded_brokers ({}) in embedded mode, got {}",
+            k.embedded_brokers, k.replication_factor
+        ),
+    );
+    check(
+        !k.consumer_group.trim().is_empty(),
+        "kafka.consumer_group",
+        "must not be empty".into(),
+    );
+    check(
+        k.mode != KafkaMode::MskIam || k.region.is_some(),
+        "kafka.region",
+        "required when kafka.mode is \"msk_iam\" (or set TICKSTREAM_KAFKA_REGION / AWS_REGION)"
+            .into(),
+    );
+
+    let pr = &c.producer;
+    if let Err(e) = topic_name(&pr.topic) {
+        check(false, "producer.topic", e);
+    }
+    if pr.enabled {
+        check(
+            !pr.symbols.is_empty(),
+            "producer.symbols",
+            "must list at least one symbol".into(),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, s) in pr.symbols.iter().enumerate() {
+        let valid = !s.is_empty()
+            && s.len() <= 16
+            && s.chars()
+                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '.' || ch == '-');
+        check(
+            valid,
+            &format!("producer.symbols[{i}]"),
+            format!("must be 1–16 of A–Z 0–9 . -, got {s:?}"),
+        );
+        check(
+            seen.insert(s),
+            &format!("producer.symbols[{i}]"),
+            format!("{s} is listed twice"),
+        );
+    }
+    check(
+        pr.ticks_per_second.is_finite()
+            && pr.ticks_per_second > 0.0
+            && pr.ticks_per_second <= 1_000_000.0,
+        "producer.ticks_per_second",
+        format!("must be > 0 and ≤ 1000000, got {}", pr.ticks_per_second),
+    );
+    check(
+        !pr.exchange.is_empty(),
+        "producer.exchange",
+        "must not be empty".into(),
+    );
+
+    let s = &c.sink;
+    if let Err(e) = topic_name(&s.topics) {
+        check(false, "sink.topics", e);
+    }
+    check(
+        s.flush_size >= 1,
+        "sink.flush.size",
+        format!("must be ≥ 1, got {}", s.flush_size),
+    );
+    check(
+        s.rotate_interval_ms >= 1,
+        "sink.rotate.interval.ms",
+        format!("must be ≥ 1, got {}", s.rotate_interval_ms),
+    );
+    check(
+        (1..=19).contains(&s.offset_pad_width),
+        "sink.filename.offset.zero.pad.width",
+        format!("must be between 1 and 19, got {}", s.offset_pad_width),
+    );
+    check(
+        !s.topics_dir.is_empty() && !s.topics_dir.starts_with('/') && !s.topics_dir.ends_with('/'),
+        "sink.topics.dir",
+        format!(
+            "must be a non-empty prefix without leading or trailing '/', got {:?}",
+            s.topics_dir
+        ),
+    );
+    if let Err(e) = bucket_name(&s.bucket) {
+        check(false, "sink.s3.bucket.name", e);
+    }
+    check(
+        s.max_buffered() >= s.flush_size,
+        "sink.max.buffered.records",
+        format!(
+            "must be ≥ flush.size ({}), got {}",
+            s.flush_size,
+            s.max_buffered()
+        ),
+    );
+
+    let s3 = &c.s3;
+    match (&s3.mode, &s3.endpoint) {
+        (S3Mode::Endpoint, None) => check(
+            false,
+            "s3.endpoint",
+            "required when s3.mode is \"endpoint\" (or set TICKSTREAM_S3_ENDPOINT)".into(),
+        ),
+        (_, Some(url)) => check(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "s3.endpoint",
+            format!("must start with http:// or https://, got {url:?}"),
+        ),
+        _ => {}
+    }
+    check(
+        !s3.region.is_empty(),
+        "s3.region",
+        "must not be empty".into(),
+    );
+
+    check(
+        c.runtime.shutdown_timeout_ms >= 1_000,
+        "runtime.shutdown_timeout_ms",
+        format!("must be ≥ 1000, got {}", c.runtime.shutdown_timeout_ms),
+    );
+    p
+}
+
+/// Kafka's topic name rule: 1–249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
+fn topic_name(t: &str) -> Result<(), String> {
+    let ok = (1..=249).contains(&t.len())
+        && t != "."
+        && t != ".."
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else if t.contains(',') {
+        Err(format!(
+            "one topic only (a list is not supported yet), got {t:?}"
+        ))
+    } else {
+        Err(format!("must be 1–249 of a–z A–Z 0–9 . _ -, got {t:?}"))
+    }
+}
+
+/// S3's bucket name rule: 3–63 of lowercase letters, digits, `-` and `.`, starting and ending
+/// with a letter or digit.
+fn bucket_name(b: &str) -> Result<(), String> {
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && edge_ok(b.chars().next())
+        && edge_ok(b.chars().last());
+    ok.then_some(())
+        .ok_or_else(|| format!("must be 3–63 of a–z 0–9 - . (S3 rules), got {b:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_str;
+    use super::*;
+
+    fn problems(toml: &str) -> Vec<Problem> {
+        validate(&parse_str(toml).expect("parses"))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(problems(""), vec![]);
+    }
+
+    #[test]
+    fn zero_flush_size_is_rejected_with_its_value() {
+        let p = problems("[sink]\n\"flush.size\" = 0\n");
+        assert!(
+            p.contains(&Problem::new("sink.flush.size", "must be ≥ 1, got 0")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn plaintext_needs_bootstrap_servers() {
+        let p = problems("[kafka]\nmode = \"plaintext\"\n");
+        assert_eq!(p[0].key, "kafka.bootstrap_servers");
+    }
+
+    #[test]
+    fn bad_symbols_are_named_by_index() {
+        let p = problems("[producer]\nsymbols = [\"AAPL\", \"aapl\", \"AAPL\"]\n");
+        let keys: Vec<_> = p.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, vec!["producer.symbols[1]", "producer.symbols[2]"]);
+    }
+
+    #[test]
+    fn bucket_and_topic_names_follow_the_services_rules() {
+        assert!(bucket_name("kafka-msk-snowflake-bucket").is_ok());
+        assert!(bucket_name("Upper").is_err());
+        assert!(bucket_name("ab").is_err());
+        assert!(topic_name("stock-market-data").is_ok());
+        assert!(topic_name("a,b").unwrap_err().contains("one topic"));
+    }
+
+    #[test]
+    fn endpoint_mode_needs_an_http_endpoint() {
+        assert_eq!(
+            problems("[s3]\nmode = \"endpoint\"\n")[0].key,
+            "s3.endpoint"
+        );
+        assert_eq!(
+            problems("[s3]\nendpoint = \"localhost:9000\"\n")[0].key,
+            "s3.endpoint"
+        );
+    }
+}

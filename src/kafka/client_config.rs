@@ -1,0 +1,63 @@
+//! librdkafka properties shared by every client, per connection mode.
+
+use rdkafka::ClientConfig;
+
+use crate::config::{KafkaConfig, KafkaMode};
+
+/// Properties every client (producer, consumer, admin) gets: where the brokers are, how to
+/// authenticate, and the operator's `[kafka.librdkafka]` overrides (applied last).
+pub fn base(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap_servers);
+    c.set("client.id", "tickstream");
+    match kafka.mode {
+        KafkaMode::Embedded | KafkaMode::Plaintext => {
+            c.set("security.protocol", "plaintext");
+        }
+        KafkaMode::MskIam => {
+            c.set("security.protocol", "SASL_SSL");
+            c.set("sasl.mechanism", "OAUTHBEARER");
+        }
+    }
+    for (k, v) in &kafka.librdkafka {
+        c.set(k, v);
+    }
+    c
+}
+
+/// The producer: idempotent, acks from all in-sync replicas, retried by librdkafka without a
+/// deadline (a tick is never dropped for being late), a bounded local queue (backpressure),
+/// and Java's murmur2 partitioner so a symbol lands where a Java client would put it.
+pub fn producer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
+    let mut c = base(kafka, bootstrap_servers);
+    c.set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("message.timeout.ms", "0")
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5")
+        .set("queue.buffering.max.messages", "100000")
+        .set("queue.buffering.max.kbytes", "65536")
+        .set("compression.type", "lz4");
+    for (k, v) in &kafka.librdkafka {
+        c.set(k, v);
+    }
+    c
+}
+
+/// The sink consumer: manual offset management (commits happen only after an upload), start at
+/// the beginning of a partition that has no committed offset.
+pub fn consumer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
+    let mut c = base(kafka, bootstrap_servers);
+    c.set("group.id", &kafka.consumer_group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false")
+        .set("statistics.interval.ms", "5000")
+        .set("session.timeout.ms", "10000")
+        .set("max.poll.interval.ms", "300000");
+    for (k, v) in &kafka.librdkafka {
+        c.set(k, v);
+    }
+    c
+}

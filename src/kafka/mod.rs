@@ -1,0 +1,17 @@
+//! Kafka: client configuration, the shared tick producer, topic creation, the sink's consumer
+//! context, and the embedded mock cluster.
+//!
+//! - [`client_config`]: librdkafka properties for each mode (embedded, plaintext, MSK IAM).
+//! - [`producer`]: [`TickProducer`], one idempotent producer shared by every producer actor.
+//! - [`admin`]: creating the topic when it is absent.
+//! - [`consumer`]: the sink consumer's context (rebalance hooks, lag metrics, commit results).
+//! - [`mock`]: [`EmbeddedKafka`], librdkafka's mock cluster on its own thread.
+
+pub mod admin;
+pub mod client_config;
+pub mod consumer;
+pub mod mock;
+pub mod producer;
+
+pub use mock::EmbeddedKafka;
+pub use producer::TickProducer;

@@ -1,0 +1,84 @@
+//! The one Kafka producer a process shares: keyed by symbol, idempotent, acks=all.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{DeliveryResult, Message};
+use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::{ClientConfig, ClientContext};
+
+use crate::telemetry::{events, PipelineStats};
+
+/// Why a tick could not be handed to the producer.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The local queue is full: the caller waits and tries again (backpressure).
+    #[error("the producer's local queue is full")]
+    QueueFull,
+    /// Anything else (bad topic, message too large): not worth retrying as is.
+    #[error("producing to {topic}: {source}")]
+    Kafka { topic: String, source: KafkaError },
+}
+
+/// Counts deliveries as librdkafka reports them, on its own polling thread.
+pub struct DeliveryCounter {
+    stats: Arc<PipelineStats>,
+}
+
+impl ClientContext for DeliveryCounter {}
+
+impl ProducerContext for DeliveryCounter {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => events::tick_acked(&self.stats),
+            Err((err, msg)) => {
+                let key = msg.key().map(String::from_utf8_lossy).unwrap_or_default();
+                events::tick_delivery_failed(&self.stats, &key, err);
+            }
+        }
+    }
+}
+
+/// The shared producer.
+pub struct TickProducer {
+    inner: ThreadedProducer<DeliveryCounter>,
+}
+
+impl TickProducer {
+    /// Creates the producer from [`super::client_config::producer`] properties.
+    pub fn new(config: &ClientConfig, stats: Arc<PipelineStats>) -> Result<Self, KafkaError> {
+        Ok(Self {
+            inner: config.create_with_context(DeliveryCounter { stats })?,
+        })
+    }
+
+    /// Queues one record; never blocks. [`SendError::QueueFull`] asks the caller to wait.
+    pub fn try_send(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), SendError> {
+        match self
+            .inner
+            .send(BaseRecord::to(topic).key(key).payload(payload))
+        {
+            Ok(()) => Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                Err(SendError::QueueFull)
+            }
+            Err((source, _)) => Err(SendError::Kafka {
+                topic: topic.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// Records queued but not yet acknowledged.
+    pub fn in_flight(&self) -> i32 {
+        self.inner.in_flight_count()
+    }
+
+    /// Waits (blocking) until every queued record is acknowledged or `timeout` passes.
+    pub fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        self.inner.flush(timeout)
+    }
+}

@@ -1,0 +1,34 @@
+//! # tickstream: the map
+//!
+//! A supervised actor runtime (ractor on tokio) for a real-time market-data pipeline:
+//!
+//! ```text
+//!  producer(AAPL) ─┐                                   ┌─ sink(p0) ─┐
+//!  producer(MSFT) ─┼─► Kafka "stock-market-data" ─► router ─ sink(p1) ─┼─► S3 topics/<topic>/partition=<p>/…json
+//!  producer(…)    ─┘   (keyed by symbol)          (consumer thread) └─ sink(p2) ─┘   then commit offset
+//! ```
+//!
+//! Where things are:
+//! - [`config`]: the TOML file, its documented fields (Confluent S3 sink names), validation.
+//! - [`producer`]: the tick model and the per-symbol producer actors.
+//! - [`kafka`]: librdkafka clients: the shared producer, the sink consumer's context, topic
+//!   creation, and the embedded mock cluster.
+//! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
+//! - [`sink`]: the per-partition sink actors, the exactly-once file rules, the consumer router.
+//! - [`telemetry`]: metrics events, the `/metrics` endpoint, the progress line.
+//! - [`runtime`]: wiring the supervision tree and the start/stop order.
+//! - [`embedded`]: the zero-set-up mode (Kafka and S3 in-process).
+//! - [`app`] and [`cli`]: what `tickstream run` does, and the command line.
+//!
+//! The restart policy itself lives in the `supervisors` crate.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod embedded;
+pub mod kafka;
+pub mod producer;
+pub mod runtime;
+pub mod s3;
+pub mod sink;
+pub mod telemetry;

@@ -1,0 +1,177 @@
+//! The per-symbol producer actor.
+
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use supervisors::{ChildSpec, Restart};
+
+use super::tick::{timestamp_now, PriceWalk, Tick};
+use crate::kafka::producer::{SendError, TickProducer};
+use crate::telemetry::{events, PipelineStats};
+
+/// How long to wait before retrying when the producer's local queue is full.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
+
+/// Produces one symbol's ticks.
+pub struct ProducerActor;
+
+/// What every producer of this process shares.
+#[derive(Clone)]
+pub struct ProducerCommon {
+    pub topic: String,
+    pub exchange: String,
+    pub run_id: String,
+    pub ticks_per_second: f64,
+    /// Stop producing (and idle) after this many ticks of this symbol in this run.
+    pub max_ticks: Option<u64>,
+    pub producer: Arc<TickProducer>,
+    pub stats: Arc<PipelineStats>,
+}
+
+/// What a producer starts with. The walk lives outside the actor: a restarted producer
+/// continues its symbol's `seq` and price where the last queued tick left them.
+#[derive(Clone)]
+pub struct ProducerArgs {
+    pub symbol: String,
+    pub walk: Arc<Mutex<PriceWalk>>,
+    pub common: ProducerCommon,
+}
+
+pub enum ProducerMsg {
+    /// Internal: produce the next tick when the rate limiter allows.
+    Produce,
+    /// The seq the next tick will carry.
+    GetNextSeq(RpcReplyPort<u64>),
+}
+
+pub struct ProducerState {
+    args: ProducerArgs,
+    limiter: DefaultDirectRateLimiter,
+}
+
+impl Actor for ProducerActor {
+    type Msg = ProducerMsg;
+    type State = ProducerState;
+    type Arguments = ProducerArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ProducerMsg>,
+        args: ProducerArgs,
+    ) -> Result<ProducerState, ActorProcessingErr> {
+        let period = Duration::from_secs_f64(1.0 / args.common.ticks_per_second);
+        let quota = Quota::with_period(period)
+            .ok_or_else(|| {
+                format!(
+                    "{}: ticks_per_second {} gives no period",
+                    args.symbol, args.common.ticks_per_second
+                )
+            })?
+            .allow_burst(NonZeroU32::MIN);
+        myself.send_message(ProducerMsg::Produce)?;
+        Ok(ProducerState {
+            args,
+            limiter: RateLimiter::direct(quota),
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ProducerMsg>,
+        msg: ProducerMsg,
+        st: &mut ProducerState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            ProducerMsg::Produce => {
+                if st.finished() {
+                    return Ok(());
+                }
+                st.limiter.until_ready().await;
+                st.produce_one().await?;
+                myself.send_message(ProducerMsg::Produce)?;
+            }
+            ProducerMsg::GetNextSeq(reply) => {
+                let _ = reply.send(st.walk().next_seq());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ProducerState {
+    fn walk(&self) -> std::sync::MutexGuard<'_, PriceWalk> {
+        self.args
+            .walk
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn finished(&self) -> bool {
+        self.args
+            .common
+            .max_ticks
+            .is_some_and(|max| self.walk().next_seq() >= max)
+    }
+
+    /// Builds the next tick and queues it; the walk advances only once the tick is queued,
+    /// so a failure here never leaves a gap in `seq`.
+    async fn produce_one(&mut self) -> Result<(), ActorProcessingErr> {
+        let mut next = self.walk().clone();
+        let q = next.step();
+        let (symbol, a) = (&self.args.symbol, &self.args.common);
+        let tick = Tick {
+            symbol: symbol.clone(),
+            price: q.price,
+            volume: q.volume,
+            change: q.change,
+            timestamp: timestamp_now(),
+            exchange: a.exchange.clone(),
+            run_id: a.run_id.clone(),
+            seq: q.seq,
+        };
+        let payload = serde_json::to_vec(&tick)?;
+        loop {
+            match a.producer.try_send(&a.topic, symbol, &payload) {
+                Ok(()) => break,
+                Err(SendError::QueueFull) => {
+                    events::producer_queue_full();
+                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        *self.walk() = next;
+        events::tick_produced(&a.stats);
+        Ok(())
+    }
+}
+
+/// One permanent child spec per symbol, for the producers supervisor.
+pub fn producer_specs(common: &ProducerCommon, symbols: &[String], seed: u64) -> Vec<ChildSpec> {
+    symbols
+        .iter()
+        .map(|symbol| {
+            let args = ProducerArgs {
+                symbol: symbol.clone(),
+                walk: Arc::new(Mutex::new(PriceWalk::new(seed, symbol))),
+                common: common.clone(),
+            };
+            ChildSpec::new(
+                format!("producer-{symbol}"),
+                "producer",
+                Restart::Permanent,
+                move |sup| {
+                    let args = args.clone();
+                    async move {
+                        ProducerActor::spawn_linked(None, ProducerActor, args, sup)
+                            .await
+                            .map(|(a, _)| a.get_cell())
+                    }
+                },
+            )
+        })
+        .collect()
+}

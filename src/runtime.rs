@@ -1,0 +1,399 @@
+//! Wiring: builds the supervision tree, the Kafka clients and the sink's consumer loop, and
+//! takes them down again in an order that loses nothing.
+//!
+//! Start: topics → S3 bucket → root supervisor { producers, sinks } → consumer thread.
+//! Stop: producers stop → producer flushes (every queued tick acked) → consumer reads up to
+//! the high watermark → sinks flush, upload and commit → consumer leaves the group.
+
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorCell, ActorRef};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use supervisors::{ChildSpec, Restart, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
+
+use crate::config::{Config, KafkaMode};
+use crate::kafka::admin::{ensure_topic, TopicAdmin};
+use crate::kafka::consumer::SinkConsumerContext;
+use crate::kafka::{client_config, EmbeddedKafka, TickProducer};
+use crate::producer::{producer_specs, ProducerCommon};
+use crate::s3::client::{self, S3Endpoint};
+use crate::s3::keys::KeyLayout;
+use crate::s3::S3SegmentStore;
+use crate::sink::manager::{self, SinkFactory};
+use crate::sink::router::{Directory, Listener, Router, RouterCmd};
+use crate::sink::source::KafkaPartitionSource;
+use crate::telemetry::{PipelineStats, StatsSnapshot};
+
+/// Where the pipeline's Kafka and S3 are.
+pub struct Infra {
+    pub bootstrap_servers: String,
+    pub s3: S3Endpoint,
+    /// Set when Kafka is the in-process mock (topics are created through it).
+    pub embedded_kafka: Option<Arc<EmbeddedKafka>>,
+}
+
+/// Per-run options that are not configuration.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Seed of the price walks (`--seed`, else `producer.seed`, else random).
+    pub seed: u64,
+    /// Unique per process start; every tick carries it.
+    pub run_id: String,
+}
+
+impl RunOptions {
+    pub fn new(seed: Option<u64>) -> Self {
+        let run_id = uuid::Uuid::new_v4().simple().to_string();
+        let seed = seed.unwrap_or_else(|| {
+            u64::from_le_bytes(
+                uuid::Uuid::new_v4().as_bytes()[..8]
+                    .try_into()
+                    .unwrap_or_default(),
+            )
+        });
+        Self { seed, run_id }
+    }
+}
+
+/// Why the pipeline could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Kafka(String),
+    #[error("S3 bucket {bucket}: {source}")]
+    Bucket {
+        bucket: String,
+        source: crate::s3::S3Error,
+    },
+    #[error("starting the supervision tree: {0}")]
+    Actors(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// What a clean stop achieved.
+#[derive(Debug)]
+pub struct ShutdownReport {
+    /// Each drained partition's committed offset.
+    pub committed: BTreeMap<i32, Option<i64>>,
+    pub stats: StatsSnapshot,
+    /// Every queued tick was acknowledged before the sinks drained.
+    pub producer_flushed: bool,
+}
+
+type Shared<T> = Arc<Mutex<Option<T>>>;
+
+/// A running pipeline.
+pub struct Pipeline {
+    root: ActorRef<SupervisorMsg>,
+    root_done: tokio::task::JoinHandle<()>,
+    producers: Shared<ActorRef<SupervisorMsg>>,
+    sinks: Shared<ActorRef<SupervisorMsg>>,
+    producer: Option<Arc<TickProducer>>,
+    router: Option<(mpsc::Sender<RouterCmd>, std::thread::JoinHandle<()>)>,
+    manager: Option<tokio::task::JoinHandle<()>>,
+    stats: Arc<PipelineStats>,
+    options: RunOptions,
+    shutdown_timeout: Duration,
+}
+
+impl Pipeline {
+    /// Starts everything `config` enables against `infra`.
+    pub async fn start(
+        config: &Config,
+        infra: &Infra,
+        options: RunOptions,
+    ) -> Result<Self, StartError> {
+        if config.kafka.mode == KafkaMode::MskIam {
+            return Err(StartError::Unsupported(
+                "kafka.mode = \"msk_iam\" needs the MSK IAM token-refresh actor, which this build does not have yet; \
+                 use \"plaintext\" or \"embedded\""
+                    .into(),
+            ));
+        }
+        let stats = Arc::new(PipelineStats::default());
+        create_topics(config, infra).await?;
+
+        let producer = if config.producer.enabled {
+            let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
+            let p = TickProducer::new(&cc, stats.clone())
+                .map_err(|e| StartError::Kafka(format!("creating the producer: {e}")))?;
+            Some(Arc::new(p))
+        } else {
+            None
+        };
+
+        let producers: Shared<ActorRef<SupervisorMsg>> = Arc::default();
+        let sinks: Shared<ActorRef<SupervisorMsg>> = Arc::default();
+        let mut children = Vec::new();
+        if let Some(p) = &producer {
+            let common = ProducerCommon {
+                topic: config.producer.topic.clone(),
+                exchange: config.producer.exchange.clone(),
+                run_id: options.run_id.clone(),
+                ticks_per_second: config.producer.ticks_per_second,
+                max_ticks: config.producer.max_ticks_per_symbol,
+                producer: p.clone(),
+                stats: stats.clone(),
+            };
+            let specs = producer_specs(&common, &config.producer.symbols, options.seed);
+            children.push(supervisor_spec("producers", specs, producers.clone()));
+        }
+        if config.sink.enabled {
+            children.push(supervisor_spec("sinks", Vec::new(), sinks.clone()));
+        }
+        // The root absorbs nothing: a child supervisor that fails ends the process (non-zero),
+        // and systemd restarts it from what is durable.
+        let root_args = SupervisorArgs {
+            name: "root".into(),
+            policy: RestartPolicy {
+                max_restarts: 0,
+                ..RestartPolicy::default()
+            },
+            children,
+        };
+        let (root, root_handle) = Supervisor::spawn(None, Supervisor, root_args)
+            .await
+            .map_err(|e| StartError::Actors(e.to_string()))?;
+        let root_done = tokio::spawn(async move {
+            let _ = root_handle.await;
+        });
+
+        let mut pipeline = Pipeline {
+            root,
+            root_done,
+            producers,
+            sinks: sinks.clone(),
+            producer,
+            router: None,
+            manager: None,
+            stats: stats.clone(),
+            options,
+            shutdown_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),
+        };
+        if config.sink.enabled {
+            pipeline.start_sink(config, infra, sinks, stats).await?;
+        }
+        Ok(pipeline)
+    }
+
+    async fn start_sink(
+        &mut self,
+        config: &Config,
+        infra: &Infra,
+        sinks: Shared<ActorRef<SupervisorMsg>>,
+        stats: Arc<PipelineStats>,
+    ) -> Result<(), StartError> {
+        let s = &config.sink;
+        let client = client::build(&infra.s3).await;
+        let store = Arc::new(S3SegmentStore::new(client, s.bucket.clone()));
+        if config.s3.create_bucket && config.s3.mode != crate::config::S3Mode::Aws {
+            store
+                .ensure_bucket()
+                .await
+                .map_err(|source| StartError::Bucket {
+                    bucket: s.bucket.clone(),
+                    source,
+                })?;
+        }
+
+        let directory = Arc::new(Directory::default());
+        let (assign_tx, assign_rx) = tokio::sync::mpsc::unbounded_channel();
+        let listener = Listener {
+            directory: directory.clone(),
+            assignments: assign_tx,
+            runtime: tokio::runtime::Handle::current(),
+            drain_timeout: self.shutdown_timeout,
+        };
+        let context = SinkConsumerContext {
+            topic: s.topics.clone(),
+            listener: Arc::new(listener),
+        };
+        let consumer: BaseConsumer<SinkConsumerContext> =
+            client_config::consumer(&config.kafka, &infra.bootstrap_servers)
+                .create_with_context(context)
+                .map_err(|e| StartError::Kafka(format!("creating the sink consumer: {e}")))?;
+        consumer
+            .subscribe(&[&s.topics])
+            .map_err(|e| StartError::Kafka(format!("subscribing to {}: {e}", s.topics)))?;
+        let consumer = Arc::new(consumer);
+
+        let (router_tx, router_rx) = mpsc::channel();
+        let source = Arc::new(KafkaPartitionSource {
+            consumer: consumer.clone(),
+            topic: s.topics.clone(),
+            router: router_tx.clone(),
+        });
+        let factory = Arc::new(SinkFactory {
+            layout: KeyLayout {
+                topics_dir: s.topics_dir.clone(),
+                topic: s.topics.clone(),
+                pad_width: s.offset_pad_width,
+            },
+            flush_size: s.flush_size,
+            rotate_interval: Duration::from_millis(s.rotate_interval_ms),
+            max_buffered: s.max_buffered(),
+            store,
+            source,
+            stats,
+        });
+        let Some(sinks_sup) = sinks.lock().ok().and_then(|g| g.clone()) else {
+            return Err(StartError::Actors(
+                "the sinks supervisor did not start".into(),
+            ));
+        };
+        self.manager = Some(tokio::spawn(manager::run(
+            factory,
+            directory.clone(),
+            sinks_sup,
+            assign_rx,
+        )));
+
+        let router = Router {
+            consumer,
+            topic: s.topics.clone(),
+            commands: router_rx,
+            directory,
+            runtime: tokio::runtime::Handle::current(),
+            drain_timeout: self.shutdown_timeout,
+        };
+        let thread = std::thread::Builder::new()
+            .name("sink-consumer".into())
+            .spawn(move || router.run())
+            .map_err(|e| StartError::Actors(format!("starting the consumer thread: {e}")))?;
+        self.router = Some((router_tx, thread));
+        Ok(())
+    }
+
+    pub fn stats(&self) -> &Arc<PipelineStats> {
+        &self.stats
+    }
+
+    pub fn options(&self) -> &RunOptions {
+        &self.options
+    }
+
+    /// The producers supervisor, if producers run here.
+    pub fn producers_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
+        self.producers.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// The sinks supervisor, if the sink runs here.
+    pub fn sinks_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
+        self.sinks.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Resolves when the supervision tree has ended on its own: a failure escalated to the root.
+    pub async fn failed(&mut self) {
+        let _ = (&mut self.root_done).await;
+    }
+
+    /// Stops everything without losing a tick that was acknowledged; bounded by
+    /// `runtime.shutdown_timeout_ms`.
+    pub async fn shutdown(mut self) -> ShutdownReport {
+        let deadline = Instant::now() + self.shutdown_timeout;
+        let _ = ractor::call_t!(
+            self.root,
+            SupervisorMsg::StopChild,
+            30_000,
+            "producers".to_owned()
+        );
+        let mut producer_flushed = true;
+        if let Some(p) = self.producer.take() {
+            let left = deadline.saturating_duration_since(Instant::now()) / 2;
+            producer_flushed = tokio::task::spawn_blocking(move || p.flush(left))
+                .await
+                .is_ok_and(|r| r.is_ok());
+            if !producer_flushed {
+                tracing::error!(
+                    "not every queued tick was acknowledged before the shutdown deadline"
+                );
+            }
+        }
+        let mut committed = BTreeMap::new();
+        if let Some((tx, thread)) = self.router.take() {
+            let (done_tx, done_rx) = mpsc::channel();
+            let _ = tx.send(RouterCmd::Shutdown {
+                deadline,
+                done: done_tx,
+            });
+            let grace = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(5);
+            committed = tokio::task::spawn_blocking(move || {
+                let c = done_rx.recv_timeout(grace).unwrap_or_default();
+                let _ = thread.join();
+                c
+            })
+            .await
+            .unwrap_or_default();
+        }
+        if let Some(m) = self.manager.take() {
+            m.abort();
+        }
+        self.root.stop(None);
+        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.root_done).await;
+        ShutdownReport {
+            committed,
+            stats: self.stats.snapshot(),
+            producer_flushed,
+        }
+    }
+}
+
+/// A child supervisor as a child of the root; its `ActorRef` is published in `slot` on every
+/// (re)start so callers always reach the live one.
+fn supervisor_spec(
+    name: &'static str,
+    children: Vec<ChildSpec>,
+    slot: Shared<ActorRef<SupervisorMsg>>,
+) -> ChildSpec {
+    ChildSpec::new(
+        name,
+        "supervisor",
+        Restart::Permanent,
+        move |parent: ActorCell| {
+            let (children, slot) = (children.clone(), slot.clone());
+            async move {
+                let args = SupervisorArgs {
+                    name: name.into(),
+                    policy: RestartPolicy::default(),
+                    children,
+                };
+                let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent).await?;
+                if let Ok(mut g) = slot.lock() {
+                    *g = Some(sup.clone());
+                }
+                Ok(sup.get_cell())
+            }
+        },
+    )
+}
+
+async fn create_topics(config: &Config, infra: &Infra) -> Result<(), StartError> {
+    if !config.kafka.create_topics {
+        return Ok(());
+    }
+    let admin = match &infra.embedded_kafka {
+        Some(mock) => TopicAdmin::Mock(mock),
+        None => TopicAdmin::Broker(client_config::base(&config.kafka, &infra.bootstrap_servers)),
+    };
+    let mut topics = Vec::new();
+    if config.producer.enabled {
+        topics.push(config.producer.topic.clone());
+    }
+    if config.sink.enabled && !topics.contains(&config.sink.topics) {
+        topics.push(config.sink.topics.clone());
+    }
+    for t in topics {
+        ensure_topic(
+            &admin,
+            &t,
+            config.kafka.partitions,
+            config.kafka.replication_factor,
+        )
+        .await
+        .map_err(|e| StartError::Kafka(e.to_string()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The per-partition sink actor: owns its partition's open batch and rotation timer, uploads
+//! closed files, and commits offsets in order, each only after its file is in S3.
+
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::gate::Gate;
+use super::resume;
+use super::segmenter::{Pushed, Segment, Segmenter};
+use super::source::PartitionSource;
+use super::upload::put_with_retry;
+use super::Record;
+use crate::s3::keys::KeyLayout;
+use crate::s3::{PutOutcome, S3Error, SegmentStore};
+use crate::telemetry::{events, PipelineStats};
+
+/// The sink actor's behaviour, generic over its store and its Kafka side.
+pub struct SinkActor<S, P>(PhantomData<fn() -> (S, P)>);
+
+impl<S, P> Default for SinkActor<S, P> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+/// What a sink starts with.
+pub struct SinkArgs<S, P> {
+    pub partition: i32,
+    pub layout: KeyLayout,
+    /// `flush.size`
+    pub flush_size: u64,
+    /// `rotate.interval.ms`
+    pub rotate_interval: Duration,
+    pub store: Arc<S>,
+    pub source: Arc<P>,
+    /// Shared with the router: records held in memory for this partition.
+    pub gate: Arc<Gate>,
+    pub stats: Arc<PipelineStats>,
+}
+
+/// Messages a sink handles.
+pub enum SinkMsg {
+    /// Internal: work out where to resume (retried with backoff until S3 and Kafka answer).
+    Plan,
+    /// Records from the router, in offset order.
+    Append(Vec<Record>),
+    /// Internal: batch `id`'s rotation interval has passed.
+    Rotate(u64),
+    /// Internal: an upload finished.
+    Uploaded {
+        ticket: u64,
+        result: Result<PutOutcome, S3Error>,
+    },
+    /// Close the open batch, wait for every upload, commit synchronously, answer the committed
+    /// offset, and stop.
+    Drain(RpcReplyPort<Option<i64>>),
+    GetStatus(RpcReplyPort<SinkStatus>),
+}
+
+/// A sink's progress, for status and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SinkStatus {
+    pub partition: i32,
+    /// `None` until the resume plan is made.
+    pub next_offset: Option<i64>,
+    pub buffered: u64,
+    pub uploading: usize,
+    pub committed: Option<i64>,
+}
+
+/// An upload under way or finished but not yet committable (an earlier one is still running).
+struct Upload {
+    ticket: u64,
+    end: i64,
+    records: u64,
+    bytes: usize,
+    dead_letter: bool,
+    started: Instant,
+    done: bool,
+    task: JoinHandle<()>,
+}
+
+pub struct SinkState<S, P> {
+    args: SinkArgs<S, P>,
+    seg: Option<Segmenter>,
+    uploads: VecDeque<Upload>,
+    next_ticket: u64,
+    committed: Option<i64>,
+    draining: Option<RpcReplyPort<Option<i64>>>,
+    plan_failures: u32,
+}
+
+impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
+    type Msg = SinkMsg;
+    type State = SinkState<S, P>;
+    type Arguments = SinkArgs<S, P>;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<SinkMsg>,
+        args: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        myself.send_message(SinkMsg::Plan)?;
+        Ok(SinkState {
+            args,
+            seg: None,
+            uploads: VecDeque::new(),
+            next_ticket: 0,
+            committed: None,
+            draining: None,
+            plan_failures: 0,
+        })
+    }
+
+    async fn post_stop(
+        &self,
+        _: ActorRef<SinkMsg>,
+        st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        for u in &st.uploads {
+            u.task.abort();
+        }
+        events::sink_buffer(st.args.partition, 0);
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<SinkMsg>,
+        msg: SinkMsg,
+        st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            SinkMsg::Plan => st.plan(&myself).await?,
+            SinkMsg::Append(records) => st.append(&myself, records),
+            SinkMsg::Rotate(id) => {
+                let mut out = Vec::new();
+                if let Some(seg) = &mut st.seg {
+                    seg.rotate(id, &mut out);
+                }
+                st.start_uploads(&myself, out);
+            }
+            SinkMsg::Uploaded { ticket, result } => st.uploaded(&myself, ticket, result).await?,
+            SinkMsg::Drain(reply) => {
+                let mut out = Vec::new();
+                if let Some(seg) = &mut st.seg {
+                    seg.close(&mut out);
+                }
+                st.start_uploads(&myself, out);
+                st.draining = Some(reply);
+                st.finish_drain_if_idle(&myself).await;
+            }
+            SinkMsg::GetStatus(reply) => {
+                let _ = reply.send(SinkStatus {
+                    partition: st.args.partition,
+                    next_offset: st.seg.as_ref().map(Segmenter::next_offset),
+                    buffered: st.seg.as_ref().map_or(0, Segmenter::buffered),
+                    uploading: st.uploads.len(),
+                    committed: st.committed,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
+    async fn plan(&mut self, myself: &ActorRef<SinkMsg>) -> Result<(), ActorProcessingErr> {
+        let a = &self.args;
+        let attempt = async {
+            let committed = a
+                .source
+                .committed(a.partition)
+                .await
+                .map_err(|e| e.to_string())?;
+            let low = a
+                .source
+                .low_watermark(a.partition)
+                .await
+                .map_err(|e| e.to_string())?;
+            let plan = resume::plan(
+                &*a.store,
+                &a.layout,
+                a.partition,
+                committed,
+                low,
+                a.flush_size,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            Ok::<_, String>((committed, low, plan))
+        };
+        match attempt.await {
+            Ok((committed, low, plan)) => {
+                events::sink_planned(a.partition, committed, &plan);
+                self.committed = committed;
+                self.seg = Some(Segmenter::new(
+                    a.layout.clone(),
+                    a.partition,
+                    a.flush_size,
+                    plan.start,
+                    plan.existing,
+                ));
+                a.gate.reset();
+                a.source.attach(
+                    a.partition,
+                    myself.clone(),
+                    plan.start,
+                    committed.unwrap_or(low),
+                )?;
+            }
+            Err(e) => {
+                self.plan_failures += 1;
+                let delay = Duration::from_millis(100 * 2u64.pow(self.plan_failures.min(8)))
+                    .min(Duration::from_secs(30));
+                events::sink_plan_failed(a.partition, &e, delay);
+                myself.send_after(delay, || SinkMsg::Plan);
+            }
+        }
+        Ok(())
+    }
+
+    fn append(&mut self, myself: &ActorRef<SinkMsg>, records: Vec<Record>) {
+        let Some(seg) = &mut self.seg else {
+            // Not attached yet, so the router cannot have sent these; drop them all the same.
+            self.args.gate.release(records.len() as u64);
+            return;
+        };
+        let (partition, n) = (self.args.partition, records.len() as u64);
+        let mut out = Vec::new();
+        for rec in &records {
+            let (pushed, gap) = seg.push(rec, &mut out);
+            match pushed {
+                Pushed::Stale | Pushed::Skipped => self.args.gate.release(1),
+                Pushed::Buffered { opened: Some(id) } => {
+                    myself.send_after(self.args.rotate_interval, move || SinkMsg::Rotate(id));
+                }
+                Pushed::Buffered { opened: None } | Pushed::DeadLettered => {}
+            }
+            if let Some((from, to)) = gap {
+                events::offsets_missing(&self.args.stats, partition, from, to);
+            }
+        }
+        events::records_consumed(&self.args.stats, partition, n);
+        events::sink_buffer(partition, seg.buffered());
+        self.start_uploads(myself, out);
+    }
+
+    fn start_uploads(&mut self, myself: &ActorRef<SinkMsg>, segments: Vec<Segment>) {
+        for seg in segments {
+            let ticket = self.next_ticket;
+            self.next_ticket += 1;
+            let (store, me, partition) =
+                (self.args.store.clone(), myself.clone(), self.args.partition);
+            let (end, records, bytes, dead_letter) = (
+                seg.meta.end_offset,
+                seg.meta.records,
+                seg.body.len(),
+                seg.dead_letter,
+            );
+            let task = tokio::spawn(async move {
+                let result = put_with_retry(&*store, partition, &seg).await;
+                let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
+            });
+            self.uploads.push_back(Upload {
+                ticket,
+                end,
+                records,
+                bytes,
+                dead_letter,
+                started: Instant::now(),
+                done: false,
+                task,
+            });
+        }
+        if let Some(seg) = &self.seg {
+            events::sink_buffer(self.args.partition, seg.buffered());
+        }
+    }
+
+    async fn uploaded(
+        &mut self,
+        myself: &ActorRef<SinkMsg>,
+        ticket: u64,
+        result: Result<PutOutcome, S3Error>,
+    ) -> Result<(), ActorProcessingErr> {
+        // Only a conflict comes back as an error: the plan was wrong, so start over from S3.
+        result?;
+        let partition = self.args.partition;
+        if let Some(u) = self.uploads.iter_mut().find(|u| u.ticket == ticket) {
+            u.done = true;
+            events::file_uploaded(
+                &self.args.stats,
+                partition,
+                u.bytes,
+                u.dead_letter,
+                u.started.elapsed(),
+            );
+        }
+        let (mut end, mut records) = (None, 0);
+        while self.uploads.front().is_some_and(|u| u.done) {
+            if let Some(u) = self.uploads.pop_front() {
+                end = Some(u.end);
+                records += u.records;
+            }
+        }
+        if let Some(end) = end {
+            self.committed = Some(end);
+            self.args.gate.release(records);
+            if let Err(e) = self.args.source.commit(partition, end, false).await {
+                events::commit_error(partition, end, &e.to_string());
+            }
+            events::committed(&self.args.stats, partition, end);
+        }
+        self.finish_drain_if_idle(myself).await;
+        Ok(())
+    }
+
+    async fn finish_drain_if_idle(&mut self, myself: &ActorRef<SinkMsg>) {
+        if self.draining.is_none() || !self.uploads.is_empty() {
+            return;
+        }
+        if let Some(c) = self.committed {
+            if let Err(e) = self.args.source.commit(self.args.partition, c, true).await {
+                events::commit_error(self.args.partition, c, &e.to_string());
+            }
+        }
+        if let Some(reply) = self.draining.take() {
+            let _ = reply.send(self.committed);
+        }
+        myself.stop(Some("drained".into()));
+    }
+}

@@ -1,0 +1,49 @@
+//! A partition's count of records held in memory, shared by the router (adds) and the sink
+//! (releases). Past the limit the router pauses the partition: memory stays bounded when S3 is
+//! slow or down.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[derive(Debug)]
+pub struct Gate {
+    held: AtomicI64,
+    limit: i64,
+}
+
+impl Gate {
+    pub fn new(limit: u64) -> Self {
+        Self {
+            held: AtomicI64::new(0),
+            limit: limit.min(i64::MAX as u64) as i64,
+        }
+    }
+
+    /// The router handed `n` more records to the sink.
+    pub fn hold(&self, n: usize) {
+        self.held.fetch_add(n as i64, Ordering::AcqRel);
+    }
+
+    /// The sink is done with `n` records (committed, stale or skipped).
+    pub fn release(&self, n: u64) {
+        self.held.fetch_sub(n as i64, Ordering::AcqRel);
+    }
+
+    /// A new sink incarnation starts with nothing held.
+    pub fn reset(&self) {
+        self.held.store(0, Ordering::Release);
+    }
+
+    pub fn held(&self) -> i64 {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// Time to pause the partition.
+    pub fn is_full(&self) -> bool {
+        self.held() >= self.limit
+    }
+
+    /// Time to resume a paused partition (below half, so it does not flap).
+    pub fn has_room(&self) -> bool {
+        self.held() < self.limit / 2
+    }
+}

@@ -1,0 +1,99 @@
+//! Starts a sink actor under the sinks supervisor for each assigned partition, and stops it
+//! when the partition is revoked.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorRef};
+use supervisors::{ChildSpec, Restart, SupervisorMsg};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::actor::{SinkActor, SinkArgs};
+use super::gate::Gate;
+use super::router::{Assignment, Directory};
+use super::source::PartitionSource;
+use crate::s3::keys::KeyLayout;
+use crate::s3::SegmentStore;
+use crate::telemetry::PipelineStats;
+
+/// Everything a sink of this process is built from.
+pub struct SinkFactory<S, P> {
+    pub layout: KeyLayout,
+    pub flush_size: u64,
+    pub rotate_interval: Duration,
+    pub max_buffered: u64,
+    pub store: Arc<S>,
+    pub source: Arc<P>,
+    pub stats: Arc<PipelineStats>,
+}
+
+/// The supervisor child id of partition `p`'s sink, e.g. `sink-2`.
+pub fn sink_id(partition: i32) -> String {
+    format!("sink-{partition}")
+}
+
+impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
+    /// The child spec for partition `p`'s sink, and the gate it shares with the router. Every
+    /// restart gets the same gate and re-plans from S3, so a restarted sink resumes exactly
+    /// where the last durable file ends.
+    pub fn spec(self: &Arc<Self>, partition: i32) -> (ChildSpec, Arc<Gate>) {
+        let gate = Arc::new(Gate::new(self.max_buffered));
+        let (me, g) = (self.clone(), gate.clone());
+        let spec = ChildSpec::new(sink_id(partition), "sink", Restart::Transient, move |sup| {
+            let args = SinkArgs {
+                partition,
+                layout: me.layout.clone(),
+                flush_size: me.flush_size,
+                rotate_interval: me.rotate_interval,
+                store: me.store.clone(),
+                source: me.source.clone(),
+                gate: g.clone(),
+                stats: me.stats.clone(),
+            };
+            async move {
+                SinkActor::<S, P>::spawn_linked(None, SinkActor::default(), args, sup)
+                    .await
+                    .map(|(a, _)| a.get_cell())
+            }
+        });
+        (spec, gate)
+    }
+}
+
+/// Runs until the assignment channel closes.
+pub async fn run<S: SegmentStore, P: PartitionSource>(
+    factory: Arc<SinkFactory<S, P>>,
+    directory: Arc<Directory>,
+    supervisor: ActorRef<SupervisorMsg>,
+    mut assignments: UnboundedReceiver<Assignment>,
+) {
+    while let Some(change) = assignments.recv().await {
+        match change {
+            Assignment::Assigned(partitions) => {
+                for p in partitions {
+                    let (spec, gate) = factory.spec(p);
+                    directory.prepare(p, gate);
+                    let started =
+                        ractor::call_t!(supervisor, SupervisorMsg::StartChild, 10_000, spec);
+                    match started {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => {
+                            tracing::error!(partition = p, "starting the sink failed: {e}")
+                        }
+                        Err(e) => tracing::error!(
+                            partition = p,
+                            "the sinks supervisor did not answer: {e}"
+                        ),
+                    }
+                }
+            }
+            Assignment::Revoked(partitions) => {
+                for p in partitions {
+                    directory.remove(p);
+                    let _ =
+                        ractor::call_t!(supervisor, SupervisorMsg::StopChild, 30_000, sink_id(p));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The S3 sink: per-partition actors that batch records into Confluent-named JSON-lines files,
+//! upload them, and commit offsets only after the upload.
+//!
+//! - [`encode`]: record value → JSON line, or why it is dead-lettered.
+//! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
+//! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
+//! - [`upload`]: one file's PUT, retried with backoff.
+//! - [`actor`]: [`SinkActor`], one per assigned partition.
+//! - [`gate`]: the per-partition memory bound.
+//! - [`source`]: what a sink needs from Kafka, as a trait.
+//! - [`router`]: the consumer thread that routes records and handles rebalances.
+//! - [`manager`]: starts and stops sink actors under the sinks supervisor as partitions come and go.
+
+pub mod actor;
+pub mod encode;
+pub mod gate;
+pub mod manager;
+pub mod resume;
+pub mod router;
+pub mod segmenter;
+pub mod source;
+pub mod upload;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+pub use actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
+
+use bytes::Bytes;
+
+/// One consumed record: its offset and its value as produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub offset: i64,
+    pub value: Bytes,
+}

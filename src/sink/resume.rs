@@ -1,0 +1,192 @@
+//! Where a partition resumes: the committed offset, checked against what is really in S3.
+//!
+//! Commits only follow uploads, and in order, so normally the committed offset is the end of
+//! the last file of a contiguous run. Files uploaded but not committed before a crash (uploads
+//! overlap) lie beyond it; they are returned as spans to skip, never rewritten. A committed
+//! offset that no file ends at means S3 lost data or the offset came from elsewhere: S3 wins,
+//! and the partition re-reads from the earliest offset Kafka still has, skipping every file
+//! that exists.
+
+use super::segmenter::Span;
+use crate::s3::keys::KeyLayout;
+use crate::s3::{S3Error, SegmentStore};
+
+/// Where to start and what to skip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResumePlan {
+    /// The first offset to read.
+    pub start: i64,
+    /// Files at or after `start` that already exist, sorted.
+    pub existing: Vec<Span>,
+    /// Set when S3 did not back the committed offset (logged as a warning by the caller).
+    pub committed_not_in_s3: Option<i64>,
+}
+
+/// Builds the plan for `partition` from the committed offset (if any), the earliest offset Kafka
+/// still has, and the S3 listing. `flush_size` bounds how far back the file ending at the
+/// committed offset can start, which keeps the listing short.
+pub async fn plan<S: SegmentStore>(
+    store: &S,
+    layout: &KeyLayout,
+    partition: i32,
+    committed: Option<i64>,
+    low_watermark: i64,
+    flush_size: u64,
+) -> Result<ResumePlan, S3Error> {
+    let prefix = layout.partition_prefix(partition);
+    if let Some(c) = committed {
+        let window_start = c.saturating_sub(flush_size as i64);
+        let start_after =
+            (window_start > 0).then(|| layout.object_key(partition, window_start - 1));
+        let files = starts(
+            layout,
+            partition,
+            store.list(&prefix, start_after.as_deref()).await?,
+        );
+        let before = files.iter().rev().find(|(start, _)| *start < c);
+        let backed = match before {
+            _ if c <= low_watermark => true,
+            Some((start, key)) => store.end_offset(key, *start).await? == c,
+            None => false,
+        };
+        if backed {
+            let existing = spans(store, files.iter().filter(|(s, _)| *s >= c)).await?;
+            return Ok(ResumePlan {
+                start: c,
+                existing,
+                committed_not_in_s3: None,
+            });
+        }
+    }
+    let files = starts(layout, partition, store.list(&prefix, None).await?);
+    let existing: Vec<Span> = spans(store, files.iter())
+        .await?
+        .into_iter()
+        .filter(|s| s.end > low_watermark)
+        .collect();
+    Ok(ResumePlan {
+        start: low_watermark,
+        existing,
+        committed_not_in_s3: committed.filter(|c| *c > low_watermark),
+    })
+}
+
+/// `(start offset, key)` for each key of this partition's layout, sorted by offset.
+fn starts(layout: &KeyLayout, partition: i32, keys: Vec<String>) -> Vec<(i64, String)> {
+    let mut v: Vec<(i64, String)> = keys
+        .into_iter()
+        .filter_map(|k| layout.parse_start_offset(partition, &k).map(|o| (o, k)))
+        .collect();
+    v.sort();
+    v
+}
+
+async fn spans<'a, S: SegmentStore>(
+    store: &S,
+    files: impl Iterator<Item = &'a (i64, String)>,
+) -> Result<Vec<Span>, S3Error> {
+    let mut out = Vec::new();
+    for (start, key) in files {
+        out.push(Span {
+            start: *start,
+            end: store.end_offset(key, *start).await?,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::testing::MemoryStore;
+
+    fn layout() -> KeyLayout {
+        KeyLayout {
+            topics_dir: "topics".into(),
+            topic: "t".into(),
+            pad_width: 10,
+        }
+    }
+
+    fn store_with(files: &[(i64, i64)]) -> MemoryStore {
+        let s = MemoryStore::default();
+        for (start, end) in files {
+            s.insert(&layout().object_key(0, *start), *start, *end);
+        }
+        s
+    }
+
+    #[tokio::test]
+    async fn committed_offset_at_a_file_end_is_trusted() {
+        let s = store_with(&[(0, 100), (100, 200)]);
+        let p = plan(&s, &layout(), 0, Some(200), 0, 100).await.unwrap();
+        assert_eq!(
+            p,
+            ResumePlan {
+                start: 200,
+                existing: vec![],
+                committed_not_in_s3: None
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn files_uploaded_after_the_commit_are_skipped_not_rewritten() {
+        // [100,200) never landed, [200,300) did, the commit stopped at 100.
+        let s = store_with(&[(0, 100), (200, 300)]);
+        let p = plan(&s, &layout(), 0, Some(100), 0, 100).await.unwrap();
+        assert_eq!(p.start, 100);
+        assert_eq!(
+            p.existing,
+            vec![Span {
+                start: 200,
+                end: 300
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_commit_not_backed_by_s3_rereads_from_the_earliest_offset() {
+        let s = store_with(&[(0, 100)]);
+        let p = plan(&s, &layout(), 0, Some(300), 0, 100).await.unwrap();
+        assert_eq!(p.start, 0);
+        assert_eq!(p.existing, vec![Span { start: 0, end: 100 }]);
+        assert_eq!(p.committed_not_in_s3, Some(300));
+    }
+
+    #[tokio::test]
+    async fn no_commit_reads_from_the_earliest_offset_and_skips_what_exists() {
+        let s = store_with(&[(100, 150)]);
+        let p = plan(&s, &layout(), 0, None, 0, 100).await.unwrap();
+        assert_eq!(p.start, 0);
+        assert_eq!(
+            p.existing,
+            vec![Span {
+                start: 100,
+                end: 150
+            }]
+        );
+        assert_eq!(p.committed_not_in_s3, None);
+    }
+
+    #[tokio::test]
+    async fn files_older_than_retention_are_ignored() {
+        let s = store_with(&[(0, 100), (100, 200)]);
+        let p = plan(&s, &layout(), 0, None, 150, 100).await.unwrap();
+        assert_eq!(p.start, 150);
+        assert_eq!(
+            p.existing,
+            vec![Span {
+                start: 100,
+                end: 200
+            }]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_listing_is_bounded_by_flush_size_before_the_commit() {
+        let s = store_with(&[(0, 100), (100, 200), (200, 300)]);
+        plan(&s, &layout(), 0, Some(300), 0, 100).await.unwrap();
+        assert_eq!(s.last_start_after(), Some(layout().object_key(0, 199)));
+    }
+}

@@ -1,0 +1,385 @@
+//! The consumer loop: one thread polls the group consumer and routes each partition's records
+//! to its sink actor.
+//!
+//! It is the only place that moves the consumer: a sink *attaches* with the offset it wants to
+//! start from, and the router seeks there if the consumer is elsewhere (after a sink restart,
+//! or when S3 did not back the committed offset). A partition is paused from assignment until
+//! its sink attaches, and whenever its sink holds `max.buffered.records` (memory stays bounded
+//! while S3 is slow or down).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use ractor::ActorRef;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::actor::SinkMsg;
+use super::gate::Gate;
+use super::Record;
+use crate::kafka::consumer::{RebalanceListener, SinkConsumerContext};
+use crate::telemetry::events;
+
+/// How long one poll waits when nothing is ready; also how fast commands are seen.
+const POLL_WAIT: Duration = Duration::from_millis(100);
+/// Records taken per routing round, across partitions.
+const MAX_ROUND: usize = 2_000;
+
+/// Commands to the router thread.
+pub enum RouterCmd {
+    /// A sink is ready for `partition` from `start`; the consumer is at `position` unless the
+    /// router knows better.
+    Attach {
+        partition: i32,
+        sink: ActorRef<SinkMsg>,
+        start: i64,
+        position: i64,
+    },
+    /// Keep consuming until every attached partition reaches its high watermark (or the
+    /// deadline), drain every sink, leave the group, answer each partition's committed offset.
+    Shutdown {
+        deadline: Instant,
+        done: mpsc::Sender<BTreeMap<i32, Option<i64>>>,
+    },
+}
+
+/// Partition → its sink and memory gate, shared by the router and the rebalance listener.
+#[derive(Default)]
+pub struct Directory {
+    slots: Mutex<HashMap<i32, Slot>>,
+}
+
+struct Slot {
+    gate: Arc<Gate>,
+    sink: Option<ActorRef<SinkMsg>>,
+    /// The next offset the router will route (`None`: wherever the consumer starts).
+    position: Option<i64>,
+    /// Records were dropped while no sink was attached: the next attach must seek.
+    needs_seek: bool,
+    /// Paused because the sink holds too much.
+    paused_for_room: bool,
+}
+
+impl Directory {
+    /// Registers a newly assigned partition before its sink starts.
+    pub fn prepare(&self, partition: i32, gate: Arc<Gate>) {
+        let slot = Slot {
+            gate,
+            sink: None,
+            position: None,
+            needs_seek: false,
+            paused_for_room: false,
+        };
+        self.lock().insert(partition, slot);
+    }
+
+    /// Forgets a partition; returns its sink, if attached.
+    pub fn remove(&self, partition: i32) -> Option<ActorRef<SinkMsg>> {
+        self.lock().remove(&partition).and_then(|s| s.sink)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Slot>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Assignment changes, for the task that starts and stops sink actors.
+#[derive(Debug)]
+pub enum Assignment {
+    Assigned(Vec<i32>),
+    Revoked(Vec<i32>),
+}
+
+/// Turns rebalances into sink starts (via the manager task) and synchronous drains.
+pub struct Listener {
+    pub directory: Arc<Directory>,
+    pub assignments: tokio::sync::mpsc::UnboundedSender<Assignment>,
+    pub runtime: tokio::runtime::Handle,
+    pub drain_timeout: Duration,
+}
+
+impl RebalanceListener for Listener {
+    fn assigned(&self, partitions: &[i32]) {
+        let _ = self
+            .assignments
+            .send(Assignment::Assigned(partitions.to_vec()));
+    }
+
+    fn revoking(&self, partitions: &[i32]) {
+        let sinks: Vec<(i32, ActorRef<SinkMsg>)> = partitions
+            .iter()
+            .filter_map(|p| self.directory.remove(*p).map(|s| (*p, s)))
+            .collect();
+        drain_all(&self.runtime, sinks, self.drain_timeout);
+        let _ = self
+            .assignments
+            .send(Assignment::Revoked(partitions.to_vec()));
+    }
+}
+
+/// Drains sinks from a non-runtime thread (the consumer thread); returns committed offsets.
+fn drain_all(
+    runtime: &tokio::runtime::Handle,
+    sinks: Vec<(i32, ActorRef<SinkMsg>)>,
+    timeout: Duration,
+) -> BTreeMap<i32, Option<i64>> {
+    if sinks.is_empty() {
+        return BTreeMap::new();
+    }
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tracing::error!("cannot drain sinks from an async context; their open batches are re-read at the next start");
+        return BTreeMap::new();
+    }
+    runtime.block_on(async {
+        let drains = sinks.into_iter().map(|(p, sink)| async move {
+            let committed = sink.call(SinkMsg::Drain, Some(timeout)).await;
+            let committed = match committed {
+                Ok(ractor::rpc::CallResult::Success(c)) => c,
+                other => {
+                    events::drain_incomplete(p, &format!("{other:?}"));
+                    None
+                }
+            };
+            (p, committed)
+        });
+        futures::future::join_all(drains)
+            .await
+            .into_iter()
+            .collect()
+    })
+}
+
+/// The router thread's state.
+pub struct Router {
+    pub consumer: Arc<BaseConsumer<SinkConsumerContext>>,
+    pub topic: String,
+    pub commands: mpsc::Receiver<RouterCmd>,
+    pub directory: Arc<Directory>,
+    pub runtime: tokio::runtime::Handle,
+    pub drain_timeout: Duration,
+}
+
+struct PendingAttach {
+    partition: i32,
+    sink: ActorRef<SinkMsg>,
+    start: i64,
+    position: i64,
+    tries: u32,
+}
+
+impl Router {
+    /// Runs until a [`RouterCmd::Shutdown`] (or until every sender is gone).
+    pub fn run(self) {
+        let mut pending: Vec<PendingAttach> = Vec::new();
+        let mut shutdown: Option<(Instant, mpsc::Sender<_>, HashMap<i32, i64>)> = None;
+        let mut poll_errors = 0u64;
+        loop {
+            loop {
+                match self.commands.try_recv() {
+                    Ok(RouterCmd::Attach {
+                        partition,
+                        sink,
+                        start,
+                        position,
+                    }) => {
+                        pending.push(PendingAttach {
+                            partition,
+                            sink,
+                            start,
+                            position,
+                            tries: 0,
+                        });
+                    }
+                    Ok(RouterCmd::Shutdown { deadline, done }) => {
+                        shutdown = Some((deadline, done, self.high_watermarks()));
+                    }
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        if shutdown.is_none() {
+                            let (tx, _) = mpsc::channel();
+                            shutdown = Some((Instant::now(), tx, HashMap::new()));
+                        }
+                        break;
+                    }
+                }
+            }
+            pending.retain_mut(|a| !self.try_attach(a));
+            self.resume_partitions_with_room();
+            let round = self.poll_round(&mut poll_errors);
+            self.route(round);
+            if let Some((deadline, _, targets)) = &shutdown {
+                if Instant::now() >= *deadline || self.reached(targets) {
+                    break;
+                }
+            }
+        }
+        let sinks: Vec<(i32, ActorRef<SinkMsg>)> = {
+            let mut slots = self.directory.lock();
+            slots
+                .iter_mut()
+                .filter_map(|(p, s)| s.sink.take().map(|sink| (*p, sink)))
+                .collect()
+        };
+        let committed = drain_all(&self.runtime, sinks, self.drain_timeout);
+        self.consumer.unsubscribe();
+        if let Some((_, done, _)) = shutdown {
+            let _ = done.send(committed);
+        }
+    }
+
+    fn tpl(&self, partition: i32) -> TopicPartitionList {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(&self.topic, partition);
+        tpl
+    }
+
+    fn try_attach(&self, a: &mut PendingAttach) -> bool {
+        let mut slots = self.directory.lock();
+        let Some(slot) = slots.get_mut(&a.partition) else {
+            return true;
+        };
+        let at = slot.position.unwrap_or(a.position);
+        if slot.needs_seek || at != a.start {
+            if let Err(e) = self.consumer.seek(
+                &self.topic,
+                a.partition,
+                Offset::Offset(a.start),
+                Duration::from_secs(5),
+            ) {
+                a.tries += 1;
+                if a.tries % 50 == 1 {
+                    tracing::warn!(
+                        partition = a.partition,
+                        start = a.start,
+                        tries = a.tries,
+                        "seek failed, retrying: {e}"
+                    );
+                }
+                return false;
+            }
+        }
+        slot.sink = Some(a.sink.clone());
+        slot.position = Some(a.start);
+        slot.needs_seek = false;
+        slot.paused_for_room = false;
+        if let Err(e) = self.consumer.resume(&self.tpl(a.partition)) {
+            tracing::warn!(partition = a.partition, "resuming after attach: {e}");
+        }
+        tracing::info!(partition = a.partition, start = a.start, "sink attached");
+        true
+    }
+
+    fn resume_partitions_with_room(&self) {
+        let mut slots = self.directory.lock();
+        for (p, slot) in slots.iter_mut() {
+            if slot.paused_for_room && slot.gate.has_room() && slot.sink.is_some() {
+                slot.paused_for_room = false;
+                let _ = self.consumer.resume(&self.tpl(*p));
+            }
+        }
+    }
+
+    fn poll_round(&self, errors: &mut u64) -> HashMap<i32, Vec<Record>> {
+        let mut round: HashMap<i32, Vec<Record>> = HashMap::new();
+        let mut wait = POLL_WAIT;
+        for _ in 0..MAX_ROUND {
+            match self.consumer.poll(wait) {
+                None => break,
+                Some(Ok(m)) => {
+                    if m.topic() == self.topic {
+                        let value = m.payload().map(Bytes::copy_from_slice).unwrap_or_default();
+                        round.entry(m.partition()).or_default().push(Record {
+                            offset: m.offset(),
+                            value,
+                        });
+                    }
+                }
+                Some(Err(e)) => {
+                    *errors += 1;
+                    events::consumer_error(*errors, &e);
+                    break;
+                }
+            }
+            wait = Duration::ZERO;
+        }
+        round
+    }
+
+    fn route(&self, round: HashMap<i32, Vec<Record>>) {
+        let mut slots = self.directory.lock();
+        for (p, mut records) in round {
+            let Some(slot) = slots.get_mut(&p) else {
+                continue;
+            };
+            let Some(sink) = &slot.sink else {
+                slot.needs_seek = true;
+                continue;
+            };
+            if let Some(pos) = slot.position {
+                records.retain(|r| r.offset >= pos);
+            }
+            let Some(last) = records.last().map(|r| r.offset) else {
+                continue;
+            };
+            let n = records.len();
+            slot.gate.hold(n);
+            if sink.cast(SinkMsg::Append(records)).is_err() {
+                // The sink died; its successor attaches and the router seeks back for it.
+                slot.gate.release(n as u64);
+                slot.sink = None;
+                slot.needs_seek = true;
+                let _ = self.consumer.pause(&self.tpl(p));
+                continue;
+            }
+            slot.position = Some(last + 1);
+            if slot.gate.is_full() && !slot.paused_for_room {
+                slot.paused_for_room = true;
+                let _ = self.consumer.pause(&self.tpl(p));
+                events::partition_paused(p, slot.gate.held());
+            }
+        }
+    }
+
+    fn high_watermarks(&self) -> HashMap<i32, i64> {
+        let partitions: Vec<i32> = self
+            .directory
+            .lock()
+            .iter()
+            .filter(|(_, s)| s.sink.is_some())
+            .map(|(p, _)| *p)
+            .collect();
+        partitions
+            .into_iter()
+            .filter_map(|p| {
+                match self
+                    .consumer
+                    .fetch_watermarks(&self.topic, p, Duration::from_secs(5))
+                {
+                    Ok((_, high)) => Some((p, high)),
+                    Err(e) => {
+                        tracing::warn!(
+                            partition = p,
+                            "reading the high watermark for shutdown: {e}"
+                        );
+                        None
+                    }
+                }
+            })
+            .collect()
+    }
+
+    fn reached(&self, targets: &HashMap<i32, i64>) -> bool {
+        let slots = self.directory.lock();
+        targets.iter().all(|(p, high)| {
+            slots
+                .get(p)
+                .and_then(|s| s.position)
+                .is_none_or(|pos| pos >= *high)
+        })
+    }
+}

@@ -1,0 +1,162 @@
+//! What a sink actor needs from the Kafka side, as a trait so actors can be tested alone.
+
+use std::future::Future;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::ActorRef;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::actor::SinkMsg;
+use super::router::RouterCmd;
+use crate::kafka::consumer::SinkConsumerContext;
+
+/// Errors from the Kafka side of a sink.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("partition {partition}: {op}: {detail}")]
+    Kafka {
+        partition: i32,
+        op: &'static str,
+        detail: String,
+    },
+    #[error("the consumer loop has stopped")]
+    RouterGone,
+}
+
+/// Offsets and routing for one sink's partition.
+pub trait PartitionSource: Send + Sync + 'static {
+    /// The group's committed offset, `None` if it never committed.
+    fn committed(
+        &self,
+        partition: i32,
+    ) -> impl Future<Output = Result<Option<i64>, SourceError>> + Send;
+    /// The earliest offset the broker still has.
+    fn low_watermark(
+        &self,
+        partition: i32,
+    ) -> impl Future<Output = Result<i64, SourceError>> + Send;
+    /// Routes the partition's records to `sink` from `start` on (the consumer is at
+    /// `position` now; it seeks when they differ).
+    fn attach(
+        &self,
+        partition: i32,
+        sink: ActorRef<SinkMsg>,
+        start: i64,
+        position: i64,
+    ) -> Result<(), SourceError>;
+    /// Commits `offset` (the next offset to read). `wait` blocks until the broker confirms.
+    fn commit(
+        &self,
+        partition: i32,
+        offset: i64,
+        wait: bool,
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
+}
+
+/// [`PartitionSource`] over the shared consumer and the router thread.
+#[derive(Clone)]
+pub struct KafkaPartitionSource {
+    pub consumer: Arc<BaseConsumer<SinkConsumerContext>>,
+    pub topic: String,
+    pub router: mpsc::Sender<RouterCmd>,
+}
+
+const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl KafkaPartitionSource {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        partition: i32,
+        op: &'static str,
+        f: impl FnOnce(&BaseConsumer<SinkConsumerContext>, &str) -> rdkafka::error::KafkaResult<T>
+            + Send
+            + 'static,
+    ) -> Result<T, SourceError> {
+        let (consumer, topic) = (self.consumer.clone(), self.topic.clone());
+        tokio::task::spawn_blocking(move || f(&consumer, &topic))
+            .await
+            .map_err(|e| SourceError::Kafka {
+                partition,
+                op,
+                detail: e.to_string(),
+            })?
+            .map_err(|e| SourceError::Kafka {
+                partition,
+                op,
+                detail: e.to_string(),
+            })
+    }
+}
+
+impl PartitionSource for KafkaPartitionSource {
+    async fn committed(&self, partition: i32) -> Result<Option<i64>, SourceError> {
+        self.blocking(
+            partition,
+            "reading the committed offset",
+            move |c, topic| {
+                let mut tpl = TopicPartitionList::new();
+                tpl.add_partition(topic, partition);
+                let tpl = c.committed_offsets(tpl, KAFKA_TIMEOUT)?;
+                Ok(tpl
+                    .find_partition(topic, partition)
+                    .and_then(|e| match e.offset() {
+                        Offset::Offset(o) if o >= 0 => Some(o),
+                        _ => None,
+                    }))
+            },
+        )
+        .await
+    }
+
+    async fn low_watermark(&self, partition: i32) -> Result<i64, SourceError> {
+        self.blocking(partition, "reading the watermarks", move |c, topic| {
+            c.fetch_watermarks(topic, partition, KAFKA_TIMEOUT)
+                .map(|(low, _)| low)
+        })
+        .await
+    }
+
+    fn attach(
+        &self,
+        partition: i32,
+        sink: ActorRef<SinkMsg>,
+        start: i64,
+        position: i64,
+    ) -> Result<(), SourceError> {
+        self.router
+            .send(RouterCmd::Attach {
+                partition,
+                sink,
+                start,
+                position,
+            })
+            .map_err(|_| SourceError::RouterGone)
+    }
+
+    async fn commit(&self, partition: i32, offset: i64, wait: bool) -> Result<(), SourceError> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset))
+            .map_err(|e| SourceError::Kafka {
+                partition,
+                op: "commit",
+                detail: e.to_string(),
+            })?;
+        if !wait {
+            return self
+                .consumer
+                .commit(&tpl, CommitMode::Async)
+                .map_err(|e| SourceError::Kafka {
+                    partition,
+                    op: "commit",
+                    detail: e.to_string(),
+                });
+        }
+        self.blocking(partition, "commit", move |c, _| {
+            c.commit(&tpl, CommitMode::Sync)
+        })
+        .await
+    }
+}

@@ -1,0 +1,95 @@
+//! Fakes for sink tests: an in-memory [`SegmentStore`] that can be told to fail.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+
+use crate::s3::{PutOutcome, S3Error, SegmentMeta, SegmentStore};
+
+#[derive(Default)]
+pub struct MemoryStore {
+    objects: Mutex<BTreeMap<String, (Bytes, SegmentMeta)>>,
+    last_start_after: Mutex<Option<String>>,
+    /// The next this-many puts fail with a 503.
+    pub failing_puts: AtomicU32,
+    pub put_attempts: AtomicU32,
+}
+
+impl MemoryStore {
+    pub fn insert(&self, key: &str, start: i64, end: i64) {
+        let meta = SegmentMeta {
+            start_offset: start,
+            end_offset: end,
+            records: (end - start) as u64,
+            error: None,
+        };
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.into(), (Bytes::new(), meta));
+    }
+
+    pub fn keys(&self) -> Vec<String> {
+        self.objects.lock().unwrap().keys().cloned().collect()
+    }
+
+    pub fn get(&self, key: &str) -> Option<(Bytes, SegmentMeta)> {
+        self.objects.lock().unwrap().get(key).cloned()
+    }
+
+    pub fn last_start_after(&self) -> Option<String> {
+        self.last_start_after.lock().unwrap().clone()
+    }
+}
+
+impl SegmentStore for MemoryStore {
+    async fn put_new(
+        &self,
+        key: &str,
+        body: Bytes,
+        meta: SegmentMeta,
+    ) -> Result<PutOutcome, S3Error> {
+        self.put_attempts.fetch_add(1, Ordering::SeqCst);
+        if self.failing_puts.load(Ordering::SeqCst) > 0 {
+            self.failing_puts.fetch_sub(1, Ordering::SeqCst);
+            return Err(S3Error::Service {
+                op: "PutObject",
+                bucket: "mem".into(),
+                key: key.into(),
+                status: 503,
+                code: "SlowDown".into(),
+                message: String::new(),
+            });
+        }
+        let mut objects = self.objects.lock().unwrap();
+        match objects.get(key) {
+            Some((existing, _)) if *existing == body => Ok(PutOutcome::AlreadyIdentical),
+            Some(_) => Err(S3Error::Conflict {
+                bucket: "mem".into(),
+                key: key.into(),
+            }),
+            None => {
+                objects.insert(key.into(), (body, meta));
+                Ok(PutOutcome::Created)
+            }
+        }
+    }
+
+    async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, S3Error> {
+        *self.last_start_after.lock().unwrap() = start_after.map(str::to_owned);
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with(prefix) && start_after.is_none_or(|s| k.as_str() > s))
+            .cloned()
+            .collect())
+    }
+
+    async fn end_offset(&self, key: &str, start: i64) -> Result<i64, S3Error> {
+        Ok(self.get(key).map_or(start, |(_, m)| m.end_offset))
+    }
+}

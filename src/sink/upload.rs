@@ -1,0 +1,33 @@
+//! Putting one segment, retried with backoff until it lands or conflicts.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+
+use super::segmenter::Segment;
+use crate::s3::{is_retriable, PutOutcome, S3Error, SegmentStore};
+use crate::telemetry::events;
+
+/// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
+/// never dropped: the partition's memory gate pauses consumption while it waits.
+fn backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times()
+}
+
+/// Writes `seg` unless its key exists; retries every error but a conflict, which only a
+/// re-plan from S3 can resolve.
+pub async fn put_with_retry<S: SegmentStore>(
+    store: &S,
+    partition: i32,
+    seg: &Segment,
+) -> Result<PutOutcome, S3Error> {
+    (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
+        .retry(backoff())
+        .when(|e| !matches!(e, S3Error::Conflict { .. }))
+        .notify(|e, delay| events::upload_retry(partition, &seg.key, is_retriable(e), e, delay))
+        .await
+}

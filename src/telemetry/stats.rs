@@ -1,0 +1,73 @@
+//! Counters shared by the pipeline's parts, read by the progress line and by tests.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Totals since the process started.
+#[derive(Debug, Default)]
+pub struct PipelineStats {
+    pub ticks_produced: AtomicU64,
+    pub ticks_acked: AtomicU64,
+    pub ticks_failed: AtomicU64,
+    pub records_consumed: AtomicU64,
+    pub files_uploaded: AtomicU64,
+    pub bytes_uploaded: AtomicU64,
+    pub dead_letters: AtomicU64,
+    pub offsets_missing: AtomicU64,
+    partitions: Mutex<BTreeMap<i32, PartitionProgress>>,
+}
+
+/// One partition's sink progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PartitionProgress {
+    pub files: u64,
+    pub committed: Option<i64>,
+}
+
+/// A consistent-enough copy of [`PipelineStats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub ticks_produced: u64,
+    pub ticks_acked: u64,
+    pub ticks_failed: u64,
+    pub records_consumed: u64,
+    pub files_uploaded: u64,
+    pub bytes_uploaded: u64,
+    pub dead_letters: u64,
+    pub offsets_missing: u64,
+    pub partitions: BTreeMap<i32, PartitionProgress>,
+}
+
+impl PipelineStats {
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(crate) fn file_written(&self, partition: i32) {
+        self.lock().entry(partition).or_default().files += 1;
+    }
+
+    pub(crate) fn committed(&self, partition: i32, offset: i64) {
+        self.lock().entry(partition).or_default().committed = Some(offset);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, PartitionProgress>> {
+        self.partitions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            ticks_produced: get(&self.ticks_produced),
+            ticks_acked: get(&self.ticks_acked),
+            ticks_failed: get(&self.ticks_failed),
+            records_consumed: get(&self.records_consumed),
+            files_uploaded: get(&self.files_uploaded),
+            bytes_uploaded: get(&self.bytes_uploaded),
+            dead_letters: get(&self.dead_letters),
+            offsets_missing: get(&self.offsets_missing),
+            partitions: self.lock().clone(),
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! What a supervised child is and how it is (re)started.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use ractor::{ActorCell, SpawnErr};
+
+/// The future a [`ChildSpec`] start function returns: the started child, linked to the supervisor.
+pub type StartFuture = Pin<Box<dyn Future<Output = Result<ActorCell, SpawnErr>> + Send>>;
+
+/// Whether a child is restarted after it stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Restart {
+    /// Always restarted, even after a normal stop (a producer must keep producing).
+    Permanent,
+    /// Restarted only after a failure; a normal stop removes it (a sink whose partition was revoked).
+    Transient,
+}
+
+/// A child the supervisor owns: its identity and the function that starts it.
+#[derive(Clone)]
+pub struct ChildSpec {
+    /// Unique among the supervisor's children, e.g. `sink-2`; the `actor` label of its metrics.
+    pub id: String,
+    /// The child's role, e.g. `sink`; the `actor_kind` label of its metrics.
+    pub kind: String,
+    /// What happens after it stops.
+    pub restart: Restart,
+    /// Spawns the child linked to the given supervisor. Called again on every restart, so whatever
+    /// must survive a restart (a sequence number, a resume position) lives outside the child.
+    pub start: Arc<dyn Fn(ActorCell) -> StartFuture + Send + Sync>,
+}
+
+impl ChildSpec {
+    /// Builds a spec from an async start function.
+    pub fn new<F, Fut>(
+        id: impl Into<String>,
+        kind: impl Into<String>,
+        restart: Restart,
+        start: F,
+    ) -> Self
+    where
+        F: Fn(ActorCell) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ActorCell, SpawnErr>> + Send + 'static,
+    {
+        Self {
+            id: id.into(),
+            kind: kind.into(),
+            restart,
+            start: Arc::new(move |sup| Box::pin(start(sup))),
+        }
+    }
+}
+
+impl std::fmt::Debug for ChildSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildSpec")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("restart", &self.restart)
+            .finish_non_exhaustive()
+    }
+}

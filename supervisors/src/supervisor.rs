@@ -1,0 +1,304 @@
+//! The supervisor actor: one-for-one restarts under a restart budget, with dynamic children.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use ractor::{
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
+};
+use tokio::time::Instant;
+
+use crate::events;
+use crate::policy::{RestartHistory, RestartPolicy};
+use crate::spec::{ChildSpec, Restart};
+
+/// How long a supervisor waits for its children when it stops.
+const STOP_CHILDREN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The supervisor's behaviour; see the crate docs.
+pub struct Supervisor;
+
+/// What a supervisor starts with.
+pub struct SupervisorArgs {
+    /// Shown in logs and in the `supervisor` label of escalations, e.g. `sinks`.
+    pub name: String,
+    /// Budget and backoff applied to each child separately.
+    pub policy: RestartPolicy,
+    /// Children started, in order, before the supervisor reports itself started.
+    pub children: Vec<ChildSpec>,
+}
+
+/// Messages a supervisor handles.
+pub enum SupervisorMsg {
+    /// Adds a child and starts it; answers an error if the id is taken or the start failed.
+    StartChild(ChildSpec, RpcReplyPort<Result<(), String>>),
+    /// Stops a child for good (no restart) and waits for it; answers whether it existed.
+    StopChild(String, RpcReplyPort<bool>),
+    /// Lists the children and whether each is running.
+    GetChildren(RpcReplyPort<Vec<ChildInfo>>),
+    /// Internal: the backoff before restarting child `id` has passed.
+    Restart { id: String, generation: u64 },
+}
+
+/// A snapshot of one child, for status pages and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildInfo {
+    pub id: String,
+    pub kind: String,
+    pub running: bool,
+    /// The running incarnation's actor, to address it directly (e.g. in tests).
+    pub actor: Option<ActorId>,
+    /// Restarts within the current budget window.
+    pub recent_restarts: usize,
+}
+
+/// One child's bookkeeping.
+struct Child {
+    spec: ChildSpec,
+    /// The running incarnation, if any.
+    cell: Option<ActorCell>,
+    history: RestartHistory,
+    /// Bumped on every failure so a stale `Restart` timer cannot start a second incarnation.
+    generation: u64,
+}
+
+/// The supervisor's state.
+pub struct SupervisorState {
+    name: String,
+    policy: RestartPolicy,
+    children: BTreeMap<String, Child>,
+    /// Which child a running actor is, to route supervision events.
+    by_actor: HashMap<ActorId, String>,
+}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = SupervisorArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: SupervisorArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let mut state = SupervisorState {
+            name: args.name,
+            policy: args.policy,
+            children: BTreeMap::new(),
+            by_actor: HashMap::new(),
+        };
+        for spec in args.children {
+            state.add_and_start(&myself, spec).await?;
+        }
+        Ok(state)
+    }
+
+    async fn post_stop(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself
+            .stop_children_and_wait(None, Some(STOP_CHILDREN_TIMEOUT))
+            .await;
+        for child in state.children.values() {
+            events::child_down(&child.spec.kind, &child.spec.id);
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            SupervisorMsg::StartChild(spec, reply) => {
+                let result = state
+                    .add_and_start(&myself, spec)
+                    .await
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(result);
+            }
+            SupervisorMsg::StopChild(id, reply) => {
+                let _ = reply.send(state.stop_child(&id).await);
+            }
+            SupervisorMsg::GetChildren(reply) => {
+                let _ = reply.send(state.snapshot());
+            }
+            SupervisorMsg::Restart { id, generation } => {
+                state.restart(&myself, &id, generation).await?
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        event: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorFailed(cell, err) => {
+                state.on_child_exit(&myself, cell.get_id(), Some(err.to_string()))?;
+            }
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                state
+                    .on_child_exit(&myself, cell.get_id(), None)
+                    .map_err(|e| {
+                        format!(
+                            "{e} (last stop reason: {})",
+                            reason.unwrap_or_else(|| "none".into())
+                        )
+                    })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl SupervisorState {
+    async fn add_and_start(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        spec: ChildSpec,
+    ) -> Result<(), ActorProcessingErr> {
+        if self.children.contains_key(&spec.id) {
+            return Err(format!(
+                "supervisor {}: child id {} is already taken",
+                self.name, spec.id
+            )
+            .into());
+        }
+        let id = spec.id.clone();
+        let cell = (spec.start)(myself.get_cell())
+            .await
+            .map_err(|e| format!("supervisor {}: starting {id} failed: {e}", self.name))?;
+        events::child_up(&spec.kind, &id);
+        self.by_actor.insert(cell.get_id(), id.clone());
+        self.children.insert(
+            id,
+            Child {
+                spec,
+                cell: Some(cell),
+                history: RestartHistory::default(),
+                generation: 0,
+            },
+        );
+        Ok(())
+    }
+
+    async fn stop_child(&mut self, id: &str) -> bool {
+        let Some(child) = self.children.remove(id) else {
+            return false;
+        };
+        events::child_down(&child.spec.kind, id);
+        if let Some(cell) = child.cell {
+            self.by_actor.remove(&cell.get_id());
+            let _ = cell.stop_and_wait(None, Some(STOP_CHILDREN_TIMEOUT)).await;
+        }
+        true
+    }
+
+    fn snapshot(&self) -> Vec<ChildInfo> {
+        self.children
+            .values()
+            .map(|c| ChildInfo {
+                id: c.spec.id.clone(),
+                kind: c.spec.kind.clone(),
+                running: c.cell.is_some(),
+                actor: c.cell.as_ref().map(ActorCell::get_id),
+                recent_restarts: c.history.in_window(),
+            })
+            .collect()
+    }
+
+    /// A child stopped (`failure` is `None`) or failed. Decides: restart after backoff, remove, or
+    /// escalate by returning an error (which fails this supervisor).
+    fn on_child_exit(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        actor: ActorId,
+        failure: Option<String>,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(id) = self.by_actor.remove(&actor) else {
+            return Ok(());
+        };
+        let Some(child) = self.children.get_mut(&id) else {
+            return Ok(());
+        };
+        child.cell = None;
+        events::child_down(&child.spec.kind, &id);
+        let cause = match (failure, child.spec.restart) {
+            (Some(err), _) => err,
+            (None, Restart::Permanent) => "stopped, and it is permanent".to_owned(),
+            (None, Restart::Transient) => {
+                self.children.remove(&id);
+                return Ok(());
+            }
+        };
+        self.schedule_restart(myself, &id, &cause)
+    }
+
+    fn schedule_restart(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        id: &str,
+        cause: &str,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(child) = self.children.get_mut(id) else {
+            return Ok(());
+        };
+        child.generation += 1;
+        match child.history.on_failure(&self.policy, Instant::now()) {
+            Some(delay) => {
+                events::child_restarting(
+                    &self.name,
+                    &child.spec.kind,
+                    id,
+                    cause,
+                    delay.as_millis(),
+                );
+                let (id, generation) = (id.to_owned(), child.generation);
+                myself.send_after(delay, move || SupervisorMsg::Restart { id, generation });
+                Ok(())
+            }
+            None => {
+                events::escalation(&self.name, &child.spec.kind, id, cause);
+                Err(format!(
+                    "supervisor {}: {id} failed {} times within {:?}; last cause: {cause}",
+                    self.name,
+                    self.policy.max_restarts + 1,
+                    self.policy.within
+                )
+                .into())
+            }
+        }
+    }
+
+    async fn restart(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        id: &str,
+        generation: u64,
+    ) -> Result<(), ActorProcessingErr> {
+        let Some(child) = self.children.get_mut(id) else {
+            return Ok(());
+        };
+        if child.generation != generation || child.cell.is_some() {
+            return Ok(());
+        }
+        match (child.spec.start)(myself.get_cell()).await {
+            Ok(cell) => {
+                events::child_up(&child.spec.kind, id);
+                self.by_actor.insert(cell.get_id(), id.to_owned());
+                child.cell = Some(cell);
+                Ok(())
+            }
+            Err(err) => self.schedule_restart(myself, id, &format!("restart failed: {err}")),
+        }
+    }
+}
