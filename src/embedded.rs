@@ -23,9 +23,7 @@ impl EmbeddedServers {
         }
         if let Some(kafka) = self.kafka {
             match Arc::try_unwrap(kafka) {
-                Ok(k) => tokio::task::spawn_blocking(move || k.stop())
-                    .await
-                    .unwrap_or(()),
+                Ok(k) => tokio::task::spawn_blocking(move || k.stop()).await.unwrap_or(()),
                 Err(_) => tracing::warn!("embedded Kafka still in use at exit"),
             }
         }
@@ -102,18 +100,14 @@ pub async fn start(config: &Config) -> Result<(Infra, EmbeddedServers), Embedded
 
 /// Renames a non-empty `dir` to `dir.previous-<UTC time>`; returns the new name.
 pub fn move_aside(dir: &Path) -> Result<Option<PathBuf>, EmbeddedError> {
-    let non_empty = std::fs::read_dir(dir)
-        .map(|mut d| d.next().is_some())
-        .unwrap_or(false);
+    let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
     if !non_empty {
         return Ok(None);
     }
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
     let name = format!(
         "{}.previous-{stamp}",
-        dir.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default()
+        dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
     );
     let to = dir.with_file_name(name);
     std::fs::rename(dir, &to).map_err(|source| EmbeddedError::MoveAside {

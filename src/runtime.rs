@@ -46,13 +46,8 @@ pub struct RunOptions {
 impl RunOptions {
     pub fn new(seed: Option<u64>) -> Self {
         let run_id = uuid::Uuid::new_v4().simple().to_string();
-        let seed = seed.unwrap_or_else(|| {
-            u64::from_le_bytes(
-                uuid::Uuid::new_v4().as_bytes()[..8]
-                    .try_into()
-                    .unwrap_or_default(),
-            )
-        });
+        let seed = seed
+            .unwrap_or_else(|| u64::from_le_bytes(uuid::Uuid::new_v4().as_bytes()[..8].try_into().unwrap_or_default()));
         Self { seed, run_id }
     }
 }
@@ -63,10 +58,7 @@ pub enum StartError {
     #[error("{0}")]
     Kafka(String),
     #[error("S3 bucket {bucket}: {source}")]
-    Bucket {
-        bucket: String,
-        source: crate::s3::S3Error,
-    },
+    Bucket { bucket: String, source: crate::s3::S3Error },
     #[error("starting the supervision tree: {0}")]
     Actors(String),
     #[error("{0}")]
@@ -101,11 +93,7 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Starts everything `config` enables against `infra`.
-    pub async fn start(
-        config: &Config,
-        infra: &Infra,
-        options: RunOptions,
-    ) -> Result<Self, StartError> {
+    pub async fn start(config: &Config, infra: &Infra, options: RunOptions) -> Result<Self, StartError> {
         if config.kafka.mode == KafkaMode::MskIam {
             return Err(StartError::Unsupported(
                 "kafka.mode = \"msk_iam\" needs the MSK IAM token-refresh actor, which this build does not have yet; \
@@ -190,13 +178,10 @@ impl Pipeline {
         let client = client::build(&infra.s3).await;
         let store = Arc::new(S3SegmentStore::new(client, s.bucket.clone()));
         if config.s3.create_bucket && config.s3.mode != crate::config::S3Mode::Aws {
-            store
-                .ensure_bucket()
-                .await
-                .map_err(|source| StartError::Bucket {
-                    bucket: s.bucket.clone(),
-                    source,
-                })?;
+            store.ensure_bucket().await.map_err(|source| StartError::Bucket {
+                bucket: s.bucket.clone(),
+                source,
+            })?;
         }
 
         let directory = Arc::new(Directory::default());
@@ -240,9 +225,7 @@ impl Pipeline {
             stats,
         });
         let Some(sinks_sup) = sinks.lock().ok().and_then(|g| g.clone()) else {
-            return Err(StartError::Actors(
-                "the sinks supervisor did not start".into(),
-            ));
+            return Err(StartError::Actors("the sinks supervisor did not start".into()));
         };
         self.manager = Some(tokio::spawn(manager::run(
             factory,
@@ -294,12 +277,7 @@ impl Pipeline {
     /// `runtime.shutdown_timeout_ms`.
     pub async fn shutdown(mut self) -> ShutdownReport {
         let deadline = Instant::now() + self.shutdown_timeout;
-        let _ = ractor::call_t!(
-            self.root,
-            SupervisorMsg::StopChild,
-            30_000,
-            "producers".to_owned()
-        );
+        let _ = ractor::call_t!(self.root, SupervisorMsg::StopChild, 30_000, "producers".to_owned());
         let mut producer_flushed = true;
         if let Some(p) = self.producer.take() {
             let left = deadline.saturating_duration_since(Instant::now()) / 2;
@@ -307,9 +285,7 @@ impl Pipeline {
                 .await
                 .is_ok_and(|r| r.is_ok());
             if !producer_flushed {
-                tracing::error!(
-                    "not every queued tick was acknowledged before the shutdown deadline"
-                );
+                tracing::error!("not every queued tick was acknowledged before the shutdown deadline");
             }
         }
         let mut committed = BTreeMap::new();
@@ -343,31 +319,22 @@ impl Pipeline {
 
 /// A child supervisor as a child of the root; its `ActorRef` is published in `slot` on every
 /// (re)start so callers always reach the live one.
-fn supervisor_spec(
-    name: &'static str,
-    children: Vec<ChildSpec>,
-    slot: Shared<ActorRef<SupervisorMsg>>,
-) -> ChildSpec {
-    ChildSpec::new(
-        name,
-        "supervisor",
-        Restart::Permanent,
-        move |parent: ActorCell| {
-            let (children, slot) = (children.clone(), slot.clone());
-            async move {
-                let args = SupervisorArgs {
-                    name: name.into(),
-                    policy: RestartPolicy::default(),
-                    children,
-                };
-                let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent).await?;
-                if let Ok(mut g) = slot.lock() {
-                    *g = Some(sup.clone());
-                }
-                Ok(sup.get_cell())
+fn supervisor_spec(name: &'static str, children: Vec<ChildSpec>, slot: Shared<ActorRef<SupervisorMsg>>) -> ChildSpec {
+    ChildSpec::new(name, "supervisor", Restart::Permanent, move |parent: ActorCell| {
+        let (children, slot) = (children.clone(), slot.clone());
+        async move {
+            let args = SupervisorArgs {
+                name: name.into(),
+                policy: RestartPolicy::default(),
+                children,
+            };
+            let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent).await?;
+            if let Ok(mut g) = slot.lock() {
+                *g = Some(sup.clone());
             }
-        },
-    )
+            Ok(sup.get_cell())
+        }
+    })
 }
 
 async fn create_topics(config: &Config, infra: &Infra) -> Result<(), StartError> {
@@ -386,14 +353,9 @@ async fn create_topics(config: &Config, infra: &Infra) -> Result<(), StartError>
         topics.push(config.sink.topics.clone());
     }
     for t in topics {
-        ensure_topic(
-            &admin,
-            &t,
-            config.kafka.partitions,
-            config.kafka.replication_factor,
-        )
-        .await
-        .map_err(|e| StartError::Kafka(e.to_string()))?;
+        ensure_topic(&admin, &t, config.kafka.partitions, config.kafka.replication_factor)
+            .await
+            .map_err(|e| StartError::Kafka(e.to_string()))?;
     }
     Ok(())
 }

@@ -5,10 +5,7 @@ use super::{Config, Problem};
 
 /// Each override: variable, the key it replaces, and what it is for (shown by `--help`/README).
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
-    (
-        "TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS",
-        "kafka.bootstrap_servers",
-    ),
+    ("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers"),
     ("TICKSTREAM_KAFKA_REGION", "kafka.region"),
     ("TICKSTREAM_S3_ENDPOINT", "s3.endpoint"),
     ("TICKSTREAM_S3_REGION", "s3.region"),
@@ -18,23 +15,15 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
 
 /// Applies the overrides that are set; returns a problem for each unusable value.
 /// `lookup` is `std::env::var` in production and a map in tests.
-pub fn apply_overrides(
-    config: &mut Config,
-    lookup: impl Fn(&str) -> Option<String>,
-) -> Vec<Problem> {
+pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<String>) -> Vec<Problem> {
     let mut problems = Vec::new();
     let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
     if let Some(v) = get("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS") {
         config.kafka.bootstrap_servers = v;
     }
-    if let Some(v) = get("TICKSTREAM_KAFKA_REGION").or_else(|| {
-        config
-            .kafka
-            .region
-            .is_none()
-            .then(|| get("AWS_REGION"))
-            .flatten()
-    }) {
+    if let Some(v) =
+        get("TICKSTREAM_KAFKA_REGION").or_else(|| config.kafka.region.is_none().then(|| get("AWS_REGION")).flatten())
+    {
         config.kafka.region = Some(v);
     }
     if let Some(v) = get("TICKSTREAM_S3_ENDPOINT") {
@@ -80,9 +69,7 @@ mod tests {
     #[test]
     fn a_bad_listen_address_names_the_variable() {
         let mut c = Config::default();
-        let problems = apply_overrides(&mut c, |k| {
-            (k == "TICKSTREAM_METRICS_LISTEN").then(|| "nope".into())
-        });
+        let problems = apply_overrides(&mut c, |k| (k == "TICKSTREAM_METRICS_LISTEN").then(|| "nope".into()));
         assert_eq!(problems[0].key, "metrics.listen");
         assert!(problems[0].message.contains("TICKSTREAM_METRICS_LISTEN"));
     }

@@ -103,10 +103,7 @@ pub struct SinkConfig {
     #[serde(rename = "s3.bucket.name", default = "default_bucket")]
     pub bucket: String,
     /// Digits of the start offset in a file name (zero padded).
-    #[serde(
-        rename = "filename.offset.zero.pad.width",
-        default = "default_pad_width"
-    )]
+    #[serde(rename = "filename.offset.zero.pad.width", default = "default_pad_width")]
     pub offset_pad_width: usize,
     /// Records a partition may hold in memory (buffered plus uploading) before it pauses
     /// consumption; default 4 × `flush.size`, at least 1,000. Bounds memory during an S3 outage.

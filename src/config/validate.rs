@@ -51,8 +51,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     check(
         k.mode != KafkaMode::MskIam || k.region.is_some(),
         "kafka.region",
-        "required when kafka.mode is \"msk_iam\" (or set TICKSTREAM_KAFKA_REGION / AWS_REGION)"
-            .into(),
+        "required when kafka.mode is \"msk_iam\" (or set TICKSTREAM_KAFKA_REGION / AWS_REGION)".into(),
     );
 
     let pr = &c.producer;
@@ -84,17 +83,11 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         );
     }
     check(
-        pr.ticks_per_second.is_finite()
-            && pr.ticks_per_second > 0.0
-            && pr.ticks_per_second <= 1_000_000.0,
+        pr.ticks_per_second.is_finite() && pr.ticks_per_second > 0.0 && pr.ticks_per_second <= 1_000_000.0,
         "producer.ticks_per_second",
         format!("must be > 0 and ≤ 1000000, got {}", pr.ticks_per_second),
     );
-    check(
-        !pr.exchange.is_empty(),
-        "producer.exchange",
-        "must not be empty".into(),
-    );
+    check(!pr.exchange.is_empty(), "producer.exchange", "must not be empty".into());
 
     let s = &c.sink;
     if let Err(e) = topic_name(&s.topics) {
@@ -129,11 +122,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     check(
         s.max_buffered() >= s.flush_size,
         "sink.max.buffered.records",
-        format!(
-            "must be ≥ flush.size ({}), got {}",
-            s.flush_size,
-            s.max_buffered()
-        ),
+        format!("must be ≥ flush.size ({}), got {}", s.flush_size, s.max_buffered()),
     );
 
     let s3 = &c.s3;
@@ -150,11 +139,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         ),
         _ => {}
     }
-    check(
-        !s3.region.is_empty(),
-        "s3.region",
-        "must not be empty".into(),
-    );
+    check(!s3.region.is_empty(), "s3.region", "must not be empty".into());
 
     check(
         c.runtime.shutdown_timeout_ms >= 1_000,
@@ -174,9 +159,7 @@ fn topic_name(t: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else if t.contains(',') {
-        Err(format!(
-            "one topic only (a list is not supported yet), got {t:?}"
-        ))
+        Err(format!("one topic only (a list is not supported yet), got {t:?}"))
     } else {
         Err(format!("must be 1–249 of a–z A–Z 0–9 . _ -, got {t:?}"))
     }
@@ -242,13 +225,7 @@ mod tests {
 
     #[test]
     fn endpoint_mode_needs_an_http_endpoint() {
-        assert_eq!(
-            problems("[s3]\nmode = \"endpoint\"\n")[0].key,
-            "s3.endpoint"
-        );
-        assert_eq!(
-            problems("[s3]\nendpoint = \"localhost:9000\"\n")[0].key,
-            "s3.endpoint"
-        );
+        assert_eq!(problems("[s3]\nmode = \"endpoint\"\n")[0].key, "s3.endpoint");
+        assert_eq!(problems("[s3]\nendpoint = \"localhost:9000\"\n")[0].key, "s3.endpoint");
     }
 }

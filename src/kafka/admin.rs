@@ -38,8 +38,7 @@ pub async fn ensure_topic(
             .create_topic(topic, partitions, replication)
             .map_err(|e| fail(e.to_string())),
         TopicAdmin::Broker(config) => {
-            let client: AdminClient<DefaultClientContext> =
-                config.create().map_err(|e| fail(e.to_string()))?;
+            let client: AdminClient<DefaultClientContext> = config.create().map_err(|e| fail(e.to_string()))?;
             let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
             let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
             let results = client

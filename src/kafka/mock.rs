@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
 
 /// Errors from the embedded cluster.
@@ -81,12 +82,7 @@ impl EmbeddedKafka {
     }
 
     /// Creates a topic (the mock has no CreateTopics API for clients).
-    pub fn create_topic(
-        &self,
-        name: &str,
-        partitions: i32,
-        replication: i32,
-    ) -> Result<(), MockError> {
+    pub fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<(), MockError> {
         self.ask(|reply| Command::CreateTopic {
             name: name.into(),
             partitions,
@@ -106,12 +102,7 @@ impl EmbeddedKafka {
     }
 
     /// Moves a partition's leadership to `broker` (`None`: no leader).
-    pub fn set_leader(
-        &self,
-        topic: &str,
-        partition: i32,
-        broker: Option<i32>,
-    ) -> Result<(), MockError> {
+    pub fn set_leader(&self, topic: &str, partition: i32, broker: Option<i32>) -> Result<(), MockError> {
         self.ask(|reply| Command::SetLeader {
             topic: topic.into(),
             partition,
@@ -122,9 +113,7 @@ impl EmbeddedKafka {
 
     fn ask(&self, make: impl FnOnce(Reply) -> Command) -> Result<(), MockError> {
         let (reply, answer) = mpsc::channel();
-        self.commands
-            .send(make(reply))
-            .map_err(|_| MockError::Gone)?;
+        self.commands.send(make(reply)).map_err(|_| MockError::Gone)?;
         answer
             .recv_timeout(Duration::from_secs(30))
             .map_err(|_| MockError::Gone)?
@@ -150,11 +139,7 @@ impl Drop for EmbeddedKafka {
     }
 }
 
-fn own_cluster(
-    brokers: i32,
-    inbox: mpsc::Receiver<Command>,
-    ready: mpsc::Sender<Result<String, String>>,
-) {
+fn own_cluster(brokers: i32, inbox: mpsc::Receiver<Command>, ready: mpsc::Sender<Result<String, String>>) {
     let cluster = match MockCluster::new(brokers) {
         Ok(c) => c,
         Err(e) => {
@@ -170,7 +155,14 @@ fn own_cluster(
                 partitions,
                 replication,
                 reply,
-            } => (cluster.create_topic(&name, partitions, replication), reply),
+            } => {
+                // "Create when absent": an existing topic is success.
+                let created = match cluster.create_topic(&name, partitions, replication) {
+                    Err(KafkaError::MockCluster(RDKafkaErrorCode::TopicAlreadyExists)) => Ok(()),
+                    other => other,
+                };
+                (created, reply)
+            }
             Command::BrokerDown { id, reply } => (cluster.broker_down(id), reply),
             Command::BrokerUp { id, reply } => (cluster.broker_up(id), reply),
             Command::SetLeader {

@@ -57,14 +57,9 @@ impl TickProducer {
 
     /// Queues one record; never blocks. [`SendError::QueueFull`] asks the caller to wait.
     pub fn try_send(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), SendError> {
-        match self
-            .inner
-            .send(BaseRecord::to(topic).key(key).payload(payload))
-        {
+        match self.inner.send(BaseRecord::to(topic).key(key).payload(payload)) {
             Ok(()) => Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                Err(SendError::QueueFull)
-            }
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Err(SendError::QueueFull),
             Err((source, _)) => Err(SendError::Kafka {
                 topic: topic.to_owned(),
                 source,

@@ -103,10 +103,7 @@ impl Actor for ProducerActor {
 
 impl ProducerState {
     fn walk(&self) -> std::sync::MutexGuard<'_, PriceWalk> {
-        self.args
-            .walk
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.args.walk.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn finished(&self) -> bool {

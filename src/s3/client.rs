@@ -18,11 +18,9 @@ pub struct S3Endpoint {
 /// A client for `endpoint`. S3-compatible servers get path-style addressing and checksums only
 /// where the API requires them (s3s-fs and others reject the newer default trailers).
 pub async fn build(endpoint: &S3Endpoint) -> Client {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(endpoint.region.clone()));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(endpoint.region.clone()));
     if let Some((ak, sk)) = &endpoint.static_credentials {
-        loader =
-            loader.credentials_provider(Credentials::new(ak, sk, None, None, "tickstream-static"));
+        loader = loader.credentials_provider(Credentials::new(ak, sk, None, None, "tickstream-static"));
     }
     let shared = loader.load().await;
     let mut conf = aws_sdk_s3::config::Builder::from(&shared);

@@ -21,10 +21,7 @@ pub const SECRET_KEY: &str = "tickstream-embedded-secret";
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedS3Error {
     #[error("creating the S3 data directory {dir}: {source}")]
-    Dir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    Dir { dir: PathBuf, source: std::io::Error },
     #[error("starting s3s-fs on {dir}: {detail}")]
     Fs { dir: PathBuf, detail: String },
     #[error("binding the embedded S3 server to 127.0.0.1:{port}: {source}")]
@@ -78,8 +75,7 @@ impl EmbeddedS3 {
                 }
             }
             drop(listener);
-            let _ =
-                tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
         });
         Ok(Self {
             addr,

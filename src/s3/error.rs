@@ -45,21 +45,14 @@ pub fn is_retriable(err: &S3Error) -> bool {
     match err {
         S3Error::Conflict { .. } => false,
         S3Error::Service { status, code, .. } => {
-            *status >= 500
-                || *status == 429
-                || matches!(code.as_str(), "SlowDown" | "RequestTimeout")
+            *status >= 500 || *status == 429 || matches!(code.as_str(), "SlowDown" | "RequestTimeout")
         }
         S3Error::Transport { .. } | S3Error::Body { .. } => true,
     }
 }
 
 /// Turns an SDK error into an [`S3Error`]; `status` is `Some(412)` for a failed precondition.
-pub(crate) fn from_sdk<E>(
-    op: &'static str,
-    bucket: &str,
-    key: &str,
-    err: &SdkError<E, HttpResponse>,
-) -> S3Error
+pub(crate) fn from_sdk<E>(op: &'static str, bucket: &str, key: &str, err: &SdkError<E, HttpResponse>) -> S3Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {

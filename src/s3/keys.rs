@@ -14,10 +14,7 @@ pub struct KeyLayout {
 impl KeyLayout {
     /// `topics/stock-market-data/partition=0/` (with the trailing slash).
     pub fn partition_prefix(&self, partition: i32) -> String {
-        format!(
-            "{}/{}/partition={}/",
-            self.topics_dir, self.topic, partition
-        )
+        format!("{}/{}/partition={}/", self.topics_dir, self.topic, partition)
     }
 
     /// The key of the file whose first record is at `start_offset`.
@@ -90,10 +87,7 @@ mod tests {
             ..layout()
         };
         assert!(l.object_key(1, 123_456).ends_with("+1+123456.json"));
-        assert_eq!(
-            l.parse_start_offset(1, &l.object_key(1, 123_456)),
-            Some(123_456)
-        );
+        assert_eq!(l.parse_start_offset(1, &l.object_key(1, 123_456)), Some(123_456));
     }
 
     #[test]
@@ -106,10 +100,7 @@ mod tests {
             None
         );
         assert_eq!(
-            l.parse_start_offset(
-                1,
-                "topics/stock-market-data/partition=1/stock-market-data+1+-5.json"
-            ),
+            l.parse_start_offset(1, "topics/stock-market-data/partition=1/stock-market-data+1+-5.json"),
             None
         );
     }
@@ -117,15 +108,9 @@ mod tests {
     #[test]
     fn zero_padding_keeps_lexicographic_order_numeric() {
         let l = layout();
-        let mut keys: Vec<String> = [100, 9, 10_000, 0]
-            .iter()
-            .map(|o| l.object_key(0, *o))
-            .collect();
+        let mut keys: Vec<String> = [100, 9, 10_000, 0].iter().map(|o| l.object_key(0, *o)).collect();
         keys.sort();
-        let offsets: Vec<i64> = keys
-            .iter()
-            .filter_map(|k| l.parse_start_offset(0, k))
-            .collect();
+        let offsets: Vec<i64> = keys.iter().filter_map(|k| l.parse_start_offset(0, k)).collect();
         assert_eq!(offsets, vec![0, 9, 100, 10_000]);
     }
 }

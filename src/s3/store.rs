@@ -50,11 +50,7 @@ pub trait SegmentStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<String>, S3Error>> + Send;
 
     /// The offset after the last record of the file at `key`, whose first record is at `start`.
-    fn end_offset(
-        &self,
-        key: &str,
-        start: i64,
-    ) -> impl Future<Output = Result<i64, S3Error>> + Send;
+    fn end_offset(&self, key: &str, start: i64) -> impl Future<Output = Result<i64, S3Error>> + Send;
 }
 
 const META_END_OFFSET: &str = "tickstream-end-offset";
@@ -73,13 +69,7 @@ impl SetErrorMeta for aws_sdk_s3::operation::put_object::builders::PutObjectFlue
             Some(e) => {
                 let clean: String = e
                     .chars()
-                    .map(|c| {
-                        if c.is_ascii_graphic() || c == ' ' {
-                            c
-                        } else {
-                            '?'
-                        }
-                    })
+                    .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
                     .take(1024)
                     .collect();
                 self.metadata(META_ERROR, clean)
@@ -127,23 +117,10 @@ impl S3SegmentStore {
 
     /// Creates the bucket unless it exists.
     pub async fn ensure_bucket(&self) -> Result<(), S3Error> {
-        if self
-            .client
-            .head_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-            .is_ok()
-        {
+        if self.client.head_bucket().bucket(&self.bucket).send().await.is_ok() {
             return Ok(());
         }
-        match self
-            .client
-            .create_bucket()
-            .bucket(&self.bucket)
-            .send()
-            .await
-        {
+        match self.client.create_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
                 let err = from_sdk("CreateBucket", &self.bucket, "", &e);
@@ -161,12 +138,7 @@ impl S3SegmentStore {
 }
 
 impl SegmentStore for S3SegmentStore {
-    async fn put_new(
-        &self,
-        key: &str,
-        body: Bytes,
-        meta: SegmentMeta,
-    ) -> Result<PutOutcome, S3Error> {
+    async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
         let sent = self
             .client
             .put_object()
@@ -216,11 +188,7 @@ impl SegmentStore for S3SegmentStore {
                 .send()
                 .await
                 .map_err(|e| from_sdk("ListObjectsV2", &self.bucket, prefix, &e))?;
-            keys.extend(
-                out.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_owned)),
-            );
+            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
             match out.next_continuation_token() {
                 Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_owned()),
                 _ => break,
@@ -248,10 +216,7 @@ impl SegmentStore for S3SegmentStore {
         }
         // Written by another tool (e.g. the Confluent connector): one record per line.
         let body = self.get(key).await?;
-        let lines = body
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .count();
+        let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
         Ok(start + lines as i64)
     }
 }

@@ -118,11 +118,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
         })
     }
 
-    async fn post_stop(
-        &self,
-        _: ActorRef<SinkMsg>,
-        st: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(&self, _: ActorRef<SinkMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
         for u in &st.uploads {
             u.task.abort();
         }
@@ -174,26 +170,11 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
     async fn plan(&mut self, myself: &ActorRef<SinkMsg>) -> Result<(), ActorProcessingErr> {
         let a = &self.args;
         let attempt = async {
-            let committed = a
-                .source
-                .committed(a.partition)
+            let committed = a.source.committed(a.partition).await.map_err(|e| e.to_string())?;
+            let low = a.source.low_watermark(a.partition).await.map_err(|e| e.to_string())?;
+            let plan = resume::plan(&*a.store, &a.layout, a.partition, committed, low, a.flush_size)
                 .await
                 .map_err(|e| e.to_string())?;
-            let low = a
-                .source
-                .low_watermark(a.partition)
-                .await
-                .map_err(|e| e.to_string())?;
-            let plan = resume::plan(
-                &*a.store,
-                &a.layout,
-                a.partition,
-                committed,
-                low,
-                a.flush_size,
-            )
-            .await
-            .map_err(|e| e.to_string())?;
             Ok::<_, String>((committed, low, plan))
         };
         match attempt.await {
@@ -208,17 +189,13 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                     plan.existing,
                 ));
                 a.gate.reset();
-                a.source.attach(
-                    a.partition,
-                    myself.clone(),
-                    plan.start,
-                    committed.unwrap_or(low),
-                )?;
+                a.source
+                    .attach(a.partition, myself.clone(), plan.start, committed.unwrap_or(low))?;
             }
             Err(e) => {
                 self.plan_failures += 1;
-                let delay = Duration::from_millis(100 * 2u64.pow(self.plan_failures.min(8)))
-                    .min(Duration::from_secs(30));
+                let delay =
+                    Duration::from_millis(100 * 2u64.pow(self.plan_failures.min(8))).min(Duration::from_secs(30));
                 events::sink_plan_failed(a.partition, &e, delay);
                 myself.send_after(delay, || SinkMsg::Plan);
             }
@@ -256,14 +233,9 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         for seg in segments {
             let ticket = self.next_ticket;
             self.next_ticket += 1;
-            let (store, me, partition) =
-                (self.args.store.clone(), myself.clone(), self.args.partition);
-            let (end, records, bytes, dead_letter) = (
-                seg.meta.end_offset,
-                seg.meta.records,
-                seg.body.len(),
-                seg.dead_letter,
-            );
+            let (store, me, partition) = (self.args.store.clone(), myself.clone(), self.args.partition);
+            let (end, records, bytes, dead_letter) =
+                (seg.meta.end_offset, seg.meta.records, seg.body.len(), seg.dead_letter);
             let task = tokio::spawn(async move {
                 let result = put_with_retry(&*store, partition, &seg).await;
                 let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
@@ -295,13 +267,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         let partition = self.args.partition;
         if let Some(u) = self.uploads.iter_mut().find(|u| u.ticket == ticket) {
             u.done = true;
-            events::file_uploaded(
-                &self.args.stats,
-                partition,
-                u.bytes,
-                u.dead_letter,
-                u.started.elapsed(),
-            );
+            events::file_uploaded(&self.args.stats, partition, u.bytes, u.dead_letter, u.started.elapsed());
         }
         let (mut end, mut records) = (None, 0);
         while self.uploads.front().is_some_and(|u| u.done) {

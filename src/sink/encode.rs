@@ -40,11 +40,8 @@ pub fn json_line(value: &[u8]) -> Result<Cow<'_, [u8]>, String> {
     }
     serde_json::from_slice::<TickShape<'_>>(value).map_err(|e| format!("not a tick: {e}"))?;
     if value.contains(&b'\n') {
-        let v: serde_json::Value =
-            serde_json::from_slice(value).map_err(|e| format!("not JSON: {e}"))?;
-        return serde_json::to_vec(&v)
-            .map(Cow::Owned)
-            .map_err(|e| e.to_string());
+        let v: serde_json::Value = serde_json::from_slice(value).map_err(|e| format!("not JSON: {e}"))?;
+        return serde_json::to_vec(&v).map(Cow::Owned).map_err(|e| e.to_string());
     }
     Ok(Cow::Borrowed(value))
 }
@@ -57,10 +54,7 @@ mod tests {
 
     #[test]
     fn a_tick_is_written_as_produced() {
-        assert_eq!(
-            json_line(TICK.as_bytes()).unwrap().as_ref(),
-            TICK.as_bytes()
-        );
+        assert_eq!(json_line(TICK.as_bytes()).unwrap().as_ref(), TICK.as_bytes());
     }
 
     #[test]
@@ -73,9 +67,7 @@ mod tests {
     #[test]
     fn malformed_values_say_why() {
         assert_eq!(json_line(b"").unwrap_err(), "empty value");
-        assert!(json_line(b"not json")
-            .unwrap_err()
-            .starts_with("not a tick"));
+        assert!(json_line(b"not json").unwrap_err().starts_with("not a tick"));
         let wrong_type = TICK.replace("\"volume\":120", "\"volume\":\"lots\"");
         assert!(json_line(wrong_type.as_bytes())
             .unwrap_err()

@@ -73,25 +73,20 @@ pub async fn run<S: SegmentStore, P: PartitionSource>(
                 for p in partitions {
                     let (spec, gate) = factory.spec(p);
                     directory.prepare(p, gate);
-                    let started =
-                        ractor::call_t!(supervisor, SupervisorMsg::StartChild, 10_000, spec);
+                    let started = ractor::call_t!(supervisor, SupervisorMsg::StartChild, 10_000, spec);
                     match started {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => {
                             tracing::error!(partition = p, "starting the sink failed: {e}")
                         }
-                        Err(e) => tracing::error!(
-                            partition = p,
-                            "the sinks supervisor did not answer: {e}"
-                        ),
+                        Err(e) => tracing::error!(partition = p, "the sinks supervisor did not answer: {e}"),
                     }
                 }
             }
             Assignment::Revoked(partitions) => {
                 for p in partitions {
                     directory.remove(p);
-                    let _ =
-                        ractor::call_t!(supervisor, SupervisorMsg::StopChild, 30_000, sink_id(p));
+                    let _ = ractor::call_t!(supervisor, SupervisorMsg::StopChild, 30_000, sink_id(p));
                 }
             }
         }

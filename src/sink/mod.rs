@@ -22,6 +22,8 @@ pub mod source;
 pub mod upload;
 
 #[cfg(test)]
+mod actor_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};

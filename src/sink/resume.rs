@@ -36,13 +36,8 @@ pub async fn plan<S: SegmentStore>(
     let prefix = layout.partition_prefix(partition);
     if let Some(c) = committed {
         let window_start = c.saturating_sub(flush_size as i64);
-        let start_after =
-            (window_start > 0).then(|| layout.object_key(partition, window_start - 1));
-        let files = starts(
-            layout,
-            partition,
-            store.list(&prefix, start_after.as_deref()).await?,
-        );
+        let start_after = (window_start > 0).then(|| layout.object_key(partition, window_start - 1));
+        let files = starts(layout, partition, store.list(&prefix, start_after.as_deref()).await?);
         let before = files.iter().rev().find(|(start, _)| *start < c);
         let backed = match before {
             _ if c <= low_watermark => true,
@@ -136,13 +131,7 @@ mod tests {
         let s = store_with(&[(0, 100), (200, 300)]);
         let p = plan(&s, &layout(), 0, Some(100), 0, 100).await.unwrap();
         assert_eq!(p.start, 100);
-        assert_eq!(
-            p.existing,
-            vec![Span {
-                start: 200,
-                end: 300
-            }]
-        );
+        assert_eq!(p.existing, vec![Span { start: 200, end: 300 }]);
     }
 
     #[tokio::test]
@@ -159,13 +148,7 @@ mod tests {
         let s = store_with(&[(100, 150)]);
         let p = plan(&s, &layout(), 0, None, 0, 100).await.unwrap();
         assert_eq!(p.start, 0);
-        assert_eq!(
-            p.existing,
-            vec![Span {
-                start: 100,
-                end: 150
-            }]
-        );
+        assert_eq!(p.existing, vec![Span { start: 100, end: 150 }]);
         assert_eq!(p.committed_not_in_s3, None);
     }
 
@@ -174,13 +157,7 @@ mod tests {
         let s = store_with(&[(0, 100), (100, 200)]);
         let p = plan(&s, &layout(), 0, None, 150, 100).await.unwrap();
         assert_eq!(p.start, 150);
-        assert_eq!(
-            p.existing,
-            vec![Span {
-                start: 100,
-                end: 200
-            }]
-        );
+        assert_eq!(p.existing, vec![Span { start: 100, end: 200 }]);
     }
 
     #[tokio::test]

@@ -50,6 +50,8 @@ pub enum RouterCmd {
 #[derive(Default)]
 pub struct Directory {
     slots: Mutex<HashMap<i32, Slot>>,
+    /// The group has given this consumer its first assignment (possibly empty).
+    assigned_once: std::sync::atomic::AtomicBool,
 }
 
 struct Slot {
@@ -81,10 +83,16 @@ impl Directory {
         self.lock().remove(&partition).and_then(|s| s.sink)
     }
 
+    fn mark_assigned(&self) {
+        self.assigned_once.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    fn assigned_once(&self) -> bool {
+        self.assigned_once.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Slot>> {
-        self.slots
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -105,9 +113,8 @@ pub struct Listener {
 
 impl RebalanceListener for Listener {
     fn assigned(&self, partitions: &[i32]) {
-        let _ = self
-            .assignments
-            .send(Assignment::Assigned(partitions.to_vec()));
+        self.directory.mark_assigned();
+        let _ = self.assignments.send(Assignment::Assigned(partitions.to_vec()));
     }
 
     fn revoking(&self, partitions: &[i32]) {
@@ -116,9 +123,7 @@ impl RebalanceListener for Listener {
             .filter_map(|p| self.directory.remove(*p).map(|s| (*p, s)))
             .collect();
         drain_all(&self.runtime, sinks, self.drain_timeout);
-        let _ = self
-            .assignments
-            .send(Assignment::Revoked(partitions.to_vec()));
+        let _ = self.assignments.send(Assignment::Revoked(partitions.to_vec()));
     }
 }
 
@@ -147,10 +152,7 @@ fn drain_all(
             };
             (p, committed)
         });
-        futures::future::join_all(drains)
-            .await
-            .into_iter()
-            .collect()
+        futures::future::join_all(drains).await.into_iter().collect()
     })
 }
 
@@ -162,6 +164,15 @@ pub struct Router {
     pub directory: Arc<Directory>,
     pub runtime: tokio::runtime::Handle,
     pub drain_timeout: Duration,
+}
+
+/// A shutdown in progress: what the router must reach before it drains.
+struct Stopping {
+    deadline: Instant,
+    done: mpsc::Sender<BTreeMap<i32, Option<i64>>>,
+    /// Assigned partition → (low, high) watermark at the time the group had assigned them;
+    /// `None` until the first assignment arrives (a consumer still joining its group).
+    targets: Option<HashMap<i32, (i64, i64)>>,
 }
 
 struct PendingAttach {
@@ -176,7 +187,7 @@ impl Router {
     /// Runs until a [`RouterCmd::Shutdown`] (or until every sender is gone).
     pub fn run(self) {
         let mut pending: Vec<PendingAttach> = Vec::new();
-        let mut shutdown: Option<(Instant, mpsc::Sender<_>, HashMap<i32, i64>)> = None;
+        let mut stopping: Option<Stopping> = None;
         let mut poll_errors = 0u64;
         loop {
             loop {
@@ -196,13 +207,21 @@ impl Router {
                         });
                     }
                     Ok(RouterCmd::Shutdown { deadline, done }) => {
-                        shutdown = Some((deadline, done, self.high_watermarks()));
+                        stopping = Some(Stopping {
+                            deadline,
+                            done,
+                            targets: None,
+                        });
                     }
                     Err(mpsc::TryRecvError::Empty) => break,
                     Err(mpsc::TryRecvError::Disconnected) => {
-                        if shutdown.is_none() {
-                            let (tx, _) = mpsc::channel();
-                            shutdown = Some((Instant::now(), tx, HashMap::new()));
+                        if stopping.is_none() {
+                            let (done, _) = mpsc::channel();
+                            stopping = Some(Stopping {
+                                deadline: Instant::now(),
+                                done,
+                                targets: None,
+                            });
                         }
                         break;
                     }
@@ -212,8 +231,15 @@ impl Router {
             self.resume_partitions_with_room();
             let round = self.poll_round(&mut poll_errors);
             self.route(round);
-            if let Some((deadline, _, targets)) = &shutdown {
-                if Instant::now() >= *deadline || self.reached(targets) {
+            if let Some(stop) = &mut stopping {
+                if stop.targets.is_none() && self.directory.assigned_once() {
+                    stop.targets = Some(self.assigned_watermarks());
+                }
+                if Instant::now() >= stop.deadline {
+                    tracing::warn!("shutdown deadline reached before every partition was consumed to its end");
+                    break;
+                }
+                if stop.targets.as_ref().is_some_and(|t| self.reached(t)) {
                     break;
                 }
             }
@@ -227,8 +253,8 @@ impl Router {
         };
         let committed = drain_all(&self.runtime, sinks, self.drain_timeout);
         self.consumer.unsubscribe();
-        if let Some((_, done, _)) = shutdown {
-            let _ = done.send(committed);
+        if let Some(stop) = stopping {
+            let _ = stop.done.send(committed);
         }
     }
 
@@ -345,41 +371,42 @@ impl Router {
         }
     }
 
-    fn high_watermarks(&self) -> HashMap<i32, i64> {
-        let partitions: Vec<i32> = self
-            .directory
-            .lock()
-            .iter()
-            .filter(|(_, s)| s.sink.is_some())
-            .map(|(p, _)| *p)
-            .collect();
-        partitions
+    /// The watermarks of every partition the group assigned to this consumer.
+    fn assigned_watermarks(&self) -> HashMap<i32, (i64, i64)> {
+        let assigned: Vec<i32> = match self.consumer.assignment() {
+            Ok(tpl) => tpl
+                .elements()
+                .iter()
+                .filter(|e| e.topic() == self.topic)
+                .map(|e| e.partition())
+                .collect(),
+            Err(e) => {
+                tracing::warn!("reading the assignment for shutdown: {e}");
+                Vec::new()
+            }
+        };
+        assigned
             .into_iter()
-            .filter_map(|p| {
-                match self
-                    .consumer
-                    .fetch_watermarks(&self.topic, p, Duration::from_secs(5))
-                {
-                    Ok((_, high)) => Some((p, high)),
+            .filter_map(
+                |p| match self.consumer.fetch_watermarks(&self.topic, p, Duration::from_secs(5)) {
+                    Ok(w) => Some((p, w)),
                     Err(e) => {
-                        tracing::warn!(
-                            partition = p,
-                            "reading the high watermark for shutdown: {e}"
-                        );
+                        tracing::warn!(partition = p, "reading the watermarks for shutdown: {e}");
                         None
                     }
-                }
-            })
+                },
+            )
             .collect()
     }
 
-    fn reached(&self, targets: &HashMap<i32, i64>) -> bool {
+    /// Every target partition is empty, or attached and routed up to its high watermark.
+    fn reached(&self, targets: &HashMap<i32, (i64, i64)>) -> bool {
         let slots = self.directory.lock();
-        targets.iter().all(|(p, high)| {
-            slots
-                .get(p)
-                .and_then(|s| s.position)
-                .is_none_or(|pos| pos >= *high)
+        targets.iter().all(|(p, (low, high))| {
+            high <= low
+                || slots
+                    .get(p)
+                    .is_some_and(|s| s.sink.is_some() && s.position.is_some_and(|pos| pos >= *high))
         })
     }
 }

@@ -75,13 +75,7 @@ pub struct Segmenter {
 
 impl Segmenter {
     /// Starts at `start`, skipping the `existing` files (sorted by start).
-    pub fn new(
-        layout: KeyLayout,
-        partition: i32,
-        flush_size: u64,
-        start: i64,
-        existing: Vec<Span>,
-    ) -> Self {
+    pub fn new(layout: KeyLayout, partition: i32, flush_size: u64, start: i64, existing: Vec<Span>) -> Self {
         Self {
             layout,
             partition,
@@ -237,9 +231,7 @@ mod tests {
     }
 
     fn spans(segs: &[Segment]) -> Vec<(i64, i64)> {
-        segs.iter()
-            .map(|s| (s.meta.start_offset, s.meta.end_offset))
-            .collect()
+        segs.iter().map(|s| (s.meta.start_offset, s.meta.end_offset)).collect()
     }
 
     #[test]
@@ -272,10 +264,7 @@ mod tests {
         let mut s = Segmenter::new(layout(), 0, 10, 5, vec![]);
         let mut out = Vec::new();
         assert_eq!(s.push(&tick(4), &mut out).0, Pushed::Stale);
-        assert!(matches!(
-            s.push(&tick(5), &mut out).0,
-            Pushed::Buffered { .. }
-        ));
+        assert!(matches!(s.push(&tick(5), &mut out).0, Pushed::Buffered { .. }));
     }
 
     #[test]
@@ -315,11 +304,6 @@ mod tests {
         assert!(out[1].dead_letter);
         assert_eq!(out[1].key, "dlq/t/partition=2/t+2+0002.bin");
         assert_eq!(out[1].body.as_ref(), b"garbage");
-        assert!(out[1]
-            .meta
-            .error
-            .as_deref()
-            .unwrap()
-            .starts_with("not a tick"));
+        assert!(out[1].meta.error.as_deref().unwrap().starts_with("not a tick"));
     }
 }

@@ -29,31 +29,14 @@ pub enum SourceError {
 /// Offsets and routing for one sink's partition.
 pub trait PartitionSource: Send + Sync + 'static {
     /// The group's committed offset, `None` if it never committed.
-    fn committed(
-        &self,
-        partition: i32,
-    ) -> impl Future<Output = Result<Option<i64>, SourceError>> + Send;
+    fn committed(&self, partition: i32) -> impl Future<Output = Result<Option<i64>, SourceError>> + Send;
     /// The earliest offset the broker still has.
-    fn low_watermark(
-        &self,
-        partition: i32,
-    ) -> impl Future<Output = Result<i64, SourceError>> + Send;
+    fn low_watermark(&self, partition: i32) -> impl Future<Output = Result<i64, SourceError>> + Send;
     /// Routes the partition's records to `sink` from `start` on (the consumer is at
     /// `position` now; it seeks when they differ).
-    fn attach(
-        &self,
-        partition: i32,
-        sink: ActorRef<SinkMsg>,
-        start: i64,
-        position: i64,
-    ) -> Result<(), SourceError>;
+    fn attach(&self, partition: i32, sink: ActorRef<SinkMsg>, start: i64, position: i64) -> Result<(), SourceError>;
     /// Commits `offset` (the next offset to read). `wait` blocks until the broker confirms.
-    fn commit(
-        &self,
-        partition: i32,
-        offset: i64,
-        wait: bool,
-    ) -> impl Future<Output = Result<(), SourceError>> + Send;
+    fn commit(&self, partition: i32, offset: i64, wait: bool) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
 
 /// [`PartitionSource`] over the shared consumer and the router thread.
@@ -71,9 +54,7 @@ impl KafkaPartitionSource {
         &self,
         partition: i32,
         op: &'static str,
-        f: impl FnOnce(&BaseConsumer<SinkConsumerContext>, &str) -> rdkafka::error::KafkaResult<T>
-            + Send
-            + 'static,
+        f: impl FnOnce(&BaseConsumer<SinkConsumerContext>, &str) -> rdkafka::error::KafkaResult<T> + Send + 'static,
     ) -> Result<T, SourceError> {
         let (consumer, topic) = (self.consumer.clone(), self.topic.clone());
         tokio::task::spawn_blocking(move || f(&consumer, &topic))
@@ -93,39 +74,26 @@ impl KafkaPartitionSource {
 
 impl PartitionSource for KafkaPartitionSource {
     async fn committed(&self, partition: i32) -> Result<Option<i64>, SourceError> {
-        self.blocking(
-            partition,
-            "reading the committed offset",
-            move |c, topic| {
-                let mut tpl = TopicPartitionList::new();
-                tpl.add_partition(topic, partition);
-                let tpl = c.committed_offsets(tpl, KAFKA_TIMEOUT)?;
-                Ok(tpl
-                    .find_partition(topic, partition)
-                    .and_then(|e| match e.offset() {
-                        Offset::Offset(o) if o >= 0 => Some(o),
-                        _ => None,
-                    }))
-            },
-        )
+        self.blocking(partition, "reading the committed offset", move |c, topic| {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition(topic, partition);
+            let tpl = c.committed_offsets(tpl, KAFKA_TIMEOUT)?;
+            Ok(tpl.find_partition(topic, partition).and_then(|e| match e.offset() {
+                Offset::Offset(o) if o >= 0 => Some(o),
+                _ => None,
+            }))
+        })
         .await
     }
 
     async fn low_watermark(&self, partition: i32) -> Result<i64, SourceError> {
         self.blocking(partition, "reading the watermarks", move |c, topic| {
-            c.fetch_watermarks(topic, partition, KAFKA_TIMEOUT)
-                .map(|(low, _)| low)
+            c.fetch_watermarks(topic, partition, KAFKA_TIMEOUT).map(|(low, _)| low)
         })
         .await
     }
 
-    fn attach(
-        &self,
-        partition: i32,
-        sink: ActorRef<SinkMsg>,
-        start: i64,
-        position: i64,
-    ) -> Result<(), SourceError> {
+    fn attach(&self, partition: i32, sink: ActorRef<SinkMsg>, start: i64, position: i64) -> Result<(), SourceError> {
         self.router
             .send(RouterCmd::Attach {
                 partition,
@@ -154,9 +122,7 @@ impl PartitionSource for KafkaPartitionSource {
                     detail: e.to_string(),
                 });
         }
-        self.blocking(partition, "commit", move |c, _| {
-            c.commit(&tpl, CommitMode::Sync)
-        })
-        .await
+        self.blocking(partition, "commit", move |c, _| c.commit(&tpl, CommitMode::Sync))
+            .await
     }
 }

@@ -25,10 +25,7 @@ impl MemoryStore {
             records: (end - start) as u64,
             error: None,
         };
-        self.objects
-            .lock()
-            .unwrap()
-            .insert(key.into(), (Bytes::new(), meta));
+        self.objects.lock().unwrap().insert(key.into(), (Bytes::new(), meta));
     }
 
     pub fn keys(&self) -> Vec<String> {
@@ -45,12 +42,7 @@ impl MemoryStore {
 }
 
 impl SegmentStore for MemoryStore {
-    async fn put_new(
-        &self,
-        key: &str,
-        body: Bytes,
-        meta: SegmentMeta,
-    ) -> Result<PutOutcome, S3Error> {
+    async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
         self.put_attempts.fetch_add(1, Ordering::SeqCst);
         if self.failing_puts.load(Ordering::SeqCst) > 0 {
             self.failing_puts.fetch_sub(1, Ordering::SeqCst);

@@ -20,11 +20,7 @@ fn backoff() -> ExponentialBuilder {
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
 /// re-plan from S3 can resolve.
-pub async fn put_with_retry<S: SegmentStore>(
-    store: &S,
-    partition: i32,
-    seg: &Segment,
-) -> Result<PutOutcome, S3Error> {
+pub async fn put_with_retry<S: SegmentStore>(store: &S, partition: i32, seg: &Segment) -> Result<PutOutcome, S3Error> {
     (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
         .retry(backoff())
         .when(|e| !matches!(e, S3Error::Conflict { .. }))

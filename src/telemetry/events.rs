@@ -45,13 +45,7 @@ pub fn sink_buffer(partition: i32, records: u64) {
     gauge!("tickstream_sink_buffer_records", "partition" => p(partition)).set(records as f64);
 }
 
-pub fn file_uploaded(
-    stats: &PipelineStats,
-    partition: i32,
-    bytes: usize,
-    dead_letter: bool,
-    took: Duration,
-) {
+pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_letter: bool, took: Duration) {
     histogram!("tickstream_sink_flush_duration_seconds").record(took.as_secs_f64());
     if dead_letter {
         PipelineStats::add(&stats.dead_letters, 1);
@@ -62,8 +56,7 @@ pub fn file_uploaded(
     PipelineStats::add(&stats.bytes_uploaded, bytes as u64);
     stats.file_written(partition);
     counter!("tickstream_sink_files_uploaded_total", "partition" => p(partition)).increment(1);
-    counter!("tickstream_sink_bytes_uploaded_total", "partition" => p(partition))
-        .increment(bytes as u64);
+    counter!("tickstream_sink_bytes_uploaded_total", "partition" => p(partition)).increment(bytes as u64);
 }
 
 pub fn committed(stats: &PipelineStats, partition: i32, offset: i64) {
@@ -104,13 +97,7 @@ pub fn offsets_missing(stats: &PipelineStats, partition: i32, from: i64, to: i64
     );
 }
 
-pub fn upload_retry(
-    partition: i32,
-    key: &str,
-    retriable: bool,
-    err: &crate::s3::S3Error,
-    delay: Duration,
-) {
+pub fn upload_retry(partition: i32, key: &str, retriable: bool, err: &crate::s3::S3Error, delay: Duration) {
     counter!("tickstream_sink_upload_errors_total", "partition" => p(partition), "retriable" => retriable.to_string())
         .increment(1);
     let delay_ms = delay.as_millis() as u64;
@@ -169,9 +156,5 @@ pub fn consumer_error(count: u64, err: &rdkafka::error::KafkaError) {
 
 pub fn partition_paused(partition: i32, held: i64) {
     counter!("tickstream_sink_pauses_total", "partition" => p(partition)).increment(1);
-    tracing::debug!(
-        partition,
-        held,
-        "partition paused: its sink holds max.buffered.records"
-    );
+    tracing::debug!(partition, held, "partition paused: its sink holds max.buffered.records");
 }

@@ -46,10 +46,7 @@ pub struct MetricsServer {
 
 impl MetricsServer {
     /// Serves `GET /metrics` (Prometheus text) and `GET /healthz` on `listen`.
-    pub async fn start(
-        listen: SocketAddr,
-        handle: PrometheusHandle,
-    ) -> Result<Self, std::io::Error> {
+    pub async fn start(listen: SocketAddr, handle: PrometheusHandle) -> Result<Self, std::io::Error> {
         let listener = TcpListener::bind(listen).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),

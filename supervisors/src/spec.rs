@@ -34,12 +34,7 @@ pub struct ChildSpec {
 
 impl ChildSpec {
     /// Builds a spec from an async start function.
-    pub fn new<F, Fut>(
-        id: impl Into<String>,
-        kind: impl Into<String>,
-        restart: Restart,
-        start: F,
-    ) -> Self
+    pub fn new<F, Fut>(id: impl Into<String>, kind: impl Into<String>, restart: Restart, start: F) -> Self
     where
         F: Fn(ActorCell) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<ActorCell, SpawnErr>> + Send + 'static,

@@ -3,9 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use ractor::{
-    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
-};
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::time::Instant;
 
 use crate::events;
@@ -93,14 +91,8 @@ impl Actor for Supervisor {
         Ok(state)
     }
 
-    async fn post_stop(
-        &self,
-        myself: ActorRef<Self::Msg>,
-        state: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        myself
-            .stop_children_and_wait(None, Some(STOP_CHILDREN_TIMEOUT))
-            .await;
+    async fn post_stop(&self, myself: ActorRef<Self::Msg>, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
+        myself.stop_children_and_wait(None, Some(STOP_CHILDREN_TIMEOUT)).await;
         for child in state.children.values() {
             events::child_down(&child.spec.kind, &child.spec.id);
         }
@@ -115,10 +107,7 @@ impl Actor for Supervisor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             SupervisorMsg::StartChild(spec, reply) => {
-                let result = state
-                    .add_and_start(&myself, spec)
-                    .await
-                    .map_err(|e| e.to_string());
+                let result = state.add_and_start(&myself, spec).await.map_err(|e| e.to_string());
                 let _ = reply.send(result);
             }
             SupervisorMsg::StopChild(id, reply) => {
@@ -127,9 +116,7 @@ impl Actor for Supervisor {
             SupervisorMsg::GetChildren(reply) => {
                 let _ = reply.send(state.snapshot());
             }
-            SupervisorMsg::Restart { id, generation } => {
-                state.restart(&myself, &id, generation).await?
-            }
+            SupervisorMsg::Restart { id, generation } => state.restart(&myself, &id, generation).await?,
         }
         Ok(())
     }
@@ -147,12 +134,7 @@ impl Actor for Supervisor {
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
                 state
                     .on_child_exit(&myself, cell.get_id(), None)
-                    .map_err(|e| {
-                        format!(
-                            "{e} (last stop reason: {})",
-                            reason.unwrap_or_else(|| "none".into())
-                        )
-                    })?;
+                    .map_err(|e| format!("{e} (last stop reason: {})", reason.unwrap_or_else(|| "none".into())))?;
             }
             _ => {}
         }
@@ -167,11 +149,7 @@ impl SupervisorState {
         spec: ChildSpec,
     ) -> Result<(), ActorProcessingErr> {
         if self.children.contains_key(&spec.id) {
-            return Err(format!(
-                "supervisor {}: child id {} is already taken",
-                self.name, spec.id
-            )
-            .into());
+            return Err(format!("supervisor {}: child id {} is already taken", self.name, spec.id).into());
         }
         let id = spec.id.clone();
         let cell = (spec.start)(myself.get_cell())
@@ -255,13 +233,7 @@ impl SupervisorState {
         child.generation += 1;
         match child.history.on_failure(&self.policy, Instant::now()) {
             Some(delay) => {
-                events::child_restarting(
-                    &self.name,
-                    &child.spec.kind,
-                    id,
-                    cause,
-                    delay.as_millis(),
-                );
+                events::child_restarting(&self.name, &child.spec.kind, id, cause, delay.as_millis());
                 let (id, generation) = (id.to_owned(), child.generation);
                 myself.send_after(delay, move || SupervisorMsg::Restart { id, generation });
                 Ok(())

@@ -1,0 +1,186 @@
+//! Sink actor tests: fakes for S3 and Kafka, tokio's paused clock for rotation and retries.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ractor::{Actor, ActorRef};
+
+use super::actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
+use super::gate::Gate;
+use super::source::{PartitionSource, SourceError};
+use super::testing::MemoryStore;
+use super::Record;
+use crate::s3::keys::KeyLayout;
+use crate::telemetry::PipelineStats;
+
+/// A Kafka side that remembers what the sink asked of it.
+#[derive(Default)]
+struct FakeSource {
+    committed: Option<i64>,
+    attached: Mutex<Vec<i64>>,
+    commits: Mutex<Vec<(i64, bool)>>,
+}
+
+impl PartitionSource for FakeSource {
+    async fn committed(&self, _: i32) -> Result<Option<i64>, SourceError> {
+        Ok(self.committed)
+    }
+    async fn low_watermark(&self, _: i32) -> Result<i64, SourceError> {
+        Ok(0)
+    }
+    fn attach(&self, _: i32, _: ActorRef<SinkMsg>, start: i64, _: i64) -> Result<(), SourceError> {
+        self.attached.lock().unwrap().push(start);
+        Ok(())
+    }
+    async fn commit(&self, _: i32, offset: i64, wait: bool) -> Result<(), SourceError> {
+        self.commits.lock().unwrap().push((offset, wait));
+        Ok(())
+    }
+}
+
+fn layout() -> KeyLayout {
+    KeyLayout {
+        topics_dir: "topics".into(),
+        topic: "t".into(),
+        pad_width: 10,
+    }
+}
+
+fn tick(offset: i64) -> Record {
+    let v = format!(
+        r#"{{"symbol":"A","price":1.0,"volume":1,"change":0.0,"timestamp":"x","exchange":"N","run_id":"r","seq":{offset}}}"#
+    );
+    Record {
+        offset,
+        value: Bytes::from(v),
+    }
+}
+
+struct Harness {
+    sink: ActorRef<SinkMsg>,
+    store: Arc<MemoryStore>,
+    source: Arc<FakeSource>,
+    gate: Arc<Gate>,
+}
+
+async fn start(flush_size: u64, rotate_ms: u64, source: FakeSource, store: MemoryStore) -> Harness {
+    let (store, source) = (Arc::new(store), Arc::new(source));
+    let gate = Arc::new(Gate::new(1_000));
+    let args = SinkArgs {
+        partition: 0,
+        layout: layout(),
+        flush_size,
+        rotate_interval: Duration::from_millis(rotate_ms),
+        store: store.clone(),
+        source: source.clone(),
+        gate: gate.clone(),
+        stats: Arc::new(PipelineStats::default()),
+    };
+    let (sink, _) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
+    let h = Harness {
+        sink,
+        store,
+        source,
+        gate,
+    };
+    h.wait_until(|h| !h.source.attached.lock().unwrap().is_empty()).await;
+    h
+}
+
+impl Harness {
+    fn append(&self, offsets: std::ops::Range<i64>) {
+        let records: Vec<Record> = offsets.map(tick).collect();
+        self.gate.hold(records.len());
+        self.sink.cast(SinkMsg::Append(records)).unwrap();
+    }
+
+    async fn status(&self) -> SinkStatus {
+        ractor::call_t!(self.sink, SinkMsg::GetStatus, 5_000).unwrap()
+    }
+
+    /// Lets actors and timers run (the clock is paused, so this takes no real time).
+    async fn wait_until(&self, cond: impl Fn(&Self) -> bool) {
+        for _ in 0..10_000 {
+            if cond(self) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition not reached");
+    }
+
+    fn commits(&self) -> Vec<(i64, bool)> {
+        self.source.commits.lock().unwrap().clone()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_partition_still_flushes_after_the_rotate_interval() {
+    let h = start(100, 60_000, FakeSource::default(), MemoryStore::default()).await;
+    h.append(0..3);
+    tokio::time::sleep(Duration::from_millis(59_000)).await;
+    assert!(h.store.keys().is_empty(), "nothing is written before the interval");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    h.wait_until(|h| h.commits() == vec![(3, false)]).await;
+    assert_eq!(h.store.keys(), vec![layout().object_key(0, 0)]);
+    assert_eq!(h.gate.held(), 0, "committed records are released");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_s3_outage_keeps_the_batch_and_commits_only_after_the_upload() {
+    let store = MemoryStore::default();
+    store.failing_puts.store(5, Ordering::SeqCst);
+    let h = start(2, 60_000, FakeSource::default(), store).await;
+    h.append(0..2);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(h.commits().is_empty(), "no commit while S3 fails");
+    assert_eq!(h.status().await.uploading, 1);
+    h.wait_until(|h| !h.commits().is_empty()).await;
+    assert_eq!(h.commits(), vec![(2, false)]);
+    assert_eq!(h.store.put_attempts.load(Ordering::SeqCst), 6);
+    let (body, meta) = h.store.get(&layout().object_key(0, 0)).unwrap();
+    assert_eq!(body.iter().filter(|b| **b == b'\n').count(), 2);
+    assert_eq!((meta.start_offset, meta.end_offset, meta.records), (0, 2, 2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_resumes_after_the_last_durable_file_without_rewriting_it() {
+    // An earlier incarnation wrote [0,2) and [2,4) but committed only 2.
+    let store = MemoryStore::default();
+    store.insert(&layout().object_key(0, 0), 0, 2);
+    store.insert(&layout().object_key(0, 2), 2, 4);
+    let h = start(
+        2,
+        60_000,
+        FakeSource {
+            committed: Some(2),
+            ..FakeSource::default()
+        },
+        store,
+    )
+    .await;
+    assert_eq!(*h.source.attached.lock().unwrap(), vec![2]);
+    h.append(2..6);
+    h.wait_until(|h| h.commits().last() == Some(&(6, false))).await;
+    assert_eq!(
+        h.store.keys(),
+        vec![
+            layout().object_key(0, 0),
+            layout().object_key(0, 2),
+            layout().object_key(0, 4)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn drain_uploads_the_open_batch_commits_synchronously_and_stops() {
+    let h = start(100, 60_000, FakeSource::default(), MemoryStore::default()).await;
+    h.append(0..5);
+    let committed = ractor::call_t!(h.sink, SinkMsg::Drain, 5_000).unwrap();
+    assert_eq!(committed, Some(5));
+    assert_eq!(h.commits(), vec![(5, false), (5, true)]);
+    h.wait_until(|h| h.sink.get_status() == ractor::ActorStatus::Stopped)
+        .await;
+}
