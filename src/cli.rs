@@ -11,8 +11,7 @@ use clap::{Parser, Subcommand};
 /// with Kafka offsets committed only after each upload.
 ///
 /// Start with the embedded default (Kafka and S3 in this process, nothing to install):
-///
-///     tickstream run --config config/local.toml
+/// `tickstream run --config config/local.toml`
 #[derive(Debug, Parser)]
 #[command(name = "tickstream", version, about, long_about, after_help = ENV_HELP)]
 pub struct Cli {

@@ -39,13 +39,13 @@ pub enum SupervisorMsg {
 }
 
 /// A snapshot of one child, for status pages and tests.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ChildInfo {
     pub id: String,
     pub kind: String,
     pub running: bool,
-    /// The running incarnation's actor, to address it directly (e.g. in tests).
-    pub actor: Option<ActorId>,
+    /// The running incarnation, to address it directly (fault injection, tests).
+    pub actor: Option<ActorCell>,
     /// Restarts within the current budget window.
     pub recent_restarts: usize,
 }
@@ -188,7 +188,7 @@ impl SupervisorState {
                 id: c.spec.id.clone(),
                 kind: c.spec.kind.clone(),
                 running: c.cell.is_some(),
-                actor: c.cell.as_ref().map(ActorCell::get_id),
+                actor: c.cell.clone(),
                 recent_restarts: c.history.in_window(),
             })
             .collect()

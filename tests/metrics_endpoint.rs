@@ -1,0 +1,41 @@
+//! The Prometheus endpoint answers on loopback with the pipeline's metrics.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use tickstream::telemetry::http::{recorder, MetricsServer};
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn metrics_and_healthz_answer() {
+    let handle = recorder().unwrap();
+    let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), handle)
+        .await
+        .unwrap();
+    let stats = tickstream::telemetry::PipelineStats::default();
+    tickstream::telemetry::events::tick_acked(&stats);
+    tickstream::telemetry::events::file_uploaded(&stats, 1, 10, false, std::time::Duration::from_millis(20));
+
+    let metrics = get(server.addr(), "/metrics").await;
+    assert!(
+        metrics.starts_with("HTTP/1.0 200") || metrics.starts_with("HTTP/1.1 200"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tickstream_ticks_acked_total 1"), "{metrics}");
+    assert!(
+        metrics.contains("tickstream_sink_flush_duration_seconds_bucket{le=\"0.025\"} 1"),
+        "{metrics}"
+    );
+    assert!(get(server.addr(), "/healthz").await.ends_with("ok\n"));
+    assert!(get(server.addr(), "/nope").await.contains("404"));
+    server.stop().await;
+}
