@@ -86,6 +86,9 @@ pub struct Pipeline {
     producer: Option<Arc<TickProducer>>,
     router: Option<(mpsc::Sender<RouterCmd>, std::thread::JoinHandle<()>)>,
     manager: Option<tokio::task::JoinHandle<()>>,
+    /// The sink's consumer. Shutdown closes it last, itself, and waits for the close (leave the
+    /// group, join librdkafka's threads) so nothing talks to the broker after `shutdown` returns.
+    consumer: Option<Arc<BaseConsumer<SinkConsumerContext>>>,
     stats: Arc<PipelineStats>,
     options: RunOptions,
     shutdown_timeout: Duration,
@@ -157,6 +160,7 @@ impl Pipeline {
             producer,
             router: None,
             manager: None,
+            consumer: None,
             stats: stats.clone(),
             options,
             shutdown_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),
@@ -204,6 +208,7 @@ impl Pipeline {
             .subscribe(&[&s.topics])
             .map_err(|e| StartError::Kafka(format!("subscribing to {}: {e}", s.topics)))?;
         let consumer = Arc::new(consumer);
+        self.consumer = Some(consumer.clone());
 
         let (router_tx, router_rx) = mpsc::channel();
         let source = Arc::new(KafkaPartitionSource {
@@ -309,12 +314,34 @@ impl Pipeline {
         }
         self.root.stop(None);
         let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.root_done).await;
+        if let Some(consumer) = self.consumer.take() {
+            wait_until_closed(consumer).await;
+        }
         ShutdownReport {
             committed,
             stats: self.stats.snapshot(),
             producer_flushed,
         }
     }
+}
+
+/// Waits (5 s at most) until `consumer` is the last reference, then closes it on a blocking thread
+/// and waits for the close: it has left the group and closed its connections before the caller
+/// stops the broker.
+async fn wait_until_closed(consumer: Arc<BaseConsumer<SinkConsumerContext>>) {
+    for _ in 0..100 {
+        if Arc::strong_count(&consumer) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if Arc::strong_count(&consumer) > 1 {
+        tracing::warn!(
+            references = Arc::strong_count(&consumer),
+            "the sink consumer is still referenced after shutdown"
+        );
+    }
+    let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
 }
 
 /// A child supervisor as a child of the root; its `ActorRef` is published in `slot` on every
