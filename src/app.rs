@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::runtime::{Pipeline, RunOptions};
+use crate::systemd;
 use crate::telemetry::{http, progress};
 
 /// How `run` ended.
@@ -23,10 +24,16 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<Outcome> {
     let (infra, servers) = crate::embedded::start(&config).await?;
+    let operator: http::OperatorSlot = Default::default();
     let metrics = if config.metrics.enabled {
         let handle = http::recorder().map_err(anyhow::Error::msg)?;
-        let server = http::MetricsServer::start(config.metrics.listen, handle).await?;
-        tracing::info!("metrics at http://{}/metrics", server.addr());
+        let server =
+            http::MetricsServer::start(config.metrics.listen, handle, operator.clone(), config.metrics.admin).await?;
+        tracing::info!(
+            admin = config.metrics.admin,
+            "metrics at http://{}/metrics",
+            server.addr()
+        );
         Some(server)
     } else {
         None
@@ -39,6 +46,11 @@ pub async fn run(
         symbols = config.producer.symbols.len(),
         "pipeline started; Ctrl-C stops it cleanly"
     );
+    let control = pipeline.control();
+    if let (Some(c), Ok(mut slot)) = (&control, operator.write()) {
+        *slot = Some(c.clone());
+    }
+    let watchdog = control.map(systemd::ready_and_watch);
     let progress = (config.runtime.progress_interval_ms > 0).then(|| {
         progress::spawn(
             pipeline.stats().clone(),
@@ -54,6 +66,10 @@ pub async fn run(
         tracing::info!("stopping: producers first, then the sinks flush, upload and commit");
     } else {
         tracing::error!("the supervision tree gave up (see the escalation above); stopping");
+    }
+    systemd::stopping();
+    if let Some(w) = watchdog {
+        w.abort();
     }
     let report = pipeline.shutdown().await;
     if let Some(p) = progress {

@@ -17,18 +17,21 @@
 //! - [`sink`]: the per-partition sink actors, the exactly-once file rules, the consumer router.
 //! - [`telemetry`]: metrics events, the `/metrics` endpoint, the progress line.
 //! - [`runtime`]: wiring the supervision tree and the start/stop order.
+//! - [`control`]: health (systemd watchdog), readiness (`/readyz`), fault injection (admin endpoint).
 //! - [`embedded`]: the zero-set-up mode (Kafka and S3 in-process).
-//! - [`app`] and [`cli`]: what `tickstream run` does, and the command line.
+//! - [`app`] and [`cli`]: what `tickstream run` does, and the command line; [`systemd`]: READY/watchdog.
 //!
 //! The restart policy itself lives in the `supervisors` crate.
 
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod embedded;
 pub mod kafka;
 pub mod producer;
 pub mod runtime;
 pub mod s3;
 pub mod sink;
+pub mod systemd;
 pub mod telemetry;

@@ -6,7 +6,7 @@
 //! the high watermark → sinks flush, upload and commit → consumer leaves the group.
 
 use std::collections::BTreeMap;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorCell, ActorRef};
@@ -14,6 +14,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use supervisors::{ChildSpec, Restart, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
 
 use crate::config::{Config, KafkaMode};
+use crate::control::Control;
 use crate::kafka::admin::{ensure_topic, TopicAdmin};
 use crate::kafka::consumer::SinkConsumerContext;
 use crate::kafka::{client_config, EmbeddedKafka, TickProducer};
@@ -75,12 +76,13 @@ pub struct ShutdownReport {
     pub producer_flushed: bool,
 }
 
-type Shared<T> = Arc<Mutex<Option<T>>>;
+use crate::control::Shared;
 
 /// A running pipeline.
 pub struct Pipeline {
     root: ActorRef<SupervisorMsg>,
-    root_done: tokio::task::JoinHandle<()>,
+    /// Completes when the root supervisor has stopped; `None` once observed.
+    root_done: Option<tokio::task::JoinHandle<()>>,
     producers: Shared<ActorRef<SupervisorMsg>>,
     sinks: Shared<ActorRef<SupervisorMsg>>,
     producer: Option<Arc<TickProducer>>,
@@ -92,6 +94,8 @@ pub struct Pipeline {
     stats: Arc<PipelineStats>,
     options: RunOptions,
     shutdown_timeout: Duration,
+    control: Option<Arc<Control>>,
+    store: Option<Arc<S3SegmentStore>>,
 }
 
 impl Pipeline {
@@ -130,10 +134,20 @@ impl Pipeline {
                 stats: stats.clone(),
             };
             let specs = producer_specs(&common, &config.producer.symbols, options.seed);
-            children.push(supervisor_spec("producers", specs, producers.clone()));
+            children.push(supervisor_spec(
+                "producers",
+                specs,
+                producers.clone(),
+                config.supervision.policy(),
+            ));
         }
         if config.sink.enabled {
-            children.push(supervisor_spec("sinks", Vec::new(), sinks.clone()));
+            children.push(supervisor_spec(
+                "sinks",
+                Vec::new(),
+                sinks.clone(),
+                config.supervision.policy(),
+            ));
         }
         // The root absorbs nothing: a child supervisor that fails ends the process (non-zero),
         // and systemd restarts it from what is durable.
@@ -141,7 +155,7 @@ impl Pipeline {
             name: "root".into(),
             policy: RestartPolicy {
                 max_restarts: 0,
-                ..RestartPolicy::default()
+                ..config.supervision.policy()
             },
             children,
         };
@@ -154,7 +168,7 @@ impl Pipeline {
 
         let mut pipeline = Pipeline {
             root,
-            root_done,
+            root_done: Some(root_done),
             producers,
             sinks: sinks.clone(),
             producer,
@@ -164,10 +178,31 @@ impl Pipeline {
             stats: stats.clone(),
             options,
             shutdown_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),
+            control: None,
+            store: None,
         };
         if config.sink.enabled {
             pipeline.start_sink(config, infra, sinks, stats).await?;
         }
+        let mut supervisors = Vec::new();
+        if config.producer.enabled {
+            supervisors.push(("producers", pipeline.producers.clone()));
+        }
+        if config.sink.enabled {
+            supervisors.push(("sinks", pipeline.sinks.clone()));
+        }
+        pipeline.control = Some(Arc::new(Control {
+            root: pipeline.root.clone(),
+            supervisors,
+            producer: pipeline.producer.as_ref().map(Arc::downgrade),
+            consumer: pipeline.consumer.as_ref().map(Arc::downgrade),
+            store: pipeline.store.clone(),
+            topic: if config.producer.enabled {
+                config.producer.topic.clone()
+            } else {
+                config.sink.topics.clone()
+            },
+        }));
         Ok(pipeline)
     }
 
@@ -225,6 +260,7 @@ impl Pipeline {
             flush_size: s.flush_size,
             rotate_interval: Duration::from_millis(s.rotate_interval_ms),
             max_buffered: s.max_buffered(),
+            max_inflight_uploads: s.max_inflight_uploads,
             store,
             source,
             stats,
@@ -255,6 +291,11 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Health, readiness and fault injection for this pipeline.
+    pub fn control(&self) -> Option<Arc<Control>> {
+        self.control.clone()
+    }
+
     pub fn stats(&self) -> &Arc<PipelineStats> {
         &self.stats
     }
@@ -275,7 +316,13 @@ impl Pipeline {
 
     /// Resolves when the supervision tree has ended on its own: a failure escalated to the root.
     pub async fn failed(&mut self) {
-        let _ = (&mut self.root_done).await;
+        match &mut self.root_done {
+            Some(done) => {
+                let _ = done.await;
+                self.root_done = None;
+            }
+            None => {}
+        }
     }
 
     /// Stops everything without losing a tick that was acknowledged; bounded by
@@ -313,7 +360,9 @@ impl Pipeline {
             m.abort();
         }
         self.root.stop(None);
-        let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.root_done).await;
+        if let Some(done) = self.root_done.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), done).await;
+        }
         if let Some(consumer) = self.consumer.take() {
             wait_until_closed(consumer).await;
         }
@@ -346,13 +395,18 @@ async fn wait_until_closed(consumer: Arc<BaseConsumer<SinkConsumerContext>>) {
 
 /// A child supervisor as a child of the root; its `ActorRef` is published in `slot` on every
 /// (re)start so callers always reach the live one.
-fn supervisor_spec(name: &'static str, children: Vec<ChildSpec>, slot: Shared<ActorRef<SupervisorMsg>>) -> ChildSpec {
+fn supervisor_spec(
+    name: &'static str,
+    children: Vec<ChildSpec>,
+    slot: Shared<ActorRef<SupervisorMsg>>,
+    policy: RestartPolicy,
+) -> ChildSpec {
     ChildSpec::new(name, "supervisor", Restart::Permanent, move |parent: ActorCell| {
-        let (children, slot) = (children.clone(), slot.clone());
+        let (children, slot, policy) = (children.clone(), slot.clone(), policy.clone());
         async move {
             let args = SupervisorArgs {
                 name: name.into(),
-                policy: RestartPolicy::default(),
+                policy,
                 children,
             };
             let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent).await?;

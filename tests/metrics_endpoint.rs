@@ -18,7 +18,7 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
 #[tokio::test]
 async fn metrics_and_healthz_answer() {
     let handle = recorder().unwrap();
-    let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), handle)
+    let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), handle, Default::default(), false)
         .await
         .unwrap();
     let stats = tickstream::telemetry::PipelineStats::default();

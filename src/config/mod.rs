@@ -32,9 +32,12 @@ pub struct Config {
     /// The object store the sink writes to.
     #[serde(default)]
     pub s3: S3Config,
-    /// The Prometheus endpoint.
+    /// The Prometheus endpoint (and the optional admin endpoint).
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Restart budgets and backoff of the supervision tree.
+    #[serde(default)]
+    pub supervision: SupervisionConfig,
     /// Process-wide settings: state directory, progress, shutdown.
     #[serde(default)]
     pub runtime: RuntimeConfig,

@@ -109,6 +109,10 @@ pub struct SinkConfig {
     /// consumption; default 4 × `flush.size`, at least 1,000. Bounds memory during an S3 outage.
     #[serde(rename = "max.buffered.records", default)]
     pub max_buffered_records: Option<u64>,
+    /// Uploads of one partition's consecutive files that may run at once (commits stay in
+    /// order). More hides S3 latency; fewer keeps commits close behind the uploads.
+    #[serde(rename = "max.inflight.uploads", default = "default_max_inflight_uploads")]
+    pub max_inflight_uploads: usize,
 }
 
 impl SinkConfig {
@@ -160,9 +164,43 @@ pub struct MetricsConfig {
     /// Serve Prometheus metrics.
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// Address of `/metrics` and `/healthz`. Env: `TICKSTREAM_METRICS_LISTEN`.
+    /// Address of `/metrics`, `/healthz` and `/readyz`. Env: `TICKSTREAM_METRICS_LISTEN`.
     #[serde(default = "default_metrics_listen")]
     pub listen: SocketAddr,
+    /// Serve `POST /admin/actors/<id>/fail` (fault injection for tests and the chaos suite).
+    /// Only allowed when `listen` is a loopback address.
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// `[supervision]`: the restart policy of every supervisor.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionConfig {
+    /// Restarts of one actor allowed within `window_ms`; one more and its supervisor fails and
+    /// escalates (at the top, the process exits with status 1 and systemd restarts it).
+    #[serde(default = "default_max_restarts")]
+    pub max_restarts: u32,
+    /// The sliding window of the restart budget.
+    #[serde(default = "default_window_ms")]
+    pub window_ms: u64,
+    /// First delay before restarting a failed actor; doubles (with jitter) per restart in the window.
+    #[serde(default = "default_backoff_min_ms")]
+    pub backoff_min_ms: u64,
+    /// Longest delay before a restart.
+    #[serde(default = "default_backoff_max_ms")]
+    pub backoff_max_ms: u64,
+}
+
+impl SupervisionConfig {
+    pub fn policy(&self) -> supervisors::RestartPolicy {
+        supervisors::RestartPolicy {
+            max_restarts: self.max_restarts,
+            within: std::time::Duration::from_millis(self.window_ms),
+            backoff_min: std::time::Duration::from_millis(self.backoff_min_ms),
+            backoff_max: std::time::Duration::from_millis(self.backoff_max_ms),
+        }
+    }
 }
 
 /// `[runtime]`
@@ -225,11 +263,26 @@ fn default_bucket() -> String {
 fn default_pad_width() -> usize {
     10
 }
+fn default_max_inflight_uploads() -> usize {
+    4
+}
 fn default_region() -> String {
     "us-east-1".into()
 }
 fn default_metrics_listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 9464))
+}
+fn default_max_restarts() -> u32 {
+    5
+}
+fn default_window_ms() -> u64 {
+    60_000
+}
+fn default_backoff_min_ms() -> u64 {
+    100
+}
+fn default_backoff_max_ms() -> u64 {
+    10_000
 }
 fn default_data_dir() -> PathBuf {
     "data".into()
@@ -261,5 +314,6 @@ default_from_serde!(
     SinkConfig,
     S3Config,
     MetricsConfig,
+    SupervisionConfig,
     RuntimeConfig
 );

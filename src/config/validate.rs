@@ -116,6 +116,11 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             s.topics_dir
         ),
     );
+    check(
+        (1..=64).contains(&s.max_inflight_uploads),
+        "sink.max.inflight.uploads",
+        format!("must be between 1 and 64, got {}", s.max_inflight_uploads),
+    );
     if let Err(e) = bucket_name(&s.bucket) {
         check(false, "sink.s3.bucket.name", e);
     }
@@ -141,6 +146,28 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     }
     check(!s3.region.is_empty(), "s3.region", "must not be empty".into());
 
+    check(
+        !c.metrics.admin || c.metrics.listen.ip().is_loopback(),
+        "metrics.admin",
+        format!(
+            "needs metrics.listen on a loopback address (127.0.0.1), got {}",
+            c.metrics.listen
+        ),
+    );
+    let sv = &c.supervision;
+    check(
+        sv.window_ms >= 1,
+        "supervision.window_ms",
+        format!("must be ≥ 1, got {}", sv.window_ms),
+    );
+    check(
+        sv.backoff_min_ms >= 1 && sv.backoff_min_ms <= sv.backoff_max_ms,
+        "supervision.backoff_min_ms",
+        format!(
+            "must be ≥ 1 and ≤ backoff_max_ms ({}), got {}",
+            sv.backoff_max_ms, sv.backoff_min_ms
+        ),
+    );
     check(
         c.runtime.shutdown_timeout_ms >= 1_000,
         "runtime.shutdown_timeout_ms",
@@ -221,6 +248,13 @@ mod tests {
         assert!(bucket_name("ab").is_err());
         assert!(topic_name("stock-market-data").is_ok());
         assert!(topic_name("a,b").unwrap_err().contains("one topic"));
+    }
+
+    #[test]
+    fn the_admin_endpoint_is_loopback_only() {
+        let p = problems("[metrics]\nadmin = true\nlisten = \"0.0.0.0:9464\"\n");
+        assert_eq!(p[0].key, "metrics.admin");
+        assert_eq!(problems("[metrics]\nadmin = true\n"), vec![]);
     }
 
     #[test]

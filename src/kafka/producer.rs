@@ -67,6 +67,12 @@ impl TickProducer {
         }
     }
 
+    /// Asks the cluster for `topic`'s metadata (blocking): is the broker reachable?
+    pub fn check(&self, topic: &str, timeout: Duration) -> Result<(), KafkaError> {
+        use rdkafka::producer::Producer as _;
+        self.inner.client().fetch_metadata(Some(topic), timeout).map(|_| ())
+    }
+
     /// Records queued but not yet acknowledged.
     pub fn in_flight(&self) -> i32 {
         self.inner.in_flight_count()

@@ -115,6 +115,17 @@ impl S3SegmentStore {
         Ok(body.into_bytes())
     }
 
+    /// Is the bucket there and reachable (HeadBucket)?
+    pub async fn check(&self) -> Result<(), S3Error> {
+        self.client
+            .head_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("HeadBucket", &self.bucket, "", &e))
+    }
+
     /// Creates the bucket unless it exists.
     pub async fn ensure_bucket(&self) -> Result<(), S3Error> {
         if self.client.head_bucket().bucket(&self.bucket).send().await.is_ok() {

@@ -37,6 +37,8 @@ pub struct SinkArgs<S, P> {
     pub flush_size: u64,
     /// `rotate.interval.ms`
     pub rotate_interval: Duration,
+    /// `max.inflight.uploads`: uploads of consecutive files that may overlap.
+    pub max_inflight_uploads: usize,
     pub store: Arc<S>,
     pub source: Arc<P>,
     /// Shared with the router: records held in memory for this partition.
@@ -89,7 +91,10 @@ struct Upload {
 pub struct SinkState<S, P> {
     args: SinkArgs<S, P>,
     seg: Option<Segmenter>,
+    /// Uploads started, in offset order, until their commit.
     uploads: VecDeque<Upload>,
+    /// Closed segments waiting for an upload slot.
+    queued: VecDeque<Segment>,
     next_ticket: u64,
     committed: Option<i64>,
     draining: Option<RpcReplyPort<Option<i64>>>,
@@ -111,6 +116,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
             args,
             seg: None,
             uploads: VecDeque::new(),
+            queued: VecDeque::new(),
             next_ticket: 0,
             committed: None,
             draining: None,
@@ -157,7 +163,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
                     partition: st.args.partition,
                     next_offset: st.seg.as_ref().map(Segmenter::next_offset),
                     buffered: st.seg.as_ref().map_or(0, Segmenter::buffered),
-                    uploading: st.uploads.len(),
+                    uploading: st.uploads.len() + st.queued.len(),
                     committed: st.committed,
                 });
             }
@@ -170,7 +176,8 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
     async fn plan(&mut self, myself: &ActorRef<SinkMsg>) -> Result<(), ActorProcessingErr> {
         let a = &self.args;
         let attempt = async {
-            let committed = a.source.committed(a.partition).await.map_err(|e| e.to_string())?;
+            let in_kafka = a.source.committed(a.partition).await.map_err(|e| e.to_string())?;
+            let committed = in_kafka.max(a.gate.last_commit());
             let low = a.source.low_watermark(a.partition).await.map_err(|e| e.to_string())?;
             let plan = resume::plan(&*a.store, &a.layout, a.partition, committed, low, a.flush_size)
                 .await
@@ -229,8 +236,12 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         self.start_uploads(myself, out);
     }
 
+    /// Queues closed segments and starts as many uploads as `max.inflight.uploads` allows.
     fn start_uploads(&mut self, myself: &ActorRef<SinkMsg>, segments: Vec<Segment>) {
-        for seg in segments {
+        self.queued.extend(segments);
+        let in_flight = self.uploads.iter().filter(|u| !u.done).count();
+        let free = self.args.max_inflight_uploads.saturating_sub(in_flight);
+        for seg in self.queued.drain(..free.min(self.queued.len())).collect::<Vec<_>>() {
             let ticket = self.next_ticket;
             self.next_ticket += 1;
             let (store, me, partition) = (self.args.store.clone(), myself.clone(), self.args.partition);
@@ -279,17 +290,19 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         if let Some(end) = end {
             self.committed = Some(end);
             self.args.gate.release(records);
+            self.args.gate.note_commit(end);
             if let Err(e) = self.args.source.commit(partition, end, false).await {
                 events::commit_error(partition, end, &e.to_string());
             }
             events::committed(&self.args.stats, partition, end);
         }
+        self.start_uploads(myself, Vec::new());
         self.finish_drain_if_idle(myself).await;
         Ok(())
     }
 
     async fn finish_drain_if_idle(&mut self, myself: &ActorRef<SinkMsg>) {
-        if self.draining.is_none() || !self.uploads.is_empty() {
+        if self.draining.is_none() || !self.uploads.is_empty() || !self.queued.is_empty() {
             return;
         }
         if let Some(c) = self.committed {

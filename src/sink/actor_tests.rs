@@ -73,6 +73,7 @@ async fn start(flush_size: u64, rotate_ms: u64, source: FakeSource, store: Memor
         layout: layout(),
         flush_size,
         rotate_interval: Duration::from_millis(rotate_ms),
+        max_inflight_uploads: 2,
         store: store.clone(),
         source: source.clone(),
         gate: gate.clone(),
@@ -183,4 +184,25 @@ async fn drain_uploads_the_open_batch_commits_synchronously_and_stops() {
     assert_eq!(h.commits(), vec![(5, false), (5, true)]);
     h.wait_until(|h| h.sink.get_status() == ractor::ActorStatus::Stopped)
         .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn uploads_beyond_the_in_flight_limit_wait_and_commits_stay_in_order() {
+    let store = MemoryStore::default();
+    store.failing_puts.store(3, Ordering::SeqCst);
+    let h = start(1, 60_000, FakeSource::default(), store).await;
+    h.append(0..6);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(h.status().await.uploading, 6, "six files closed");
+    assert!(
+        h.store.put_attempts.load(Ordering::SeqCst) <= 2,
+        "only two uploads start at once"
+    );
+    h.wait_until(|h| h.commits().last() == Some(&(6, false))).await;
+    let offsets: Vec<i64> = h.commits().iter().map(|(o, _)| *o).collect();
+    assert!(
+        offsets.windows(2).all(|w| w[0] < w[1]),
+        "commits only move forward: {offsets:?}"
+    );
+    assert_eq!(h.store.keys().len(), 6);
 }

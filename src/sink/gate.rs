@@ -8,6 +8,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub struct Gate {
     held: AtomicI64,
     limit: i64,
+    /// The last offset a sink of this partition committed in this process (-1: none). It
+    /// survives sink restarts: the group member's own committed-offset query can come back
+    /// empty while its commits are in flight, and the resume plan still verifies it against S3.
+    committed: AtomicI64,
 }
 
 impl Gate {
@@ -15,6 +19,7 @@ impl Gate {
         Self {
             held: AtomicI64::new(0),
             limit: limit.min(i64::MAX as u64) as i64,
+            committed: AtomicI64::new(-1),
         }
     }
 
@@ -31,6 +36,16 @@ impl Gate {
     /// A new sink incarnation starts with nothing held.
     pub fn reset(&self) {
         self.held.store(0, Ordering::Release);
+    }
+
+    /// Remembers a commit of this partition.
+    pub fn note_commit(&self, offset: i64) {
+        self.committed.fetch_max(offset, Ordering::AcqRel);
+    }
+
+    /// The last commit noted in this process, if any.
+    pub fn last_commit(&self) -> Option<i64> {
+        Some(self.committed.load(Ordering::Acquire)).filter(|c| *c >= 0)
     }
 
     pub fn held(&self) -> i64 {

@@ -78,10 +78,15 @@ impl PartitionSource for KafkaPartitionSource {
             let mut tpl = TopicPartitionList::new();
             tpl.add_partition(topic, partition);
             let tpl = c.committed_offsets(tpl, KAFKA_TIMEOUT)?;
-            Ok(tpl.find_partition(topic, partition).and_then(|e| match e.offset() {
+            let Some(elem) = tpl.find_partition(topic, partition) else {
+                return Ok(None);
+            };
+            // A per-partition error (e.g. a commit still in flight) is not "never committed".
+            elem.error()?;
+            Ok(match elem.offset() {
                 Offset::Offset(o) if o >= 0 => Some(o),
                 _ => None,
-            }))
+            })
         })
         .await
     }

@@ -47,6 +47,13 @@ pub fn sink_buffer(partition: i32, records: u64) {
 
 pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_letter: bool, took: Duration) {
     histogram!("tickstream_sink_flush_duration_seconds").record(took.as_secs_f64());
+    tracing::debug!(
+        partition,
+        bytes,
+        dead_letter,
+        took_ms = took.as_millis() as u64,
+        "file uploaded"
+    );
     if dead_letter {
         PipelineStats::add(&stats.dead_letters, 1);
         counter!("tickstream_sink_dead_letters_total", "partition" => p(partition)).increment(1);

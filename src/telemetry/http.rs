@@ -1,8 +1,11 @@
 //! The Prometheus recorder and the HTTP endpoint that serves it.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+
+use futures::future::BoxFuture;
+use hyper::Method;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -37,6 +40,17 @@ pub fn recorder() -> Result<PrometheusHandle, String> {
     Ok(handle)
 }
 
+/// What the endpoint can ask of a running pipeline.
+pub trait Operator: Send + Sync + 'static {
+    /// `Ok` when every actor runs and Kafka and S3 answer; the reasons otherwise.
+    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>>;
+    /// Fault injection: make actor `id` fail.
+    fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Where the running pipeline's [`Operator`] is published once it has started.
+pub type OperatorSlot = Arc<RwLock<Option<Arc<dyn Operator>>>>;
+
 /// A running metrics endpoint.
 pub struct MetricsServer {
     addr: SocketAddr,
@@ -45,8 +59,14 @@ pub struct MetricsServer {
 }
 
 impl MetricsServer {
-    /// Serves `GET /metrics` (Prometheus text) and `GET /healthz` on `listen`.
-    pub async fn start(listen: SocketAddr, handle: PrometheusHandle) -> Result<Self, std::io::Error> {
+    /// Serves `GET /metrics` (Prometheus text), `GET /healthz` (the process answers), `GET /readyz`
+    /// (the pipeline is fully up) and, when `admin` is set, `POST /admin/actors/<id>/fail`.
+    pub async fn start(
+        listen: SocketAddr,
+        handle: PrometheusHandle,
+        operator: OperatorSlot,
+        admin: bool,
+    ) -> Result<Self, std::io::Error> {
         let listener = TcpListener::bind(listen).await.map_err(|e| {
             std::io::Error::new(
                 e.kind(),
@@ -61,11 +81,11 @@ impl MetricsServer {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let Ok((socket, _)) = accepted else { continue };
-                        let h = handle.clone();
+                        let (h, op) = (handle.clone(), operator.clone());
                         tokio::spawn(async move {
                             let svc = hyper::service::service_fn(move |req| {
-                                let h = h.clone();
-                                async move { Ok::<_, std::convert::Infallible>(respond(&req, &h)) }
+                                let (h, op) = (h.clone(), op.clone());
+                                async move { Ok::<_, std::convert::Infallible>(respond(&req, &h, &op, admin).await) }
                             });
                             let _ = ConnBuilder::new(TokioExecutor::new()).serve_connection(TokioIo::new(socket), svc).await;
                         });
@@ -88,14 +108,33 @@ impl MetricsServer {
     }
 }
 
-fn respond(req: &Request<Incoming>, handle: &PrometheusHandle) -> Response<Full<Bytes>> {
-    let (status, content_type, body) = match req.uri().path() {
-        "/metrics" => (StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
-        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
+async fn respond(
+    req: &Request<Incoming>,
+    handle: &PrometheusHandle,
+    operator: &OperatorSlot,
+    admin: bool,
+) -> Response<Full<Bytes>> {
+    let op = operator.read().ok().and_then(|g| g.clone());
+    let path = req.uri().path();
+    let (status, content_type, body) = match (req.method(), path) {
+        (&Method::GET, "/metrics") => (StatusCode::OK, "text/plain; version=0.0.4", handle.render()),
+        (&Method::GET, "/healthz") => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
+        (&Method::GET, "/readyz") => match op {
+            None => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "starting\n".to_owned()),
+            Some(op) => match op.readiness().await {
+                Ok(()) => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
+                Err(problems) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "text/plain",
+                    format!("{}\n", problems.join("\n")),
+                ),
+            },
+        },
+        (&Method::POST, p) if p.starts_with("/admin/") => admin_fail(p, op, admin).await,
         _ => (
             StatusCode::NOT_FOUND,
             "text/plain",
-            "not found: try /metrics or /healthz\n".to_owned(),
+            "not found: try /metrics, /healthz or /readyz\n".to_owned(),
         ),
     };
     let mut resp = Response::new(Full::new(Bytes::from(body)));
@@ -104,4 +143,36 @@ fn respond(req: &Request<Incoming>, handle: &PrometheusHandle) -> Response<Full<
         resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
     resp
+}
+
+/// `POST /admin/actors/<id>/fail`
+async fn admin_fail(path: &str, op: Option<Arc<dyn Operator>>, admin: bool) -> (StatusCode, &'static str, String) {
+    if !admin {
+        return (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "admin endpoints are off (metrics.admin = false)\n".into(),
+        );
+    }
+    let Some(id) = path
+        .strip_prefix("/admin/actors/")
+        .and_then(|r| r.strip_suffix("/fail"))
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "try POST /admin/actors/<id>/fail\n".into(),
+        );
+    };
+    let Some(op) = op else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "starting\n".into());
+    };
+    match op.fail_actor(id).await {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            "text/plain",
+            format!("{id}: failed on request; its supervisor restarts it\n"),
+        ),
+        Err(e) => (StatusCode::NOT_FOUND, "text/plain", format!("{id}: {e}\n")),
+    }
 }

@@ -34,6 +34,9 @@ pub enum SupervisorMsg {
     StopChild(String, RpcReplyPort<bool>),
     /// Lists the children and whether each is running.
     GetChildren(RpcReplyPort<Vec<ChildInfo>>),
+    /// Fault injection: kills the running child `id` and handles it as a failure (budget,
+    /// backoff, metrics), as a crash would be. Answers whether a running child was killed.
+    FailChild(String, RpcReplyPort<bool>),
     /// Internal: the backoff before restarting child `id` has passed.
     Restart { id: String, generation: u64 },
 }
@@ -67,6 +70,8 @@ pub struct SupervisorState {
     children: BTreeMap<String, Child>,
     /// Which child a running actor is, to route supervision events.
     by_actor: HashMap<ActorId, String>,
+    /// Children killed by [`SupervisorMsg::FailChild`]: their exit counts as a failure.
+    injected: std::collections::HashSet<ActorId>,
 }
 
 impl Actor for Supervisor {
@@ -84,6 +89,7 @@ impl Actor for Supervisor {
             policy: args.policy,
             children: BTreeMap::new(),
             by_actor: HashMap::new(),
+            injected: Default::default(),
         };
         for spec in args.children {
             state.add_and_start(&myself, spec).await?;
@@ -116,6 +122,19 @@ impl Actor for Supervisor {
             SupervisorMsg::GetChildren(reply) => {
                 let _ = reply.send(state.snapshot());
             }
+            SupervisorMsg::FailChild(id, reply) => {
+                let cell = state.children.get(&id).and_then(|c| c.cell.clone());
+                if let Some(cell) = &cell {
+                    tracing::warn!(
+                        supervisor = state.name,
+                        actor = id,
+                        "fault injection: killing the actor"
+                    );
+                    state.injected.insert(cell.get_id());
+                    cell.kill();
+                }
+                let _ = reply.send(cell.is_some());
+            }
             SupervisorMsg::Restart { id, generation } => state.restart(&myself, &id, generation).await?,
         }
         Ok(())
@@ -129,11 +148,14 @@ impl Actor for Supervisor {
     ) -> Result<(), ActorProcessingErr> {
         match event {
             SupervisionEvent::ActorFailed(cell, err) => {
+                state.injected.remove(&cell.get_id());
                 state.on_child_exit(&myself, cell.get_id(), Some(err.to_string()))?;
             }
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                let injected = state.injected.remove(&cell.get_id());
+                let failure = injected.then(|| "killed by fault injection".to_owned());
                 state
-                    .on_child_exit(&myself, cell.get_id(), None)
+                    .on_child_exit(&myself, cell.get_id(), failure)
                     .map_err(|e| format!("{e} (last stop reason: {})", reason.unwrap_or_else(|| "none".into())))?;
             }
             _ => {}

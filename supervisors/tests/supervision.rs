@@ -184,3 +184,26 @@ async fn a_spent_budget_escalates_to_the_parent() {
     assert_eq!(sup.get_status(), ActorStatus::Stopped);
     parent.stop(None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn fault_injection_kills_a_child_and_counts_it_as_a_failure() {
+    let (t, b) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let args = SupervisorArgs {
+        name: "t".into(),
+        policy: policy(3),
+        // Transient: a normal stop would not be restarted, so a restart proves it counted as a failure.
+        children: vec![
+            worker("t", Restart::Transient, t.clone()),
+            worker("b", Restart::Permanent, b.clone()),
+        ],
+    };
+    let (sup, _) = Supervisor::spawn(None, Supervisor, args).await.unwrap();
+    assert!(ractor::call_t!(sup, SupervisorMsg::FailChild, 1_000, "t".to_owned()).unwrap());
+    assert!(!ractor::call_t!(sup, SupervisorMsg::FailChild, 1_000, "nobody".to_owned()).unwrap());
+    settle().await;
+    assert_eq!((t.load(Ordering::SeqCst), b.load(Ordering::SeqCst)), (2, 1));
+    let info = children(&sup).await;
+    assert_eq!(info.iter().find(|c| c.id == "t").unwrap().recent_restarts, 1);
+    assert_eq!(info.iter().find(|c| c.id == "b").unwrap().recent_restarts, 0);
+    sup.stop(None);
+}

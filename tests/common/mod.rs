@@ -263,6 +263,9 @@ pub fn assert_gapless(seqs: &BTreeMap<(String, String), Vec<u64>>, expected_per_
 pub async fn eventually(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !cond() {
+        if std::env::var_os("TICKSTREAM_TEST_TRACE").is_some() {
+            eprintln!("waiting for: {what}");
+        }
         assert!(Instant::now() < deadline, "timed out waiting for: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

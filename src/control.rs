@@ -1,0 +1,141 @@
+//! Operating a running pipeline: health for the systemd watchdog, readiness for `/readyz`, and
+//! fault injection for tests and the chaos suite (`POST /admin/actors/<id>/fail`).
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use ractor::{ActorRef, ActorStatus};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use supervisors::{ChildInfo, SupervisorMsg};
+
+use crate::kafka::consumer::SinkConsumerContext;
+use crate::kafka::TickProducer;
+use crate::s3::S3SegmentStore;
+use crate::telemetry::http::Operator;
+
+/// How long a readiness probe waits for Kafka or S3.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) type Shared<T> = Arc<Mutex<Option<T>>>;
+
+/// A handle on the running pipeline's tree and clients. Holds the Kafka clients weakly, so it
+/// never keeps one alive past shutdown.
+pub struct Control {
+    pub(crate) root: ActorRef<SupervisorMsg>,
+    /// `("producers", …)`, `("sinks", …)`: the child supervisors, as they are now.
+    pub(crate) supervisors: Vec<(&'static str, Shared<ActorRef<SupervisorMsg>>)>,
+    pub(crate) producer: Option<Weak<TickProducer>>,
+    pub(crate) consumer: Option<Weak<BaseConsumer<SinkConsumerContext>>>,
+    pub(crate) store: Option<Arc<S3SegmentStore>>,
+    pub(crate) topic: String,
+}
+
+impl Control {
+    fn supervisor(&self, name: &str) -> Option<ActorRef<SupervisorMsg>> {
+        let (_, slot) = self.supervisors.iter().find(|(n, _)| *n == name)?;
+        slot.lock().ok()?.clone()
+    }
+
+    async fn children(sup: &ActorRef<SupervisorMsg>) -> Vec<ChildInfo> {
+        ractor::call_t!(sup, SupervisorMsg::GetChildren, 2_000).unwrap_or_default()
+    }
+
+    /// Kills actor `id` (`producer-AAPL`, `sink-2`, or a whole supervisor: `producers`, `sinks`)
+    /// and lets its supervisor handle it as a failure.
+    pub async fn fail_actor(&self, id: &str) -> Result<(), String> {
+        let mut owners: Vec<ActorRef<SupervisorMsg>> = self
+            .supervisors
+            .iter()
+            .filter_map(|(name, _)| self.supervisor(name))
+            .collect();
+        owners.push(self.root.clone());
+        for sup in owners {
+            if Self::children(&sup).await.iter().any(|c| c.id == id) {
+                return match ractor::call_t!(sup, SupervisorMsg::FailChild, 2_000, id.to_owned()) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(format!("{id} is not running right now (restarting?)")),
+                    Err(e) => Err(format!("its supervisor did not answer: {e}")),
+                };
+            }
+        }
+        Err(format!(
+            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, producers or sinks"
+        ))
+    }
+
+    /// The supervision tree is up: the root and every child supervisor run. The watchdog pings
+    /// systemd only while this holds.
+    pub fn healthy(&self) -> bool {
+        self.root.get_status() == ActorStatus::Running
+            && self.supervisors.iter().all(|(name, _)| {
+                self.supervisor(name)
+                    .is_some_and(|s| s.get_status() == ActorStatus::Running)
+            })
+    }
+
+    /// Every actor runs, and Kafka and S3 answer; otherwise the reasons.
+    pub async fn readiness(&self) -> Result<(), Vec<String>> {
+        let mut problems = Vec::new();
+        if !self.healthy() {
+            problems.push("supervision: the tree is not fully running".to_owned());
+        }
+        for (name, _) in &self.supervisors {
+            let Some(sup) = self.supervisor(name) else { continue };
+            let children = Self::children(&sup).await;
+            let down: Vec<&str> = children.iter().filter(|c| !c.running).map(|c| c.id.as_str()).collect();
+            if !down.is_empty() {
+                problems.push(format!("{name}: not running: {}", down.join(", ")));
+            }
+            if *name == "sinks" && children.is_empty() {
+                problems.push("sinks: no partition assigned yet".to_owned());
+            }
+        }
+        if let Err(e) = self.kafka_reachable().await {
+            problems.push(format!("kafka: {e}"));
+        }
+        if let Some(store) = &self.store {
+            match tokio::time::timeout(PROBE_TIMEOUT, store.check()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => problems.push(format!("s3: {e}")),
+                Err(_) => problems.push(format!("s3: no answer within {PROBE_TIMEOUT:?}")),
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
+    async fn kafka_reachable(&self) -> Result<(), String> {
+        let topic = self.topic.clone();
+        let producer = self.producer.as_ref().and_then(Weak::upgrade);
+        let consumer = self.consumer.as_ref().and_then(Weak::upgrade);
+        if producer.is_none() && consumer.is_none() {
+            return Ok(());
+        }
+        tokio::task::spawn_blocking(move || {
+            let result = match (&producer, &consumer) {
+                (Some(p), _) => p.check(&topic, PROBE_TIMEOUT),
+                (None, Some(c)) => c.fetch_metadata(Some(&topic), PROBE_TIMEOUT).map(|_| ()),
+                (None, None) => Ok(()),
+            };
+            // Dropped here, on a blocking thread, in case this was the last reference.
+            drop((producer, consumer));
+            result.map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+}
+
+impl Operator for Control {
+    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
+        Box::pin(Control::readiness(self))
+    }
+
+    fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(Control::fail_actor(self, id))
+    }
+}
