@@ -316,12 +316,9 @@ impl Pipeline {
 
     /// Resolves when the supervision tree has ended on its own: a failure escalated to the root.
     pub async fn failed(&mut self) {
-        match &mut self.root_done {
-            Some(done) => {
-                let _ = done.await;
-                self.root_done = None;
-            }
-            None => {}
+        if let Some(done) = &mut self.root_done {
+            let _ = done.await;
+            self.root_done = None;
         }
     }
 
