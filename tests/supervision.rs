@@ -145,3 +145,73 @@ async fn a_spent_restart_budget_escalates_and_ends_the_pipeline() {
     assert!(!control.healthy());
     pipeline.shutdown().await;
 }
+
+async fn http(addr: std::net::SocketAddr, method: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(format!("{method} {path} HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_reports_readiness_and_the_admin_endpoint_fails_an_actor() {
+    use tickstream::telemetry::http::{recorder, MetricsServer, OperatorSlot};
+    let env = TestEnv::start().await;
+    let mut config = env.config(2, 1_000_000, 100, 300);
+    config.producer.ticks_per_second = 20.0;
+    let slot: OperatorSlot = Default::default();
+    let server = MetricsServer::start("127.0.0.1:0".parse().unwrap(), recorder().unwrap(), slot.clone(), true)
+        .await
+        .unwrap();
+    let addr = server.addr();
+    assert_eq!(http(addr, "GET", "/readyz").await, (503, "starting\n".to_owned()));
+
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(4)))
+        .await
+        .expect("start");
+    *slot.write().unwrap() = Some(pipeline.control().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = http(addr, "GET", "/readyz").await;
+        if status == 200 {
+            assert_eq!(body, "ready\n");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never ready: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (status, body) = http(addr, "POST", "/admin/actors/sink-0/fail").await;
+    assert_eq!(status, 202, "{body}");
+    wait_running(&pipeline.sinks_supervisor().unwrap(), "sink-0", 1).await;
+    let (status, body) = http(addr, "POST", "/admin/actors/sink-9/fail").await;
+    assert_eq!(status, 404);
+    assert!(body.contains("no actor named \"sink-9\""), "{body}");
+
+    pipeline.shutdown().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_admin_endpoint_is_off_unless_configured() {
+    use tickstream::telemetry::http::{recorder, MetricsServer};
+    let server = MetricsServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        recorder().unwrap(),
+        Default::default(),
+        false,
+    )
+    .await
+    .unwrap();
+    let (status, body) = http(server.addr(), "POST", "/admin/actors/sink-0/fail").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (404, "admin endpoints are off (metrics.admin = false)\n")
+    );
+    server.stop().await;
+}
