@@ -19,10 +19,7 @@ pub fn base(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
             c.set("sasl.mechanism", "OAUTHBEARER");
         }
     }
-    for (k, v) in &kafka.librdkafka {
-        c.set(k, v);
-    }
-    c
+    with_overrides(c, kafka)
 }
 
 /// The producer: idempotent, acks from all in-sync replicas, retried by librdkafka without a
@@ -38,10 +35,7 @@ pub fn producer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
         .set("queue.buffering.max.messages", "100000")
         .set("queue.buffering.max.kbytes", "65536")
         .set("compression.type", "lz4");
-    for (k, v) in &kafka.librdkafka {
-        c.set(k, v);
-    }
-    c
+    with_overrides(c, kafka)
 }
 
 /// The sink consumer: manual offset management (commits happen only after an upload), start at
@@ -56,6 +50,11 @@ pub fn consumer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
         .set("statistics.interval.ms", "5000")
         .set("session.timeout.ms", "10000")
         .set("max.poll.interval.ms", "300000");
+    with_overrides(c, kafka)
+}
+
+/// Applies the operator's `[kafka.librdkafka]` properties last, so they win over ours.
+fn with_overrides(mut c: ClientConfig, kafka: &KafkaConfig) -> ClientConfig {
     for (k, v) in &kafka.librdkafka {
         c.set(k, v);
     }

@@ -4,13 +4,12 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use ractor::{Actor, ActorRef};
 
 use super::actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
 use super::gate::Gate;
 use super::source::{PartitionSource, SourceError};
-use super::testing::MemoryStore;
+use super::testing::{tick, MemoryStore};
 use super::Record;
 use crate::s3::keys::KeyLayout;
 use crate::telemetry::PipelineStats;
@@ -41,21 +40,7 @@ impl PartitionSource for FakeSource {
 }
 
 fn layout() -> KeyLayout {
-    KeyLayout {
-        topics_dir: "topics".into(),
-        topic: "t".into(),
-        pad_width: 10,
-    }
-}
-
-fn tick(offset: i64) -> Record {
-    let v = format!(
-        r#"{{"symbol":"A","price":1.0,"volume":1,"change":0.0,"timestamp":"x","exchange":"N","run_id":"r","seq":{offset}}}"#
-    );
-    Record {
-        offset,
-        value: Bytes::from(v),
-    }
+    super::testing::layout(10)
 }
 
 struct Harness {

@@ -96,11 +96,7 @@ mod tests {
     use crate::sink::testing::MemoryStore;
 
     fn layout() -> KeyLayout {
-        KeyLayout {
-            topics_dir: "topics".into(),
-            topic: "t".into(),
-            pad_width: 10,
-        }
+        crate::sink::testing::layout(10)
     }
 
     fn store_with(files: &[(i64, i64)]) -> MemoryStore {

@@ -203,23 +203,10 @@ impl Segmenter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::testing::{self, tick};
 
     fn layout() -> KeyLayout {
-        KeyLayout {
-            topics_dir: "topics".into(),
-            topic: "t".into(),
-            pad_width: 4,
-        }
-    }
-
-    fn tick(offset: i64) -> Record {
-        let v = format!(
-            r#"{{"symbol":"A","price":1.0,"volume":1,"change":0.0,"timestamp":"x","exchange":"N","run_id":"r","seq":{offset}}}"#
-        );
-        Record {
-            offset,
-            value: Bytes::from(v),
-        }
+        testing::layout(4)
     }
 
     fn push_all(s: &mut Segmenter, offsets: impl IntoIterator<Item = i64>) -> Vec<Segment> {

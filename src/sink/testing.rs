@@ -1,4 +1,5 @@
-//! Fakes for sink tests: an in-memory [`SegmentStore`] that can be told to fail.
+//! Fakes and fixtures for sink tests: an in-memory [`SegmentStore`] that can be told to fail, a
+//! key layout for topic `t`, and well-formed tick records.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -7,6 +8,26 @@ use std::sync::Mutex;
 use bytes::Bytes;
 
 use crate::s3::{PutOutcome, S3Error, SegmentMeta, SegmentStore};
+
+/// The layout of topic `t` with `pad_width` digits.
+pub fn layout(pad_width: usize) -> crate::s3::keys::KeyLayout {
+    crate::s3::keys::KeyLayout {
+        topics_dir: "topics".into(),
+        topic: "t".into(),
+        pad_width,
+    }
+}
+
+/// A well-formed tick record at `offset` (its seq is the offset).
+pub fn tick(offset: i64) -> super::Record {
+    let v = format!(
+        r#"{{"symbol":"A","price":1.0,"volume":1,"change":0.0,"timestamp":"x","exchange":"N","run_id":"r","seq":{offset}}}"#
+    );
+    super::Record {
+        offset,
+        value: Bytes::from(v),
+    }
+}
 
 #[derive(Default)]
 pub struct MemoryStore {
