@@ -9,21 +9,23 @@ use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorCell, ActorRef};
+use ractor::{Actor, ActorRef};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use supervisors::{ChildSpec, Restart, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
+use supervisors::{child_supervisor, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
 
 use crate::config::{Config, KafkaMode};
 use crate::control::Control;
-use crate::kafka::admin::{ensure_topic, TopicAdmin};
-use crate::kafka::consumer::SinkConsumerContext;
+use crate::kafka::admin::{create_configured_topics, TopicAdmin};
+use crate::kafka::consumer::{close_when_unshared, SinkConsumerContext};
 use crate::kafka::{client_config, EmbeddedKafka, TickProducer};
 use crate::producer::{producer_specs, ProducerCommon};
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::keys::KeyLayout;
 use crate::s3::S3SegmentStore;
+use crate::sink::directory::Directory;
 use crate::sink::manager::{self, SinkFactory};
-use crate::sink::router::{Directory, Listener, Router, RouterCmd};
+use crate::sink::rebalance::Listener;
+use crate::sink::router::{Router, RouterCmd};
 use crate::sink::source::KafkaPartitionSource;
 use crate::telemetry::{PipelineStats, StatsSnapshot};
 
@@ -109,7 +111,13 @@ impl Pipeline {
             ));
         }
         let stats = Arc::new(PipelineStats::default());
-        create_topics(config, infra).await?;
+        let admin = match &infra.embedded_kafka {
+            Some(mock) => TopicAdmin::Mock(mock),
+            None => TopicAdmin::Broker(client_config::base(&config.kafka, &infra.bootstrap_servers)),
+        };
+        create_configured_topics(&admin, config)
+            .await
+            .map_err(|e| StartError::Kafka(e.to_string()))?;
 
         let producer = if config.producer.enabled {
             let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
@@ -134,20 +142,12 @@ impl Pipeline {
                 stats: stats.clone(),
             };
             let specs = producer_specs(&common, &config.producer.symbols, options.seed);
-            children.push(supervisor_spec(
-                "producers",
-                specs,
-                producers.clone(),
-                config.supervision.policy(),
-            ));
+            let policy = config.supervision.policy();
+            children.push(child_supervisor("producers", policy, specs, publish(&producers)));
         }
         if config.sink.enabled {
-            children.push(supervisor_spec(
-                "sinks",
-                Vec::new(),
-                sinks.clone(),
-                config.supervision.policy(),
-            ));
+            let policy = config.supervision.policy();
+            children.push(child_supervisor("sinks", policy, Vec::new(), publish(&sinks)));
         }
         // The root absorbs nothing: a child supervisor that fails ends the process (non-zero),
         // and systemd restarts it from what is durable.
@@ -361,7 +361,7 @@ impl Pipeline {
             let _ = tokio::time::timeout(Duration::from_secs(10), done).await;
         }
         if let Some(consumer) = self.consumer.take() {
-            wait_until_closed(consumer).await;
+            close_when_unshared(consumer).await;
         }
         ShutdownReport {
             committed,
@@ -371,69 +371,12 @@ impl Pipeline {
     }
 }
 
-/// Waits (5 s at most) until `consumer` is the last reference, then closes it on a blocking thread
-/// and waits for the close: it has left the group and closed its connections before the caller
-/// stops the broker.
-async fn wait_until_closed(consumer: Arc<BaseConsumer<SinkConsumerContext>>) {
-    for _ in 0..100 {
-        if Arc::strong_count(&consumer) == 1 {
-            break;
+/// Stores a (re)started supervisor's `ActorRef` in `slot`.
+fn publish(slot: &Shared<ActorRef<SupervisorMsg>>) -> impl Fn(ActorRef<SupervisorMsg>) + Send + Sync + 'static {
+    let slot = slot.clone();
+    move |sup| {
+        if let Ok(mut g) = slot.lock() {
+            *g = Some(sup);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    if Arc::strong_count(&consumer) > 1 {
-        tracing::warn!(
-            references = Arc::strong_count(&consumer),
-            "the sink consumer is still referenced after shutdown"
-        );
-    }
-    let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
-}
-
-/// A child supervisor as a child of the root; its `ActorRef` is published in `slot` on every
-/// (re)start so callers always reach the live one.
-fn supervisor_spec(
-    name: &'static str,
-    children: Vec<ChildSpec>,
-    slot: Shared<ActorRef<SupervisorMsg>>,
-    policy: RestartPolicy,
-) -> ChildSpec {
-    ChildSpec::new(name, "supervisor", Restart::Permanent, move |parent: ActorCell| {
-        let (children, slot, policy) = (children.clone(), slot.clone(), policy.clone());
-        async move {
-            let args = SupervisorArgs {
-                name: name.into(),
-                policy,
-                children,
-            };
-            let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent).await?;
-            if let Ok(mut g) = slot.lock() {
-                *g = Some(sup.clone());
-            }
-            Ok(sup.get_cell())
-        }
-    })
-}
-
-async fn create_topics(config: &Config, infra: &Infra) -> Result<(), StartError> {
-    if !config.kafka.create_topics {
-        return Ok(());
-    }
-    let admin = match &infra.embedded_kafka {
-        Some(mock) => TopicAdmin::Mock(mock),
-        None => TopicAdmin::Broker(client_config::base(&config.kafka, &infra.bootstrap_servers)),
-    };
-    let mut topics = Vec::new();
-    if config.producer.enabled {
-        topics.push(config.producer.topic.clone());
-    }
-    if config.sink.enabled && !topics.contains(&config.sink.topics) {
-        topics.push(config.sink.topics.clone());
-    }
-    for t in topics {
-        ensure_topic(&admin, &t, config.kafka.partitions, config.kafka.replication_factor)
-            .await
-            .map_err(|e| StartError::Kafka(e.to_string()))?;
-    }
-    Ok(())
 }

@@ -16,6 +16,28 @@ pub enum AdminError {
     Create { topic: String, detail: String },
 }
 
+/// Creates the topics the configuration uses (producer topic, sink topic) unless
+/// `kafka.create_topics` is off.
+pub async fn create_configured_topics(
+    admin: &TopicAdmin<'_>,
+    config: &crate::config::Config,
+) -> Result<(), AdminError> {
+    if !config.kafka.create_topics {
+        return Ok(());
+    }
+    let mut topics = Vec::new();
+    if config.producer.enabled {
+        topics.push(config.producer.topic.clone());
+    }
+    if config.sink.enabled && !topics.contains(&config.sink.topics) {
+        topics.push(config.sink.topics.clone());
+    }
+    for t in topics {
+        ensure_topic(admin, &t, config.kafka.partitions, config.kafka.replication_factor).await?;
+    }
+    Ok(())
+}
+
 /// How topics get created: the mock cluster has no CreateTopics API for clients.
 pub enum TopicAdmin<'a> {
     Mock(&'a EmbeddedKafka),

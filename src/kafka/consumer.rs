@@ -1,6 +1,7 @@
 //! The sink consumer's context: librdkafka calls it on the consumer's polling thread.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
@@ -77,4 +78,23 @@ impl ConsumerContext for SinkConsumerContext {
             events::commit_failed(&format!("{:?}", offsets.to_topic_map()), &e);
         }
     }
+}
+
+/// Waits (5 s at most) until `consumer` is the last reference, then closes it on a blocking thread
+/// and waits for the close: it has left the group and closed its connections before the caller
+/// stops the broker.
+pub async fn close_when_unshared(consumer: Arc<BaseConsumer<SinkConsumerContext>>) {
+    for _ in 0..100 {
+        if Arc::strong_count(&consumer) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if Arc::strong_count(&consumer) > 1 {
+        tracing::warn!(
+            references = Arc::strong_count(&consumer),
+            "the sink consumer is still referenced after shutdown"
+        );
+    }
+    let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
 }

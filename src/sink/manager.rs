@@ -9,8 +9,9 @@ use supervisors::{ChildSpec, Restart, SupervisorMsg};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::actor::{SinkActor, SinkArgs};
+use super::directory::Directory;
 use super::gate::Gate;
-use super::router::{Assignment, Directory};
+use super::rebalance::Assignment;
 use super::source::PartitionSource;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentStore;

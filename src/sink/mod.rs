@@ -8,13 +8,17 @@
 //! - [`actor`]: [`SinkActor`], one per assigned partition.
 //! - [`gate`]: the per-partition memory bound.
 //! - [`source`]: what a sink needs from Kafka, as a trait.
-//! - [`router`]: the consumer thread that routes records and handles rebalances.
+//! - [`router`]: the consumer thread that routes records, seeks and pauses.
+//! - [`directory`]: partition → sink and gate, shared by the router and the rebalance listener.
+//! - [`rebalance`]: assignments start sinks; revocations drain them first.
 //! - [`manager`]: starts and stops sink actors under the sinks supervisor as partitions come and go.
 
 pub mod actor;
+pub mod directory;
 pub mod encode;
 pub mod gate;
 pub mod manager;
+pub mod rebalance;
 pub mod resume;
 pub mod router;
 pub mod segmenter;

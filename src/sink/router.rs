@@ -8,7 +8,7 @@
 //! while S3 is slow or down).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -18,9 +18,10 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::actor::SinkMsg;
-use super::gate::Gate;
+use super::directory::Directory;
+use super::rebalance::drain_all;
 use super::Record;
-use crate::kafka::consumer::{RebalanceListener, SinkConsumerContext};
+use crate::kafka::consumer::SinkConsumerContext;
 use crate::telemetry::events;
 
 /// How long one poll waits when nothing is ready; also how fast commands are seen.
@@ -44,116 +45,6 @@ pub enum RouterCmd {
         deadline: Instant,
         done: mpsc::Sender<BTreeMap<i32, Option<i64>>>,
     },
-}
-
-/// Partition → its sink and memory gate, shared by the router and the rebalance listener.
-#[derive(Default)]
-pub struct Directory {
-    slots: Mutex<HashMap<i32, Slot>>,
-    /// The group has given this consumer its first assignment (possibly empty).
-    assigned_once: std::sync::atomic::AtomicBool,
-}
-
-struct Slot {
-    gate: Arc<Gate>,
-    sink: Option<ActorRef<SinkMsg>>,
-    /// The next offset the router will route (`None`: wherever the consumer starts).
-    position: Option<i64>,
-    /// Records were dropped while no sink was attached: the next attach must seek.
-    needs_seek: bool,
-    /// Paused because the sink holds too much.
-    paused_for_room: bool,
-}
-
-impl Directory {
-    /// Registers a newly assigned partition before its sink starts.
-    pub fn prepare(&self, partition: i32, gate: Arc<Gate>) {
-        let slot = Slot {
-            gate,
-            sink: None,
-            position: None,
-            needs_seek: false,
-            paused_for_room: false,
-        };
-        self.lock().insert(partition, slot);
-    }
-
-    /// Forgets a partition; returns its sink, if attached.
-    pub fn remove(&self, partition: i32) -> Option<ActorRef<SinkMsg>> {
-        self.lock().remove(&partition).and_then(|s| s.sink)
-    }
-
-    fn mark_assigned(&self) {
-        self.assigned_once.store(true, std::sync::atomic::Ordering::Release);
-    }
-
-    fn assigned_once(&self) -> bool {
-        self.assigned_once.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Slot>> {
-        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// Assignment changes, for the task that starts and stops sink actors.
-#[derive(Debug)]
-pub enum Assignment {
-    Assigned(Vec<i32>),
-    Revoked(Vec<i32>),
-}
-
-/// Turns rebalances into sink starts (via the manager task) and synchronous drains.
-pub struct Listener {
-    pub directory: Arc<Directory>,
-    pub assignments: tokio::sync::mpsc::UnboundedSender<Assignment>,
-    pub runtime: tokio::runtime::Handle,
-    pub drain_timeout: Duration,
-}
-
-impl RebalanceListener for Listener {
-    fn assigned(&self, partitions: &[i32]) {
-        self.directory.mark_assigned();
-        let _ = self.assignments.send(Assignment::Assigned(partitions.to_vec()));
-    }
-
-    fn revoking(&self, partitions: &[i32]) {
-        let sinks: Vec<(i32, ActorRef<SinkMsg>)> = partitions
-            .iter()
-            .filter_map(|p| self.directory.remove(*p).map(|s| (*p, s)))
-            .collect();
-        drain_all(&self.runtime, sinks, self.drain_timeout);
-        let _ = self.assignments.send(Assignment::Revoked(partitions.to_vec()));
-    }
-}
-
-/// Drains sinks from a non-runtime thread (the consumer thread); returns committed offsets.
-fn drain_all(
-    runtime: &tokio::runtime::Handle,
-    sinks: Vec<(i32, ActorRef<SinkMsg>)>,
-    timeout: Duration,
-) -> BTreeMap<i32, Option<i64>> {
-    if sinks.is_empty() {
-        return BTreeMap::new();
-    }
-    if tokio::runtime::Handle::try_current().is_ok() {
-        tracing::error!("cannot drain sinks from an async context; their open batches are re-read at the next start");
-        return BTreeMap::new();
-    }
-    runtime.block_on(async {
-        let drains = sinks.into_iter().map(|(p, sink)| async move {
-            let committed = sink.call(SinkMsg::Drain, Some(timeout)).await;
-            let committed = match committed {
-                Ok(ractor::rpc::CallResult::Success(c)) => c,
-                other => {
-                    events::drain_incomplete(p, &format!("{other:?}"));
-                    None
-                }
-            };
-            (p, committed)
-        });
-        futures::future::join_all(drains).await.into_iter().collect()
-    })
 }
 
 /// The router thread's state.

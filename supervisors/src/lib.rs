@@ -21,5 +21,5 @@ pub mod spec;
 pub mod supervisor;
 
 pub use policy::RestartPolicy;
-pub use spec::{ChildSpec, Restart, StartFuture};
+pub use spec::{child_supervisor, ChildSpec, Restart, StartFuture};
 pub use supervisor::{ChildInfo, Supervisor, SupervisorArgs, SupervisorMsg};

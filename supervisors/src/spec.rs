@@ -48,6 +48,30 @@ impl ChildSpec {
     }
 }
 
+/// A supervisor as the child of another; `on_start` receives its `ActorRef` on every (re)start, so
+/// callers can always reach the live incarnation.
+pub fn child_supervisor(
+    name: &'static str,
+    policy: crate::RestartPolicy,
+    children: Vec<ChildSpec>,
+    on_start: impl Fn(ractor::ActorRef<crate::SupervisorMsg>) + Send + Sync + 'static,
+) -> ChildSpec {
+    let on_start = Arc::new(on_start);
+    ChildSpec::new(name, "supervisor", Restart::Permanent, move |parent: ActorCell| {
+        let (children, policy, on_start) = (children.clone(), policy.clone(), on_start.clone());
+        async move {
+            let args = crate::SupervisorArgs {
+                name: name.into(),
+                policy,
+                children,
+            };
+            let (sup, _) = ractor::Actor::spawn_linked(None, crate::Supervisor, args, parent).await?;
+            on_start(sup.clone());
+            Ok(sup.get_cell())
+        }
+    })
+}
+
 impl std::fmt::Debug for ChildSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChildSpec")

@@ -1,0 +1,61 @@
+//! Partition → its sink actor and memory gate: shared by the router thread (routing, seeks,
+//! pauses) and the rebalance listener (drains on revoke).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use ractor::ActorRef;
+
+use super::actor::SinkMsg;
+use super::gate::Gate;
+
+/// Partition → its sink and memory gate, shared by the router and the rebalance listener.
+#[derive(Default)]
+pub struct Directory {
+    slots: Mutex<HashMap<i32, Slot>>,
+    /// The group has given this consumer its first assignment (possibly empty).
+    assigned_once: AtomicBool,
+}
+
+pub(super) struct Slot {
+    pub(super) gate: Arc<Gate>,
+    pub(super) sink: Option<ActorRef<SinkMsg>>,
+    /// The next offset the router will route (`None`: wherever the consumer starts).
+    pub(super) position: Option<i64>,
+    /// Records were dropped while no sink was attached: the next attach must seek.
+    pub(super) needs_seek: bool,
+    /// Paused because the sink holds too much.
+    pub(super) paused_for_room: bool,
+}
+
+impl Directory {
+    /// Registers a newly assigned partition before its sink starts.
+    pub fn prepare(&self, partition: i32, gate: Arc<Gate>) {
+        let slot = Slot {
+            gate,
+            sink: None,
+            position: None,
+            needs_seek: false,
+            paused_for_room: false,
+        };
+        self.lock().insert(partition, slot);
+    }
+
+    /// Forgets a partition; returns its sink, if attached.
+    pub fn remove(&self, partition: i32) -> Option<ActorRef<SinkMsg>> {
+        self.lock().remove(&partition).and_then(|s| s.sink)
+    }
+
+    pub(super) fn mark_assigned(&self) {
+        self.assigned_once.store(true, Ordering::Release);
+    }
+
+    pub(super) fn assigned_once(&self) -> bool {
+        self.assigned_once.load(Ordering::Acquire)
+    }
+
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Slot>> {
+        self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
