@@ -33,6 +33,25 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Audit exactly-once delivery: read every partition of the sink topic from its earliest
+    /// offset and every object under topics.dir, and report per partition the records in Kafka and
+    /// in S3, missing and duplicated offsets, overlapping files, and the committed offset against
+    /// the end of S3; per (run_id, symbol), seq gaps and duplicates.
+    ///
+    /// Exit 0 when every record is in S3 exactly once, 1 on any loss or duplicate, 2 for a bad
+    /// configuration, 3 when Kafka or S3 cannot be read. Needs a broker that outlives the pipeline
+    /// (kafka.mode plaintext or msk_iam), not the embedded one.
+    Verify {
+        /// The configuration the pipeline runs with (topic, bucket, prefix, group).
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How long reading the whole topic may take, in seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout_secs: u64,
+    },
     /// Validate a configuration file (with environment overrides) and exit: 0 if usable, 2 if not.
     CheckConfig {
         /// The configuration file (TOML).
@@ -52,4 +71,5 @@ Environment overrides (for secrets and per-host values; e.g. in systemd's Enviro
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...  S3 credentials (AWS default chain)
   RUST_LOG                            log filter, e.g. info or tickstream=debug
 
-Exit codes: 0 stopped cleanly, 1 runtime failure (supervision gave up), 2 bad configuration.";
+Exit codes: 0 stopped cleanly (verify: verified), 1 runtime failure (verify: loss or duplicate),
+2 bad configuration, 3 (verify) Kafka or S3 could not be read.";

@@ -16,6 +16,7 @@
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
 //! - [`sink`]: the per-partition sink actors, the exactly-once file rules, the consumer router.
 //! - [`telemetry`]: metrics events, the `/metrics` endpoint, the progress line.
+//! - [`verify`]: the exactly-once audit of topic vs bucket (`tickstream verify`).
 //! - [`runtime`]: wiring the supervision tree and the start/stop order.
 //! - [`control`]: health (systemd watchdog), readiness (`/readyz`), fault injection (admin endpoint).
 //! - [`embedded`]: the zero-set-up mode (Kafka and S3 in-process).
@@ -35,3 +36,4 @@ pub mod s3;
 pub mod sink;
 pub mod systemd;
 pub mod telemetry;
+pub mod verify;

@@ -9,6 +9,18 @@ use tickstream::config;
 
 /// Exit code for a configuration that cannot be used.
 const EXIT_CONFIG: u8 = 2;
+/// Exit code of `verify` when Kafka or S3 cannot be read.
+const EXIT_UNREADABLE: u8 = 3;
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("starting the async runtime: {e}");
+            None
+        }
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,6 +42,40 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_CONFIG)
             }
         },
+        Command::Verify {
+            config: file,
+            json,
+            timeout_secs,
+        } => {
+            let config = match config::load(&file) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            let Some(runtime) = runtime() else {
+                return ExitCode::FAILURE;
+            };
+            match runtime.block_on(app::verify(&config, std::time::Duration::from_secs(timeout_secs))) {
+                Ok(report) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                    } else {
+                        print!("{}", tickstream::verify::report::table(&report));
+                    }
+                    if report.ok() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("tickstream verify: {e:#}");
+                    ExitCode::from(EXIT_UNREADABLE)
+                }
+            }
+        }
         Command::Run { config: file, seed } => {
             let config = match config::load(&file) {
                 Ok(c) => c,
@@ -38,12 +84,8 @@ fn main() -> ExitCode {
                     return ExitCode::from(EXIT_CONFIG);
                 }
             };
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("starting the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
+            let Some(runtime) = runtime() else {
+                return ExitCode::FAILURE;
             };
             match runtime.block_on(app::run(config, seed, app::shutdown_signal())) {
                 Ok(Outcome::Stopped) => ExitCode::SUCCESS,

@@ -1,11 +1,13 @@
 //! The pipeline end to end against a real broker (librdkafka mock cluster, 3 brokers) and a real
-//! S3 server (s3s-fs), both on 127.0.0.1: every acknowledged tick is in S3 exactly once.
+//! S3 server (s3s-fs), both on 127.0.0.1: every acknowledged tick is in S3 exactly once, as
+//! `tickstream verify` audits it.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{assert_gapless, audit, eventually, seqs_by_symbol, TestEnv, PARTITIONS};
+use aws_sdk_s3::primitives::ByteStream;
+use common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv, PARTITIONS};
 use tickstream::runtime::{Pipeline, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,28 +28,19 @@ async fn every_acked_tick_lands_in_s3_exactly_once_in_the_confluent_layout() {
     assert!(report.producer_flushed);
     assert_eq!(report.stats.ticks_failed, 0);
 
-    let topic = env.topic_contents();
-    assert_eq!(
-        topic.values().map(|r| r.len() as u64).sum::<u64>(),
-        total,
-        "the topic holds every acked tick"
-    );
-    let a = audit(&topic, &env.objects().await, flush_size as usize);
-    assert_eq!(a.records_in_s3 as u64, total);
-    assert!(a.files >= (total as usize).div_ceil(flush_size as usize));
-
-    let seqs = seqs_by_symbol(&topic);
-    assert_eq!(seqs.len(), symbols, "one run, {symbols} symbols");
-    assert_gapless(&seqs, ticks);
-
-    let committed = env.committed(&config.kafka.consumer_group);
-    for p in 0..PARTITIONS {
+    let r = env.verified(&config, flush_size as usize).await;
+    let in_kafka: u64 = r.partitions.iter().map(|p| p.records_in_kafka).sum();
+    assert_eq!((in_kafka, records_in_s3(&r)), (total, total), "every acked tick, once");
+    assert!(r.partitions.iter().map(|p| p.files).sum::<u64>() >= total.div_ceil(flush_size));
+    assert_ticks_per_symbol(&r, symbols, ticks);
+    for p in &r.partitions {
         assert_eq!(
-            committed[&p],
-            Some(a.s3_end[&p]),
-            "partition {p}: committed offset = end of its last file"
+            p.committed, p.s3_end,
+            "partition {}: committed offset = end of its last file",
+            p.partition
         );
     }
+    assert_eq!(r.partitions.len(), PARTITIONS as usize);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,10 +106,75 @@ async fn a_second_run_resumes_where_the_first_ended_without_rewriting_a_file() {
             );
         }
     }
-    let topic = env.topic_contents();
-    let a = audit(&topic, &objects, 9);
-    assert_eq!(a.records_in_s3, 320);
-    let seqs = seqs_by_symbol(&topic);
-    assert_eq!(seqs.len(), 8, "two runs × four symbols");
-    assert_gapless(&seqs, 40);
+    let r = env.verified(&config, 9).await;
+    assert_eq!(records_in_s3(&r), 320);
+    assert_ticks_per_symbol(&r, 8, 40);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_catches_a_lost_file_and_a_duplicating_file() {
+    let env = TestEnv::start().await;
+    let config = env.config(3, 30, 5, 300);
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(6)))
+        .await
+        .expect("start");
+    let stats = pipeline.stats().clone();
+    eventually(Duration::from_secs(60), "acked", || stats.snapshot().ticks_acked == 90).await;
+    pipeline.shutdown().await;
+    env.verified(&config, 5).await;
+
+    // Lose one file, and add one that repeats records of another.
+    let objects = env.objects().await;
+    let (p, files) = objects
+        .iter()
+        .find(|(_, f)| f.len() >= 3)
+        .expect("a partition with 3 files");
+    let mut starts = files.keys();
+    let (first, second) = (*starts.next().unwrap(), *starts.next().unwrap());
+    let client = tickstream::s3::client::build(&env.s3.endpoint()).await;
+    let layout = env.layout();
+    client
+        .delete_object()
+        .bucket(&env.bucket)
+        .key(layout.object_key(*p, second))
+        .send()
+        .await
+        .unwrap();
+    let repeat: Vec<u8> = files[&first][1..]
+        .iter()
+        .flat_map(|l| l.iter().copied().chain([b'\n']))
+        .collect();
+    client
+        .put_object()
+        .bucket(&env.bucket)
+        .key(layout.object_key(*p, first + 1))
+        .body(ByteStream::from(repeat))
+        .send()
+        .await
+        .unwrap();
+
+    let r = tickstream::verify::audit(
+        &config,
+        env.kafka.bootstrap_servers(),
+        &env.s3.endpoint(),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert!(!r.ok());
+    let bad = r.partitions.iter().find(|x| x.partition == *p).unwrap();
+    let lost = files[&second].len() as i64;
+    assert_eq!(
+        bad.missing,
+        vec![(second, second + lost)],
+        "the deleted file's offsets are missing"
+    );
+    assert_eq!(
+        bad.duplicated,
+        vec![(first + 1, second)],
+        "the repeated records are duplicates"
+    );
+    assert_eq!(bad.overlapping_files, vec![first + 1]);
+    let table = tickstream::verify::report::table(&r);
+    assert!(table.contains("FAIL") && table.ends_with("FAILED\n"), "{table}");
 }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_gapless, audit, eventually, seqs_by_symbol, TestEnv};
+use common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
 use ractor::ActorRef;
 use supervisors::{ChildInfo, SupervisorMsg};
 use tickstream::runtime::{Pipeline, RunOptions};
@@ -47,13 +47,6 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
     })
     .await;
 
-    if std::env::var_os("TICKSTREAM_TEST_TRACE").is_some() {
-        eprintln!(
-            "before kill: committed {:?} stats {:?}",
-            env.committed(&config.kafka.consumer_group),
-            stats.snapshot().partitions
-        );
-    }
     let killed = Instant::now();
     control.fail_actor("sink-1").await.expect("fail sink-1");
     wait_running(&sinks, "sink-1", 1).await;
@@ -83,9 +76,8 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
     })
     .await;
     pipeline.shutdown().await;
-    let topic = env.topic_contents();
-    let a = audit(&topic, &env.objects().await, 10);
-    assert_eq!(a.records_in_s3, 7_200, "nothing lost, nothing duplicated");
+    let r = env.verified(&config, 10).await;
+    assert_eq!(records_in_s3(&r), 7_200, "nothing lost, nothing duplicated");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,9 +107,8 @@ async fn a_failed_producer_continues_its_seq_without_a_gap() {
     let restarts: Vec<usize> = children(&producers).await.iter().map(|c| c.recent_restarts).collect();
     assert_eq!(restarts, vec![0, 1, 0], "only SYM1 restarted");
     pipeline.shutdown().await;
-    let topic = env.topic_contents();
-    audit(&topic, &env.objects().await, 50);
-    assert_gapless(&seqs_by_symbol(&topic), 300);
+    let r = env.verified(&config, 50).await;
+    assert_ticks_per_symbol(&r, 3, 300);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

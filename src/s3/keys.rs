@@ -43,6 +43,17 @@ impl KeyLayout {
         )
     }
 
+    /// The offset in a dead-letter key of this layout and partition.
+    pub fn parse_dead_letter_offset(&self, partition: i32, key: &str) -> Option<i64> {
+        let digits = key
+            .strip_prefix(&format!(
+                "dlq/{}/partition={}/{}+{}+",
+                self.topic, partition, self.topic, partition
+            ))?
+            .strip_suffix(".bin")?;
+        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
+    }
+
     /// The start offset in a key of this layout and partition, or `None` for any other key.
     pub fn parse_start_offset(&self, partition: i32, key: &str) -> Option<i64> {
         let name = key.strip_prefix(&self.partition_prefix(partition))?;
@@ -103,6 +114,13 @@ mod tests {
             l.parse_start_offset(1, "topics/stock-market-data/partition=1/stock-market-data+1+-5.json"),
             None
         );
+    }
+
+    #[test]
+    fn dead_letter_keys_round_trip() {
+        let l = layout();
+        assert_eq!(l.parse_dead_letter_offset(2, &l.dead_letter_key(2, 77)), Some(77));
+        assert_eq!(l.parse_dead_letter_offset(1, &l.dead_letter_key(2, 77)), None);
     }
 
     #[test]

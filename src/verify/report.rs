@@ -1,0 +1,93 @@
+//! The verify report for people (an aligned table) and machines (JSON).
+
+use std::fmt::Write;
+
+use super::check::VerifyReport;
+
+/// The table `tickstream verify` prints.
+pub fn table(r: &VerifyReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  verdict",
+        "partition", "in kafka", "in s3", "files", "dlq", "missing", "duplicated", "mismatched", "s3 end", "committed"
+    );
+    for p in &r.partitions {
+        let missing: i64 = p.missing.iter().map(|(a, b)| b - a).sum();
+        let duplicated: i64 = p.duplicated.iter().map(|(a, b)| b - a).sum();
+        let opt = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
+        let verdict = if p.ok() {
+            "ok".to_owned()
+        } else {
+            let mut why = Vec::new();
+            if missing > 0 {
+                why.push(format!("missing {:?}", p.missing));
+            }
+            if duplicated > 0 {
+                why.push(format!("duplicated {:?}", p.duplicated));
+            }
+            if !p.overlapping_files.is_empty() {
+                why.push(format!("overlapping files at {:?}", p.overlapping_files));
+            }
+            if p.mismatched > 0 {
+                why.push(format!("{} records differ from Kafka", p.mismatched));
+            }
+            if p.commit_ahead_of_s3() {
+                why.push("commit ahead of S3".to_owned());
+            }
+            format!("FAIL: {}", why.join("; "))
+        };
+        let _ = writeln!(
+            out,
+            "{:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  {verdict}",
+            p.partition,
+            p.records_in_kafka,
+            p.records_in_s3,
+            p.files,
+            p.dead_lettered,
+            missing,
+            duplicated,
+            p.mismatched,
+            opt(p.s3_end),
+            opt(p.committed)
+        );
+    }
+    let bad: Vec<_> = r
+        .symbols
+        .iter()
+        .filter(|s| !s.gaps.is_empty() || s.duplicated_seqs > 0)
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} (run_id, symbol) pairs, {} with seq gaps or duplicates",
+        r.symbols.len(),
+        bad.len()
+    );
+    for s in bad.iter().take(20) {
+        let _ = writeln!(
+            out,
+            "  {}/{}: gaps {:?}, duplicated seqs {}",
+            s.run_id, s.symbol, s.gaps, s.duplicated_seqs
+        );
+    }
+    if r.lines_not_ticks > 0 {
+        let _ = writeln!(out, "{} lines in S3 are not ticks", r.lines_not_ticks);
+    }
+    if !r.foreign_keys.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} keys under the prefix do not follow the layout (ignored)",
+            r.foreign_keys.len()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        if r.ok() {
+            "VERIFIED: every record is in S3 exactly once"
+        } else {
+            "FAILED"
+        }
+    );
+    out
+}
