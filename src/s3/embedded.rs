@@ -28,11 +28,21 @@ pub enum EmbeddedS3Error {
     Bind { port: u16, source: std::io::Error },
 }
 
+/// How the server is asked to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    Running,
+    /// Finish open requests (5 s at most), then close every connection.
+    Graceful,
+    /// Close every connection at once, like a crashed server.
+    Kill,
+}
+
 /// A running embedded S3 server. [`EmbeddedS3::stop`] ends it; dropping it ends it too.
 pub struct EmbeddedS3 {
     addr: SocketAddr,
     root: PathBuf,
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<Stop>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -57,17 +67,18 @@ impl EmbeddedS3 {
         let addr = listener
             .local_addr()
             .map_err(|source| EmbeddedS3Error::Bind { port, source })?;
-        let (stop, mut stopped) = watch::channel(false);
+        let (stop, mut stopped) = watch::channel(Stop::Running);
         let task = tokio::spawn(async move {
             let http = ConnBuilder::new(TokioExecutor::new());
             let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+            let mut connections = tokio::task::JoinSet::new();
             loop {
                 tokio::select! {
                     accepted = listener.accept() => match accepted {
                         Ok((socket, _)) => {
                             let conn = http.serve_connection(TokioIo::new(socket), service.clone());
                             let conn = graceful.watch(conn.into_owned());
-                            tokio::spawn(async move { let _ = conn.await; });
+                            connections.spawn(async move { let _ = conn.await; });
                         }
                         Err(e) => tracing::warn!("embedded S3: accepting a connection failed: {e}"),
                     },
@@ -75,7 +86,11 @@ impl EmbeddedS3 {
                 }
             }
             drop(listener);
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+            if *stopped.borrow() == Stop::Graceful {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
+            }
+            // Whatever is still open (keep-alive connections, or everything on a kill) ends now.
+            connections.shutdown().await;
         });
         Ok(Self {
             addr,
@@ -88,6 +103,23 @@ impl EmbeddedS3 {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The port it listens on (to restart it on the same one).
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// A stopped server's stand-in, for code that must keep an `EmbeddedS3` value while the real
+    /// one is down (outage tests).
+    pub fn placeholder() -> Self {
+        let (stop, _) = watch::channel(Stop::Kill);
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            root: PathBuf::new(),
+            stop,
+            task: None,
+        }
     }
 
     /// The directory holding `<bucket>/<key>` files.
@@ -105,8 +137,17 @@ impl EmbeddedS3 {
     }
 
     /// Stops accepting, lets open requests finish (5 s at most), and returns when it is down.
-    pub async fn stop(mut self) {
-        let _ = self.stop.send(true);
+    pub async fn stop(self) {
+        self.end(Stop::Graceful).await;
+    }
+
+    /// Drops every connection at once (an outage or a crash), and returns when it is down.
+    pub async fn kill(self) {
+        self.end(Stop::Kill).await;
+    }
+
+    async fn end(mut self, how: Stop) {
+        let _ = self.stop.send(how);
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
@@ -115,6 +156,6 @@ impl EmbeddedS3 {
 
 impl Drop for EmbeddedS3 {
     fn drop(&mut self) {
-        let _ = self.stop.send(true);
+        let _ = self.stop.send(Stop::Kill);
     }
 }
