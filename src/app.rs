@@ -94,7 +94,7 @@ pub async fn run(
 
 /// `tickstream verify`: the audit against the configured broker and bucket.
 pub async fn verify(config: &Config, timeout: Duration) -> anyhow::Result<crate::verify::VerifyReport> {
-    use crate::config::{KafkaMode, S3Mode};
+    use crate::config::KafkaMode;
     use crate::s3::client::S3Endpoint;
     if config.kafka.mode == KafkaMode::Embedded {
         anyhow::bail!(
@@ -102,20 +102,8 @@ pub async fn verify(config: &Config, timeout: Duration) -> anyhow::Result<crate:
              nothing to verify against; verify runs against a broker that outlives the pipeline"
         );
     }
-    let s3 = match config.s3.mode {
-        S3Mode::Endpoint => S3Endpoint {
-            url: config.s3.endpoint.clone(),
-            region: config.s3.region.clone(),
-            static_credentials: None,
-        },
-        S3Mode::Aws => S3Endpoint {
-            url: None,
-            region: config.s3.region.clone(),
-            static_credentials: None,
-        },
-        S3Mode::Embedded => {
-            anyhow::bail!("s3.mode is \"embedded\": point verify at the S3 server the pipeline wrote to")
-        }
+    let Some(s3) = S3Endpoint::from_config(&config.s3) else {
+        anyhow::bail!("s3.mode is \"embedded\": point verify at the S3 server the pipeline wrote to");
     };
     Ok(crate::verify::audit(config, &config.kafka.bootstrap_servers, &s3, timeout).await?)
 }

@@ -43,6 +43,8 @@ pub enum EmbeddedError {
     Kafka(#[from] crate::kafka::mock::MockError),
     #[error(transparent)]
     S3(#[from] crate::s3::embedded::EmbeddedS3Error),
+    #[error("s3.mode names no endpoint")]
+    NoEndpoint,
 }
 
 /// Starts what `config` asks to embed and says where everything is.
@@ -79,16 +81,7 @@ pub async fn start(config: &Config) -> Result<(Infra, EmbeddedServers), Embedded
             servers.s3 = Some(server);
             ep
         }
-        S3Mode::Endpoint => S3Endpoint {
-            url: config.s3.endpoint.clone(),
-            region: config.s3.region.clone(),
-            static_credentials: None,
-        },
-        S3Mode::Aws => S3Endpoint {
-            url: None,
-            region: config.s3.region.clone(),
-            static_credentials: None,
-        },
+        S3Mode::Endpoint | S3Mode::Aws => S3Endpoint::from_config(&config.s3).ok_or(EmbeddedError::NoEndpoint)?,
     };
     let infra = Infra {
         bootstrap_servers,

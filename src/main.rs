@@ -12,6 +12,14 @@ const EXIT_CONFIG: u8 = 2;
 /// Exit code of `verify` when Kafka or S3 cannot be read.
 const EXIT_UNREADABLE: u8 = 3;
 
+/// Loads and validates a configuration, or prints why not and gives the exit code.
+fn load(file: &std::path::Path) -> Result<config::Config, ExitCode> {
+    config::load(file).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
 fn runtime() -> Option<tokio::runtime::Runtime> {
     match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => Some(rt),
@@ -32,27 +40,21 @@ fn main() -> ExitCode {
         .init();
 
     match cli.command {
-        Command::CheckConfig { file } => match config::load(&file) {
+        Command::CheckConfig { file } => match load(&file) {
             Ok(_) => {
                 println!("{}: ok", file.display());
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(EXIT_CONFIG)
-            }
+            Err(code) => code,
         },
         Command::Verify {
             config: file,
             json,
             timeout_secs,
         } => {
-            let config = match config::load(&file) {
+            let config = match load(&file) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(EXIT_CONFIG);
-                }
+                Err(code) => return code,
             };
             let Some(runtime) = runtime() else {
                 return ExitCode::FAILURE;
@@ -77,12 +79,9 @@ fn main() -> ExitCode {
             }
         }
         Command::Run { config: file, seed } => {
-            let config = match config::load(&file) {
+            let config = match load(&file) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(EXIT_CONFIG);
-                }
+                Err(code) => return code,
             };
             let Some(runtime) = runtime() else {
                 return ExitCode::FAILURE;

@@ -15,6 +15,23 @@ pub struct S3Endpoint {
     pub static_credentials: Option<(String, String)>,
 }
 
+impl S3Endpoint {
+    /// Where `[s3]` points, with credentials from the AWS default chain; `None` in embedded mode
+    /// (the embedded server supplies its own endpoint).
+    pub fn from_config(s3: &crate::config::S3Config) -> Option<Self> {
+        let url = match s3.mode {
+            crate::config::S3Mode::Embedded => return None,
+            crate::config::S3Mode::Endpoint => s3.endpoint.clone(),
+            crate::config::S3Mode::Aws => None,
+        };
+        Some(Self {
+            url,
+            region: s3.region.clone(),
+            static_credentials: None,
+        })
+    }
+}
+
 /// A client for `endpoint`. S3-compatible servers get path-style addressing and checksums only
 /// where the API requires them (s3s-fs and others reject the newer default trailers).
 pub async fn build(endpoint: &S3Endpoint) -> Client {
