@@ -2,4 +2,5 @@
 //! tickstream and any S3 server. The process orchestration, the seeded schedule and the report
 //! are still to come (see chaos/README.md).
 
+pub mod procs;
 pub mod s3_proxy;
