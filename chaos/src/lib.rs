@@ -4,3 +4,4 @@
 
 pub mod procs;
 pub mod s3_proxy;
+pub mod schedule;

@@ -197,8 +197,13 @@ mod tests {
         p.start().unwrap();
         let first = p.pid().unwrap();
         p.signal("STOP").unwrap();
-        let state = std::fs::read_to_string(format!("/proc/{first}/stat")).unwrap();
-        assert!(state.split_whitespace().nth(2) == Some("T"), "stopped: {state}");
+        // A signal is delivered asynchronously: poll for the stopped state.
+        let stat = || std::fs::read_to_string(format!("/proc/{first}/stat")).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while stat().split_whitespace().nth(2) != Some("T") {
+            assert!(Instant::now() < deadline, "stopped: {}", stat());
+            std::thread::sleep(Duration::from_millis(10));
+        }
         p.signal("CONT").unwrap();
         assert!(p.exited().is_none());
         assert!(p.peak_rss_kib().is_some_and(|k| k > 0));
