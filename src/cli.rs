@@ -64,6 +64,7 @@ const ENV_HELP: &str = "\
 Environment overrides (for secrets and per-host values; e.g. in systemd's EnvironmentFile=):
   TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS  kafka.bootstrap_servers
   TICKSTREAM_KAFKA_REGION             kafka.region (else AWS_REGION)
+  TICKSTREAM_GROUP_INSTANCE_ID        kafka.group_instance_id (static group membership)
   TICKSTREAM_S3_ENDPOINT              s3.endpoint
   TICKSTREAM_S3_REGION                s3.region
   TICKSTREAM_S3_BUCKET                sink.\"s3.bucket.name\"

@@ -3,5 +3,6 @@
 //! are still to come (see chaos/README.md).
 
 pub mod procs;
+pub mod run;
 pub mod s3_proxy;
 pub mod schedule;

@@ -7,6 +7,7 @@ use super::{Config, Problem};
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers"),
     ("TICKSTREAM_KAFKA_REGION", "kafka.region"),
+    ("TICKSTREAM_GROUP_INSTANCE_ID", "kafka.group_instance_id"),
     ("TICKSTREAM_S3_ENDPOINT", "s3.endpoint"),
     ("TICKSTREAM_S3_REGION", "s3.region"),
     ("TICKSTREAM_S3_BUCKET", "sink.s3.bucket.name"),
@@ -25,6 +26,9 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
         get("TICKSTREAM_KAFKA_REGION").or_else(|| config.kafka.region.is_none().then(|| get("AWS_REGION")).flatten())
     {
         config.kafka.region = Some(v);
+    }
+    if let Some(v) = get("TICKSTREAM_GROUP_INSTANCE_ID") {
+        config.kafka.group_instance_id = Some(v);
     }
     if let Some(v) = get("TICKSTREAM_S3_ENDPOINT") {
         config.s3.endpoint = Some(v);

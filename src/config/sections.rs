@@ -45,6 +45,11 @@ pub struct KafkaConfig {
     /// The sink's consumer group.
     #[serde(default = "default_consumer_group")]
     pub consumer_group: String,
+    /// Static group membership (`group.instance.id`): a restarted process with the same id takes
+    /// its partitions back at once instead of waiting out the old member's session. One id per
+    /// host/service. Env: `TICKSTREAM_GROUP_INSTANCE_ID`.
+    #[serde(default)]
+    pub group_instance_id: Option<String>,
     /// AWS region of the MSK cluster (`msk_iam` mode). Env: `TICKSTREAM_KAFKA_REGION`, else `AWS_REGION`.
     #[serde(default)]
     pub region: Option<String>,

@@ -50,6 +50,9 @@ pub fn consumer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
         .set("statistics.interval.ms", "5000")
         .set("session.timeout.ms", "10000")
         .set("max.poll.interval.ms", "300000");
+    if let Some(id) = &kafka.group_instance_id {
+        c.set("group.instance.id", id);
+    }
     with_overrides(c, kafka)
 }
 
