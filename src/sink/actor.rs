@@ -85,7 +85,20 @@ struct Upload {
     dead_letter: bool,
     started: Instant,
     done: bool,
-    task: JoinHandle<()>,
+    /// Aborted when the upload is dropped: an upload must never outlive its actor. A killed
+    /// sink (ractor's `kill` skips `post_stop`) would otherwise leave a task retrying a file
+    /// with the old incarnation's boundaries, landing after the new incarnation has re-planned
+    /// and written different ones (duplicates, found by the chaos suite).
+    _task: AbortOnDrop,
+}
+
+/// A task handle that aborts the task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 pub struct SinkState<S, P> {
@@ -125,9 +138,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
     }
 
     async fn post_stop(&self, _: ActorRef<SinkMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
-        for u in &st.uploads {
-            u.task.abort();
-        }
+        st.uploads.clear();
         events::sink_buffer(st.args.partition, 0);
         Ok(())
     }
@@ -259,7 +270,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 dead_letter,
                 started: Instant::now(),
                 done: false,
-                task,
+                _task: AbortOnDrop(task),
             });
         }
         if let Some(seg) = &self.seg {

@@ -191,3 +191,23 @@ async fn uploads_beyond_the_in_flight_limit_wait_and_commits_stay_in_order() {
     );
     assert_eq!(h.store.keys().len(), 6);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_killed_sink_leaves_no_upload_behind() {
+    let store = MemoryStore::default();
+    store.failing_puts.store(u32::MAX, Ordering::SeqCst);
+    let h = start(2, 60_000, FakeSource::default(), store).await;
+    h.append(0..4);
+    h.wait_until(|h| h.store.put_attempts.load(Ordering::SeqCst) >= 4).await;
+    h.sink.kill();
+    h.wait_until(|h| h.sink.get_status() == ractor::ActorStatus::Stopped)
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let after_kill = h.store.put_attempts.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(
+        h.store.put_attempts.load(Ordering::SeqCst),
+        after_kill,
+        "no orphaned upload keeps retrying"
+    );
+}
