@@ -35,9 +35,13 @@ async fn an_s3_outage_pauses_the_sinks_with_bounded_memory_and_loses_nothing() {
     let files_at_outage = stats.snapshot().files_uploaded;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let during = stats.snapshot();
-    assert_eq!(
-        during.files_uploaded, files_at_outage,
-        "no upload completes while S3 is down"
+    // PUTs the server finished just before the kill may still be acknowledged after it: at most
+    // max.inflight.uploads (4) per partition. A live S3 would take ~450 files in these 3 s.
+    assert!(
+        during.files_uploaded <= files_at_outage + 12,
+        "uploads stall while S3 is down: {} then {}",
+        files_at_outage,
+        during.files_uploaded
     );
     let held: u64 = during.records_consumed
         - during
