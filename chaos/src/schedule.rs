@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tickstream::producer::tick::SplitMix64;
+
 /// One kind of fault the suite injects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaultKind {
@@ -49,10 +51,10 @@ pub fn schedule(seed: u64, count: usize) -> Vec<Fault> {
     let mut rng = SplitMix64(seed);
     let mut kinds: Vec<FaultKind> = ALL.to_vec();
     for i in (1..kinds.len()).rev() {
-        kinds.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        kinds.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     while kinds.len() < count {
-        kinds.push(ALL[(rng.next() % ALL.len() as u64) as usize]);
+        kinds.push(ALL[(rng.next_u64() % ALL.len() as u64) as usize]);
     }
     kinds
         .into_iter()
@@ -60,28 +62,15 @@ pub fn schedule(seed: u64, count: usize) -> Vec<Fault> {
             let hold = match kind {
                 FaultKind::S3Outage => Duration::from_secs(30),
                 FaultKind::ActorFail | FaultKind::MalformedRecords => Duration::ZERO,
-                _ => Duration::from_millis(1_000 + rng.next() % 4_000),
+                _ => Duration::from_millis(1_000 + rng.next_u64() % 4_000),
             };
             Fault {
                 kind,
                 hold,
-                target: (rng.next() % 1_000) as u32,
+                target: (rng.next_u64() % 1_000) as u32,
             }
         })
         .collect()
-}
-
-/// SplitMix64: a tiny generator whose output for a seed never changes.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 #[cfg(test)]

@@ -99,11 +99,12 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and its output for a seed never changes.
+/// Also drives the chaos suite's fault schedule.
 #[derive(Clone, Debug)]
-struct SplitMix64(u64);
+pub struct SplitMix64(pub u64);
 
 impl SplitMix64 {
-    fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
