@@ -80,10 +80,22 @@ async fn an_s3_outage_pauses_the_sinks_with_bounded_memory_and_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_broker_down_then_up_loses_nothing_and_keeps_seqs_gapless() {
+    cluster_outage_loses_nothing(Duration::from_secs(3), 22).await;
+}
+
+/// Longer than the consumer's 10 s session: the group expires the member, librdkafka reports the
+/// partitions as lost, and the sinks must upload without committing (a synchronous commit then
+/// waits for a coordinator that no longer knows the member) and resume after the rejoin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_outage_longer_than_the_session_loses_the_assignment_but_no_ticks() {
+    cluster_outage_loses_nothing(Duration::from_secs(13), 23).await;
+}
+
+async fn cluster_outage_loses_nothing(outage: Duration, seed: u64) {
     let env = TestEnv::start().await;
     let mut config = env.config(3, 600, 20, 200);
     config.producer.ticks_per_second = 100.0;
-    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(22)))
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(seed)))
         .await
         .expect("start");
     let stats = pipeline.stats().clone();
@@ -95,13 +107,25 @@ async fn every_broker_down_then_up_loses_nothing_and_keeps_seqs_gapless() {
     for broker in 1..=3 {
         env.kafka.broker_down(broker).expect("broker down");
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(outage).await;
     for broker in 1..=3 {
         env.kafka.broker_up(broker).expect("broker up");
     }
 
     eventually(Duration::from_secs(90), "every tick acked", || {
         stats.snapshot().ticks_acked == 1_800
+    })
+    .await;
+    // The outage can cost the consumer its group membership (partitions lost, rejoin ~3 s):
+    // wait until the sinks have caught up rather than let the shutdown deadline cut it short.
+    eventually(Duration::from_secs(120), "every tick committed", || {
+        stats
+            .snapshot()
+            .partitions
+            .values()
+            .filter_map(|p| p.committed)
+            .sum::<i64>()
+            == 1_800
     })
     .await;
     let report = pipeline.shutdown().await;

@@ -15,8 +15,9 @@ pub trait RebalanceListener: Send + Sync + 'static {
     /// Partitions were assigned; the consumer has them paused until their sinks attach.
     fn assigned(&self, partitions: &[i32]);
     /// Partitions are about to be taken away: flush, upload and commit them now (this blocks the
-    /// rebalance, so another member starts exactly where the last file ended).
-    fn revoking(&self, partitions: &[i32]);
+    /// rebalance, so another member starts exactly where the last file ended). `lost`: the group
+    /// already gave them away (session expired, coordinator gone): upload, but do not commit.
+    fn revoking(&self, partitions: &[i32], lost: bool);
 }
 
 /// The consumer context: rebalance hooks, lag metrics, commit results.
@@ -49,11 +50,19 @@ impl ClientContext for SinkConsumerContext {
 }
 
 impl ConsumerContext for SinkConsumerContext {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             let partitions = self.partitions_of(tpl);
-            tracing::info!(?partitions, "partitions revoked: draining their sinks");
-            self.listener.revoking(&partitions);
+            let lost = rdkafka::consumer::Consumer::assignment_lost(consumer);
+            if lost {
+                tracing::warn!(
+                    ?partitions,
+                    "partitions lost (the group moved on without this member): draining their sinks without committing"
+                );
+            } else {
+                tracing::info!(?partitions, "partitions revoked: draining their sinks");
+            }
+            self.listener.revoking(&partitions, lost);
         }
     }
 

@@ -59,9 +59,12 @@ pub enum SinkMsg {
         ticket: u64,
         result: Result<PutOutcome, S3Error>,
     },
-    /// Close the open batch, wait for every upload, commit synchronously, answer the committed
-    /// offset, and stop.
-    Drain(RpcReplyPort<Option<i64>>),
+    /// Close the open batch, wait for every upload, commit synchronously (unless `commit` is
+    /// false: the group already took the partition away), answer the committed offset, and stop.
+    Drain {
+        commit: bool,
+        reply: RpcReplyPort<Option<i64>>,
+    },
     GetStatus(RpcReplyPort<SinkStatus>),
 }
 
@@ -111,6 +114,9 @@ pub struct SinkState<S, P> {
     next_ticket: u64,
     committed: Option<i64>,
     draining: Option<RpcReplyPort<Option<i64>>>,
+    /// False once the group has taken the partition away (assignment lost): files still go to
+    /// S3, but this member's commits would be refused, and a synchronous one would stall.
+    may_commit: bool,
     plan_failures: u32,
 }
 
@@ -133,6 +139,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
             next_ticket: 0,
             committed: None,
             draining: None,
+            may_commit: true,
             plan_failures: 0,
         })
     }
@@ -160,7 +167,8 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
                 st.start_uploads(&myself, out);
             }
             SinkMsg::Uploaded { ticket, result } => st.uploaded(&myself, ticket, result).await?,
-            SinkMsg::Drain(reply) => {
+            SinkMsg::Drain { commit, reply } => {
+                st.may_commit &= commit;
                 let mut out = Vec::new();
                 if let Some(seg) = &mut st.seg {
                     seg.close(&mut out);
@@ -302,10 +310,12 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             self.committed = Some(end);
             self.args.gate.release(records);
             self.args.gate.note_commit(end);
-            if let Err(e) = self.args.source.commit(partition, end, false).await {
-                events::commit_error(partition, end, &e.to_string());
+            if self.may_commit {
+                if let Err(e) = self.args.source.commit(partition, end, false).await {
+                    events::commit_error(partition, end, &e.to_string());
+                }
+                events::committed(&self.args.stats, partition, end);
             }
-            events::committed(&self.args.stats, partition, end);
         }
         self.start_uploads(myself, Vec::new());
         self.finish_drain_if_idle(myself).await;
@@ -316,7 +326,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         if self.draining.is_none() || !self.uploads.is_empty() || !self.queued.is_empty() {
             return;
         }
-        if let Some(c) = self.committed {
+        if let Some(c) = self.committed.filter(|_| self.may_commit) {
             if let Err(e) = self.args.source.commit(self.args.partition, c, true).await {
                 events::commit_error(self.args.partition, c, &e.to_string());
             }

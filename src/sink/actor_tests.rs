@@ -164,11 +164,25 @@ async fn a_restart_resumes_after_the_last_durable_file_without_rewriting_it() {
 async fn drain_uploads_the_open_batch_commits_synchronously_and_stops() {
     let h = start(100, 60_000, FakeSource::default(), MemoryStore::default()).await;
     h.append(0..5);
-    let committed = ractor::call_t!(h.sink, SinkMsg::Drain, 5_000).unwrap();
+    let committed = ractor::call_t!(h.sink, |reply| SinkMsg::Drain { commit: true, reply }, 5_000).unwrap();
     assert_eq!(committed, Some(5));
     assert_eq!(h.commits(), vec![(5, false), (5, true)]);
     h.wait_until(|h| h.sink.get_status() == ractor::ActorStatus::Stopped)
         .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drain_after_the_assignment_was_lost_uploads_but_never_commits() {
+    let h = start(100, 60_000, FakeSource::default(), MemoryStore::default()).await;
+    h.append(0..5);
+    let committed = ractor::call_t!(h.sink, |reply| SinkMsg::Drain { commit: false, reply }, 5_000).unwrap();
+    assert_eq!(committed, Some(5), "the file is in S3 up to offset 5");
+    assert_eq!(h.store.keys(), vec![layout().object_key(0, 0)]);
+    assert!(
+        h.commits().is_empty(),
+        "a lost member commits nothing: {:?}",
+        h.commits()
+    );
 }
 
 #[tokio::test(start_paused = true)]

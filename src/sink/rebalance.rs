@@ -33,12 +33,12 @@ impl RebalanceListener for Listener {
         let _ = self.assignments.send(Assignment::Assigned(partitions.to_vec()));
     }
 
-    fn revoking(&self, partitions: &[i32]) {
+    fn revoking(&self, partitions: &[i32], lost: bool) {
         let sinks: Vec<(i32, ActorRef<SinkMsg>)> = partitions
             .iter()
             .filter_map(|p| self.directory.remove(*p).map(|s| (*p, s)))
             .collect();
-        drain_all(&self.runtime, sinks, self.drain_timeout);
+        drain_all(&self.runtime, sinks, !lost, self.drain_timeout);
         let _ = self.assignments.send(Assignment::Revoked(partitions.to_vec()));
     }
 }
@@ -47,6 +47,7 @@ impl RebalanceListener for Listener {
 pub(super) fn drain_all(
     runtime: &tokio::runtime::Handle,
     sinks: Vec<(i32, ActorRef<SinkMsg>)>,
+    commit: bool,
     timeout: Duration,
 ) -> BTreeMap<i32, Option<i64>> {
     if sinks.is_empty() {
@@ -58,7 +59,7 @@ pub(super) fn drain_all(
     }
     runtime.block_on(async {
         let drains = sinks.into_iter().map(|(p, sink)| async move {
-            let committed = sink.call(SinkMsg::Drain, Some(timeout)).await;
+            let committed = sink.call(|reply| SinkMsg::Drain { commit, reply }, Some(timeout)).await;
             let committed = match committed {
                 Ok(ractor::rpc::CallResult::Success(c)) => c,
                 other => {

@@ -142,7 +142,7 @@ impl Router {
                 .filter_map(|(p, s)| s.sink.take().map(|sink| (*p, sink)))
                 .collect()
         };
-        let committed = drain_all(&self.runtime, sinks, self.drain_timeout);
+        let committed = drain_all(&self.runtime, sinks, true, self.drain_timeout);
         self.consumer.unsubscribe();
         if let Some(stop) = stopping {
             let _ = stop.done.send(committed);

@@ -127,7 +127,14 @@ impl PartitionSource for KafkaPartitionSource {
                     detail: e.to_string(),
                 });
         }
-        self.blocking(partition, "commit", move |c, _| c.commit(&tpl, CommitMode::Sync))
+        // librdkafka waits for the coordinator without a deadline; a drain must not.
+        let commit = self.blocking(partition, "commit", move |c, _| c.commit(&tpl, CommitMode::Sync));
+        tokio::time::timeout(KAFKA_TIMEOUT, commit)
             .await
+            .map_err(|_| SourceError::Kafka {
+                partition,
+                op: "commit",
+                detail: format!("no answer from the group coordinator within {KAFKA_TIMEOUT:?}"),
+            })?
     }
 }
