@@ -11,6 +11,7 @@
 //! Where things are:
 //! - [`config`]: the TOML file, its documented fields (Confluent S3 sink names), validation.
 //! - [`producer`]: the tick model and the per-symbol producer actors.
+//! - [`auth`]: MSK IAM: SigV4-signed OAUTHBEARER tokens and the token-refresh actor.
 //! - [`kafka`]: librdkafka clients: the shared producer, the sink consumer's context, topic
 //!   creation, and the embedded mock cluster.
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
@@ -25,6 +26,7 @@
 //! The restart policy itself lives in the `supervisors` crate.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod control;

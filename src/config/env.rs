@@ -8,6 +8,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers"),
     ("TICKSTREAM_KAFKA_REGION", "kafka.region"),
     ("TICKSTREAM_GROUP_INSTANCE_ID", "kafka.group_instance_id"),
+    ("TICKSTREAM_KAFKA_IAM_ROLE_ARN", "kafka.iam_role_arn"),
     ("TICKSTREAM_S3_ENDPOINT", "s3.endpoint"),
     ("TICKSTREAM_S3_REGION", "s3.region"),
     ("TICKSTREAM_S3_BUCKET", "sink.s3.bucket.name"),
@@ -29,6 +30,9 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("TICKSTREAM_GROUP_INSTANCE_ID") {
         config.kafka.group_instance_id = Some(v);
+    }
+    if let Some(v) = get("TICKSTREAM_KAFKA_IAM_ROLE_ARN") {
+        config.kafka.iam_role_arn = Some(v);
     }
     if let Some(v) = get("TICKSTREAM_S3_ENDPOINT") {
         config.s3.endpoint = Some(v);

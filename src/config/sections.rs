@@ -53,6 +53,11 @@ pub struct KafkaConfig {
     /// AWS region of the MSK cluster (`msk_iam` mode). Env: `TICKSTREAM_KAFKA_REGION`, else `AWS_REGION`.
     #[serde(default)]
     pub region: Option<String>,
+    /// `msk_iam` mode: an IAM role to assume for the MSK token (STS AssumeRole, session name
+    /// `tickstream`); absent = sign with the default chain's credentials (env, profile, web
+    /// identity, EC2 instance role). Env: `TICKSTREAM_KAFKA_IAM_ROLE_ARN`.
+    #[serde(default)]
+    pub iam_role_arn: Option<String>,
     /// Extra librdkafka properties for every client, e.g. `"ssl.ca.location" = "/etc/ssl/certs"`.
     #[serde(default)]
     pub librdkafka: BTreeMap<String, String>,

@@ -53,6 +53,13 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         "kafka.region",
         "required when kafka.mode is \"msk_iam\" (or set TICKSTREAM_KAFKA_REGION / AWS_REGION)".into(),
     );
+    if let Some(arn) = &k.iam_role_arn {
+        check(
+            arn.starts_with("arn:") && arn.contains(":role/"),
+            "kafka.iam_role_arn",
+            format!("must be an IAM role ARN like arn:aws:iam::123456789012:role/name, got {arn:?}"),
+        );
+    }
 
     let pr = &c.producer;
     if let Err(e) = topic_name(&pr.topic) {

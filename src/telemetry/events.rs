@@ -165,3 +165,30 @@ pub fn partition_paused(partition: i32, held: i64) {
     counter!("tickstream_sink_pauses_total", "partition" => p(partition)).increment(1);
     tracing::debug!(partition, held, "partition paused: its sink holds max.buffered.records");
 }
+
+/// A new MSK IAM token is in use (`remaining`: its lifetime from now).
+pub fn token_refreshed(remaining: Duration, next_in: Duration) {
+    counter!("tickstream_token_refresh_total", "result" => "ok").increment(1);
+    gauge!("tickstream_token_expiry_seconds").set(remaining.as_secs_f64());
+    tracing::info!(
+        expires_in_s = remaining.as_secs(),
+        next_refresh_in_s = next_in.as_secs(),
+        "MSK IAM token refreshed"
+    );
+}
+
+/// Signing a token failed; the current one (valid for `remaining`) stays in use.
+pub fn token_refresh_failed(err: &crate::auth::AuthError, remaining: Duration, retry_in: Duration) {
+    counter!("tickstream_token_refresh_total", "result" => "error").increment(1);
+    gauge!("tickstream_token_expiry_seconds").set(remaining.as_secs_f64());
+    tracing::warn!(
+        current_token_expires_in_s = remaining.as_secs(),
+        retry_in_ms = retry_in.as_millis() as u64,
+        "MSK IAM token refresh failed: {err}"
+    );
+}
+
+/// Seconds left on the token in use (updated between refreshes too, so the alert sees it fall).
+pub fn token_remaining(remaining: Duration) {
+    gauge!("tickstream_token_expiry_seconds").set(remaining.as_secs_f64());
+}
