@@ -52,6 +52,22 @@ pub enum Command {
         #[arg(long, default_value_t = 300)]
         timeout_secs: u64,
     },
+    /// Check MSK IAM authentication end to end: sign a token with the configured credentials,
+    /// connect to kafka.bootstrap_servers with SASL/OAUTHBEARER and fetch metadata. Prints where
+    /// the credentials came from, the IAM principal, the token's expiry, and the broker's answer
+    /// (or its error, in plain words). Exit 0 when authenticated, 1 when the broker refused or did
+    /// not answer, 2 for a bad configuration, 3 when no token could be signed (no credentials).
+    CheckAuth {
+        /// A configuration with kafka.mode = "msk_iam" (e.g. config/msk.example.toml).
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// How long to wait for the brokers, in seconds.
+        #[arg(long, default_value_t = 20)]
+        timeout_secs: u64,
+    },
+    /// MSK IAM tokens.
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Validate a configuration file (with environment overrides) and exit: 0 if usable, 2 if not.
     CheckConfig {
         /// The configuration file (TOML).
@@ -60,17 +76,36 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Print one freshly signed MSK IAM token on stdout (its expiry goes to stderr).
+    ///
+    /// The token is a short-lived credential (15 minutes): it is printed only because you asked.
+    /// Credentials come from the AWS default chain (environment, profile, web identity, EC2
+    /// instance role), or from --role-arn assumed on top of it.
+    Token {
+        /// The MSK cluster's AWS region, e.g. us-east-1.
+        #[arg(long, env = "AWS_REGION")]
+        region: String,
+        /// An IAM role to assume for signing.
+        #[arg(long, value_name = "ARN")]
+        role_arn: Option<String>,
+    },
+}
+
 const ENV_HELP: &str = "\
 Environment overrides (for secrets and per-host values; e.g. in systemd's EnvironmentFile=):
   TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS  kafka.bootstrap_servers
   TICKSTREAM_KAFKA_REGION             kafka.region (else AWS_REGION)
   TICKSTREAM_GROUP_INSTANCE_ID        kafka.group_instance_id (static group membership)
+  TICKSTREAM_KAFKA_IAM_ROLE_ARN       kafka.iam_role_arn (role assumed for MSK IAM tokens)
   TICKSTREAM_S3_ENDPOINT              s3.endpoint
   TICKSTREAM_S3_REGION                s3.region
   TICKSTREAM_S3_BUCKET                sink.\"s3.bucket.name\"
   TICKSTREAM_METRICS_LISTEN           metrics.listen
-  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...  S3 credentials (AWS default chain)
+  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...  S3 and MSK IAM credentials (AWS default chain)
   RUST_LOG                            log filter, e.g. info or tickstream=debug
 
-Exit codes: 0 stopped cleanly (verify: verified), 1 runtime failure (verify: loss or duplicate),
-2 bad configuration, 3 (verify) Kafka or S3 could not be read.";
+Exit codes: 0 stopped cleanly (verify: verified), 1 runtime failure (verify: loss or duplicate;
+check-auth: refused), 2 bad configuration, 3 (verify) Kafka or S3 could not be read (check-auth,
+auth token: no credentials).";

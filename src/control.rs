@@ -23,7 +23,7 @@ pub(crate) type Shared<T> = Arc<Mutex<Option<T>>>;
 /// never keeps one alive past shutdown.
 pub struct Control {
     pub(crate) root: ActorRef<SupervisorMsg>,
-    /// `("producers", …)`, `("sinks", …)`: the child supervisors, as they are now.
+    /// `("auth", …)`, `("producers", …)`, `("sinks", …)`: the child supervisors, as they are now.
     pub(crate) supervisors: Vec<(&'static str, Shared<ActorRef<SupervisorMsg>>)>,
     pub(crate) producer: Option<Weak<TickProducer>>,
     pub(crate) consumer: Option<Weak<BaseConsumer<SinkConsumerContext>>>,
@@ -60,7 +60,7 @@ impl Control {
             }
         }
         Err(format!(
-            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, producers or sinks"
+            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, token-refresher, producers, sinks or auth"
         ))
     }
 

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode, S3Mode};
 use crate::kafka::EmbeddedKafka;
 use crate::runtime::Infra;
@@ -43,6 +44,8 @@ pub enum EmbeddedError {
     Kafka(#[from] crate::kafka::mock::MockError),
     #[error(transparent)]
     S3(#[from] crate::s3::embedded::EmbeddedS3Error),
+    #[error("MSK IAM: {0}")]
+    Auth(#[from] crate::auth::AuthError),
     #[error("s3.mode names no endpoint")]
     NoEndpoint,
 }
@@ -87,6 +90,10 @@ pub async fn start(config: &Config) -> Result<(Infra, EmbeddedServers), Embedded
         bootstrap_servers,
         s3,
         embedded_kafka: servers.kafka.clone(),
+        kafka_auth: match config.kafka.mode {
+            KafkaMode::MskIam => Some(KafkaAuth::msk_iam(&config.kafka).await?),
+            _ => None,
+        },
     };
     Ok((infra, servers))
 }

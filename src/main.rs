@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tickstream::app::{self, Outcome};
-use tickstream::cli::{Cli, Command};
+use tickstream::cli::{AuthCommand, Cli, Command};
 use tickstream::config;
 
 /// Exit code for a configuration that cannot be used.
@@ -78,6 +78,8 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::CheckAuth { config, timeout_secs } => check_auth(&config, timeout_secs),
+        Command::Auth(AuthCommand::Token { region, role_arn }) => print_token(&region, role_arn.as_deref()),
         Command::Run { config: file, seed } => {
             let config = match load(&file) {
                 Ok(c) => c,
@@ -94,6 +96,69 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `tickstream check-auth`.
+fn check_auth(file: &std::path::Path, timeout_secs: u64) -> ExitCode {
+    let config = match load(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if config.kafka.mode != config::KafkaMode::MskIam {
+        eprintln!(
+            "{}: kafka.mode is not \"msk_iam\": there is no IAM authentication to check",
+            file.display()
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let timeout = std::time::Duration::from_secs(timeout_secs);
+    match runtime.block_on(tickstream::auth::check::check_auth(&config, timeout)) {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("tickstream check-auth: {e}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+/// `tickstream auth token`.
+fn print_token(region: &str, role_arn: Option<&str>) -> ExitCode {
+    use tickstream::auth::credentials::{AwsCredentialChain, CredentialSource};
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    let signed = runtime.block_on(async {
+        let chain = AwsCredentialChain::load(region, role_arn).await?;
+        let credentials = chain.credentials().await?;
+        tickstream::auth::token::sign_token(
+            region,
+            &credentials,
+            std::time::SystemTime::now(),
+            &tickstream::auth::token::user_agent(),
+        )
+    });
+    match signed {
+        Ok(token) => {
+            println!("{}", token.secret_value());
+            let expires = chrono::DateTime::<chrono::Utc>::from(token.expires_at);
+            eprintln!("expires {}", expires.format("%Y-%m-%dT%H:%M:%SZ"));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tickstream auth token: {e}");
+            ExitCode::from(EXIT_UNREADABLE)
         }
     }
 }

@@ -13,6 +13,7 @@ use ractor::{Actor, ActorRef};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use supervisors::{child_supervisor, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
 
+use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode};
 use crate::control::Control;
 use crate::kafka::admin::{create_configured_topics, TopicAdmin};
@@ -35,6 +36,8 @@ pub struct Infra {
     pub s3: S3Endpoint,
     /// Set when Kafka is the in-process mock (topics are created through it).
     pub embedded_kafka: Option<Arc<EmbeddedKafka>>,
+    /// Set in `msk_iam` mode: the token every client sends and the actor that refreshes it.
+    pub kafka_auth: Option<KafkaAuth>,
 }
 
 /// Per-run options that are not configuration.
@@ -85,6 +88,8 @@ pub struct Pipeline {
     root: ActorRef<SupervisorMsg>,
     /// Completes when the root supervisor has stopped; `None` once observed.
     root_done: Option<tokio::task::JoinHandle<()>>,
+    /// The token refresher's supervisor (`msk_iam` mode).
+    auth: Shared<ActorRef<SupervisorMsg>>,
     producers: Shared<ActorRef<SupervisorMsg>>,
     sinks: Shared<ActorRef<SupervisorMsg>>,
     producer: Option<Arc<TickProducer>>,
@@ -103,13 +108,12 @@ pub struct Pipeline {
 impl Pipeline {
     /// Starts everything `config` enables against `infra`.
     pub async fn start(config: &Config, infra: &Infra, options: RunOptions) -> Result<Self, StartError> {
-        if config.kafka.mode == KafkaMode::MskIam {
+        if config.kafka.mode == KafkaMode::MskIam && infra.kafka_auth.is_none() {
             return Err(StartError::Unsupported(
-                "kafka.mode = \"msk_iam\" needs the MSK IAM token-refresh actor, which this build does not have yet; \
-                 use \"plaintext\" or \"embedded\""
-                    .into(),
+                "kafka.mode = \"msk_iam\" needs an MSK IAM token source (Infra::kafka_auth)".into(),
             ));
         }
+        let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
         let stats = Arc::new(PipelineStats::default());
         let admin = match &infra.embedded_kafka {
             Some(mock) => TopicAdmin::Mock(mock),
@@ -121,7 +125,7 @@ impl Pipeline {
 
         let producer = if config.producer.enabled {
             let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
-            let p = TickProducer::new(&cc, stats.clone())
+            let p = TickProducer::new(&cc, stats.clone(), token.clone())
                 .map_err(|e| StartError::Kafka(format!("creating the producer: {e}")))?;
             Some(Arc::new(p))
         } else {
@@ -130,7 +134,15 @@ impl Pipeline {
 
         let producers: Shared<ActorRef<SupervisorMsg>> = Arc::default();
         let sinks: Shared<ActorRef<SupervisorMsg>> = Arc::default();
+        let auth_sup: Shared<ActorRef<SupervisorMsg>> = Arc::default();
         let mut children = Vec::new();
+        if let Some(auth) = &infra.kafka_auth {
+            // Its own supervisor: a refresher that fails (token expired) is restarted within the
+            // budget before anything escalates.
+            let policy = config.supervision.policy();
+            let refresher = vec![auth.refresher.clone()];
+            children.push(child_supervisor("auth", policy, refresher, publish(&auth_sup)));
+        }
         if let Some(p) = &producer {
             let common = ProducerCommon {
                 topic: config.producer.topic.clone(),
@@ -169,6 +181,7 @@ impl Pipeline {
         let mut pipeline = Pipeline {
             root,
             root_done: Some(root_done),
+            auth: auth_sup,
             producers,
             sinks: sinks.clone(),
             producer,
@@ -185,6 +198,9 @@ impl Pipeline {
             pipeline.start_sink(config, infra, sinks, stats).await?;
         }
         let mut supervisors = Vec::new();
+        if infra.kafka_auth.is_some() {
+            supervisors.push(("auth", pipeline.auth.clone()));
+        }
         if config.producer.enabled {
             supervisors.push(("producers", pipeline.producers.clone()));
         }
@@ -234,6 +250,7 @@ impl Pipeline {
         let context = SinkConsumerContext {
             topic: s.topics.clone(),
             listener: Arc::new(listener),
+            token: infra.kafka_auth.as_ref().map(|a| a.token.clone()),
         };
         let consumer: BaseConsumer<SinkConsumerContext> =
             client_config::consumer(&config.kafka, &infra.bootstrap_servers)
@@ -307,6 +324,11 @@ impl Pipeline {
     /// The producers supervisor, if producers run here.
     pub fn producers_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
         self.producers.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// The token refresher's supervisor, in `msk_iam` mode.
+    pub fn auth_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
+        self.auth.lock().ok().and_then(|g| g.clone())
     }
 
     /// The sinks supervisor, if the sink runs here.

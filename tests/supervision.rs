@@ -206,3 +206,72 @@ async fn the_admin_endpoint_is_off_unless_configured() {
     );
     server.stop().await;
 }
+
+/// Credentials from a fixed key pair, counting how often the refresher asked.
+#[derive(Default)]
+struct CountingCredentials(std::sync::atomic::AtomicUsize);
+
+impl tickstream::auth::credentials::CredentialSource for CountingCredentials {
+    async fn credentials(&self) -> Result<aws_credential_types::Credentials, tickstream::auth::AuthError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(aws_credential_types::Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ))
+    }
+
+    fn describe(&self) -> String {
+        "a fixed test key".into()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_token_refresher_restarts_alone_and_the_token_keeps_serving() {
+    use tickstream::auth::cell::TokenCell;
+    use tickstream::auth::refresher::{system_clock, RefresherArgs};
+    use tickstream::auth::setup::KafkaAuth;
+
+    let env = TestEnv::start().await;
+    let mut config = env.config(2, 200, 50, 300);
+    config.producer.ticks_per_second = 100.0;
+    let credentials = std::sync::Arc::new(CountingCredentials::default());
+    let auth = KafkaAuth::start(RefresherArgs {
+        region: "us-east-1".into(),
+        user_agent: "tickstream/test".into(),
+        credentials: credentials.clone(),
+        cell: TokenCell::new(),
+        clock: system_clock(),
+    })
+    .await
+    .expect("first token");
+    let token = auth.token.clone();
+    let first = token.current().expect("signed before the pipeline starts");
+    let mut infra = env.infra();
+    infra.kafka_auth = Some(auth);
+    let pipeline = Pipeline::start(&config, &infra, RunOptions::new(Some(9)))
+        .await
+        .expect("start");
+    let control = pipeline.control().unwrap();
+    let auth_sup = pipeline.auth_supervisor().expect("an auth supervisor in msk_iam mode");
+    wait_running(&auth_sup, "token-refresher", 0).await;
+
+    control.fail_actor("token-refresher").await.expect("fail the refresher");
+    wait_running(&auth_sup, "token-refresher", 1).await;
+    assert_eq!(
+        token.current().unwrap(),
+        first,
+        "the restarted refresher reuses the valid token"
+    );
+    assert_eq!(
+        credentials.0.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "no refresh before 80%"
+    );
+    let producers = pipeline.producers_supervisor().unwrap();
+    let restarts: Vec<usize> = children(&producers).await.iter().map(|c| c.recent_restarts).collect();
+    assert_eq!(restarts, vec![0, 0], "nothing else restarted");
+    pipeline.shutdown().await;
+}

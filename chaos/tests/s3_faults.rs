@@ -51,6 +51,7 @@ async fn throttling_errors_and_dropped_connections_lose_nothing() {
         bootstrap_servers: kafka.bootstrap_servers().to_owned(),
         s3: through_proxy,
         embedded_kafka: Some(kafka.clone()),
+        kafka_auth: None,
     };
 
     let pipeline = Pipeline::start(&config, &infra, RunOptions::new(Some(41)))

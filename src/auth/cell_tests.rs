@@ -29,7 +29,12 @@ fn the_callback_answer_carries_the_token_and_its_expiry() {
 fn no_token_or_an_expired_one_is_an_error_without_secrets() {
     let now = SystemTime::now();
     let cell = TokenCell::new();
-    assert!(cell.oauth_token(now).err().expect("an error").to_string().contains("no MSK IAM token yet"));
+    assert!(cell
+        .oauth_token(now)
+        .err()
+        .expect("an error")
+        .to_string()
+        .contains("no MSK IAM token yet"));
     let t = token_at(now - Duration::from_secs(901));
     cell.publish(t.clone());
     let err = cell.oauth_token(now).err().expect("an error").to_string();
@@ -61,7 +66,8 @@ fn reading_never_waits_for_a_refresh_in_progress() {
             tx.send(()).unwrap();
         })
     };
-    rx.recv_timeout(Duration::from_secs(60)).expect("10,000 reads finish while a writer publishes");
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("10,000 reads finish while a writer publishes");
     reader.join().unwrap();
     writer.join().unwrap();
 }

@@ -56,17 +56,11 @@ impl AwsCredentialChain {
 
 impl CredentialSource for AwsCredentialChain {
     async fn credentials(&self) -> Result<Credentials, AuthError> {
-        self.provider.provide_credentials().await.map_err(|e| {
-            // The provider's error chain names the failing source (no secrets in it).
-            let mut detail = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                detail.push_str(": ");
-                detail.push_str(&s.to_string());
-                source = s.source();
-            }
-            AuthError::Credentials(detail)
-        })
+        // The provider's error chain names the failing source (no secrets in it).
+        self.provider
+            .provide_credentials()
+            .await
+            .map_err(|e| AuthError::Credentials(super::error_chain(&e)))
     }
 
     fn describe(&self) -> String {

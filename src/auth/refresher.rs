@@ -107,7 +107,11 @@ impl<C: CredentialSource> Actor for TokenRefresher<C> {
     type State = RefresherState<C>;
     type Arguments = RefresherArgs<C>;
 
-    async fn pre_start(&self, myself: ActorRef<RefresherMsg>, args: Self::Arguments) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        myself: ActorRef<RefresherMsg>,
+        args: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
         // A token the previous incarnation left is reused until its refresh time.
         let now = (args.clock)();
         let first = args
@@ -131,7 +135,12 @@ impl<C: CredentialSource> Actor for TokenRefresher<C> {
         Ok(())
     }
 
-    async fn handle(&self, myself: ActorRef<RefresherMsg>, msg: RefresherMsg, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<RefresherMsg>,
+        msg: RefresherMsg,
+        st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             RefresherMsg::Refresh => st.refresh(&myself).await,
             RefresherMsg::Gauge => {
@@ -178,7 +187,11 @@ impl<C: CredentialSource> RefresherState<C> {
                 }
                 let delay = self.backoff.next().unwrap_or(Duration::from_secs(60));
                 // Retry once more just before the expiry rather than sleep past it.
-                let delay = delay.min(remaining.saturating_sub(Duration::from_millis(500)).max(MIN_REFRESH_DELAY));
+                let delay = delay.min(
+                    remaining
+                        .saturating_sub(Duration::from_millis(500))
+                        .max(MIN_REFRESH_DELAY),
+                );
                 events::token_refresh_failed(&e, remaining, delay);
                 self.schedule(myself, delay);
                 Ok(())

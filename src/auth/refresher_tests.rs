@@ -26,7 +26,11 @@ impl CredentialSource for ScriptedCredentials {
         let now = (self.clock.lock().unwrap().as_ref().unwrap())();
         self.calls.lock().unwrap().push(now);
         let mut script = self.script.lock().unwrap();
-        let answer = if script.len() > 1 { script.pop_front() } else { script.front().cloned() };
+        let answer = if script.len() > 1 {
+            script.pop_front()
+        } else {
+            script.front().cloned()
+        };
         match answer.unwrap_or(Ok(None)) {
             Ok(expiry) => Ok(Credentials::new("AKIDEXAMPLE", "secret", None, expiry, "test")),
             Err(e) => Err(AuthError::Credentials(e.into())),
@@ -40,7 +44,10 @@ impl CredentialSource for ScriptedCredentials {
 
 /// A wall clock that moves with tokio's (paused) clock.
 fn paused_clock() -> Clock {
-    let (base_wall, base) = (SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000), tokio::time::Instant::now());
+    let (base_wall, base) = (
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000),
+        tokio::time::Instant::now(),
+    );
     Arc::new(move || base_wall + base.elapsed())
 }
 
@@ -70,7 +77,12 @@ impl Harness {
             clock: clock.clone(),
         };
         let (actor, _) = Actor::spawn(None, TokenRefresher::default(), args).await.unwrap();
-        Self { actor, cell, creds, clock }
+        Self {
+            actor,
+            cell,
+            creds,
+            clock,
+        }
     }
 
     fn calls(&self) -> usize {
@@ -80,11 +92,16 @@ impl Harness {
     /// Seconds after the first call at which each call happened.
     fn call_times(&self) -> Vec<u64> {
         let calls = self.creds.calls.lock().unwrap();
-        calls.iter().map(|t| t.duration_since(calls[0]).unwrap().as_secs()).collect()
+        calls
+            .iter()
+            .map(|t| t.duration_since(calls[0]).unwrap().as_secs())
+            .collect()
     }
 
     fn remaining(&self) -> Duration {
-        self.cell.current().map_or(Duration::ZERO, |t| t.remaining((self.clock)()))
+        self.cell
+            .current()
+            .map_or(Duration::ZERO, |t| t.remaining((self.clock)()))
     }
 }
 
@@ -128,7 +145,17 @@ async fn credentials_expiring_sooner_bring_the_refresh_forward() {
 
 #[tokio::test(start_paused = true)]
 async fn failures_back_off_keep_the_valid_token_and_recover() {
-    let h = Harness::start(vec![Ok(None), Err("imds timeout"), Err("imds timeout"), Err("imds timeout"), Ok(None)], false).await;
+    let h = Harness::start(
+        vec![
+            Ok(None),
+            Err("imds timeout"),
+            Err("imds timeout"),
+            Err("imds timeout"),
+            Ok(None),
+        ],
+        false,
+    )
+    .await;
     advance(Duration::from_secs(1)).await;
     let first = h.cell.current().unwrap();
     advance(Duration::from_secs(720)).await;
@@ -145,13 +172,24 @@ async fn the_actor_fails_only_once_the_token_has_expired() {
     let h = Harness::start(vec![Ok(None), Err("AccessDenied")], false).await;
     advance(Duration::from_secs(1)).await;
     advance(Duration::from_secs(850)).await;
-    assert_eq!(h.actor.get_status(), ActorStatus::Running, "the token is still valid at 851 s");
+    assert_eq!(
+        h.actor.get_status(),
+        ActorStatus::Running,
+        "the token is still valid at 851 s"
+    );
     assert!(h.calls() > 4, "retrying meanwhile");
     advance(Duration::from_secs(60)).await;
     assert!(h.remaining().is_zero());
-    assert_eq!(h.actor.get_status(), ActorStatus::Stopped, "failed, for its supervisor to restart");
+    assert_eq!(
+        h.actor.get_status(),
+        ActorStatus::Stopped,
+        "failed, for its supervisor to restart"
+    );
     let last = *h.call_times().last().unwrap();
-    assert!((898..=900).contains(&last), "a last try just before the expiry, at {last} s");
+    assert!(
+        (898..=900).contains(&last),
+        "a last try just before the expiry, at {last} s"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -169,6 +207,9 @@ fn refresh_delay_is_eighty_percent_of_what_is_left_with_a_floor() {
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
     let t = sign_token("us-east-1", &c, now, "ua").unwrap();
     assert_eq!(refresh_delay(&t, now), TOKEN_EXPIRY.mul_f64(0.8));
-    assert_eq!(refresh_delay(&t, now + Duration::from_secs(500)), Duration::from_secs(320));
+    assert_eq!(
+        refresh_delay(&t, now + Duration::from_secs(500)),
+        Duration::from_secs(320)
+    );
     assert_eq!(refresh_delay(&t, now + TOKEN_EXPIRY), Duration::from_secs(1), "floor");
 }

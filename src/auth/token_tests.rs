@@ -39,7 +39,12 @@ fn at(rfc3339: &str) -> SystemTime {
 }
 
 fn decode(token: &str) -> String {
-    String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).expect("base64url")).unwrap()
+    String::from_utf8(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .expect("base64url"),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -75,7 +80,10 @@ fn the_token_is_a_presigned_connect_url_without_padding() {
     let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
     let token = sign_token("ap-south-1", &creds, at("2026-11-22T10:00:00Z"), "tickstream/test").unwrap();
     assert!(!token.secret_value().contains('='), "no base64 padding");
-    assert!(!token.secret_value().contains('+') && !token.secret_value().contains('/'), "base64url");
+    assert!(
+        !token.secret_value().contains('+') && !token.secret_value().contains('/'),
+        "base64url"
+    );
     let url = decode(token.secret_value());
     assert!(url.starts_with("https://kafka.ap-south-1.amazonaws.com/?Action=kafka-cluster%3AConnect&"));
     assert!(url.contains("&X-Amz-Expires=900&"), "{url}");
@@ -88,10 +96,20 @@ fn lifetime_is_fifteen_minutes_from_the_signing_second() {
     let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
     let now = at("2026-11-22T10:00:00Z") + Duration::from_millis(750);
     let token = sign_token("us-east-1", &creds, now, "ua").unwrap();
-    assert_eq!(token.signed_at, at("2026-11-22T10:00:00Z"), "X-Amz-Date has whole seconds");
+    assert_eq!(
+        token.signed_at,
+        at("2026-11-22T10:00:00Z"),
+        "X-Amz-Date has whole seconds"
+    );
     assert_eq!(token.expires_at, token.signed_at + TOKEN_EXPIRY);
-    assert_eq!(token.remaining(token.signed_at + Duration::from_secs(600)), Duration::from_secs(300));
-    assert_eq!(token.remaining(token.expires_at + Duration::from_secs(1)), Duration::ZERO);
+    assert_eq!(
+        token.remaining(token.signed_at + Duration::from_secs(600)),
+        Duration::from_secs(300)
+    );
+    assert_eq!(
+        token.remaining(token.expires_at + Duration::from_secs(1)),
+        Duration::ZERO
+    );
 }
 
 #[test]
@@ -103,7 +121,10 @@ fn credentials_that_expire_sooner_cap_the_lifetime() {
     assert_eq!(token.expires_at, soon);
     let later = now + Duration::from_secs(3600);
     let creds = Credentials::new("ASIAEXAMPLE", "secret", Some("session".into()), Some(later), "test");
-    assert_eq!(sign_token("us-east-1", &creds, now, "ua").unwrap().expires_at, now + TOKEN_EXPIRY);
+    assert_eq!(
+        sign_token("us-east-1", &creds, now, "ua").unwrap().expires_at,
+        now + TOKEN_EXPIRY
+    );
 }
 
 #[test]

@@ -53,6 +53,13 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         "kafka.region",
         "required when kafka.mode is \"msk_iam\" (or set TICKSTREAM_KAFKA_REGION / AWS_REGION)".into(),
     );
+    check(
+        k.mode != KafkaMode::MskIam || !k.create_topics,
+        "kafka.create_topics",
+        "must be false when kafka.mode is \"msk_iam\": create the topic on MSK beforehand \
+         (console, CLI or kafka-topics.sh); librdkafka's admin client cannot send tickstream's IAM token"
+            .into(),
+    );
     if let Some(arn) = &k.iam_role_arn {
         check(
             arn.starts_with("arn:") && arn.contains(":role/"),

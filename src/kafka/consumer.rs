@@ -3,11 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::client::OAuthToken;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaResult;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, TopicPartitionList};
 
+use crate::auth::cell::TokenCell;
 use crate::telemetry::events;
 
 /// What the sink side does when the group gives or takes partitions.
@@ -25,6 +27,8 @@ pub struct SinkConsumerContext {
     /// The one topic the sink reads.
     pub topic: String,
     pub listener: Arc<dyn RebalanceListener>,
+    /// The MSK IAM token cell (`msk_iam` mode).
+    pub token: Option<TokenCell>,
 }
 
 impl SinkConsumerContext {
@@ -38,6 +42,12 @@ impl SinkConsumerContext {
 }
 
 impl ClientContext for SinkConsumerContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        super::oauth::answer(self.token.as_ref())
+    }
+
     fn stats(&self, stats: Statistics) {
         if let Some(topic) = stats.topics.get(&self.topic) {
             for (partition, p) in &topic.partitions {

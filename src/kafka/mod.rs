@@ -11,6 +11,7 @@ pub mod admin;
 pub mod client_config;
 pub mod consumer;
 pub mod mock;
+pub mod oauth;
 pub mod producer;
 
 pub use mock::EmbeddedKafka;

@@ -3,10 +3,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::client::OAuthToken;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{DeliveryResult, Message};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, ClientContext};
+
+use crate::auth::cell::TokenCell;
 
 use crate::telemetry::{events, PipelineStats};
 
@@ -24,9 +27,16 @@ pub enum SendError {
 /// Counts deliveries as librdkafka reports them, on its own polling thread.
 pub struct DeliveryCounter {
     stats: Arc<PipelineStats>,
+    token: Option<TokenCell>,
 }
 
-impl ClientContext for DeliveryCounter {}
+impl ClientContext for DeliveryCounter {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
+        super::oauth::answer(self.token.as_ref())
+    }
+}
 
 impl ProducerContext for DeliveryCounter {
     type DeliveryOpaque = ();
@@ -49,9 +59,10 @@ pub struct TickProducer {
 
 impl TickProducer {
     /// Creates the producer from [`super::client_config::producer`] properties.
-    pub fn new(config: &ClientConfig, stats: Arc<PipelineStats>) -> Result<Self, KafkaError> {
+    /// `token`: the MSK IAM token cell (`msk_iam` mode).
+    pub fn new(config: &ClientConfig, stats: Arc<PipelineStats>, token: Option<TokenCell>) -> Result<Self, KafkaError> {
         Ok(Self {
-            inner: config.create_with_context(DeliveryCounter { stats })?,
+            inner: config.create_with_context(DeliveryCounter { stats, token })?,
         })
     }
 

@@ -17,11 +17,13 @@ pub use read::{read_objects, read_topic, Objects, TopicRecords};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::config::Config;
-use crate::kafka::client_config;
+use crate::auth::cell::TokenCell;
+use crate::auth::setup::KafkaAuth;
+use crate::config::{Config, KafkaMode};
+use crate::kafka::{client_config, oauth};
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::keys::KeyLayout;
 use crate::s3::{S3SegmentStore, SegmentStore};
@@ -37,12 +39,21 @@ pub async fn audit(
 ) -> Result<VerifyReport, ReadError> {
     let topic = config.sink.topics.clone();
     let client = client_config::base(&config.kafka, bootstrap_servers);
+    let token = match config.kafka.mode {
+        KafkaMode::MskIam => Some(
+            KafkaAuth::msk_iam(&config.kafka)
+                .await
+                .map_err(|e| ReadError::Kafka(e.to_string()))?
+                .token,
+        ),
+        _ => None,
+    };
     let (records, committed) = {
         let (client, topic, group) = (client.clone(), topic.clone(), config.kafka.consumer_group.clone());
         tokio::task::spawn_blocking(move || {
-            let records = read_topic(&client, &topic, timeout)?;
+            let records = read_topic(&client, &topic, timeout, token.as_ref())?;
             let partitions: Vec<i32> = records.keys().copied().collect();
-            let committed = read_committed(&client, &group, &topic, &partitions, timeout)?;
+            let committed = read_committed(&client, &group, &topic, &partitions, timeout, token.as_ref())?;
             Ok::<_, ReadError>((records, committed))
         })
         .await
@@ -75,11 +86,12 @@ fn read_committed(
     topic: &str,
     partitions: &[i32],
     timeout: Duration,
+    token: Option<&TokenCell>,
 ) -> Result<BTreeMap<i32, Option<i64>>, ReadError> {
     let kafka = |e: rdkafka::error::KafkaError| ReadError::Kafka(e.to_string());
     let mut config = client.clone();
     config.set("group.id", group).set("enable.auto.commit", "false");
-    let consumer: BaseConsumer = config.create().map_err(kafka)?;
+    let consumer = oauth::consumer(&config, token).map_err(kafka)?;
     let mut tpl = TopicPartitionList::new();
     for p in partitions {
         tpl.add_partition(topic, *p);

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
+
+use crate::auth::cell::TokenCell;
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
@@ -30,7 +32,12 @@ pub enum ReadError {
 
 /// Reads every partition of `topic` from its low to its high watermark (as of the start).
 /// `client` carries bootstrap servers and security; a throwaway group id is added.
-pub fn read_topic(client: &ClientConfig, topic: &str, timeout: Duration) -> Result<TopicRecords, ReadError> {
+pub fn read_topic(
+    client: &ClientConfig,
+    topic: &str,
+    timeout: Duration,
+    token: Option<&TokenCell>,
+) -> Result<TopicRecords, ReadError> {
     let kafka = |e: rdkafka::error::KafkaError| ReadError::Kafka(e.to_string());
     let mut config = client.clone();
     config
@@ -40,7 +47,7 @@ pub fn read_topic(client: &ClientConfig, topic: &str, timeout: Duration) -> Resu
         )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
-    let consumer: BaseConsumer = config.create().map_err(kafka)?;
+    let consumer = crate::kafka::oauth::consumer(&config, token).map_err(kafka)?;
     let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(kafka)?;
     let partitions: Vec<i32> = metadata
         .topics()

@@ -53,6 +53,7 @@ impl TestEnv {
             bootstrap_servers: self.kafka.bootstrap_servers().to_owned(),
             s3: self.s3.endpoint(),
             embedded_kafka: Some(self.kafka.clone()),
+            kafka_auth: None,
         }
     }
 
