@@ -68,11 +68,63 @@ pub enum Command {
     /// MSK IAM tokens.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Ingestion status, like Snowflake's SYSTEM$PIPE_STATUS: executionState, pendingFileCount
+    /// (files in S3 the warehouse has not loaded), last ingested file and time, oldest pending
+    /// file, load errors, and end-to-end latency (tick timestamp → row loaded) p50/p95/p99.
+    Status {
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// JSON (SYSTEM$PIPE_STATUS field names) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run read-only SQL against the warehouse (SQLite) and print the result.
+    ///
+    /// Example: tickstream query -c config/local.toml "SELECT symbol, COUNT(*) FROM STOCK_MARKET_DATA GROUP BY symbol"
+    Query {
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// One SELECT statement.
+        sql: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Per-symbol COUNT, AVG(price), MIN, MAX, last price and volume; or OHLC candles.
+    Stats {
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// OHLC candles of this width instead (30s, 1m, 5m, 1h, 1d), with volume.
+        #[arg(long, value_name = "INTERVAL")]
+        ohlc: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Snowflake (production warehouse).
+    #[command(subcommand)]
+    Snowflake(SnowflakeCommand),
     /// Validate a configuration file (with environment overrides) and exit: 0 if usable, 2 if not.
     CheckConfig {
         /// The configuration file (TOML).
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnowflakeCommand {
+    /// Print the storage integration, file format, stage, table and AUTO_INGEST pipe DDL that
+    /// load this configuration's files (bucket, topics.dir, topic) into STOCK_MARKET_DATA.
+    Ddl {
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
     },
 }
 
@@ -103,6 +155,7 @@ Environment overrides (for secrets and per-host values; e.g. in systemd's Enviro
   TICKSTREAM_S3_REGION                s3.region
   TICKSTREAM_S3_BUCKET                sink.\"s3.bucket.name\"
   TICKSTREAM_METRICS_LISTEN           metrics.listen
+  TICKSTREAM_WAREHOUSE_PATH           warehouse.path (the SQLite warehouse file)
   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...  S3 and MSK IAM credentials (AWS default chain)
   RUST_LOG                            log filter, e.g. info or tickstream=debug
 

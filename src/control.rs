@@ -60,7 +60,7 @@ impl Control {
             }
         }
         Err(format!(
-            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, token-refresher, producers, sinks or auth"
+            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, token-refresher, ingest-watcher, producers, sinks, auth or warehouse"
         ))
     }
 

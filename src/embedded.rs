@@ -78,6 +78,15 @@ pub async fn start(config: &Config) -> Result<(Infra, EmbeddedServers), Embedded
                     to.display()
                 );
             }
+            // Its keys restart too, and the warehouse would skip them as already loaded.
+            let warehouse = config.warehouse.sqlite_path(&config.runtime.data_dir);
+            if let Some(to) = move_file_aside(&warehouse)? {
+                tracing::info!(
+                    "embedded mode starts a new warehouse {}; the previous one is {}",
+                    warehouse.display(),
+                    to.display()
+                );
+            }
             let server = EmbeddedS3::start(&root, config.s3.embedded_port).await?;
             tracing::info!(endpoint = server.url(), dir = %root.display(), "embedded S3 (s3s-fs) is up");
             let ep = server.endpoint();
@@ -98,18 +107,44 @@ pub async fn start(config: &Config) -> Result<(Infra, EmbeddedServers), Embedded
     Ok((infra, servers))
 }
 
+/// Renames an SQLite file (and its `-wal`/`-shm` companions) to `<name>.previous-<UTC time>`.
+pub fn move_file_aside(file: &Path) -> Result<Option<PathBuf>, EmbeddedError> {
+    if !file.exists() {
+        return Ok(None);
+    }
+    let to = aside_name(file);
+    for suffix in ["", "-wal", "-shm"] {
+        let (from, dest) = (with_suffix(file, suffix), with_suffix(&to, suffix));
+        if from.exists() {
+            std::fs::rename(&from, &dest).map_err(|source| EmbeddedError::MoveAside { from, to: dest, source })?;
+        }
+    }
+    Ok(Some(to))
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    s.into()
+}
+
+/// `<path>.previous-<UTC time>`, beside `path`.
+fn aside_name(path: &Path) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let name = format!(
+        "{}.previous-{stamp}",
+        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+    );
+    path.with_file_name(name)
+}
+
 /// Renames a non-empty `dir` to `dir.previous-<UTC time>`; returns the new name.
 pub fn move_aside(dir: &Path) -> Result<Option<PathBuf>, EmbeddedError> {
     let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false);
     if !non_empty {
         return Ok(None);
     }
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let name = format!(
-        "{}.previous-{stamp}",
-        dir.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
-    );
-    let to = dir.with_file_name(name);
+    let to = aside_name(dir);
     std::fs::rename(dir, &to).map_err(|source| EmbeddedError::MoveAside {
         from: dir.into(),
         to: to.clone(),

@@ -17,6 +17,8 @@
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
 //! - [`sink`]: the per-partition sink actors, the exactly-once file rules, the consumer router.
 //! - [`telemetry`]: metrics events, the `/metrics` endpoint, the progress line.
+//! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
+//!   `status`, `query`, `stats`, Snowflake DDL.
 //! - [`verify`]: the exactly-once audit of topic vs bucket (`tickstream verify`).
 //! - [`runtime`]: wiring the supervision tree and the start/stop order.
 //! - [`control`]: health (systemd watchdog), readiness (`/readyz`), fault injection (admin endpoint).
@@ -39,3 +41,4 @@ pub mod sink;
 pub mod systemd;
 pub mod telemetry;
 pub mod verify;
+pub mod warehouse;

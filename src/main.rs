@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tickstream::app::{self, Outcome};
-use tickstream::cli::{AuthCommand, Cli, Command};
+use tickstream::cli::{AuthCommand, Cli, Command, OutputFormat, SnowflakeCommand};
 use tickstream::config;
 
 /// Exit code for a configuration that cannot be used.
@@ -78,6 +78,28 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Status { config, json } => status(&config, json),
+        Command::Query { config, sql, format } => {
+            table_command(&config, format, |c| tickstream::warehouse::commands::query(c, &sql))
+        }
+        Command::Stats { config, ohlc, format } => {
+            let secs = match ohlc.as_deref().map(tickstream::warehouse::query::parse_interval) {
+                None => None,
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    eprintln!("--ohlc {e}");
+                    return ExitCode::from(EXIT_CONFIG);
+                }
+            };
+            table_command(&config, format, |c| tickstream::warehouse::commands::stats(c, secs))
+        }
+        Command::Snowflake(SnowflakeCommand::Ddl { config }) => match load(&config) {
+            Ok(c) => {
+                print!("{}", tickstream::warehouse::snowflake::ddl(&c));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
         Command::CheckAuth { config, timeout_secs } => check_auth(&config, timeout_secs),
         Command::Auth(AuthCommand::Token { region, role_arn }) => print_token(&region, role_arn.as_deref()),
         Command::Run { config: file, seed } => {
@@ -159,6 +181,57 @@ fn print_token(region: &str, role_arn: Option<&str>) -> ExitCode {
         Err(e) => {
             eprintln!("tickstream auth token: {e}");
             ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+/// `tickstream status`.
+fn status(file: &std::path::Path, json: bool) -> ExitCode {
+    let config = match load(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
+    };
+    match runtime.block_on(tickstream::warehouse::commands::status(&config)) {
+        Ok(s) if json => {
+            println!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Ok(s) => {
+            print!("{}", s.render());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tickstream status: {e}");
+            ExitCode::from(EXIT_UNREADABLE)
+        }
+    }
+}
+
+/// `tickstream query` and `stats`: run, then print in the chosen format.
+fn table_command(
+    file: &std::path::Path,
+    format: OutputFormat,
+    run: impl FnOnce(&config::Config) -> Result<tickstream::warehouse::query::Table, tickstream::warehouse::WarehouseError>,
+) -> ExitCode {
+    let config = match load(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match run(&config) {
+        Ok(t) => {
+            match format {
+                OutputFormat::Table => print!("{}", t.render()),
+                OutputFormat::Csv => print!("{}", t.csv()),
+                OutputFormat::Json => println!("{}", t.json()),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tickstream: {e}");
+            ExitCode::FAILURE
         }
     }
 }

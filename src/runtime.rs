@@ -14,7 +14,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use supervisors::{child_supervisor, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
 
 use crate::auth::setup::KafkaAuth;
-use crate::config::{Config, KafkaMode};
+use crate::config::{Config, KafkaMode, WarehouseKind};
 use crate::control::Control;
 use crate::kafka::admin::{create_configured_topics, TopicAdmin};
 use crate::kafka::consumer::{close_when_unshared, SinkConsumerContext};
@@ -29,6 +29,7 @@ use crate::sink::rebalance::Listener;
 use crate::sink::router::{Router, RouterCmd};
 use crate::sink::source::KafkaPartitionSource;
 use crate::telemetry::{PipelineStats, StatsSnapshot};
+use crate::warehouse::watcher::{WatcherHandle, WatcherMsg};
 
 /// Where the pipeline's Kafka and S3 are.
 pub struct Infra {
@@ -69,6 +70,8 @@ pub enum StartError {
     Actors(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error(transparent)]
+    Warehouse(#[from] crate::warehouse::WarehouseError),
 }
 
 /// What a clean stop achieved.
@@ -90,6 +93,10 @@ pub struct Pipeline {
     root_done: Option<tokio::task::JoinHandle<()>>,
     /// The token refresher's supervisor (`msk_iam` mode).
     auth: Shared<ActorRef<SupervisorMsg>>,
+    /// The ingestion watcher's supervisor (`warehouse.kind = "sqlite"`).
+    warehouse: Shared<ActorRef<SupervisorMsg>>,
+    /// The running ingestion watcher, for the last catch-up at shutdown.
+    watcher: WatcherHandle,
     producers: Shared<ActorRef<SupervisorMsg>>,
     sinks: Shared<ActorRef<SupervisorMsg>>,
     producer: Option<Arc<TickProducer>>,
@@ -161,6 +168,21 @@ impl Pipeline {
             let policy = config.supervision.policy();
             children.push(child_supervisor("sinks", policy, Vec::new(), publish(&sinks)));
         }
+        let warehouse_sup: Shared<ActorRef<SupervisorMsg>> = Arc::default();
+        let watcher_handle: WatcherHandle = Arc::default();
+        let watcher = config.warehouse.enabled && config.warehouse.kind == WarehouseKind::Sqlite;
+        if watcher {
+            let spec = crate::warehouse::watcher::sqlite_watcher(config, &infra.s3, watcher_handle.clone()).await?;
+            let policy = config.supervision.policy();
+            children.push(child_supervisor(
+                "warehouse",
+                policy,
+                vec![spec],
+                publish(&warehouse_sup),
+            ));
+        } else if config.warehouse.enabled {
+            tracing::info!("warehouse.kind = \"snowflake\": Snowpipe loads the files; no watcher runs here");
+        }
         // The root absorbs nothing: a child supervisor that fails ends the process (non-zero),
         // and systemd restarts it from what is durable.
         let root_args = SupervisorArgs {
@@ -182,6 +204,8 @@ impl Pipeline {
             root,
             root_done: Some(root_done),
             auth: auth_sup,
+            warehouse: warehouse_sup,
+            watcher: watcher_handle,
             producers,
             sinks: sinks.clone(),
             producer,
@@ -206,6 +230,9 @@ impl Pipeline {
         }
         if config.sink.enabled {
             supervisors.push(("sinks", pipeline.sinks.clone()));
+        }
+        if watcher {
+            supervisors.push(("warehouse", pipeline.warehouse.clone()));
         }
         pipeline.control = Some(Arc::new(Control {
             root: pipeline.root.clone(),
@@ -331,6 +358,11 @@ impl Pipeline {
         self.auth.lock().ok().and_then(|g| g.clone())
     }
 
+    /// The ingestion watcher's supervisor, if it runs here.
+    pub fn warehouse_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
+        self.warehouse.lock().ok().and_then(|g| g.clone())
+    }
+
     /// The sinks supervisor, if the sink runs here.
     pub fn sinks_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
         self.sinks.lock().ok().and_then(|g| g.clone())
@@ -346,6 +378,29 @@ impl Pipeline {
 
     /// Stops everything without losing a tick that was acknowledged; bounded by
     /// `runtime.shutdown_timeout_ms`.
+    /// The sinks' last files are in S3 now: the watcher loads them before it stops. A watcher
+    /// being restarted by its supervisor is waited for (until the shutdown deadline).
+    async fn watcher_catch_up(&self, deadline: Instant) {
+        let give_up = deadline.max(Instant::now() + Duration::from_secs(5));
+        loop {
+            let watcher = self.watcher.lock().ok().and_then(|w| w.clone());
+            let Some(w) = watcher else { return };
+            let left = give_up.saturating_duration_since(Instant::now());
+            match w.call(WatcherMsg::CatchUp, Some(left)).await {
+                Ok(ractor::rpc::CallResult::Success(())) => return,
+                Ok(other) => {
+                    tracing::warn!("the ingestion watcher's last catch-up did not finish: {other:?}");
+                    return;
+                }
+                Err(_) if Instant::now() < give_up => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => {
+                    tracing::warn!("the ingestion watcher's last catch-up did not happen: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
     pub async fn shutdown(mut self) -> ShutdownReport {
         let deadline = Instant::now() + self.shutdown_timeout;
         let _ = ractor::call_t!(self.root, SupervisorMsg::StopChild, 30_000, "producers".to_owned());
@@ -378,6 +433,7 @@ impl Pipeline {
         if let Some(m) = self.manager.take() {
             m.abort();
         }
+        self.watcher_catch_up(deadline).await;
         self.root.stop(None);
         if let Some(done) = self.root_done.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), done).await;

@@ -43,6 +43,7 @@ async fn throttling_errors_and_dropped_connections_lose_nothing() {
     config.s3.endpoint = Some(proxy.url());
     config.metrics.enabled = false;
     config.runtime.progress_interval_ms = 0;
+    config.runtime.data_dir = dir.path().to_owned();
     let through_proxy = S3Endpoint {
         url: Some(proxy.url()),
         ..s3.endpoint()

@@ -13,6 +13,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("TICKSTREAM_S3_REGION", "s3.region"),
     ("TICKSTREAM_S3_BUCKET", "sink.s3.bucket.name"),
     ("TICKSTREAM_METRICS_LISTEN", "metrics.listen"),
+    ("TICKSTREAM_WAREHOUSE_PATH", "warehouse.path"),
 ];
 
 /// Applies the overrides that are set; returns a problem for each unusable value.
@@ -39,6 +40,9 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("TICKSTREAM_S3_REGION") {
         config.s3.region = v;
+    }
+    if let Some(v) = get("TICKSTREAM_WAREHOUSE_PATH") {
+        config.warehouse.path = Some(v.into());
     }
     if let Some(v) = get("TICKSTREAM_S3_BUCKET") {
         config.sink.bucket = v;

@@ -5,14 +5,31 @@
 //! [`load`] reads a file, applies [`env`] overrides and runs [`validate`]; every problem names
 //! the file and the key.
 
+/// `Default` from serde: an empty table takes every field's serde default (one source of truth).
+macro_rules! default_from_serde {
+    ($($t:ty),*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
+                    std::iter::Empty<(String, String)>,
+                    serde::de::value::Error,
+                >::new(std::iter::empty()))
+                .expect("every field has a serde default")
+            }
+        }
+    )*};
+}
+
 mod env;
 mod load;
 mod sections;
 mod validate;
+mod warehouse;
 
 pub use env::ENV_OVERRIDES;
 pub use load::{load, parse_str, ConfigError, Problem};
 pub use sections::*;
+pub use warehouse::*;
 
 use serde::Deserialize;
 
@@ -41,4 +58,7 @@ pub struct Config {
     /// Process-wide settings: state directory, progress, shutdown.
     #[serde(default)]
     pub runtime: RuntimeConfig,
+    /// The ingestion watcher and the warehouse it loads (embedded SQLite, or Snowflake).
+    #[serde(default)]
+    pub warehouse: WarehouseConfig,
 }

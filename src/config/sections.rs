@@ -304,20 +304,6 @@ fn default_shutdown_timeout_ms() -> u64 {
     30_000
 }
 
-macro_rules! default_from_serde {
-    ($($t:ty),*) => {$(
-        impl Default for $t {
-            fn default() -> Self {
-                // An empty table takes every field's serde default: one source of truth.
-                serde::Deserialize::deserialize(serde::de::value::MapDeserializer::<
-                    std::iter::Empty<(String, String)>,
-                    serde::de::value::Error,
-                >::new(std::iter::empty()))
-                .expect("every field has a serde default")
-            }
-        }
-    )*};
-}
 default_from_serde!(
     KafkaConfig,
     ProducerConfig,

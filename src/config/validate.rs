@@ -144,6 +144,30 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         format!("must be ≥ flush.size ({}), got {}", s.flush_size, s.max_buffered()),
     );
 
+    let w = &c.warehouse;
+    check(
+        w.poll_interval_ms >= 50,
+        "warehouse.poll_interval_ms",
+        format!("must be ≥ 50, got {}", w.poll_interval_ms),
+    );
+    for (key, name) in [
+        ("warehouse.table", &w.table),
+        ("warehouse.snowflake.database", &w.snowflake.database),
+        ("warehouse.snowflake.schema", &w.snowflake.schema),
+        ("warehouse.snowflake.stage", &w.snowflake.stage),
+        ("warehouse.snowflake.pipe", &w.snowflake.pipe),
+        (
+            "warehouse.snowflake.storage_integration",
+            &w.snowflake.storage_integration,
+        ),
+    ] {
+        check(
+            sql_identifier(name),
+            key,
+            format!("must be an SQL identifier (a letter or _, then letters, digits, _), got {name:?}"),
+        );
+    }
+
     let s3 = &c.s3;
     match (&s3.mode, &s3.endpoint) {
         (S3Mode::Endpoint, None) => check(
@@ -191,6 +215,13 @@ pub fn validate(c: &Config) -> Vec<Problem> {
 }
 
 /// Kafka's topic name rule: 1–249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
+/// `[A-Za-z_][A-Za-z0-9_]*`: safe to put into SQL text unquoted.
+fn sql_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn topic_name(t: &str) -> Result<(), String> {
     let ok = (1..=249).contains(&t.len())
         && t != "."
@@ -269,6 +300,17 @@ mod tests {
         let p = problems("[metrics]\nadmin = true\nlisten = \"0.0.0.0:9464\"\n");
         assert_eq!(p[0].key, "metrics.admin");
         assert_eq!(problems("[metrics]\nadmin = true\n"), vec![]);
+    }
+
+    #[test]
+    fn warehouse_names_must_be_sql_identifiers() {
+        let p = problems("[warehouse]\ntable = \"ticks; DROP TABLE x\"\n");
+        assert_eq!(p[0].key, "warehouse.table");
+        assert_eq!(problems("[warehouse]\ntable = \"TICKS_2\"\n"), vec![]);
+        assert_eq!(
+            problems("[warehouse]\npoll_interval_ms = 0\n")[0].key,
+            "warehouse.poll_interval_ms"
+        );
     }
 
     #[test]

@@ -99,6 +99,11 @@ impl S3SegmentStore {
 
     /// Reads a whole object.
     pub async fn get(&self, key: &str) -> Result<Bytes, S3Error> {
+        Ok(self.get_with_etag(key).await?.0)
+    }
+
+    /// Reads a whole object and its ETag.
+    pub async fn get_with_etag(&self, key: &str) -> Result<(Bytes, Option<String>), S3Error> {
         let out = self
             .client
             .get_object()
@@ -107,12 +112,13 @@ impl S3SegmentStore {
             .send()
             .await
             .map_err(|e| from_sdk("GetObject", &self.bucket, key, &e))?;
+        let etag = out.e_tag().map(str::to_owned);
         let body = out.body.collect().await.map_err(|e| S3Error::Body {
             bucket: self.bucket.clone(),
             key: key.to_owned(),
             detail: e.to_string(),
         })?;
-        Ok(body.into_bytes())
+        Ok((body.into_bytes(), etag))
     }
 
     /// Is the bucket there and reachable (HeadBucket)?

@@ -34,6 +34,11 @@ pub fn recorder() -> Result<PrometheusHandle, String> {
             FLUSH_DURATION_BUCKETS,
         )
         .map_err(|e| e.to_string())?
+        .set_buckets_for_metric(
+            Matcher::Full("tickstream_ingest_latency_seconds".into()),
+            super::ingest_events::INGEST_LATENCY_BUCKETS,
+        )
+        .map_err(|e| e.to_string())?
         .install_recorder()
         .map_err(|e| format!("installing the metrics recorder: {e}"))?;
     *slot = Some(handle.clone());

@@ -2,11 +2,13 @@
 //!
 //! - [`stats`]: [`PipelineStats`], counters the progress line and tests read.
 //! - [`events`]: every metric and log line, one function per event (no metric names elsewhere).
+//! - [`ingest_events`]: the ingestion watcher's metrics and log lines.
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
 
 pub mod events;
 pub mod http;
+pub mod ingest_events;
 pub mod progress;
 pub mod stats;
 

@@ -25,7 +25,7 @@ pub struct TestEnv {
     pub s3: EmbeddedS3,
     pub topic: String,
     pub bucket: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl TestEnv {
@@ -44,7 +44,7 @@ impl TestEnv {
             s3,
             topic: format!("ticks-{}", &id[..12]),
             bucket: format!("bucket-{}", &id[..12]),
-            _dir: dir,
+            dir,
         }
     }
 
@@ -77,8 +77,16 @@ impl TestEnv {
         c.s3.endpoint = Some(self.s3.url());
         c.metrics.enabled = false;
         c.runtime.progress_interval_ms = 0;
+        c.runtime.data_dir = self.dir.path().to_owned();
+        c.warehouse.poll_interval_ms = 200;
         c.runtime.shutdown_timeout_ms = 20_000;
         c
+    }
+
+    /// The warehouse file the configurations of this environment load into.
+    #[allow(dead_code)] // not every test binary reads the warehouse
+    pub fn warehouse_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("warehouse.db")
     }
 
     pub fn layout(&self) -> KeyLayout {

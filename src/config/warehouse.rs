@@ -1,0 +1,97 @@
+//! `[warehouse]`: the ingestion watcher (Snowpipe's job) and where it loads.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Which warehouse the watcher serves.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WarehouseKind {
+    /// An SQLite file at `path`: the watcher lists new S3 files and loads each exactly once.
+    #[default]
+    Sqlite,
+    /// Snowflake: Snowpipe loads; `tickstream snowflake ddl` prints the set-up.
+    Snowflake,
+}
+
+/// `[warehouse]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseConfig {
+    /// Run the ingestion watcher in this process.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// `sqlite` (default) or `snowflake`.
+    #[serde(default)]
+    pub kind: WarehouseKind,
+    /// The SQLite file (`sqlite`); default `<runtime.data_dir>/warehouse.db`.
+    /// Env: `TICKSTREAM_WAREHOUSE_PATH`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// How often the watcher lists S3 for new files.
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+    /// The table the ticks land in.
+    #[serde(default = "default_table")]
+    pub table: String,
+    /// Snowflake names, for `tickstream snowflake ddl`.
+    #[serde(default)]
+    pub snowflake: SnowflakeConfig,
+}
+
+/// `[warehouse.snowflake]`: the objects seed 000 creates by hand.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnowflakeConfig {
+    #[serde(default = "default_database")]
+    pub database: String,
+    #[serde(default = "default_schema")]
+    pub schema: String,
+    #[serde(default = "default_integration")]
+    pub storage_integration: String,
+    /// The IAM role Snowflake assumes to read the bucket.
+    #[serde(default = "default_role_arn")]
+    pub aws_role_arn: String,
+    #[serde(default = "default_stage")]
+    pub stage: String,
+    #[serde(default = "default_pipe")]
+    pub pipe: String,
+}
+
+impl WarehouseConfig {
+    /// The SQLite file: `path`, else `<data_dir>/warehouse.db`.
+    pub fn sqlite_path(&self, data_dir: &Path) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| data_dir.join("warehouse.db"))
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_poll_interval_ms() -> u64 {
+    1_000
+}
+fn default_table() -> String {
+    "STOCK_MARKET_DATA".into()
+}
+fn default_database() -> String {
+    "KAFKA_DB".into()
+}
+fn default_schema() -> String {
+    "KAFKA_SCHEMA".into()
+}
+fn default_integration() -> String {
+    "S3_INTEGRATION".into()
+}
+fn default_role_arn() -> String {
+    "arn:aws:iam::123456789012:role/snowflake-s3-read".into()
+}
+fn default_stage() -> String {
+    "KAFKA_S3_STAGE".into()
+}
+fn default_pipe() -> String {
+    "STOCK_MARKET_PIPE".into()
+}
+
+default_from_serde!(WarehouseConfig, SnowflakeConfig);

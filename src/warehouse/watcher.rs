@@ -1,0 +1,313 @@
+//! The ingestion-watcher actor: finds new files under the topic's prefix and loads each exactly
+//! once (see [`super::load`]), then records the pipe's state for `tickstream status`.
+//!
+//! Discovery lists each partition's prefix after a cursor. Files of one partition are named in
+//! offset order but may *land* out of order: a sink uploads up to `max.inflight.uploads` files at
+//! once. So the cursor stays `lookback` files behind the newest key seen, and those last few are
+//! listed again (they are in LOAD_HISTORY, so skipping them is a lookup). Partitions
+//! `0..kafka.partitions` are listed from the start; every `REDISCOVER_EVERY` polls the next
+//! partition number is probed, to find partitions added since.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use rusqlite::Connection;
+use supervisors::{ChildSpec, Restart};
+
+use super::load::{known_keys, load_file, LoadOutcome};
+use super::schema::NOW_MS;
+use super::source::ObjectSource;
+use super::WarehouseError;
+use crate::s3::keys::KeyLayout;
+use crate::telemetry::ingest_events as events;
+
+const REDISCOVER_EVERY: u64 = 30;
+
+/// What the watcher starts with.
+pub struct WatcherArgs<S> {
+    pub source: Arc<S>,
+    pub db: Arc<Mutex<Connection>>,
+    pub table: String,
+    pub layout: KeyLayout,
+    pub poll_interval: Duration,
+    /// Files re-listed behind the newest key of a partition (`max.inflight.uploads` + 1).
+    pub lookback: usize,
+    /// Partitions listed from the first poll (`kafka.partitions`); more are found by the
+    /// periodic full listing.
+    pub partitions: i32,
+    /// Filled with the running incarnation, so shutdown can ask for a last catch-up.
+    pub handle: WatcherHandle,
+}
+
+/// Where the running watcher can be reached.
+pub type WatcherHandle = Arc<Mutex<Option<ActorRef<WatcherMsg>>>>;
+
+impl<S> Clone for WatcherArgs<S> {
+    fn clone(&self) -> Self {
+        Self {
+            source: self.source.clone(),
+            db: self.db.clone(),
+            table: self.table.clone(),
+            layout: self.layout.clone(),
+            poll_interval: self.poll_interval,
+            lookback: self.lookback,
+            handle: self.handle.clone(),
+            partitions: self.partitions,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum WatcherMsg {
+    /// The timer: poll, then schedule the next.
+    Poll,
+    /// Poll once now and answer (shutdown: load what the sinks' final drain uploaded).
+    CatchUp(ractor::RpcReplyPort<()>),
+}
+
+pub struct WatcherState<S> {
+    args: WatcherArgs<S>,
+    /// Partition → list after this key.
+    cursors: BTreeMap<i32, Option<String>>,
+    polls: u64,
+}
+
+/// The ingestion watcher.
+pub struct IngestWatcher<S>(std::marker::PhantomData<fn() -> S>);
+
+impl<S> Default for IngestWatcher<S> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+impl<S: ObjectSource> Actor for IngestWatcher<S> {
+    type Msg = WatcherMsg;
+    type State = WatcherState<S>;
+    type Arguments = WatcherArgs<S>;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<WatcherMsg>,
+        args: WatcherArgs<S>,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        myself.send_message(WatcherMsg::Poll)?;
+        if let Ok(mut h) = args.handle.lock() {
+            *h = Some(myself.clone());
+        }
+        Ok(WatcherState {
+            cursors: (0..args.partitions).map(|p| (p, None)).collect(),
+            args,
+            polls: 0,
+        })
+    }
+
+    async fn post_stop(&self, _: ActorRef<WatcherMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
+        st.record_state("STOPPED", None).await?;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<WatcherMsg>,
+        msg: WatcherMsg,
+        st: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let reply = match msg {
+            WatcherMsg::Poll => None,
+            WatcherMsg::CatchUp(reply) => Some(reply),
+        };
+        let result = st.poll().await;
+        let (state, error) = match &result {
+            Ok(_) => ("RUNNING", None),
+            Err(e) => ("STALLED_EXECUTION_ERROR", Some(e.to_string())),
+        };
+        if let Err(e) = &result {
+            events::poll_failed(&e.to_string());
+        }
+        st.record_state(state, error).await?;
+        match reply {
+            Some(reply) => {
+                let _ = reply.send(());
+            }
+            None => {
+                myself.send_after(st.args.poll_interval, || WatcherMsg::Poll);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<S: ObjectSource> WatcherState<S> {
+    fn topic_prefix(&self) -> String {
+        let l = &self.args.layout;
+        format!("{}/{}/", l.topics_dir, l.topic)
+    }
+
+    fn partition_of(&self, key: &str) -> Option<i32> {
+        let rest = key.strip_prefix(&self.topic_prefix())?.strip_prefix("partition=")?;
+        let p: i32 = rest.split('/').next()?.parse().ok()?;
+        self.args.layout.parse_start_offset(p, key).map(|_| p)
+    }
+
+    /// Lists what may be new, loads what LOAD_HISTORY does not have, moves the cursors.
+    async fn poll(&mut self) -> Result<(), WarehouseError> {
+        self.polls += 1;
+        if self.polls % REDISCOVER_EVERY == 1 {
+            // Partitions are numbered 0..n: one added since is the next number.
+            let next = self.cursors.keys().next_back().map_or(0, |p| p + 1);
+            let prefix = self.args.layout.partition_prefix(next);
+            if !self.args.source.list(&prefix, None).await?.is_empty() {
+                tracing::info!(partition = next, "ingestion watcher: a new partition has files");
+                self.cursors.insert(next, None);
+            }
+        }
+        let mut listed: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+        for (p, after) in &self.cursors {
+            let prefix = self.args.layout.partition_prefix(*p);
+            let keys = self.args.source.list(&prefix, after.as_deref()).await?;
+            let keys = keys.into_iter().filter(|k| self.partition_of(k) == Some(*p)).collect();
+            listed.insert(*p, keys);
+        }
+        tracing::trace!(poll = self.polls, listed = ?listed.iter().map(|(p, k)| (*p, k.len())).collect::<Vec<_>>(), cursors = ?self.cursors, "ingestion poll");
+        let all: Vec<String> = listed.values().flatten().cloned().collect();
+        let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
+        let pending: Vec<(i32, String)> = listed
+            .iter()
+            .flat_map(|(p, keys)| keys.iter().filter(|k| !known.contains(*k)).map(|k| (*p, k.clone())))
+            .collect();
+        events::pending(pending.len(), pending.first().map(|(_, k)| k.as_str()));
+
+        let mut failed_fetch: BTreeMap<i32, String> = BTreeMap::new();
+        for (i, (p, key)) in pending.iter().enumerate() {
+            if failed_fetch.contains_key(p) {
+                continue;
+            }
+            match self.load_one(*p, key).await {
+                Ok(()) => {}
+                Err(WarehouseError::S3(e)) => {
+                    // Not recorded: the object may be readable at the next poll.
+                    events::fetch_failed(key, &e.to_string());
+                    failed_fetch.insert(*p, key.clone());
+                }
+                Err(e) => return Err(e),
+            }
+            events::pending(pending.len() - i - 1, pending.get(i + 1).map(|(_, k)| k.as_str()));
+        }
+
+        for (p, keys) in listed {
+            let resolved_until = match failed_fetch.get(&p) {
+                Some(stuck) => keys.iter().position(|k| k == stuck).unwrap_or(0),
+                None => keys.len(),
+            };
+            let keep = resolved_until.min(keys.len().saturating_sub(self.args.lookback));
+            let cursor = self.cursors.entry(p).or_insert(None);
+            if keep > 0 {
+                *cursor = Some(keys[keep - 1].clone());
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_one(&self, partition: i32, key: &str) -> Result<(), WarehouseError> {
+        let (body, etag) = self.args.source.fetch(key).await?;
+        let key_owned = key.to_owned();
+        let started = Instant::now();
+        let outcome = self
+            .blocking(move |db, table| load_file(db, table, &key_owned, etag.as_deref(), partition, &body))
+            .await?;
+        match outcome {
+            LoadOutcome::Loaded { rows } => {
+                let key_owned = key.to_owned();
+                let latencies = self
+                    .blocking(move |db, table| latencies_of(db, table, &key_owned))
+                    .await?;
+                events::file_loaded(key, rows, started.elapsed(), &latencies);
+            }
+            LoadOutcome::AlreadyLoaded => {}
+            LoadOutcome::Failed { first_error } => events::file_failed(key, &first_error),
+        }
+        Ok(())
+    }
+
+    async fn record_state(&self, state: &'static str, error: Option<String>) -> Result<(), WarehouseError> {
+        let interval = self.args.poll_interval.as_millis() as i64;
+        self.blocking(move |db, _| {
+            db.execute(
+                &format!(
+                    "INSERT INTO PIPE_STATE (id, state, last_poll, last_error, poll_interval_ms) VALUES (1, ?1, {NOW_MS}, ?2, ?3)
+                     ON CONFLICT (id) DO UPDATE SET state = ?1, last_poll = {NOW_MS}, last_error = ?2, poll_interval_ms = ?3"
+                ),
+                rusqlite::params![state, error, interval],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Runs `f` on the connection on a blocking thread (SQLite calls block).
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection, &str) -> Result<T, WarehouseError> + Send + 'static,
+    ) -> Result<T, WarehouseError> {
+        let (db, table) = (self.args.db.clone(), self.args.table.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db
+                .lock()
+                .map_err(|_| WarehouseError::Other("warehouse lock poisoned".into()))?;
+            f(&mut conn, &table)
+        })
+        .await
+        .map_err(|e| WarehouseError::Other(e.to_string()))?
+    }
+}
+
+/// Seconds from each row's tick timestamp to its load, for the rows of `key`.
+fn latencies_of(db: &mut Connection, table: &str, key: &str) -> Result<Vec<f64>, WarehouseError> {
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {table} WHERE s3_key = ?1"
+    ))?;
+    let rows = stmt.query_map([key], |r| r.get::<_, Option<f64>>(0))?;
+    Ok(rows.filter_map(|r| r.ok().flatten()).collect())
+}
+
+/// The watcher as a supervised child.
+pub fn watcher_spec<S: ObjectSource>(args: WatcherArgs<S>) -> ChildSpec {
+    ChildSpec::new("ingest-watcher", "ingest_watcher", Restart::Permanent, move |sup| {
+        let args = args.clone();
+        async move {
+            IngestWatcher::<S>::spawn_linked(None, IngestWatcher::default(), args, sup)
+                .await
+                .map(|(a, _)| a.get_cell())
+        }
+    })
+}
+
+/// The watcher over `config`'s bucket and SQLite warehouse (creating the file if needed).
+pub async fn sqlite_watcher(
+    config: &crate::config::Config,
+    s3: &crate::s3::client::S3Endpoint,
+    handle: WatcherHandle,
+) -> Result<ChildSpec, WarehouseError> {
+    let wh = &config.warehouse;
+    let path = wh.sqlite_path(&config.runtime.data_dir);
+    let db = super::schema::open(&path, &wh.table)?;
+    let store = crate::s3::S3SegmentStore::new(crate::s3::client::build(s3).await, config.sink.bucket.clone());
+    tracing::info!(path = %path.display(), table = wh.table, "ingestion watcher: loading new S3 files into SQLite");
+    Ok(watcher_spec(WatcherArgs {
+        source: Arc::new(store),
+        db: Arc::new(Mutex::new(db)),
+        table: wh.table.clone(),
+        layout: KeyLayout {
+            topics_dir: config.sink.topics_dir.clone(),
+            topic: config.sink.topics.clone(),
+            pad_width: config.sink.offset_pad_width,
+        },
+        poll_interval: Duration::from_millis(wh.poll_interval_ms),
+        lookback: config.sink.max_inflight_uploads + 1,
+        handle,
+        partitions: config.kafka.partitions,
+    }))
+}

@@ -1,0 +1,256 @@
+//! The ingestion watcher against the real local S3 server (s3s-fs) and an SQLite warehouse:
+//! exactly-once loads from a running pipeline, Snowpipe's skip-known-keys rule, a corrupt file
+//! that fails alone, pending-file counts, and restarts in the middle of loading.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{eventually, TestEnv};
+use ractor::{Actor, ActorRef};
+use rusqlite::Connection;
+use tickstream::runtime::{Pipeline, RunOptions};
+use tickstream::s3::client;
+use tickstream::warehouse::schema;
+use tickstream::warehouse::status::{from_warehouse, pipe_status};
+use tickstream::warehouse::watcher::{IngestWatcher, WatcherArgs, WatcherMsg};
+
+const TABLE: &str = "STOCK_MARKET_DATA";
+
+fn tick_line(symbol: &str, seq: u64) -> String {
+    format!(
+        r#"{{"symbol":"{symbol}","price":100.5,"volume":10,"change":0.5,"timestamp":"2026-11-22T10:00:00.000Z","exchange":"NASDAQ","run_id":"r1","seq":{seq}}}"#
+    )
+}
+
+fn file(lines: &[String]) -> Bytes {
+    Bytes::from(lines.iter().map(|l| format!("{l}\n")).collect::<String>())
+}
+
+/// Writes (or overwrites) an object, as an S3 re-upload would.
+async fn put(env: &TestEnv, key: &str, body: Bytes) {
+    client::build(&env.s3.endpoint())
+        .await
+        .put_object()
+        .bucket(&env.bucket)
+        .key(key)
+        .body(body.into())
+        .send()
+        .await
+        .expect("put");
+}
+
+fn count(db: &Connection, sql: &str) -> i64 {
+    db.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+async fn start_watcher(env: &TestEnv, db: Arc<Mutex<Connection>>) -> ActorRef<WatcherMsg> {
+    let args = WatcherArgs {
+        source: Arc::new(env.store().await),
+        db,
+        table: TABLE.into(),
+        layout: env.layout(),
+        poll_interval: Duration::from_millis(100),
+        lookback: 5,
+        handle: Arc::default(),
+        partitions: 3,
+    };
+    Actor::spawn(None, IngestWatcher::default(), args).await.unwrap().0
+}
+
+async fn catch_up(w: &ActorRef<WatcherMsg>) {
+    ractor::call_t!(w, WatcherMsg::CatchUp, 10_000).expect("catch-up poll");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acked_tick_is_loaded_exactly_once() {
+    let env = TestEnv::start().await;
+    let config = env.config(3, 300, 20, 200);
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(31)))
+        .await
+        .expect("start");
+    let stats = pipeline.stats().clone();
+    eventually(Duration::from_secs(90), "every tick committed", || {
+        stats
+            .snapshot()
+            .partitions
+            .values()
+            .filter_map(|p| p.committed)
+            .sum::<i64>()
+            == 900
+    })
+    .await;
+    pipeline.shutdown().await;
+
+    let db = schema::open_read_only(&env.warehouse_path()).unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"), 900);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, symbol, seq FROM STOCK_MARKET_DATA)"
+        ),
+        900,
+        "no tick twice"
+    );
+    for symbol in ["SYM0", "SYM1", "SYM2"] {
+        let (n, min, max): (i64, i64, i64) = db
+            .query_row(
+                "SELECT COUNT(*), MIN(seq), MAX(seq) FROM STOCK_MARKET_DATA WHERE symbol = ?1",
+                [symbol],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((n, min, max), (300, 0, 299), "{symbol}: every seq once");
+    }
+    let files: usize = env.objects().await.values().map(|f| f.len()).sum();
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM LOAD_HISTORY WHERE status = 'LOADED'"),
+        files as i64
+    );
+    let status = pipe_status(&env.store().await, &db, TABLE, &env.layout())
+        .await
+        .unwrap();
+    assert_eq!(status.pending_file_count, 0);
+    assert_eq!(status.execution_state, "STOPPED", "the watcher records its stop");
+    assert_eq!(status.loaded_rows, 900);
+    assert!(status
+        .latency
+        .is_some_and(|l| l.rows == 900 && l.p50 > 0.0 && l.p50 <= l.p99));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn known_keys_are_skipped_a_corrupt_file_fails_alone_and_pending_is_counted() {
+    let env = TestEnv::start().await;
+    env.store().await.ensure_bucket().await.unwrap();
+    let layout = env.layout();
+    let (a, b, c) = (
+        layout.object_key(0, 0),
+        layout.object_key(0, 2),
+        layout.object_key(0, 3),
+    );
+    put(&env, &a, file(&[tick_line("AAA", 0), tick_line("AAA", 1)])).await;
+    put(
+        &env,
+        &b,
+        Bytes::from_static(b"{\"symbol\": \"AAA\", \"price\": \"not a number\"}\n"),
+    )
+    .await;
+    put(&env, &c, file(&[tick_line("AAA", 3)])).await;
+    let d = layout.object_key(1, 0);
+    put(&env, &d, file(&[tick_line("BBB", 0)])).await;
+
+    let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
+    {
+        let conn = schema::open_read_only(&env.warehouse_path()).unwrap(); // as `tickstream status` opens it
+        let before = pipe_status(&env.store().await, &conn, TABLE, &layout).await.unwrap();
+        assert_eq!(before.pending_file_count, 4);
+        assert_eq!(before.oldest_pending_file_path.as_deref(), Some(a.as_str()));
+        assert_eq!(before.execution_state, "NOT_STARTED");
+    }
+
+    let watcher = start_watcher(&env, db.clone()).await;
+    catch_up(&watcher).await;
+    {
+        let conn = schema::open_read_only(&env.warehouse_path()).unwrap();
+        assert_eq!(
+            count(&conn, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"),
+            4,
+            "a, c and d loaded"
+        );
+        let (status, error): (String, String) = conn
+            .query_row(
+                "SELECT status, first_error FROM LOAD_HISTORY WHERE s3_key = ?1",
+                [&b],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(status, "LOAD_FAILED");
+        assert!(error.starts_with("line 1:"), "{error}");
+        assert_eq!(
+            count(
+                &conn,
+                "SELECT COUNT(*) FROM STOCK_MARKET_DATA WHERE s3_key LIKE '%0000000002.json'"
+            ),
+            0
+        );
+        let after = pipe_status(&env.store().await, &conn, TABLE, &layout).await.unwrap();
+        assert_eq!(after.pending_file_count, 0);
+        assert_eq!((after.loaded_files, after.failed_files), (3, 1));
+        assert_eq!(after.last_failed_file_path.as_deref(), Some(b.as_str()));
+        assert_eq!(after.execution_state, "RUNNING");
+    }
+
+    // S3 re-uploads a loaded key with other content; a restarted watcher lists from scratch.
+    put(
+        &env,
+        &a,
+        file(&[tick_line("AAA", 0), tick_line("AAA", 1), tick_line("AAA", 99)]),
+    )
+    .await;
+    watcher.stop(None);
+    let watcher = start_watcher(&env, db.clone()).await;
+    catch_up(&watcher).await;
+    catch_up(&watcher).await;
+    let conn = db.lock().unwrap();
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"),
+        4,
+        "a known key loads once"
+    );
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM STOCK_MARKET_DATA WHERE seq = 99"), 0);
+    drop(conn);
+    watcher.stop(None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watcher_failed_again_and_again_while_loading_loses_and_duplicates_nothing() {
+    let env = TestEnv::start().await;
+    let mut config = env.config(3, 600, 10, 100);
+    config.producer.ticks_per_second = 300.0;
+    config.warehouse.poll_interval_ms = 50;
+    config.supervision.max_restarts = 50;
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(32)))
+        .await
+        .expect("start");
+    let (stats, control) = (pipeline.stats().clone(), pipeline.control().unwrap());
+    eventually(Duration::from_secs(30), "files flowing", || {
+        stats.snapshot().files_uploaded >= 3
+    })
+    .await;
+    // Each kill lands wherever the watcher is: listing, fetching, or inside a load whose
+    // blocking SQLite transaction runs on while the next incarnation starts.
+    for _ in 0..5 {
+        // Between kills the supervisor's backoff may still be waiting to restart it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while let Err(e) = control.fail_actor("ingest-watcher").await {
+            assert!(std::time::Instant::now() < deadline, "the watcher never came back: {e}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    eventually(Duration::from_secs(120), "every tick committed", || {
+        stats
+            .snapshot()
+            .partitions
+            .values()
+            .filter_map(|p| p.committed)
+            .sum::<i64>()
+            == 1_800
+    })
+    .await;
+    pipeline.shutdown().await;
+    let db = schema::open_read_only(&env.warehouse_path()).unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"), 1_800);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, symbol, seq FROM STOCK_MARKET_DATA)"
+        ),
+        1_800
+    );
+    let files: usize = env.objects().await.values().map(|f| f.len()).sum();
+    let status = from_warehouse(&db, TABLE).unwrap();
+    assert_eq!(status.loaded_files as usize, files, "every file loaded once");
+}
