@@ -1,0 +1,207 @@
+//! The contenders: tickstream's sink, the seed-style Python peer, and tickstream's producers,
+//! each a separate process measured from outside with the same yardsticks.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chaos::procs::Proc;
+
+use crate::infra::{Servers, ACCESS_KEY, SECRET_KEY};
+use crate::measure::{committed, cpu_secs, peak_rss_mib, rate_until, scrape_counter};
+
+/// One contender's figures for one run.
+#[derive(Clone, Debug, Default)]
+pub struct Figures {
+    pub records_per_sec: f64,
+    /// User + system CPU seconds per million records (the whole process, start-up included).
+    pub cpu_s_per_million: f64,
+    pub peak_rss_mib: f64,
+}
+
+/// Where the programs are.
+pub struct Programs {
+    pub tickstream: PathBuf,
+    pub python: PathBuf,
+    pub peer_script: PathBuf,
+}
+
+async fn create_bucket(servers: &Servers, bucket: &str) -> anyhow::Result<()> {
+    let endpoint = tickstream::s3::client::S3Endpoint {
+        url: Some(servers.s3_url.clone()),
+        region: "us-east-1".into(),
+        static_credentials: Some((ACCESS_KEY.into(), SECRET_KEY.into())),
+    };
+    let store = tickstream::s3::S3SegmentStore::new(tickstream::s3::client::build(&endpoint).await, bucket);
+    store.ensure_bucket().await?;
+    Ok(())
+}
+
+fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64) -> String {
+    // Extra `[sink]` lines for experiments (BENCH_SINK_EXTRA), tickstream's defaults otherwise.
+    let extra = std::env::var("BENCH_SINK_EXTRA").unwrap_or_default().replace(';', "\n");
+    format!(
+        r#"[kafka]
+mode = "plaintext"
+bootstrap_servers = "{broker}"
+create_topics = false
+consumer_group = "{group}"
+[producer]
+enabled = false
+[sink]
+topics = "{topic}"
+"flush.size" = {flush}
+"rotate.interval.ms" = 1000
+"s3.bucket.name" = "{bucket}"
+{extra}
+[s3]
+mode = "endpoint"
+endpoint = "{s3}"
+create_bucket = true
+[metrics]
+enabled = false
+[warehouse]
+enabled = false
+[runtime]
+data_dir = "data"
+progress_interval_ms = 0
+"#,
+        broker = servers.broker,
+        s3 = servers.s3_url,
+    )
+}
+
+fn producer_toml(servers: &Servers, topic: &str, symbols: usize, per_symbol: u64, metrics: u16) -> String {
+    let names: Vec<String> = (0..symbols).map(|i| format!("\"S{i:04}\"")).collect();
+    format!(
+        r#"[kafka]
+mode = "plaintext"
+bootstrap_servers = "{broker}"
+create_topics = false
+[producer]
+topic = "{topic}"
+symbols = [{names}]
+ticks_per_second = {rate}
+max_ticks_per_symbol = {per_symbol}
+[sink]
+enabled = false
+[metrics]
+listen = "127.0.0.1:{metrics}"
+[warehouse]
+enabled = false
+[runtime]
+data_dir = "data"
+progress_interval_ms = 0
+"#,
+        broker = servers.broker,
+        names = names.join(", "),
+        rate = (1_000_000.0 / symbols as f64).max(1.0),
+    )
+}
+
+fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
+    Proc::new(
+        "tickstream",
+        &p.tickstream,
+        &["run".into(), "--config".into(), config.display().to_string()],
+        dir,
+    )
+    .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    .env("RUST_LOG", "warn")
+}
+
+/// Runs a started process until `progress` reaches `total`, then stops it; returns its figures.
+fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<i64>) -> anyhow::Result<Figures> {
+    proc.start()?;
+    let pid = proc.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    let rate = rate_until(total, Duration::from_secs(600), progress)?;
+    let cpu = cpu_secs(pid).unwrap_or(0.0);
+    let rss = peak_rss_mib(pid).unwrap_or(0.0);
+    proc.terminate(Duration::from_secs(20));
+    Ok(Figures {
+        records_per_sec: rate.per_sec(),
+        cpu_s_per_million: cpu / (total as f64 / 1e6),
+        peak_rss_mib: rss,
+    })
+}
+
+/// tickstream's sink on the pre-filled `topic`.
+pub async fn ours(
+    servers: &Servers,
+    p: &Programs,
+    topic: &str,
+    total: i64,
+    flush: u64,
+    tag: &str,
+) -> anyhow::Result<Figures> {
+    let (group, bucket) = (format!("ours-{tag}"), format!("ours-{tag}"));
+    let dir = servers.dir.join(format!("ours-{tag}"));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("sink.toml");
+    std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush))?;
+    let broker = servers.broker.clone();
+    let topic = topic.to_owned();
+    measure(tickstream_proc(p, &dir, &config), total, move || {
+        committed(&broker, &group, &topic)
+    })
+}
+
+/// The seed-style Python sink on the pre-filled `topic`.
+pub async fn peer(
+    servers: &Servers,
+    p: &Programs,
+    topic: &str,
+    total: i64,
+    flush: u64,
+    tag: &str,
+) -> anyhow::Result<Figures> {
+    let (group, bucket) = (format!("peer-{tag}"), format!("peer-{tag}"));
+    create_bucket(servers, &bucket).await?;
+    let dir = servers.dir.join(format!("peer-{tag}"));
+    std::fs::create_dir_all(&dir)?;
+    let args: Vec<String> = vec![
+        p.peer_script.display().to_string(),
+        "--bootstrap".into(),
+        servers.broker.clone(),
+        "--topic".into(),
+        topic.into(),
+        "--group".into(),
+        group.clone(),
+        "--endpoint".into(),
+        servers.s3_url.clone(),
+        "--bucket".into(),
+        bucket,
+        "--flush-size".into(),
+        flush.to_string(),
+        "--rotate-ms".into(),
+        "1000".into(),
+    ];
+    let proc = Proc::new("peer", &p.python, &args, &dir)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
+    let broker = servers.broker.clone();
+    let topic = topic.to_owned();
+    measure(proc, total, move || committed(&broker, &group, &topic))
+}
+
+/// tickstream's producers: `symbols` actors sending `total` ticks as fast as the broker takes them.
+pub async fn producer(
+    servers: &Servers,
+    p: &Programs,
+    symbols: usize,
+    total: i64,
+    tag: &str,
+) -> anyhow::Result<Figures> {
+    let topic = format!("produce-{tag}");
+    servers.create_topic(&topic)?;
+    let dir = servers.dir.join(format!("producer-{tag}"));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("producer.toml");
+    let per_symbol = (total as u64).div_ceil(symbols as u64);
+    let port = chaos::procs::free_port()?;
+    std::fs::write(&config, producer_toml(servers, &topic, symbols, per_symbol, port))?;
+    let total = (per_symbol * symbols as u64) as i64;
+    measure(tickstream_proc(p, &dir, &config), total, move || {
+        scrape_counter(port, "tickstream_ticks_acked_total")
+    })
+}

@@ -1,0 +1,133 @@
+//! The servers one bench run uses: tansu (`memory://`) and s3s-fs, as separate processes on
+//! 127.0.0.1, and the topics it fills.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chaos::procs::{free_port, Proc};
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+pub const ACCESS_KEY: &str = "bench";
+pub const SECRET_KEY: &str = "bench-secret-key";
+pub const PARTITIONS: i32 = 3;
+
+/// The broker and the S3 server of this run; stopped on drop.
+pub struct Servers {
+    pub broker: String,
+    pub s3_url: String,
+    pub dir: PathBuf,
+    _tansu: Proc,
+    _s3: Proc,
+}
+
+impl Servers {
+    pub fn start(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir.join("s3"))?;
+        let (s3_port, broker_port) = (free_port()?, free_port()?);
+        let s = |v: &str| v.to_owned();
+        let mut s3 = Proc::new(
+            "s3s-fs",
+            "s3s-fs",
+            &[
+                s("--host"),
+                s("127.0.0.1"),
+                s("--port"),
+                s3_port.to_string(),
+                s("--access-key"),
+                s(ACCESS_KEY),
+                s("--secret-key"),
+                s(SECRET_KEY),
+                s("s3"),
+            ],
+            dir,
+        );
+        s3.start()?;
+        s3.wait_listening(SocketAddr::from(([127, 0, 0, 1], s3_port)), Duration::from_secs(30))?;
+        let listener = format!("tcp://127.0.0.1:{broker_port}");
+        let mut tansu = Proc::new(
+            "tansu",
+            "tansu",
+            &[
+                s("broker"),
+                s("--listener-url"),
+                listener.clone(),
+                s("--advertised-listener-url"),
+                listener,
+                s("--storage-engine"),
+                s("memory://tansu/"),
+            ],
+            dir,
+        );
+        tansu.start()?;
+        tansu.wait_listening(SocketAddr::from(([127, 0, 0, 1], broker_port)), Duration::from_secs(60))?;
+        Ok(Self {
+            broker: format!("127.0.0.1:{broker_port}"),
+            s3_url: format!("http://127.0.0.1:{s3_port}"),
+            dir: dir.to_owned(),
+            _tansu: tansu,
+            _s3: s3,
+        })
+    }
+
+    /// Creates `topic` with [`PARTITIONS`] partitions.
+    pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
+        let status = std::process::Command::new("tansu")
+            .args(["topic", "create", topic, "--partitions", &PARTITIONS.to_string()])
+            .args(["--broker", &format!("tcp://{}", self.broker)])
+            .current_dir(&self.dir)
+            .stdout(std::process::Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "tansu topic create {topic}: {status}");
+        Ok(())
+    }
+
+    /// Fills `topic` with `per_partition` tick records in each partition; returns the time taken.
+    pub fn fill(&self, topic: &str, per_partition: u64) -> anyhow::Result<Duration> {
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &self.broker)
+            // What tickstream's producer uses (idempotent, 5 ms linger).
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "5")
+            .set("queue.buffering.max.messages", "1000000")
+            .create()?;
+        let started = Instant::now();
+        let symbols = ["AAPL", "GOOGL", "MSFT", "AMZN", "TSLA", "META", "NVDA"];
+        let mut walks: Vec<tickstream::producer::tick::PriceWalk> = symbols
+            .iter()
+            .map(|s| tickstream::producer::tick::PriceWalk::new(7, s))
+            .collect();
+        for i in 0..per_partition * PARTITIONS as u64 {
+            let s = (i % symbols.len() as u64) as usize;
+            let q = walks[s].step();
+            let tick = tickstream::producer::tick::Tick {
+                symbol: symbols[s].into(),
+                price: q.price,
+                volume: q.volume,
+                change: q.change,
+                timestamp: tickstream::producer::tick::timestamp_now(),
+                exchange: "NASDAQ".into(),
+                run_id: "bench".into(),
+                seq: q.seq,
+            };
+            let payload = serde_json::to_vec(&tick)?;
+            let partition = (i % PARTITIONS as u64) as i32;
+            let mut record = BaseRecord::to(topic)
+                .key(symbols[s])
+                .payload(&payload)
+                .partition(partition);
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((_, r)) => {
+                        record = r;
+                        producer.poll(Duration::from_millis(10));
+                    }
+                }
+            }
+        }
+        producer.flush(Duration::from_secs(120))?;
+        Ok(started.elapsed())
+    }
+}

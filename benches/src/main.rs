@@ -1,0 +1,159 @@
+//! `bench`: tickstream against the seed's Python sink and the broker's own ceiling, on one local
+//! tansu broker and one s3s-fs server started for the run. Prints a table and writes JSON.
+//! Run it through `benches/run`, which builds the release binaries and installs the peer.
+
+mod contenders;
+mod infra;
+mod measure;
+mod report;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use contenders::{ours, peer, producer, Programs};
+use infra::{Servers, PARTITIONS};
+use report::{ratio, table, Samples};
+
+/// Benchmarks: sink throughput and CPU at flush.size 100 and 10,000 (ours and the peer, in
+/// alternation), the broker's ceiling, and producer throughput with 7 and 1,000 symbols.
+#[derive(Parser)]
+struct Args {
+    /// Repetitions; each figure is reported as median [min – max].
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Records per partition in the pre-filled topic (3 partitions).
+    #[arg(long, default_value_t = 100_000)]
+    per_partition: u64,
+    /// Flush sizes to measure the sinks at.
+    #[arg(long, value_delimiter = ',', default_value = "100,10000")]
+    flush_sizes: Vec<u64>,
+    /// Producer symbol counts to measure.
+    #[arg(long, value_delimiter = ',', default_value = "7,1000")]
+    symbols: Vec<usize>,
+    /// Ticks each producer measurement sends.
+    #[arg(long, default_value_t = 300_000)]
+    produce: i64,
+    /// Skip the Python peer.
+    #[arg(long)]
+    no_peer: bool,
+    #[arg(long, default_value = "target/release/tickstream")]
+    tickstream: PathBuf,
+    #[arg(long, default_value = "benches/.venv/bin/python")]
+    python: PathBuf,
+    #[arg(long, default_value = "target/bench")]
+    dir: PathBuf,
+    #[arg(long, default_value = "target/bench/results.json")]
+    out: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let a = Args::parse();
+    let programs = Programs {
+        tickstream: std::fs::canonicalize(&a.tickstream)?,
+        python: std::path::absolute(&a.python)?,
+        peer_script: std::fs::canonicalize("benches/peer/sink.py")?,
+    };
+    let total = a.per_partition as i64 * PARTITIONS as i64;
+    let mut samples = Samples::default();
+    for run in 0..a.runs {
+        let dir = std::path::absolute(a.dir.join(format!("run-{run}")))?;
+        let _ = std::fs::remove_dir_all(&dir);
+        eprintln!(
+            "run {}/{}: starting tansu (memory://) and s3s-fs in {}",
+            run + 1,
+            a.runs,
+            dir.display()
+        );
+        let servers = Servers::start(&dir)?;
+        servers.create_topic("ticks")?;
+        let filled = servers.fill("ticks", a.per_partition)?;
+        eprintln!("  filled {total} records in {:.1} s", filled.as_secs_f64());
+        let ceiling = measure::broker_ceiling(&servers.broker, "ticks", total)?;
+        eprintln!("  broker ceiling (bare consumer): {:.0} records/s", ceiling.per_sec());
+        samples.add("broker.ceiling.records_per_sec", ceiling.per_sec());
+        for &flush in &a.flush_sizes {
+            // Alternate who goes first, so neither always meets a warmer broker.
+            let order: Vec<bool> = if run % 2 == 0 {
+                vec![true, false]
+            } else {
+                vec![false, true]
+            };
+            for is_ours in order {
+                let tag = format!("f{flush}-r{run}");
+                let (who, f) = if is_ours {
+                    ("ours", ours(&servers, &programs, "ticks", total, flush, &tag).await?)
+                } else if !a.no_peer {
+                    ("peer", peer(&servers, &programs, "ticks", total, flush, &tag).await?)
+                } else {
+                    continue;
+                };
+                eprintln!(
+                    "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million, peak RSS {:.0} MiB",
+                    f.records_per_sec, f.cpu_s_per_million, f.peak_rss_mib
+                );
+                let key = format!("sink.{who}.flush{flush}");
+                samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
+                samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
+                samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
+            }
+        }
+        for &n in &a.symbols {
+            let f = producer(&servers, &programs, n, a.produce, &format!("s{n}-r{run}")).await?;
+            eprintln!(
+                "  producer {n:>5} symbols: {:>8.0} ticks/s acked, {:>6.2} CPU s per million, peak RSS {:.0} MiB",
+                f.records_per_sec, f.cpu_s_per_million, f.peak_rss_mib
+            );
+            samples.add(format!("producer.symbols{n}.ticks_per_sec"), f.records_per_sec);
+            samples.add(format!("producer.symbols{n}.cpu_s_per_million"), f.cpu_s_per_million);
+            samples.add(format!("producer.symbols{n}.peak_rss_mib"), f.peak_rss_mib);
+        }
+    }
+    let stats = samples.stats();
+    let mut ratios = serde_json::Map::new();
+    for &flush in &a.flush_sizes {
+        let k = |who: &str, what: &str| format!("sink.{who}.flush{flush}.{what}");
+        let pairs = [
+            (
+                format!("flush{flush}.ours_over_peer_records_per_sec"),
+                ratio(&stats, &k("ours", "records_per_sec"), &k("peer", "records_per_sec")),
+            ),
+            (
+                format!("flush{flush}.ours_over_ceiling"),
+                ratio(&stats, &k("ours", "records_per_sec"), "broker.ceiling.records_per_sec"),
+            ),
+            (
+                format!("flush{flush}.peer_over_ceiling"),
+                ratio(&stats, &k("peer", "records_per_sec"), "broker.ceiling.records_per_sec"),
+            ),
+            (
+                format!("flush{flush}.ours_over_peer_cpu_per_record"),
+                ratio(&stats, &k("ours", "cpu_s_per_million"), &k("peer", "cpu_s_per_million")),
+            ),
+        ];
+        for (name, r) in pairs {
+            if let Some(r) = r {
+                ratios.insert(name, serde_json::json!(r));
+            }
+        }
+    }
+    println!("{}", table(&stats));
+    for (k, v) in &ratios {
+        println!("{k:<52}  {:.2}", v.as_f64().unwrap_or_default());
+    }
+    if let Some(parent) = a.out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let json = serde_json::json!({
+        "machine": format!("{} cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        "broker": "tansu 0.6.0 memory://",
+        "s3": "s3s-fs 0.14.1",
+        "records_per_run": total,
+        "figures": stats,
+        "ratios": ratios,
+    });
+    std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
+    eprintln!("wrote {}", a.out.display());
+    Ok(())
+}

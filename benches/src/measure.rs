@@ -1,0 +1,142 @@
+//! Yardsticks shared by every contender: committed offsets of a group, topic watermarks, and a
+//! process's CPU time and peak RSS from /proc.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::infra::PARTITIONS;
+
+/// Sum of `group`'s committed offsets on `topic` (0 for partitions never committed).
+pub fn committed(broker: &str, group: &str, topic: &str) -> anyhow::Result<i64> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", group)
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition(topic, p);
+    }
+    let got = c.committed_offsets(tpl, Duration::from_secs(10))?;
+    Ok(got
+        .elements()
+        .iter()
+        .map(|e| match e.offset() {
+            Offset::Offset(o) if o > 0 => o,
+            _ => 0,
+        })
+        .sum())
+}
+
+/// The value of counter `name` on a `/metrics` endpoint at 127.0.0.1:`port` (0 while it is not
+/// up yet). tansu's high watermarks lag behind what it acknowledged, so the producer is measured
+/// by the acknowledgements it counted.
+pub fn scrape_counter(port: u16, name: &str) -> anyhow::Result<i64> {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return Ok(0);
+    };
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(conn, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut body = String::new();
+    conn.read_to_string(&mut body)?;
+    Ok(body
+        .lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as i64)
+}
+
+/// Polls `progress` every 100 ms until it reaches `total`; the rate is measured from the first
+/// progress seen (so process start-up and group joins are not counted) to the end.
+pub fn rate_until(
+    total: i64,
+    limit: Duration,
+    mut progress: impl FnMut() -> anyhow::Result<i64>,
+) -> anyhow::Result<Rate> {
+    let give_up = Instant::now() + limit;
+    let mut first: Option<(Instant, i64)> = None;
+    loop {
+        let now_value = progress()?;
+        let now = Instant::now();
+        if first.is_none() && now_value > 0 {
+            first = Some((now, now_value));
+        }
+        if now_value >= total {
+            let (t0, v0) = first.unwrap_or((now, 0));
+            let secs = now.duration_since(t0).as_secs_f64().max(0.001);
+            return Ok(Rate {
+                records: (total - v0) as f64,
+                secs,
+            });
+        }
+        anyhow::ensure!(now < give_up, "stuck at {now_value} of {total} after {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Records over a span of time.
+pub struct Rate {
+    pub records: f64,
+    pub secs: f64,
+}
+
+impl Rate {
+    pub fn per_sec(&self) -> f64 {
+        self.records / self.secs
+    }
+}
+
+/// User + system CPU seconds of a live process.
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let (utime, stime): (f64, f64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
+    Some((utime + stime) / 100.0)
+}
+
+/// Peak resident set (VmHWM) of a live process, in MiB.
+pub fn peak_rss_mib(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib / 1024.0)
+}
+
+/// A bare consumer reading the whole topic: the broker's ceiling in this run.
+pub fn broker_ceiling(broker: &str, topic: &str, total: i64) -> anyhow::Result<Rate> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", "bench-ceiling")
+        .set("enable.auto.commit", "false")
+        .set("fetch.max.bytes", "52428800")
+        .create()?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)?;
+    }
+    c.assign(&tpl)?;
+    let mut n = 0i64;
+    let mut started: Option<Instant> = None;
+    let give_up = Instant::now() + Duration::from_secs(300);
+    while n < total {
+        anyhow::ensure!(Instant::now() < give_up, "the bare consumer read {n} of {total}");
+        if let Some(Ok(_)) = c.poll(Duration::from_millis(100)) {
+            started.get_or_insert_with(Instant::now);
+            n += 1;
+        }
+    }
+    Ok(Rate {
+        records: total as f64,
+        secs: started.map_or(0.001, |s| s.elapsed().as_secs_f64()),
+    })
+}
