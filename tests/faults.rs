@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
+use common::{all_committed, assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
 use tickstream::runtime::{Pipeline, RunOptions};
 use tickstream::s3::embedded::EmbeddedS3;
 
@@ -62,16 +62,7 @@ async fn an_s3_outage_pauses_the_sinks_with_bounded_memory_and_loses_nothing() {
     .await;
     // The debug build drains ~500 records/s at flush.size 20: wait for it rather than let the
     // shutdown deadline cut the drain short (what is cut short stays uncommitted, not lost).
-    eventually(Duration::from_secs(120), "every tick committed", || {
-        stats
-            .snapshot()
-            .partitions
-            .values()
-            .filter_map(|p| p.committed)
-            .sum::<i64>()
-            == 12_000
-    })
-    .await;
+    all_committed(&stats, 12_000, Duration::from_secs(120)).await;
     pipeline.shutdown().await;
     let r = env.verified(&config, 20).await;
     assert_eq!(records_in_s3(&r), 12_000);
@@ -118,16 +109,7 @@ async fn cluster_outage_loses_nothing(outage: Duration, seed: u64) {
     .await;
     // The outage can cost the consumer its group membership (partitions lost, rejoin ~3 s):
     // wait until the sinks have caught up rather than let the shutdown deadline cut it short.
-    eventually(Duration::from_secs(120), "every tick committed", || {
-        stats
-            .snapshot()
-            .partitions
-            .values()
-            .filter_map(|p| p.committed)
-            .sum::<i64>()
-            == 1_800
-    })
-    .await;
+    all_committed(&stats, 1_800, Duration::from_secs(120)).await;
     let report = pipeline.shutdown().await;
     assert_eq!(report.stats.ticks_failed, 0, "librdkafka retried through the outage");
     let r = env.verified(&config, 20).await;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{eventually, TestEnv};
+use common::{all_committed, eventually, TestEnv};
 use ractor::{Actor, ActorRef};
 use rusqlite::Connection;
 use tickstream::runtime::{Pipeline, RunOptions};
@@ -60,6 +60,15 @@ async fn start_watcher(env: &TestEnv, db: Arc<Mutex<Connection>>) -> ActorRef<Wa
     Actor::spawn(None, IngestWatcher::default(), args).await.unwrap().0
 }
 
+/// Opens the warehouse as `tickstream query` does and checks it holds `n` rows, no tick twice.
+fn assert_rows_exactly_once(env: &TestEnv, n: i64) -> Connection {
+    let db = schema::open_read_only(&env.warehouse_path()).unwrap();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"), n);
+    let distinct = "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, symbol, seq FROM STOCK_MARKET_DATA)";
+    assert_eq!(count(&db, distinct), n, "no tick twice");
+    db
+}
+
 async fn catch_up(w: &ActorRef<WatcherMsg>) {
     ractor::call_t!(w, WatcherMsg::CatchUp, 10_000).expect("catch-up poll");
 }
@@ -72,28 +81,10 @@ async fn every_acked_tick_is_loaded_exactly_once() {
         .await
         .expect("start");
     let stats = pipeline.stats().clone();
-    eventually(Duration::from_secs(90), "every tick committed", || {
-        stats
-            .snapshot()
-            .partitions
-            .values()
-            .filter_map(|p| p.committed)
-            .sum::<i64>()
-            == 900
-    })
-    .await;
+    all_committed(&stats, 900, Duration::from_secs(90)).await;
     pipeline.shutdown().await;
 
-    let db = schema::open_read_only(&env.warehouse_path()).unwrap();
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"), 900);
-    assert_eq!(
-        count(
-            &db,
-            "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, symbol, seq FROM STOCK_MARKET_DATA)"
-        ),
-        900,
-        "no tick twice"
-    );
+    let db = assert_rows_exactly_once(&env, 900);
     for symbol in ["SYM0", "SYM1", "SYM2"] {
         let (n, min, max): (i64, i64, i64) = db
             .query_row(
@@ -230,26 +221,9 @@ async fn a_watcher_failed_again_and_again_while_loading_loses_and_duplicates_not
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    eventually(Duration::from_secs(120), "every tick committed", || {
-        stats
-            .snapshot()
-            .partitions
-            .values()
-            .filter_map(|p| p.committed)
-            .sum::<i64>()
-            == 1_800
-    })
-    .await;
+    all_committed(&stats, 1_800, Duration::from_secs(120)).await;
     pipeline.shutdown().await;
-    let db = schema::open_read_only(&env.warehouse_path()).unwrap();
-    assert_eq!(count(&db, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"), 1_800);
-    assert_eq!(
-        count(
-            &db,
-            "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, symbol, seq FROM STOCK_MARKET_DATA)"
-        ),
-        1_800
-    );
+    let db = assert_rows_exactly_once(&env, 1_800);
     let files: usize = env.objects().await.values().map(|f| f.len()).sum();
     let status = from_warehouse(&db, TABLE).unwrap();
     assert_eq!(status.loaded_files as usize, files, "every file loaded once");

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chaos::procs::{free_port, Proc};
+use chaos::procs::{self, free_port, Proc};
 use rdkafka::config::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
@@ -26,40 +26,10 @@ impl Servers {
     pub fn start(dir: &Path) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("s3"))?;
         let (s3_port, broker_port) = (free_port()?, free_port()?);
-        let s = |v: &str| v.to_owned();
-        let mut s3 = Proc::new(
-            "s3s-fs",
-            "s3s-fs",
-            &[
-                s("--host"),
-                s("127.0.0.1"),
-                s("--port"),
-                s3_port.to_string(),
-                s("--access-key"),
-                s(ACCESS_KEY),
-                s("--secret-key"),
-                s(SECRET_KEY),
-                s("s3"),
-            ],
-            dir,
-        );
+        let mut s3 = procs::s3s_fs(dir, s3_port, ACCESS_KEY, SECRET_KEY);
         s3.start()?;
         s3.wait_listening(SocketAddr::from(([127, 0, 0, 1], s3_port)), Duration::from_secs(30))?;
-        let listener = format!("tcp://127.0.0.1:{broker_port}");
-        let mut tansu = Proc::new(
-            "tansu",
-            "tansu",
-            &[
-                s("broker"),
-                s("--listener-url"),
-                listener.clone(),
-                s("--advertised-listener-url"),
-                listener,
-                s("--storage-engine"),
-                s("memory://tansu/"),
-            ],
-            dir,
-        );
+        let mut tansu = procs::tansu(dir, broker_port, "memory://tansu/");
         tansu.start()?;
         tansu.wait_listening(SocketAddr::from(([127, 0, 0, 1], broker_port)), Duration::from_secs(60))?;
         Ok(Self {

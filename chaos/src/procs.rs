@@ -182,6 +182,44 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
 }
 
+/// An s3s-fs server on 127.0.0.1:`port` serving `<cwd>/s3` with one key pair (not started).
+pub fn s3s_fs(cwd: &Path, port: u16, access_key: &str, secret_key: &str) -> Proc {
+    let args: Vec<String> = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "--access-key",
+        access_key,
+        "--secret-key",
+        secret_key,
+        "s3",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    Proc::new("s3s-fs", "s3s-fs", &args, cwd)
+}
+
+/// A tansu broker on 127.0.0.1:`port` with `storage` (`memory://…` or `sqlite://relative.db`),
+/// not started.
+pub fn tansu(cwd: &Path, port: u16, storage: &str) -> Proc {
+    let listener = format!("tcp://127.0.0.1:{port}");
+    let args: Vec<String> = [
+        "broker",
+        "--listener-url",
+        &listener,
+        "--advertised-listener-url",
+        &listener,
+        "--storage-engine",
+        storage,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    Proc::new("tansu", "tansu", &args, cwd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

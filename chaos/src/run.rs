@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::procs::{free_port, Proc, ProcError};
+use crate::procs::{self, free_port, Proc, ProcError};
 use crate::s3_proxy::{Fault as ProxyFault, S3FaultProxy};
 use crate::schedule::{schedule, FaultKind};
 
@@ -168,41 +168,13 @@ pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
     let broker_addr = SocketAddr::from(([127, 0, 0, 1], broker_port));
     let s = |v: &str| v.to_owned();
 
-    let mut s3 = Proc::new(
-        "s3s-fs",
-        "s3s-fs",
-        &[
-            s("--host"),
-            s("127.0.0.1"),
-            s("--port"),
-            s3_port.to_string(),
-            s("--access-key"),
-            s(ACCESS_KEY),
-            s("--secret-key"),
-            s(SECRET_KEY),
-            s("s3"),
-        ],
-        &rc.dir,
-    );
+    let mut s3 = procs::s3s_fs(&rc.dir, s3_port, ACCESS_KEY, SECRET_KEY);
     s3.start()?;
     s3.wait_listening(s3_addr, Duration::from_secs(30))?;
     let proxy = S3FaultProxy::start(s3_addr).await.map_err(setup)?;
 
     let listener = format!("tcp://127.0.0.1:{broker_port}");
-    let mut broker = Proc::new(
-        "tansu",
-        "tansu",
-        &[
-            s("broker"),
-            s("--listener-url"),
-            listener.clone(),
-            s("--advertised-listener-url"),
-            listener.clone(),
-            s("--storage-engine"),
-            s("sqlite://tansu.db"),
-        ],
-        &rc.dir,
-    );
+    let mut broker = procs::tansu(&rc.dir, broker_port, "sqlite://tansu.db");
     broker.start()?;
     broker.wait_listening(broker_addr, Duration::from_secs(60))?;
     let created = std::process::Command::new("tansu")
