@@ -1,35 +1,33 @@
 //! Wiring: builds the supervision tree, the Kafka clients and the sink's consumer loop, and
 //! takes them down again in an order that loses nothing.
 //!
-//! Start: topics → S3 bucket → root supervisor { producers, sinks } → consumer thread.
-//! Stop: producers stop → producer flushes (every queued tick acked) → consumer reads up to
-//! the high watermark → sinks flush, upload and commit → consumer leaves the group.
+//! Start: topics → S3 bucket → root supervisor { auth, producers, sinks, warehouse } → consumer
+//! thread (`sink.rs` starts the sink side). Stop: `shutdown.rs`.
 
-use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ractor::{Actor, ActorRef};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use supervisors::{child_supervisor, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
 
 use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode, WarehouseKind};
-use crate::control::Control;
+use crate::control::{Control, Shared};
 use crate::kafka::admin::{create_configured_topics, TopicAdmin};
-use crate::kafka::consumer::{close_when_unshared, SinkConsumerContext};
+use crate::kafka::consumer::SinkConsumerContext;
 use crate::kafka::{client_config, EmbeddedKafka, TickProducer};
 use crate::producer::{producer_specs, ProducerCommon};
-use crate::s3::client::{self, S3Endpoint};
-use crate::s3::keys::KeyLayout;
+use crate::s3::client::S3Endpoint;
 use crate::s3::S3SegmentStore;
-use crate::sink::directory::Directory;
-use crate::sink::manager::{self, SinkFactory};
-use crate::sink::rebalance::Listener;
-use crate::sink::router::{Router, RouterCmd};
-use crate::sink::source::KafkaPartitionSource;
-use crate::telemetry::{PipelineStats, StatsSnapshot};
-use crate::warehouse::watcher::{WatcherHandle, WatcherMsg};
+use crate::sink::router::RouterCmd;
+use crate::telemetry::PipelineStats;
+use crate::warehouse::watcher::WatcherHandle;
+
+mod shutdown;
+mod sink;
+
+pub use shutdown::ShutdownReport;
 
 /// Where the pipeline's Kafka and S3 are.
 pub struct Infra {
@@ -73,18 +71,6 @@ pub enum StartError {
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
 }
-
-/// What a clean stop achieved.
-#[derive(Debug)]
-pub struct ShutdownReport {
-    /// Each drained partition's committed offset.
-    pub committed: BTreeMap<i32, Option<i64>>,
-    pub stats: StatsSnapshot,
-    /// Every queued tick was acknowledged before the sinks drained.
-    pub producer_flushed: bool,
-}
-
-use crate::control::Shared;
 
 /// A running pipeline.
 pub struct Pipeline {
@@ -249,92 +235,6 @@ impl Pipeline {
         Ok(pipeline)
     }
 
-    async fn start_sink(
-        &mut self,
-        config: &Config,
-        infra: &Infra,
-        sinks: Shared<ActorRef<SupervisorMsg>>,
-        stats: Arc<PipelineStats>,
-    ) -> Result<(), StartError> {
-        let s = &config.sink;
-        let client = client::build(&infra.s3).await;
-        let store = Arc::new(S3SegmentStore::new(client, s.bucket.clone()));
-        if config.s3.create_bucket && config.s3.mode != crate::config::S3Mode::Aws {
-            store.ensure_bucket().await.map_err(|source| StartError::Bucket {
-                bucket: s.bucket.clone(),
-                source,
-            })?;
-        }
-
-        let directory = Arc::new(Directory::default());
-        let (assign_tx, assign_rx) = tokio::sync::mpsc::unbounded_channel();
-        let listener = Listener {
-            directory: directory.clone(),
-            assignments: assign_tx,
-            runtime: tokio::runtime::Handle::current(),
-            drain_timeout: self.shutdown_timeout,
-        };
-        let context = SinkConsumerContext {
-            topic: s.topics.clone(),
-            listener: Arc::new(listener),
-            token: infra.kafka_auth.as_ref().map(|a| a.token.clone()),
-        };
-        let consumer: BaseConsumer<SinkConsumerContext> =
-            client_config::consumer(&config.kafka, &infra.bootstrap_servers)
-                .create_with_context(context)
-                .map_err(|e| StartError::Kafka(format!("creating the sink consumer: {e}")))?;
-        consumer
-            .subscribe(&[&s.topics])
-            .map_err(|e| StartError::Kafka(format!("subscribing to {}: {e}", s.topics)))?;
-        let consumer = Arc::new(consumer);
-        self.consumer = Some(consumer.clone());
-
-        let (router_tx, router_rx) = mpsc::channel();
-        let source = Arc::new(KafkaPartitionSource {
-            consumer: consumer.clone(),
-            topic: s.topics.clone(),
-            router: router_tx.clone(),
-        });
-        let factory = Arc::new(SinkFactory {
-            layout: KeyLayout {
-                topics_dir: s.topics_dir.clone(),
-                topic: s.topics.clone(),
-                pad_width: s.offset_pad_width,
-            },
-            flush_size: s.flush_size,
-            rotate_interval: Duration::from_millis(s.rotate_interval_ms),
-            max_buffered: s.max_buffered(),
-            max_inflight_uploads: s.max_inflight_uploads,
-            store,
-            source,
-            stats,
-        });
-        let Some(sinks_sup) = sinks.lock().ok().and_then(|g| g.clone()) else {
-            return Err(StartError::Actors("the sinks supervisor did not start".into()));
-        };
-        self.manager = Some(tokio::spawn(manager::run(
-            factory,
-            directory.clone(),
-            sinks_sup,
-            assign_rx,
-        )));
-
-        let router = Router {
-            consumer,
-            topic: s.topics.clone(),
-            commands: router_rx,
-            directory,
-            runtime: tokio::runtime::Handle::current(),
-            drain_timeout: self.shutdown_timeout,
-        };
-        let thread = std::thread::Builder::new()
-            .name("sink-consumer".into())
-            .spawn(move || router.run())
-            .map_err(|e| StartError::Actors(format!("starting the consumer thread: {e}")))?;
-        self.router = Some((router_tx, thread));
-        Ok(())
-    }
-
     /// Health, readiness and fault injection for this pipeline.
     pub fn control(&self) -> Option<Arc<Control>> {
         self.control.clone()
@@ -373,78 +273,6 @@ impl Pipeline {
         if let Some(done) = &mut self.root_done {
             let _ = done.await;
             self.root_done = None;
-        }
-    }
-
-    /// Stops everything without losing a tick that was acknowledged; bounded by
-    /// `runtime.shutdown_timeout_ms`.
-    /// The sinks' last files are in S3 now: the watcher loads them before it stops. A watcher
-    /// being restarted by its supervisor is waited for (until the shutdown deadline).
-    async fn watcher_catch_up(&self, deadline: Instant) {
-        let give_up = deadline.max(Instant::now() + Duration::from_secs(5));
-        loop {
-            let watcher = self.watcher.lock().ok().and_then(|w| w.clone());
-            let Some(w) = watcher else { return };
-            let left = give_up.saturating_duration_since(Instant::now());
-            match w.call(WatcherMsg::CatchUp, Some(left)).await {
-                Ok(ractor::rpc::CallResult::Success(())) => return,
-                Ok(other) => {
-                    tracing::warn!("the ingestion watcher's last catch-up did not finish: {other:?}");
-                    return;
-                }
-                Err(_) if Instant::now() < give_up => tokio::time::sleep(Duration::from_millis(100)).await,
-                Err(e) => {
-                    tracing::warn!("the ingestion watcher's last catch-up did not happen: {e}");
-                    return;
-                }
-            }
-        }
-    }
-
-    pub async fn shutdown(mut self) -> ShutdownReport {
-        let deadline = Instant::now() + self.shutdown_timeout;
-        let _ = ractor::call_t!(self.root, SupervisorMsg::StopChild, 30_000, "producers".to_owned());
-        let mut producer_flushed = true;
-        if let Some(p) = self.producer.take() {
-            let left = deadline.saturating_duration_since(Instant::now()) / 2;
-            producer_flushed = tokio::task::spawn_blocking(move || p.flush(left))
-                .await
-                .is_ok_and(|r| r.is_ok());
-            if !producer_flushed {
-                tracing::error!("not every queued tick was acknowledged before the shutdown deadline");
-            }
-        }
-        let mut committed = BTreeMap::new();
-        if let Some((tx, thread)) = self.router.take() {
-            let (done_tx, done_rx) = mpsc::channel();
-            let _ = tx.send(RouterCmd::Shutdown {
-                deadline,
-                done: done_tx,
-            });
-            let grace = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(5);
-            committed = tokio::task::spawn_blocking(move || {
-                let c = done_rx.recv_timeout(grace).unwrap_or_default();
-                let _ = thread.join();
-                c
-            })
-            .await
-            .unwrap_or_default();
-        }
-        if let Some(m) = self.manager.take() {
-            m.abort();
-        }
-        self.watcher_catch_up(deadline).await;
-        self.root.stop(None);
-        if let Some(done) = self.root_done.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), done).await;
-        }
-        if let Some(consumer) = self.consumer.take() {
-            close_when_unshared(consumer).await;
-        }
-        ShutdownReport {
-            committed,
-            stats: self.stats.snapshot(),
-            producer_flushed,
         }
     }
 }
