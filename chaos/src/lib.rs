@@ -1,8 +1,13 @@
-//! The chaos suite's parts. Today: [`s3_proxy`], an S3 fault injector that sits between
-//! tickstream and any S3 server. The process orchestration, the seeded schedule and the report
-//! are still to come (see chaos/README.md).
+//! The chaos suite's parts: [`run`] orchestrates a run (its process phase kills and stalls real
+//! tansu, s3s-fs and tickstream processes on a seeded [`schedule`], through the
+//! [`s3_proxy`] fault injector); [`failover`] is the three-broker mock-cluster phase;
+//! [`monitor`] samples tickstream's memory and counters; [`report`] sums it all up;
+//! [`procs`] starts, signals and kills the processes.
 
+pub mod failover;
+pub mod monitor;
 pub mod procs;
+pub mod report;
 pub mod run;
 pub mod s3_proxy;
 pub mod schedule;

@@ -1,5 +1,6 @@
 //! `chaos smoke [--seed S]` (every fault kind once, ≤ 10 minutes) and
-//! `chaos soak --minutes M --seed S`: real processes, seeded faults, then the exactly-once audit.
+//! `chaos soak --minutes M --seed S`: real processes and a three-broker mock cluster, seeded
+//! faults, then the exactly-once audit of each.
 //! Needs `tansu` and `s3s-fs` on PATH (`chaos/install`) and a built `tickstream`.
 
 use std::path::PathBuf;
@@ -41,8 +42,10 @@ fn main() -> ExitCode {
         .unwrap_or(0);
     let dir = PathBuf::from(format!("target/chaos/{mode}-{stamp}-seed{seed}"));
     let rc = RunConfig {
+        mode: mode.to_owned(),
         seed,
         faults: 8,
+        failover_faults: 6,
         dir: dir.clone(),
         tickstream,
         minutes: if mode == "soak" { minutes.or(Some(30)) } else { None },
@@ -56,7 +59,7 @@ fn main() -> ExitCode {
     };
     match rt.block_on(run(rc)) {
         Ok(report) => {
-            println!("chaos: {}", serde_json::to_string(&report).unwrap_or_default());
+            println!("{}", report.table());
             println!("chaos: report in {}/report.json", dir.display());
             if report.verified {
                 ExitCode::SUCCESS

@@ -1,14 +1,17 @@
-//! One chaos run: real processes on 127.0.0.1 (s3s-fs, tansu, `tickstream run`), the S3 fault
-//! proxy in between, a seeded schedule of faults, then a final drain and the verify audit.
+//! One chaos run. Phase 1: real processes on 127.0.0.1 (s3s-fs, tansu, `tickstream run`), the
+//! S3 fault proxy in between, a seeded schedule of faults, then a final drain and the verify
+//! audit. Phase 2 ([`crate::failover`]): leader moves and a broker down on a three-broker mock
+//! cluster. One report for both.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
+use crate::failover;
+use crate::monitor::{Monitor, RssReport};
 use crate::procs::{self, free_port, Proc, ProcError};
+use crate::report::{PhaseTotals, Recoveries, Report};
 use crate::s3_proxy::{Fault as ProxyFault, S3FaultProxy};
 use crate::schedule::{schedule, FaultKind};
 
@@ -19,13 +22,19 @@ const BUCKET: &str = "chaos-bucket";
 
 /// What a run needs.
 pub struct RunConfig {
+    /// `smoke` or `soak`, for the report.
+    pub mode: String,
     pub seed: u64,
+    /// Faults of the process phase (each kind at least once when ≥ 8)…
     pub faults: usize,
+    /// …and of the mock-cluster failover phase.
+    pub failover_faults: usize,
     /// The run directory (logs, data, report).
     pub dir: PathBuf,
     /// The `tickstream` binary to run.
     pub tickstream: PathBuf,
-    /// Stop scheduling faults after this long (soak); `None`: after `faults` faults.
+    /// Stop scheduling faults after this long (soak; five sixths for the process phase, the
+    /// rest for failover); `None`: after `faults` and `failover_faults` faults.
     pub minutes: Option<u64>,
 }
 
@@ -38,23 +47,7 @@ pub enum ChaosError {
     Setup(String),
 }
 
-/// The run's outcome, also written to `<dir>/report.json`.
-#[derive(Debug, Default, Serialize)]
-pub struct Report {
-    pub seed: u64,
-    pub faults: BTreeMap<String, u32>,
-    pub records_in_kafka: u64,
-    pub records_in_s3: u64,
-    pub lost: i64,
-    pub duplicated: i64,
-    pub dead_lettered: u64,
-    pub recovery_ms_p50: u64,
-    pub recovery_ms_p99: u64,
-    pub peak_rss_kib: u64,
-    pub verified: bool,
-}
-
-fn setup(e: impl std::fmt::Display) -> ChaosError {
+pub(crate) fn setup(e: impl std::fmt::Display) -> ChaosError {
     ChaosError::Setup(e.to_string())
 }
 
@@ -88,19 +81,19 @@ progress_interval_ms = 5000
 }
 
 /// Sum of a counter over its labels, from tickstream's `/metrics`.
-async fn scrape(metrics: u16, name: &str) -> Option<f64> {
+pub(crate) async fn scrape(metrics: u16, name: &str) -> Option<f64> {
     Some(sum_metric(&http(metrics, "GET", "/metrics").await?, name))
 }
 
 /// Sums every sample of metric `name` (any labels) in Prometheus text.
-fn sum_metric(body: &str, name: &str) -> f64 {
+pub(crate) fn sum_metric(body: &str, name: &str) -> f64 {
     body.lines()
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
 
-async fn http(port: u16, method: &str, path: &str) -> Option<String> {
+pub(crate) async fn http(port: u16, method: &str, path: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
     s.write_all(format!("{method} {path} HTTP/1.0\r\nContent-Length: 0\r\n\r\n").as_bytes())
@@ -149,15 +142,120 @@ fn inject_malformed(broker: u16) -> Result<(), ChaosError> {
     producer.flush(Duration::from_secs(30)).map_err(setup)
 }
 
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
+/// Runs the whole scenario: the process phase, then the failover phase, then the report.
+pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
+    let started = Instant::now();
+    let mut report = Report {
+        mode: rc.mode.clone(),
+        seed: rc.seed,
+        ..Report::default()
+    };
+    let mut recoveries = Recoveries::default();
+    let budget = rc.minutes.map(|m| Duration::from_secs(m * 60));
+    let (processes, rss) = process_phase(&rc, budget.map(|b| b * 5 / 6), &mut recoveries).await?;
+    report.processes = processes;
+    report.rss = rss;
+
+    println!("chaos: failover phase (three-broker mock cluster)");
+    let outcome = failover::run(
+        rc.seed,
+        rc.failover_faults,
+        budget.map(|b| b / 6),
+        &rc.dir.join("failover"),
+    )
+    .await?;
+    println!("{}", tickstream::verify::report::table(&outcome.audit));
+    for (kind, recovered) in &outcome.faults {
+        recoveries.push(kind, *recovered);
     }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+    report.failover = PhaseTotals::from_audit(&outcome.audit, outcome.ticks_produced, outcome.ticks_acked);
+
+    recoveries.summarise(&mut report);
+    report.elapsed_s = started.elapsed().as_secs();
+    report.conclude();
+    let json = serde_json::to_string_pretty(&report).map_err(setup)?;
+    std::fs::write(rc.dir.join("report.json"), &json).map_err(setup)?;
+    std::fs::write(rc.dir.join("report.txt"), report.table()).map_err(setup)?;
+    Ok(report)
 }
 
-/// Runs the whole scenario.
-pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
+/// Injects one process-level fault and returns when it is over.
+async fn inject(kind: FaultKind, hold: Duration, target: u32, p: &mut Procs<'_>) -> Result<(), ChaosError> {
+    match kind {
+        FaultKind::BrokerKill => {
+            p.broker.kill();
+            tokio::time::sleep(hold).await;
+            p.broker.start()?;
+            p.broker.wait_listening(p.broker_addr, Duration::from_secs(60))?;
+        }
+        FaultKind::S3Kill | FaultKind::S3Outage => {
+            p.s3.kill();
+            tokio::time::sleep(hold).await;
+            p.s3.start()?;
+            p.s3.wait_listening(p.s3_addr, Duration::from_secs(30))?;
+        }
+        FaultKind::S3Errors => {
+            p.proxy.set(if target.is_multiple_of(2) {
+                ProxyFault::SlowDown
+            } else {
+                ProxyFault::InternalError
+            });
+            tokio::time::sleep(hold).await;
+            p.proxy.set(ProxyFault::None);
+        }
+        FaultKind::RuntimeKill => {
+            p.app.kill();
+            p.start_app()?;
+        }
+        FaultKind::RuntimeStall => {
+            p.app.signal("STOP")?;
+            tokio::time::sleep(hold).await;
+            p.app.signal("CONT")?;
+        }
+        FaultKind::ActorFail => {
+            let _ = http(
+                p.metrics_port,
+                "POST",
+                &format!("/admin/actors/sink-{}/fail", target % 3),
+            )
+            .await;
+        }
+        FaultKind::MalformedRecords => inject_malformed(p.broker_addr.port())?,
+    }
+    Ok(())
+}
+
+/// The processes of phase 1 and where they listen.
+struct Procs<'a> {
+    s3: Proc,
+    broker: Proc,
+    app: Proc,
+    proxy: &'a S3FaultProxy,
+    s3_addr: SocketAddr,
+    broker_addr: SocketAddr,
+    metrics_port: u16,
+    monitor: Monitor,
+}
+
+impl Procs<'_> {
+    fn start_app(&mut self) -> Result<(), ChaosError> {
+        self.app.start()?;
+        self.monitor.pid.store(self.app.pid().unwrap_or(0), Ordering::Relaxed);
+        self.app.wait_listening(
+            SocketAddr::from(([127, 0, 0, 1], self.metrics_port)),
+            Duration::from_secs(60),
+        )?;
+        Ok(())
+    }
+}
+
+/// Phase 1: tansu, s3s-fs and tickstream as processes, `rc.faults` faults (or until `until`),
+/// then a drain and the audit.
+async fn process_phase(
+    rc: &RunConfig,
+    until: Option<Duration>,
+    recoveries: &mut Recoveries,
+) -> Result<(PhaseTotals, RssReport), ChaosError> {
     std::fs::create_dir_all(rc.dir.join("s3")).map_err(setup)?;
     let (s3_port, broker_port, metrics_port) = (
         free_port().map_err(setup)?,
@@ -207,95 +305,55 @@ pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("RUST_LOG", "info,rdkafka=warn")
     };
-    let mut app = runtime("tickstream.toml");
-    app.start()?;
-    app.wait_listening(
-        SocketAddr::from(([127, 0, 0, 1], metrics_port)),
-        Duration::from_secs(60),
-    )?;
+    let monitor = Monitor::default();
+    let mut p = Procs {
+        s3,
+        broker,
+        app: runtime("tickstream.toml"),
+        proxy: &proxy,
+        s3_addr,
+        broker_addr,
+        metrics_port,
+        monitor: monitor.clone(),
+    };
+    p.start_app()?;
+    monitor.start(metrics_port);
     flowing_again(metrics_port, Duration::from_secs(90))
         .await
         .ok_or_else(|| setup("tickstream never wrote a file"))?;
 
-    let mut report = Report {
-        seed: rc.seed,
-        ..Report::default()
-    };
-    let mut recoveries = Vec::new();
     let started = Instant::now();
-    let count = if rc.minutes.is_some() { 100_000 } else { rc.faults };
+    let count = if until.is_some() { 100_000 } else { rc.faults };
     for (i, fault) in schedule(rc.seed, count).into_iter().enumerate() {
-        if rc
-            .minutes
-            .is_some_and(|m| started.elapsed() > Duration::from_secs(m * 60))
-        {
+        if until.is_some_and(|u| started.elapsed() > u) {
             break;
         }
-        println!("chaos: fault {:>3} {:?} (hold {:?})", i + 1, fault.kind, fault.hold);
-        report.peak_rss_kib = report.peak_rss_kib.max(app.peak_rss_kib().unwrap_or(0));
-        match fault.kind {
-            FaultKind::BrokerKill => {
-                broker.kill();
-                tokio::time::sleep(fault.hold).await;
-                broker.start()?;
-                broker.wait_listening(broker_addr, Duration::from_secs(60))?;
-            }
-            FaultKind::S3Kill | FaultKind::S3Outage => {
-                s3.kill();
-                tokio::time::sleep(fault.hold).await;
-                s3.start()?;
-                s3.wait_listening(s3_addr, Duration::from_secs(30))?;
-            }
-            FaultKind::S3Errors => {
-                proxy.set(if fault.target % 2 == 0 {
-                    ProxyFault::SlowDown
-                } else {
-                    ProxyFault::InternalError
-                });
-                tokio::time::sleep(fault.hold).await;
-                proxy.set(ProxyFault::None);
-            }
-            FaultKind::RuntimeKill => {
-                app.kill();
-                app.start()?;
-                app.wait_listening(
-                    SocketAddr::from(([127, 0, 0, 1], metrics_port)),
-                    Duration::from_secs(60),
-                )?;
-            }
-            FaultKind::RuntimeStall => {
-                app.signal("STOP")?;
-                tokio::time::sleep(fault.hold).await;
-                app.signal("CONT")?;
-            }
-            FaultKind::ActorFail => {
-                let _ = http(
-                    metrics_port,
-                    "POST",
-                    &format!("/admin/actors/sink-{}/fail", fault.target % 3),
-                )
-                .await;
-            }
-            FaultKind::MalformedRecords => inject_malformed(broker_port)?,
+        println!(
+            "chaos: fault {:>3} {:?} (hold {:?}) at {} s",
+            i + 1,
+            fault.kind,
+            fault.hold,
+            started.elapsed().as_secs()
+        );
+        monitor.in_fault.store(true, Ordering::Relaxed);
+        inject(fault.kind, fault.hold, fault.target, &mut p).await?;
+        let recovered = flowing_again(metrics_port, Duration::from_secs(120)).await;
+        monitor.in_fault.store(false, Ordering::Relaxed);
+        if recovered.is_none() {
+            println!("chaos: not flowing again within 120 s after {:?}", fault.kind);
         }
-        *report.faults.entry(format!("{:?}", fault.kind)).or_default() += 1;
-        match flowing_again(metrics_port, Duration::from_secs(120)).await {
-            Some(d) => recoveries.push(d.as_millis() as u64),
-            None => println!("chaos: not flowing again within 120 s after {:?}", fault.kind),
-        }
-        if let Some(status) = app.exited() {
+        recoveries.push(&format!("{:?}", fault.kind), recovered);
+        if let Some(status) = p.app.exited() {
             return Err(setup(format!(
                 "tickstream exited on its own ({status}); see tickstream.log"
             )));
         }
     }
-    report.peak_rss_kib = report.peak_rss_kib.max(app.peak_rss_kib().unwrap_or(0));
-    recoveries.sort_unstable();
-    report.recovery_ms_p50 = percentile(&recoveries, 0.5);
-    report.recovery_ms_p99 = percentile(&recoveries, 0.99);
+    let (ticks_produced, ticks_acked) = monitor.ticks();
+    let rss = monitor.finish();
 
     // Stop producing; a sink-only instance drains what is left, then the audit.
-    app.terminate(Duration::from_secs(45));
+    p.app.terminate(Duration::from_secs(45));
     let mut drain = runtime("drain.toml");
     drain.start()?;
     let mut config = tickstream::config::parse_str(&config_toml(broker_port, &proxy.url(), metrics_port, false))
@@ -323,24 +381,8 @@ pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
     };
     drain.terminate(Duration::from_secs(45));
     println!("{}", tickstream::verify::report::table(&audit));
-    report.records_in_kafka = audit.partitions.iter().map(|p| p.records_in_kafka).sum();
-    report.records_in_s3 = audit.partitions.iter().map(|p| p.records_in_s3).sum();
-    report.lost = audit
-        .partitions
-        .iter()
-        .flat_map(|p| p.missing.iter().map(|(a, b)| b - a))
-        .sum();
-    report.duplicated = audit
-        .partitions
-        .iter()
-        .flat_map(|p| p.duplicated.iter().map(|(a, b)| b - a))
-        .sum();
-    report.dead_lettered = audit.partitions.iter().map(|p| p.dead_lettered).sum();
-    report.verified = audit.ok();
-    let json = serde_json::to_string_pretty(&report).map_err(setup)?;
-    std::fs::write(rc.dir.join("report.json"), &json).map_err(setup)?;
     proxy.stop().await;
-    Ok(report)
+    Ok((PhaseTotals::from_audit(&audit, ticks_produced, ticks_acked), rss))
 }
 
 #[cfg(test)]
@@ -351,12 +393,5 @@ mod tests {
     fn a_counter_is_summed_over_its_labels_and_no_other_metric() {
         let body = "# TYPE x counter\nfiles_total{partition=\"0\"} 3\nfiles_total{partition=\"1\"} 4\nfiles_total_other 100\nfiles_total 1\n";
         assert_eq!(sum_metric(body, "files_total"), 8.0);
-    }
-
-    #[test]
-    fn percentiles_of_sorted_samples() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!((percentile(&v, 0.5), percentile(&v, 0.99)), (51, 99));
-        assert_eq!(percentile(&[], 0.5), 0);
     }
 }
