@@ -11,6 +11,7 @@ key=test_rsa_key.p8
 b64url() { openssl enc -base64 -A | tr '+/' '-_' | tr -d '='; }
 account=MYORG-MYACCOUNT user=TICKSTREAM_MONITOR iat=1795320000 exp=1795323600
 fp="SHA256:$(openssl pkey -in "$key" -pubout -outform DER | openssl dgst -sha256 -binary | openssl enc -base64 -A)"
+public_key=$(openssl pkey -in "$key" -pubout | grep -v '^-----' | tr -d '\n')
 header='{"alg":"RS256","typ":"JWT"}'
 payload="{\"iss\":\"$account.$user.$fp\",\"sub\":\"$account.$user\",\"iat\":$iat,\"exp\":$exp}"
 signing_input="$(printf '%s' "$header" | b64url).$(printf '%s' "$payload" | b64url)"
@@ -22,6 +23,7 @@ cat > jwt.json <<JSON
   "user": "tickstream_monitor",
   "iat": $iat,
   "exp": $exp,
+  "public_key": "$public_key",
   "fingerprint": "$fp",
   "jwt": "$signing_input.$signature"
 }

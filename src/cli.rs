@@ -126,6 +126,13 @@ pub enum SnowflakeCommand {
         #[arg(short, long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Print the public key and fingerprint of `warehouse.snowflake.private_key_path`, and the
+    /// ALTER USER statement that registers it. `DESC USER <user>` shows RSA_PUBLIC_KEY_FP: it must
+    /// equal the fingerprint printed here, or the SQL API answers 401.
+    Fingerprint {
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

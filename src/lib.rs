@@ -18,7 +18,7 @@
 //! - [`sink`]: the per-partition sink actors, the exactly-once file rules, the consumer router.
 //! - [`telemetry`]: metrics events, the `/metrics` endpoint, the progress line.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
-//!   `status`, `query`, `stats`, Snowflake DDL.
+//!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
 //! - [`verify`]: the exactly-once audit of topic vs bucket (`tickstream verify`).
 //! - [`runtime`]: wiring the supervision tree and the start/stop order.
 //! - [`control`]: health (systemd watchdog), readiness (`/readyz`), fault injection (admin endpoint).

@@ -100,6 +100,10 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Command::Snowflake(SnowflakeCommand::Fingerprint { config }) => match load(&config) {
+            Ok(c) => snowflake_fingerprint(&c),
+            Err(code) => code,
+        },
         Command::CheckAuth { config, timeout_secs } => check_auth(&config, timeout_secs),
         Command::Auth(AuthCommand::Token { region, role_arn }) => print_token(&region, role_arn.as_deref()),
         Command::Run { config: file, seed } => {
@@ -232,6 +236,30 @@ fn table_command(
         Err(e) => {
             eprintln!("tickstream: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `tickstream snowflake fingerprint`: what to register on the Snowflake user.
+fn snowflake_fingerprint(c: &tickstream::config::Config) -> ExitCode {
+    use tickstream::warehouse::snowflake::jwt::KeyPairAuth;
+    let sf = &c.warehouse.snowflake;
+    let (Some(account), Some(user), Some(path)) = (&sf.account, &sf.user, &sf.private_key_path) else {
+        eprintln!(
+            "warehouse.snowflake.account, user and private_key_path must all be set \
+             (or TICKSTREAM_SNOWFLAKE_ACCOUNT, _USER, _PRIVATE_KEY_PATH)"
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    match KeyPairAuth::from_file(account, user, path) {
+        Ok(auth) => {
+            println!("RSA_PUBLIC_KEY_FP  {}", auth.fingerprint());
+            println!("ALTER USER {user} SET RSA_PUBLIC_KEY='{}';", auth.public_key_base64());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(EXIT_CONFIG)
         }
     }
 }

@@ -14,6 +14,12 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("TICKSTREAM_S3_BUCKET", "sink.s3.bucket.name"),
     ("TICKSTREAM_METRICS_LISTEN", "metrics.listen"),
     ("TICKSTREAM_WAREHOUSE_PATH", "warehouse.path"),
+    ("TICKSTREAM_SNOWFLAKE_ACCOUNT", "warehouse.snowflake.account"),
+    ("TICKSTREAM_SNOWFLAKE_USER", "warehouse.snowflake.user"),
+    (
+        "TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH",
+        "warehouse.snowflake.private_key_path",
+    ),
 ];
 
 /// Applies the overrides that are set; returns a problem for each unusable value.
@@ -43,6 +49,15 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("TICKSTREAM_WAREHOUSE_PATH") {
         config.warehouse.path = Some(v.into());
+    }
+    if let Some(v) = get("TICKSTREAM_SNOWFLAKE_ACCOUNT") {
+        config.warehouse.snowflake.account = Some(v);
+    }
+    if let Some(v) = get("TICKSTREAM_SNOWFLAKE_USER") {
+        config.warehouse.snowflake.user = Some(v);
+    }
+    if let Some(v) = get("TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH") {
+        config.warehouse.snowflake.private_key_path = Some(v.into());
     }
     if let Some(v) = get("TICKSTREAM_S3_BUCKET") {
         config.sink.bucket = v;

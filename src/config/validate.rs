@@ -1,6 +1,6 @@
 //! Checks that go beyond types: ranges, names, and fields required by a mode.
 
-use super::{Config, KafkaMode, Problem, S3Mode};
+use super::{Config, KafkaMode, Problem, S3Mode, WarehouseKind, ENV_OVERRIDES};
 
 /// Every problem in `c`, each naming its key.
 pub fn validate(c: &Config) -> Vec<Problem> {
@@ -168,6 +168,45 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         );
     }
 
+    let sf = &w.snowflake;
+    if w.enabled && w.kind == WarehouseKind::Snowflake {
+        let env = |key: &str| {
+            ENV_OVERRIDES
+                .iter()
+                .find(|(_, k)| *k == key)
+                .map_or(String::new(), |(v, _)| format!(" (or set {v})"))
+        };
+        for (key, set) in [
+            ("warehouse.snowflake.account", sf.account.is_some()),
+            ("warehouse.snowflake.user", sf.user.is_some()),
+            ("warehouse.snowflake.private_key_path", sf.private_key_path.is_some()),
+        ] {
+            check(
+                set,
+                key,
+                format!(
+                    "required when warehouse.kind is \"snowflake\" and the watcher is enabled{}",
+                    env(key)
+                ),
+            );
+        }
+        check(
+            sf.poll_interval_ms >= 10_000,
+            "warehouse.snowflake.poll_interval_ms",
+            format!(
+                "must be ≥ 10000 (each poll runs statements on a warehouse), got {}",
+                sf.poll_interval_ms
+            ),
+        );
+    }
+    if let Some(url) = &sf.api_url {
+        check(
+            url.starts_with("http://") || url.starts_with("https://"),
+            "warehouse.snowflake.api_url",
+            format!("must start with http:// or https://, got {url:?}"),
+        );
+    }
+
     let s3 = &c.s3;
     match (&s3.mode, &s3.endpoint) {
         (S3Mode::Endpoint, None) => check(
@@ -271,6 +310,24 @@ mod tests {
             p.contains(&Problem::new("sink.flush.size", "must be ≥ 1, got 0")),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn snowflake_mode_needs_its_account_user_and_key() {
+        let p = problems("[warehouse]\nkind = \"snowflake\"\n[warehouse.snowflake]\npoll_interval_ms = 1000\n");
+        let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "warehouse.snowflake.account",
+                "warehouse.snowflake.user",
+                "warehouse.snowflake.private_key_path",
+                "warehouse.snowflake.poll_interval_ms"
+            ]
+        );
+        assert!(p[0].message.contains("TICKSTREAM_SNOWFLAKE_ACCOUNT"), "{p:?}");
+        // Without a watcher in this process nothing is needed.
+        assert_eq!(problems("[warehouse]\nkind = \"snowflake\"\nenabled = false\n"), vec![]);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct WarehouseConfig {
     /// The table the ticks land in.
     #[serde(default = "default_table")]
     pub table: String,
-    /// Snowflake names, for `tickstream snowflake ddl`.
+    /// Snowflake names (`tickstream snowflake ddl`) and, in `snowflake` mode, how to watch the pipe.
     #[serde(default)]
     pub snowflake: SnowflakeConfig,
 }
@@ -57,6 +57,44 @@ pub struct SnowflakeConfig {
     pub stage: String,
     #[serde(default = "default_pipe")]
     pub pipe: String,
+    /// Account identifier, e.g. `myorg-myaccount` or `xy12345.us-east-2.aws`
+    /// (`snowflake` mode). Env: `TICKSTREAM_SNOWFLAKE_ACCOUNT`.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// The user whose RSA public key is registered (`ALTER USER … SET RSA_PUBLIC_KEY`).
+    /// Env: `TICKSTREAM_SNOWFLAKE_USER`.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Unencrypted PKCS#8 PEM private key of that user (mode 0600).
+    /// Env: `TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH`.
+    #[serde(default)]
+    pub private_key_path: Option<PathBuf>,
+    /// Role and virtual warehouse the monitoring statements run as (default: the user's).
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub warehouse: Option<String>,
+    /// SQL API base URL; default `https://<account>.snowflakecomputing.com`.
+    #[serde(default)]
+    pub api_url: Option<String>,
+    /// How often the monitor reads SYSTEM$PIPE_STATUS and COPY_HISTORY. Each COPY_HISTORY
+    /// read runs on `warehouse`, so keep this in minutes, not seconds.
+    #[serde(default = "default_snowflake_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// The COPY_HISTORY window the monitor reads.
+    #[serde(default = "default_history_minutes")]
+    pub history_minutes: u32,
+}
+
+impl SnowflakeConfig {
+    /// The SQL API's base URL.
+    pub fn api_base_url(&self) -> Option<String> {
+        self.api_url.clone().or_else(|| {
+            self.account
+                .as_ref()
+                .map(|a| format!("https://{a}.snowflakecomputing.com"))
+        })
+    }
 }
 
 impl WarehouseConfig {
@@ -92,6 +130,12 @@ fn default_stage() -> String {
 }
 fn default_pipe() -> String {
     "STOCK_MARKET_PIPE".into()
+}
+fn default_snowflake_poll_ms() -> u64 {
+    60_000
+}
+fn default_history_minutes() -> u32 {
+    60
 }
 
 default_from_serde!(WarehouseConfig, SnowflakeConfig);

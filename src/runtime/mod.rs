@@ -167,7 +167,16 @@ impl Pipeline {
                 publish(&warehouse_sup),
             ));
         } else if config.warehouse.enabled {
-            tracing::info!("warehouse.kind = \"snowflake\": Snowpipe loads the files; no watcher runs here");
+            // Snowpipe loads; this process watches the pipe through the SQL API.
+            let spec = crate::warehouse::snowflake::monitor::monitor_spec(config)
+                .map_err(|e| StartError::Warehouse(crate::warehouse::WarehouseError::Other(e.to_string())))?;
+            let policy = config.supervision.policy();
+            children.push(child_supervisor(
+                "warehouse",
+                policy,
+                vec![spec],
+                publish(&warehouse_sup),
+            ));
         }
         // The root absorbs nothing: a child supervisor that fails ends the process (non-zero),
         // and systemd restarts it from what is durable.

@@ -4,7 +4,7 @@ use super::query::{self, Table};
 use super::schema::open_read_only;
 use super::status::{pipe_status, PipeStatus};
 use super::WarehouseError;
-use crate::config::{Config, S3Mode};
+use crate::config::{Config, S3Mode, WarehouseKind};
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::embedded::EmbeddedS3;
 use crate::s3::keys::KeyLayout;
@@ -18,9 +18,15 @@ fn layout(config: &Config) -> KeyLayout {
     }
 }
 
-/// The pipe's status: the warehouse's view, plus the pending files listed from the bucket (the
+/// The pipe's status. Snowflake: SYSTEM$PIPE_STATUS, COPY_HISTORY and latency through the SQL
+/// API. SQLite: the warehouse's view, plus the pending files listed from the bucket (the
 /// embedded bucket's directory is served read-only for the listing when `s3.mode = "embedded"`).
 pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
+    if config.warehouse.kind == WarehouseKind::Snowflake {
+        let snowflake = |e: super::snowflake::SnowflakeError| WarehouseError::Other(e.to_string());
+        let api = super::snowflake::monitor::connect(config).map_err(snowflake)?;
+        return super::snowflake::monitor::status(config, &api).await.map_err(snowflake);
+    }
     let path = config.warehouse.sqlite_path(&config.runtime.data_dir);
     let db = open_read_only(&path)?;
     let (endpoint, server) = match config.s3.mode {

@@ -8,7 +8,8 @@
 //! - [`status`]: `SYSTEM$PIPE_STATUS`-like status and end-to-end latency (`tickstream status`).
 //! - [`query`]: read-only SQL, `tickstream stats` and OHLC candles.
 //! - [`commands`]: `tickstream status`, `query`, `stats` for a configuration.
-//! - [`snowflake`]: the Snowflake DDL that matches our files (`tickstream snowflake ddl`).
+//! - [`snowflake`]: Snowflake mode: the DDL that matches our files, and the Snowpipe monitor
+//!   that watches the pipe through the SQL API (key-pair JWT) instead of loading.
 
 pub mod commands;
 pub mod load;
