@@ -56,6 +56,7 @@ async fn start_watcher(env: &TestEnv, db: Arc<Mutex<Connection>>) -> ActorRef<Wa
         lookback: 5,
         handle: Arc::default(),
         partitions: 3,
+        file_landed: None,
     };
     Actor::spawn(None, IngestWatcher::default(), args).await.unwrap().0
 }
@@ -227,4 +228,40 @@ async fn a_watcher_failed_again_and_again_while_loading_loses_and_duplicates_not
     let files: usize = env.objects().await.values().map(|f| f.len()).sum();
     let status = from_warehouse(&db, TABLE).unwrap();
     assert_eq!(status.loaded_files as usize, files, "every file loaded once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
+    let env = TestEnv::start().await;
+    env.store().await.ensure_bucket().await.unwrap();
+    let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
+    let stats = Arc::new(tickstream::telemetry::PipelineStats::default());
+    let args = WatcherArgs {
+        source: Arc::new(env.store().await),
+        db,
+        table: TABLE.into(),
+        layout: env.layout(),
+        // The first poll runs at start (nothing there yet); the next would be in an hour.
+        poll_interval: Duration::from_secs(3_600),
+        lookback: 5,
+        handle: Arc::default(),
+        partitions: 3,
+        file_landed: Some(stats.clone()),
+    };
+    let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    put(
+        &env,
+        &env.layout().object_key(2, 0),
+        file(&[tick_line("CCC", 0), tick_line("CCC", 1)]),
+    )
+    .await;
+    stats.file_landed.notify_one();
+    let path = env.warehouse_path();
+    eventually(Duration::from_secs(20), "the notified file is loaded", || {
+        let conn = schema::open_read_only(&path).unwrap();
+        count(&conn, "SELECT COUNT(*) FROM STOCK_MARKET_DATA") == 2
+    })
+    .await;
+    watcher.stop(None);
 }

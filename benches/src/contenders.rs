@@ -16,6 +16,28 @@ pub struct Figures {
     /// User + system CPU seconds per million records (the whole process, start-up included).
     pub cpu_s_per_million: f64,
     pub peak_rss_mib: f64,
+    /// Records (lines) found in the bucket's data files afterwards: a sink that skipped or
+    /// duplicated records shows here, whatever its commits say.
+    pub records_in_s3: u64,
+}
+
+/// Lines in every object under `<s3 root>/<bucket>/topics/` (s3s-fs keeps objects as files).
+fn lines_in_bucket(servers: &Servers, bucket: &str) -> u64 {
+    fn walk(dir: &Path, total: &mut u64) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, total);
+            } else if path.extension().is_some_and(|x| x == "json") {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                *total += bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            }
+        }
+    }
+    let mut total = 0;
+    walk(&servers.dir.join("s3").join(bucket).join("topics"), &mut total);
+    total
 }
 
 /// Where the programs are.
@@ -122,6 +144,7 @@ fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<
         records_per_sec: rate.per_sec(),
         cpu_s_per_million: cpu / (total as f64 / 1e6),
         peak_rss_mib: rss,
+        records_in_s3: 0,
     })
 }
 
@@ -141,9 +164,11 @@ pub async fn ours(
     std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush))?;
     let broker = servers.broker.clone();
     let topic = topic.to_owned();
-    measure(tickstream_proc(p, &dir, &config), total, move || {
+    let mut f = measure(tickstream_proc(p, &dir, &config), total, move || {
         committed(&broker, &group, &topic)
-    })
+    })?;
+    f.records_in_s3 = lines_in_bucket(servers, &bucket);
+    Ok(f)
 }
 
 /// The seed-style Python sink on the pre-filled `topic`.
@@ -170,7 +195,7 @@ pub async fn peer(
         "--endpoint".into(),
         servers.s3_url.clone(),
         "--bucket".into(),
-        bucket,
+        bucket.clone(),
         "--flush-size".into(),
         flush.to_string(),
         "--rotate-ms".into(),
@@ -181,7 +206,9 @@ pub async fn peer(
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
     let broker = servers.broker.clone();
     let topic = topic.to_owned();
-    measure(proc, total, move || committed(&broker, &group, &topic))
+    let mut f = measure(proc, total, move || committed(&broker, &group, &topic))?;
+    f.records_in_s3 = lines_in_bucket(servers, &bucket);
+    Ok(f)
 }
 
 /// tickstream's producers: `symbols` actors sending `total` ticks as fast as the broker takes them.

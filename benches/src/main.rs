@@ -4,6 +4,7 @@
 
 mod contenders;
 mod infra;
+mod latency;
 mod measure;
 mod report;
 
@@ -37,6 +38,10 @@ struct Args {
     /// Skip the Python peer.
     #[arg(long)]
     no_peer: bool,
+    /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
+    /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
+    #[arg(long, default_value_t = 60)]
+    latency_secs: u64,
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
     #[arg(long, default_value = "benches/.venv/bin/python")]
@@ -90,13 +95,17 @@ async fn main() -> anyhow::Result<()> {
                     continue;
                 };
                 eprintln!(
-                    "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million, peak RSS {:.0} MiB",
-                    f.records_per_sec, f.cpu_s_per_million, f.peak_rss_mib
+                    "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million, peak RSS {:.0} MiB, {} of {total} records in S3",
+                    f.records_per_sec, f.cpu_s_per_million, f.peak_rss_mib, f.records_in_s3
                 );
                 let key = format!("sink.{who}.flush{flush}");
                 samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
                 samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
                 samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
+                samples.add(
+                    format!("{key}.records_missing_in_s3"),
+                    total as f64 - f.records_in_s3 as f64,
+                );
             }
         }
         for &n in &a.symbols {
@@ -108,6 +117,9 @@ async fn main() -> anyhow::Result<()> {
             samples.add(format!("producer.symbols{n}.ticks_per_sec"), f.records_per_sec);
             samples.add(format!("producer.symbols{n}.cpu_s_per_million"), f.cpu_s_per_million);
             samples.add(format!("producer.symbols{n}.peak_rss_mib"), f.peak_rss_mib);
+        }
+        if a.latency_secs > 0 {
+            latency_scenarios(&a, &programs, &dir, &mut samples)?;
         }
     }
     let stats = samples.stats();
@@ -155,5 +167,75 @@ async fn main() -> anyhow::Result<()> {
     });
     std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
     eprintln!("wrote {}", a.out.display());
+    Ok(())
+}
+
+/// The latency and memory scenarios of one run (see `latency.rs`).
+fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mut Samples) -> anyhow::Result<()> {
+    use latency::Scenario;
+    let secs = a.latency_secs;
+    let scenarios = [
+        Scenario {
+            name: "default",
+            symbols: 7,
+            partitions: 3,
+            secs,
+            outage_at: None,
+        },
+        Scenario {
+            name: "symbols1000x64",
+            symbols: 1_000,
+            partitions: 64,
+            secs,
+            outage_at: None,
+        },
+        Scenario {
+            name: "s3_outage",
+            symbols: 1_000,
+            partitions: 64,
+            secs: secs.max(30) + 40,
+            outage_at: Some(std::time::Duration::from_secs(secs.max(30) / 2)),
+        },
+    ];
+    for s in &scenarios {
+        eprintln!(
+            "  latency/memory {} ({} symbols x 1 tick/s, {} partitions, {} s)",
+            s.name, s.symbols, s.partitions, s.secs
+        );
+        let m = latency::run(s, &p.tickstream, &dir.join(format!("latency-{}", s.name)))?;
+        let key = format!("pipeline.{}", s.name);
+        if s.outage_at.is_none() {
+            eprintln!(
+                "    tick->S3 p50/p95/p99 {:.3}/{:.3}/{:.3} s ({} ticks); tick->queryable {:.3}/{:.3}/{:.3} s ({} rows)",
+                m.tick_to_s3.p50,
+                m.tick_to_s3.p95,
+                m.tick_to_s3.p99,
+                m.tick_to_s3.n,
+                m.tick_to_queryable.p50,
+                m.tick_to_queryable.p95,
+                m.tick_to_queryable.p99,
+                m.tick_to_queryable.n
+            );
+            for (what, v) in [("tick_to_s3", m.tick_to_s3), ("tick_to_queryable", m.tick_to_queryable)] {
+                samples.add(format!("{key}.{what}.p50_s"), v.p50);
+                samples.add(format!("{key}.{what}.p95_s"), v.p95);
+                samples.add(format!("{key}.{what}.p99_s"), v.p99);
+            }
+        } else {
+            eprintln!(
+                "    RSS at outage start {:.0} MiB, max during it and 10 s after {:.0} MiB, at its end {:.0} MiB",
+                m.rss_outage_start_mib, m.rss_outage_max_mib, m.rss_outage_end_mib
+            );
+            samples.add(format!("{key}.rss_outage_start_mib"), m.rss_outage_start_mib);
+            samples.add(format!("{key}.rss_outage_max_mib"), m.rss_outage_max_mib);
+            samples.add(format!("{key}.rss_outage_end_mib"), m.rss_outage_end_mib);
+        }
+        eprintln!(
+            "    RSS peak {:.0} MiB, steady median {:.0} MiB",
+            m.rss_peak_mib, m.rss_steady_mib
+        );
+        samples.add(format!("{key}.rss_peak_mib"), m.rss_peak_mib);
+        samples.add(format!("{key}.rss_steady_mib"), m.rss_steady_mib);
+    }
     Ok(())
 }

@@ -80,7 +80,9 @@ fn config(kafka: &EmbeddedKafka, s3: &EmbeddedS3, dir: &Path) -> Config {
     c.producer.symbols = ["AAPL", "MSFT", "GOOGL", "AMZN", "NVDA", "META", "TSLA"]
         .map(String::from)
         .to_vec();
-    c.producer.ticks_per_second = 50.0;
+    // 7 × 20 ticks/s keeps a 5-minute soak phase under the mock cluster's 5 MiB per partition
+    // (older records would be deleted: the audit skips them, the report's "in kafka" shrinks).
+    c.producer.ticks_per_second = 20.0;
     c.sink.topics = TOPIC.into();
     c.sink.flush_size = 50;
     c.sink.rotate_interval_ms = 1_000;

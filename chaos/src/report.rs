@@ -73,6 +73,12 @@ pub struct Report {
     pub lost: i64,
     pub duplicated: i64,
     pub rss: RssReport,
+    /// Times tickstream exited on its own during the process phase (restarted by the suite, as
+    /// systemd would), with when and the exit status.
+    pub tickstream_exits: Vec<String>,
+    /// Stalls (no file for 120 s after a fault, or a final drain not done) the suite ended by
+    /// restarting the broker, with the cause tickstream reported.
+    pub stalls: Vec<String>,
     pub verified: bool,
 }
 
@@ -181,6 +187,12 @@ impl Report {
             self.rss.during_faults_max_kib / 1024,
             self.rss.samples
         );
+        for exit in &self.tickstream_exits {
+            let _ = writeln!(out, "tickstream exited on its own {exit} (restarted)");
+        }
+        for stall in &self.stalls {
+            let _ = writeln!(out, "stall {stall}");
+        }
         let _ = write!(
             out,
             "{}: {} lost, {} duplicated",

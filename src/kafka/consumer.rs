@@ -29,6 +29,51 @@ pub struct SinkConsumerContext {
     pub listener: Arc<dyn RebalanceListener>,
     /// The MSK IAM token cell (`msk_iam` mode).
     pub token: Option<TokenCell>,
+    /// The group membership as librdkafka's statistics last described it.
+    pub group: Arc<GroupWatch>,
+}
+
+/// Where the consumer stands in its group, from librdkafka's statistics (every 5 s), so the
+/// router can tell a member stuck rejoining (seen against a restarted broker) from a steady one.
+#[derive(Debug, Default)]
+pub struct GroupWatch {
+    last: std::sync::Mutex<Option<GroupState>>,
+}
+
+/// librdkafka's `cgrp.join_state` and how long since the last assign or revoke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupState {
+    pub join_state: String,
+    pub rebalance_age_ms: i64,
+}
+
+impl GroupWatch {
+    pub fn record(&self, state: GroupState) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = Some(state);
+        }
+    }
+
+    /// Forgets what was recorded (after a rejoin, wait for fresh statistics).
+    pub fn clear(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = None;
+        }
+    }
+
+    /// The last statistics said the member is settled (`steady`, or `init`: not subscribed).
+    pub fn settled(&self) -> bool {
+        let last = self.last.lock().ok().and_then(|l| l.clone());
+        last.is_some_and(|s| matches!(s.join_state.as_str(), "steady" | "init"))
+    }
+
+    /// The state if the member has been joining (neither `steady` nor `init`, the state of a
+    /// consumer not subscribed) for at least `limit` since its last assign or revoke.
+    pub fn stuck(&self, limit: Duration) -> Option<GroupState> {
+        let last = self.last.lock().ok()?.clone()?;
+        let joining = !matches!(last.join_state.as_str(), "steady" | "init");
+        (joining && last.rebalance_age_ms >= limit.as_millis() as i64).then_some(last)
+    }
 }
 
 impl SinkConsumerContext {
@@ -49,6 +94,12 @@ impl ClientContext for SinkConsumerContext {
     }
 
     fn stats(&self, stats: Statistics) {
+        if let Some(cgrp) = &stats.cgrp {
+            self.group.record(GroupState {
+                join_state: cgrp.join_state.clone(),
+                rebalance_age_ms: cgrp.rebalance_age,
+            });
+        }
         if let Some(topic) = stats.topics.get(&self.topic) {
             for (partition, p) in &topic.partitions {
                 if *partition >= 0 && p.consumer_lag >= 0 {
@@ -116,4 +167,36 @@ pub async fn close_when_unshared(consumer: Arc<BaseConsumer<SinkConsumerContext>
         );
     }
     let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(join_state: &str, age_s: i64) -> GroupState {
+        GroupState {
+            join_state: join_state.into(),
+            rebalance_age_ms: age_s * 1000,
+        }
+    }
+
+    #[test]
+    fn a_member_joining_for_too_long_is_stuck_and_a_steady_one_never() {
+        let w = GroupWatch::default();
+        let limit = Duration::from_secs(60);
+        assert_eq!(w.stuck(limit), None, "no statistics yet");
+        assert!(!w.settled());
+        w.record(state("steady", 3_600));
+        assert_eq!(w.stuck(limit), None);
+        assert!(w.settled());
+        w.record(state("wait-join", 59));
+        assert_eq!(w.stuck(limit), None, "joining, not for long");
+        w.record(state("wait-join", 61));
+        assert_eq!(w.stuck(limit), Some(state("wait-join", 61)));
+        assert!(!w.settled());
+        w.record(state("init", 600));
+        assert_eq!(w.stuck(limit), None, "not subscribed is not stuck");
+        w.clear();
+        assert!(!w.settled() && w.stuck(limit).is_none());
+    }
 }

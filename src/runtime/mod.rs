@@ -158,7 +158,13 @@ impl Pipeline {
         let watcher_handle: WatcherHandle = Arc::default();
         let watcher = config.warehouse.enabled && config.warehouse.kind == WarehouseKind::Sqlite;
         if watcher {
-            let spec = crate::warehouse::watcher::sqlite_watcher(config, &infra.s3, watcher_handle.clone()).await?;
+            let spec = crate::warehouse::watcher::sqlite_watcher(
+                config,
+                &infra.s3,
+                watcher_handle.clone(),
+                config.sink.enabled.then(|| stats.clone()),
+            )
+            .await?;
             let policy = config.supervision.policy();
             children.push(child_supervisor(
                 "warehouse",

@@ -12,7 +12,7 @@ use super::{Infra, Pipeline, StartError};
 use crate::config::Config;
 use crate::control::Shared;
 use crate::kafka::client_config;
-use crate::kafka::consumer::SinkConsumerContext;
+use crate::kafka::consumer::{GroupWatch, SinkConsumerContext};
 use crate::s3::client;
 use crate::s3::keys::KeyLayout;
 use crate::s3::S3SegmentStore;
@@ -49,10 +49,12 @@ impl Pipeline {
             runtime: tokio::runtime::Handle::current(),
             drain_timeout: self.shutdown_timeout,
         };
+        let group = Arc::new(GroupWatch::default());
         let context = SinkConsumerContext {
             topic: s.topics.clone(),
             listener: Arc::new(listener),
             token: infra.kafka_auth.as_ref().map(|a| a.token.clone()),
+            group: group.clone(),
         };
         let consumer: BaseConsumer<SinkConsumerContext> =
             client_config::consumer(&config.kafka, &infra.bootstrap_servers)
@@ -101,6 +103,8 @@ impl Pipeline {
             directory,
             runtime: tokio::runtime::Handle::current(),
             drain_timeout: self.shutdown_timeout,
+            group,
+            escalate: Some(self.root.clone()),
         };
         let thread = std::thread::Builder::new()
             .name("sink-consumer".into())

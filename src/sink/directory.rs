@@ -27,6 +27,9 @@ pub(super) struct Slot {
     pub(super) needs_seek: bool,
     /// Paused because the sink holds too much.
     pub(super) paused_for_room: bool,
+    /// Since when the sink has held `max.buffered.records` (the router stops polling for a
+    /// while before it pauses the partition).
+    pub(super) full_since: Option<std::time::Instant>,
 }
 
 impl Directory {
@@ -38,6 +41,7 @@ impl Directory {
             position: None,
             needs_seek: false,
             paused_for_room: false,
+            full_since: None,
         };
         self.lock().insert(partition, slot);
     }

@@ -4,8 +4,12 @@
 //! It is the only place that moves the consumer: a sink *attaches* with the offset it wants to
 //! start from, and the router seeks there if the consumer is elsewhere (after a sink restart,
 //! or when S3 did not back the committed offset). A partition is paused from assignment until
-//! its sink attaches, and whenever its sink holds `max.buffered.records` (memory stays bounded
-//! while S3 is slow or down).
+//! its sink attaches. When a sink holds `max.buffered.records`, the router first stops polling
+//! (for up to [`PAUSE_AFTER`]: uploads usually free room within milliseconds) and only then
+//! pauses the partition. Pausing is the slow path: librdkafka drops the partition's prefetched
+//! records and fetches them again on resume, and a broker that answers a fetch from the middle
+//! of a record batch wrongly (tansu 0.6 `memory://`) can skip records there. Either way memory
+//! stays bounded while S3 is slow or down.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc};
@@ -21,13 +25,18 @@ use super::actor::SinkMsg;
 use super::directory::Directory;
 use super::rebalance::drain_all;
 use super::Record;
-use crate::kafka::consumer::SinkConsumerContext;
+use crate::kafka::consumer::{GroupWatch, SinkConsumerContext};
 use crate::telemetry::events;
+use supervisors::SupervisorMsg;
 
 /// How long one poll waits when nothing is ready; also how fast commands are seen.
 const POLL_WAIT: Duration = Duration::from_millis(100);
 /// Records taken per routing round, across partitions.
 const MAX_ROUND: usize = 2_000;
+/// How long a full sink holds the whole router before its partition is paused instead.
+pub const PAUSE_AFTER: Duration = Duration::from_secs(1);
+/// How often a holding router looks again for room.
+const HOLD_TICK: Duration = Duration::from_millis(1);
 
 /// Commands to the router thread.
 pub enum RouterCmd {
@@ -55,7 +64,15 @@ pub struct Router {
     pub directory: Arc<Directory>,
     pub runtime: tokio::runtime::Handle,
     pub drain_timeout: Duration,
+    /// The consumer's group membership, from librdkafka's statistics.
+    pub group: Arc<GroupWatch>,
+    /// Told to fail the `sinks` subtree when a rejoin did not unstick the group membership:
+    /// the root gives up, the process exits non-zero, and systemd starts a fresh one.
+    pub escalate: Option<ActorRef<SupervisorMsg>>,
 }
+
+/// A member joining its group this long (since its last assign or revoke) is stuck.
+pub const STUCK_AFTER: Duration = Duration::from_secs(60);
 
 /// A shutdown in progress: what the router must reach before it drains.
 struct Stopping {
@@ -80,7 +97,9 @@ impl Router {
         let mut pending: Vec<PendingAttach> = Vec::new();
         let mut stopping: Option<Stopping> = None;
         let mut poll_errors = 0u64;
+        let mut rejoined: Option<Instant> = None;
         loop {
+            self.unstick(&mut rejoined);
             loop {
                 match self.commands.try_recv() {
                     Ok(RouterCmd::Attach {
@@ -120,8 +139,12 @@ impl Router {
             }
             pending.retain_mut(|a| !self.try_attach(a));
             self.resume_partitions_with_room();
-            let round = self.poll_round(&mut poll_errors);
-            self.route(round);
+            if self.holding() {
+                std::thread::sleep(HOLD_TICK);
+            } else {
+                let round = self.poll_round(&mut poll_errors);
+                self.route(round);
+            }
             if let Some(stop) = &mut stopping {
                 if stop.targets.is_none() && self.directory.assigned_once() {
                     stop.targets = Some(self.assigned_watermarks());
@@ -146,6 +169,42 @@ impl Router {
         self.consumer.unsubscribe();
         if let Some(stop) = stopping {
             let _ = stop.done.send(committed);
+        }
+    }
+
+    /// A member stuck joining its group for [`STUCK_AFTER`] re-subscribes (a fresh JoinGroup);
+    /// stuck that long again, it escalates. Never seen against MSK; seen once in a chaos soak
+    /// against tansu after two broker kills within seconds and a session timeout: the member
+    /// stayed in the join state without an error while records piled up.
+    fn unstick(&self, rejoined: &mut Option<Instant>) {
+        let Some(state) = self.group.stuck(STUCK_AFTER) else {
+            if self.group.settled() {
+                *rejoined = None;
+            }
+            return;
+        };
+        match rejoined {
+            None => {
+                events::consumer_group_stuck(&state.join_state, state.rebalance_age_ms, "re-subscribing");
+                self.consumer.unsubscribe();
+                if let Err(e) = self.consumer.subscribe(&[&self.topic]) {
+                    tracing::error!("re-subscribing to {}: {e}", self.topic);
+                }
+                self.group.clear();
+                *rejoined = Some(Instant::now());
+            }
+            Some(at) if at.elapsed() >= STUCK_AFTER => {
+                events::consumer_group_stuck(&state.join_state, state.rebalance_age_ms, "failing the sinks");
+                if let Some(root) = &self.escalate {
+                    let _ = root.cast(SupervisorMsg::FailChild(
+                        "sinks".into(),
+                        ractor::RpcReplyPort::from(tokio::sync::oneshot::channel().0),
+                    ));
+                }
+                self.group.clear();
+                *rejoined = Some(Instant::now());
+            }
+            Some(_) => {}
         }
     }
 
@@ -184,11 +243,33 @@ impl Router {
         slot.position = Some(a.start);
         slot.needs_seek = false;
         slot.paused_for_room = false;
+        slot.full_since = None;
         if let Err(e) = self.consumer.resume(&self.tpl(a.partition)) {
             tracing::warn!(partition = a.partition, "resuming after attach: {e}");
         }
         tracing::info!(partition = a.partition, start = a.start, "sink attached");
         true
+    }
+
+    /// True while a sink is full but has been for less than [`PAUSE_AFTER`]: do not poll now.
+    /// A sink full for longer gets its partition paused, so the others flow.
+    fn holding(&self) -> bool {
+        let mut slots = self.directory.lock();
+        let mut hold = false;
+        for (p, slot) in slots.iter_mut() {
+            let Some(since) = slot.full_since else { continue };
+            if slot.sink.is_none() || !slot.gate.is_full() {
+                slot.full_since = None;
+            } else if since.elapsed() < PAUSE_AFTER {
+                hold = true;
+            } else if !slot.paused_for_room {
+                slot.paused_for_room = true;
+                slot.full_since = None;
+                let _ = self.consumer.pause(&self.tpl(*p));
+                events::partition_paused(*p, slot.gate.held());
+            }
+        }
+        hold
     }
 
     fn resume_partitions_with_room(&self) {
@@ -254,10 +335,8 @@ impl Router {
                 continue;
             }
             slot.position = Some(last + 1);
-            if slot.gate.is_full() && !slot.paused_for_room {
-                slot.paused_for_room = true;
-                let _ = self.consumer.pause(&self.tpl(p));
-                events::partition_paused(p, slot.gate.held());
+            if slot.gate.is_full() && !slot.paused_for_room && slot.full_since.is_none() {
+                slot.full_since = Some(Instant::now());
             }
         }
     }

@@ -62,6 +62,7 @@ pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_l
     PipelineStats::add(&stats.files_uploaded, 1);
     PipelineStats::add(&stats.bytes_uploaded, bytes as u64);
     stats.file_written(partition);
+    stats.file_landed.notify_one();
     counter!("tickstream_sink_files_uploaded_total", "partition" => p(partition)).increment(1);
     counter!("tickstream_sink_bytes_uploaded_total", "partition" => p(partition)).increment(bytes as u64);
 }
@@ -69,6 +70,16 @@ pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_l
 pub fn committed(stats: &PipelineStats, partition: i32, offset: i64) {
     stats.committed(partition, offset);
     gauge!("tickstream_sink_committed_offset", "partition" => p(partition)).set(offset as f64);
+}
+
+/// The sink consumer has been joining its group for too long; `action` says what is done.
+pub fn consumer_group_stuck(join_state: &str, rebalance_age_ms: i64, action: &str) {
+    counter!("tickstream_consumer_group_stuck_total").increment(1);
+    tracing::error!(
+        join_state,
+        since_last_rebalance_s = rebalance_age_ms / 1000,
+        "the sink consumer is stuck joining its group: {action}"
+    );
 }
 
 pub fn commit_error(partition: i32, offset: i64, err: &str) {

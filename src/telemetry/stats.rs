@@ -16,6 +16,10 @@ pub struct PipelineStats {
     pub dead_letters: AtomicU64,
     pub offsets_missing: AtomicU64,
     partitions: Mutex<BTreeMap<i32, PartitionProgress>>,
+    /// Signalled after every data file lands in S3: the in-process ingestion watcher lists
+    /// at once instead of at its next poll (what S3 event notifications do for Snowpipe).
+    /// Notifications coalesce: many uploads before the watcher looks wake it once.
+    pub file_landed: tokio::sync::Notify,
 }
 
 /// One partition's sink progress.

@@ -39,6 +39,8 @@ pub struct WatcherArgs<S> {
     pub partitions: i32,
     /// Filled with the running incarnation, so shutdown can ask for a last catch-up.
     pub handle: WatcherHandle,
+    /// Signalled when a sink of this process uploads a file: list now, not at the next poll.
+    pub file_landed: Option<Arc<crate::telemetry::PipelineStats>>,
 }
 
 /// Where the running watcher can be reached.
@@ -55,6 +57,7 @@ impl<S> Clone for WatcherArgs<S> {
             lookback: self.lookback,
             handle: self.handle.clone(),
             partitions: self.partitions,
+            file_landed: self.file_landed.clone(),
         }
     }
 }
@@ -65,13 +68,48 @@ pub enum WatcherMsg {
     Poll,
     /// Poll once now and answer (shutdown: load what the sinks' final drain uploaded).
     CatchUp(ractor::RpcReplyPort<()>),
+    /// A sink uploaded a file: poll now (the periodic timer is not touched).
+    Nudge,
 }
+
+/// Shortest gap between two nudged polls: under load files land hundreds of times a second.
+const NUDGE_GAP: Duration = Duration::from_millis(50);
 
 pub struct WatcherState<S> {
     args: WatcherArgs<S>,
     /// Partition → list after this key.
     cursors: BTreeMap<i32, Option<String>>,
     polls: u64,
+    /// Set while a nudge waits in the mailbox, so at most one does.
+    nudge_queued: Arc<std::sync::atomic::AtomicBool>,
+    /// Turns upload notifications into nudges; aborted with the watcher.
+    _nudger: Option<NudgeTask>,
+}
+
+/// The task that forwards upload notifications; it must not outlive its watcher.
+struct NudgeTask(tokio::task::JoinHandle<()>);
+
+impl Drop for NudgeTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn spawn_nudger(
+    stats: Arc<crate::telemetry::PipelineStats>,
+    watcher: ActorRef<WatcherMsg>,
+    queued: Arc<std::sync::atomic::AtomicBool>,
+) -> NudgeTask {
+    use std::sync::atomic::Ordering;
+    NudgeTask(tokio::spawn(async move {
+        loop {
+            stats.file_landed.notified().await;
+            if !queued.swap(true, Ordering::AcqRel) && watcher.send_message(WatcherMsg::Nudge).is_err() {
+                return;
+            }
+            tokio::time::sleep(NUDGE_GAP).await;
+        }
+    }))
 }
 
 /// The ingestion watcher.
@@ -97,10 +135,17 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         if let Ok(mut h) = args.handle.lock() {
             *h = Some(myself.clone());
         }
+        let nudge_queued = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let nudger = args
+            .file_landed
+            .clone()
+            .map(|stats| spawn_nudger(stats, myself.clone(), nudge_queued.clone()));
         Ok(WatcherState {
             cursors: (0..args.partitions).map(|p| (p, None)).collect(),
             args,
             polls: 0,
+            nudge_queued,
+            _nudger: nudger,
         })
     }
 
@@ -115,9 +160,13 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         msg: WatcherMsg,
         st: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let reply = match msg {
-            WatcherMsg::Poll => None,
-            WatcherMsg::CatchUp(reply) => Some(reply),
+        let (reply, reschedule) = match msg {
+            WatcherMsg::Poll => (None, true),
+            WatcherMsg::CatchUp(reply) => (Some(reply), false),
+            WatcherMsg::Nudge => {
+                st.nudge_queued.store(false, std::sync::atomic::Ordering::Release);
+                (None, false)
+            }
         };
         let result = st.poll().await;
         let (state, error) = match &result {
@@ -128,13 +177,11 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             events::poll_failed(&e.to_string());
         }
         st.record_state(state, error).await?;
-        match reply {
-            Some(reply) => {
-                let _ = reply.send(());
-            }
-            None => {
-                myself.send_after(st.args.poll_interval, || WatcherMsg::Poll);
-            }
+        if let Some(reply) = reply {
+            let _ = reply.send(());
+        }
+        if reschedule {
+            myself.send_after(st.args.poll_interval, || WatcherMsg::Poll);
         }
         Ok(())
     }
@@ -290,6 +337,7 @@ pub async fn sqlite_watcher(
     config: &crate::config::Config,
     s3: &crate::s3::client::S3Endpoint,
     handle: WatcherHandle,
+    file_landed: Option<Arc<crate::telemetry::PipelineStats>>,
 ) -> Result<ChildSpec, WarehouseError> {
     let wh = &config.warehouse;
     let path = wh.sqlite_path(&config.runtime.data_dir);
@@ -309,5 +357,6 @@ pub async fn sqlite_watcher(
         lookback: config.sink.max_inflight_uploads + 1,
         handle,
         partitions: config.kafka.partitions,
+        file_landed,
     }))
 }
