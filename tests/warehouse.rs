@@ -256,7 +256,7 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
         file(&[tick_line("CCC", 0), tick_line("CCC", 1)]),
     )
     .await;
-    stats.file_landed.notify_one();
+    stats.note_file_landed(2);
     let path = env.warehouse_path();
     eventually(Duration::from_secs(20), "the notified file is loaded", || {
         let conn = schema::open_read_only(&path).unwrap();

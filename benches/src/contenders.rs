@@ -121,15 +121,25 @@ progress_interval_ms = 0
 }
 
 fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
-    Proc::new(
-        "tickstream",
-        &p.tickstream,
-        &["run".into(), "--config".into(), config.display().to_string()],
-        dir,
-    )
-    .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    .env("RUST_LOG", "warn")
+    let args = vec!["run".into(), "--config".into(), config.display().to_string()];
+    // BENCH_PERF=1: run tickstream under `perf record` (a flat profile in <dir>/perf.data, read
+    // with `perf report -i … --no-children --sort symbol`). CPU and RSS then measure perf's
+    // process, not tickstream's: profile runs are for the profile only.
+    let (program, args) = if std::env::var_os("BENCH_PERF").is_some() {
+        let mut with_perf: Vec<String> = ["record", "-F", "999", "-o", "perf.data", "--"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        with_perf.push(p.tickstream.display().to_string());
+        with_perf.extend(args);
+        (PathBuf::from("perf"), with_perf)
+    } else {
+        (p.tickstream.clone(), args)
+    };
+    Proc::new("tickstream", &program, &args, dir)
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("RUST_LOG", "warn")
 }
 
 /// Runs a started process until `progress` reaches `total`, then stops it; returns its figures.

@@ -13,7 +13,7 @@ use chaos::procs::{self, Proc};
 
 use crate::infra::{ACCESS_KEY, SECRET_KEY};
 
-/// Ticks stamped in the first seconds wait for the group join (~3 s); they are left out.
+/// RSS samples of the first seconds (start-up) are left out of the steady median.
 const WARM_UP: Duration = Duration::from_secs(10);
 
 /// One scenario.
@@ -163,9 +163,12 @@ pub fn run(s: &Scenario, tickstream: &Path, dir: &Path) -> anyhow::Result<Measur
     m.rss_steady_mib = steady.get(steady.len() / 2).copied().unwrap_or(0.0);
     m.rss_outage_max_mib = outage_samples.iter().copied().fold(0.0, f64::max);
     app.terminate(Duration::from_secs(90));
-    let after = started_wall + WARM_UP;
     if s.outage_at.is_none() {
-        m.tick_to_s3 = percentiles(tick_to_s3(&dir.join("s3/latency/topics"), after)?);
+        // Steady state: ticks made after every partition's sink has written its first file
+        // (start-up, the group join and 64 resume plans take seconds; those ticks wait).
+        let root = dir.join("s3/latency/topics");
+        let after = all_flowing(&root)?.unwrap_or(started_wall + WARM_UP);
+        m.tick_to_s3 = percentiles(tick_to_s3(&root, after)?);
         m.tick_to_queryable = percentiles(tick_to_queryable(&dir.join("data/warehouse.db"), after)?);
     }
     Ok(m)
@@ -175,6 +178,24 @@ fn parse_ts(ts: &str) -> Option<SystemTime> {
     let t = chrono::DateTime::parse_from_rfc3339(ts).ok()?;
     let ms = u64::try_from(t.timestamp_millis()).ok()?;
     Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+/// When the last partition wrote its first file (each `partition=N` directory's oldest mtime).
+fn all_flowing(root: &Path) -> anyhow::Result<Option<SystemTime>> {
+    let mut latest: Option<SystemTime> = None;
+    for topic in std::fs::read_dir(root)? {
+        for partition in std::fs::read_dir(topic?.path())? {
+            let mut first: Option<SystemTime> = None;
+            for file in std::fs::read_dir(partition?.path())? {
+                let t = file?.metadata()?.modified()?;
+                first = Some(first.map_or(t, |f| f.min(t)));
+            }
+            if let Some(f) = first {
+                latest = Some(latest.map_or(f, |l| l.max(f)));
+            }
+        }
+    }
+    Ok(latest)
 }
 
 /// Seconds from each tick's timestamp to its object's mtime, for ticks stamped after `after`.

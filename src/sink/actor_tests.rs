@@ -225,3 +225,16 @@ async fn a_killed_sink_leaves_no_upload_behind() {
         "no orphaned upload keeps retrying"
     );
 }
+
+#[test]
+fn a_live_batch_rotates_one_interval_after_its_first_record_was_made() {
+    use super::actor::rotate_delay;
+    let second = Duration::from_secs(1);
+    assert_eq!(rotate_delay(second, Some(10_000), 10_250), Duration::from_millis(750));
+    assert_eq!(rotate_delay(second, Some(10_000), 10_000), second);
+    // Old records (a backlog) and stamps from the future rotate one interval from now.
+    assert_eq!(rotate_delay(second, Some(10_000), 11_000), second);
+    assert_eq!(rotate_delay(second, Some(10_000), 60_000), second);
+    assert_eq!(rotate_delay(second, Some(10_500), 10_000), second);
+    assert_eq!(rotate_delay(second, None, 10_000), second);
+}

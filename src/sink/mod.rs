@@ -34,9 +34,11 @@ pub use actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
 
 use bytes::Bytes;
 
-/// One consumed record: its offset and its value as produced.
+/// One consumed record: its offset, its value as produced, and its Kafka timestamp (ms).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub offset: i64,
     pub value: Bytes,
+    /// The record's timestamp (the producer's create time), when the broker gives one.
+    pub timestamp_ms: Option<i64>,
 }

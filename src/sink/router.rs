@@ -294,6 +294,7 @@ impl Router {
                         round.entry(m.partition()).or_default().push(Record {
                             offset: m.offset(),
                             value,
+                            timestamp_ms: m.timestamp().to_millis(),
                         });
                     }
                 }

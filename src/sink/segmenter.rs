@@ -144,7 +144,13 @@ impl Segmenter {
                     start: rec.offset,
                     last: rec.offset,
                     records: 0,
-                    body: Vec::new(),
+                    // Room for the whole batch at this record's size (capped: a batch that
+                    // rotates early must not pin megabytes), instead of ~10 doublings.
+                    body: Vec::with_capacity(
+                        (line.len() + 1)
+                            .saturating_mul(self.flush_size.min(u64::from(u32::MAX)) as usize)
+                            .min(256 * 1024),
+                    ),
                 });
                 Some(id)
             }
@@ -282,6 +288,7 @@ mod tests {
             &Record {
                 offset: 2,
                 value: Bytes::from_static(b"garbage"),
+                timestamp_ms: None,
             },
             &mut out,
         );

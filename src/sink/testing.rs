@@ -26,6 +26,7 @@ pub fn tick(offset: i64) -> super::Record {
     super::Record {
         offset,
         value: Bytes::from(v),
+        timestamp_ms: None,
     }
 }
 

@@ -62,7 +62,7 @@ pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_l
     PipelineStats::add(&stats.files_uploaded, 1);
     PipelineStats::add(&stats.bytes_uploaded, bytes as u64);
     stats.file_written(partition);
-    stats.file_landed.notify_one();
+    stats.note_file_landed(partition);
     counter!("tickstream_sink_files_uploaded_total", "partition" => p(partition)).increment(1);
     counter!("tickstream_sink_bytes_uploaded_total", "partition" => p(partition)).increment(bytes as u64);
 }

@@ -20,6 +20,8 @@ pub struct PipelineStats {
     /// at once instead of at its next poll (what S3 event notifications do for Snowpipe).
     /// Notifications coalesce: many uploads before the watcher looks wake it once.
     pub file_landed: tokio::sync::Notify,
+    /// The partitions whose files landed since the watcher last took them.
+    landed_partitions: Mutex<std::collections::BTreeSet<i32>>,
 }
 
 /// One partition's sink progress.
@@ -58,6 +60,22 @@ impl PipelineStats {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, PartitionProgress>> {
         self.partitions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A data file of `partition` is in S3: tells the ingestion watcher.
+    pub fn note_file_landed(&self, partition: i32) {
+        if let Ok(mut p) = self.landed_partitions.lock() {
+            p.insert(partition);
+        }
+        self.file_landed.notify_one();
+    }
+
+    /// The partitions with new files since the last call.
+    pub fn take_landed_partitions(&self) -> std::collections::BTreeSet<i32> {
+        self.landed_partitions
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
     }
 
     pub fn snapshot(&self) -> StatsSnapshot {

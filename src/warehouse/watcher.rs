@@ -160,15 +160,18 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         msg: WatcherMsg,
         st: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let (reply, reschedule) = match msg {
-            WatcherMsg::Poll => (None, true),
-            WatcherMsg::CatchUp(reply) => (Some(reply), false),
+        let (reply, reschedule, only) = match msg {
+            WatcherMsg::Poll => (None, true, None),
+            WatcherMsg::CatchUp(reply) => (Some(reply), false, None),
             WatcherMsg::Nudge => {
                 st.nudge_queued.store(false, std::sync::atomic::Ordering::Release);
-                (None, false)
+                // List only the partitions that uploaded: 64 partitions listed at every upload
+                // would swamp S3 (and fall behind) at 1,000 ticks/s.
+                let landed = st.args.file_landed.as_ref().map(|s| s.take_landed_partitions());
+                (None, false, landed)
             }
         };
-        let result = st.poll().await;
+        let result = st.poll(only.as_ref()).await;
         let (state, error) = match &result {
             Ok(_) => ("RUNNING", None),
             Err(e) => ("STALLED_EXECUTION_ERROR", Some(e.to_string())),
@@ -200,9 +203,12 @@ impl<S: ObjectSource> WatcherState<S> {
     }
 
     /// Lists what may be new, loads what LOAD_HISTORY does not have, moves the cursors.
-    async fn poll(&mut self) -> Result<(), WarehouseError> {
-        self.polls += 1;
-        if self.polls % REDISCOVER_EVERY == 1 {
+    /// Lists every partition (or only those in `only`) and loads what is new.
+    async fn poll(&mut self, only: Option<&std::collections::BTreeSet<i32>>) -> Result<(), WarehouseError> {
+        if only.is_none() {
+            self.polls += 1;
+        }
+        if only.is_none() && self.polls % REDISCOVER_EVERY == 1 {
             // Partitions are numbered 0..n: one added since is the next number.
             let next = self.cursors.keys().next_back().map_or(0, |p| p + 1);
             let prefix = self.args.layout.partition_prefix(next);
@@ -213,6 +219,9 @@ impl<S: ObjectSource> WatcherState<S> {
         }
         let mut listed: BTreeMap<i32, Vec<String>> = BTreeMap::new();
         for (p, after) in &self.cursors {
+            if only.is_some_and(|o| !o.contains(p)) {
+                continue;
+            }
             let prefix = self.args.layout.partition_prefix(*p);
             let keys = self.args.source.list(&prefix, after.as_deref()).await?;
             let keys = keys.into_iter().filter(|k| self.partition_of(k) == Some(*p)).collect();
