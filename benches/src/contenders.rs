@@ -172,12 +172,29 @@ pub async fn ours(
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("sink.toml");
     std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush))?;
-    let broker = servers.broker.clone();
-    let topic = topic.to_owned();
-    let mut f = measure(tickstream_proc(p, &dir, &config), total, move || {
-        committed(&broker, &group, &topic)
-    })?;
-    f.records_in_s3 = lines_in_bucket(servers, &bucket);
+    measure_sink(
+        tickstream_proc(p, &dir, &config),
+        servers,
+        topic,
+        &group,
+        &bucket,
+        total,
+    )
+}
+
+/// A sink's figures: measured until `group` has committed `total` records of `topic`, then the
+/// records found in `bucket`.
+fn measure_sink(
+    proc: Proc,
+    servers: &Servers,
+    topic: &str,
+    group: &str,
+    bucket: &str,
+    total: i64,
+) -> anyhow::Result<Figures> {
+    let (broker, group, topic) = (servers.broker.clone(), group.to_owned(), topic.to_owned());
+    let mut f = measure(proc, total, move || committed(&broker, &group, &topic))?;
+    f.records_in_s3 = lines_in_bucket(servers, bucket);
     Ok(f)
 }
 
@@ -214,11 +231,7 @@ pub async fn peer(
     let proc = Proc::new("peer", &p.python, &args, &dir)
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
-    let broker = servers.broker.clone();
-    let topic = topic.to_owned();
-    let mut f = measure(proc, total, move || committed(&broker, &group, &topic))?;
-    f.records_in_s3 = lines_in_bucket(servers, &bucket);
-    Ok(f)
+    measure_sink(proc, servers, topic, &group, &bucket, total)
 }
 
 /// tickstream's producers: `symbols` actors sending `total` ticks as fast as the broker takes them.

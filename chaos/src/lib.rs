@@ -1,11 +1,12 @@
-//! The chaos suite's parts: [`run`] orchestrates a run (its process phase kills and stalls real
-//! tansu, s3s-fs and tickstream processes on a seeded [`schedule`], through the
+//! The chaos suite's parts: [`run`] orchestrates a run; [`processes`] is its first phase (kills
+//! and stalls real tansu, s3s-fs and tickstream processes on a seeded [`schedule`], through the
 //! [`s3_proxy`] fault injector); [`failover`] is the three-broker mock-cluster phase;
 //! [`monitor`] samples tickstream's memory and counters; [`report`] sums it all up;
 //! [`procs`] starts, signals and kills the processes.
 
 pub mod failover;
 pub mod monitor;
+pub mod processes;
 pub mod procs;
 pub mod report;
 pub mod run;

@@ -79,7 +79,7 @@ pub struct Pipeline {
     root_done: Option<tokio::task::JoinHandle<()>>,
     /// The token refresher's supervisor (`msk_iam` mode).
     auth: Shared<ActorRef<SupervisorMsg>>,
-    /// The ingestion watcher's supervisor (`warehouse.kind = "sqlite"`).
+    /// The warehouse supervisor: the ingestion watcher (`sqlite`) or the Snowpipe monitor.
     warehouse: Shared<ActorRef<SupervisorMsg>>,
     /// The running ingestion watcher, for the last catch-up at shutdown.
     watcher: WatcherHandle,
@@ -156,26 +156,21 @@ impl Pipeline {
         }
         let warehouse_sup: Shared<ActorRef<SupervisorMsg>> = Arc::default();
         let watcher_handle: WatcherHandle = Arc::default();
-        let watcher = config.warehouse.enabled && config.warehouse.kind == WarehouseKind::Sqlite;
-        if watcher {
-            let spec = crate::warehouse::watcher::sqlite_watcher(
-                config,
-                &infra.s3,
-                watcher_handle.clone(),
-                config.sink.enabled.then(|| stats.clone()),
-            )
-            .await?;
-            let policy = config.supervision.policy();
-            children.push(child_supervisor(
-                "warehouse",
-                policy,
-                vec![spec],
-                publish(&warehouse_sup),
-            ));
-        } else if config.warehouse.enabled {
-            // Snowpipe loads; this process watches the pipe through the SQL API.
-            let spec = crate::warehouse::snowflake::monitor::monitor_spec(config)
-                .map_err(|e| StartError::Warehouse(crate::warehouse::WarehouseError::Other(e.to_string())))?;
+        if config.warehouse.enabled {
+            let spec = match config.warehouse.kind {
+                WarehouseKind::Sqlite => {
+                    crate::warehouse::watcher::sqlite_watcher(
+                        config,
+                        &infra.s3,
+                        watcher_handle.clone(),
+                        config.sink.enabled.then(|| stats.clone()),
+                    )
+                    .await?
+                }
+                // Snowpipe loads; this process watches the pipe through the SQL API.
+                WarehouseKind::Snowflake => crate::warehouse::snowflake::monitor::monitor_spec(config)
+                    .map_err(|e| crate::warehouse::WarehouseError::Other(e.to_string()))?,
+            };
             let policy = config.supervision.policy();
             children.push(child_supervisor(
                 "warehouse",
@@ -232,7 +227,7 @@ impl Pipeline {
         if config.sink.enabled {
             supervisors.push(("sinks", pipeline.sinks.clone()));
         }
-        if watcher {
+        if config.warehouse.enabled {
             supervisors.push(("warehouse", pipeline.warehouse.clone()));
         }
         pipeline.control = Some(Arc::new(Control {

@@ -98,18 +98,10 @@ impl SeenFiles {
     }
 }
 
+#[derive(Clone)]
 pub struct MonitorArgs {
     pub api: Arc<SqlApi>,
     pub config: Arc<Config>,
-}
-
-impl Clone for MonitorArgs {
-    fn clone(&self) -> Self {
-        Self {
-            api: self.api.clone(),
-            config: self.config.clone(),
-        }
-    }
 }
 
 pub enum MonitorMsg {
