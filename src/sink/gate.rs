@@ -52,6 +52,11 @@ impl Gate {
         self.held.load(Ordering::Acquire)
     }
 
+    /// Records the sink may still take before it is full (0 when full).
+    pub fn room(&self) -> usize {
+        (self.limit - self.held()).max(0) as usize
+    }
+
     /// Time to pause the partition.
     pub fn is_full(&self) -> bool {
         self.held() >= self.limit

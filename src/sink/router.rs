@@ -282,7 +282,11 @@ impl Router {
         }
     }
 
+    /// Takes up to [`MAX_ROUND`] records, and ends the round early when one partition's sink
+    /// would be full with what the round holds for it: a sink is never handed more than its room
+    /// plus one record, so `max.buffered.records` bounds memory even while S3 is down.
     fn poll_round(&self, errors: &mut u64) -> HashMap<i32, Vec<Record>> {
+        let mut room: HashMap<i32, usize> = self.directory.lock().iter().map(|(p, s)| (*p, s.gate.room())).collect();
         let mut round: HashMap<i32, Vec<Record>> = HashMap::new();
         let mut wait = POLL_WAIT;
         for _ in 0..MAX_ROUND {
@@ -291,11 +295,18 @@ impl Router {
                 Some(Ok(m)) => {
                     if m.topic() == self.topic {
                         let value = m.payload().map(Bytes::copy_from_slice).unwrap_or_default();
-                        round.entry(m.partition()).or_default().push(Record {
+                        let p = m.partition();
+                        round.entry(p).or_default().push(Record {
                             offset: m.offset(),
                             value,
                             timestamp_ms: m.timestamp().to_millis(),
                         });
+                        if let Some(r) = room.get_mut(&p) {
+                            *r = r.saturating_sub(1);
+                            if *r == 0 {
+                                break;
+                            }
+                        }
                     }
                 }
                 Some(Err(e)) => {

@@ -2,7 +2,8 @@
 //! into `STOCK_MARKET_DATA`, and the commands that read it.
 //!
 //! - [`schema`]: the SQLite file: `STOCK_MARKET_DATA`, `LOAD_HISTORY`, `PIPE_STATE`, indexes.
-//! - [`load`]: one file → rows + its history entry, in one transaction (or a recorded failure).
+//! - [`load`]: fetched files → rows + a history entry each, one transaction per batch (a file that
+//!   does not parse is a recorded failure).
 //! - [`source`]: what the watcher needs from S3 (a trait; S3 listing today, SQS events later).
 //! - [`watcher`]: the ingestion-watcher actor: discover, load, report.
 //! - [`status`]: `SYSTEM$PIPE_STATUS`-like status and end-to-end latency (`tickstream status`).

@@ -16,7 +16,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rusqlite::Connection;
 use supervisors::{ChildSpec, Restart};
 
-use super::load::{known_keys, load_file, LoadOutcome};
+use super::load::{known_keys, load_files, FetchedFile, LoadOutcome};
 use super::schema::NOW_MS;
 use super::source::ObjectSource;
 use super::WarehouseError;
@@ -74,6 +74,10 @@ pub enum WatcherMsg {
 
 /// Shortest gap between two nudged polls: under load files land hundreds of times a second.
 const NUDGE_GAP: Duration = Duration::from_millis(50);
+/// Objects read at once while loading a poll's files.
+const FETCH_CONCURRENCY: usize = 8;
+/// Files loaded per SQLite transaction.
+const LOAD_BATCH: usize = 64;
 
 pub struct WatcherState<S> {
     args: WatcherArgs<S>,
@@ -236,22 +240,7 @@ impl<S: ObjectSource> WatcherState<S> {
             .collect();
         events::pending(pending.len(), pending.first().map(|(_, k)| k.as_str()));
 
-        let mut failed_fetch: BTreeMap<i32, String> = BTreeMap::new();
-        for (i, (p, key)) in pending.iter().enumerate() {
-            if failed_fetch.contains_key(p) {
-                continue;
-            }
-            match self.load_one(*p, key).await {
-                Ok(()) => {}
-                Err(WarehouseError::S3(e)) => {
-                    // Not recorded: the object may be readable at the next poll.
-                    events::fetch_failed(key, &e.to_string());
-                    failed_fetch.insert(*p, key.clone());
-                }
-                Err(e) => return Err(e),
-            }
-            events::pending(pending.len() - i - 1, pending.get(i + 1).map(|(_, k)| k.as_str()));
-        }
+        let failed_fetch = self.load_pending(&pending).await?;
 
         for (p, keys) in listed {
             let resolved_until = match failed_fetch.get(&p) {
@@ -267,25 +256,65 @@ impl<S: ObjectSource> WatcherState<S> {
         Ok(())
     }
 
-    async fn load_one(&self, partition: i32, key: &str) -> Result<(), WarehouseError> {
-        let (body, etag) = self.args.source.fetch(key).await?;
-        let key_owned = key.to_owned();
-        let started = Instant::now();
-        let outcome = self
-            .blocking(move |db, table| load_file(db, table, &key_owned, etag.as_deref(), partition, &body))
-            .await?;
-        match outcome {
-            LoadOutcome::Loaded { rows } => {
-                let key_owned = key.to_owned();
-                let latencies = self
-                    .blocking(move |db, table| latencies_of(db, table, &key_owned))
-                    .await?;
-                events::file_loaded(key, rows, started.elapsed(), &latencies);
+    /// Fetches `pending` ([`FETCH_CONCURRENCY`] GETs at a time) and loads it [`LOAD_BATCH`]
+    /// files per transaction. A file that cannot be read is not recorded (it may be readable
+    /// at the next poll), and the files after it in its partition wait with it; returns each
+    /// such partition's first unreadable key.
+    async fn load_pending(&self, pending: &[(i32, String)]) -> Result<BTreeMap<i32, String>, WarehouseError> {
+        use futures::StreamExt;
+        let mut failed_fetch: BTreeMap<i32, String> = BTreeMap::new();
+        let mut left = pending.len();
+        for chunk in pending.chunks(LOAD_BATCH) {
+            // Owned keys and sources: the futures must be `Send` for any lifetime.
+            let wanted: Vec<(i32, String)> = chunk
+                .iter()
+                .filter(|(p, _)| !failed_fetch.contains_key(p))
+                .cloned()
+                .collect();
+            let fetched: Vec<_> = futures::stream::iter(wanted)
+                .map(|(p, key)| {
+                    let source = self.args.source.clone();
+                    async move {
+                        let got = source.fetch(&key).await;
+                        (p, key, got)
+                    }
+                })
+                .buffered(FETCH_CONCURRENCY)
+                .collect()
+                .await;
+            let mut files = Vec::with_capacity(fetched.len());
+            for (partition, key, got) in fetched {
+                if failed_fetch.contains_key(&partition) {
+                    continue;
+                }
+                match got {
+                    Ok((body, etag)) => files.push(FetchedFile {
+                        key,
+                        etag,
+                        partition,
+                        body,
+                    }),
+                    Err(e) => {
+                        events::fetch_failed(&key, &e.to_string());
+                        failed_fetch.insert(partition, key);
+                    }
+                }
             }
-            LoadOutcome::AlreadyLoaded => {}
-            LoadOutcome::Failed { first_error } => events::file_failed(key, &first_error),
+            let started = Instant::now();
+            let loaded = self.blocking(move |db, table| load_files(db, table, &files)).await?;
+            for l in loaded {
+                match l.outcome {
+                    LoadOutcome::Loaded { rows } => {
+                        events::file_loaded(&l.key, rows, started.elapsed(), &l.latencies_s)
+                    }
+                    LoadOutcome::AlreadyLoaded => {}
+                    LoadOutcome::Failed { first_error } => events::file_failed(&l.key, &first_error),
+                }
+            }
+            left -= chunk.len();
+            events::pending(left, pending.get(pending.len() - left).map(|(_, k)| k.as_str()));
         }
-        Ok(())
+        Ok(failed_fetch)
     }
 
     async fn record_state(&self, state: &'static str, error: Option<String>) -> Result<(), WarehouseError> {
@@ -318,15 +347,6 @@ impl<S: ObjectSource> WatcherState<S> {
         .await
         .map_err(|e| WarehouseError::Other(e.to_string()))?
     }
-}
-
-/// Seconds from each row's tick timestamp to its load, for the rows of `key`.
-fn latencies_of(db: &mut Connection, table: &str, key: &str) -> Result<Vec<f64>, WarehouseError> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {table} WHERE s3_key = ?1"
-    ))?;
-    let rows = stmt.query_map([key], |r| r.get::<_, Option<f64>>(0))?;
-    Ok(rows.filter_map(|r| r.ok().flatten()).collect())
 }
 
 /// The watcher as a supervised child.
