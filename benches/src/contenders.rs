@@ -123,13 +123,19 @@ progress_interval_ms = 0
 fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
     let args = vec!["run".into(), "--config".into(), config.display().to_string()];
     // BENCH_PERF=1: run tickstream under `perf record` (a flat profile in <dir>/perf.data, read
-    // with `perf report -i … --no-children --sort symbol`). CPU and RSS then measure perf's
-    // process, not tickstream's: profile runs are for the profile only.
-    let (program, args) = if std::env::var_os("BENCH_PERF").is_some() {
-        let mut with_perf: Vec<String> = ["record", "-F", "999", "-o", "perf.data", "--"]
+    // with `perf report -i … --no-children --sort symbol`); BENCH_PERF=dwarf records call
+    // stacks too (`perf report -i … --no-children --stdio` then shows who calls each hot spot).
+    // CPU and RSS then measure perf's process, not tickstream's: profile runs are for the
+    // profile only.
+    let (program, args) = if let Some(mode) = std::env::var_os("BENCH_PERF") {
+        let mut with_perf: Vec<String> = ["record", "-F", "999", "-o", "perf.data"]
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
+        if mode == "dwarf" {
+            with_perf.extend(["--call-graph".to_owned(), "dwarf,16384".to_owned()]);
+        }
+        with_perf.push("--".to_owned());
         with_perf.push(p.tickstream.display().to_string());
         with_perf.extend(args);
         (PathBuf::from("perf"), with_perf)

@@ -2,6 +2,7 @@
 //! upload them, and commit offsets only after the upload.
 //!
 //! - [`encode`]: record value → JSON line, or why it is dead-lettered.
+//! - [`tick_scan`]: the fast check of a plainly written tick (serde decides the rest).
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
@@ -9,6 +10,7 @@
 //! - [`gate`]: the per-partition memory bound.
 //! - [`source`]: what a sink needs from Kafka, as a trait.
 //! - [`router`]: the consumer thread that routes records, seeks and pauses.
+//! - [`round`]: one routing round's records, per partition, bounded by each sink's room.
 //! - [`directory`]: partition → sink and gate, shared by the router and the rebalance listener.
 //! - [`rebalance`]: assignments start sinks; revocations drain them first.
 //! - [`manager`]: starts and stops sink actors under the sinks supervisor as partitions come and go.
@@ -20,9 +22,11 @@ pub mod gate;
 pub mod manager;
 pub mod rebalance;
 pub mod resume;
+mod round;
 pub mod router;
 pub mod segmenter;
 pub mod source;
+mod tick_scan;
 pub mod upload;
 
 #[cfg(test)]

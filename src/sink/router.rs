@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use ractor::ActorRef;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
@@ -24,7 +23,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::actor::SinkMsg;
 use super::directory::Directory;
 use super::rebalance::drain_all;
-use super::Record;
+use super::round::Round;
 use crate::kafka::consumer::{GroupWatch, SinkConsumerContext};
 use crate::telemetry::events;
 use supervisors::SupervisorMsg;
@@ -285,27 +284,18 @@ impl Router {
     /// Takes up to [`MAX_ROUND`] records, and ends the round early when one partition's sink
     /// would be full with what the round holds for it: a sink is never handed more than its room
     /// plus one record, so `max.buffered.records` bounds memory even while S3 is down.
-    fn poll_round(&self, errors: &mut u64) -> HashMap<i32, Vec<Record>> {
-        let mut room: HashMap<i32, usize> = self.directory.lock().iter().map(|(p, s)| (*p, s.gate.room())).collect();
-        let mut round: HashMap<i32, Vec<Record>> = HashMap::new();
+    fn poll_round(&self, errors: &mut u64) -> Round {
+        let room: Vec<(i32, usize)> = self.directory.lock().iter().map(|(p, s)| (*p, s.gate.room())).collect();
+        let mut round = Round::new(room);
         let mut wait = POLL_WAIT;
         for _ in 0..MAX_ROUND {
             match self.consumer.poll(wait) {
                 None => break,
                 Some(Ok(m)) => {
                     if m.topic() == self.topic {
-                        let value = m.payload().map(Bytes::copy_from_slice).unwrap_or_default();
-                        let p = m.partition();
-                        round.entry(p).or_default().push(Record {
-                            offset: m.offset(),
-                            value,
-                            timestamp_ms: m.timestamp().to_millis(),
-                        });
-                        if let Some(r) = room.get_mut(&p) {
-                            *r = r.saturating_sub(1);
-                            if *r == 0 {
-                                break;
-                            }
+                        let value = m.payload().unwrap_or_default();
+                        if !round.push(m.partition(), m.offset(), value, m.timestamp().to_millis()) {
+                            break;
                         }
                     }
                 }
@@ -320,9 +310,9 @@ impl Router {
         round
     }
 
-    fn route(&self, round: HashMap<i32, Vec<Record>>) {
+    fn route(&self, round: Round) {
         let mut slots = self.directory.lock();
-        for (p, mut records) in round {
+        for (p, mut records) in round.into_records() {
             let Some(slot) = slots.get_mut(&p) else {
                 continue;
             };

@@ -1,0 +1,136 @@
+//! One routing round: the records the router polled, grouped by partition, each partition
+//! bounded by its sink's room. The values are copied into one buffer per round and handed out
+//! as slices of it: one allocation per round instead of one per record (the per-record copy
+//! and free were ~5% of the sink's CPU at flush.size 10,000).
+
+use bytes::{Bytes, BytesMut};
+
+use super::Record;
+
+/// Where one record's value lies in the round's buffer.
+struct Entry {
+    offset: i64,
+    start: usize,
+    end: usize,
+    timestamp_ms: Option<i64>,
+}
+
+struct Part {
+    partition: i32,
+    /// Records the sink may still take this round.
+    room: usize,
+    entries: Vec<Entry>,
+}
+
+/// The records of one round, as they are polled.
+pub struct Round {
+    buf: BytesMut,
+    parts: Vec<Part>,
+    /// Index of the last partition pushed to (records come in runs of one partition).
+    last: usize,
+}
+
+impl Round {
+    /// A round where each listed partition's sink has room for that many records; others
+    /// are unbounded (the router drops them: no sink is attached).
+    pub fn new(room: impl IntoIterator<Item = (i32, usize)>) -> Self {
+        let parts = room
+            .into_iter()
+            .map(|(partition, room)| Part {
+                partition,
+                room,
+                entries: Vec::new(),
+            })
+            .collect();
+        Self {
+            buf: BytesMut::with_capacity(16 * 1024),
+            parts,
+            last: 0,
+        }
+    }
+
+    /// Adds a record; false when its partition's sink is now full (end the round there).
+    pub fn push(&mut self, partition: i32, offset: i64, value: &[u8], timestamp_ms: Option<i64>) -> bool {
+        let at = match self.parts.get(self.last) {
+            Some(p) if p.partition == partition => self.last,
+            _ => match self.parts.iter().position(|p| p.partition == partition) {
+                Some(i) => i,
+                None => {
+                    self.parts.push(Part {
+                        partition,
+                        room: usize::MAX,
+                        entries: Vec::new(),
+                    });
+                    self.parts.len() - 1
+                }
+            },
+        };
+        self.last = at;
+        let start = self.buf.len();
+        self.buf.extend_from_slice(value);
+        let part = &mut self.parts[at];
+        part.entries.push(Entry {
+            offset,
+            start,
+            end: self.buf.len(),
+            timestamp_ms,
+        });
+        part.room = part.room.saturating_sub(1);
+        part.room > 0
+    }
+
+    /// Each partition that got records, with them in poll order.
+    pub fn into_records(self) -> impl Iterator<Item = (i32, Vec<Record>)> {
+        let buf: Bytes = self.buf.freeze();
+        self.parts.into_iter().filter(|p| !p.entries.is_empty()).map(move |p| {
+            let records = p
+                .entries
+                .into_iter()
+                .map(|e| Record {
+                    offset: e.offset,
+                    value: buf.slice(e.start..e.end),
+                    timestamp_ms: e.timestamp_ms,
+                })
+                .collect();
+            (p.partition, records)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_come_back_per_partition_in_order_and_a_full_sink_ends_the_round() {
+        let mut r = Round::new([(0, 10), (1, 2)]);
+        assert!(r.push(0, 5, b"a", Some(1)));
+        assert!(r.push(1, 7, b"bb", None));
+        assert!(r.push(0, 6, b"", Some(2)));
+        assert!(
+            r.push(9, 1, b"unlisted", None),
+            "a partition without a sink is not bounded"
+        );
+        assert!(!r.push(1, 8, b"ccc", None), "partition 1 had room for 2");
+        type Got = Vec<(i32, Vec<(i64, Vec<u8>, Option<i64>)>)>;
+        let got: Got = r
+            .into_records()
+            .map(|(p, recs)| {
+                (
+                    p,
+                    recs.into_iter()
+                        .map(|r| (r.offset, r.value.to_vec(), r.timestamp_ms))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (0, vec![(5, b"a".to_vec(), Some(1)), (6, vec![], Some(2))]),
+                (1, vec![(7, b"bb".to_vec(), None), (8, b"ccc".to_vec(), None)]),
+                (9, vec![(1, b"unlisted".to_vec(), None)]),
+            ]
+        );
+    }
+}
