@@ -285,10 +285,11 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             let ticket = self.next_ticket;
             self.next_ticket += 1;
             let (store, me, partition) = (self.args.store.clone(), myself.clone(), self.args.partition);
+            let gate = self.args.gate.clone();
             let (end, records, bytes, dead_letter) =
                 (seg.meta.end_offset, seg.meta.records, seg.body.len(), seg.dead_letter);
             let task = tokio::spawn(async move {
-                let result = put_with_retry(&*store, partition, &seg).await;
+                let result = put_with_retry(&*store, &gate, partition, &seg).await;
                 let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
             });
             self.uploads.push_back(Upload {

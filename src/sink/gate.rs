@@ -1,6 +1,7 @@
 //! A partition's count of records held in memory, shared by the router (adds) and the sink
-//! (releases). Past the limit the router pauses the partition: memory stays bounded when S3 is
-//! slow or down.
+//! (releases). Past the limit, or while an upload of the partition is retrying, the router
+//! pauses the partition: memory stays bounded when S3 is slow, and flat when it is down (the
+//! records wait in Kafka, not here).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -12,6 +13,19 @@ pub struct Gate {
     /// survives sink restarts: the group member's own committed-offset query can come back
     /// empty while its commits are in flight, and the resume plan still verifies it against S3.
     committed: AtomicI64,
+    /// Uploads of this partition retrying after a failure (see [`Gate::retrying`]).
+    retrying: AtomicI64,
+}
+
+/// Marks one upload as retrying for as long as it lives: dropped when the upload ends, or when
+/// its task is aborted with its sink, so a dead upload never keeps a partition paused.
+#[derive(Debug)]
+pub struct Retrying<'a>(&'a Gate);
+
+impl Drop for Retrying<'_> {
+    fn drop(&mut self) {
+        self.0.retrying.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Gate {
@@ -20,6 +34,7 @@ impl Gate {
             held: AtomicI64::new(0),
             limit: limit.min(i64::MAX as u64) as i64,
             committed: AtomicI64::new(-1),
+            retrying: AtomicI64::new(0),
         }
     }
 
@@ -52,18 +67,59 @@ impl Gate {
         self.held.load(Ordering::Acquire)
     }
 
-    /// Records the sink may still take before it is full (0 when full).
+    /// An upload failed and is being retried: until it lands, the sink takes nothing more.
+    pub fn retrying(&self) -> Retrying<'_> {
+        self.retrying.fetch_add(1, Ordering::AcqRel);
+        Retrying(self)
+    }
+
+    /// S3 refuses this partition's uploads: keep the records in Kafka, not in memory.
+    pub fn is_failing(&self) -> bool {
+        self.retrying.load(Ordering::Acquire) > 0
+    }
+
+    /// Records the sink may still take before it is full (0 when full or failing).
     pub fn room(&self) -> usize {
+        if self.is_failing() {
+            return 0;
+        }
         (self.limit - self.held()).max(0) as usize
     }
 
-    /// Time to pause the partition.
+    /// Time to pause the partition: `max.buffered.records` held, or uploads failing.
     pub fn is_full(&self) -> bool {
-        self.held() >= self.limit
+        self.held() >= self.limit || self.is_failing()
     }
 
-    /// Time to resume a paused partition (below half, so it does not flap).
+    /// Time to resume a paused partition (below half, so it does not flap; uploads landing).
     pub fn has_room(&self) -> bool {
-        self.held() < self.limit / 2
+        self.held() < self.limit / 2 && !self.is_failing()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_upload_closes_the_gate_until_it_ends() {
+        let g = Gate::new(100);
+        g.hold(10);
+        assert!(!g.is_full() && g.has_room() && g.room() == 90);
+        let first = g.retrying();
+        let second = g.retrying();
+        assert!(
+            g.is_full() && !g.has_room() && g.room() == 0,
+            "no more records while S3 fails"
+        );
+        drop(first);
+        assert!(g.is_failing(), "another upload is still retrying");
+        drop(second);
+        assert!(!g.is_full() && g.has_room() && g.room() == 90);
+        g.reset();
+        assert_eq!(g.held(), 0);
+        let _guard = g.retrying();
+        g.reset();
+        assert!(g.is_failing(), "a new incarnation does not forget a retrying upload");
     }
 }

@@ -6,7 +6,8 @@
 //! or when S3 did not back the committed offset). A partition is paused from assignment until
 //! its sink attaches. When a sink holds `max.buffered.records`, the router first stops polling
 //! (for up to [`PAUSE_AFTER`]: uploads usually free room within milliseconds) and only then
-//! pauses the partition. Pausing is the slow path: librdkafka drops the partition's prefetched
+//! pauses the partition; while a sink's upload is failing, its partition is paused at once
+//! (S3 is down: the records wait in Kafka, and memory stays flat). Pausing is the slow path: librdkafka drops the partition's prefetched
 //! records and fetches them again on resume, and a broker that answers a fetch from the middle
 //! of a record batch wrongly (tansu 0.6 `memory://`) can skip records there. Either way memory
 //! stays bounded while S3 is slow or down.
@@ -259,7 +260,7 @@ impl Router {
             let Some(since) = slot.full_since else { continue };
             if slot.sink.is_none() || !slot.gate.is_full() {
                 slot.full_since = None;
-            } else if since.elapsed() < PAUSE_AFTER {
+            } else if since.elapsed() < PAUSE_AFTER && !slot.gate.is_failing() {
                 hold = true;
             } else if !slot.paused_for_room {
                 slot.paused_for_room = true;

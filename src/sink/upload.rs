@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 
+use super::gate::Gate;
 use super::segmenter::Segment;
 use crate::s3::{is_retriable, PutOutcome, S3Error, SegmentStore};
 use crate::telemetry::events;
@@ -19,11 +20,21 @@ fn backoff() -> ExponentialBuilder {
 }
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
-/// re-plan from S3 can resolve.
-pub async fn put_with_retry<S: SegmentStore>(store: &S, partition: i32, seg: &Segment) -> Result<PutOutcome, S3Error> {
+/// re-plan from S3 can resolve. From its first failure until it ends, the upload marks the
+/// partition's gate as failing, so the router stops feeding the partition.
+pub async fn put_with_retry<S: SegmentStore>(
+    store: &S,
+    gate: &Gate,
+    partition: i32,
+    seg: &Segment,
+) -> Result<PutOutcome, S3Error> {
+    let mut failing = None;
     (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
         .retry(backoff())
         .when(|e| !matches!(e, S3Error::Conflict { .. }))
-        .notify(|e, delay| events::upload_retry(partition, &seg.key, is_retriable(e), e, delay))
+        .notify(|e, delay| {
+            failing.get_or_insert_with(|| gate.retrying());
+            events::upload_retry(partition, &seg.key, is_retriable(e), e, delay)
+        })
         .await
 }
