@@ -42,12 +42,16 @@ struct Args {
     /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
     #[arg(long, default_value_t = 60)]
     latency_secs: u64,
+    /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
+    /// The Python that runs the peer (`benches/run` makes this venv with its requirements).
     #[arg(long, default_value = "benches/.venv/bin/python")]
     python: PathBuf,
+    /// Where each run's servers, configurations, logs and S3 data go (`run-<n>/`).
     #[arg(long, default_value = "target/bench")]
     dir: PathBuf,
+    /// The JSON file of every figure: each run's values and the median, min and max.
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
 }
@@ -109,6 +113,14 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         for &n in &a.symbols {
+            let topic = format!("ingest-s{n}-r{run}");
+            servers.create_topic(&topic)?;
+            let ceiling = measure::ingest_ceiling(&servers.broker, &topic, n, a.produce as u64)?;
+            eprintln!(
+                "  ingest ceiling (bare producer, {n} symbols): {:.0} ticks/s acked",
+                ceiling.per_sec()
+            );
+            samples.add(format!("producer.symbols{n}.ceiling_ticks_per_sec"), ceiling.per_sec());
             let f = producer(&servers, &programs, n, a.produce, &format!("s{n}-r{run}")).await?;
             eprintln!(
                 "  producer {n:>5} symbols: {:>8.0} ticks/s acked, {:>6.2} CPU s per million, peak RSS {:.0} MiB",
@@ -148,6 +160,15 @@ async fn main() -> anyhow::Result<()> {
             if let Some(r) = r {
                 ratios.insert(name, serde_json::json!(r));
             }
+        }
+    }
+    for &n in &a.symbols {
+        if let Some(r) = ratio(
+            &stats,
+            &format!("producer.symbols{n}.ticks_per_sec"),
+            &format!("producer.symbols{n}.ceiling_ticks_per_sec"),
+        ) {
+            ratios.insert(format!("producer.symbols{n}.ours_over_ceiling"), serde_json::json!(r));
         }
     }
     println!("{}", table(&stats));

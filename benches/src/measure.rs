@@ -140,3 +140,58 @@ pub fn broker_ceiling(broker: &str, topic: &str, total: i64) -> anyhow::Result<R
         secs: started.map_or(0.001, |s| s.elapsed().as_secs_f64()),
     })
 }
+
+/// A bare producer with tickstream's producer settings (idempotent, acks=all, lz4, 5 ms
+/// linger, murmur2 partitioning by symbol) sending `total` ready-made ticks of `symbols`
+/// symbols as fast as the broker acknowledges them: the broker's ingest ceiling in this run.
+pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> anyhow::Result<Rate> {
+    use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+    use tickstream::producer::tick::{timestamp_now, PriceWalk, Tick};
+    let producer: ThreadedProducer<rdkafka::producer::DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5")
+        .set("compression.type", "lz4")
+        .set("queue.buffering.max.messages", "100000")
+        .set("queue.buffering.max.kbytes", "65536")
+        .create()?;
+    // Ready-made payloads, so the figure is the broker's and librdkafka's, not tick making.
+    let names: Vec<String> = (0..symbols).map(|i| format!("S{i:04}")).collect();
+    let payloads: Vec<Vec<u8>> = names
+        .iter()
+        .map(|s| {
+            let q = PriceWalk::new(7, s).step();
+            serde_json::to_vec(&Tick {
+                symbol: s.clone(),
+                price: q.price,
+                volume: q.volume,
+                change: q.change,
+                timestamp: timestamp_now(),
+                exchange: "NASDAQ".into(),
+                run_id: "ceiling".into(),
+                seq: q.seq,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    for i in 0..total as usize {
+        let s = i % symbols;
+        let mut record = BaseRecord::to(topic).key(&names[s]).payload(&payloads[s]);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, r)) => {
+                    record = r;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(120))?;
+    Ok(Rate {
+        records: total as f64,
+        secs: started.elapsed().as_secs_f64(),
+    })
+}
