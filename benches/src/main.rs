@@ -32,8 +32,9 @@ struct Args {
     /// Producer symbol counts to measure.
     #[arg(long, value_delimiter = ',', default_value = "7,1000")]
     symbols: Vec<usize>,
-    /// Ticks each producer measurement sends.
-    #[arg(long, default_value_t = 300_000)]
+    /// Ticks each producer measurement sends (and the bare producer of the ingest ceiling):
+    /// enough for several seconds at full speed, so the 100 ms progress samples do not skew.
+    #[arg(long, default_value_t = 1_000_000)]
     produce: i64,
     /// Skip the Python peer.
     #[arg(long)]

@@ -144,10 +144,12 @@ pub fn broker_ceiling(broker: &str, topic: &str, total: i64) -> anyhow::Result<R
 /// A bare producer with tickstream's producer settings (idempotent, acks=all, lz4, 5 ms
 /// linger, murmur2 partitioning by symbol) sending `total` ready-made ticks of `symbols`
 /// symbols as fast as the broker acknowledges them: the broker's ingest ceiling in this run.
+/// Timed like tickstream's producer: from the first acknowledgement to the last.
 pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> anyhow::Result<Rate> {
     use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
     use tickstream::producer::tick::{timestamp_now, PriceWalk, Tick};
-    let producer: ThreadedProducer<rdkafka::producer::DefaultProducerContext> = ClientConfig::new()
+    let acks = AckClock::default();
+    let producer: ThreadedProducer<AckClock> = ClientConfig::new()
         .set("bootstrap.servers", broker)
         .set("enable.idempotence", "true")
         .set("acks", "all")
@@ -156,7 +158,7 @@ pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> 
         .set("compression.type", "lz4")
         .set("queue.buffering.max.messages", "100000")
         .set("queue.buffering.max.kbytes", "65536")
-        .create()?;
+        .create_with_context(acks.clone())?;
     // Ready-made payloads, so the figure is the broker's and librdkafka's, not tick making.
     let names: Vec<String> = (0..symbols).map(|i| format!("S{i:04}")).collect();
     let payloads: Vec<Vec<u8>> = names
@@ -175,7 +177,6 @@ pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> 
             })
         })
         .collect::<Result<_, _>>()?;
-    let started = Instant::now();
     for i in 0..total as usize {
         let s = i % symbols;
         let mut record = BaseRecord::to(topic).key(&names[s]).payload(&payloads[s]);
@@ -190,8 +191,34 @@ pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> 
         }
     }
     producer.flush(Duration::from_secs(120))?;
+    let (first, last, acked) = *acks.0.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    anyhow::ensure!(acked == total, "the bare producer had {acked} of {total} acknowledged");
+    let (Some(first), Some(last)) = (first, last) else {
+        anyhow::bail!("no acknowledgement")
+    };
     Ok(Rate {
-        records: total as f64,
-        secs: started.elapsed().as_secs_f64(),
+        records: (total - 1) as f64,
+        secs: last.duration_since(first).as_secs_f64().max(0.001),
     })
+}
+
+/// First and last acknowledgement, and how many.
+#[derive(Clone, Default)]
+struct AckClock(std::sync::Arc<std::sync::Mutex<(Option<Instant>, Option<Instant>, u64)>>);
+
+impl rdkafka::ClientContext for AckClock {}
+
+impl rdkafka::producer::ProducerContext for AckClock {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &rdkafka::message::DeliveryResult<'_>, _: ()) {
+        if result.is_ok() {
+            if let Ok(mut a) = self.0.lock() {
+                let now = Instant::now();
+                a.0.get_or_insert(now);
+                a.1 = Some(now);
+                a.2 += 1;
+            }
+        }
+    }
 }

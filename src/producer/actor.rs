@@ -8,7 +8,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use supervisors::{ChildSpec, Restart};
 
-use super::tick::{timestamp_now, PriceWalk, TickRef};
+use super::tick::{PriceWalk, TickRef, Timestamp};
 use crate::kafka::producer::{SendError, TickProducer};
 use crate::telemetry::{events, PipelineStats};
 
@@ -139,13 +139,13 @@ impl ProducerState {
         let mut next = self.walk().clone();
         let q = next.step();
         let (symbol, a) = (&self.args.symbol, &self.args.common);
-        let timestamp = timestamp_now();
+        let timestamp = Timestamp::now();
         let tick = TickRef {
             symbol,
             price: q.price,
             volume: q.volume,
             change: q.change,
-            timestamp: &timestamp,
+            timestamp: timestamp.as_str(),
             exchange: &a.exchange,
             run_id: &a.run_id,
             seq: q.seq,

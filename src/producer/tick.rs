@@ -134,12 +134,62 @@ impl SplitMix64 {
 
 /// Now, in the tick's timestamp format.
 pub fn timestamp_now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    Timestamp::of(chrono::Utc::now()).as_str().to_owned()
+}
+
+/// A tick timestamp (`2026-11-22T01:02:03.456Z`: RFC 3339, UTC, milliseconds) formatted on
+/// the stack: the producer stamps every tick, and chrono's formatter allocated each time.
+#[derive(Clone, Copy)]
+pub struct Timestamp([u8; 24]);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        Self::of(chrono::Utc::now())
+    }
+
+    pub fn of(t: chrono::DateTime<chrono::Utc>) -> Self {
+        use chrono::{Datelike, Timelike};
+        let mut b = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut v: u32| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        // Years past 9999 do not fit the format; ticks are stamped with the current time.
+        put(0, 4, t.year().clamp(0, 9999) as u32);
+        put(5, 2, t.month());
+        put(8, 2, t.day());
+        put(11, 2, t.hour());
+        put(14, 2, t.minute());
+        // A leap second shows as :59.999+ in chrono's nanosecond field; keep it in range.
+        put(17, 2, t.second());
+        put(20, 3, (t.timestamp_subsec_millis()).min(999));
+        Self(b)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.0).unwrap_or("1970-01-01T00:00:00.000Z")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stack_timestamp_matches_chronos_rfc3339() {
+        use chrono::TimeZone;
+        let mut rng = SplitMix64(42);
+        for _ in 0..10_000 {
+            let ms = (rng.next_u64() % 4_102_444_800_000) as i64; // 1970 .. 2100
+            let t = chrono::Utc.timestamp_millis_opt(ms).unwrap();
+            let want = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(Timestamp::of(t).as_str(), want);
+        }
+        assert_eq!(timestamp_now().len(), 24);
+    }
 
     #[test]
     fn a_borrowed_tick_serialises_byte_for_byte_like_a_tick() {

@@ -18,12 +18,12 @@ fn p(partition: i32) -> String {
 
 pub fn tick_produced(stats: &PipelineStats) {
     PipelineStats::add(&stats.ticks_produced, 1);
-    counter!("tickstream_ticks_produced_total").increment(1);
+    stats.per_tick().produced.increment(1);
 }
 
 pub fn tick_acked(stats: &PipelineStats) {
     PipelineStats::add(&stats.ticks_acked, 1);
-    counter!("tickstream_ticks_acked_total").increment(1);
+    stats.per_tick().acked.increment(1);
 }
 
 pub fn tick_delivery_failed(stats: &PipelineStats, symbol: &str, err: &rdkafka::error::KafkaError) {
