@@ -74,7 +74,7 @@ pub enum WatcherMsg {
 
 /// Shortest gap between two nudged polls: under load files land hundreds of times a second.
 const NUDGE_GAP: Duration = Duration::from_millis(50);
-/// Objects read at once while loading a poll's files.
+/// Listings and object reads in flight at once.
 const FETCH_CONCURRENCY: usize = 8;
 /// Files loaded per SQLite transaction.
 const LOAD_BATCH: usize = 64;
@@ -221,16 +221,7 @@ impl<S: ObjectSource> WatcherState<S> {
                 self.cursors.insert(next, None);
             }
         }
-        let mut listed: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-        for (p, after) in &self.cursors {
-            if only.is_some_and(|o| !o.contains(p)) {
-                continue;
-            }
-            let prefix = self.args.layout.partition_prefix(*p);
-            let keys = self.args.source.list(&prefix, after.as_deref()).await?;
-            let keys = keys.into_iter().filter(|k| self.partition_of(k) == Some(*p)).collect();
-            listed.insert(*p, keys);
-        }
+        let listed = self.list_partitions(only).await?;
         tracing::trace!(poll = self.polls, listed = ?listed.iter().map(|(p, k)| (*p, k.len())).collect::<Vec<_>>(), cursors = ?self.cursors, "ingestion poll");
         let all: Vec<String> = listed.values().flatten().cloned().collect();
         let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
@@ -254,6 +245,39 @@ impl<S: ObjectSource> WatcherState<S> {
             }
         }
         Ok(())
+    }
+
+    /// Lists each partition (or those in `only`) after its cursor, [`FETCH_CONCURRENCY`]
+    /// listings at a time: at 64 partitions one after another took longer than the files
+    /// took to land.
+    async fn list_partitions(
+        &self,
+        only: Option<&std::collections::BTreeSet<i32>>,
+    ) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
+        use futures::{StreamExt, TryStreamExt};
+        let wanted: Vec<(i32, String, Option<String>)> = self
+            .cursors
+            .iter()
+            .filter(|(p, _)| only.is_none_or(|o| o.contains(p)))
+            .map(|(p, after)| (*p, self.args.layout.partition_prefix(*p), after.clone()))
+            .collect();
+        let lists: Vec<(i32, Vec<String>)> = futures::stream::iter(wanted)
+            .map(|(p, prefix, after)| {
+                let source = self.args.source.clone();
+                async move { source.list(&prefix, after.as_deref()).await.map(|keys| (p, keys)) }
+            })
+            .buffered(FETCH_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(lists
+            .into_iter()
+            .map(|(p, keys)| {
+                (
+                    p,
+                    keys.into_iter().filter(|k| self.partition_of(k) == Some(p)).collect(),
+                )
+            })
+            .collect())
     }
 
     /// Fetches `pending` ([`FETCH_CONCURRENCY`] GETs at a time) and loads it [`LOAD_BATCH`]
