@@ -266,7 +266,7 @@ impl Router {
                 slot.paused_for_room = true;
                 slot.full_since = None;
                 let _ = self.consumer.pause(&self.tpl(*p));
-                events::partition_paused(*p, slot.gate.held());
+                events::partition_paused(*p, slot.gate.held(), slot.gate.is_failing());
             }
         }
         hold

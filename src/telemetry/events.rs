@@ -172,9 +172,13 @@ pub fn consumer_error(count: u64, err: &rdkafka::error::KafkaError) {
     }
 }
 
-pub fn partition_paused(partition: i32, held: i64) {
+pub fn partition_paused(partition: i32, held: i64, uploads_failing: bool) {
     counter!("tickstream_sink_pauses_total", "partition" => p(partition)).increment(1);
-    tracing::debug!(partition, held, "partition paused: its sink holds max.buffered.records");
+    if uploads_failing {
+        tracing::info!(partition, held, "partition paused until its failing upload lands");
+    } else {
+        tracing::debug!(partition, held, "partition paused: its sink holds max.buffered.records");
+    }
 }
 
 /// A new MSK IAM token is in use (`remaining`: its lifetime from now).
