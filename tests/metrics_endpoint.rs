@@ -23,7 +23,14 @@ async fn metrics_and_healthz_answer() {
         .unwrap();
     let stats = tickstream::telemetry::PipelineStats::default();
     tickstream::telemetry::events::tick_acked(&stats);
-    tickstream::telemetry::events::file_uploaded(&stats, 1, 10, false, std::time::Duration::from_millis(20));
+    tickstream::telemetry::events::file_uploaded(
+        &stats,
+        1,
+        "topics/t/partition=1/t+1+0000000000.json",
+        10,
+        false,
+        std::time::Duration::from_millis(20),
+    );
 
     let metrics = get(server.addr(), "/metrics").await;
     assert!(

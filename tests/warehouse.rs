@@ -250,13 +250,9 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
     };
     let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    put(
-        &env,
-        &env.layout().object_key(2, 0),
-        file(&[tick_line("CCC", 0), tick_line("CCC", 1)]),
-    )
-    .await;
-    stats.note_file_landed(2);
+    let key = env.layout().object_key(2, 0);
+    put(&env, &key, file(&[tick_line("CCC", 0), tick_line("CCC", 1)])).await;
+    stats.note_file_landed(2, &key);
     let path = env.warehouse_path();
     eventually(Duration::from_secs(20), "the notified file is loaded", || {
         let conn = schema::open_read_only(&path).unwrap();

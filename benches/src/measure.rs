@@ -191,7 +191,11 @@ pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> 
         }
     }
     producer.flush(Duration::from_secs(120))?;
-    let (first, last, acked) = *acks.0.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    let Acks {
+        first,
+        last,
+        count: acked,
+    } = *acks.0.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
     anyhow::ensure!(acked == total, "the bare producer had {acked} of {total} acknowledged");
     let (Some(first), Some(last)) = (first, last) else {
         anyhow::bail!("no acknowledgement")
@@ -203,8 +207,16 @@ pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> 
 }
 
 /// First and last acknowledgement, and how many.
+#[derive(Clone, Copy, Default)]
+struct Acks {
+    first: Option<Instant>,
+    last: Option<Instant>,
+    count: u64,
+}
+
+/// The bare producer's delivery callback: stamps each acknowledgement into shared [`Acks`].
 #[derive(Clone, Default)]
-struct AckClock(std::sync::Arc<std::sync::Mutex<(Option<Instant>, Option<Instant>, u64)>>);
+struct AckClock(std::sync::Arc<std::sync::Mutex<Acks>>);
 
 impl rdkafka::ClientContext for AckClock {}
 
@@ -215,9 +227,9 @@ impl rdkafka::producer::ProducerContext for AckClock {
         if result.is_ok() {
             if let Ok(mut a) = self.0.lock() {
                 let now = Instant::now();
-                a.0.get_or_insert(now);
-                a.1 = Some(now);
-                a.2 += 1;
+                a.first.get_or_insert(now);
+                a.last = Some(now);
+                a.count += 1;
             }
         }
     }

@@ -82,6 +82,7 @@ pub struct SinkStatus {
 /// An upload under way or finished but not yet committable (an earlier one is still running).
 struct Upload {
     ticket: u64,
+    key: String,
     end: i64,
     records: u64,
     bytes: usize,
@@ -286,14 +287,20 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             self.next_ticket += 1;
             let (store, me, partition) = (self.args.store.clone(), myself.clone(), self.args.partition);
             let gate = self.args.gate.clone();
-            let (end, records, bytes, dead_letter) =
-                (seg.meta.end_offset, seg.meta.records, seg.body.len(), seg.dead_letter);
+            let (key, end, records, bytes, dead_letter) = (
+                seg.key.clone(),
+                seg.meta.end_offset,
+                seg.meta.records,
+                seg.body.len(),
+                seg.dead_letter,
+            );
             let task = tokio::spawn(async move {
                 let result = put_with_retry(&*store, &gate, partition, &seg).await;
                 let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
             });
             self.uploads.push_back(Upload {
                 ticket,
+                key,
                 end,
                 records,
                 bytes,
@@ -319,7 +326,14 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         let partition = self.args.partition;
         if let Some(u) = self.uploads.iter_mut().find(|u| u.ticket == ticket) {
             u.done = true;
-            events::file_uploaded(&self.args.stats, partition, u.bytes, u.dead_letter, u.started.elapsed());
+            events::file_uploaded(
+                &self.args.stats,
+                partition,
+                &u.key,
+                u.bytes,
+                u.dead_letter,
+                u.started.elapsed(),
+            );
         }
         let (mut end, mut records) = (None, 0);
         while self.uploads.front().is_some_and(|u| u.done) {

@@ -45,7 +45,14 @@ pub fn sink_buffer(partition: i32, records: u64) {
     gauge!("tickstream_sink_buffer_records", "partition" => p(partition)).set(records as f64);
 }
 
-pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_letter: bool, took: Duration) {
+pub fn file_uploaded(
+    stats: &PipelineStats,
+    partition: i32,
+    key: &str,
+    bytes: usize,
+    dead_letter: bool,
+    took: Duration,
+) {
     histogram!("tickstream_sink_flush_duration_seconds").record(took.as_secs_f64());
     tracing::debug!(
         partition,
@@ -62,7 +69,7 @@ pub fn file_uploaded(stats: &PipelineStats, partition: i32, bytes: usize, dead_l
     PipelineStats::add(&stats.files_uploaded, 1);
     PipelineStats::add(&stats.bytes_uploaded, bytes as u64);
     stats.file_written(partition);
-    stats.note_file_landed(partition);
+    stats.note_file_landed(partition, key);
     counter!("tickstream_sink_files_uploaded_total", "partition" => p(partition)).increment(1);
     counter!("tickstream_sink_bytes_uploaded_total", "partition" => p(partition)).increment(bytes as u64);
 }

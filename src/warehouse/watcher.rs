@@ -7,6 +7,10 @@
 //! listed again (they are in LOAD_HISTORY, so skipping them is a lookup). Partitions
 //! `0..kafka.partitions` are listed from the start; every `REDISCOVER_EVERY` polls the next
 //! partition number is probed, to find partitions added since.
+//!
+//! In one process with the sinks, each upload also hands the watcher its key (the embedded
+//! stand-in for S3 event notifications): those files load at once, without a listing; the
+//! periodic listing still finds everything else.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -68,14 +72,14 @@ pub enum WatcherMsg {
     Poll,
     /// Poll once now and answer (shutdown: load what the sinks' final drain uploaded).
     CatchUp(ractor::RpcReplyPort<()>),
-    /// A sink uploaded a file: poll now (the periodic timer is not touched).
+    /// Sinks uploaded files: load them now (the periodic timer is not touched).
     Nudge,
 }
 
 /// Shortest gap between two nudged polls: under load files land hundreds of times a second.
 const NUDGE_GAP: Duration = Duration::from_millis(50);
 /// Listings and object reads in flight at once.
-const FETCH_CONCURRENCY: usize = 8;
+const FETCH_CONCURRENCY: usize = 16;
 /// Files loaded per SQLite transaction.
 const LOAD_BATCH: usize = 64;
 
@@ -164,18 +168,22 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         msg: WatcherMsg,
         st: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        let (reply, reschedule, only) = match msg {
-            WatcherMsg::Poll => (None, true, None),
-            WatcherMsg::CatchUp(reply) => (Some(reply), false, None),
+        let (result, reply, reschedule) = match msg {
+            WatcherMsg::Poll => (st.poll().await, None, true),
+            WatcherMsg::CatchUp(reply) => (st.poll().await, Some(reply), false),
             WatcherMsg::Nudge => {
                 st.nudge_queued.store(false, std::sync::atomic::Ordering::Release);
-                // List only the partitions that uploaded: 64 partitions listed at every upload
-                // would swamp S3 (and fall behind) at 1,000 ticks/s.
-                let landed = st.args.file_landed.as_ref().map(|s| s.take_landed_partitions());
-                (None, false, landed)
+                // The files the sinks said landed, by key: no listing (at 64 partitions the
+                // listings were most of a poll). The periodic poll still lists everything.
+                let landed = st
+                    .args
+                    .file_landed
+                    .as_ref()
+                    .map(|s| s.take_landed())
+                    .unwrap_or_default();
+                (st.load_landed(landed).await, None, false)
             }
         };
-        let result = st.poll(only.as_ref()).await;
         let (state, error) = match &result {
             Ok(_) => ("RUNNING", None),
             Err(e) => ("STALLED_EXECUTION_ERROR", Some(e.to_string())),
@@ -206,13 +214,27 @@ impl<S: ObjectSource> WatcherState<S> {
         self.args.layout.parse_start_offset(p, key).map(|_| p)
     }
 
-    /// Lists what may be new, loads what LOAD_HISTORY does not have, moves the cursors.
-    /// Lists every partition (or only those in `only`) and loads what is new.
-    async fn poll(&mut self, only: Option<&std::collections::BTreeSet<i32>>) -> Result<(), WarehouseError> {
-        if only.is_none() {
-            self.polls += 1;
-        }
-        if only.is_none() && self.polls % REDISCOVER_EVERY == 1 {
+    /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them. A file
+    /// that cannot be read now is left to the periodic poll's listing.
+    async fn load_landed(&mut self, landed: BTreeMap<i32, Vec<String>>) -> Result<(), WarehouseError> {
+        let mut keys: Vec<(i32, String)> = landed
+            .into_iter()
+            .flat_map(|(p, keys)| keys.into_iter().map(move |k| (p, k)))
+            .filter(|(p, k)| self.partition_of(k) == Some(*p))
+            .collect();
+        keys.sort();
+        let all: Vec<String> = keys.iter().map(|(_, k)| k.clone()).collect();
+        let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
+        keys.retain(|(_, k)| !known.contains(k));
+        events::pending(keys.len(), keys.first().map(|(_, k)| k.as_str()));
+        self.load_pending(&keys).await.map(drop)
+    }
+
+    /// Lists every partition after its cursor, loads what LOAD_HISTORY does not have, moves
+    /// the cursors.
+    async fn poll(&mut self) -> Result<(), WarehouseError> {
+        self.polls += 1;
+        if self.polls % REDISCOVER_EVERY == 1 {
             // Partitions are numbered 0..n: one added since is the next number.
             let next = self.cursors.keys().next_back().map_or(0, |p| p + 1);
             let prefix = self.args.layout.partition_prefix(next);
@@ -221,7 +243,7 @@ impl<S: ObjectSource> WatcherState<S> {
                 self.cursors.insert(next, None);
             }
         }
-        let listed = self.list_partitions(only).await?;
+        let listed = self.list_partitions().await?;
         tracing::trace!(poll = self.polls, listed = ?listed.iter().map(|(p, k)| (*p, k.len())).collect::<Vec<_>>(), cursors = ?self.cursors, "ingestion poll");
         let all: Vec<String> = listed.values().flatten().cloned().collect();
         let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
@@ -247,18 +269,13 @@ impl<S: ObjectSource> WatcherState<S> {
         Ok(())
     }
 
-    /// Lists each partition (or those in `only`) after its cursor, [`FETCH_CONCURRENCY`]
-    /// listings at a time: at 64 partitions one after another took longer than the files
-    /// took to land.
-    async fn list_partitions(
-        &self,
-        only: Option<&std::collections::BTreeSet<i32>>,
-    ) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
+    /// Lists each partition after its cursor, [`FETCH_CONCURRENCY`] listings at a time: at 64
+    /// partitions one after another took longer than the files took to land.
+    async fn list_partitions(&self) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
         use futures::{StreamExt, TryStreamExt};
         let wanted: Vec<(i32, String, Option<String>)> = self
             .cursors
             .iter()
-            .filter(|(p, _)| only.is_none_or(|o| o.contains(p)))
             .map(|(p, after)| (*p, self.args.layout.partition_prefix(*p), after.clone()))
             .collect();
         let lists: Vec<(i32, Vec<String>)> = futures::stream::iter(wanted)
