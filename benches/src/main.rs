@@ -80,9 +80,17 @@ async fn main() -> anyhow::Result<()> {
         servers.create_topic("ticks")?;
         let filled = servers.fill("ticks", a.per_partition)?;
         eprintln!("  filled {total} records in {:.1} s", filled.as_secs_f64());
+        // The bench process is otherwise idle while its bare consumer reads: its CPU time is
+        // what librdkafka alone spends fetching, the floor under any librdkafka-based sink.
+        let cpu_before = measure::cpu_secs(std::process::id()).unwrap_or(0.0);
         let ceiling = measure::broker_ceiling(&servers.broker, "ticks", total)?;
-        eprintln!("  broker ceiling (bare consumer): {:.0} records/s", ceiling.per_sec());
+        let floor = (measure::cpu_secs(std::process::id()).unwrap_or(0.0) - cpu_before) / (total as f64 / 1e6);
+        eprintln!(
+            "  broker ceiling (bare consumer): {:.0} records/s, {floor:.2} CPU s per million",
+            ceiling.per_sec()
+        );
         samples.add("broker.ceiling.records_per_sec", ceiling.per_sec());
+        samples.add("broker.ceiling.cpu_s_per_million", floor);
         for &flush in &a.flush_sizes {
             // Alternate who goes first, so neither always meets a warmer broker.
             let order: Vec<bool> = if run % 2 == 0 {

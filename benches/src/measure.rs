@@ -49,6 +49,9 @@ pub fn scrape_counter(port: u16, name: &str) -> anyhow::Result<i64> {
         .sum::<f64>() as i64)
 }
 
+/// Shortest span a sampled rate is taken over: shorter, and the 100 ms sampling is the figure.
+const MIN_SPAN: Duration = Duration::from_secs(1);
+
 /// Polls `progress` every 100 ms until it reaches `total`; the rate is measured from the first
 /// progress seen (so process start-up and group joins are not counted) to the end.
 pub fn rate_until(
@@ -66,7 +69,13 @@ pub fn rate_until(
         }
         if now_value >= total {
             let (t0, v0) = first.unwrap_or((now, 0));
-            let secs = now.duration_since(t0).as_secs_f64().max(0.001);
+            let secs = now.duration_since(t0).as_secs_f64();
+            anyhow::ensure!(
+                secs >= MIN_SPAN.as_secs_f64(),
+                "{total} records went by in {:.0} ms, too few for a rate sampled every 100 ms: \
+                 measure more (--per-partition, --produce)",
+                secs * 1000.0
+            );
             return Ok(Rate {
                 records: (total - v0) as f64,
                 secs,

@@ -45,7 +45,8 @@ pub fn is_retriable(err: &S3Error) -> bool {
     match err {
         S3Error::Conflict { .. } => false,
         S3Error::Service { status, code, .. } => {
-            *status >= 500 || *status == 429 || matches!(code.as_str(), "SlowDown" | "RequestTimeout")
+            // BadDigest: the body changed on its way (the CRC32 did not match): send it again.
+            *status >= 500 || *status == 429 || matches!(code.as_str(), "SlowDown" | "RequestTimeout" | "BadDigest")
         }
         S3Error::Transport { .. } | S3Error::Body { .. } => true,
     }
@@ -115,6 +116,7 @@ mod tests {
         assert!(is_retriable(&service(503, "SlowDown")));
         assert!(is_retriable(&service(500, "InternalError")));
         assert!(is_retriable(&service(400, "RequestTimeout")));
+        assert!(is_retriable(&service(400, "BadDigest")));
         assert!(is_retriable(&S3Error::Transport {
             op: "PutObject",
             bucket: "b".into(),

@@ -78,6 +78,16 @@ impl SetErrorMeta for aws_sdk_s3::operation::put_object::builders::PutObjectFlue
     }
 }
 
+/// The body's CRC32 as S3's `x-amz-checksum-crc32` wants it (big-endian, base64). S3 checks it
+/// and refuses a body that does not match (`BadDigest`, retried), and it takes the place of
+/// SigV4's payload hash: SHA-256 over every byte uploaded was 8% of the sink's CPU at
+/// flush.size 10,000, CRC32 (carry-less multiply) is well under 1%. The request itself stays
+/// signed.
+fn crc32_base64(body: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
+}
+
 /// [`SegmentStore`] on a real S3 API.
 #[derive(Clone, Debug)]
 pub struct S3SegmentStore {
@@ -166,7 +176,10 @@ impl SegmentStore for S3SegmentStore {
             .metadata(META_RECORDS, meta.records.to_string())
             .set_metadata_error(meta.error.as_deref())
             .if_none_match("*")
+            .checksum_crc32(crc32_base64(&body))
             .body(ByteStream::from(body.clone()))
+            .customize()
+            .disable_payload_signing()
             .send()
             .await;
         match sent {
