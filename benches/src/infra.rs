@@ -41,6 +41,11 @@ impl Servers {
         })
     }
 
+    /// The broker's CPU seconds so far: it shares the 2 cores with whoever produces to it.
+    pub fn broker_cpu_secs(&self) -> f64 {
+        self._tansu.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)
+    }
+
     /// Creates `topic` with [`PARTITIONS`] partitions.
     pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
         let status = std::process::Command::new("tansu")

@@ -124,17 +124,33 @@ async fn main() -> anyhow::Result<()> {
         for &n in &a.symbols {
             let topic = format!("ingest-s{n}-r{run}");
             servers.create_topic(&topic)?;
+            // CPU per million ticks of the producing process and of the broker: on 2 cores
+            // the two share the machine, so a producer's CPU per tick sets its ceiling.
+            let millions = a.produce as f64 / 1e6;
+            let (own0, broker0) = (
+                measure::cpu_secs(std::process::id()).unwrap_or(0.0),
+                servers.broker_cpu_secs(),
+            );
             let ceiling = measure::ingest_ceiling(&servers.broker, &topic, n, a.produce as u64)?;
+            let own = (measure::cpu_secs(std::process::id()).unwrap_or(0.0) - own0) / millions;
+            let broker = (servers.broker_cpu_secs() - broker0) / millions;
             eprintln!(
-                "  ingest ceiling (bare producer, {n} symbols): {:.0} ticks/s acked",
+                "  ingest ceiling (bare producer, {n} symbols): {:.0} ticks/s acked, {own:.2} CPU s per million \
+                 (broker {broker:.2})",
                 ceiling.per_sec()
             );
             samples.add(format!("producer.symbols{n}.ceiling_ticks_per_sec"), ceiling.per_sec());
+            samples.add(format!("producer.symbols{n}.ceiling_cpu_s_per_million"), own);
+            samples.add(format!("producer.symbols{n}.ceiling_broker_cpu_s_per_million"), broker);
+            let broker0 = servers.broker_cpu_secs();
             let f = producer(&servers, &programs, n, a.produce, &format!("s{n}-r{run}")).await?;
+            let broker = (servers.broker_cpu_secs() - broker0) / millions;
             eprintln!(
-                "  producer {n:>5} symbols: {:>8.0} ticks/s acked, {:>6.2} CPU s per million, peak RSS {:.0} MiB",
+                "  producer {n:>5} symbols: {:>8.0} ticks/s acked, {:>6.2} CPU s per million (broker {broker:.2}), \
+                 peak RSS {:.0} MiB",
                 f.records_per_sec, f.cpu_s_per_million, f.peak_rss_mib
             );
+            samples.add(format!("producer.symbols{n}.broker_cpu_s_per_million"), broker);
             samples.add(format!("producer.symbols{n}.ticks_per_sec"), f.records_per_sec);
             samples.add(format!("producer.symbols{n}.cpu_s_per_million"), f.cpu_s_per_million);
             samples.add(format!("producer.symbols{n}.peak_rss_mib"), f.peak_rss_mib);
