@@ -16,6 +16,8 @@ pub struct Figures {
     /// User + system CPU seconds per million records (the whole process, start-up included).
     pub cpu_s_per_million: f64,
     pub peak_rss_mib: f64,
+    /// The S3 server's CPU seconds per million records while a sink ran: both share 2 cores.
+    pub s3_cpu_s_per_million: f64,
     /// Records (lines) found in the bucket's data files afterwards: a sink that skipped or
     /// duplicated records shows here, whatever its commits say.
     pub records_in_s3: u64,
@@ -160,7 +162,7 @@ fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<
         records_per_sec: rate.per_sec(),
         cpu_s_per_million: cpu / (total as f64 / 1e6),
         peak_rss_mib: rss,
-        records_in_s3: 0,
+        ..Figures::default()
     })
 }
 
@@ -199,7 +201,9 @@ fn measure_sink(
     total: i64,
 ) -> anyhow::Result<Figures> {
     let (broker, group, topic) = (servers.broker.clone(), group.to_owned(), topic.to_owned());
+    let s3_cpu = servers.s3_cpu_secs();
     let mut f = measure(proc, total, move || committed(&broker, &group, &topic))?;
+    f.s3_cpu_s_per_million = (servers.s3_cpu_secs() - s3_cpu) / (total as f64 / 1e6);
     f.records_in_s3 = lines_in_bucket(servers, bucket);
     Ok(f)
 }

@@ -46,6 +46,11 @@ impl Servers {
         self._tansu.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)
     }
 
+    /// The S3 server's CPU seconds so far: at small flush sizes it does as much work as a sink.
+    pub fn s3_cpu_secs(&self) -> f64 {
+        self._s3.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)
+    }
+
     /// Creates `topic` with [`PARTITIONS`] partitions.
     pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
         let status = std::process::Command::new("tansu")

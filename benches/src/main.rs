@@ -108,13 +108,15 @@ async fn main() -> anyhow::Result<()> {
                     continue;
                 };
                 eprintln!(
-                    "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million, peak RSS {:.0} MiB, {} of {total} records in S3",
-                    f.records_per_sec, f.cpu_s_per_million, f.peak_rss_mib, f.records_in_s3
+                    "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million (S3 server {:.2}), \
+                     peak RSS {:.0} MiB, {} of {total} records in S3",
+                    f.records_per_sec, f.cpu_s_per_million, f.s3_cpu_s_per_million, f.peak_rss_mib, f.records_in_s3
                 );
                 let key = format!("sink.{who}.flush{flush}");
                 samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
                 samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
                 samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
+                samples.add(format!("{key}.s3_server_cpu_s_per_million"), f.s3_cpu_s_per_million);
                 samples.add(
                     format!("{key}.records_missing_in_s3"),
                     total as f64 - f.records_in_s3 as f64,
