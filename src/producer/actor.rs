@@ -8,7 +8,8 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use supervisors::{ChildSpec, Restart};
 
-use super::tick::{PriceWalk, TickRef, Timestamp};
+use super::encode::TickEncoder;
+use super::tick::{PriceWalk, Timestamp};
 use crate::kafka::producer::{SendError, TickProducer};
 use crate::telemetry::{events, PipelineStats};
 
@@ -70,6 +71,8 @@ pub struct ProducerState {
     limiter: DefaultDirectRateLimiter,
     /// Ticks sent per turn.
     per_turn: NonZeroU32,
+    /// The symbol's fixed JSON, encoded once.
+    encoder: TickEncoder,
     /// The serialised tick, reused from tick to tick.
     payload: Vec<u8>,
 }
@@ -94,11 +97,13 @@ impl Actor for ProducerActor {
                 )
             })?
             .allow_burst(limiter_burst(per_turn));
+        let encoder = TickEncoder::new(&args.symbol, &args.common.exchange, &args.common.run_id);
         myself.send_message(ProducerMsg::Produce)?;
         Ok(ProducerState {
             per_turn,
             args,
             limiter: RateLimiter::direct(quota),
+            encoder,
             payload: Vec::with_capacity(256),
         })
     }
@@ -162,19 +167,7 @@ impl ProducerState {
         let mut next = self.walk().clone();
         let q = next.step();
         let (symbol, a) = (&self.args.symbol, &self.args.common);
-        let timestamp = Timestamp::now();
-        let tick = TickRef {
-            symbol,
-            price: q.price,
-            volume: q.volume,
-            change: q.change,
-            timestamp: timestamp.as_str(),
-            exchange: &a.exchange,
-            run_id: &a.run_id,
-            seq: q.seq,
-        };
-        self.payload.clear();
-        serde_json::to_writer(&mut self.payload, &tick)?;
+        self.encoder.encode(&mut self.payload, &q, Timestamp::now().as_str());
         loop {
             match a.producer.try_send(&a.topic, symbol, &self.payload) {
                 Ok(()) => break,

@@ -21,20 +21,6 @@ pub struct Tick {
     pub seq: u64,
 }
 
-/// A tick as the producer serialises it: the same fields in the same order as [`Tick`],
-/// borrowing its strings (no allocation per tick for what every tick of a symbol shares).
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct TickRef<'a> {
-    pub symbol: &'a str,
-    pub price: f64,
-    pub volume: u64,
-    pub change: f64,
-    pub timestamp: &'a str,
-    pub exchange: &'a str,
-    pub run_id: &'a str,
-    pub seq: u64,
-}
-
 /// The numbers of one tick, before it is stamped with time and identity.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Quote {
@@ -189,36 +175,6 @@ mod tests {
             assert_eq!(Timestamp::of(t).as_str(), want);
         }
         assert_eq!(timestamp_now().len(), 24);
-    }
-
-    #[test]
-    fn a_borrowed_tick_serialises_byte_for_byte_like_a_tick() {
-        let q = PriceWalk::new(3, "AAPL").step();
-        let ts = timestamp_now();
-        let owned = Tick {
-            symbol: "AAPL".into(),
-            price: q.price,
-            volume: q.volume,
-            change: q.change,
-            timestamp: ts.clone(),
-            exchange: "NASDAQ".into(),
-            run_id: "r".into(),
-            seq: q.seq,
-        };
-        let borrowed = TickRef {
-            symbol: "AAPL",
-            price: q.price,
-            volume: q.volume,
-            change: q.change,
-            timestamp: &ts,
-            exchange: "NASDAQ",
-            run_id: "r",
-            seq: q.seq,
-        };
-        assert_eq!(
-            serde_json::to_vec(&owned).unwrap(),
-            serde_json::to_vec(&borrowed).unwrap()
-        );
     }
 
     fn quotes(seed: u64, symbol: &str, n: usize) -> Vec<Quote> {
