@@ -1,6 +1,7 @@
 //! The ingestion watcher against the real local S3 server (s3s-fs) and an SQLite warehouse:
 //! exactly-once loads from a running pipeline, Snowpipe's skip-known-keys rule, a corrupt file
-//! that fails alone, pending-file counts, and restarts in the middle of loading.
+//! that fails alone, pending-file counts, restarts in the middle of loading, and files that
+//! sinks announce (loaded at once, their partitions not listed at the next poll).
 
 mod common;
 
@@ -259,5 +260,145 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
         count(&conn, "SELECT COUNT(*) FROM STOCK_MARKET_DATA") == 2
     })
     .await;
+    watcher.stop(None);
+}
+
+/// Counts the listings the watcher makes, per prefix, over the real S3 store; the first read
+/// of `fail_once` fails as an unreachable S3 would.
+struct CountingSource {
+    inner: tickstream::s3::S3SegmentStore,
+    listed: Mutex<Vec<String>>,
+    fail_once: Mutex<Option<String>>,
+}
+
+impl tickstream::warehouse::source::ObjectSource for CountingSource {
+    async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, tickstream::s3::S3Error> {
+        self.listed.lock().unwrap().push(prefix.to_owned());
+        tickstream::warehouse::source::ObjectSource::list(&self.inner, prefix, start_after).await
+    }
+
+    async fn fetch(&self, key: &str) -> Result<(Bytes, Option<String>), tickstream::s3::S3Error> {
+        let fail = {
+            let mut once = self.fail_once.lock().unwrap();
+            once.take_if(|k| k == key).is_some()
+        };
+        if fail {
+            return Err(tickstream::s3::S3Error::Transport {
+                op: "GetObject",
+                bucket: "test".into(),
+                key: key.into(),
+                detail: "connection refused".into(),
+            });
+        }
+        tickstream::warehouse::source::ObjectSource::fetch(&self.inner, key).await
+    }
+}
+
+/// A partition whose sink announces its files is not listed at the next poll; a file nobody
+/// announced there is still found: at the first poll with no announcement, and at the full
+/// listing every 10th poll even while announcements keep coming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_still_found() {
+    let env = TestEnv::start().await;
+    env.store().await.ensure_bucket().await.unwrap();
+    let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
+    let stats = Arc::new(tickstream::telemetry::PipelineStats::default());
+    let source = Arc::new(CountingSource {
+        inner: env.store().await,
+        listed: Mutex::default(),
+        fail_once: Mutex::default(),
+    });
+    let args = WatcherArgs {
+        source: source.clone(),
+        db,
+        table: TABLE.into(),
+        layout: env.layout(),
+        // Polls happen only when this test asks (catch-up); the first runs at start.
+        poll_interval: Duration::from_secs(3_600),
+        lookback: 5,
+        handle: Arc::default(),
+        partitions: 3,
+        file_landed: Some(stats.clone()),
+    };
+    let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
+    let (layout, path) = (env.layout(), env.warehouse_path());
+    let rows = || {
+        count(
+            &schema::open_read_only(&path).unwrap(),
+            "SELECT COUNT(*) FROM STOCK_MARKET_DATA",
+        )
+    };
+    let p1 = layout.partition_prefix(1);
+    let listings_of_p1 = || source.listed.lock().unwrap().iter().filter(|p| **p == p1).count();
+    let mut offset = 0i64;
+    let mut seq = 0u64;
+    // One file on partition 1, announced as a sink does; returns once it is loaded.
+    let mut announce = async || {
+        let key = layout.object_key(1, offset);
+        put(&env, &key, file(&[tick_line("BBB", seq)])).await;
+        (offset, seq) = (offset + 1, seq + 1);
+        let want = rows() + 1;
+        stats.note_file_landed(1, &key);
+        eventually(Duration::from_secs(20), "the announced file is loaded", || {
+            rows() == want
+        })
+        .await;
+    };
+    catch_up(&watcher).await; // poll 2: the start-up poll has run
+
+    announce().await;
+    // A file on partition 1 that no sink of this process announced (another host's sink).
+    put(&env, &layout.object_key(1, 1_000), file(&[tick_line("ZZZ", 0)])).await;
+    let listed = listings_of_p1();
+    catch_up(&watcher).await;
+    assert_eq!(
+        listings_of_p1(),
+        listed,
+        "an announced partition is not listed at the next poll"
+    );
+    assert_eq!(rows(), 1, "so the unannounced file waits");
+    catch_up(&watcher).await;
+    assert_eq!(listings_of_p1(), listed + 1, "a poll after no announcement lists it");
+    assert_eq!(rows(), 2, "and finds the unannounced file");
+
+    // Announcements before every poll: partition 1 is still listed at the 10th poll.
+    put(&env, &layout.object_key(1, 2_000), file(&[tick_line("ZZZ", 1)])).await;
+    let listed = listings_of_p1();
+    for _ in 0..10 {
+        announce().await;
+        catch_up(&watcher).await;
+    }
+    assert_eq!(listings_of_p1(), listed + 1, "one full listing in 10 polls");
+    assert_eq!(
+        count(
+            &schema::open_read_only(&path).unwrap(),
+            "SELECT COUNT(*) FROM STOCK_MARKET_DATA WHERE symbol = 'ZZZ'"
+        ),
+        2,
+        "which found the second unannounced file"
+    );
+
+    // An announced file that cannot be read at once: an announcement on the same partition
+    // that loads fine does not hide it, the next poll lists the partition and loads it.
+    let key = layout.object_key(1, 3_000);
+    *source.fail_once.lock().unwrap() = Some(key.clone());
+    put(&env, &key, file(&[tick_line("YYY", 0)])).await;
+    stats.note_file_landed(1, &key);
+    eventually(Duration::from_secs(20), "the announced file was tried", || {
+        source.fail_once.lock().unwrap().is_none()
+    })
+    .await;
+    announce().await;
+    let listed = listings_of_p1();
+    catch_up(&watcher).await;
+    assert_eq!(listings_of_p1(), listed + 1, "the unsettled partition is listed");
+    assert_eq!(
+        count(
+            &schema::open_read_only(&path).unwrap(),
+            "SELECT COUNT(*) FROM STOCK_MARKET_DATA WHERE symbol = 'YYY'"
+        ),
+        1,
+        "and its unread file loaded"
+    );
     watcher.stop(None);
 }

@@ -9,8 +9,10 @@
 //! partition number is probed, to find partitions added since.
 //!
 //! In one process with the sinks, each upload also hands the watcher its key (the embedded
-//! stand-in for S3 event notifications): those files load at once, without a listing; the
-//! periodic listing still finds everything else.
+//! stand-in for S3 event notifications): those files load at once, without a listing. A poll
+//! lists only the partitions that announced nothing since the last poll (those of sinks in
+//! other processes, or whose announced file could not be read), and every partition every
+//! `FULL_LISTING_EVERY` polls, which finds whatever an announcement missed.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,9 @@ use crate::s3::keys::KeyLayout;
 use crate::telemetry::ingest_events as events;
 
 const REDISCOVER_EVERY: u64 = 30;
+/// Every this many polls, partitions whose files were all announced are listed too: the
+/// safety net for what an announcement cannot cover.
+const FULL_LISTING_EVERY: u64 = 10;
 
 /// What the watcher starts with.
 pub struct WatcherArgs<S> {
@@ -88,6 +93,13 @@ pub struct WatcherState<S> {
     /// Partition → list after this key.
     cursors: BTreeMap<i32, Option<String>>,
     polls: u64,
+    /// Partitions whose new files were announced by their sinks (and loaded) since the last
+    /// poll: the poll need not list them, except every [`FULL_LISTING_EVERY`] polls.
+    announced: std::collections::BTreeSet<i32>,
+    /// Partitions with an announced file that was not loaded since the last poll (unreadable,
+    /// a failed load, or more files than were kept): the poll lists them whatever else was
+    /// announced.
+    unsettled: std::collections::BTreeSet<i32>,
     /// Set while a nudge waits in the mailbox, so at most one does.
     nudge_queued: Arc<std::sync::atomic::AtomicBool>,
     /// Turns upload notifications into nudges; aborted with the watcher.
@@ -152,6 +164,8 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             cursors: (0..args.partitions).map(|p| (p, None)).collect(),
             args,
             polls: 0,
+            announced: Default::default(),
+            unsettled: Default::default(),
             nudge_queued,
             _nudger: nudger,
         })
@@ -214,9 +228,38 @@ impl<S: ObjectSource> WatcherState<S> {
         self.args.layout.parse_start_offset(p, key).map(|_| p)
     }
 
-    /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them. A file
-    /// that cannot be read now is left to the periodic poll's listing.
+    /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them, and
+    /// marks their partitions announced. A partition with a file that could not be loaded, or
+    /// with more new files than were kept for the watcher, is unsettled: the next poll lists it.
     async fn load_landed(&mut self, landed: BTreeMap<i32, Vec<String>>) -> Result<(), WarehouseError> {
+        let complete: BTreeMap<i32, bool> = landed
+            .iter()
+            .map(|(p, keys)| (*p, keys.len() < crate::telemetry::stats::LANDED_KEYS_KEPT))
+            .collect();
+        match self.load_announced(landed).await {
+            Ok(failed_fetch) => {
+                for (p, complete) in complete {
+                    if complete && !failed_fetch.contains_key(&p) {
+                        self.announced.insert(p);
+                    } else {
+                        self.unsettled.insert(p);
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.unsettled.extend(complete.into_keys());
+                Err(e)
+            }
+        }
+    }
+
+    /// Loads the announced files LOAD_HISTORY does not have; returns each partition's first
+    /// unreadable key.
+    async fn load_announced(
+        &self,
+        landed: BTreeMap<i32, Vec<String>>,
+    ) -> Result<BTreeMap<i32, String>, WarehouseError> {
         let mut keys: Vec<(i32, String)> = landed
             .into_iter()
             .flat_map(|(p, keys)| keys.into_iter().map(move |k| (p, k)))
@@ -227,13 +270,22 @@ impl<S: ObjectSource> WatcherState<S> {
         let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
         keys.retain(|(_, k)| !known.contains(k));
         events::pending(keys.len(), keys.first().map(|(_, k)| k.as_str()));
-        self.load_pending(&keys).await.map(drop)
+        self.load_pending(&keys).await
     }
 
-    /// Lists every partition after its cursor, loads what LOAD_HISTORY does not have, moves
-    /// the cursors.
+    /// Lists the partitions after their cursors, loads what LOAD_HISTORY does not have, moves
+    /// the cursors. Partitions whose sinks announced their files since the last poll are
+    /// listed only every [`FULL_LISTING_EVERY`] polls: listing all 64 while files landed
+    /// held their loads back (every file loaded > 400 ms after landing waited on a listing).
     async fn poll(&mut self) -> Result<(), WarehouseError> {
         self.polls += 1;
+        let announced = std::mem::take(&mut self.announced);
+        let unsettled = std::mem::take(&mut self.unsettled);
+        let skip = if self.polls % FULL_LISTING_EVERY == 1 {
+            Default::default()
+        } else {
+            &announced - &unsettled
+        };
         if self.polls % REDISCOVER_EVERY == 1 {
             // Partitions are numbered 0..n: one added since is the next number.
             let next = self.cursors.keys().next_back().map_or(0, |p| p + 1);
@@ -243,7 +295,7 @@ impl<S: ObjectSource> WatcherState<S> {
                 self.cursors.insert(next, None);
             }
         }
-        let listed = self.list_partitions().await?;
+        let listed = self.list_partitions(&skip).await?;
         tracing::trace!(poll = self.polls, listed = ?listed.iter().map(|(p, k)| (*p, k.len())).collect::<Vec<_>>(), cursors = ?self.cursors, "ingestion poll");
         let all: Vec<String> = listed.values().flatten().cloned().collect();
         let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
@@ -269,13 +321,18 @@ impl<S: ObjectSource> WatcherState<S> {
         Ok(())
     }
 
-    /// Lists each partition after its cursor, [`FETCH_CONCURRENCY`] listings at a time: at 64
-    /// partitions one after another took longer than the files took to land.
-    async fn list_partitions(&self) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
+    /// Lists each partition but those in `skip` after its cursor, [`FETCH_CONCURRENCY`]
+    /// listings at a time: at 64 partitions one after another took longer than the files took
+    /// to land.
+    async fn list_partitions(
+        &self,
+        skip: &std::collections::BTreeSet<i32>,
+    ) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
         use futures::{StreamExt, TryStreamExt};
         let wanted: Vec<(i32, String, Option<String>)> = self
             .cursors
             .iter()
+            .filter(|(p, _)| !skip.contains(p))
             .map(|(p, after)| (*p, self.args.layout.partition_prefix(*p), after.clone()))
             .collect();
         let lists: Vec<(i32, Vec<String>)> = futures::stream::iter(wanted)
