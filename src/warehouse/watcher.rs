@@ -13,21 +13,25 @@
 //! lists only the partitions that announced nothing since the last poll (those of sinks in
 //! other processes, or whose announced file could not be read), and every partition every
 //! `FULL_LISTING_EVERY` polls, which finds whatever an announcement missed.
+//!
+//! This file discovers and reports; [`fetch`] reads the files found and loads them.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rusqlite::Connection;
 use supervisors::{ChildSpec, Restart};
 
-use super::load::{known_keys, load_files, FetchedFile, LoadOutcome};
+use super::load::known_keys;
 use super::schema::NOW_MS;
 use super::source::ObjectSource;
 use super::WarehouseError;
 use crate::s3::keys::KeyLayout;
 use crate::telemetry::ingest_events as events;
+
+mod fetch;
 
 const REDISCOVER_EVERY: u64 = 30;
 /// Every this many polls, partitions whose files were all announced are listed too: the
@@ -85,8 +89,6 @@ pub enum WatcherMsg {
 const NUDGE_GAP: Duration = Duration::from_millis(50);
 /// Listings and object reads in flight at once.
 const FETCH_CONCURRENCY: usize = 16;
-/// Files loaded per SQLite transaction.
-const LOAD_BATCH: usize = 64;
 
 pub struct WatcherState<S> {
     args: WatcherArgs<S>,
@@ -228,51 +230,6 @@ impl<S: ObjectSource> WatcherState<S> {
         self.args.layout.parse_start_offset(p, key).map(|_| p)
     }
 
-    /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them, and
-    /// marks their partitions announced. A partition with a file that could not be loaded, or
-    /// with more new files than were kept for the watcher, is unsettled: the next poll lists it.
-    async fn load_landed(&mut self, landed: BTreeMap<i32, Vec<String>>) -> Result<(), WarehouseError> {
-        let complete: BTreeMap<i32, bool> = landed
-            .iter()
-            .map(|(p, keys)| (*p, keys.len() < crate::telemetry::stats::LANDED_KEYS_KEPT))
-            .collect();
-        match self.load_announced(landed).await {
-            Ok(failed_fetch) => {
-                for (p, complete) in complete {
-                    if complete && !failed_fetch.contains_key(&p) {
-                        self.announced.insert(p);
-                    } else {
-                        self.unsettled.insert(p);
-                    }
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.unsettled.extend(complete.into_keys());
-                Err(e)
-            }
-        }
-    }
-
-    /// Loads the announced files LOAD_HISTORY does not have; returns each partition's first
-    /// unreadable key.
-    async fn load_announced(
-        &self,
-        landed: BTreeMap<i32, Vec<String>>,
-    ) -> Result<BTreeMap<i32, String>, WarehouseError> {
-        let mut keys: Vec<(i32, String)> = landed
-            .into_iter()
-            .flat_map(|(p, keys)| keys.into_iter().map(move |k| (p, k)))
-            .filter(|(p, k)| self.partition_of(k) == Some(*p))
-            .collect();
-        keys.sort();
-        let all: Vec<String> = keys.iter().map(|(_, k)| k.clone()).collect();
-        let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
-        keys.retain(|(_, k)| !known.contains(k));
-        events::pending(keys.len(), keys.first().map(|(_, k)| k.as_str()));
-        self.load_pending(&keys).await
-    }
-
     /// Lists the partitions after their cursors, loads what LOAD_HISTORY does not have, moves
     /// the cursors. Partitions whose sinks announced their files since the last poll are
     /// listed only every [`FULL_LISTING_EVERY`] polls: listing all 64 while files landed
@@ -352,67 +309,6 @@ impl<S: ObjectSource> WatcherState<S> {
                 )
             })
             .collect())
-    }
-
-    /// Fetches `pending` ([`FETCH_CONCURRENCY`] GETs at a time) and loads it [`LOAD_BATCH`]
-    /// files per transaction. A file that cannot be read is not recorded (it may be readable
-    /// at the next poll), and the files after it in its partition wait with it; returns each
-    /// such partition's first unreadable key.
-    async fn load_pending(&self, pending: &[(i32, String)]) -> Result<BTreeMap<i32, String>, WarehouseError> {
-        use futures::StreamExt;
-        let mut failed_fetch: BTreeMap<i32, String> = BTreeMap::new();
-        let mut left = pending.len();
-        for chunk in pending.chunks(LOAD_BATCH) {
-            // Owned keys and sources: the futures must be `Send` for any lifetime.
-            let wanted: Vec<(i32, String)> = chunk
-                .iter()
-                .filter(|(p, _)| !failed_fetch.contains_key(p))
-                .cloned()
-                .collect();
-            let fetched: Vec<_> = futures::stream::iter(wanted)
-                .map(|(p, key)| {
-                    let source = self.args.source.clone();
-                    async move {
-                        let got = source.fetch(&key).await;
-                        (p, key, got)
-                    }
-                })
-                .buffered(FETCH_CONCURRENCY)
-                .collect()
-                .await;
-            let mut files = Vec::with_capacity(fetched.len());
-            for (partition, key, got) in fetched {
-                if failed_fetch.contains_key(&partition) {
-                    continue;
-                }
-                match got {
-                    Ok((body, etag)) => files.push(FetchedFile {
-                        key,
-                        etag,
-                        partition,
-                        body,
-                    }),
-                    Err(e) => {
-                        events::fetch_failed(&key, &e.to_string());
-                        failed_fetch.insert(partition, key);
-                    }
-                }
-            }
-            let started = Instant::now();
-            let loaded = self.blocking(move |db, table| load_files(db, table, &files)).await?;
-            for l in loaded {
-                match l.outcome {
-                    LoadOutcome::Loaded { rows } => {
-                        events::file_loaded(&l.key, rows, started.elapsed(), &l.latencies_s)
-                    }
-                    LoadOutcome::AlreadyLoaded => {}
-                    LoadOutcome::Failed { first_error } => events::file_failed(&l.key, &first_error),
-                }
-            }
-            left -= chunk.len();
-            events::pending(left, pending.get(pending.len() - left).map(|(_, k)| k.as_str()));
-        }
-        Ok(failed_fetch)
     }
 
     async fn record_state(&self, state: &'static str, error: Option<String>) -> Result<(), WarehouseError> {
