@@ -2,11 +2,9 @@
 //! middle of a run. Afterwards `tickstream verify`'s audit must find every acknowledged tick in
 //! S3 exactly once. (The chaos suite does the same with real processes and SIGKILL.)
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{all_committed, assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
+use crate::common::{all_committed, assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
 use tickstream::runtime::{Pipeline, RunOptions};
 use tickstream::s3::embedded::EmbeddedS3;
 
@@ -33,9 +31,12 @@ async fn an_s3_outage_pauses_the_sinks_with_bounded_memory_and_loses_nothing() {
     s3.kill().await;
     let outage = Instant::now();
     let files_at_outage = stats.snapshot().files_uploaded;
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let held_early = held(&stats.snapshot());
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Records held in memory (consumed, not committed), every 100 ms through the outage.
+    let mut samples = Vec::new();
+    while outage.elapsed() < Duration::from_secs(3) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        samples.push(held(&stats.snapshot()));
+    }
     let during = stats.snapshot();
     // PUTs the server finished just before the kill may still be acknowledged after it: at most
     // max.inflight.uploads (4) per partition. A live S3 would take ~450 files in these 3 s.
@@ -45,17 +46,16 @@ async fn an_s3_outage_pauses_the_sinks_with_bounded_memory_and_loses_nothing() {
         files_at_outage,
         during.files_uploaded
     );
-    let held = held(&during);
-    // A routing round ends as soon as a partition's sink is full, so each of the 3 sinks holds
-    // at most max.buffered.records (100) plus the record that filled it. Without the gate it
-    // would be ~9,000 and growing.
-    eprintln!("records held in memory 1.5 s and 3 s into the S3 outage: {held_early}, {held}");
-    assert!(held <= 3 * 101, "memory bounded during the outage: {held} records held");
-    // And flat: once a partition's upload fails, it is paused until an upload lands (its
-    // records wait in Kafka). Slack: a round polled as the first failure came in.
+    // A routing round ends as soon as a partition's sink is full, and a partition whose upload
+    // fails is paused (its records wait in Kafka), so each of the 3 sinks holds at most
+    // max.buffered.records (100) plus the record that filled it, at every moment of the outage.
+    // Without the gate it would reach ~9,000. (How soon each sink fills depends on the machine's
+    // load, so the samples are checked against the bound, not against each other.)
+    eprintln!("records held in memory every 100 ms of the S3 outage: {samples:?}");
+    let most = samples.iter().copied().max().unwrap_or(0);
     assert!(
-        held <= held_early + 3,
-        "memory flat during the outage: {held_early} then {held} records held"
+        most <= 3 * 101,
+        "memory bounded during the outage: {most} records held ({samples:?})"
     );
     env.s3 = EmbeddedS3::start(&root, port).await.expect("S3 back on the same port");
     eprintln!("S3 outage: {:?}", outage.elapsed());

@@ -2,17 +2,15 @@
 //! librdkafka clients must send the token our token cell holds, and `check-auth` must report the
 //! broker's refusal in plain words without printing the token.
 
-mod sasl_broker;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::sasl_broker::{SaslBroker, REFUSAL};
 use aws_credential_types::Credentials;
 use base64::Engine;
 use rdkafka::consumer::Consumer;
-use sasl_broker::{SaslBroker, REFUSAL};
 use tickstream::auth::cell::TokenCell;
 use tickstream::auth::token::sign_token;
 use tickstream::config::{KafkaConfig, KafkaMode};

@@ -2,12 +2,10 @@
 //! S3 server (s3s-fs), both on 127.0.0.1: every acknowledged tick is in S3 exactly once, as
 //! `tickstream verify` audits it.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv, PARTITIONS};
 use aws_sdk_s3::primitives::ByteStream;
-use common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv, PARTITIONS};
 use tickstream::runtime::{Pipeline, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,9 @@
 //! Two instances in one consumer group: partitions are shared, and when one instance stops its
 //! partitions are drained, revoked, and resumed by the other without loss or duplicate.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{eventually, records_in_s3, TestEnv};
+use crate::common::{eventually, records_in_s3, TestEnv};
 use tickstream::runtime::{Pipeline, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

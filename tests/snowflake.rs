@@ -4,8 +4,6 @@
 //! the client sends: the key-pair JWT headers, one request id per statement, `retry=true` on the
 //! resubmission. Then `tickstream status` runs against it as an operator would.
 
-mod common;
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -323,7 +321,7 @@ async fn an_unreachable_snowflake_is_a_clear_error_not_a_hang() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_snowflake_mode_the_pipeline_runs_the_snowpipe_monitor_instead_of_the_loader() {
     let fake = start_fake().await;
-    let env = common::TestEnv::start().await;
+    let env = crate::common::TestEnv::start().await;
     let mut config = env.config(1, 20, 10, 200);
     config.warehouse.kind = tickstream::config::WarehouseKind::Snowflake;
     let sf = &mut config.warehouse.snowflake;
@@ -336,7 +334,7 @@ async fn in_snowflake_mode_the_pipeline_runs_the_snowpipe_monitor_instead_of_the
             .await
             .expect("start in snowflake mode");
     let state = fake.state.clone();
-    common::eventually(
+    crate::common::eventually(
         std::time::Duration::from_secs(30),
         "the monitor read the pipe and its history",
         || {

@@ -1,11 +1,9 @@
 //! Supervision of the real pipeline (mock cluster + s3s-fs): a failed actor restarts alone and
 //! loses or duplicates nothing; a spent restart budget ends the pipeline.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
+use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
 use ractor::ActorRef;
 use supervisors::{ChildInfo, SupervisorMsg};
 use tickstream::runtime::{Pipeline, RunOptions};

@@ -3,13 +3,11 @@
 //! that fails alone, pending-file counts, restarts in the middle of loading, and files that
 //! sinks announce (loaded at once, their partitions not listed at the next poll).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{all_committed, eventually, TestEnv};
 use bytes::Bytes;
-use common::{all_committed, eventually, TestEnv};
 use ractor::{Actor, ActorRef};
 use rusqlite::Connection;
 use tickstream::runtime::{Pipeline, RunOptions};

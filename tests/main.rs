@@ -1,0 +1,23 @@
+//! The integration tests, as one binary: each file beside this one is a module, named for what it
+//! tests. One binary, not one per file, because each links the whole AWS SDK and librdkafka
+//! (ten binaries took ~1 GB of disk and ten links). Run one file's tests by its module name:
+//! `cargo test --test integration pipeline::`.
+//!
+//! Tiers: `cli`, `s3_store`, `metrics_endpoint` are small; `pipeline`, `faults`, `supervision`,
+//! `rebalance`, `warehouse` run the real pipeline against the librdkafka mock cluster and s3s-fs on
+//! 127.0.0.1 (`common` starts them, with fresh topic and bucket names per test); `msk_iam` and
+//! `snowflake` play the far side (a SASL broker, the Snowflake SQL API) on 127.0.0.1.
+
+mod common;
+mod sasl_broker;
+
+mod cli;
+mod faults;
+mod metrics_endpoint;
+mod msk_iam;
+mod pipeline;
+mod rebalance;
+mod s3_store;
+mod snowflake;
+mod supervision;
+mod warehouse;
