@@ -43,6 +43,13 @@ struct Args {
     /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
     #[arg(long, default_value_t = 60)]
     latency_secs: u64,
+    /// Run only the latency/memory scenarios (no tansu, no sinks, no producer): they use the
+    /// embedded Kafka and their own s3s-fs, so this needs neither tansu nor the peer.
+    #[arg(long)]
+    latency_only: bool,
+    /// The latency/memory scenarios to run, by name.
+    #[arg(long, value_delimiter = ',', default_value = "default,symbols1000x64,s3_outage")]
+    scenarios: Vec<String>,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
@@ -70,6 +77,16 @@ async fn main() -> anyhow::Result<()> {
     for run in 0..a.runs {
         let dir = std::path::absolute(a.dir.join(format!("run-{run}")))?;
         let _ = std::fs::remove_dir_all(&dir);
+        if a.latency_only {
+            eprintln!(
+                "run {}/{}: latency/memory scenarios only, in {}",
+                run + 1,
+                a.runs,
+                dir.display()
+            );
+            latency_scenarios(&a, &programs, &dir, &mut samples)?;
+            continue;
+        }
         eprintln!(
             "run {}/{}: starting tansu (memory://) and s3s-fs in {}",
             run + 1,
@@ -245,7 +262,7 @@ fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mu
             outage_at: Some(std::time::Duration::from_secs(secs.max(30) / 2)),
         },
     ];
-    for s in &scenarios {
+    for s in scenarios.iter().filter(|s| a.scenarios.iter().any(|n| n == s.name)) {
         eprintln!(
             "  latency/memory {} ({} symbols x 1 tick/s, {} partitions, {} s)",
             s.name, s.symbols, s.partitions, s.secs

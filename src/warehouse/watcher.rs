@@ -87,8 +87,10 @@ pub enum WatcherMsg {
 
 /// Shortest gap between two nudged polls: under load files land hundreds of times a second.
 const NUDGE_GAP: Duration = Duration::from_millis(50);
-/// Listings and object reads in flight at once.
-const FETCH_CONCURRENCY: usize = 16;
+/// Listings and object reads in flight at once: as many as a load batch holds, so one
+/// second's files of 64 partitions are read in one round trip, not four. A GET's latency
+/// (S3's first byte, 20–50 ms) rather than its cost is what a file waits on.
+const FETCH_CONCURRENCY: usize = 64;
 
 pub struct WatcherState<S> {
     args: WatcherArgs<S>,

@@ -78,6 +78,7 @@ impl<S: ObjectSource> WatcherState<S> {
                 .filter(|(p, _)| !failed_fetch.contains_key(p))
                 .cloned()
                 .collect();
+            let fetch_started = Instant::now();
             let fetched: Vec<_> = futures::stream::iter(wanted)
                 .map(|(p, key)| {
                     let source = self.args.source.clone();
@@ -89,6 +90,11 @@ impl<S: ObjectSource> WatcherState<S> {
                 .buffered(FETCH_CONCURRENCY)
                 .collect()
                 .await;
+            tracing::debug!(
+                files = fetched.len(),
+                took_ms = fetch_started.elapsed().as_millis() as u64,
+                "ingestion watcher: fetched"
+            );
             let mut files = Vec::with_capacity(fetched.len());
             for (partition, key, got) in fetched {
                 if failed_fetch.contains_key(&partition) {
