@@ -20,11 +20,50 @@ pub struct Servers {
     pub dir: PathBuf,
     _tansu: Proc,
     _s3: Proc,
+    /// The S3 server's objects when they live outside `dir` (removed on drop).
+    s3_root: Option<PathBuf>,
+}
+
+/// Where the S3 server of a run keeps its objects: `<dir>/s3`, or with `memory_root`, a fresh
+/// directory under it that `<dir>/s3` links to.
+///
+/// On this machine's ext4 (an SSD with `discard`), creating files where many were deleted in
+/// the last minutes is slow: the kernel's inode allocator skips recently deleted inodes
+/// (`recently_deleted`, `find_inode_bit` and a contended rwsem in s3s-fs's profile). Runs
+/// that met such a block group made s3s-fs spend 20–28 CPU s per million records on the PUTs
+/// of flush.size 100, against 5–6 otherwise, and took the sink from ~125k to ~50k records/s;
+/// which runs met one was down to where the directory landed. S3 is not a local disk, so the
+/// bench keeps the objects in memory (tmpfs) by default, for every contender alike.
+fn s3_dir(dir: &Path, memory_root: Option<&Path>) -> anyhow::Result<Option<PathBuf>> {
+    let Some(root) = memory_root else {
+        std::fs::create_dir_all(dir.join("s3"))?;
+        return Ok(None);
+    };
+    let name = dir
+        .file_name()
+        .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+    let objects = root.join(format!("{name}-s3"));
+    let _ = std::fs::remove_dir_all(&objects);
+    std::fs::create_dir_all(&objects)?;
+    std::fs::create_dir_all(dir)?;
+    let _ = std::fs::remove_file(dir.join("s3"));
+    std::os::unix::fs::symlink(&objects, dir.join("s3"))?;
+    Ok(Some(objects))
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        if let Some(root) = &self.s3_root {
+            let _ = std::fs::remove_dir_all(root);
+        }
+    }
 }
 
 impl Servers {
-    pub fn start(dir: &Path) -> anyhow::Result<Self> {
-        std::fs::create_dir_all(dir.join("s3"))?;
+    /// Starts tansu and s3s-fs for a run in `dir`; the S3 objects go under `memory_root` when
+    /// given (see [`s3_dir`]).
+    pub fn start(dir: &Path, memory_root: Option<&Path>) -> anyhow::Result<Self> {
+        let s3_root = s3_dir(dir, memory_root)?;
         let (s3_port, broker_port) = (free_port()?, free_port()?);
         let mut s3 = procs::s3s_fs(dir, s3_port, ACCESS_KEY, SECRET_KEY);
         s3.start()?;
@@ -38,6 +77,7 @@ impl Servers {
             dir: dir.to_owned(),
             _tansu: tansu,
             _s3: s3,
+            s3_root,
         })
     }
 

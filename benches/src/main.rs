@@ -59,6 +59,10 @@ struct Args {
     /// Where each run's servers, configurations, logs and S3 data go (`run-<n>/`).
     #[arg(long, default_value = "target/bench")]
     dir: PathBuf,
+    /// Keep the S3 server's objects on disk, in each run's directory, instead of in memory
+    /// (`/dev/shm`): see `infra::s3_dir` for why the default is memory.
+    #[arg(long)]
+    s3_on_disk: bool,
     /// The JSON file of every figure: each run's values and the median, min and max.
     #[arg(long, default_value = "target/bench/results.json")]
     out: PathBuf,
@@ -74,9 +78,22 @@ async fn main() -> anyhow::Result<()> {
     };
     let total = a.per_partition as i64 * PARTITIONS as i64;
     let mut samples = Samples::default();
+    let memory_root = (!a.s3_on_disk)
+        .then(|| PathBuf::from("/dev/shm/tickstream-bench"))
+        .filter(|_| {
+            let ok = std::path::Path::new("/dev/shm").is_dir();
+            if !ok {
+                eprintln!("no /dev/shm: the S3 server keeps its objects on disk");
+            }
+            ok
+        });
+    // The last invocation's files go first, all at once, then to disk: see `measure::settle`.
+    for run in 0..a.runs {
+        let _ = std::fs::remove_dir_all(a.dir.join(format!("run-{run}")));
+    }
+    measure::settle();
     for run in 0..a.runs {
         let dir = std::path::absolute(a.dir.join(format!("run-{run}")))?;
-        let _ = std::fs::remove_dir_all(&dir);
         if a.latency_only {
             eprintln!(
                 "run {}/{}: latency/memory scenarios only, in {}",
@@ -93,7 +110,7 @@ async fn main() -> anyhow::Result<()> {
             a.runs,
             dir.display()
         );
-        let servers = Servers::start(&dir)?;
+        let servers = Servers::start(&dir, memory_root.as_deref())?;
         servers.create_topic("ticks")?;
         let filled = servers.fill("ticks", a.per_partition)?;
         eprintln!("  filled {total} records in {:.1} s", filled.as_secs_f64());
@@ -116,6 +133,7 @@ async fn main() -> anyhow::Result<()> {
                 vec![false, true]
             };
             for is_ours in order {
+                measure::settle();
                 let tag = format!("f{flush}-r{run}");
                 let (who, f) = if is_ours {
                     ("ours", ours(&servers, &programs, "ticks", total, flush, &tag).await?)
@@ -141,6 +159,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         for &n in &a.symbols {
+            measure::settle();
             let topic = format!("ingest-s{n}-r{run}");
             servers.create_topic(&topic)?;
             // CPU per million ticks of the producing process and of the broker: on 2 cores
@@ -267,6 +286,7 @@ fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mu
             "  latency/memory {} ({} symbols x 1 tick/s, {} partitions, {} s)",
             s.name, s.symbols, s.partitions, s.secs
         );
+        measure::settle();
         let m = latency::run(s, &p.tickstream, &dir.join(format!("latency-{}", s.name)))?;
         let key = format!("pipeline.{}", s.name);
         if s.outage_at.is_none() {
