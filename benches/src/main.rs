@@ -34,7 +34,7 @@ struct Args {
     symbols: Vec<usize>,
     /// Ticks each producer measurement sends (and the bare producer of the ingest ceiling):
     /// enough for several seconds at full speed, so the 100 ms progress samples do not skew.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 3_000_000)]
     produce: i64,
     /// Skip the Python peer.
     #[arg(long)]

@@ -7,7 +7,8 @@
 //! integer fields and plain decimals for the others. Anything else (escapes, non-ASCII,
 //! exponents, unknown or duplicate or missing fields, garbage) is *undecided* and goes to
 //! serde, which gives the verdict and the error message. So the scanner may only ever say yes
-//! to what serde also accepts; `tests` check that on mutated ticks.
+//! to what serde also accepts; `tests` check that on mutated ticks. Ticks in the producer's own
+//! field order are checked by literal key compares first; other orders take the general scan.
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -38,15 +39,18 @@ const MAX_UNSIGNED_DIGITS: usize = 19;
 /// True only if `value` is certainly a valid tick written on one line; false means "ask
 /// serde". A true value has no byte outside printable ASCII, so no newline either.
 pub fn is_plain_tick(value: &[u8]) -> bool {
-    // One branch-free pass the compiler vectorises: printable ASCII, no backslash. What is
-    // left to check is structure, and strings end at the next quote.
-    let odd: u32 = value
+    // One branch-free pass the compiler vectorises (an OR over bytes: a sum of u32 was 10%
+    // slower): printable ASCII, no backslash. What is left to check is structure, and
+    // strings end at the next quote.
+    let odd: u8 = value
         .iter()
-        .map(|&c| u32::from(!(0x20..0x7f).contains(&c) | (c == b'\\')))
-        .sum();
-    if odd != 0 {
-        return false;
-    }
+        .fold(0u8, |acc, &c| acc | u8::from(!(0x20..0x7f).contains(&c) | (c == b'\\')));
+    odd == 0 && (in_producer_order(value) || in_any_order(value))
+}
+
+/// The general scan of an escape-free printable-ASCII value: the eight fields once each, in
+/// any order, spaces allowed.
+fn in_any_order(value: &[u8]) -> bool {
     let mut s = Scan { b: value, i: 0 };
     s.spaces();
     if !s.eat(b'{') {
@@ -67,12 +71,7 @@ pub fn is_plain_tick(value: &[u8]) -> bool {
             return false;
         }
         s.spaces();
-        let ok = match kind {
-            Kind::Str => s.string().is_some(),
-            Kind::Float => s.number(false),
-            Kind::Unsigned => s.number(true),
-        };
-        if !ok {
+        if !s.value(kind) {
             return false;
         }
         s.spaces();
@@ -85,6 +84,36 @@ pub fn is_plain_tick(value: &[u8]) -> bool {
     }
     s.spaces();
     seen == u8::MAX && s.i == value.len()
+}
+
+/// The eight fields in the order tickstream's producer writes them, without spaces: each key
+/// is one literal compare, with no lookup and no seen-mask (53 against 142 ns a tick in a
+/// micro-benchmark). Any other order or spacing takes the general scan.
+const PRODUCER_ORDER: [(&[u8], Kind); 8] = [
+    (b"{\"symbol\":", Kind::Str),
+    (b",\"price\":", Kind::Float),
+    (b",\"volume\":", Kind::Unsigned),
+    (b",\"change\":", Kind::Float),
+    (b",\"timestamp\":", Kind::Str),
+    (b",\"exchange\":", Kind::Str),
+    (b",\"run_id\":", Kind::Str),
+    (b",\"seq\":", Kind::Unsigned),
+];
+
+/// True if `value` (already known to be escape-free printable ASCII) is a tick in
+/// [`PRODUCER_ORDER`]: the common case, checked without looking keys up.
+fn in_producer_order(value: &[u8]) -> bool {
+    let mut s = Scan { b: value, i: 0 };
+    for (key, kind) in PRODUCER_ORDER {
+        if !value[s.i..].starts_with(key) {
+            return false;
+        }
+        s.i += key.len();
+        if !s.value(kind) {
+            return false;
+        }
+    }
+    s.eat(b'}') && s.i == value.len()
 }
 
 struct Scan<'a> {
@@ -101,6 +130,15 @@ impl<'a> Scan<'a> {
         let hit = self.peek() == Some(c);
         self.i += hit as usize;
         hit
+    }
+
+    /// A value of `kind`.
+    fn value(&mut self, kind: Kind) -> bool {
+        match kind {
+            Kind::Str => self.string().is_some(),
+            Kind::Float => self.number(false),
+            Kind::Unsigned => self.number(true),
+        }
     }
 
     fn spaces(&mut self) {
@@ -218,6 +256,13 @@ mod tests {
                 }
             }
             total += 1;
+            if in_producer_order(&v) && !v.contains(&b'\\') && v.iter().all(|c| (0x20..0x7f).contains(c)) {
+                assert!(
+                    in_any_order(&v),
+                    "the two scans disagree: {}",
+                    String::from_utf8_lossy(&v)
+                );
+            }
             if is_plain_tick(&v) {
                 fast += 1;
                 assert!(serde_accepts(&v), "{}", String::from_utf8_lossy(&v));
