@@ -266,7 +266,11 @@ mod tests {
     fn waiting_for_a_port_that_never_opens_times_out_with_the_log_path() {
         let dir = tempfile::tempdir().unwrap();
         let p = sleeper(dir.path());
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port().unwrap()));
+        // Bound but not listening: no other process can take the port and open it meanwhile
+        // (a port that was merely free once was, when tests ran side by side).
+        let held = tokio::net::TcpSocket::new_v4().unwrap();
+        held.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let addr = held.local_addr().unwrap();
         let err = p.wait_listening(addr, Duration::from_millis(300)).unwrap_err();
         assert!(err.to_string().contains("sleeper.log"), "{err}");
     }

@@ -28,6 +28,8 @@ pub struct Round {
     parts: Vec<Part>,
     /// Index of the last partition pushed to (records come in runs of one partition).
     last: usize,
+    /// Records pushed.
+    len: usize,
 }
 
 impl Round {
@@ -46,6 +48,7 @@ impl Round {
             buf: BytesMut::with_capacity(16 * 1024),
             parts,
             last: 0,
+            len: 0,
         }
     }
 
@@ -76,7 +79,23 @@ impl Round {
             timestamp_ms,
         });
         part.room = part.room.saturating_sub(1);
+        self.len += 1;
         part.room > 0
+    }
+
+    /// Records pushed so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The most records any one sink may still take this round (`usize::MAX` if none is
+    /// bounded): a batch read no larger than this never hands a sink more than its room.
+    pub fn least_room(&self) -> usize {
+        self.parts.iter().map(|p| p.room).min().unwrap_or(usize::MAX)
     }
 
     /// Each partition that got records, with them in poll order.
@@ -100,6 +119,19 @@ impl Round {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn least_room_is_the_tightest_listed_sink_and_shrinks_as_records_come() {
+        let mut r = Round::new([(0, 10), (1, 3)]);
+        assert_eq!(r.least_room(), 3);
+        assert!(r.push(1, 0, b"x", None));
+        assert_eq!(r.least_room(), 2);
+        assert!(r.push(7, 0, b"unlisted", None));
+        assert_eq!(r.least_room(), 2, "an unlisted partition is unbounded");
+        assert_eq!(r.len(), 2);
+        assert_eq!(Round::new([]).least_room(), usize::MAX);
+        assert!(Round::new([]).is_empty());
+    }
 
     #[test]
     fn records_come_back_per_partition_in_order_and_a_full_sink_ends_the_round() {

@@ -1,5 +1,7 @@
 //! The consumer loop: one thread polls the group consumer and routes each partition's records
-//! to its sink actor.
+//! to its sink actor. The records come a batch at a time from a [`FetchQueue`] that each
+//! partition is forwarded to when its sink attaches; the consumer's own queue, polled every
+//! round too, brings the group's events.
 //!
 //! It is the only place that moves the consumer: a sink *attaches* with the offset it wants to
 //! start from, and the router seeks there if the consumer is elsewhere (after a sink restart,
@@ -26,6 +28,7 @@ use super::directory::Directory;
 use super::rebalance::drain_all;
 use super::round::Round;
 use crate::kafka::consumer::{GroupWatch, SinkConsumerContext};
+use crate::kafka::fetch_queue::FetchQueue;
 use crate::telemetry::events;
 use supervisors::SupervisorMsg;
 
@@ -94,6 +97,7 @@ struct PendingAttach {
 impl Router {
     /// Runs until a [`RouterCmd::Shutdown`] (or until every sender is gone).
     pub fn run(self) {
+        let mut fetched = FetchQueue::new(self.consumer.clone());
         let mut pending: Vec<PendingAttach> = Vec::new();
         let mut stopping: Option<Stopping> = None;
         let mut poll_errors = 0u64;
@@ -137,12 +141,12 @@ impl Router {
                     }
                 }
             }
-            pending.retain_mut(|a| !self.try_attach(a));
+            pending.retain_mut(|a| !self.try_attach(a, &fetched));
             self.resume_partitions_with_room();
             if self.holding() {
                 std::thread::sleep(HOLD_TICK);
             } else {
-                let round = self.poll_round(&mut poll_errors);
+                let round = self.poll_round(&mut fetched, &mut poll_errors);
                 self.route(round);
             }
             if let Some(stop) = &mut stopping {
@@ -214,11 +218,19 @@ impl Router {
         tpl
     }
 
-    fn try_attach(&self, a: &mut PendingAttach) -> bool {
+    fn try_attach(&self, a: &mut PendingAttach, fetched: &FetchQueue<SinkConsumerContext>) -> bool {
         let mut slots = self.directory.lock();
         let Some(slot) = slots.get_mut(&a.partition) else {
             return true;
         };
+        // The partition is still paused (since its assignment, or since its last sink died).
+        if let Err(e) = fetched.take(&self.topic, a.partition) {
+            a.tries += 1;
+            if a.tries % 50 == 1 {
+                tracing::warn!(partition = a.partition, tries = a.tries, "{e}; retrying");
+            }
+            return false;
+        }
         let at = slot.position.unwrap_or(a.position);
         if slot.needs_seek || at != a.start {
             if let Err(e) = self.consumer.seek(
@@ -283,28 +295,66 @@ impl Router {
     }
 
     /// Takes up to [`MAX_ROUND`] records, and ends the round early when one partition's sink
-    /// would be full with what the round holds for it: a sink is never handed more than its room
-    /// plus one record, so `max.buffered.records` bounds memory even while S3 is down.
-    fn poll_round(&self, errors: &mut u64) -> Round {
-        let room: Vec<(i32, usize)> = self.directory.lock().iter().map(|(p, s)| (*p, s.gate.room())).collect();
+    /// would be full with what the round holds for it: each batch read is no larger than the
+    /// least room any sink has (and at least one record), so a sink is never handed more than
+    /// its room plus one record, and `max.buffered.records` bounds memory even while S3 is down.
+    fn poll_round(&self, fetched: &mut FetchQueue<SinkConsumerContext>, errors: &mut u64) -> Round {
+        let room: Vec<(i32, usize)> = self
+            .directory
+            .lock()
+            .iter()
+            .map(|(p, s)| {
+                // Neither a paused nor a detached partition gets records: do not let its
+                // empty gate shrink every batch.
+                let bounded = s.sink.is_some() && !s.paused_for_room;
+                (*p, if bounded { s.gate.room() } else { usize::MAX })
+            })
+            .collect();
         let mut round = Round::new(room);
-        let mut wait = POLL_WAIT;
+        // The consumer's own queue: events (rebalances, errors, statistics), and the records of
+        // a partition not yet forwarded to `fetched` (none while every attached one is).
         for _ in 0..MAX_ROUND {
-            match self.consumer.poll(wait) {
+            match self.consumer.poll(Duration::ZERO) {
                 None => break,
                 Some(Ok(m)) => {
                     if m.topic() == self.topic {
                         let value = m.payload().unwrap_or_default();
                         if !round.push(m.partition(), m.offset(), value, m.timestamp().to_millis()) {
-                            break;
+                            return round;
                         }
                     }
                 }
                 Some(Err(e)) => {
                     *errors += 1;
                     events::consumer_error(*errors, &e);
-                    break;
+                    return round;
                 }
+            }
+        }
+        let mut wait = if round.is_empty() { POLL_WAIT } else { Duration::ZERO };
+        while round.len() < MAX_ROUND {
+            // A batch read waits until it has `max` records or `wait` is over, so the read that
+            // may wait asks for one record: the first record of a quiet topic goes out at once.
+            let max = if wait.is_zero() {
+                round.least_room().min(MAX_ROUND - round.len()).max(1)
+            } else {
+                1
+            };
+            let mut full = false;
+            let mut failed = false;
+            let read = fetched.read(
+                wait,
+                max,
+                |r| full |= !round.push(r.partition, r.offset, r.value, r.timestamp_ms),
+                |partition, e| {
+                    *errors += 1;
+                    failed = true;
+                    tracing::debug!(partition, "consumer error on a partition's records: {e}");
+                    events::consumer_error(*errors, &e);
+                },
+            );
+            if read == 0 || full || failed {
+                break;
             }
             wait = Duration::ZERO;
         }
