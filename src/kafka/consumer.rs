@@ -1,7 +1,7 @@
 //! The sink consumer's context: librdkafka calls it on the consumer's polling thread.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::client::OAuthToken;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
@@ -35,9 +35,18 @@ pub struct SinkConsumerContext {
 
 /// Where the consumer stands in its group, from librdkafka's statistics (every 5 s), so the
 /// router can tell a member stuck rejoining (seen against a restarted broker) from a steady one.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GroupWatch {
     last: std::sync::Mutex<Option<GroupState>>,
+    /// When the consumer was made: librdkafka reports a `rebalance_age` of 0 until the first
+    /// assign or revoke, so a member that never got one counts its join from here.
+    created: Instant,
+}
+
+impl Default for GroupWatch {
+    fn default() -> Self {
+        Self::since(Instant::now())
+    }
 }
 
 /// librdkafka's `cgrp.join_state` and how long since the last assign or revoke.
@@ -48,6 +57,14 @@ pub struct GroupState {
 }
 
 impl GroupWatch {
+    /// A watch for a consumer made at `created`.
+    pub fn since(created: Instant) -> Self {
+        Self {
+            last: std::sync::Mutex::new(None),
+            created,
+        }
+    }
+
     pub fn record(&self, state: GroupState) {
         if let Ok(mut last) = self.last.lock() {
             *last = Some(state);
@@ -70,8 +87,14 @@ impl GroupWatch {
     /// The state if the member has been joining (neither `steady` nor `init`, the state of a
     /// consumer not subscribed) for at least `limit` since its last assign or revoke.
     pub fn stuck(&self, limit: Duration) -> Option<GroupState> {
-        let last = self.last.lock().ok()?.clone()?;
+        let mut last = self.last.lock().ok()?.clone()?;
         let joining = !matches!(last.join_state.as_str(), "steady" | "init");
+        if last.rebalance_age_ms == 0 {
+            // Never assigned nor revoked: joining since the consumer was made (seen in a chaos
+            // soak: a fresh process against a tansu whose group kept a dead member waited for
+            // its first assignment for minutes, and the watchdog never fired).
+            last.rebalance_age_ms = self.created.elapsed().as_millis().min(i64::MAX as u128) as i64;
+        }
         (joining && last.rebalance_age_ms >= limit.as_millis() as i64).then_some(last)
     }
 }
@@ -198,5 +221,22 @@ mod tests {
         assert_eq!(w.stuck(limit), None, "not subscribed is not stuck");
         w.clear();
         assert!(!w.settled() && w.stuck(limit).is_none());
+    }
+
+    #[test]
+    fn a_member_never_assigned_counts_its_join_from_when_the_consumer_was_made() {
+        let limit = Duration::from_secs(60);
+        let Some(made) = Instant::now().checked_sub(Duration::from_secs(90)) else {
+            return; // a clock this young cannot hold the test's past
+        };
+        let old = GroupWatch::since(made);
+        old.record(state("wait-join", 0));
+        let stuck = old.stuck(limit).expect("joining for 90 s without any rebalance");
+        assert!(stuck.rebalance_age_ms >= 90_000, "{stuck:?}");
+        let fresh = GroupWatch::default();
+        fresh.record(state("wait-join", 0));
+        assert_eq!(fresh.stuck(limit), None, "joining for a moment only");
+        old.record(state("steady", 0));
+        assert_eq!(old.stuck(limit), None, "steady is never stuck");
     }
 }
