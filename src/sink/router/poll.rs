@@ -1,0 +1,121 @@
+//! One routing round: take records from the consumer, a batch at a time, without handing any
+//! sink more than its room, then cast each partition's share to its sink.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::Consumer;
+use rdkafka::message::Message;
+
+use super::Router;
+use crate::kafka::consumer::SinkConsumerContext;
+use crate::kafka::fetch_queue::FetchQueue;
+use crate::sink::actor::SinkMsg;
+use crate::sink::round::Round;
+use crate::telemetry::events;
+
+/// How long one poll waits when nothing is ready; also how fast commands are seen.
+const POLL_WAIT: Duration = Duration::from_millis(100);
+/// Records taken per routing round, across partitions.
+const MAX_ROUND: usize = 2_000;
+
+impl Router {
+    /// Takes up to [`MAX_ROUND`] records, and ends the round early when one partition's sink
+    /// would be full with what the round holds for it: each batch read is no larger than the
+    /// least room any sink has (and at least one record), so a sink is never handed more than
+    /// its room plus one record, and `max.buffered.records` bounds memory even while S3 is down.
+    pub(super) fn poll_round(&self, fetched: &mut FetchQueue<SinkConsumerContext>, errors: &mut u64) -> Round {
+        let room: Vec<(i32, usize)> = self
+            .directory
+            .lock()
+            .iter()
+            .map(|(p, s)| {
+                // Neither a paused nor a detached partition gets records: do not let its
+                // empty gate shrink every batch.
+                let bounded = s.sink.is_some() && !s.paused_for_room;
+                (*p, if bounded { s.gate.room() } else { usize::MAX })
+            })
+            .collect();
+        let mut round = Round::new(room);
+        // The consumer's own queue: events (rebalances, errors, statistics), and the records of
+        // a partition not yet forwarded to `fetched` (none while every attached one is).
+        for _ in 0..MAX_ROUND {
+            match self.consumer.poll(Duration::ZERO) {
+                None => break,
+                Some(Ok(m)) => {
+                    if m.topic() == self.topic {
+                        let value = m.payload().unwrap_or_default();
+                        if !round.push(m.partition(), m.offset(), value, m.timestamp().to_millis()) {
+                            return round;
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    *errors += 1;
+                    events::consumer_error(*errors, &e);
+                    return round;
+                }
+            }
+        }
+        let mut wait = if round.is_empty() { POLL_WAIT } else { Duration::ZERO };
+        while round.len() < MAX_ROUND {
+            // A batch read waits until it has `max` records or `wait` is over, so the read that
+            // may wait asks for one record: the first record of a quiet topic goes out at once.
+            let max = if wait.is_zero() {
+                round.least_room().min(MAX_ROUND - round.len()).max(1)
+            } else {
+                1
+            };
+            let mut full = false;
+            let mut failed = false;
+            let read = fetched.read(
+                wait,
+                max,
+                |r| full |= !round.push(r.partition, r.offset, r.value, r.timestamp_ms),
+                |partition, e| {
+                    *errors += 1;
+                    failed = true;
+                    tracing::debug!(partition, "consumer error on a partition's records: {e}");
+                    events::consumer_error(*errors, &e);
+                },
+            );
+            if read == 0 || full || failed {
+                break;
+            }
+            wait = Duration::ZERO;
+        }
+        round
+    }
+
+    pub(super) fn route(&self, round: Round) {
+        let mut slots = self.directory.lock();
+        for (p, mut records) in round.into_records() {
+            let Some(slot) = slots.get_mut(&p) else {
+                continue;
+            };
+            let Some(sink) = &slot.sink else {
+                slot.needs_seek = true;
+                continue;
+            };
+            if let Some(pos) = slot.position {
+                records.retain(|r| r.offset >= pos);
+            }
+            let Some(last) = records.last().map(|r| r.offset) else {
+                continue;
+            };
+            let n = records.len();
+            slot.gate.hold(n);
+            if sink.cast(SinkMsg::Append(records)).is_err() {
+                // The sink died; its successor attaches and the router seeks back for it.
+                slot.gate.release(n as u64);
+                slot.sink = None;
+                slot.needs_seek = true;
+                let _ = self.consumer.pause(&self.tpl(p));
+                continue;
+            }
+            slot.position = Some(last + 1);
+            if slot.gate.is_full() && !slot.paused_for_room && slot.full_since.is_none() {
+                slot.full_since = Some(Instant::now());
+            }
+        }
+    }
+}
