@@ -9,25 +9,41 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::infra::PARTITIONS;
 
-/// Sum of `group`'s committed offsets on `topic` (0 for partitions never committed).
-pub fn committed(broker: &str, group: &str, topic: &str) -> anyhow::Result<i64> {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", broker)
-        .set("group.id", group)
-        .create()?;
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition(topic, p);
+/// Reads a group's committed offsets on a topic, over one client kept for the whole
+/// measurement (a client per sample took tens of milliseconds to connect, and a sample's time
+/// is the end of the measured span). It never joins the group.
+pub struct Committed {
+    client: BaseConsumer,
+    partitions: TopicPartitionList,
+}
+
+impl Committed {
+    pub fn new(broker: &str, group: &str, topic: &str) -> anyhow::Result<Self> {
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", broker)
+            .set("group.id", group)
+            .create()?;
+        let mut partitions = TopicPartitionList::new();
+        for p in 0..PARTITIONS {
+            partitions.add_partition(topic, p);
+        }
+        Ok(Self { client, partitions })
     }
-    let got = c.committed_offsets(tpl, Duration::from_secs(10))?;
-    Ok(got
-        .elements()
-        .iter()
-        .map(|e| match e.offset() {
-            Offset::Offset(o) if o > 0 => o,
-            _ => 0,
-        })
-        .sum())
+
+    /// Sum of the committed offsets (0 for partitions never committed).
+    pub fn sum(&self) -> anyhow::Result<i64> {
+        let got = self
+            .client
+            .committed_offsets(self.partitions.clone(), Duration::from_secs(10))?;
+        Ok(got
+            .elements()
+            .iter()
+            .map(|e| match e.offset() {
+                Offset::Offset(o) if o > 0 => o,
+                _ => 0,
+            })
+            .sum())
+    }
 }
 
 /// The value of counter `name` on a `/metrics` endpoint at 127.0.0.1:`port` (0 while it is not
@@ -49,14 +65,15 @@ pub fn scrape_counter(port: u16, name: &str) -> anyhow::Result<i64> {
         .sum::<f64>() as i64)
 }
 
-/// Shortest span a sampled rate is taken over: shorter, and the 100 ms sampling is the figure.
+/// Shortest span a sampled rate is taken over: shorter, and the sampling period is the figure.
 const MIN_SPAN: Duration = Duration::from_secs(1);
 
-/// Polls `progress` every 100 ms until it reaches `total`; the rate is measured from the first
+/// Polls `progress` every `period` until it reaches `total`; the rate is measured from the first
 /// progress seen (so process start-up and group joins are not counted) to the end.
 pub fn rate_until(
     total: i64,
     limit: Duration,
+    period: Duration,
     mut progress: impl FnMut() -> anyhow::Result<i64>,
 ) -> anyhow::Result<Rate> {
     let give_up = Instant::now() + limit;
@@ -72,7 +89,7 @@ pub fn rate_until(
             let secs = now.duration_since(t0).as_secs_f64();
             anyhow::ensure!(
                 secs >= MIN_SPAN.as_secs_f64(),
-                "{total} records went by in {:.0} ms, too few for a rate sampled every 100 ms: \
+                "{total} records went by in {:.0} ms, too few for a rate sampled every {period:?}: \
                  measure more (--per-partition, --produce)",
                 secs * 1000.0
             );
@@ -82,7 +99,7 @@ pub fn rate_until(
             });
         }
         anyhow::ensure!(now < give_up, "stuck at {now_value} of {total} after {limit:?}");
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(period);
     }
 }
 
