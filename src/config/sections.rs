@@ -123,6 +123,12 @@ pub struct SinkConfig {
     /// order). More hides S3 latency; fewer keeps commits close behind the uploads.
     #[serde(rename = "max.inflight.uploads", default = "default_max_inflight_uploads")]
     pub max_inflight_uploads: usize,
+    /// A partition commits at most once per this interval: the newest uploaded offset, or at
+    /// once after a quiet interval. Commits still only follow uploads; 0 commits after every
+    /// file. One commit per file at flush.size 100 costs the group coordinator more than the
+    /// files cost us.
+    #[serde(rename = "offset.flush.interval.ms", default = "default_offset_flush_interval_ms")]
+    pub offset_flush_interval_ms: u64,
 }
 
 impl SinkConfig {
@@ -275,6 +281,9 @@ fn default_pad_width() -> usize {
 }
 fn default_max_inflight_uploads() -> usize {
     4
+}
+fn default_offset_flush_interval_ms() -> u64 {
+    100
 }
 fn default_region() -> String {
     "us-east-1".into()

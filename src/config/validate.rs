@@ -135,6 +135,11 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         "sink.max.inflight.uploads",
         format!("must be between 1 and 64, got {}", s.max_inflight_uploads),
     );
+    check(
+        s.offset_flush_interval_ms <= 60_000,
+        "sink.offset.flush.interval.ms",
+        format!("must be at most 60000 (one minute), got {}", s.offset_flush_interval_ms),
+    );
     if let Err(e) = bucket_name(&s.bucket) {
         check(false, "sink.s3.bucket.name", e);
     }
@@ -310,6 +315,19 @@ mod tests {
             p.contains(&Problem::new("sink.flush.size", "must be ≥ 1, got 0")),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn an_offset_flush_interval_over_a_minute_is_rejected_with_its_value() {
+        let p = problems("[sink]\n\"offset.flush.interval.ms\" = 600000\n");
+        assert_eq!(
+            p,
+            vec![Problem::new(
+                "sink.offset.flush.interval.ms",
+                "must be at most 60000 (one minute), got 600000"
+            )]
+        );
+        assert_eq!(problems("[sink]\n\"offset.flush.interval.ms\" = 0\n"), vec![]);
     }
 
     #[test]

@@ -82,6 +82,7 @@ impl Pipeline {
             rotate_interval: Duration::from_millis(s.rotate_interval_ms),
             max_buffered: s.max_buffered(),
             max_inflight_uploads: s.max_inflight_uploads,
+            commit_interval: Duration::from_millis(s.offset_flush_interval_ms),
             store,
             source,
             stats,

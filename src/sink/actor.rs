@@ -7,14 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::commit_pace::{CommitPace, Next};
 use super::gate::Gate;
 use super::resume;
 use super::segmenter::{Pushed, Segment, Segmenter};
 use super::source::PartitionSource;
-use super::upload::put_with_retry;
+use super::upload::{put_with_retry, AbortOnDrop, Upload};
 use super::Record;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
@@ -39,6 +39,8 @@ pub struct SinkArgs<S, P> {
     pub rotate_interval: Duration,
     /// `max.inflight.uploads`: uploads of consecutive files that may overlap.
     pub max_inflight_uploads: usize,
+    /// `offset.flush.interval.ms`: at most one commit per this interval (see `commit_pace`).
+    pub commit_interval: Duration,
     pub store: Arc<S>,
     pub source: Arc<P>,
     /// Shared with the router: records held in memory for this partition.
@@ -54,6 +56,8 @@ pub enum SinkMsg {
     Append(Vec<Record>),
     /// Internal: batch `id`'s rotation interval has passed.
     Rotate(u64),
+    /// Internal: the commit interval is up; commit the pending offset.
+    CommitDue,
     /// Internal: an upload finished.
     Uploaded {
         ticket: u64,
@@ -79,23 +83,6 @@ pub struct SinkStatus {
     pub committed: Option<i64>,
 }
 
-/// An upload under way or finished but not yet committable (an earlier one is still running).
-struct Upload {
-    ticket: u64,
-    key: String,
-    end: i64,
-    records: u64,
-    bytes: usize,
-    dead_letter: bool,
-    started: Instant,
-    done: bool,
-    /// Aborted when the upload is dropped: an upload must never outlive its actor. A killed
-    /// sink (ractor's `kill` skips `post_stop`) would otherwise leave a task retrying a file
-    /// with the old incarnation's boundaries, landing after the new incarnation has re-planned
-    /// and written different ones (duplicates, found by the chaos suite).
-    _task: AbortOnDrop,
-}
-
 /// How long a batch opened by a record stamped `timestamp_ms` stays open: `rotate.interval.ms`
 /// from the record's timestamp while it is recent (a live tick then reaches S3 one interval after
 /// it was made, not one interval after it was consumed), from now for an old record (a backlog
@@ -116,15 +103,6 @@ fn unix_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// A task handle that aborts the task when dropped.
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 pub struct SinkState<S, P> {
     args: SinkArgs<S, P>,
     seg: Option<Segmenter>,
@@ -133,7 +111,9 @@ pub struct SinkState<S, P> {
     /// Closed segments waiting for an upload slot.
     queued: VecDeque<Segment>,
     next_ticket: u64,
+    /// The end of the in-order run of uploaded files: committed, or pending in `pace`.
     committed: Option<i64>,
+    pace: CommitPace,
     draining: Option<RpcReplyPort<Option<i64>>>,
     /// False once the group has taken the partition away (assignment lost): files still go to
     /// S3, but this member's commits would be refused, and a synchronous one would stall.
@@ -153,15 +133,16 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
     ) -> Result<Self::State, ActorProcessingErr> {
         myself.send_message(SinkMsg::Plan)?;
         Ok(SinkState {
-            args,
             seg: None,
             uploads: VecDeque::new(),
             queued: VecDeque::new(),
             next_ticket: 0,
             committed: None,
+            pace: CommitPace::new(args.commit_interval),
             draining: None,
             may_commit: true,
             plan_failures: 0,
+            args,
         })
     }
 
@@ -186,6 +167,10 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
                     seg.rotate(id, &mut out);
                 }
                 st.start_uploads(&myself, out);
+            }
+            SinkMsg::CommitDue => {
+                let next = st.pace.woke(Instant::now());
+                st.commit(&myself, next).await;
             }
             SinkMsg::Uploaded { ticket, result } => st.uploaded(&myself, ticket, result).await?,
             SinkMsg::Drain { commit, reply } => {
@@ -346,16 +331,31 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             self.committed = Some(end);
             self.args.gate.release(records);
             self.args.gate.note_commit(end);
-            if self.may_commit {
+            let more_coming = !self.uploads.is_empty() || !self.queued.is_empty();
+            let next = self.pace.offer(end, more_coming, Instant::now());
+            self.commit(myself, next).await;
+        }
+        self.start_uploads(myself, Vec::new());
+        self.finish_drain_if_idle(myself).await;
+        Ok(())
+    }
+
+    /// Does what the commit pacing says: an asynchronous commit (unless the group took the
+    /// partition away), or a wake-up later.
+    async fn commit(&mut self, myself: &ActorRef<SinkMsg>, next: Next) {
+        match next {
+            Next::Commit(end) if self.may_commit => {
+                let partition = self.args.partition;
                 if let Err(e) = self.args.source.commit(partition, end, false).await {
                     events::commit_error(partition, end, &e.to_string());
                 }
                 events::committed(&self.args.stats, partition, end);
             }
+            Next::Commit(_) | Next::Wait => {}
+            Next::WakeIn(delay) => {
+                myself.send_after(delay, || SinkMsg::CommitDue);
+            }
         }
-        self.start_uploads(myself, Vec::new());
-        self.finish_drain_if_idle(myself).await;
-        Ok(())
     }
 
     async fn finish_drain_if_idle(&mut self, myself: &ActorRef<SinkMsg>) {

@@ -51,6 +51,17 @@ struct Harness {
 }
 
 async fn start(flush_size: u64, rotate_ms: u64, source: FakeSource, store: MemoryStore) -> Harness {
+    start_paced(flush_size, rotate_ms, source, store, Duration::ZERO).await
+}
+
+/// [`start`] with an `offset.flush.interval.ms`.
+async fn start_paced(
+    flush_size: u64,
+    rotate_ms: u64,
+    source: FakeSource,
+    store: MemoryStore,
+    commit_interval: Duration,
+) -> Harness {
     let (store, source) = (Arc::new(store), Arc::new(source));
     let gate = Arc::new(Gate::new(1_000));
     let args = SinkArgs {
@@ -59,6 +70,7 @@ async fn start(flush_size: u64, rotate_ms: u64, source: FakeSource, store: Memor
         flush_size,
         rotate_interval: Duration::from_millis(rotate_ms),
         max_inflight_uploads: 2,
+        commit_interval,
         store: store.clone(),
         source: source.clone(),
         gate: gate.clone(),
@@ -169,6 +181,49 @@ async fn drain_uploads_the_open_batch_commits_synchronously_and_stops() {
     assert_eq!(h.commits(), vec![(5, false), (5, true)]);
     h.wait_until(|h| h.sink.get_status() == ractor::ActorStatus::Stopped)
         .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn uploads_within_the_offset_flush_interval_share_one_commit_and_the_last_does_not_wait() {
+    let every = Duration::from_millis(500);
+    let store = MemoryStore::default();
+    store.put_delay_ms.store(50, Ordering::SeqCst);
+    let h = start_paced(1, 60_000, FakeSource::default(), store, every).await;
+    let t0 = tokio::time::Instant::now();
+    // Five files, two uploads at a time, 50 ms each: done by ~150 ms.
+    h.append(0..5);
+    h.wait_until(|h| h.commits().last() == Some(&(5, false))).await;
+    assert!(
+        t0.elapsed() < every,
+        "no upload was left under way, so the last commit went at once"
+    );
+    let commits = h.commits();
+    assert_eq!(
+        commits.len(),
+        2,
+        "the first file at once, then one commit for the rest: {commits:?}"
+    );
+    assert!(commits[0].0 < 5, "{commits:?}");
+    tokio::time::sleep(every * 4).await;
+    assert_eq!(h.commits().len(), 2, "the wake-up found nothing more to commit");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_drain_commits_what_the_pacing_still_holds() {
+    let h = start_paced(
+        1,
+        60_000,
+        FakeSource::default(),
+        MemoryStore::default(),
+        Duration::from_secs(60),
+    )
+    .await;
+    h.append(0..5);
+    h.wait_until(|h| h.store.keys().len() == 5 && !h.commits().is_empty())
+        .await;
+    let committed = ractor::call_t!(h.sink, |reply| SinkMsg::Drain { commit: true, reply }, 5_000).unwrap();
+    assert_eq!(committed, Some(5));
+    assert_eq!(h.commits().last(), Some(&(5, true)), "{:?}", h.commits());
 }
 
 #[tokio::test(start_paused = true)]

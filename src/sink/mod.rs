@@ -7,6 +7,7 @@
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
 //! - [`actor`]: [`SinkActor`], one per assigned partition.
+//! - [`commit_pace`]: at most one commit per `offset.flush.interval.ms`.
 //! - [`gate`]: the per-partition memory bound.
 //! - [`source`]: what a sink needs from Kafka, as a trait.
 //! - [`router`]: the consumer thread that routes records, seeks and pauses.
@@ -16,6 +17,7 @@
 //! - [`manager`]: starts and stops sink actors under the sinks supervisor as partitions come and go.
 
 pub mod actor;
+mod commit_pace;
 pub mod directory;
 pub mod encode;
 pub mod gate;

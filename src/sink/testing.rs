@@ -2,7 +2,7 @@
 //! key layout for topic `t`, and well-formed tick records.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use bytes::Bytes;
@@ -37,6 +37,8 @@ pub struct MemoryStore {
     /// The next this-many puts fail with a 503.
     pub failing_puts: AtomicU32,
     pub put_attempts: AtomicU32,
+    /// Every put takes this many milliseconds (of tokio's clock, paused in tests).
+    pub put_delay_ms: AtomicU64,
 }
 
 impl MemoryStore {
@@ -66,6 +68,10 @@ impl MemoryStore {
 impl SegmentStore for MemoryStore {
     async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
         self.put_attempts.fetch_add(1, Ordering::SeqCst);
+        let delay = self.put_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        }
         if self.failing_puts.load(Ordering::SeqCst) > 0 {
             self.failing_puts.fetch_sub(1, Ordering::SeqCst);
             return Err(S3Error::Service {

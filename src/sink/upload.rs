@@ -1,8 +1,11 @@
-//! Putting one segment, retried with backoff until it lands or conflicts.
+//! Putting one segment, retried with backoff until it lands or conflicts, and the sink's record
+//! of an upload under way.
 
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use super::gate::Gate;
 use super::segmenter::Segment;
@@ -37,4 +40,29 @@ pub async fn put_with_retry<S: SegmentStore>(
             events::upload_retry(partition, &seg.key, is_retriable(e), e, delay)
         })
         .await
+}
+
+/// An upload under way or finished but not yet committable (an earlier one is still running).
+pub(super) struct Upload {
+    pub ticket: u64,
+    pub key: String,
+    pub end: i64,
+    pub records: u64,
+    pub bytes: usize,
+    pub dead_letter: bool,
+    pub started: Instant,
+    pub done: bool,
+    /// Aborted when the upload is dropped: an upload must never outlive its actor. A killed
+    /// sink (ractor's `kill` skips `post_stop`) would otherwise leave a task retrying a file
+    /// with the old incarnation's boundaries, landing after the new incarnation has re-planned
+    /// and written different ones (duplicates, found by the chaos suite).
+    pub _task: AbortOnDrop,
+}
+/// A task handle that aborts the task when dropped.
+pub(super) struct AbortOnDrop(pub JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
