@@ -153,24 +153,11 @@ fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
         .env("RUST_LOG", "warn")
 }
 
-/// How often a sink's committed offsets are read: one OffsetFetch on a kept connection, so often
-/// enough that the sampling adds little to a span of a few seconds (at 100 ms it was up to 4%).
-const SINK_SAMPLING: Duration = Duration::from_millis(10);
-/// How often a producer's /metrics is scraped: each scrape renders every metric in the measured
-/// process, so not too often.
-const PRODUCER_SAMPLING: Duration = Duration::from_millis(100);
-
-/// Runs a started process until `progress`, sampled every `period`, reaches `total`, then stops
-/// it; returns its figures.
-fn measure(
-    mut proc: Proc,
-    total: i64,
-    period: Duration,
-    progress: impl FnMut() -> anyhow::Result<i64>,
-) -> anyhow::Result<Figures> {
+/// Runs a started process until `progress` reaches `total`, then stops it; returns its figures.
+fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<i64>) -> anyhow::Result<Figures> {
     proc.start()?;
     let pid = proc.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
-    let rate = rate_until(total, Duration::from_secs(600), period, progress);
+    let rate = rate_until(total, Duration::from_secs(600), progress);
     let cpu = cpu_secs(pid).unwrap_or(0.0);
     let rss = peak_rss_mib(pid).unwrap_or(0.0);
     // SIGTERM even when the measurement failed: under BENCH_PERF the process is `perf`, which
@@ -221,7 +208,7 @@ fn measure_sink(
 ) -> anyhow::Result<Figures> {
     let committed = Committed::new(&servers.broker, group, topic)?;
     let s3_cpu = servers.s3_cpu_secs();
-    let mut f = measure(proc, total, SINK_SAMPLING, move || committed.sum())?;
+    let mut f = measure(proc, total, move || committed.sum())?;
     f.s3_cpu_s_per_million = (servers.s3_cpu_secs() - s3_cpu) / (total as f64 / 1e6);
     f.records_in_s3 = lines_in_bucket(servers, bucket);
     Ok(f)
@@ -280,7 +267,7 @@ pub async fn producer(
     let port = chaos::procs::free_port()?;
     std::fs::write(&config, producer_toml(servers, &topic, symbols, per_symbol, port))?;
     let total = (per_symbol * symbols as u64) as i64;
-    measure(tickstream_proc(p, &dir, &config), total, PRODUCER_SAMPLING, move || {
+    measure(tickstream_proc(p, &dir, &config), total, move || {
         scrape_counter(port, "tickstream_ticks_acked_total")
     })
 }
