@@ -101,89 +101,79 @@ mod tests {
 
     const EVERY: Duration = Duration::from_millis(100);
 
+    /// A pacer with a 100 ms interval, and the instant `ms` after its start.
+    fn pace() -> (CommitPace, impl Fn(u64) -> Instant) {
+        let t0 = Instant::now();
+        (CommitPace::new(EVERY), move |ms| t0 + Duration::from_millis(ms))
+    }
+
+    fn wake_in(ms: u64) -> Next {
+        Next::WakeIn(Duration::from_millis(ms))
+    }
+
     #[test]
     fn the_first_offset_after_a_quiet_interval_is_committed_at_once() {
-        let t0 = Instant::now();
-        let mut pace = CommitPace::new(EVERY);
-        assert_eq!(pace.offer(100, true, t0), Next::Commit(100));
-        assert_eq!(pace.offer(200, true, t0 + EVERY), Next::Commit(200));
-        assert_eq!(pace.offer(300, true, t0 + EVERY * 5), Next::Commit(300));
+        let (mut pace, at) = pace();
+        assert_eq!(pace.offer(100, true, at(0)), Next::Commit(100));
+        assert_eq!(pace.offer(200, true, at(100)), Next::Commit(200));
+        assert_eq!(pace.offer(300, true, at(500)), Next::Commit(300));
         assert_eq!(pace.pending(), None);
     }
 
     #[test]
     fn offsets_within_the_interval_collapse_into_one_commit_of_the_newest() {
-        let t0 = Instant::now();
-        let mut pace = CommitPace::new(EVERY);
-        assert_eq!(pace.offer(100, true, t0), Next::Commit(100));
-        assert_eq!(
-            pace.offer(200, true, t0 + Duration::from_millis(30)),
-            Next::WakeIn(Duration::from_millis(70))
-        );
-        assert_eq!(
-            pace.offer(300, true, t0 + Duration::from_millis(60)),
-            Next::Wait,
-            "one wake-up is enough"
-        );
+        let (mut pace, at) = pace();
+        assert_eq!(pace.offer(100, true, at(0)), Next::Commit(100));
+        assert_eq!(pace.offer(200, true, at(30)), wake_in(70));
+        assert_eq!(pace.offer(300, true, at(60)), Next::Wait, "one wake-up is enough");
         assert_eq!(pace.pending(), Some(300));
-        assert_eq!(pace.woke(t0 + EVERY), Next::Commit(300));
+        assert_eq!(pace.woke(at(100)), Next::Commit(300));
         assert_eq!(pace.pending(), None);
         assert_eq!(
-            pace.woke(t0 + EVERY * 3),
+            pace.woke(at(300)),
             Next::Wait,
             "a wake-up with nothing pending does nothing"
         );
     }
 
     #[test]
-    fn a_wake_up_after_the_interval_restarts_it() {
-        let t0 = Instant::now();
-        let mut pace = CommitPace::new(EVERY);
-        assert_eq!(pace.offer(1, true, t0), Next::Commit(1));
+    fn a_commit_on_wake_up_starts_the_next_interval() {
+        let (mut pace, at) = pace();
+        assert_eq!(pace.offer(1, true, at(0)), Next::Commit(1));
+        assert_eq!(pace.offer(2, true, at(10)), wake_in(90));
+        assert_eq!(pace.woke(at(100)), Next::Commit(2));
         assert_eq!(
-            pace.offer(2, true, t0 + Duration::from_millis(10)),
-            Next::WakeIn(Duration::from_millis(90))
+            pace.offer(3, true, at(150)),
+            wake_in(50),
+            "the interval runs from 100 ms"
         );
-        assert_eq!(pace.woke(t0 + EVERY), Next::Commit(2));
-        // The commit at t0 + 100 ms starts a new interval: the next offset waits for its end.
-        assert_eq!(
-            pace.offer(3, true, t0 + Duration::from_millis(150)),
-            Next::WakeIn(Duration::from_millis(50))
-        );
-        assert_eq!(pace.woke(t0 + EVERY * 2), Next::Commit(3));
+        assert_eq!(pace.woke(at(200)), Next::Commit(3));
     }
 
     #[test]
     fn a_zero_interval_commits_every_offset() {
         let t0 = Instant::now();
         let mut pace = CommitPace::new(Duration::ZERO);
-        for (i, offset) in [5, 6, 7].into_iter().enumerate() {
-            assert_eq!(pace.offer(offset, true, t0), Next::Commit(offset), "offer {i}");
+        for offset in [5, 6, 7] {
+            assert_eq!(pace.offer(offset, true, t0), Next::Commit(offset));
         }
     }
 
     #[test]
     fn an_offset_with_no_other_upload_under_way_is_committed_at_once() {
-        let t0 = Instant::now();
-        let mut pace = CommitPace::new(EVERY);
-        assert_eq!(pace.offer(1, true, t0), Next::Commit(1));
+        let (mut pace, at) = pace();
+        assert_eq!(pace.offer(1, true, at(0)), Next::Commit(1));
+        assert_eq!(pace.offer(2, true, at(10)), wake_in(90));
         assert_eq!(
-            pace.offer(2, true, t0 + Duration::from_millis(10)),
-            Next::WakeIn(Duration::from_millis(90))
-        );
-        assert_eq!(
-            pace.offer(3, false, t0 + Duration::from_millis(20)),
+            pace.offer(3, false, at(20)),
             Next::Commit(3),
             "the last upload of a burst does not wait for the interval"
         );
         assert_eq!(
-            pace.woke(t0 + EVERY),
+            pace.woke(at(100)),
             Next::Wait,
             "the armed wake-up finds nothing pending"
         );
-        assert_eq!(
-            pace.offer(4, true, t0 + Duration::from_millis(110)),
-            Next::WakeIn(Duration::from_millis(10))
-        );
+        assert_eq!(pace.offer(4, true, at(110)), wake_in(10));
     }
 }
