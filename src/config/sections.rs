@@ -123,10 +123,11 @@ pub struct SinkConfig {
     /// order). More hides S3 latency; fewer keeps commits close behind the uploads.
     #[serde(rename = "max.inflight.uploads", default = "default_max_inflight_uploads")]
     pub max_inflight_uploads: usize,
-    /// A partition commits at most once per this interval: the newest uploaded offset, or at
-    /// once after a quiet interval. Commits still only follow uploads; 0 commits after every
-    /// file. One commit per file at flush.size 100 costs the group coordinator more than the
-    /// files cost us.
+    /// While its uploads keep coming, a partition commits at most once per this interval (the
+    /// newest uploaded offset); it commits at once after a quiet interval or when no other
+    /// upload is under way. Commits still only follow uploads; 0 commits after every file. One
+    /// commit per file at flush.size 100 costs the group coordinator more than the files cost
+    /// us (see `sink::commit_pace`).
     #[serde(rename = "offset.flush.interval.ms", default = "default_offset_flush_interval_ms")]
     pub offset_flush_interval_ms: u64,
 }
