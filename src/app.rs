@@ -1,10 +1,13 @@
 //! `tickstream run`: embedded servers, metrics, the pipeline, progress; then a clean stop on
 //! SIGINT/SIGTERM, or a non-zero exit when supervision gives up.
 
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::runtime::{Pipeline, RunOptions};
+use crate::control::Starting;
+use crate::runtime::startup::wait_for_dependencies;
+use crate::runtime::{Pipeline, RunOptions, StartError};
 use crate::systemd;
 use crate::telemetry::{http, progress};
 
@@ -23,8 +26,9 @@ pub async fn run(
     seed: Option<u64>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<Outcome> {
-    let (infra, servers) = crate::embedded::start(&config).await?;
-    let operator: http::OperatorSlot = Default::default();
+    // The recorder first: MSK IAM's first token (signed while the embedded servers start)
+    // already sets its gauges.
+    let operator: http::OperatorSlot = Arc::new(RwLock::new(None));
     let metrics = if config.metrics.enabled {
         let handle = http::recorder().map_err(anyhow::Error::msg)?;
         let server =
@@ -38,8 +42,47 @@ pub async fn run(
     } else {
         None
     };
-    let options = RunOptions::new(seed.or(config.producer.seed));
-    let mut pipeline = Pipeline::start(&config, &infra, options).await?;
+    let (infra, servers) = match crate::embedded::start(&config).await {
+        Ok(started) => started,
+        Err(e) => {
+            if let Some(m) = metrics {
+                m.stop().await;
+            }
+            return Err(e.into());
+        }
+    };
+    if let Ok(mut slot) = operator.write() {
+        *slot = Some(Arc::new(Starting {
+            reach: infra.reachability.clone(),
+        }));
+    }
+    let mut shutdown = std::pin::pin!(shutdown);
+    // Only the wait races the stop signal: once the pipeline starts, it starts whole (a stop
+    // that arrives meanwhile is seen right after, and drains as usual).
+    let started: Result<Option<Pipeline>, StartError> = tokio::select! {
+        waited = wait_for_dependencies(&config, &infra) => match waited {
+            Ok(()) => Pipeline::start(&config, &infra, RunOptions::new(seed.or(config.producer.seed)))
+                .await
+                .map(Some),
+            Err(e) => Err(e),
+        },
+        _ = &mut shutdown => Ok(None),
+    };
+    let mut pipeline = match started {
+        Ok(Some(pipeline)) => pipeline,
+        not_started => {
+            // Nothing runs yet: stop what did start, then say why (or that we were asked to).
+            if let Some(m) = metrics {
+                m.stop().await;
+            }
+            drop(infra);
+            servers.stop().await;
+            if not_started.is_ok() {
+                tracing::info!("stopped before the pipeline started");
+            }
+            return not_started.map(|_| Outcome::Stopped).map_err(Into::into);
+        }
+    };
     tracing::info!(
         run_id = pipeline.options().run_id,
         seed = pipeline.options().seed,
@@ -59,7 +102,7 @@ pub async fn run(
     });
 
     let outcome = tokio::select! {
-        _ = shutdown => Outcome::Stopped,
+        _ = &mut shutdown => Outcome::Stopped,
         _ = pipeline.failed() => Outcome::Failed,
     };
     if outcome == Outcome::Stopped {

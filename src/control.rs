@@ -13,6 +13,7 @@ use crate::kafka::consumer::SinkConsumerContext;
 use crate::kafka::TickProducer;
 use crate::s3::S3SegmentStore;
 use crate::telemetry::http::Operator;
+use crate::telemetry::reachability::{Dependency, Reachability};
 
 /// How long a readiness probe waits for Kafka or S3.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,6 +30,8 @@ pub struct Control {
     pub(crate) consumer: Option<Weak<BaseConsumer<SinkConsumerContext>>>,
     pub(crate) store: Option<Arc<S3SegmentStore>>,
     pub(crate) topic: String,
+    /// What every client saw of Kafka, S3 and Snowflake: `/readyz` names the cause.
+    pub(crate) reach: Arc<Reachability>,
 }
 
 impl Control {
@@ -91,15 +94,38 @@ impl Control {
                 problems.push("sinks: no partition assigned yet".to_owned());
             }
         }
-        if let Err(e) = self.kafka_reachable().await {
-            problems.push(format!("kafka: {e}"));
+        let reach = &self.reach;
+        match self.kafka_reachable().await {
+            Ok(true) => reach.answered(Dependency::Kafka),
+            Ok(false) => {}
+            // The metadata request's own error is generic ("transport failure"); the cause
+            // librdkafka reported for the broker is in the record.
+            Err(e) => problems.push(
+                reach
+                    .problem(Dependency::Kafka)
+                    .unwrap_or_else(|| format!("{} at {}: {e}", Dependency::Kafka, reach.address(Dependency::Kafka))),
+            ),
         }
         if let Some(store) = &self.store {
-            match tokio::time::timeout(PROBE_TIMEOUT, store.check()).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => problems.push(format!("s3: {e}")),
-                Err(_) => problems.push(format!("s3: no answer within {PROBE_TIMEOUT:?}")),
+            let failed = match tokio::time::timeout(PROBE_TIMEOUT, store.check()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(_) => Some(format!("no answer within {PROBE_TIMEOUT:?}")),
+            };
+            match failed {
+                None => reach.answered(Dependency::S3),
+                Some(cause) => {
+                    reach.failed(Dependency::S3, &cause);
+                    problems.push(format!(
+                        "{} at {}: {cause}",
+                        Dependency::S3,
+                        reach.address(Dependency::S3)
+                    ));
+                }
             }
+        }
+        if let Some(p) = reach.problem(Dependency::Snowflake) {
+            problems.push(p);
         }
         if problems.is_empty() {
             Ok(())
@@ -108,12 +134,13 @@ impl Control {
         }
     }
 
-    async fn kafka_reachable(&self) -> Result<(), String> {
+    /// Whether a client of ours got metadata (`Ok(false)`: no client to ask).
+    async fn kafka_reachable(&self) -> Result<bool, String> {
         let topic = self.topic.clone();
         let producer = self.producer.as_ref().and_then(Weak::upgrade);
         let consumer = self.consumer.as_ref().and_then(Weak::upgrade);
         if producer.is_none() && consumer.is_none() {
-            return Ok(());
+            return Ok(false);
         }
         tokio::task::spawn_blocking(move || {
             let result = match (&producer, &consumer) {
@@ -123,10 +150,31 @@ impl Control {
             };
             // Dropped here, on a blocking thread, in case this was the last reference.
             drop((producer, consumer));
-            result.map_err(|e| e.to_string())
+            result.map(|()| true).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| e.to_string())?
+    }
+}
+
+/// What `/readyz` and the admin endpoint answer while start-up waits for its dependencies.
+pub struct Starting {
+    pub reach: Arc<Reachability>,
+}
+
+impl Operator for Starting {
+    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
+        Box::pin(async move {
+            let mut problems = vec!["starting: waiting for the pipeline's dependencies to answer".to_owned()];
+            for dep in [Dependency::Kafka, Dependency::S3] {
+                problems.extend(self.reach.problem(dep));
+            }
+            Err(problems)
+        })
+    }
+
+    fn fail_actor<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Err("the pipeline is still starting: no actor runs yet".to_owned()) })
     }
 }
 

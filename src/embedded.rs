@@ -103,6 +103,7 @@ pub async fn start(config: &Config) -> Result<(Infra, EmbeddedServers), Embedded
             KafkaMode::MskIam => Some(KafkaAuth::msk_iam(&config.kafka).await?),
             _ => None,
         },
+        reachability: Default::default(),
     };
     Ok((infra, servers))
 }

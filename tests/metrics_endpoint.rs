@@ -23,13 +23,17 @@ async fn metrics_and_healthz_answer() {
         .unwrap();
     let stats = tickstream::telemetry::PipelineStats::default();
     tickstream::telemetry::events::tick_acked(&stats);
+    tickstream::telemetry::events::sink_started(1);
     tickstream::telemetry::events::file_uploaded(
         &stats,
         1,
-        "topics/t/partition=1/t+1+0000000000.json",
-        10,
-        false,
-        std::time::Duration::from_millis(20),
+        &tickstream::telemetry::events::UploadedFile {
+            key: "topics/t/partition=1/t+1+0000000000.json",
+            bytes: 10,
+            dead_letter: false,
+            took: std::time::Duration::from_millis(20),
+            waited: Some(std::time::Duration::from_millis(1_100)),
+        },
     );
 
     let metrics = get(server.addr(), "/metrics").await;
@@ -40,6 +44,18 @@ async fn metrics_and_healthz_answer() {
     assert!(metrics.contains("tickstream_ticks_acked_total 1"), "{metrics}");
     assert!(
         metrics.contains("tickstream_sink_flush_duration_seconds_bucket{le=\"0.025\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"tickstream_sink_offsets_missing_total{partition="1"} 0"#),
+        "a partition's data-loss counter exists at 0 from its sink's start: {metrics}"
+    );
+    assert!(
+        metrics.contains("# HELP tickstream_sink_files_uploaded_total Data files written to S3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tickstream_sink_file_latency_seconds_bucket{le=\"1.25\"} 1"),
         "{metrics}"
     );
     assert!(get(server.addr(), "/healthz").await.ends_with("ok\n"));

@@ -51,8 +51,13 @@ fn producer_and_consumer_log_in_with_the_token_from_the_cell() {
     let expected = cell.current().unwrap().secret_value().to_owned();
 
     let producer_config = client_config::producer(&kafka, &kafka.bootstrap_servers);
-    let producer =
-        TickProducer::new(&producer_config, Arc::new(PipelineStats::default()), Some(cell.clone())).expect("producer");
+    let producer = TickProducer::new(
+        &producer_config,
+        Arc::new(PipelineStats::default()),
+        Some(cell.clone()),
+        Default::default(),
+    )
+    .expect("producer");
     let producer_tokens = wait_for_tokens(&broker, 1);
     assert!(
         !producer_tokens.is_empty(),

@@ -56,6 +56,7 @@ async fn start_watcher(env: &TestEnv, db: Arc<Mutex<Connection>>) -> ActorRef<Wa
         handle: Arc::default(),
         partitions: 3,
         file_landed: None,
+        reach: Default::default(),
     };
     Actor::spawn(None, IngestWatcher::default(), args).await.unwrap().0
 }
@@ -246,6 +247,7 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
         handle: Arc::default(),
         partitions: 3,
         file_landed: Some(stats.clone()),
+        reach: Default::default(),
     };
     let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -317,6 +319,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
         handle: Arc::default(),
         partitions: 3,
         file_landed: Some(stats.clone()),
+        reach: Default::default(),
     };
     let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
     let (layout, path) = (env.layout(), env.warehouse_path());

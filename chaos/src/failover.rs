@@ -144,6 +144,7 @@ pub async fn run(seed: u64, faults: usize, until: Option<Duration>, dir: &Path) 
         s3: s3.endpoint(),
         embedded_kafka: Some(kafka.clone()),
         kafka_auth: None,
+        reachability: Default::default(),
     };
     let pipeline = Pipeline::start(&config, &infra, RunOptions::new(Some(seed)))
         .await

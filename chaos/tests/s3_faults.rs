@@ -53,6 +53,7 @@ async fn throttling_errors_and_dropped_connections_lose_nothing() {
         s3: through_proxy,
         embedded_kafka: Some(kafka.clone()),
         kafka_auth: None,
+        reachability: Default::default(),
     };
 
     let pipeline = Pipeline::start(&config, &infra, RunOptions::new(Some(41)))

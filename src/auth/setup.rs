@@ -34,6 +34,7 @@ impl std::fmt::Debug for KafkaAuth {
 impl KafkaAuth {
     /// Signs the first token (so clients can connect at once) and prepares the refresher.
     pub async fn start<C: CredentialSource>(args: RefresherArgs<C>) -> Result<Self, AuthError> {
+        events::token_auth_started();
         let token = args.sign().await?;
         let now = (args.clock)();
         events::token_refreshed(token.remaining(now), refresh_delay(&token, now));

@@ -233,6 +233,11 @@ pub struct RuntimeConfig {
     /// On SIGINT/SIGTERM, how long sinks may drain, flush and commit before the process exits.
     #[serde(default = "default_shutdown_timeout_ms")]
     pub shutdown_timeout_ms: u64,
+    /// At start, how long to keep retrying a Kafka or S3 that does not answer (each failure is
+    /// logged with its address and cause) before exiting 1 with that cause. Keep it below
+    /// systemd's `TimeoutStartSec=` (120 s in the shipped unit).
+    #[serde(default = "default_startup_timeout_ms")]
+    pub startup_timeout_ms: u64,
 }
 
 fn yes() -> bool {
@@ -312,6 +317,9 @@ fn default_progress_interval_ms() -> u64 {
 }
 fn default_shutdown_timeout_ms() -> u64 {
     30_000
+}
+fn default_startup_timeout_ms() -> u64 {
+    90_000
 }
 
 default_from_serde!(

@@ -20,6 +20,13 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             k.mode
         ),
     );
+    if k.mode != KafkaMode::Embedded {
+        for entry in k.bootstrap_servers.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if let Err(why) = bootstrap_entry(entry) {
+                check(false, "kafka.bootstrap_servers", format!("{entry:?}: {why}"));
+            }
+        }
+    }
     check(
         k.partitions >= 1,
         "kafka.partitions",
@@ -255,7 +262,36 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         "runtime.shutdown_timeout_ms",
         format!("must be ≥ 1000, got {}", c.runtime.shutdown_timeout_ms),
     );
+    check(
+        c.runtime.startup_timeout_ms >= 1_000,
+        "runtime.startup_timeout_ms",
+        format!("must be ≥ 1000, got {}", c.runtime.startup_timeout_ms),
+    );
     p
+}
+
+/// One `host:port` of `bootstrap_servers` (an IPv6 host in brackets, `[::1]:9092`); librdkafka
+/// would quietly assume port 9092 for an entry without one, and MSK IAM listens on 9098.
+fn bootstrap_entry(entry: &str) -> Result<(), String> {
+    let entry = entry.split_once("://").map_or(entry, |(_, rest)| rest);
+    let (host, port) = match entry.strip_prefix('[') {
+        Some(v6) => match v6.split_once("]:") {
+            Some((host, port)) => (host, port),
+            None => return Err("needs a port: [IPv6]:PORT".into()),
+        },
+        None => match entry.rsplit_once(':') {
+            Some((host, port)) if !host.contains(':') => (host, port),
+            Some(_) => return Err("an IPv6 address needs brackets: [IPv6]:PORT".into()),
+            None => return Err("needs a port: HOST:PORT (MSK IAM listens on 9098)".into()),
+        },
+    };
+    if host.is_empty() {
+        return Err("needs a host before the port".into());
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!("port {port:?} is not a number from 1 to 65535")),
+    }
 }
 
 /// Kafka's topic name rule: 1–249 of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -346,6 +382,34 @@ mod tests {
         assert!(p[0].message.contains("TICKSTREAM_SNOWFLAKE_ACCOUNT"), "{p:?}");
         // Without a watcher in this process nothing is needed.
         assert_eq!(problems("[warehouse]\nkind = \"snowflake\"\nenabled = false\n"), vec![]);
+    }
+
+    #[test]
+    fn every_bootstrap_entry_needs_a_host_and_a_port() {
+        let bad = |servers: &str| {
+            problems(&format!(
+                "[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"{servers}\"\n"
+            ))
+        };
+        for ok in [
+            "127.0.0.1:9092",
+            "b-1.msk:9098, b-2.msk:9098",
+            "[::1]:9092",
+            "PLAINTEXT://k:9092",
+        ] {
+            assert!(bad(ok).is_empty(), "{ok}: {:?}", bad(ok));
+        }
+        let p = bad("b-1.msk:9098,b-2.msk");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].key, "kafka.bootstrap_servers");
+        assert!(
+            p[0].message.contains("\"b-2.msk\"") && p[0].message.contains("needs a port"),
+            "{}",
+            p[0].message
+        );
+        assert!(bad("k:http")[0].message.contains("not a number"));
+        assert!(bad(":9092")[0].message.contains("needs a host"));
+        assert!(bad("::1:9092")[0].message.contains("brackets"));
     }
 
     #[test]

@@ -9,8 +9,11 @@ use rdkafka::error::KafkaResult;
 use rdkafka::statistics::Statistics;
 use rdkafka::{ClientContext, TopicPartitionList};
 
+use rdkafka::config::RDKafkaLogLevel;
+
 use crate::auth::cell::TokenCell;
 use crate::telemetry::events;
+use crate::telemetry::reachability::Reachability;
 
 /// What the sink side does when the group gives or takes partitions.
 pub trait RebalanceListener: Send + Sync + 'static {
@@ -31,6 +34,8 @@ pub struct SinkConsumerContext {
     pub token: Option<TokenCell>,
     /// The group membership as librdkafka's statistics last described it.
     pub group: Arc<GroupWatch>,
+    /// Where broker failures go (one WARN per interval, and `/readyz`).
+    pub reach: Arc<Reachability>,
 }
 
 /// Where the consumer stands in its group, from librdkafka's statistics (every 5 s), so the
@@ -111,6 +116,14 @@ impl SinkConsumerContext {
 
 impl ClientContext for SinkConsumerContext {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        super::diagnostics::log(&self.reach, super::diagnostics::Report::Log, level, fac, log_message);
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        super::diagnostics::error(&self.reach, super::diagnostics::Report::Log, &error, reason);
+    }
 
     fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
         super::oauth::answer(self.token.as_ref())

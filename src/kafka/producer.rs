@@ -9,7 +9,10 @@ use rdkafka::message::{DeliveryResult, Message};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, ClientContext};
 
+use rdkafka::config::RDKafkaLogLevel;
+
 use crate::auth::cell::TokenCell;
+use crate::telemetry::reachability::Reachability;
 
 use crate::telemetry::{events, PipelineStats};
 
@@ -28,10 +31,19 @@ pub enum SendError {
 pub struct DeliveryCounter {
     stats: Arc<PipelineStats>,
     token: Option<TokenCell>,
+    reach: Arc<Reachability>,
 }
 
 impl ClientContext for DeliveryCounter {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
+
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        super::diagnostics::log(&self.reach, super::diagnostics::Report::Log, level, fac, log_message);
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        super::diagnostics::error(&self.reach, super::diagnostics::Report::Log, &error, reason);
+    }
 
     fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
         super::oauth::answer(self.token.as_ref())
@@ -59,10 +71,15 @@ pub struct TickProducer {
 
 impl TickProducer {
     /// Creates the producer from [`super::client_config::producer`] properties.
-    /// `token`: the MSK IAM token cell (`msk_iam` mode).
-    pub fn new(config: &ClientConfig, stats: Arc<PipelineStats>, token: Option<TokenCell>) -> Result<Self, KafkaError> {
+    /// `token`: the MSK IAM token cell (`msk_iam` mode); `reach`: where broker failures go.
+    pub fn new(
+        config: &ClientConfig,
+        stats: Arc<PipelineStats>,
+        token: Option<TokenCell>,
+        reach: Arc<Reachability>,
+    ) -> Result<Self, KafkaError> {
         Ok(Self {
-            inner: config.create_with_context(DeliveryCounter { stats, token })?,
+            inner: config.create_with_context(DeliveryCounter { stats, token, reach })?,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Wiring: builds the supervision tree, the Kafka clients and the sink's consumer loop, and
 //! takes them down again in an order that loses nothing.
 //!
-//! Start: topics → S3 bucket → root supervisor { auth, producers, sinks, warehouse } → consumer
+//! Start: dependencies answer (`startup.rs`, called by `app::run`) → topics → S3 bucket → root supervisor { auth, producers, sinks, warehouse } → consumer
 //! thread (`sink.rs` starts the sink side). Stop: `shutdown.rs`.
 
 use std::sync::{mpsc, Arc};
@@ -21,11 +21,13 @@ use crate::producer::{producer_specs, ProducerCommon};
 use crate::s3::client::S3Endpoint;
 use crate::s3::S3SegmentStore;
 use crate::sink::router::RouterCmd;
+use crate::telemetry::reachability::Reachability;
 use crate::telemetry::PipelineStats;
 use crate::warehouse::watcher::WatcherHandle;
 
 mod shutdown;
 mod sink;
+pub mod startup;
 
 pub use shutdown::ShutdownReport;
 
@@ -37,6 +39,8 @@ pub struct Infra {
     pub embedded_kafka: Option<Arc<EmbeddedKafka>>,
     /// Set in `msk_iam` mode: the token every client sends and the actor that refreshes it.
     pub kafka_auth: Option<KafkaAuth>,
+    /// Whether Kafka, S3 (and Snowflake) answer, as every client of this pipeline saw it.
+    pub reachability: Arc<Reachability>,
 }
 
 /// Per-run options that are not configuration.
@@ -70,6 +74,9 @@ pub enum StartError {
     Unsupported(String),
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
+    /// A dependency still did not answer when `runtime.startup_timeout_ms` ran out.
+    #[error("not reachable after {waited_s} s (runtime.startup_timeout_ms): {}", .problems.join("; "))]
+    Unreachable { waited_s: u64, problems: Vec<String> },
 }
 
 /// A running pipeline.
@@ -106,7 +113,9 @@ impl Pipeline {
                 "kafka.mode = \"msk_iam\" needs an MSK IAM token source (Infra::kafka_auth)".into(),
             ));
         }
+        startup::register(config, infra);
         let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
+        crate::telemetry::events::pipeline_started(config.producer.enabled, config.sink.enabled);
         let stats = Arc::new(PipelineStats::default());
         let admin = match &infra.embedded_kafka {
             Some(mock) => TopicAdmin::Mock(mock),
@@ -118,7 +127,7 @@ impl Pipeline {
 
         let producer = if config.producer.enabled {
             let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
-            let p = TickProducer::new(&cc, stats.clone(), token.clone())
+            let p = TickProducer::new(&cc, stats.clone(), token.clone(), infra.reachability.clone())
                 .map_err(|e| StartError::Kafka(format!("creating the producer: {e}")))?;
             Some(Arc::new(p))
         } else {
@@ -164,12 +173,15 @@ impl Pipeline {
                         &infra.s3,
                         watcher_handle.clone(),
                         config.sink.enabled.then(|| stats.clone()),
+                        infra.reachability.clone(),
                     )
                     .await?
                 }
                 // Snowpipe loads; this process watches the pipe through the SQL API.
-                WarehouseKind::Snowflake => crate::warehouse::snowflake::monitor::monitor_spec(config)
-                    .map_err(|e| crate::warehouse::WarehouseError::Other(e.to_string()))?,
+                WarehouseKind::Snowflake => {
+                    crate::warehouse::snowflake::monitor::monitor_spec(config, infra.reachability.clone())
+                        .map_err(|e| crate::warehouse::WarehouseError::Other(e.to_string()))?
+                }
             };
             let policy = config.supervision.policy();
             children.push(child_supervisor(
@@ -241,6 +253,7 @@ impl Pipeline {
             } else {
                 config.sink.topics.clone()
             },
+            reach: infra.reachability.clone(),
         }));
         Ok(pipeline)
     }

@@ -55,6 +55,7 @@ impl Pipeline {
             listener: Arc::new(listener),
             token: infra.kafka_auth.as_ref().map(|a| a.token.clone()),
             group: group.clone(),
+            reach: infra.reachability.clone(),
         };
         let consumer: BaseConsumer<SinkConsumerContext> =
             client_config::consumer(&config.kafka, &infra.bootstrap_servers)
@@ -86,6 +87,7 @@ impl Pipeline {
             store,
             source,
             stats,
+            reach: infra.reachability.clone(),
         });
         let Some(sinks_sup) = sinks.lock().ok().and_then(|g| g.clone()) else {
             return Err(StartError::Actors("the sinks supervisor did not start".into()));

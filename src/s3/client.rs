@@ -32,6 +32,16 @@ impl S3Endpoint {
     }
 }
 
+impl S3Endpoint {
+    /// Where requests go, for logs and `/readyz`.
+    pub fn address(&self) -> String {
+        match &self.url {
+            Some(url) => url.clone(),
+            None => format!("https://s3.{}.amazonaws.com", self.region),
+        }
+    }
+}
+
 /// A client for `endpoint`. S3-compatible servers get path-style addressing and checksums only
 /// where the API requires them (s3s-fs and others reject the newer default trailers).
 pub async fn build(endpoint: &S3Endpoint) -> Client {

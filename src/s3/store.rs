@@ -131,6 +131,21 @@ impl S3SegmentStore {
         Ok((body.into_bytes(), etag))
     }
 
+    /// The same store with the SDK's own retries off: one attempt per call, so a probe sees the
+    /// first failure's cause at once (the start-up wait and `/readyz` retry on their own).
+    pub fn single_attempt(&self) -> Self {
+        let conf = self
+            .client
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())
+            .build();
+        Self {
+            client: Client::from_conf(conf),
+            bucket: self.bucket.clone(),
+        }
+    }
+
     /// Is the bucket there and reachable (HeadBucket)?
     pub async fn check(&self) -> Result<(), S3Error> {
         self.client

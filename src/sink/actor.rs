@@ -18,6 +18,7 @@ use super::upload::{put_with_retry, AbortOnDrop, Upload};
 use super::Record;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
+use crate::telemetry::reachability::Reachability;
 use crate::telemetry::{events, PipelineStats};
 
 /// The sink actor's behaviour, generic over its store and its Kafka side.
@@ -46,6 +47,8 @@ pub struct SinkArgs<S, P> {
     /// Shared with the router: records held in memory for this partition.
     pub gate: Arc<Gate>,
     pub stats: Arc<PipelineStats>,
+    /// Where a failing S3 is reported (one WARN per interval for all partitions).
+    pub reach: Arc<Reachability>,
 }
 
 /// Messages a sink handles.
@@ -131,6 +134,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
         myself: ActorRef<SinkMsg>,
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
+        events::sink_started(args.partition);
         myself.send_message(SinkMsg::Plan)?;
         Ok(SinkState {
             seg: None,
@@ -271,16 +275,17 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             let ticket = self.next_ticket;
             self.next_ticket += 1;
             let (store, me, partition) = (self.args.store.clone(), myself.clone(), self.args.partition);
-            let gate = self.args.gate.clone();
-            let (key, end, records, bytes, dead_letter) = (
+            let (gate, reach) = (self.args.gate.clone(), self.args.reach.clone());
+            let (key, end, records, bytes, dead_letter, first_timestamp_ms) = (
                 seg.key.clone(),
                 seg.meta.end_offset,
                 seg.meta.records,
                 seg.body.len(),
                 seg.dead_letter,
+                seg.first_timestamp_ms,
             );
             let task = tokio::spawn(async move {
-                let result = put_with_retry(&*store, &gate, partition, &seg).await;
+                let result = put_with_retry(&*store, &gate, &reach, partition, &seg).await;
                 let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
             });
             self.uploads.push_back(Upload {
@@ -290,6 +295,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 records,
                 bytes,
                 dead_letter,
+                first_timestamp_ms,
                 started: Instant::now(),
                 done: false,
                 _task: AbortOnDrop(task),
@@ -314,10 +320,16 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             events::file_uploaded(
                 &self.args.stats,
                 partition,
-                &u.key,
-                u.bytes,
-                u.dead_letter,
-                u.started.elapsed(),
+                &events::UploadedFile {
+                    key: &u.key,
+                    bytes: u.bytes,
+                    dead_letter: u.dead_letter,
+                    took: u.started.elapsed(),
+                    waited: u.first_timestamp_ms.and_then(|ts| {
+                        let age = unix_ms() - ts;
+                        (age >= 0).then(|| Duration::from_millis(age as u64))
+                    }),
+                },
             );
         }
         let (mut end, mut records) = (None, 0);

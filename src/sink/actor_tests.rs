@@ -75,6 +75,7 @@ async fn start_paced(
         source: source.clone(),
         gate: gate.clone(),
         stats: Arc::new(PipelineStats::default()),
+        reach: Default::default(),
     };
     let (sink, _) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
     let h = Harness {

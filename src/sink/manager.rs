@@ -15,6 +15,7 @@ use super::rebalance::Assignment;
 use super::source::PartitionSource;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentStore;
+use crate::telemetry::reachability::Reachability;
 use crate::telemetry::PipelineStats;
 
 /// Everything a sink of this process is built from.
@@ -28,6 +29,7 @@ pub struct SinkFactory<S, P> {
     pub store: Arc<S>,
     pub source: Arc<P>,
     pub stats: Arc<PipelineStats>,
+    pub reach: Arc<Reachability>,
 }
 
 /// The supervisor child id of partition `p`'s sink, e.g. `sink-2`.
@@ -54,6 +56,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
                 source: me.source.clone(),
                 gate: g.clone(),
                 stats: me.stats.clone(),
+                reach: me.reach.clone(),
             };
             async move {
                 SinkActor::<S, P>::spawn_linked(None, SinkActor::default(), args, sup)

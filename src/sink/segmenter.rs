@@ -33,6 +33,8 @@ pub struct Segment {
     pub body: Bytes,
     pub meta: SegmentMeta,
     pub dead_letter: bool,
+    /// The Kafka timestamp of the first record (ms), for the record → S3 latency.
+    pub first_timestamp_ms: Option<i64>,
 }
 
 /// What happened to one pushed record.
@@ -54,6 +56,7 @@ pub enum Pushed {
 struct Batch {
     id: u64,
     start: i64,
+    first_timestamp_ms: Option<i64>,
     last: i64,
     records: u64,
     body: Vec<u8>,
@@ -142,6 +145,7 @@ impl Segmenter {
                 self.batch = Some(Batch {
                     id,
                     start: rec.offset,
+                    first_timestamp_ms: rec.timestamp_ms,
                     last: rec.offset,
                     records: 0,
                     // Room for the whole batch at this record's size (capped: a batch that
@@ -187,6 +191,7 @@ impl Segmenter {
                     error: None,
                 },
                 dead_letter: false,
+                first_timestamp_ms: b.first_timestamp_ms,
             });
         }
     }
@@ -202,6 +207,7 @@ impl Segmenter {
                 error: Some(reason),
             },
             dead_letter: true,
+            first_timestamp_ms: rec.timestamp_ms,
         }
     }
 }

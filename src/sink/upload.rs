@@ -11,6 +11,7 @@ use super::gate::Gate;
 use super::segmenter::Segment;
 use crate::s3::{is_retriable, PutOutcome, S3Error, SegmentStore};
 use crate::telemetry::events;
+use crate::telemetry::reachability::{Dependency, Reachability};
 
 /// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
 /// never dropped: the partition's memory gate pauses consumption while it waits.
@@ -24,22 +25,29 @@ fn backoff() -> ExponentialBuilder {
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
 /// re-plan from S3 can resolve. From its first failure until it ends, the upload marks the
-/// partition's gate as failing, so the router stops feeding the partition.
+/// partition's gate as failing, so the router stops feeding the partition; the failure goes to
+/// the reachability record (one WARN per interval, whatever the number of partitions).
 pub async fn put_with_retry<S: SegmentStore>(
     store: &S,
     gate: &Gate,
+    reach: &Reachability,
     partition: i32,
     seg: &Segment,
 ) -> Result<PutOutcome, S3Error> {
     let mut failing = None;
-    (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
+    let result = (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
         .retry(backoff())
         .when(|e| !matches!(e, S3Error::Conflict { .. }))
         .notify(|e, delay| {
             failing.get_or_insert_with(|| gate.retrying());
+            reach.failed(Dependency::S3, &e.to_string());
             events::upload_retry(partition, &seg.key, is_retriable(e), e, delay)
         })
-        .await
+        .await;
+    if failing.is_some() && result.is_ok() {
+        reach.answered(Dependency::S3);
+    }
+    result
 }
 
 /// An upload under way or finished but not yet committable (an earlier one is still running).
@@ -50,6 +58,8 @@ pub(super) struct Upload {
     pub records: u64,
     pub bytes: usize,
     pub dead_letter: bool,
+    /// The Kafka timestamp of the file's first record (ms).
+    pub first_timestamp_ms: Option<i64>,
     pub started: Instant,
     pub done: bool,
     /// Aborted when the upload is dropped: an upload must never outlive its actor. A killed

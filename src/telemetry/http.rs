@@ -18,8 +18,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::events::FLUSH_DURATION_BUCKETS;
-
 static RECORDER: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
 
 /// Installs the process-wide Prometheus recorder once and returns its handle.
@@ -28,19 +26,17 @@ pub fn recorder() -> Result<PrometheusHandle, String> {
     if let Some(h) = slot.as_ref() {
         return Ok(h.clone());
     }
-    let handle = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full("tickstream_sink_flush_duration_seconds".into()),
-            FLUSH_DURATION_BUCKETS,
-        )
-        .map_err(|e| e.to_string())?
-        .set_buckets_for_metric(
-            Matcher::Full("tickstream_ingest_latency_seconds".into()),
-            super::ingest_events::INGEST_LATENCY_BUCKETS,
-        )
-        .map_err(|e| e.to_string())?
+    let mut builder = PrometheusBuilder::new();
+    for (name, buckets) in super::events::HISTOGRAMS {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full((*name).into()), buckets)
+            .map_err(|e| e.to_string())?;
+    }
+    let handle = builder
         .install_recorder()
         .map_err(|e| format!("installing the metrics recorder: {e}"))?;
+    super::events::describe();
+    supervisors::events::describe();
     *slot = Some(handle.clone());
     Ok(handle)
 }

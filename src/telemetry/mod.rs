@@ -5,11 +5,13 @@
 //! - [`ingest_events`]: the ingestion watcher's metrics and log lines.
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
+//! - [`reachability`]: whether Kafka, S3 and Snowflake answer, and why not (one WARN per interval).
 
 pub mod events;
 pub mod http;
 pub mod ingest_events;
 pub mod progress;
+pub mod reachability;
 pub mod stats;
 
 pub use stats::{PipelineStats, StatsSnapshot};

@@ -68,8 +68,8 @@ impl PipelineStats {
     /// The per-tick counters (registered with the recorder installed at the first tick).
     pub fn per_tick(&self) -> &PerTickCounters {
         self.per_tick.get_or_init(|| PerTickCounters {
-            produced: metrics::counter!("tickstream_ticks_produced_total"),
-            acked: metrics::counter!("tickstream_ticks_acked_total"),
+            produced: metrics::counter!(super::events::TICKS_PRODUCED),
+            acked: metrics::counter!(super::events::TICKS_ACKED),
         })
     }
 

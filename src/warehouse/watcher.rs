@@ -30,6 +30,7 @@ use super::source::ObjectSource;
 use super::WarehouseError;
 use crate::s3::keys::KeyLayout;
 use crate::telemetry::ingest_events as events;
+use crate::telemetry::reachability::{Dependency, Reachability};
 
 mod fetch;
 
@@ -54,6 +55,8 @@ pub struct WatcherArgs<S> {
     pub handle: WatcherHandle,
     /// Signalled when a sink of this process uploads a file: list now, not at the next poll.
     pub file_landed: Option<Arc<crate::telemetry::PipelineStats>>,
+    /// Where a failing S3 is reported (one WARN per interval, shared with the sinks).
+    pub reach: Arc<Reachability>,
 }
 
 /// Where the running watcher can be reached.
@@ -71,6 +74,7 @@ impl<S> Clone for WatcherArgs<S> {
             handle: self.handle.clone(),
             partitions: self.partitions,
             file_landed: self.file_landed.clone(),
+            reach: self.reach.clone(),
         }
     }
 }
@@ -155,6 +159,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         myself: ActorRef<WatcherMsg>,
         args: WatcherArgs<S>,
     ) -> Result<Self::State, ActorProcessingErr> {
+        events::watcher_started();
         myself.send_message(WatcherMsg::Poll)?;
         if let Ok(mut h) = args.handle.lock() {
             *h = Some(myself.clone());
@@ -206,10 +211,20 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             Ok(_) => ("RUNNING", None),
             Err(e) => ("STALLED_EXECUTION_ERROR", Some(e.to_string())),
         };
-        if let Err(e) = &result {
-            events::poll_failed(&e.to_string());
+        match &result {
+            // S3 down is logged once per interval for the whole process, not once per poll.
+            Err(WarehouseError::S3(e)) => {
+                st.args.reach.failed(Dependency::S3, &e.to_string());
+                events::poll_failed_quietly();
+            }
+            Err(e) => events::poll_failed(&e.to_string()),
+            Ok(()) => st.args.reach.answered(Dependency::S3),
         }
-        st.record_state(state, error).await?;
+        // A warehouse that cannot take the state either (locked, disk full) is the same stall:
+        // counted and retried at the next poll, not a crash that spends the restart budget.
+        if let Err(e) = st.record_state(state, error).await {
+            events::poll_failed(&format!("recording the pipe state: {e}"));
+        }
         if let Some(reply) = reply {
             let _ = reply.send(());
         }
@@ -363,6 +378,7 @@ pub async fn sqlite_watcher(
     s3: &crate::s3::client::S3Endpoint,
     handle: WatcherHandle,
     file_landed: Option<Arc<crate::telemetry::PipelineStats>>,
+    reach: Arc<Reachability>,
 ) -> Result<ChildSpec, WarehouseError> {
     let wh = &config.warehouse;
     let path = wh.sqlite_path(&config.runtime.data_dir);
@@ -383,5 +399,6 @@ pub async fn sqlite_watcher(
         handle,
         partitions: config.kafka.partitions,
         file_landed,
+        reach,
     }))
 }

@@ -84,6 +84,7 @@ impl Actor for Supervisor {
         myself: ActorRef<Self::Msg>,
         args: SupervisorArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        events::supervisor_started(&args.name);
         let mut state = SupervisorState {
             name: args.name,
             policy: args.policy,

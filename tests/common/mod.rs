@@ -54,6 +54,7 @@ impl TestEnv {
             s3: self.s3.endpoint(),
             embedded_kafka: Some(self.kafka.clone()),
             kafka_auth: None,
+            reachability: Default::default(),
         }
     }
 

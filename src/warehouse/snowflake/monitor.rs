@@ -17,6 +17,7 @@ use super::sql_api::{SqlApi, SqlApiConfig};
 use super::SnowflakeError;
 use crate::config::Config;
 use crate::telemetry::ingest_events as events;
+use crate::telemetry::reachability::Reachability;
 use crate::warehouse::status::PipeStatus;
 
 /// The SQL API client for `config`'s `[warehouse.snowflake]`; errors name the missing field.
@@ -150,6 +151,7 @@ impl Actor for SnowpipeMonitor {
         myself: ActorRef<MonitorMsg>,
         args: MonitorArgs,
     ) -> Result<MonitorState, ActorProcessingErr> {
+        events::watcher_started();
         myself.send_message(MonitorMsg::Poll)?;
         Ok(MonitorState {
             args,
@@ -173,9 +175,9 @@ impl Actor for SnowpipeMonitor {
 }
 
 /// The monitor as a supervised child (replaces the SQLite watcher in Snowflake mode).
-pub fn monitor_spec(config: &Config) -> Result<ChildSpec, SnowflakeError> {
+pub fn monitor_spec(config: &Config, reach: Arc<Reachability>) -> Result<ChildSpec, SnowflakeError> {
     let args = MonitorArgs {
-        api: Arc::new(connect(config)?),
+        api: Arc::new(connect(config)?.reporting_to(reach)),
         config: Arc::new(config.clone()),
     };
     tracing::info!(

@@ -16,6 +16,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
+use crate::telemetry::reachability::{Dependency, Reachability};
+
 use super::jwt::KeyPairAuth;
 use super::SnowflakeError;
 
@@ -180,6 +182,9 @@ pub struct SqlApi {
     http: Client<Https, Full<Bytes>>,
     /// The current JWT and when it expires (Unix seconds).
     token: Mutex<Option<(Arc<str>, u64)>>,
+    /// Where failures to reach the API are reported (the Snowpipe monitor's; a one-off command
+    /// has its own).
+    reach: Arc<Reachability>,
 }
 
 fn unix_now() -> u64 {
@@ -214,12 +219,22 @@ fn http_client(base_url: &str) -> Result<Client<Https, Full<Bytes>>, SnowflakeEr
 impl SqlApi {
     pub fn new(cfg: SqlApiConfig, auth: KeyPairAuth) -> Result<Self, SnowflakeError> {
         let http = http_client(&cfg.base_url)?;
+        let reach = Arc::new(Reachability::default());
+        reach.register(Dependency::Snowflake, cfg.base_url.clone());
         Ok(Self {
             cfg,
             auth,
             http,
             token: Mutex::new(None),
+            reach,
         })
+    }
+
+    /// Reports failures to reach the API into `reach` (the process's record).
+    pub fn reporting_to(mut self, reach: Arc<Reachability>) -> Self {
+        reach.register(Dependency::Snowflake, self.cfg.base_url.clone());
+        self.reach = reach;
+        self
     }
 
     pub fn config(&self) -> &SqlApiConfig {
@@ -296,6 +311,13 @@ impl SqlApi {
                 Ok((status, bytes)) => interpret(status, &bytes),
                 Err(reason) => Answer::Retry(reason),
             };
+            match &answer {
+                Answer::Retry(reason) => self.reach.failed(Dependency::Snowflake, reason),
+                Answer::Failed(e @ SnowflakeError::Api { status: 401 | 403, .. }) => {
+                    self.reach.failed(Dependency::Snowflake, &e.to_string())
+                }
+                _ => self.reach.answered(Dependency::Snowflake),
+            }
             match answer {
                 Answer::Done { result, partitions } => return self.rest(result, partitions).await,
                 Answer::Running { handle, status_url } => return self.wait(handle, status_url).await,
