@@ -9,9 +9,13 @@
 //! `snowflake` play the far side (a SASL broker, the Snowflake SQL API) on 127.0.0.1.
 
 mod common;
+mod process;
+mod prometheus;
 mod sasl_broker;
 
+mod alerting;
 mod cli;
+mod dashboard;
 mod faults;
 mod metrics_endpoint;
 mod msk_iam;
@@ -19,5 +23,6 @@ mod pipeline;
 mod rebalance;
 mod s3_store;
 mod snowflake;
+mod startup;
 mod supervision;
 mod warehouse;

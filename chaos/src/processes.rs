@@ -233,7 +233,7 @@ pub(crate) async fn process_phase(
         )
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("RUST_LOG", "info,rdkafka=warn")
+        .env("RUST_LOG", "info,librdkafka=warn")
     };
     let monitor = Monitor::default();
     let mut p = Procs {

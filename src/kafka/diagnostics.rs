@@ -10,7 +10,7 @@ use std::time::Duration;
 use rdkafka::client::OAuthToken;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka::producer::{Producer, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, ClientContext};
 
@@ -122,12 +122,12 @@ pub fn probe(
         reach: reach.clone(),
         token,
     };
-    let client: BaseProducer<ProbeContext> = config
+    // A threaded client polls while the request waits: that serves the OAUTHBEARER token
+    // callback (no token, no login) and the error callbacks that carry the cause.
+    let client: ThreadedProducer<ProbeContext> = config
         .create_with_context(context)
         .map_err(|e| format!("creating a Kafka client: {e}"))?;
     let answer = client.client().fetch_metadata(None, timeout);
-    // Serves the error callbacks queued meanwhile (they carry the cause).
-    client.poll(Duration::ZERO);
     match answer {
         Ok(_) => {
             reach.answered(Dependency::Kafka);

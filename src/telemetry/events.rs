@@ -34,6 +34,8 @@ const CONSUMER_ERRORS: &str = "tickstream_consumer_errors_total";
 const PAUSES: &str = "tickstream_sink_pauses_total";
 const TOKEN_REFRESH: &str = "tickstream_token_refresh_total";
 const TOKEN_EXPIRY: &str = "tickstream_token_expiry_seconds";
+/// The client libraries' standard name: a new value means a new process.
+const PROCESS_START: &str = "process_start_time_seconds";
 
 /// Buckets of `tickstream_sink_flush_duration_seconds` (PUT latency, retries included).
 pub const FLUSH_DURATION_BUCKETS: &[f64] = &[
@@ -140,7 +142,21 @@ pub fn describe() {
         "MSK IAM token signings, by result (ok or error)"
     );
     describe_gauge!(TOKEN_EXPIRY, Unit::Seconds, "Seconds left on the MSK IAM token in use");
+    describe_gauge!(
+        PROCESS_START,
+        Unit::Seconds,
+        "Start time of the process since the Unix epoch"
+    );
     super::ingest_events::describe();
+}
+
+/// The process started: its start time, so Prometheus sees a restart however fast it was (an
+/// escalation exits at once, and systemd restarts within seconds: too fast for `up`).
+pub fn process_started() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    gauge!(PROCESS_START).set(now);
 }
 
 fn p(partition: i32) -> String {

@@ -37,6 +37,7 @@ pub fn recorder() -> Result<PrometheusHandle, String> {
         .map_err(|e| format!("installing the metrics recorder: {e}"))?;
     super::events::describe();
     supervisors::events::describe();
+    super::events::process_started();
     *slot = Some(handle.clone());
     Ok(handle)
 }

@@ -25,14 +25,21 @@ pub struct Tickstream {
 
 impl Tickstream {
     /// Writes `sections` (the `[kafka]`, `[s3]`, `[sink]`, … tables) plus `[metrics]` (admin on)
-    /// and `[runtime]` (a data directory of its own) and starts the process.
+    /// and `[runtime]` (a data directory of its own, start-up waiting up to 15 minutes for its
+    /// dependencies) and starts the process.
     pub fn start(name: &str, sections: &str, envs: &[(&str, &str)]) -> Self {
+        Self::start_with_runtime(name, sections, "startup_timeout_ms = 900000\n", envs)
+    }
+
+    /// [`Tickstream::start`] with `runtime` as more lines of `[runtime]`.
+    pub fn start_with_runtime(name: &str, sections: &str, runtime: &str, envs: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let metrics = format!("127.0.0.1:{}", free_port());
         let config = dir.path().join("tickstream.toml");
         let toml = format!(
-            "{sections}\n[metrics]\nlisten = \"{metrics}\"\nadmin = true\n\n[runtime]\ndata_dir = \"{}\"\nprogress_interval_ms = 0\nshutdown_timeout_ms = 5000\n",
-            dir.path().join("data").display()
+            "{sections}\n[metrics]\nlisten = \"{metrics}\"\nadmin = true\n\n[runtime]\ndata_dir = \"{}\"\nprogress_interval_ms = 0\nshutdown_timeout_ms = 5000\n{}",
+            dir.path().join("data").display(),
+            runtime
         );
         std::fs::write(&config, toml).expect("write the configuration");
         let mut t = Self {
@@ -65,7 +72,10 @@ impl Tickstream {
             .args(["run", "--config"])
             .arg(&self.config)
             .envs(self.envs.iter().map(|(k, v)| (k, v)))
-            .env("RUST_LOG", "info,librdkafka=warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("TICKSTREAM_TEST_LOG").unwrap_or_else(|_| "info,librdkafka=warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
@@ -79,6 +89,13 @@ impl Tickstream {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
+        }
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`) with the system's `kill`.
+    pub fn signal(&self, sig: &str) {
+        if let Some(c) = &self.child {
+            let _ = Command::new("kill").args(["-s", sig, &c.id().to_string()]).status();
         }
     }
 
@@ -118,7 +135,10 @@ impl Tickstream {
             .ok()?
             .ok()?;
         let status = out.split(' ').nth(1)?.parse().ok()?;
-        let body = out.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         Some((status, body))
     }
 

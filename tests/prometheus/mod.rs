@@ -85,17 +85,23 @@ impl Prometheus {
         let p = Self { child, addr, _dir: dir };
         let deadline = Instant::now() + Duration::from_secs(30);
         while p.get("/-/ready").await.is_none_or(|(status, _)| status != 200) {
-            assert!(Instant::now() < deadline, "prometheus not ready on {} after 30 s", p.addr);
+            assert!(
+                Instant::now() < deadline,
+                "prometheus not ready on {} after 30 s",
+                p.addr
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         p
     }
 
     async fn get(&self, path_and_query: &str) -> Option<(u16, String)> {
-        let client: Client<_, Empty<bytes::Bytes>> =
-            Client::builder(TokioExecutor::new()).build_http();
+        let client: Client<_, Empty<bytes::Bytes>> = Client::builder(TokioExecutor::new()).build_http();
         let uri: hyper::Uri = format!("http://{}{path_and_query}", self.addr).parse().ok()?;
-        let response = tokio::time::timeout(Duration::from_secs(10), client.get(uri)).await.ok()?.ok()?;
+        let response = tokio::time::timeout(Duration::from_secs(10), client.get(uri))
+            .await
+            .ok()?
+            .ok()?;
         let status = response.status().as_u16();
         let body = response.into_body().collect().await.ok()?.to_bytes();
         Some((status, String::from_utf8_lossy(&body).into_owned()))
@@ -191,7 +197,10 @@ impl Prometheus {
             if !left {
                 return started.elapsed();
             }
-            assert!(started.elapsed() < limit, "{name} still active for {scenario} after {limit:?}");
+            assert!(
+                started.elapsed() < limit,
+                "{name} still active for {scenario} after {limit:?}"
+            );
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }

@@ -1,0 +1,174 @@
+//! Dependencies that do not answer are named at once: a broker, an S3 endpoint, a broker that
+//! refuses the SASL login, a Snowflake API. Each is logged within 5 s of start with its address
+//! and the underlying error, one WARN line per retry (not a line per broker and reconnect);
+//! `/readyz` says which one; start-up gives up after `runtime.startup_timeout_ms` with the same
+//! cause as the process's last line and exit status 1; a stop signal during the wait stops it
+//! at once. All against real `tickstream run` processes.
+
+use std::time::{Duration, Instant};
+
+use crate::process::Tickstream;
+use crate::prometheus::free_port;
+use crate::sasl_broker::SaslBroker;
+
+/// AWS credentials that sign tokens offline (no STS, no instance metadata).
+const AWS_OFFLINE: [(&str, &str); 4] = [
+    ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+    ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
+];
+
+/// A `tickstream run` in `msk_iam` mode against a broker that refuses every token: it signs
+/// tokens (its token gauges are real) and waits for Kafka, naming the refusal.
+pub fn msk_iam_process(broker: &SaslBroker) -> Tickstream {
+    Tickstream::start(
+        "msk",
+        &format!(
+            "[kafka]\nmode = \"msk_iam\"\nbootstrap_servers = \"{}\"\nregion = \"us-east-1\"\ncreate_topics = false\n\
+             [kafka.librdkafka]\n\"security.protocol\" = \"SASL_PLAINTEXT\"\n",
+            broker.addr
+        ),
+        &AWS_OFFLINE,
+    )
+}
+
+/// Waits for the process to exit; its status and how long that took.
+async fn exit_of(t: &mut Tickstream, limit: Duration) -> (std::process::ExitStatus, Duration) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = t.exited() {
+            return (status, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < limit,
+            "{} still running after {limit:?}:\n{}",
+            t.name,
+            t.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_broker_is_named_within_5_s_and_ends_start_up_with_its_cause() {
+    let port = free_port();
+    let started = Instant::now();
+    let mut t = Tickstream::start_with_runtime(
+        "no-broker",
+        &format!("[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"127.0.0.1:{port}\"\n"),
+        "startup_timeout_ms = 8000\n",
+        &[],
+    );
+    let named = format!("waiting for kafka at 127.0.0.1:{port}: ");
+    t.until_logged(&named, Duration::from_secs(5)).await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let (status, body) = t.http("GET", "/readyz").await.expect("/readyz answers while waiting");
+    assert_eq!(status, 503);
+    assert!(
+        body.contains(&format!("kafka at 127.0.0.1:{port}: ")) && body.contains("Connection refused"),
+        "{body}"
+    );
+
+    let (status, _) = exit_of(&mut t, Duration::from_secs(30)).await;
+    assert_eq!(status.code(), Some(1), "{}", t.log());
+    let log = t.log();
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("not reachable after") && last.contains("runtime.startup_timeout_ms"),
+        "{last}"
+    );
+    assert!(
+        last.contains(&format!("kafka at 127.0.0.1:{port}")) && last.contains("Connection refused"),
+        "{last}"
+    );
+    let warns = log.lines().filter(|l| l.contains(&named)).count();
+    assert!(
+        (2..=8).contains(&warns),
+        "one WARN per retry over 8 s, got {warns}:\n{log}"
+    );
+    assert!(!log.contains("FAIL"), "no librdkafka per-broker lines:\n{log}");
+}
+
+#[tokio::test]
+async fn a_stop_signal_during_the_wait_stops_at_once() {
+    let port = free_port();
+    let mut t = Tickstream::start(
+        "stop-while-waiting",
+        &format!("[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"127.0.0.1:{port}\"\n"),
+        &[],
+    );
+    t.until_logged("waiting for kafka at", Duration::from_secs(10)).await;
+    t.signal("TERM");
+    let (status, took) = exit_of(&mut t, Duration::from_secs(10)).await;
+    assert_eq!(status.code(), Some(0), "a requested stop is a clean exit:\n{}", t.log());
+    assert!(took < Duration::from_secs(3), "stopped after {took:?}");
+    assert!(t.log().contains("stopped before the pipeline started"), "{}", t.log());
+}
+
+#[tokio::test]
+async fn an_unreachable_s3_endpoint_is_named_within_5_s() {
+    let port = free_port();
+    let started = Instant::now();
+    let t = Tickstream::start_with_runtime(
+        "no-s3",
+        &format!("[s3]\nmode = \"endpoint\"\nendpoint = \"http://127.0.0.1:{port}\"\n"),
+        "startup_timeout_ms = 60000\n",
+        &[("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")],
+    );
+    t.until_logged(
+        &format!("waiting for s3 at http://127.0.0.1:{port} (bucket "),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(t.log().contains("Connection refused"), "{}", t.log());
+    let (_, body) = t.http("GET", "/readyz").await.expect("/readyz");
+    assert!(body.contains(&format!("s3 at http://127.0.0.1:{port}")), "{body}");
+}
+
+#[tokio::test]
+async fn a_broker_that_refuses_the_sasl_login_is_named_with_its_answer() {
+    let broker = SaslBroker::start();
+    let t = msk_iam_process(&broker);
+    t.until_logged(
+        &format!("waiting for kafka at {}: ", broker.addr),
+        Duration::from_secs(8),
+    )
+    .await;
+    let log = t.log();
+    assert!(
+        log.contains(crate::sasl_broker::REFUSAL),
+        "the broker's own words: {log}"
+    );
+    for token in broker.tokens() {
+        assert!(!log.contains(&token), "no token in the log");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_snowflake_api_is_named_within_5_s_and_in_readyz() {
+    let port = free_port();
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snowflake/test_rsa_key.p8");
+    let t = Tickstream::start(
+        "no-snowflake",
+        &format!(
+            "[warehouse]\nkind = \"snowflake\"\n[warehouse.snowflake]\naccount = \"myorg-myaccount\"\n\
+             user = \"tickstream_monitor\"\nprivate_key_path = \"{key}\"\napi_url = \"http://127.0.0.1:{port}\"\n"
+        ),
+        &[],
+    );
+    t.until_logged("pipeline started", Duration::from_secs(30)).await;
+    let started = Instant::now();
+    t.until_logged(
+        &format!("cannot reach snowflake at http://127.0.0.1:{port}: "),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let (_, body) = t.http("GET", "/readyz").await.expect("/readyz");
+    assert!(
+        body.contains(&format!("snowflake at http://127.0.0.1:{port}: ")),
+        "{body}"
+    );
+}
