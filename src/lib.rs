@@ -35,6 +35,7 @@ pub mod control;
 pub mod embedded;
 pub mod kafka;
 pub mod producer;
+pub mod record;
 pub mod runtime;
 pub mod s3;
 pub mod sink;

@@ -114,19 +114,19 @@ impl Servers {
             .create()?;
         let started = Instant::now();
         let symbols = ["AAPL", "GOOGL", "MSFT", "AMZN", "TSLA", "META", "NVDA"];
-        let mut walks: Vec<tickstream::producer::tick::PriceWalk> = symbols
+        let mut walks: Vec<tickstream::producer::walk::PriceWalk> = symbols
             .iter()
-            .map(|s| tickstream::producer::tick::PriceWalk::new(7, s))
+            .map(|s| tickstream::producer::walk::PriceWalk::new(7, s))
             .collect();
         for i in 0..per_partition * PARTITIONS as u64 {
             let s = (i % symbols.len() as u64) as usize;
             let q = walks[s].step();
-            let tick = tickstream::producer::tick::Tick {
+            let tick = tickstream::record::tick::Tick {
                 symbol: symbols[s].into(),
                 price: q.price,
                 volume: q.volume,
                 change: q.change,
-                timestamp: tickstream::producer::tick::timestamp_now(),
+                timestamp: tickstream::record::tick::timestamp_now(),
                 exchange: "NASDAQ".into(),
                 run_id: "bench".into(),
                 seq: q.seq,

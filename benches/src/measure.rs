@@ -212,7 +212,8 @@ pub fn broker_ceiling(broker: &str, topic: &str, total: i64) -> anyhow::Result<R
 /// Timed like tickstream's producer: from the first acknowledgement to the last.
 pub fn ingest_ceiling(broker: &str, topic: &str, symbols: usize, total: u64) -> anyhow::Result<Rate> {
     use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
-    use tickstream::producer::tick::{timestamp_now, PriceWalk, Tick};
+    use tickstream::producer::walk::PriceWalk;
+    use tickstream::record::tick::{timestamp_now, Tick};
     let acks = AckClock::default();
     let producer: ThreadedProducer<AckClock> = ClientConfig::new()
         .set("bootstrap.servers", broker)

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tickstream::config::{Config, KafkaMode, S3Mode};
 use tickstream::kafka::EmbeddedKafka;
-use tickstream::producer::tick::SplitMix64;
+use tickstream::producer::walk::SplitMix64;
 use tickstream::runtime::{Infra, Pipeline, RunOptions};
 use tickstream::s3::embedded::EmbeddedS3;
 use tickstream::telemetry::PipelineStats;

@@ -8,9 +8,10 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use supervisors::{ChildSpec, Restart};
 
-use super::encode::TickEncoder;
-use super::tick::{PriceWalk, Timestamp};
+use super::walk::PriceWalk;
 use crate::kafka::producer::{SendError, TickProducer};
+use crate::record::tick::Timestamp;
+use crate::record::tick_json::TickEncoder;
 use crate::telemetry::{events, PipelineStats};
 
 /// How long to wait before retrying when the producer's local queue is full.

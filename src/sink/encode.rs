@@ -2,29 +2,9 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
-
 /// Larger values are dead-lettered: a tick is ~200 bytes, and a JSON-lines file of huge lines
 /// would stall every loader downstream.
 pub const MAX_VALUE_BYTES: usize = 64 * 1024;
-
-/// The fields a tick must have, with their types; borrowed so checking allocates nothing.
-#[derive(Deserialize)]
-#[allow(dead_code)] // read only by serde's type checks
-struct TickShape<'a> {
-    #[serde(borrow)]
-    symbol: Cow<'a, str>,
-    price: f64,
-    volume: u64,
-    change: f64,
-    #[serde(borrow)]
-    timestamp: Cow<'a, str>,
-    #[serde(borrow)]
-    exchange: Cow<'a, str>,
-    #[serde(borrow)]
-    run_id: Cow<'a, str>,
-    seq: u64,
-}
 
 /// The line to write for `value` (without the trailing newline): the value as produced, or
 /// re-serialised on one line if it spans several.
@@ -38,22 +18,15 @@ pub fn json_line(value: &[u8]) -> Result<Cow<'_, [u8]>, String> {
             value.len()
         ));
     }
-    if super::tick_scan::is_plain_tick(value) {
+    if crate::record::tick_scan::is_plain_tick(value) {
         return Ok(Cow::Borrowed(value)); // one line, as produced
     }
-    check_with_serde(value)?;
+    crate::record::tick::check(value)?;
     if value.contains(&b'\n') {
         let v: serde_json::Value = serde_json::from_slice(value).map_err(|e| format!("not JSON: {e}"))?;
         return serde_json::to_vec(&v).map(Cow::Owned).map_err(|e| e.to_string());
     }
     Ok(Cow::Borrowed(value))
-}
-
-/// The full check, with serde's message for what is wrong.
-pub(super) fn check_with_serde(value: &[u8]) -> Result<(), String> {
-    serde_json::from_slice::<TickShape<'_>>(value)
-        .map(drop)
-        .map_err(|e| format!("not a tick: {e}"))
 }
 
 #[cfg(test)]

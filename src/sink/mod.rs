@@ -2,7 +2,6 @@
 //! upload them, and commit offsets only after the upload.
 //!
 //! - [`encode`]: record value → JSON line, or why it is dead-lettered.
-//! - [`tick_scan`]: the fast check of a plainly written tick (serde decides the rest).
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
@@ -28,7 +27,6 @@ mod round;
 pub mod router;
 pub mod segmenter;
 pub mod source;
-mod tick_scan;
 pub mod upload;
 
 #[cfg(test)]
@@ -36,15 +34,5 @@ mod actor_tests;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use crate::record::Record;
 pub use actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
-
-use bytes::Bytes;
-
-/// One consumed record: its offset, its value as produced, and its Kafka timestamp (ms).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    pub offset: i64,
-    pub value: Bytes,
-    /// The record's timestamp (the producer's create time), when the broker gives one.
-    pub timestamp_ms: Option<i64>,
-}

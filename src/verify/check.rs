@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::read::{Objects, TopicRecords};
-use crate::producer::Tick;
+use crate::record::tick::Tick;
 
 /// One partition's audit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -6,7 +6,7 @@
 use rusqlite::{params, Connection};
 
 use super::WarehouseError;
-use crate::producer::tick::Tick;
+use crate::record::tick::Tick;
 
 /// What happened to one file.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -35,12 +35,12 @@ pub fn start(kafka: &EmbeddedKafka, s3: &EmbeddedS3) -> Tickstream {
 }
 
 fn tick(symbol: &str, seq: u64) -> Vec<u8> {
-    serde_json::to_vec(&tickstream::producer::Tick {
+    serde_json::to_vec(&tickstream::record::tick::Tick {
         symbol: symbol.into(),
         price: 100.0 + (seq % 100) as f64,
         volume: 100,
         change: 0.0,
-        timestamp: tickstream::producer::tick::timestamp_now(),
+        timestamp: tickstream::record::tick::timestamp_now(),
         exchange: "NASDAQ".into(),
         run_id: "data-loss-test".into(),
         seq,

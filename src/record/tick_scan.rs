@@ -2,35 +2,31 @@
 //!
 //! Checking every record with serde_json was the largest single cost of the sink (28% of its
 //! CPU at flush.size 10,000 in `BENCH_PERF=dwarf benches/run`). This scanner accepts only the
-//! plain shape producers write: one flat object on one line whose members are exactly the eight
-//! tick fields (any order, spaces), printable ASCII without escapes, integers for the
+//! plain shape producers write: one flat object on one line whose members are exactly the
+//! tick's [`FIELDS`] (any order, spaces), printable ASCII without escapes, integers for the
 //! integer fields and plain decimals for the others. Anything else (escapes, non-ASCII,
 //! exponents, unknown or duplicate or missing fields, garbage) is *undecided* and goes to
 //! serde, which gives the verdict and the error message. So the scanner may only ever say yes
 //! to what serde also accepts; `tests` check that on mutated ticks. Ticks in the producer's own
 //! field order are checked by literal key compares first; other orders take the general scan.
 
-#[derive(Clone, Copy)]
-enum Kind {
-    Str,
-    Float,
-    Unsigned,
-}
+use std::sync::LazyLock;
+
+use super::tick::{Kind, FIELDS};
 
 /// A tick field's bit in the seen-mask, and its kind.
 fn field(key: &[u8]) -> Option<(u8, Kind)> {
-    Some(match key {
-        b"symbol" => (0, Kind::Str),
-        b"price" => (1, Kind::Float),
-        b"volume" => (2, Kind::Unsigned),
-        b"change" => (3, Kind::Float),
-        b"timestamp" => (4, Kind::Str),
-        b"exchange" => (5, Kind::Str),
-        b"run_id" => (6, Kind::Str),
-        b"seq" => (7, Kind::Unsigned),
-        _ => return None,
-    })
+    FIELDS
+        .iter()
+        .position(|f| f.name.as_bytes() == key)
+        .map(|i| (i as u8, FIELDS[i].kind))
 }
+
+/// Every field's bit set.
+const ALL_SEEN: u8 = {
+    assert!(FIELDS.len() <= 8, "the seen-mask is a u8");
+    ((1u16 << FIELDS.len()) - 1) as u8
+};
 
 /// Longest number accepted here: far from f64's range, and 19 digits always fit a u64.
 const MAX_FLOAT_LEN: usize = 40;
@@ -83,33 +79,36 @@ fn in_any_order(value: &[u8]) -> bool {
         }
     }
     s.spaces();
-    seen == u8::MAX && s.i == value.len()
+    seen == ALL_SEEN && s.i == value.len()
 }
 
-/// The eight fields in the order tickstream's producer writes them, without spaces: each key
-/// is one literal compare, with no lookup and no seen-mask (53 against 142 ns a tick in a
-/// micro-benchmark). Any other order or spacing takes the general scan.
-const PRODUCER_ORDER: [(&[u8], Kind); 8] = [
-    (b"{\"symbol\":", Kind::Str),
-    (b",\"price\":", Kind::Float),
-    (b",\"volume\":", Kind::Unsigned),
-    (b",\"change\":", Kind::Float),
-    (b",\"timestamp\":", Kind::Str),
-    (b",\"exchange\":", Kind::Str),
-    (b",\"run_id\":", Kind::Str),
-    (b",\"seq\":", Kind::Unsigned),
-];
+/// The fields in the order tickstream's producer writes them, without spaces, as the literal
+/// bytes before each value (`{"symbol":`, `,"price":`, …): each key is one compare, with no
+/// lookup and no seen-mask (53 against 142 ns a tick in a micro-benchmark). Any other order or
+/// spacing takes the general scan.
+static PRODUCER_ORDER: LazyLock<Vec<(Vec<u8>, Kind)>> = LazyLock::new(|| {
+    FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            (
+                format!("{}\"{}\":", if i == 0 { '{' } else { ',' }, f.name).into_bytes(),
+                f.kind,
+            )
+        })
+        .collect()
+});
 
 /// True if `value` (already known to be escape-free printable ASCII) is a tick in
 /// [`PRODUCER_ORDER`]: the common case, checked without looking keys up.
 fn in_producer_order(value: &[u8]) -> bool {
     let mut s = Scan { b: value, i: 0 };
-    for (key, kind) in PRODUCER_ORDER {
+    for (key, kind) in PRODUCER_ORDER.iter() {
         if !value[s.i..].starts_with(key) {
             return false;
         }
         s.i += key.len();
-        if !s.value(kind) {
+        if !s.value(*kind) {
             return false;
         }
     }
@@ -195,7 +194,7 @@ mod tests {
     const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"0a1b","seq":0}"#;
 
     fn serde_accepts(v: &[u8]) -> bool {
-        super::super::encode::check_with_serde(v).is_ok()
+        super::super::tick::check(v).is_ok()
     }
 
     #[test]

@@ -1,25 +1,5 @@
-//! The tick record and the seeded price walk that generates it.
-
-use serde::{Deserialize, Serialize};
-
-/// One simulated NASDAQ quote, as it is written to Kafka and (unchanged) to S3.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Tick {
-    pub symbol: String,
-    /// Last price, two decimals.
-    pub price: f64,
-    /// Shares in this tick.
-    pub volume: u64,
-    /// `price` minus the symbol's first price of this run, two decimals.
-    pub change: f64,
-    /// When the tick was generated: RFC 3339, UTC, milliseconds.
-    pub timestamp: String,
-    pub exchange: String,
-    /// Unique per process start: `(run_id, symbol, seq)` identifies a tick.
-    pub run_id: String,
-    /// Per symbol within a run: 0, 1, 2, … with no gaps, across producer restarts.
-    pub seq: u64,
-}
+//! The seeded price walk that generates a symbol's quotes (the numbers of its ticks; the tick
+//! itself is [`crate::record::tick::Tick`]).
 
 /// The numbers of one tick, before it is stamped with time and identity.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,64 +98,9 @@ impl SplitMix64 {
     }
 }
 
-/// Now, in the tick's timestamp format.
-pub fn timestamp_now() -> String {
-    Timestamp::of(chrono::Utc::now()).as_str().to_owned()
-}
-
-/// A tick timestamp (`2026-11-22T01:02:03.456Z`: RFC 3339, UTC, milliseconds) formatted on
-/// the stack: the producer stamps every tick, and chrono's formatter allocated each time.
-#[derive(Clone, Copy)]
-pub struct Timestamp([u8; 24]);
-
-impl Timestamp {
-    pub fn now() -> Self {
-        Self::of(chrono::Utc::now())
-    }
-
-    pub fn of(t: chrono::DateTime<chrono::Utc>) -> Self {
-        use chrono::{Datelike, Timelike};
-        let mut b = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut v: u32| {
-            for i in (at..at + width).rev() {
-                b[i] = b'0' + (v % 10) as u8;
-                v /= 10;
-            }
-        };
-        // Years past 9999 do not fit the format; ticks are stamped with the current time.
-        put(0, 4, t.year().clamp(0, 9999) as u32);
-        put(5, 2, t.month());
-        put(8, 2, t.day());
-        put(11, 2, t.hour());
-        put(14, 2, t.minute());
-        // A leap second shows as :59.999+ in chrono's nanosecond field; keep it in range.
-        put(17, 2, t.second());
-        put(20, 3, (t.timestamp_subsec_millis()).min(999));
-        Self(b)
-    }
-
-    pub fn as_str(&self) -> &str {
-        // Only ASCII digits and separators are ever written.
-        std::str::from_utf8(&self.0).unwrap_or("1970-01-01T00:00:00.000Z")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_stack_timestamp_matches_chronos_rfc3339() {
-        use chrono::TimeZone;
-        let mut rng = SplitMix64(42);
-        for _ in 0..10_000 {
-            let ms = (rng.next_u64() % 4_102_444_800_000) as i64; // 1970 .. 2100
-            let t = chrono::Utc.timestamp_millis_opt(ms).unwrap();
-            let want = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-            assert_eq!(Timestamp::of(t).as_str(), want);
-        }
-        assert_eq!(timestamp_now().len(), 24);
-    }
 
     fn quotes(seed: u64, symbol: &str, n: usize) -> Vec<Quote> {
         let mut w = PriceWalk::new(seed, symbol);
@@ -210,31 +135,5 @@ mod tests {
             assert_eq!(round2(q.price), q.price);
             assert!((100..10_000).contains(&q.volume));
         }
-    }
-
-    #[test]
-    fn timestamp_is_rfc3339_utc_with_millis() {
-        let ts = timestamp_now();
-        assert_eq!(ts.len(), "2026-11-22T01:02:03.456Z".len(), "{ts}");
-        assert!(ts.ends_with('Z'));
-        assert!(chrono::DateTime::parse_from_rfc3339(&ts).is_ok());
-    }
-
-    #[test]
-    fn tick_json_has_the_documented_fields() {
-        let t = Tick {
-            symbol: "AAPL".into(),
-            price: 189.51,
-            volume: 120,
-            change: 0.01,
-            timestamp: "2026-11-22T01:02:03.456Z".into(),
-            exchange: "NASDAQ".into(),
-            run_id: "r".into(),
-            seq: 0,
-        };
-        assert_eq!(
-            serde_json::to_string(&t).unwrap(),
-            r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"r","seq":0}"#
-        );
     }
 }
