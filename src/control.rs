@@ -9,7 +9,7 @@ use ractor::{ActorRef, ActorStatus};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use supervisors::{ChildInfo, SupervisorMsg};
 
-use crate::kafka::consumer::SinkConsumerContext;
+use crate::consumer::context::SinkConsumerContext;
 use crate::kafka::TickProducer;
 use crate::s3::S3SegmentStore;
 use crate::telemetry::http::Operator;

@@ -31,6 +31,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod consumer;
 pub mod control;
 pub mod embedded;
 pub mod kafka;

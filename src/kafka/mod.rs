@@ -4,16 +4,12 @@
 //! - [`client_config`]: librdkafka properties for each mode (embedded, plaintext, MSK IAM).
 //! - [`producer`]: [`TickProducer`], one idempotent producer shared by every producer actor.
 //! - [`admin`]: creating the topic when it is absent.
-//! - [`consumer`]: the sink consumer's context (rebalance hooks, lag metrics, commit results).
 //! - [`diagnostics`]: librdkafka's log lines and errors, routed; a metadata probe.
-//! - [`fetch_queue`]: the sink's records, read from librdkafka a batch at a time.
 //! - [`mock`]: [`EmbeddedKafka`], librdkafka's mock cluster on its own thread.
 
 pub mod admin;
 pub mod client_config;
-pub mod consumer;
 pub mod diagnostics;
-pub mod fetch_queue;
 pub mod mock;
 pub mod oauth;
 pub mod producer;

@@ -13,14 +13,14 @@ use supervisors::{child_supervisor, RestartPolicy, Supervisor, SupervisorArgs, S
 
 use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode, WarehouseKind};
+use crate::consumer::context::SinkConsumerContext;
+use crate::consumer::router::RouterCmd;
 use crate::control::{Control, Shared};
 use crate::kafka::admin::{create_configured_topics, TopicAdmin};
-use crate::kafka::consumer::SinkConsumerContext;
 use crate::kafka::{client_config, EmbeddedKafka, TickProducer};
 use crate::producer::{producer_specs, ProducerCommon};
 use crate::s3::client::S3Endpoint;
 use crate::s3::S3SegmentStore;
-use crate::sink::router::RouterCmd;
 use crate::telemetry::reachability::Reachability;
 use crate::telemetry::PipelineStats;
 use crate::warehouse::watcher::WatcherHandle;

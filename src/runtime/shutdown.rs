@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use supervisors::SupervisorMsg;
 
 use super::Pipeline;
-use crate::kafka::consumer::close_when_unshared;
-use crate::sink::router::RouterCmd;
+use crate::consumer::context::close_when_unshared;
+use crate::consumer::router::RouterCmd;
 use crate::telemetry::StatsSnapshot;
 use crate::warehouse::watcher::WatcherMsg;
 

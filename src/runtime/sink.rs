@@ -10,17 +10,18 @@ use supervisors::SupervisorMsg;
 
 use super::{Infra, Pipeline, StartError};
 use crate::config::Config;
+use crate::consumer::assignments;
+use crate::consumer::context::{GroupWatch, SinkConsumerContext};
+use crate::consumer::directory::Directory;
+use crate::consumer::partition_source::KafkaPartitionSource;
+use crate::consumer::rebalance::Listener;
+use crate::consumer::router::Router;
 use crate::control::Shared;
 use crate::kafka::client_config;
-use crate::kafka::consumer::{GroupWatch, SinkConsumerContext};
 use crate::s3::client;
 use crate::s3::keys::KeyLayout;
 use crate::s3::S3SegmentStore;
-use crate::sink::directory::Directory;
-use crate::sink::manager::{self, SinkFactory};
-use crate::sink::rebalance::Listener;
-use crate::sink::router::Router;
-use crate::sink::source::KafkaPartitionSource;
+use crate::sink::factory::SinkFactory;
 use crate::telemetry::PipelineStats;
 
 impl Pipeline {
@@ -92,7 +93,7 @@ impl Pipeline {
         let Some(sinks_sup) = sinks.lock().ok().and_then(|g| g.clone()) else {
             return Err(StartError::Actors("the sinks supervisor did not start".into()));
         };
-        self.manager = Some(tokio::spawn(manager::run(
+        self.manager = Some(tokio::spawn(assignments::run(
             factory,
             directory.clone(),
             sinks_sup,

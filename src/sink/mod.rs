@@ -1,30 +1,24 @@
 //! The S3 sink: per-partition actors that batch records into Confluent-named JSON-lines files,
-//! upload them, and commit offsets only after the upload.
+//! upload them, and commit offsets only after the upload, with the pure rules they follow.
 //!
+//! - [`actor`]: [`SinkActor`], one per assigned partition: its open batch, rotation timer,
+//!   uploads in flight and in-order commits.
+//! - [`factory`]: what every sink of the process is built from; partition `p`'s child spec.
 //! - [`encode`]: record value → JSON line, or why it is dead-lettered.
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
-//! - [`actor`]: [`SinkActor`], one per assigned partition.
 //! - [`commit_pace`]: at most one commit per `offset.flush.interval.ms`.
-//! - [`gate`]: the per-partition memory bound.
-//! - [`source`]: what a sink needs from Kafka, as a trait.
-//! - [`router`]: the consumer thread that routes records, seeks and pauses.
-//! - [`round`]: one routing round's records, per partition, bounded by each sink's room.
-//! - [`directory`]: partition → sink and gate, shared by the router and the rebalance listener.
-//! - [`rebalance`]: assignments start sinks; revocations drain them first.
-//! - [`manager`]: starts and stops sink actors under the sinks supervisor as partitions come and go.
+//! - [`gate`]: what the sink holds in memory, for the consumer's memory bound.
+//! - [`source`]: what a sink needs from Kafka, as a trait the sink owns ([`crate::consumer`]
+//!   implements it; the sink never imports the consumer side).
 
 pub mod actor;
 mod commit_pace;
-pub mod directory;
 pub mod encode;
+pub mod factory;
 pub mod gate;
-pub mod manager;
-pub mod rebalance;
 pub mod resume;
-mod round;
-pub mod router;
 pub mod segmenter;
 pub mod source;
 pub mod upload;

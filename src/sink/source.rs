@@ -1,17 +1,11 @@
-//! What a sink actor needs from the Kafka side, as a trait so actors can be tested alone.
+//! What a sink actor needs from the Kafka side, as a trait the sink owns: the consumer side
+//! ([`crate::consumer::partition_source`]) implements it, and actor tests use a fake.
 
 use std::future::Future;
-use std::sync::mpsc;
-use std::sync::Arc;
-use std::time::Duration;
 
 use ractor::ActorRef;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
 
 use super::actor::SinkMsg;
-use super::router::RouterCmd;
-use crate::kafka::consumer::SinkConsumerContext;
 
 /// Errors from the Kafka side of a sink.
 #[derive(Debug, thiserror::Error)]
@@ -37,104 +31,4 @@ pub trait PartitionSource: Send + Sync + 'static {
     fn attach(&self, partition: i32, sink: ActorRef<SinkMsg>, start: i64, position: i64) -> Result<(), SourceError>;
     /// Commits `offset` (the next offset to read). `wait` blocks until the broker confirms.
     fn commit(&self, partition: i32, offset: i64, wait: bool) -> impl Future<Output = Result<(), SourceError>> + Send;
-}
-
-/// [`PartitionSource`] over the shared consumer and the router thread.
-#[derive(Clone)]
-pub struct KafkaPartitionSource {
-    pub consumer: Arc<BaseConsumer<SinkConsumerContext>>,
-    pub topic: String,
-    pub router: mpsc::Sender<RouterCmd>,
-}
-
-const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
-
-impl KafkaPartitionSource {
-    async fn blocking<T: Send + 'static>(
-        &self,
-        partition: i32,
-        op: &'static str,
-        f: impl FnOnce(&BaseConsumer<SinkConsumerContext>, &str) -> rdkafka::error::KafkaResult<T> + Send + 'static,
-    ) -> Result<T, SourceError> {
-        let (consumer, topic) = (self.consumer.clone(), self.topic.clone());
-        tokio::task::spawn_blocking(move || f(&consumer, &topic))
-            .await
-            .map_err(|e| SourceError::Kafka {
-                partition,
-                op,
-                detail: e.to_string(),
-            })?
-            .map_err(|e| SourceError::Kafka {
-                partition,
-                op,
-                detail: e.to_string(),
-            })
-    }
-}
-
-impl PartitionSource for KafkaPartitionSource {
-    async fn committed(&self, partition: i32) -> Result<Option<i64>, SourceError> {
-        self.blocking(partition, "reading the committed offset", move |c, topic| {
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition(topic, partition);
-            let tpl = c.committed_offsets(tpl, KAFKA_TIMEOUT)?;
-            let Some(elem) = tpl.find_partition(topic, partition) else {
-                return Ok(None);
-            };
-            // A per-partition error (e.g. a commit still in flight) is not "never committed".
-            elem.error()?;
-            Ok(match elem.offset() {
-                Offset::Offset(o) if o >= 0 => Some(o),
-                _ => None,
-            })
-        })
-        .await
-    }
-
-    async fn low_watermark(&self, partition: i32) -> Result<i64, SourceError> {
-        self.blocking(partition, "reading the watermarks", move |c, topic| {
-            c.fetch_watermarks(topic, partition, KAFKA_TIMEOUT).map(|(low, _)| low)
-        })
-        .await
-    }
-
-    fn attach(&self, partition: i32, sink: ActorRef<SinkMsg>, start: i64, position: i64) -> Result<(), SourceError> {
-        self.router
-            .send(RouterCmd::Attach {
-                partition,
-                sink,
-                start,
-                position,
-            })
-            .map_err(|_| SourceError::RouterGone)
-    }
-
-    async fn commit(&self, partition: i32, offset: i64, wait: bool) -> Result<(), SourceError> {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset))
-            .map_err(|e| SourceError::Kafka {
-                partition,
-                op: "commit",
-                detail: e.to_string(),
-            })?;
-        if !wait {
-            return self
-                .consumer
-                .commit(&tpl, CommitMode::Async)
-                .map_err(|e| SourceError::Kafka {
-                    partition,
-                    op: "commit",
-                    detail: e.to_string(),
-                });
-        }
-        // librdkafka waits for the coordinator without a deadline; a drain must not.
-        let commit = self.blocking(partition, "commit", move |c, _| c.commit(&tpl, CommitMode::Sync));
-        tokio::time::timeout(KAFKA_TIMEOUT, commit)
-            .await
-            .map_err(|_| SourceError::Kafka {
-                partition,
-                op: "commit",
-                detail: format!("no answer from the group coordinator within {KAFKA_TIMEOUT:?}"),
-            })?
-    }
 }

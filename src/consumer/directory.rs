@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use ractor::ActorRef;
 
-use super::actor::SinkMsg;
-use super::gate::Gate;
+use crate::sink::gate::Gate;
+use crate::sink::SinkMsg;
 
 /// Partition → its sink and memory gate, shared by the router and the rebalance listener.
 #[derive(Default)]

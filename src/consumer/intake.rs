@@ -1,16 +1,18 @@
-//! One routing round: take records from the consumer, a batch at a time, without handing any
-//! sink more than its room, then cast each partition's share to its sink.
+//! One routing round, the router's intake: take records from the consumer, a batch at a time,
+//! without handing any sink more than its room ([`take_round`]), then cast each partition's
+//! share to its sink ([`deliver`]).
 
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::Consumer;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 
-use super::Router;
-use crate::kafka::consumer::SinkConsumerContext;
-use crate::kafka::fetch_queue::FetchQueue;
-use crate::sink::actor::SinkMsg;
-use crate::sink::round::Round;
+use super::context::SinkConsumerContext;
+use super::directory::Directory;
+use super::fetch_queue::FetchQueue;
+use super::partition_list;
+use super::round::Round;
+use crate::sink::SinkMsg;
 use crate::telemetry::events;
 
 /// How long one poll waits when nothing is ready; also how fast commands are seen.
@@ -18,12 +20,19 @@ const POLL_WAIT: Duration = Duration::from_millis(100);
 /// Records taken per routing round, across partitions.
 const MAX_ROUND: usize = 2_000;
 
-impl Router {
+/// What a round reads from and where its records go.
+pub(super) struct Intake<'a> {
+    pub consumer: &'a BaseConsumer<SinkConsumerContext>,
+    pub topic: &'a str,
+    pub directory: &'a Directory,
+}
+
+impl Intake<'_> {
     /// Takes up to [`MAX_ROUND`] records, and ends the round early when one partition's sink
     /// would be full with what the round holds for it: each batch read is no larger than the
     /// least room any sink has (and at least one record), so a sink is never handed more than
     /// its room plus one record, and `max.buffered.records` bounds memory even while S3 is down.
-    pub(super) fn poll_round(&self, fetched: &mut FetchQueue<SinkConsumerContext>, errors: &mut u64) -> Round {
+    pub(super) fn take_round(&self, fetched: &mut FetchQueue<SinkConsumerContext>, errors: &mut u64) -> Round {
         let room: Vec<(i32, usize)> = self
             .directory
             .lock()
@@ -86,7 +95,8 @@ impl Router {
         round
     }
 
-    pub(super) fn route(&self, round: Round) {
+    /// Casts each partition's records to its sink, past where the sink already is.
+    pub(super) fn deliver(&self, round: Round) {
         let mut slots = self.directory.lock();
         for (p, mut records) in round.into_records() {
             let Some(slot) = slots.get_mut(&p) else {
@@ -109,7 +119,7 @@ impl Router {
                 slot.gate.release(n as u64);
                 slot.sink = None;
                 slot.needs_seek = true;
-                let _ = self.consumer.pause(&self.tpl(p));
+                let _ = self.consumer.pause(&partition_list(self.topic, p));
                 continue;
             }
             slot.position = Some(last + 1);

@@ -15,23 +15,23 @@
 //! `memory://`) can skip records there. Either way memory stays bounded while S3 is slow or
 //! down.
 //!
-//! `router/poll.rs` takes a round of records and hands each partition's share to its sink.
+//! [`super::intake`] takes each round of records and hands each partition's share to its sink.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-mod poll;
-
 use ractor::ActorRef;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::actor::SinkMsg;
+use super::context::{GroupWatch, SinkConsumerContext};
 use super::directory::Directory;
+use super::fetch_queue::FetchQueue;
+use super::intake::Intake;
+use super::partition_list;
 use super::rebalance::drain_all;
-use crate::kafka::consumer::{GroupWatch, SinkConsumerContext};
-use crate::kafka::fetch_queue::FetchQueue;
+use crate::sink::SinkMsg;
 use crate::telemetry::events;
 use supervisors::SupervisorMsg;
 
@@ -145,8 +145,9 @@ impl Router {
             if self.holding() {
                 std::thread::sleep(HOLD_TICK);
             } else {
-                let round = self.poll_round(&mut fetched, &mut poll_errors);
-                self.route(round);
+                let intake = self.intake();
+                let round = intake.take_round(&mut fetched, &mut poll_errors);
+                intake.deliver(round);
             }
             if let Some(stop) = &mut stopping {
                 if stop.targets.is_none() && self.directory.assigned_once() {
@@ -211,10 +212,16 @@ impl Router {
         }
     }
 
+    fn intake(&self) -> Intake<'_> {
+        Intake {
+            consumer: &self.consumer,
+            topic: &self.topic,
+            directory: &self.directory,
+        }
+    }
+
     fn tpl(&self, partition: i32) -> TopicPartitionList {
-        let mut tpl = TopicPartitionList::new();
-        tpl.add_partition(&self.topic, partition);
-        tpl
+        partition_list(&self.topic, partition)
     }
 
     fn try_attach(&self, a: &mut PendingAttach, fetched: &FetchQueue<SinkConsumerContext>) -> bool {

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use ractor::ActorRef;
 
-use super::actor::SinkMsg;
+use super::context::RebalanceListener;
 use super::directory::Directory;
-use crate::kafka::consumer::RebalanceListener;
+use crate::sink::SinkMsg;
 use crate::telemetry::events;
 
 /// Assignment changes, for the task that starts and stops sink actors.

@@ -5,7 +5,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::Record;
+use crate::record::Record;
 
 /// Where one record's value lies in the round's buffer.
 struct Entry {

@@ -118,15 +118,21 @@ impl ClientContext for SinkConsumerContext {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
-        super::diagnostics::log(&self.reach, super::diagnostics::Report::Log, level, fac, log_message);
+        crate::kafka::diagnostics::log(
+            &self.reach,
+            crate::kafka::diagnostics::Report::Log,
+            level,
+            fac,
+            log_message,
+        );
     }
 
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
-        super::diagnostics::error(&self.reach, super::diagnostics::Report::Log, &error, reason);
+        crate::kafka::diagnostics::error(&self.reach, crate::kafka::diagnostics::Report::Log, &error, reason);
     }
 
     fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
-        super::oauth::answer(self.token.as_ref())
+        crate::kafka::oauth::answer(self.token.as_ref())
     }
 
     fn stats(&self, stats: Statistics) {

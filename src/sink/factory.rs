@@ -1,17 +1,13 @@
-//! Starts a sink actor under the sinks supervisor for each assigned partition, and stops it
-//! when the partition is revoked.
+//! What every sink of this process is built from, and the child spec of partition `p`'s sink.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ractor::{Actor, ActorRef};
-use supervisors::{ChildSpec, Restart, SupervisorMsg};
-use tokio::sync::mpsc::UnboundedReceiver;
+use ractor::Actor;
+use supervisors::{ChildSpec, Restart};
 
 use super::actor::{SinkActor, SinkArgs};
-use super::directory::Directory;
 use super::gate::Gate;
-use super::rebalance::Assignment;
 use super::source::PartitionSource;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentStore;
@@ -65,38 +61,5 @@ impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
             }
         });
         (spec, gate)
-    }
-}
-
-/// Runs until the assignment channel closes.
-pub async fn run<S: SegmentStore, P: PartitionSource>(
-    factory: Arc<SinkFactory<S, P>>,
-    directory: Arc<Directory>,
-    supervisor: ActorRef<SupervisorMsg>,
-    mut assignments: UnboundedReceiver<Assignment>,
-) {
-    while let Some(change) = assignments.recv().await {
-        match change {
-            Assignment::Assigned(partitions) => {
-                for p in partitions {
-                    let (spec, gate) = factory.spec(p);
-                    directory.prepare(p, gate);
-                    let started = ractor::call_t!(supervisor, SupervisorMsg::StartChild, 10_000, spec);
-                    match started {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => {
-                            tracing::error!(partition = p, "starting the sink failed: {e}")
-                        }
-                        Err(e) => tracing::error!(partition = p, "the sinks supervisor did not answer: {e}"),
-                    }
-                }
-            }
-            Assignment::Revoked(partitions) => {
-                for p in partitions {
-                    directory.remove(p);
-                    let _ = ractor::call_t!(supervisor, SupervisorMsg::StopChild, 30_000, sink_id(p));
-                }
-            }
-        }
     }
 }

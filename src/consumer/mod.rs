@@ -1,0 +1,37 @@
+//! The Kafka consumer side of the sink: the group consumer, the router thread that routes each
+//! partition's records to its sink actor, rebalances, and the memory bound.
+//!
+//! - [`context`]: the consumer's librdkafka context (rebalance hooks, lag, commits, the group
+//!   watchdog's view).
+//! - [`router`]: the consumer thread: commands (attach, shut down), seeks, holding and pausing a
+//!   partition whose sink is full (the memory bound; each sink counts what it holds in its
+//!   [`crate::sink::gate::Gate`]).
+//! - [`intake`]: one round: records taken a batch at a time within each sink's room, then
+//!   delivered.
+//! - [`round`]: a round's records, per partition, in one buffer.
+//! - [`fetch_queue`]: each attached partition's records, read from librdkafka a batch at a time.
+//! - [`directory`]: partition → its sink and gate, shared by the router and the rebalance listener.
+//! - [`rebalance`]: assignments start sinks; revocations drain them first.
+//! - [`assignments`]: starts and stops sink actors under the sinks supervisor.
+//! - [`partition_source`]: the sink's [`crate::sink::source::PartitionSource`] over this side.
+//!
+//! The sink never imports this module: it talks to Kafka through the trait it owns.
+
+pub mod assignments;
+pub mod context;
+pub mod directory;
+pub mod fetch_queue;
+mod intake;
+pub mod partition_source;
+pub mod rebalance;
+mod round;
+pub mod router;
+
+use rdkafka::TopicPartitionList;
+
+/// A list of one partition of `topic`.
+fn partition_list(topic: &str, partition: i32) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    tpl
+}
