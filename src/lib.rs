@@ -35,6 +35,7 @@ pub mod consumer;
 pub mod control;
 pub mod embedded;
 pub mod kafka;
+pub mod landed;
 pub mod producer;
 pub mod record;
 pub mod runtime;

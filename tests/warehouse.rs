@@ -235,7 +235,7 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
     let env = TestEnv::start().await;
     env.store().await.ensure_bucket().await.unwrap();
     let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
-    let stats = Arc::new(tickstream::telemetry::PipelineStats::default());
+    let (landed, landed_rx) = tickstream::landed::channel();
     let args = WatcherArgs {
         source: Arc::new(env.store().await),
         db,
@@ -246,14 +246,14 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
         lookback: 5,
         handle: Arc::default(),
         partitions: 3,
-        file_landed: Some(stats.clone()),
+        file_landed: Some(landed_rx),
         reach: Default::default(),
     };
     let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let key = env.layout().object_key(2, 0);
     put(&env, &key, file(&[tick_line("CCC", 0), tick_line("CCC", 1)])).await;
-    stats.note_file_landed(2, &key);
+    landed.send(2, &key);
     let path = env.warehouse_path();
     eventually(Duration::from_secs(20), "the notified file is loaded", || {
         let conn = schema::open_read_only(&path).unwrap();
@@ -302,7 +302,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
     let env = TestEnv::start().await;
     env.store().await.ensure_bucket().await.unwrap();
     let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
-    let stats = Arc::new(tickstream::telemetry::PipelineStats::default());
+    let (landed, landed_rx) = tickstream::landed::channel();
     let source = Arc::new(CountingSource {
         inner: env.store().await,
         listed: Mutex::default(),
@@ -318,7 +318,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
         lookback: 5,
         handle: Arc::default(),
         partitions: 3,
-        file_landed: Some(stats.clone()),
+        file_landed: Some(landed_rx),
         reach: Default::default(),
     };
     let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
@@ -339,7 +339,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
         put(&env, &key, file(&[tick_line("BBB", seq)])).await;
         (offset, seq) = (offset + 1, seq + 1);
         let want = rows() + 1;
-        stats.note_file_landed(1, &key);
+        landed.send(1, &key);
         eventually(Duration::from_secs(20), "the announced file is loaded", || {
             rows() == want
         })
@@ -384,7 +384,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
     let key = layout.object_key(1, 3_000);
     *source.fail_once.lock().unwrap() = Some(key.clone());
     put(&env, &key, file(&[tick_line("YYY", 0)])).await;
-    stats.note_file_landed(1, &key);
+    landed.send(1, &key);
     eventually(Duration::from_secs(20), "the announced file was tried", || {
         source.fail_once.lock().unwrap().is_none()
     })

@@ -163,6 +163,15 @@ impl Pipeline {
             let policy = config.supervision.policy();
             children.push(child_supervisor("sinks", policy, Vec::new(), publish(&sinks)));
         }
+        // Files the sinks land go straight to the watcher when both run here.
+        let sqlite_watcher = config.warehouse.enabled && config.warehouse.kind == WarehouseKind::Sqlite;
+        let (landed_tx, landed_rx) = match config.sink.enabled && sqlite_watcher {
+            true => {
+                let (tx, rx) = crate::landed::channel();
+                (Some(tx), Some(rx))
+            }
+            false => (None, None),
+        };
         let warehouse_sup: Shared<ActorRef<SupervisorMsg>> = Arc::default();
         let watcher_handle: WatcherHandle = Arc::default();
         if config.warehouse.enabled {
@@ -172,7 +181,7 @@ impl Pipeline {
                         config,
                         &infra.s3,
                         watcher_handle.clone(),
-                        config.sink.enabled.then(|| stats.clone()),
+                        landed_rx,
                         infra.reachability.clone(),
                     )
                     .await?
@@ -227,7 +236,7 @@ impl Pipeline {
             store: None,
         };
         if config.sink.enabled {
-            pipeline.start_sink(config, infra, sinks, stats).await?;
+            pipeline.start_sink(config, infra, sinks, stats, landed_tx).await?;
         }
         let mut supervisors = Vec::new();
         if infra.kafka_auth.is_some() {

@@ -18,6 +18,7 @@ use crate::consumer::rebalance::Listener;
 use crate::consumer::router::Router;
 use crate::control::Shared;
 use crate::kafka::client_config;
+use crate::landed::LandedSender;
 use crate::s3::client;
 use crate::s3::keys::KeyLayout;
 use crate::s3::S3SegmentStore;
@@ -31,6 +32,7 @@ impl Pipeline {
         infra: &Infra,
         sinks: Shared<ActorRef<SupervisorMsg>>,
         stats: Arc<PipelineStats>,
+        landed: Option<LandedSender>,
     ) -> Result<(), StartError> {
         let s = &config.sink;
         let client = client::build(&infra.s3).await;
@@ -89,6 +91,7 @@ impl Pipeline {
             source,
             stats,
             reach: infra.reachability.clone(),
+            landed,
         });
         let Some(sinks_sup) = sinks.lock().ok().and_then(|g| g.clone()) else {
             return Err(StartError::Actors("the sinks supervisor did not start".into()));

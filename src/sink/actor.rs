@@ -16,6 +16,7 @@ use super::segmenter::{Pushed, Segment, Segmenter};
 use super::source::PartitionSource;
 use super::upload::{put_with_retry, AbortOnDrop, Upload};
 use super::Record;
+use crate::landed::LandedSender;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
 use crate::telemetry::reachability::Reachability;
@@ -49,6 +50,8 @@ pub struct SinkArgs<S, P> {
     pub stats: Arc<PipelineStats>,
     /// Where a failing S3 is reported (one WARN per interval for all partitions).
     pub reach: Arc<Reachability>,
+    /// Told of every data file in S3, when an ingestion watcher runs in this process.
+    pub landed: Option<LandedSender>,
 }
 
 /// Messages a sink handles.
@@ -331,6 +334,9 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                     }),
                 },
             );
+            if let (Some(landed), false) = (&self.args.landed, u.dead_letter) {
+                landed.send(partition, &u.key);
+            }
         }
         let (mut end, mut records) = (None, 0);
         while self.uploads.front().is_some_and(|u| u.done) {

@@ -76,6 +76,7 @@ async fn start_paced(
         gate: gate.clone(),
         stats: Arc::new(PipelineStats::default()),
         reach: Default::default(),
+        landed: None,
     };
     let (sink, _) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
     let h = Harness {

@@ -9,6 +9,7 @@ use supervisors::{ChildSpec, Restart};
 use super::actor::{SinkActor, SinkArgs};
 use super::gate::Gate;
 use super::source::PartitionSource;
+use crate::landed::LandedSender;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentStore;
 use crate::telemetry::reachability::Reachability;
@@ -26,6 +27,7 @@ pub struct SinkFactory<S, P> {
     pub source: Arc<P>,
     pub stats: Arc<PipelineStats>,
     pub reach: Arc<Reachability>,
+    pub landed: Option<LandedSender>,
 }
 
 /// The supervisor child id of partition `p`'s sink, e.g. `sink-2`.
@@ -53,6 +55,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
                 gate: g.clone(),
                 stats: me.stats.clone(),
                 reach: me.reach.clone(),
+                landed: me.landed.clone(),
             };
             async move {
                 SinkActor::<S, P>::spawn_linked(None, SinkActor::default(), args, sup)

@@ -265,7 +265,6 @@ pub fn file_uploaded(stats: &PipelineStats, partition: i32, file: &UploadedFile<
     PipelineStats::add(&stats.files_uploaded, 1);
     PipelineStats::add(&stats.bytes_uploaded, file.bytes as u64);
     stats.file_written(partition);
-    stats.note_file_landed(partition, file.key);
     counter!(FILES_UPLOADED, "partition" => p(partition)).increment(1);
     counter!(BYTES_UPLOADED, "partition" => p(partition)).increment(file.bytes as u64);
 }

@@ -28,6 +28,7 @@ use super::load::known_keys;
 use super::schema::NOW_MS;
 use super::source::ObjectSource;
 use super::WarehouseError;
+use crate::landed::LandedReceiver;
 use crate::s3::keys::KeyLayout;
 use crate::telemetry::ingest_events as events;
 use crate::telemetry::reachability::{Dependency, Reachability};
@@ -53,8 +54,8 @@ pub struct WatcherArgs<S> {
     pub partitions: i32,
     /// Filled with the running incarnation, so shutdown can ask for a last catch-up.
     pub handle: WatcherHandle,
-    /// Signalled when a sink of this process uploads a file: list now, not at the next poll.
-    pub file_landed: Option<Arc<crate::telemetry::PipelineStats>>,
+    /// The files this process's sinks uploaded: loaded at once, not at the next poll.
+    pub file_landed: Option<LandedReceiver>,
     /// Where a failing S3 is reported (one WARN per interval, shared with the sinks).
     pub reach: Arc<Reachability>,
 }
@@ -124,14 +125,14 @@ impl Drop for NudgeTask {
 }
 
 fn spawn_nudger(
-    stats: Arc<crate::telemetry::PipelineStats>,
+    landed: LandedReceiver,
     watcher: ActorRef<WatcherMsg>,
     queued: Arc<std::sync::atomic::AtomicBool>,
 ) -> NudgeTask {
     use std::sync::atomic::Ordering;
     NudgeTask(tokio::spawn(async move {
         loop {
-            stats.file_landed.notified().await;
+            landed.landed().await;
             if !queued.swap(true, Ordering::AcqRel) && watcher.send_message(WatcherMsg::Nudge).is_err() {
                 return;
             }
@@ -168,7 +169,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         let nudger = args
             .file_landed
             .clone()
-            .map(|stats| spawn_nudger(stats, myself.clone(), nudge_queued.clone()));
+            .map(|landed| spawn_nudger(landed, myself.clone(), nudge_queued.clone()));
         Ok(WatcherState {
             cursors: (0..args.partitions).map(|p| (p, None)).collect(),
             args,
@@ -202,7 +203,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
                     .args
                     .file_landed
                     .as_ref()
-                    .map(|s| s.take_landed())
+                    .map(LandedReceiver::take)
                     .unwrap_or_default();
                 (st.load_landed(landed).await, None, false)
             }
@@ -377,7 +378,7 @@ pub async fn sqlite_watcher(
     config: &crate::config::Config,
     s3: &crate::s3::client::S3Endpoint,
     handle: WatcherHandle,
-    file_landed: Option<Arc<crate::telemetry::PipelineStats>>,
+    file_landed: Option<LandedReceiver>,
     reach: Arc<Reachability>,
 ) -> Result<ChildSpec, WarehouseError> {
     let wh = &config.warehouse;

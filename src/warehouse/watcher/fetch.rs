@@ -21,7 +21,7 @@ impl<S: ObjectSource> WatcherState<S> {
     pub(super) async fn load_landed(&mut self, landed: BTreeMap<i32, Vec<String>>) -> Result<(), WarehouseError> {
         let complete: BTreeMap<i32, bool> = landed
             .iter()
-            .map(|(p, keys)| (*p, keys.len() < crate::telemetry::stats::LANDED_KEYS_KEPT))
+            .map(|(p, keys)| (*p, keys.len() < crate::landed::KEPT_PER_PARTITION))
             .collect();
         match self.load_announced(landed).await {
             Ok(failed_fetch) => {
