@@ -5,9 +5,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::control::Starting;
-use crate::runtime::startup::wait_for_dependencies;
-use crate::runtime::{Pipeline, RunOptions, StartError};
+use crate::pipeline::admin::Starting;
+use crate::pipeline::startup::wait_for_dependencies;
+use crate::pipeline::{Pipeline, RunOptions, StartError};
 use crate::systemd;
 use crate::telemetry::{http, progress};
 
@@ -89,11 +89,11 @@ pub async fn run(
         symbols = config.producer.symbols.len(),
         "pipeline started; Ctrl-C stops it cleanly"
     );
-    let control = pipeline.control();
-    if let (Some(c), Ok(mut slot)) = (&control, operator.write()) {
+    let admin = pipeline.admin();
+    if let (c, Ok(mut slot)) = (&admin, operator.write()) {
         *slot = Some(c.clone());
     }
-    let watchdog = control.map(systemd::ready_and_watch);
+    let watchdog = Some(systemd::ready_and_watch(admin));
     let progress = (config.runtime.progress_interval_ms > 0).then(|| {
         progress::spawn(
             pipeline.stats().clone(),

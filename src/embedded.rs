@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode, S3Mode};
 use crate::kafka::EmbeddedKafka;
-use crate::runtime::Infra;
+use crate::pipeline::Infra;
 use crate::s3::client::S3Endpoint;
 use crate::s3::embedded::EmbeddedS3;
 

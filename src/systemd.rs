@@ -6,12 +6,12 @@ use std::sync::Arc;
 use sd_notify::NotifyState;
 use tokio::task::JoinHandle;
 
-use crate::control::Control;
+use crate::pipeline::Admin;
 
 /// Tells systemd the service is ready and, if `WatchdogSec=` is set, pings at half that interval
 /// for as long as the supervision tree is healthy. A stuck or failed tree stops the pings and
 /// systemd restarts the service.
-pub fn ready_and_watch(control: Arc<Control>) -> JoinHandle<()> {
+pub fn ready_and_watch(control: Arc<Admin>) -> JoinHandle<()> {
     if let Err(e) = sd_notify::notify(&[NotifyState::Ready]) {
         tracing::warn!("telling systemd we are ready: {e}");
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{all_committed, assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
-use tickstream::runtime::{Pipeline, RunOptions};
+use tickstream::pipeline::{Pipeline, RunOptions};
 use tickstream::s3::embedded::EmbeddedS3;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

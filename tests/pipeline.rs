@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv, PARTITIONS};
 use aws_sdk_s3::primitives::ByteStream;
-use tickstream::runtime::{Pipeline, RunOptions};
+use tickstream::pipeline::{Pipeline, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acked_tick_lands_in_s3_exactly_once_in_the_confluent_layout() {

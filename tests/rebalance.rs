@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::common::{eventually, records_in_s3, TestEnv};
-use tickstream::runtime::{Pipeline, RunOptions};
+use tickstream::pipeline::{Pipeline, RunOptions};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_departing_instance_hands_its_partitions_over_exactly_once() {
@@ -42,7 +42,7 @@ async fn a_departing_instance_hands_its_partitions_over_exactly_once() {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let children = ractor::call_t!(sinks, supervisors::SupervisorMsg::GetChildren, 2_000).unwrap();
-        if children.iter().filter(|c| c.running).count() == 3 {
+        if children.iter().filter(|c| c.kind == "sink" && c.running).count() == 3 {
             break;
         }
         assert!(

@@ -330,7 +330,7 @@ async fn in_snowflake_mode_the_pipeline_runs_the_snowpipe_monitor_instead_of_the
     sf.private_key_path = Some(format!("{DIR}/test_rsa_key.p8").into());
     sf.api_url = Some(format!("http://{}", fake.addr));
     let pipeline =
-        tickstream::runtime::Pipeline::start(&config, &env.infra(), tickstream::runtime::RunOptions::new(Some(5)))
+        tickstream::pipeline::Pipeline::start(&config, &env.infra(), tickstream::pipeline::RunOptions::new(Some(5)))
             .await
             .expect("start in snowflake mode");
     let state = fake.state.clone();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
 use ractor::ActorRef;
 use supervisors::{ChildInfo, SupervisorMsg};
-use tickstream::runtime::{Pipeline, RunOptions};
+use tickstream::pipeline::{Pipeline, RunOptions};
 
 async fn children(sup: &ActorRef<SupervisorMsg>) -> Vec<ChildInfo> {
     ractor::call_t!(sup, SupervisorMsg::GetChildren, 2_000).unwrap()
@@ -38,7 +38,7 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
     let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(5)))
         .await
         .expect("start");
-    let (stats, control) = (pipeline.stats().clone(), pipeline.control().unwrap());
+    let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
     let sinks = pipeline.sinks_supervisor().unwrap();
     eventually(Duration::from_secs(30), "files flowing on every partition", || {
         stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
@@ -62,6 +62,7 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
     let siblings: Vec<(String, usize)> = children(&sinks)
         .await
         .into_iter()
+        .filter(|c| c.kind == "sink")
         .map(|c| (c.id, c.recent_restarts))
         .collect();
     assert_eq!(
@@ -78,6 +79,51 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
     assert_eq!(records_in_s3(&r), 7_200, "nothing lost, nothing duplicated");
 }
 
+/// A panic in the router thread, the one long-lived thread outside the actor system: its
+/// watching actor (`consumer`) fails, the sinks supervisor restarts it (counted like any
+/// restart), the new consumer joins the group again, and every tick is in S3 exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_in_the_consumer_thread_restarts_the_consumer_and_loses_nothing() {
+    let handle = tickstream::telemetry::http::recorder().expect("recorder");
+    let env = TestEnv::start().await;
+    let mut config = env.config(6, 1_200, 10, 300);
+    config.producer.ticks_per_second = 200.0;
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(9)))
+        .await
+        .expect("start");
+    let stats = pipeline.stats().clone();
+    let sinks = pipeline.sinks_supervisor().unwrap();
+    eventually(Duration::from_secs(30), "files flowing on every partition", || {
+        stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
+    })
+    .await;
+    assert!(pipeline.inject_consumer_panic(), "a consumer runs");
+    wait_running(&sinks, "consumer", 1).await;
+    assert!(
+        handle
+            .render()
+            .contains(r#"tickstream_actor_restarts_total{actor_kind="consumer",actor="consumer"} 1"#),
+        "the panic counts as a restart:\n{}",
+        handle.render()
+    );
+    let files_before = stats.snapshot().files_uploaded;
+    eventually(
+        Duration::from_secs(60),
+        "files flowing again through the new consumer",
+        || stats.snapshot().files_uploaded > files_before,
+    )
+    .await;
+    eventually(Duration::from_secs(60), "every tick acked", || {
+        stats.snapshot().ticks_acked == 7_200
+    })
+    .await;
+    let report = pipeline.shutdown().await;
+    assert!(report.producer_flushed);
+    let r = env.verified(&config, 10).await;
+    assert_eq!(records_in_s3(&r), 7_200);
+    assert_ticks_per_symbol(&r, 6, 1_200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_producer_continues_its_seq_without_a_gap() {
     let env = TestEnv::start().await;
@@ -86,7 +132,7 @@ async fn a_failed_producer_continues_its_seq_without_a_gap() {
     let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(8)))
         .await
         .expect("start");
-    let (stats, control) = (pipeline.stats().clone(), pipeline.control().unwrap());
+    let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
     let producers = pipeline.producers_supervisor().unwrap();
     eventually(Duration::from_secs(30), "ticks flowing", || {
         stats.snapshot().ticks_acked > 150
@@ -120,7 +166,7 @@ async fn a_spent_restart_budget_escalates_and_ends_the_pipeline() {
     let mut pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(9)))
         .await
         .expect("start");
-    let control = pipeline.control().unwrap();
+    let control = pipeline.admin();
     let producers = pipeline.producers_supervisor().unwrap();
     for restarts in 1..=2 {
         control.fail_actor("producer-SYM0").await.expect("fail");
@@ -163,7 +209,7 @@ async fn readyz_reports_readiness_and_the_admin_endpoint_fails_an_actor() {
     let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(4)))
         .await
         .expect("start");
-    *slot.write().unwrap() = Some(pipeline.control().unwrap());
+    *slot.write().unwrap() = Some(pipeline.admin());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, body) = http(addr, "GET", "/readyz").await;
@@ -252,7 +298,7 @@ async fn a_failed_token_refresher_restarts_alone_and_the_token_keeps_serving() {
     let pipeline = Pipeline::start(&config, &infra, RunOptions::new(Some(9)))
         .await
         .expect("start");
-    let control = pipeline.control().unwrap();
+    let control = pipeline.admin();
     let auth_sup = pipeline.auth_supervisor().expect("an auth supervisor in msk_iam mode");
     wait_running(&auth_sup, "token-refresher", 0).await;
 

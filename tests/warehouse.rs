@@ -10,7 +10,7 @@ use crate::common::{all_committed, eventually, TestEnv};
 use bytes::Bytes;
 use ractor::{Actor, ActorRef};
 use rusqlite::Connection;
-use tickstream::runtime::{Pipeline, RunOptions};
+use tickstream::pipeline::{Pipeline, RunOptions};
 use tickstream::s3::client;
 use tickstream::warehouse::schema;
 use tickstream::warehouse::status::{from_warehouse, pipe_status};
@@ -206,7 +206,7 @@ async fn a_watcher_failed_again_and_again_while_loading_loses_and_duplicates_not
     let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(32)))
         .await
         .expect("start");
-    let (stats, control) = (pipeline.stats().clone(), pipeline.control().unwrap());
+    let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
     eventually(Duration::from_secs(30), "files flowing", || {
         stats.snapshot().files_uploaded >= 3
     })

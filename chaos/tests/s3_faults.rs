@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use chaos::s3_proxy::{Fault, S3FaultProxy};
 use tickstream::config::{Config, KafkaMode, S3Mode};
 use tickstream::kafka::EmbeddedKafka;
-use tickstream::runtime::{Infra, Pipeline, RunOptions};
+use tickstream::pipeline::{Infra, Pipeline, RunOptions};
 use tickstream::s3::client::S3Endpoint;
 use tickstream::s3::embedded::EmbeddedS3;
 

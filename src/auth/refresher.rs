@@ -9,7 +9,6 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use supervisors::{ChildSpec, Restart};
 
@@ -42,12 +41,7 @@ pub fn refresh_delay(token: &MskToken, now: SystemTime) -> Duration {
 
 /// The retry delays after failed refreshes.
 fn retry_backoff() -> impl Iterator<Item = Duration> + Send {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_secs(1))
-        .with_max_delay(Duration::from_secs(60))
-        .with_factor(2.0)
-        .without_max_times()
-        .build()
+    supervisors::backoff::steady_delays(Duration::from_secs(1), Duration::from_secs(60))
 }
 
 /// What the refresher needs.
@@ -201,8 +195,8 @@ impl<C: CredentialSource> RefresherState<C> {
 }
 
 /// The refresher as a supervised child (permanent: the token must always be kept fresh).
-pub fn refresher_spec<C: CredentialSource>(args: RefresherArgs<C>) -> ChildSpec {
-    ChildSpec::new("token-refresher", "token_refresher", Restart::Permanent, move |sup| {
+pub fn refresher_spec<C: CredentialSource>(args: RefresherArgs<C>, restart: Restart) -> ChildSpec {
+    ChildSpec::new("token-refresher", "token_refresher", restart, move |sup| {
         let args = args.clone();
         async move {
             TokenRefresher::<C>::spawn_linked(None, TokenRefresher::default(), args, sup)

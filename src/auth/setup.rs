@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use supervisors::ChildSpec;
+use supervisors::{ChildSpec, Restart};
 
 use super::cell::TokenCell;
 use super::credentials::{AwsCredentialChain, CredentialSource};
@@ -16,8 +16,8 @@ use crate::telemetry::events;
 #[derive(Clone)]
 pub struct KafkaAuth {
     pub token: TokenCell,
-    /// The token-refresh actor, for the supervision tree.
-    pub refresher: ChildSpec,
+    /// The token-refresh actor's child spec, with the restart kind the tree gives it.
+    pub refresher: Arc<dyn Fn(Restart) -> ChildSpec + Send + Sync>,
     /// Where the credentials come from (for logs and `check-auth`).
     pub credentials: String,
 }
@@ -42,7 +42,7 @@ impl KafkaAuth {
         Ok(Self {
             token: args.cell.clone(),
             credentials: args.credentials.describe(),
-            refresher: refresher_spec(args),
+            refresher: Arc::new(move |restart| refresher_spec(args.clone(), restart)),
         })
     }
 

@@ -51,6 +51,14 @@ impl Directory {
         self.lock().remove(&partition).and_then(|s| s.sink)
     }
 
+    /// Takes every attached sink out of the directory (a drain of them all).
+    pub fn take_sinks(&self) -> Vec<(i32, ActorRef<SinkMsg>)> {
+        self.lock()
+            .iter_mut()
+            .filter_map(|(p, s)| s.sink.take().map(|sink| (*p, sink)))
+            .collect()
+    }
+
     pub(super) fn mark_assigned(&self) {
         self.assigned_once.store(true, Ordering::Release);
     }

@@ -1,6 +1,8 @@
 //! The Kafka consumer side of the sink: the group consumer, the router thread that routes each
 //! partition's records to its sink actor, rebalances, and the memory bound.
 //!
+//! - [`actor`]: [`actor::ConsumerActor`], the supervised owner of the group consumer and the
+//!   router thread (watched: its panic fails the actor); it starts and stops the sink actors.
 //! - [`context`]: the consumer's librdkafka context (rebalance hooks, lag, commits, the group
 //!   watchdog's view).
 //! - [`router`]: the consumer thread: commands (attach, shut down), seeks, holding and pausing a
@@ -12,12 +14,11 @@
 //! - [`fetch_queue`]: each attached partition's records, read from librdkafka a batch at a time.
 //! - [`directory`]: partition → its sink and gate, shared by the router and the rebalance listener.
 //! - [`rebalance`]: assignments start sinks; revocations drain them first.
-//! - [`assignments`]: starts and stops sink actors under the sinks supervisor.
 //! - [`partition_source`]: the sink's [`crate::sink::source::PartitionSource`] over this side.
 //!
 //! The sink never imports this module: it talks to Kafka through the trait it owns.
 
-pub mod assignments;
+pub mod actor;
 pub mod context;
 pub mod directory;
 pub mod fetch_queue;

@@ -2,7 +2,7 @@
 //! consumer (on blocking threads), attachments as commands to the router.
 
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::Weak;
 use std::time::Duration;
 
 use ractor::ActorRef;
@@ -15,9 +15,11 @@ use crate::sink::source::{PartitionSource, SourceError};
 use crate::sink::SinkMsg;
 
 /// [`PartitionSource`] over the shared consumer and the router thread.
+/// Holds the consumer weakly: the consumer actor owns it, and closing it (leaving the group)
+/// must not wait for every sink's spec to let go.
 #[derive(Clone)]
 pub struct KafkaPartitionSource {
-    pub consumer: Arc<BaseConsumer<SinkConsumerContext>>,
+    pub consumer: Weak<BaseConsumer<SinkConsumerContext>>,
     pub topic: String,
     pub router: mpsc::Sender<RouterCmd>,
 }
@@ -31,19 +33,12 @@ impl KafkaPartitionSource {
         op: &'static str,
         f: impl FnOnce(&BaseConsumer<SinkConsumerContext>, &str) -> rdkafka::error::KafkaResult<T> + Send + 'static,
     ) -> Result<T, SourceError> {
-        let (consumer, topic) = (self.consumer.clone(), self.topic.clone());
+        let consumer = self.consumer.upgrade().ok_or(SourceError::RouterGone)?;
+        let topic = self.topic.clone();
         tokio::task::spawn_blocking(move || f(&consumer, &topic))
             .await
-            .map_err(|e| SourceError::Kafka {
-                partition,
-                op,
-                detail: e.to_string(),
-            })?
-            .map_err(|e| SourceError::Kafka {
-                partition,
-                op,
-                detail: e.to_string(),
-            })
+            .map_err(|_| SourceError::RouterGone)?
+            .map_err(|source| SourceError::Kafka { partition, op, source })
     }
 }
 
@@ -85,31 +80,26 @@ impl PartitionSource for KafkaPartitionSource {
     }
 
     async fn commit(&self, partition: i32, offset: i64, wait: bool) -> Result<(), SourceError> {
+        let kafka = |source| SourceError::Kafka {
+            partition,
+            op: "commit",
+            source,
+        };
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset))
-            .map_err(|e| SourceError::Kafka {
-                partition,
-                op: "commit",
-                detail: e.to_string(),
-            })?;
+            .map_err(kafka)?;
         if !wait {
-            return self
-                .consumer
-                .commit(&tpl, CommitMode::Async)
-                .map_err(|e| SourceError::Kafka {
-                    partition,
-                    op: "commit",
-                    detail: e.to_string(),
-                });
+            let consumer = self.consumer.upgrade().ok_or(SourceError::RouterGone)?;
+            return consumer.commit(&tpl, CommitMode::Async).map_err(kafka);
         }
         // librdkafka waits for the coordinator without a deadline; a drain must not.
         let commit = self.blocking(partition, "commit", move |c, _| c.commit(&tpl, CommitMode::Sync));
         tokio::time::timeout(KAFKA_TIMEOUT, commit)
             .await
-            .map_err(|_| SourceError::Kafka {
+            .map_err(|_| SourceError::Timeout {
                 partition,
-                op: "commit",
-                detail: format!("no answer from the group coordinator within {KAFKA_TIMEOUT:?}"),
+                op: "commit to the group coordinator",
+                waited: KAFKA_TIMEOUT,
             })?
     }
 }

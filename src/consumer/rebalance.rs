@@ -1,4 +1,4 @@
-//! Rebalances: assignments start sink actors (through the manager task); revocations drain the
+//! Rebalances: assignments start sink actors (through the consumer actor); revocations drain the
 //! partitions' sinks before the group takes them away.
 
 use std::collections::BTreeMap;
@@ -7,22 +7,17 @@ use std::time::Duration;
 
 use ractor::ActorRef;
 
+use super::actor::ConsumerMsg;
 use super::context::RebalanceListener;
 use super::directory::Directory;
 use crate::sink::SinkMsg;
 use crate::telemetry::events;
 
-/// Assignment changes, for the task that starts and stops sink actors.
-#[derive(Debug)]
-pub enum Assignment {
-    Assigned(Vec<i32>),
-    Revoked(Vec<i32>),
-}
-
-/// Turns rebalances into sink starts (via the manager task) and synchronous drains.
+/// Turns rebalances into sink starts (by the consumer actor) and synchronous drains.
 pub struct Listener {
     pub directory: Arc<Directory>,
-    pub assignments: tokio::sync::mpsc::UnboundedSender<Assignment>,
+    /// The consumer actor: it starts and stops the sinks.
+    pub consumer: ActorRef<ConsumerMsg>,
     pub runtime: tokio::runtime::Handle,
     pub drain_timeout: Duration,
 }
@@ -30,7 +25,12 @@ pub struct Listener {
 impl RebalanceListener for Listener {
     fn assigned(&self, partitions: &[i32]) {
         self.directory.mark_assigned();
-        let _ = self.assignments.send(Assignment::Assigned(partitions.to_vec()));
+        if let Err(e) = self.consumer.cast(ConsumerMsg::Assigned(partitions.to_vec())) {
+            tracing::error!(
+                ?partitions,
+                "the consumer actor is gone; no sink starts for the assignment: {e}"
+            );
+        }
     }
 
     fn revoking(&self, partitions: &[i32], lost: bool) {
@@ -39,7 +39,7 @@ impl RebalanceListener for Listener {
             .filter_map(|p| self.directory.remove(*p).map(|s| (*p, s)))
             .collect();
         drain_all(&self.runtime, sinks, !lost, self.drain_timeout);
-        let _ = self.assignments.send(Assignment::Revoked(partitions.to_vec()));
+        let _ = self.consumer.cast(ConsumerMsg::Revoked(partitions.to_vec()));
     }
 }
 
@@ -57,18 +57,26 @@ pub(super) fn drain_all(
         tracing::error!("cannot drain sinks from an async context; their open batches are re-read at the next start");
         return BTreeMap::new();
     }
-    runtime.block_on(async {
-        let drains = sinks.into_iter().map(|(p, sink)| async move {
-            let committed = sink.call(|reply| SinkMsg::Drain { commit, reply }, Some(timeout)).await;
-            let committed = match committed {
-                Ok(ractor::rpc::CallResult::Success(c)) => c,
-                other => {
-                    events::drain_incomplete(p, &format!("{other:?}"));
-                    None
-                }
-            };
-            (p, committed)
-        });
-        futures::future::join_all(drains).await.into_iter().collect()
-    })
+    runtime.block_on(drain_sinks(sinks, commit, timeout))
+}
+
+/// Drains sinks at once (each flushes, uploads and, if `commit`, commits) and stops them;
+/// each partition's committed offset.
+pub async fn drain_sinks(
+    sinks: Vec<(i32, ActorRef<SinkMsg>)>,
+    commit: bool,
+    timeout: Duration,
+) -> BTreeMap<i32, Option<i64>> {
+    let drains = sinks.into_iter().map(|(p, sink)| async move {
+        let committed = sink.call(|reply| SinkMsg::Drain { commit, reply }, Some(timeout)).await;
+        let committed = match committed {
+            Ok(ractor::rpc::CallResult::Success(c)) => c,
+            other => {
+                events::drain_incomplete(p, &format!("{other:?}"));
+                None
+            }
+        };
+        (p, committed)
+    });
+    futures::future::join_all(drains).await.into_iter().collect()
 }

@@ -56,6 +56,8 @@ pub enum RouterCmd {
         deadline: Instant,
         done: mpsc::Sender<BTreeMap<i32, Option<i64>>>,
     },
+    /// Fault injection: panic, as a bug in this thread would (its actor then fails).
+    Panic,
 }
 
 /// The router thread's state.
@@ -68,8 +70,8 @@ pub struct Router {
     pub drain_timeout: Duration,
     /// The consumer's group membership, from librdkafka's statistics.
     pub group: Arc<GroupWatch>,
-    /// Told to fail the `sinks` subtree when a rejoin did not unstick the group membership:
-    /// the root gives up, the process exits non-zero, and systemd starts a fresh one.
+    /// The sinks supervisor, told to escalate when a rejoin did not unstick the group
+    /// membership: the root gives up, the process exits non-zero, and systemd starts a fresh one.
     pub escalate: Option<ActorRef<SupervisorMsg>>,
 }
 
@@ -119,6 +121,7 @@ impl Router {
                             tries: 0,
                         });
                     }
+                    Ok(RouterCmd::Panic) => panic!("fault injection: the consumer thread panics"),
                     Ok(RouterCmd::Shutdown { deadline, done }) => {
                         stopping = Some(Stopping {
                             deadline,
@@ -162,13 +165,7 @@ impl Router {
                 }
             }
         }
-        let sinks: Vec<(i32, ActorRef<SinkMsg>)> = {
-            let mut slots = self.directory.lock();
-            slots
-                .iter_mut()
-                .filter_map(|(p, s)| s.sink.take().map(|sink| (*p, sink)))
-                .collect()
-        };
+        let sinks = self.directory.take_sinks();
         let committed = drain_all(&self.runtime, sinks, true, self.drain_timeout);
         self.consumer.unsubscribe();
         if let Some(stop) = stopping {
@@ -199,11 +196,11 @@ impl Router {
             }
             Some(at) if at.elapsed() >= STUCK_AFTER => {
                 events::consumer_group_stuck(&state.join_state, state.rebalance_age_ms, "failing the sinks");
-                if let Some(root) = &self.escalate {
-                    let _ = root.cast(SupervisorMsg::FailChild(
-                        "sinks".into(),
-                        ractor::RpcReplyPort::from(tokio::sync::oneshot::channel().0),
-                    ));
+                if let Some(sinks) = &self.escalate {
+                    let _ = sinks.cast(SupervisorMsg::Escalate(format!(
+                        "the sink consumer stayed stuck joining its group ({}) after a rejoin",
+                        state.join_state
+                    )));
                 }
                 self.group.clear();
                 *rejoined = Some(Instant::now());

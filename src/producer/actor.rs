@@ -186,7 +186,7 @@ impl ProducerState {
 }
 
 /// One permanent child spec per symbol, for the producers supervisor.
-pub fn producer_specs(common: &ProducerCommon, symbols: &[String], seed: u64) -> Vec<ChildSpec> {
+pub fn producer_specs(common: &ProducerCommon, symbols: &[String], seed: u64, restart: Restart) -> Vec<ChildSpec> {
     symbols
         .iter()
         .map(|symbol| {
@@ -195,19 +195,14 @@ pub fn producer_specs(common: &ProducerCommon, symbols: &[String], seed: u64) ->
                 walk: Arc::new(Mutex::new(PriceWalk::new(seed, symbol))),
                 common: common.clone(),
             };
-            ChildSpec::new(
-                format!("producer-{symbol}"),
-                "producer",
-                Restart::Permanent,
-                move |sup| {
-                    let args = args.clone();
-                    async move {
-                        ProducerActor::spawn_linked(None, ProducerActor, args, sup)
-                            .await
-                            .map(|(a, _)| a.get_cell())
-                    }
-                },
-            )
+            ChildSpec::new(format!("producer-{symbol}"), "producer", restart, move |sup| {
+                let args = args.clone();
+                async move {
+                    ProducerActor::spawn_linked(None, ProducerActor, args, sup)
+                        .await
+                        .map(|(a, _)| a.get_cell())
+                }
+            })
         })
         .collect()
 }

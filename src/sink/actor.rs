@@ -14,11 +14,13 @@ use super::gate::Gate;
 use super::resume;
 use super::segmenter::{Pushed, Segment, Segmenter};
 use super::source::PartitionSource;
-use super::upload::{put_with_retry, AbortOnDrop, Upload};
+use super::upload::{put_with_retry, Upload};
 use super::Record;
+use crate::error::chain;
 use crate::landed::LandedSender;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
+use crate::task::TaskGuard;
 use crate::telemetry::reachability::Reachability;
 use crate::telemetry::{events, PipelineStats};
 
@@ -88,6 +90,12 @@ pub struct SinkStatus {
     pub uploading: usize,
     pub committed: Option<i64>,
 }
+
+/// Resume-planning attempts (100 ms doubling to 30 s apart, ~1 minute in all) before the sink
+/// fails and leaves the retry to its supervisor.
+const PLAN_ATTEMPTS: u32 = 8;
+const PLAN_RETRY_MIN: Duration = Duration::from_millis(100);
+const PLAN_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// How long a batch opened by a record stamped `timestamp_ms` stays open: `rotate.interval.ms`
 /// from the record's timestamp while it is recent (a live tick then reaches S3 one interval after
@@ -208,12 +216,12 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
     async fn plan(&mut self, myself: &ActorRef<SinkMsg>) -> Result<(), ActorProcessingErr> {
         let a = &self.args;
         let attempt = async {
-            let in_kafka = a.source.committed(a.partition).await.map_err(|e| e.to_string())?;
+            let in_kafka = a.source.committed(a.partition).await.map_err(|e| chain(&e))?;
             let committed = in_kafka.max(a.gate.last_commit());
-            let low = a.source.low_watermark(a.partition).await.map_err(|e| e.to_string())?;
+            let low = a.source.low_watermark(a.partition).await.map_err(|e| chain(&e))?;
             let plan = resume::plan(&*a.store, &a.layout, a.partition, committed, low, a.flush_size)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| chain(&e))?;
             Ok::<_, String>((committed, low, plan))
         };
         match attempt.await {
@@ -233,8 +241,18 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             }
             Err(e) => {
                 self.plan_failures += 1;
-                let delay =
-                    Duration::from_millis(100 * 2u64.pow(self.plan_failures.min(8))).min(Duration::from_secs(30));
+                if self.plan_failures >= PLAN_ATTEMPTS {
+                    // Past this, the sink fails: its supervisor restarts it within the restart
+                    // budget, and the restart is counted and alerted on.
+                    return Err(format!(
+                        "partition {}: cannot work out where to resume after {PLAN_ATTEMPTS} attempts: {e}",
+                        a.partition
+                    )
+                    .into());
+                }
+                let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
+                    .nth(self.plan_failures as usize - 1)
+                    .unwrap_or(PLAN_RETRY_MAX);
                 events::sink_plan_failed(a.partition, &e, delay);
                 myself.send_after(delay, || SinkMsg::Plan);
             }
@@ -287,7 +305,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 seg.dead_letter,
                 seg.first_timestamp_ms,
             );
-            let task = tokio::spawn(async move {
+            let task = TaskGuard::spawn(async move {
                 let result = put_with_retry(&*store, &gate, &reach, partition, &seg).await;
                 let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
             });
@@ -301,7 +319,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 first_timestamp_ms,
                 started: Instant::now(),
                 done: false,
-                _task: AbortOnDrop(task),
+                _task: task,
             });
         }
         if let Some(seg) = &self.seg {
@@ -364,10 +382,10 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         match next {
             Next::Commit(end) if self.may_commit => {
                 let partition = self.args.partition;
-                if let Err(e) = self.args.source.commit(partition, end, false).await {
-                    events::commit_error(partition, end, &e.to_string());
+                match self.args.source.commit(partition, end, false).await {
+                    Ok(()) => events::committed(&self.args.stats, partition, end),
+                    Err(e) => events::commit_error(partition, end, &chain(&e)),
                 }
-                events::committed(&self.args.stats, partition, end);
             }
             Next::Commit(_) | Next::Wait => {}
             Next::WakeIn(delay) => {
@@ -382,7 +400,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         }
         if let Some(c) = self.committed.filter(|_| self.may_commit) {
             if let Err(e) = self.args.source.commit(self.args.partition, c, true).await {
-                events::commit_error(self.args.partition, c, &e.to_string());
+                events::commit_error(self.args.partition, c, &chain(&e));
             }
         }
         if let Some(reply) = self.draining.take() {

@@ -20,10 +20,28 @@ struct FakeSource {
     committed: Option<i64>,
     attached: Mutex<Vec<i64>>,
     commits: Mutex<Vec<(i64, bool)>>,
+    /// The group coordinator does not answer: reads of the committed offset time out.
+    coordinator_down: bool,
+    /// Commits are refused (each one is still recorded in `commits`).
+    refuse_commits: bool,
+    /// Reads of the committed offset so far.
+    reads: std::sync::atomic::AtomicU32,
+}
+
+fn timeout(op: &'static str) -> SourceError {
+    SourceError::Timeout {
+        partition: 0,
+        op,
+        waited: Duration::from_secs(10),
+    }
 }
 
 impl PartitionSource for FakeSource {
     async fn committed(&self, _: i32) -> Result<Option<i64>, SourceError> {
+        self.reads.fetch_add(1, Ordering::SeqCst);
+        if self.coordinator_down {
+            return Err(timeout("reading the committed offset"));
+        }
         Ok(self.committed)
     }
     async fn low_watermark(&self, _: i32) -> Result<i64, SourceError> {
@@ -35,7 +53,10 @@ impl PartitionSource for FakeSource {
     }
     async fn commit(&self, _: i32, offset: i64, wait: bool) -> Result<(), SourceError> {
         self.commits.lock().unwrap().push((offset, wait));
-        Ok(())
+        match self.refuse_commits {
+            true => Err(timeout("commit")),
+            false => Ok(()),
+        }
     }
 }
 
@@ -48,6 +69,7 @@ struct Harness {
     store: Arc<MemoryStore>,
     source: Arc<FakeSource>,
     gate: Arc<Gate>,
+    stats: Arc<PipelineStats>,
 }
 
 async fn start(flush_size: u64, rotate_ms: u64, source: FakeSource, store: MemoryStore) -> Harness {
@@ -64,6 +86,7 @@ async fn start_paced(
 ) -> Harness {
     let (store, source) = (Arc::new(store), Arc::new(source));
     let gate = Arc::new(Gate::new(1_000));
+    let stats = Arc::new(PipelineStats::default());
     let args = SinkArgs {
         partition: 0,
         layout: layout(),
@@ -74,7 +97,7 @@ async fn start_paced(
         store: store.clone(),
         source: source.clone(),
         gate: gate.clone(),
-        stats: Arc::new(PipelineStats::default()),
+        stats: stats.clone(),
         reach: Default::default(),
         landed: None,
     };
@@ -84,6 +107,7 @@ async fn start_paced(
         store,
         source,
         gate,
+        stats,
     };
     h.wait_until(|h| !h.source.attached.lock().unwrap().is_empty()).await;
     h
@@ -294,4 +318,55 @@ fn a_live_batch_rotates_one_interval_after_its_first_record_was_made() {
     assert_eq!(rotate_delay(second, Some(10_000), 60_000), second);
     assert_eq!(rotate_delay(second, Some(10_500), 10_000), second);
     assert_eq!(rotate_delay(second, None, 10_000), second);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_commit_is_not_reported_as_committed() {
+    let source = FakeSource {
+        refuse_commits: true,
+        ..FakeSource::default()
+    };
+    let h = start(2, 60_000, source, MemoryStore::default()).await;
+    h.append(0..2);
+    h.wait_until(|h| !h.commits().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let progress = h.stats.snapshot().partitions.get(&0).copied().unwrap_or_default();
+    assert_eq!(progress.files, 1, "the file is in S3");
+    assert_eq!(progress.committed, None, "but its offset was not committed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_sink_that_cannot_plan_fails_after_its_attempts_so_its_supervisor_sees_it() {
+    let (store, source) = (
+        Arc::new(MemoryStore::default()),
+        Arc::new(FakeSource {
+            coordinator_down: true,
+            ..FakeSource::default()
+        }),
+    );
+    let args = SinkArgs {
+        partition: 0,
+        layout: layout(),
+        flush_size: 10,
+        rotate_interval: Duration::from_secs(1),
+        max_inflight_uploads: 2,
+        commit_interval: Duration::ZERO,
+        store,
+        source: source.clone(),
+        gate: Arc::new(Gate::new(1_000)),
+        stats: Arc::default(),
+        reach: Default::default(),
+        landed: None,
+    };
+    let (sink, ended) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(
+        sink.get_status(),
+        ractor::ActorStatus::Running,
+        "still retrying after 10 s"
+    );
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(sink.get_status(), ractor::ActorStatus::Stopped, "it gave up and failed");
+    assert_eq!(source.reads.load(Ordering::SeqCst), 8, "after 8 attempts");
+    let _ = ended.await;
 }

@@ -10,12 +10,23 @@ use super::actor::SinkMsg;
 /// Errors from the Kafka side of a sink.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("partition {partition}: {op}: {detail}")]
+    /// The broker or librdkafka refused or failed the request.
+    #[error("partition {partition}: {op}")]
     Kafka {
         partition: i32,
         op: &'static str,
-        detail: String,
+        #[source]
+        source: rdkafka::error::KafkaError,
     },
+    /// No answer within the time a sink may wait.
+    #[error("partition {partition}: {op}: no answer within {waited:?}")]
+    Timeout {
+        partition: i32,
+        op: &'static str,
+        waited: std::time::Duration,
+    },
+    /// The consumer incarnation this sink was started for has stopped (a new one starts its
+    /// own sinks).
     #[error("the consumer loop has stopped")]
     RouterGone,
 }

@@ -3,24 +3,20 @@
 
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
-use tokio::task::JoinHandle;
+use backon::Retryable;
 use tokio::time::Instant;
 
 use super::gate::Gate;
 use super::segmenter::Segment;
 use crate::s3::{is_retriable, PutOutcome, S3Error, SegmentStore};
+use crate::task::TaskGuard;
 use crate::telemetry::events;
 use crate::telemetry::reachability::{Dependency, Reachability};
 
 /// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
 /// never dropped: the partition's memory gate pauses consumption while it waits.
-fn backoff() -> ExponentialBuilder {
-    ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(30))
-        .with_jitter()
-        .without_max_times()
+fn backoff() -> backon::ExponentialBuilder {
+    supervisors::backoff::exponential(Duration::from_millis(100), Duration::from_secs(30))
 }
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
@@ -66,13 +62,5 @@ pub(super) struct Upload {
     /// sink (ractor's `kill` skips `post_stop`) would otherwise leave a task retrying a file
     /// with the old incarnation's boundaries, landing after the new incarnation has re-planned
     /// and written different ones (duplicates, found by the chaos suite).
-    pub _task: AbortOnDrop,
-}
-/// A task handle that aborts the task when dropped.
-pub(super) struct AbortOnDrop(pub JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    pub _task: TaskGuard,
 }

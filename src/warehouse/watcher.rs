@@ -30,6 +30,7 @@ use super::source::ObjectSource;
 use super::WarehouseError;
 use crate::landed::LandedReceiver;
 use crate::s3::keys::KeyLayout;
+use crate::task::TaskGuard;
 use crate::telemetry::ingest_events as events;
 use crate::telemetry::reachability::{Dependency, Reachability};
 
@@ -112,25 +113,16 @@ pub struct WatcherState<S> {
     /// Set while a nudge waits in the mailbox, so at most one does.
     nudge_queued: Arc<std::sync::atomic::AtomicBool>,
     /// Turns upload notifications into nudges; aborted with the watcher.
-    _nudger: Option<NudgeTask>,
-}
-
-/// The task that forwards upload notifications; it must not outlive its watcher.
-struct NudgeTask(tokio::task::JoinHandle<()>);
-
-impl Drop for NudgeTask {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    nudger: Option<TaskGuard>,
 }
 
 fn spawn_nudger(
     landed: LandedReceiver,
     watcher: ActorRef<WatcherMsg>,
     queued: Arc<std::sync::atomic::AtomicBool>,
-) -> NudgeTask {
+) -> TaskGuard {
     use std::sync::atomic::Ordering;
-    NudgeTask(tokio::spawn(async move {
+    TaskGuard::spawn(async move {
         loop {
             landed.landed().await;
             if !queued.swap(true, Ordering::AcqRel) && watcher.send_message(WatcherMsg::Nudge).is_err() {
@@ -138,7 +130,7 @@ fn spawn_nudger(
             }
             tokio::time::sleep(NUDGE_GAP).await;
         }
-    }))
+    })
 }
 
 /// The ingestion watcher.
@@ -177,7 +169,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             announced: Default::default(),
             unsettled: Default::default(),
             nudge_queued,
-            _nudger: nudger,
+            nudger,
         })
     }
 
@@ -192,6 +184,11 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         msg: WatcherMsg,
         st: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
+        // The forwarding task is watched: if it ended (it only ends by panicking while the
+        // watcher lives), the watcher fails and its supervisor restarts both.
+        if st.nudger.as_ref().is_some_and(TaskGuard::ended) {
+            return Err("the task forwarding landed files to the ingestion watcher stopped".into());
+        }
         let (result, reply, reschedule) = match msg {
             WatcherMsg::Poll => (st.poll().await, None, true),
             WatcherMsg::CatchUp(reply) => (st.poll().await, Some(reply), false),
@@ -362,8 +359,8 @@ impl<S: ObjectSource> WatcherState<S> {
 }
 
 /// The watcher as a supervised child.
-pub fn watcher_spec<S: ObjectSource>(args: WatcherArgs<S>) -> ChildSpec {
-    ChildSpec::new("ingest-watcher", "ingest_watcher", Restart::Permanent, move |sup| {
+pub fn watcher_spec<S: ObjectSource>(args: WatcherArgs<S>, restart: Restart) -> ChildSpec {
+    ChildSpec::new("ingest-watcher", "ingest_watcher", restart, move |sup| {
         let args = args.clone();
         async move {
             IngestWatcher::<S>::spawn_linked(None, IngestWatcher::default(), args, sup)
@@ -380,26 +377,30 @@ pub async fn sqlite_watcher(
     handle: WatcherHandle,
     file_landed: Option<LandedReceiver>,
     reach: Arc<Reachability>,
+    restart: Restart,
 ) -> Result<ChildSpec, WarehouseError> {
     let wh = &config.warehouse;
     let path = wh.sqlite_path(&config.runtime.data_dir);
     let db = super::schema::open(&path, &wh.table)?;
     let store = crate::s3::S3SegmentStore::new(crate::s3::client::build(s3).await, config.sink.bucket.clone());
     tracing::info!(path = %path.display(), table = wh.table, "ingestion watcher: loading new S3 files into SQLite");
-    Ok(watcher_spec(WatcherArgs {
-        source: Arc::new(store),
-        db: Arc::new(Mutex::new(db)),
-        table: wh.table.clone(),
-        layout: KeyLayout {
-            topics_dir: config.sink.topics_dir.clone(),
-            topic: config.sink.topics.clone(),
-            pad_width: config.sink.offset_pad_width,
+    Ok(watcher_spec(
+        WatcherArgs {
+            source: Arc::new(store),
+            db: Arc::new(Mutex::new(db)),
+            table: wh.table.clone(),
+            layout: KeyLayout {
+                topics_dir: config.sink.topics_dir.clone(),
+                topic: config.sink.topics.clone(),
+                pad_width: config.sink.offset_pad_width,
+            },
+            poll_interval: Duration::from_millis(wh.poll_interval_ms),
+            lookback: config.sink.max_inflight_uploads + 1,
+            handle,
+            partitions: config.kafka.partitions,
+            file_landed,
+            reach,
         },
-        poll_interval: Duration::from_millis(wh.poll_interval_ms),
-        lookback: config.sink.max_inflight_uploads + 1,
-        handle,
-        partitions: config.kafka.partitions,
-        file_landed,
-        reach,
-    }))
+        restart,
+    ))
 }

@@ -9,12 +9,14 @@
 //!   jittered exponential backoff between restarts of the same child.
 //! - [`supervisor`]: the actor: one-for-one restarts, dynamic children, escalation to its own parent
 //!   when a child's budget is spent.
+//! - [`backoff`]: the jittered exponential backoff every retry loop of the workspace uses.
 //! - [`events`]: the metrics and log lines every restart and escalation produces.
 //!
 //! A failed child is restarted on its own; its siblings never notice. A supervisor whose child has
 //! spent its budget fails itself, so the failure climbs the tree until some supervisor can absorb it
 //! or the root fails and the process exits non-zero (and systemd restarts it).
 
+pub mod backoff;
 pub mod events;
 pub mod policy;
 pub mod spec;

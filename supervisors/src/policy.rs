@@ -3,7 +3,6 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::time::Instant;
 
 /// How often a supervisor may restart one child before it gives up and escalates.
@@ -63,13 +62,7 @@ impl RestartHistory {
 
 /// The jittered exponential delay before the `attempt`-th restart (1-based) within the window.
 fn delay_for_attempt(policy: &RestartPolicy, attempt: usize) -> Duration {
-    ExponentialBuilder::default()
-        .with_min_delay(policy.backoff_min)
-        .with_max_delay(policy.backoff_max)
-        .with_factor(2.0)
-        .with_jitter()
-        .without_max_times()
-        .build()
+    crate::backoff::delays(policy.backoff_min, policy.backoff_max)
         .nth(attempt.saturating_sub(1))
         .unwrap_or(policy.backoff_max)
 }

@@ -37,6 +37,10 @@ pub enum SupervisorMsg {
     /// Fault injection: kills the running child `id` and handles it as a failure (budget,
     /// backoff, metrics), as a crash would be. Answers whether a running child was killed.
     FailChild(String, RpcReplyPort<bool>),
+    /// Fails this supervisor with the reason, as a spent restart budget does: its children stop
+    /// and its parent decides. For a part that knows it cannot recover in place (a consumer
+    /// stuck joining its group after a rejoin).
+    Escalate(String),
     /// Internal: the backoff before restarting child `id` has passed.
     Restart { id: String, generation: u64 },
 }
@@ -135,6 +139,10 @@ impl Actor for Supervisor {
                     cell.kill();
                 }
                 let _ = reply.send(cell.is_some());
+            }
+            SupervisorMsg::Escalate(reason) => {
+                events::escalation(&state.name, "supervisor", &state.name, &reason);
+                return Err(format!("supervisor {} escalated: {reason}", state.name).into());
             }
             SupervisorMsg::Restart { id, generation } => state.restart(&myself, &id, generation).await?,
         }

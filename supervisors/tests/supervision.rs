@@ -207,3 +207,27 @@ async fn fault_injection_kills_a_child_and_counts_it_as_a_failure() {
     assert_eq!(info.iter().find(|c| c.id == "b").unwrap().recent_restarts, 0);
     sup.stop(None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_escalate_message_fails_the_supervisor_and_its_parent_sees_it() {
+    let (a, failures) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+    let (parent, _) = Parent::spawn(None, Parent, failures.clone()).await.unwrap();
+    let args = SupervisorArgs {
+        name: "t".into(),
+        policy: policy(5),
+        children: vec![worker("a", Restart::Permanent, a.clone())],
+    };
+    let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent.get_cell())
+        .await
+        .unwrap();
+    sup.cast(SupervisorMsg::Escalate("stuck for good".into())).unwrap();
+    settle().await;
+    assert_eq!(failures.load(Ordering::SeqCst), 1, "the parent saw the supervisor fail");
+    assert_eq!(sup.get_status(), ActorStatus::Stopped);
+    assert_eq!(
+        a.load(Ordering::SeqCst),
+        1,
+        "its child was not restarted, it stopped with it"
+    );
+    parent.stop(None);
+}

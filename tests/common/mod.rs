@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tickstream::config::{Config, KafkaMode, S3Mode};
 use tickstream::kafka::EmbeddedKafka;
-use tickstream::runtime::Infra;
+use tickstream::pipeline::Infra;
 use tickstream::s3::client;
 use tickstream::s3::embedded::EmbeddedS3;
 use tickstream::s3::keys::KeyLayout;

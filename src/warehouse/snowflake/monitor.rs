@@ -175,7 +175,7 @@ impl Actor for SnowpipeMonitor {
 }
 
 /// The monitor as a supervised child (replaces the SQLite watcher in Snowflake mode).
-pub fn monitor_spec(config: &Config, reach: Arc<Reachability>) -> Result<ChildSpec, SnowflakeError> {
+pub fn monitor_spec(config: &Config, reach: Arc<Reachability>, restart: Restart) -> Result<ChildSpec, SnowflakeError> {
     let args = MonitorArgs {
         api: Arc::new(connect(config)?.reporting_to(reach)),
         config: Arc::new(config.clone()),
@@ -188,7 +188,7 @@ pub fn monitor_spec(config: &Config, reach: Arc<Reachability>) -> Result<ChildSp
     Ok(ChildSpec::new(
         "snowpipe-monitor",
         "snowpipe_monitor",
-        Restart::Permanent,
+        restart,
         move |sup| {
             let args = args.clone();
             async move {

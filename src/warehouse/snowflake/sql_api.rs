@@ -296,9 +296,7 @@ impl SqlApi {
     pub async fn execute(&self, sql: &str) -> Result<ResultSet, SnowflakeError> {
         let request_id = uuid::Uuid::new_v4();
         let body = statement_body(sql, &self.cfg).to_string();
-        let mut delays = backon::ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(500))
-            .with_max_delay(Duration::from_secs(8))
+        let mut delays = supervisors::backoff::exponential(Duration::from_millis(500), Duration::from_secs(8))
             .with_max_times(5)
             .build();
         let mut retry = false;

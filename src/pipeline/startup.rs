@@ -10,8 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use backon::{BackoffBuilder, ExponentialBuilder};
-
 use super::{Infra, StartError};
 use crate::config::{Config, S3Mode, WarehouseKind};
 use crate::kafka::{client_config, diagnostics};
@@ -60,12 +58,7 @@ pub async fn wait_for_dependencies(config: &Config, infra: &Infra) -> Result<(),
         None
     };
     let create_bucket = config.s3.create_bucket && config.s3.mode != S3Mode::Aws;
-    let mut delays = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_secs(1))
-        .with_max_delay(Duration::from_secs(8))
-        .with_jitter()
-        .without_max_times()
-        .build();
+    let mut delays = supervisors::backoff::delays(Duration::from_secs(1), Duration::from_secs(8));
     loop {
         if let Some(token) = infra.kafka_auth.as_ref().and_then(|a| a.token.current()) {
             // The refresher starts with the pipeline; meanwhile the gauge still tells the truth.

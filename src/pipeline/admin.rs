@@ -1,4 +1,4 @@
-//! Operating a running pipeline: health for the systemd watchdog, readiness for `/readyz`, and
+//! What an operator can ask of a running pipeline: health for the systemd watchdog, readiness for `/readyz`, and
 //! fault injection for tests and the chaos suite (`POST /admin/actors/<id>/fail`).
 
 use std::sync::{Arc, Mutex, Weak};
@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use ractor::{ActorRef, ActorStatus};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use supervisors::{ChildInfo, SupervisorMsg};
 
-use crate::consumer::context::SinkConsumerContext;
+use crate::consumer::actor::ConsumerShared;
 use crate::kafka::TickProducer;
 use crate::s3::S3SegmentStore;
 use crate::telemetry::http::Operator;
@@ -17,31 +17,36 @@ use crate::telemetry::reachability::{Dependency, Reachability};
 
 /// How long a readiness probe waits for Kafka or S3.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a supervisor may take to list its children.
+const ANSWER_MS: u64 = 2_000;
 
 pub(crate) type Shared<T> = Arc<Mutex<Option<T>>>;
 
-/// A handle on the running pipeline's tree and clients. Holds the Kafka clients weakly, so it
-/// never keeps one alive past shutdown.
-pub struct Control {
+/// What an operator can ask of the running pipeline's tree and clients. Holds the producer
+/// weakly and the consumer only while probing, so it never keeps a Kafka client alive past
+/// shutdown.
+pub struct Admin {
     pub(crate) root: ActorRef<SupervisorMsg>,
     /// `("auth", …)`, `("producers", …)`, `("sinks", …)`: the child supervisors, as they are now.
-    pub(crate) supervisors: Vec<(&'static str, Shared<ActorRef<SupervisorMsg>>)>,
+    pub(crate) supervisors: Vec<super::tree::Named>,
     pub(crate) producer: Option<Weak<TickProducer>>,
-    pub(crate) consumer: Option<Weak<BaseConsumer<SinkConsumerContext>>>,
+    pub(crate) consumer: Option<Arc<ConsumerShared>>,
     pub(crate) store: Option<Arc<S3SegmentStore>>,
     pub(crate) topic: String,
     /// What every client saw of Kafka, S3 and Snowflake: `/readyz` names the cause.
     pub(crate) reach: Arc<Reachability>,
 }
 
-impl Control {
+impl Admin {
     fn supervisor(&self, name: &str) -> Option<ActorRef<SupervisorMsg>> {
         let (_, slot) = self.supervisors.iter().find(|(n, _)| *n == name)?;
         slot.lock().ok()?.clone()
     }
 
-    async fn children(sup: &ActorRef<SupervisorMsg>) -> Vec<ChildInfo> {
-        ractor::call_t!(sup, SupervisorMsg::GetChildren, 2_000).unwrap_or_default()
+    /// The supervisor's children, or why it did not say.
+    async fn children(sup: &ActorRef<SupervisorMsg>) -> Result<Vec<ChildInfo>, String> {
+        ractor::call_t!(sup, SupervisorMsg::GetChildren, ANSWER_MS)
+            .map_err(|e| format!("its supervisor did not answer within {ANSWER_MS} ms ({e})"))
     }
 
     /// Kills actor `id` (`producer-AAPL`, `sink-2`, or a whole supervisor: `producers`, `sinks`)
@@ -53,8 +58,16 @@ impl Control {
             .filter_map(|(name, _)| self.supervisor(name))
             .collect();
         owners.push(self.root.clone());
+        let mut silent = Vec::new();
         for sup in owners {
-            if Self::children(&sup).await.iter().any(|c| c.id == id) {
+            let children = match Self::children(&sup).await {
+                Ok(children) => children,
+                Err(e) => {
+                    silent.push(e);
+                    continue;
+                }
+            };
+            if children.iter().any(|c| c.id == id) {
                 return match ractor::call_t!(sup, SupervisorMsg::FailChild, 2_000, id.to_owned()) {
                     Ok(true) => Ok(()),
                     Ok(false) => Err(format!("{id} is not running right now (restarting?)")),
@@ -62,8 +75,14 @@ impl Control {
                 };
             }
         }
+        if !silent.is_empty() {
+            return Err(format!(
+                "{id} not found, but a supervisor could not be asked: {}",
+                silent.join("; ")
+            ));
+        }
         Err(format!(
-            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, token-refresher, ingest-watcher, producers, sinks, auth or warehouse"
+            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, consumer, token-refresher, ingest-watcher, producers, sinks, auth or warehouse"
         ))
     }
 
@@ -85,12 +104,18 @@ impl Control {
         }
         for (name, _) in &self.supervisors {
             let Some(sup) = self.supervisor(name) else { continue };
-            let children = Self::children(&sup).await;
+            let children = match Self::children(&sup).await {
+                Ok(children) => children,
+                Err(e) => {
+                    problems.push(format!("{name}: {e}"));
+                    continue;
+                }
+            };
             let down: Vec<&str> = children.iter().filter(|c| !c.running).map(|c| c.id.as_str()).collect();
             if !down.is_empty() {
                 problems.push(format!("{name}: not running: {}", down.join(", ")));
             }
-            if *name == "sinks" && children.is_empty() {
+            if *name == "sinks" && !children.iter().any(|c| c.kind == "sink") {
                 problems.push("sinks: no partition assigned yet".to_owned());
             }
         }
@@ -138,7 +163,7 @@ impl Control {
     async fn kafka_reachable(&self) -> Result<bool, String> {
         let topic = self.topic.clone();
         let producer = self.producer.as_ref().and_then(Weak::upgrade);
-        let consumer = self.consumer.as_ref().and_then(Weak::upgrade);
+        let consumer = self.consumer.as_ref().and_then(|c| c.consumer());
         if producer.is_none() && consumer.is_none() {
             return Ok(false);
         }
@@ -178,12 +203,68 @@ impl Operator for Starting {
     }
 }
 
-impl Operator for Control {
+impl Operator for Admin {
     fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
-        Box::pin(Control::readiness(self))
+        Box::pin(Admin::readiness(self))
     }
 
     fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(Control::fail_actor(self, id))
+        Box::pin(Admin::fail_actor(self, id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ractor::{Actor, ActorProcessingErr};
+
+    /// A supervisor that takes every message and answers none (stuck in a long call).
+    struct Mute;
+
+    impl Actor for Mute {
+        type Msg = SupervisorMsg;
+        type State = Vec<SupervisorMsg>;
+        type Arguments = ();
+
+        async fn pre_start(&self, _: ActorRef<SupervisorMsg>, _: ()) -> Result<Self::State, ActorProcessingErr> {
+            Ok(Vec::new())
+        }
+
+        async fn handle(
+            &self,
+            _: ActorRef<SupervisorMsg>,
+            msg: SupervisorMsg,
+            kept: &mut Self::State,
+        ) -> Result<(), ActorProcessingErr> {
+            kept.push(msg); // keeping the reply port: no answer, and no "dropped" either
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_supervisor_that_does_not_answer_is_reported_as_such_not_as_no_partition() {
+        let (mute, handle) = Actor::spawn(None, Mute, ()).await.unwrap();
+        let admin = Admin {
+            root: mute.clone(),
+            supervisors: vec![("sinks", Arc::new(Mutex::new(Some(mute.clone()))))],
+            producer: None,
+            consumer: None,
+            store: None,
+            topic: "t".into(),
+            reach: Arc::default(),
+        };
+        let problems = admin.readiness().await.unwrap_err();
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with("sinks: its supervisor did not answer within 2000 ms")),
+            "{problems:?}"
+        );
+        assert!(
+            !problems.iter().any(|p| p.contains("no partition assigned")),
+            "{problems:?}"
+        );
+        mute.stop(None);
+        let _ = handle.await;
     }
 }

@@ -3,14 +3,11 @@
 //! files → consumer leaves the group.
 
 use std::collections::BTreeMap;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use supervisors::SupervisorMsg;
 
 use super::Pipeline;
-use crate::consumer::context::close_when_unshared;
-use crate::consumer::router::RouterCmd;
 use crate::telemetry::StatsSnapshot;
 use crate::warehouse::watcher::WatcherMsg;
 
@@ -63,32 +60,15 @@ impl Pipeline {
                 tracing::error!("not every queued tick was acknowledged before the shutdown deadline");
             }
         }
-        let mut committed = BTreeMap::new();
-        if let Some((tx, thread)) = self.router.take() {
-            let (done_tx, done_rx) = mpsc::channel();
-            let _ = tx.send(RouterCmd::Shutdown {
-                deadline,
-                done: done_tx,
-            });
-            let grace = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(5);
-            committed = tokio::task::spawn_blocking(move || {
-                let c = done_rx.recv_timeout(grace).unwrap_or_default();
-                let _ = thread.join();
-                c
-            })
-            .await
-            .unwrap_or_default();
-        }
-        if let Some(m) = self.manager.take() {
-            m.abort();
-        }
+        // The consumer reads to the end, its sinks drain, and it leaves the group and closes.
+        let committed = match self.consumer.take() {
+            Some(consumer) => consumer.drain(deadline).await,
+            None => BTreeMap::new(),
+        };
         self.watcher_catch_up(deadline).await;
         self.root.stop(None);
         if let Some(done) = self.root_done.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), done).await;
-        }
-        if let Some(consumer) = self.consumer.take() {
-            close_when_unshared(consumer).await;
         }
         ShutdownReport {
             committed,

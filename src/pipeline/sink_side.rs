@@ -1,0 +1,59 @@
+//! The sink side's start: the bucket, the store, and what the consumer actor (which owns the
+//! group consumer and the router thread, and starts the sinks) is built from.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{tree, Infra, StartError};
+use crate::config::Config;
+use crate::consumer::actor::{ConsumerArgs, ConsumerShared};
+use crate::landed::LandedSender;
+use crate::s3::keys::KeyLayout;
+use crate::s3::{client, S3SegmentStore};
+use crate::sink::factory::SinkSettings;
+use crate::telemetry::PipelineStats;
+
+/// The bucket (created when we may) and the consumer actor's arguments.
+pub(super) async fn prepare(
+    config: &Config,
+    infra: &Infra,
+    stats: Arc<PipelineStats>,
+    landed: Option<LandedSender>,
+) -> Result<(Arc<S3SegmentStore>, ConsumerArgs), StartError> {
+    let s = &config.sink;
+    let store = Arc::new(S3SegmentStore::new(client::build(&infra.s3).await, s.bucket.clone()));
+    if config.s3.create_bucket && config.s3.mode != crate::config::S3Mode::Aws {
+        store.ensure_bucket().await.map_err(|source| StartError::Bucket {
+            bucket: s.bucket.clone(),
+            source,
+        })?;
+    }
+    let sinks = SinkSettings {
+        layout: KeyLayout {
+            topics_dir: s.topics_dir.clone(),
+            topic: s.topics.clone(),
+            pad_width: s.offset_pad_width,
+        },
+        flush_size: s.flush_size,
+        rotate_interval: Duration::from_millis(s.rotate_interval_ms),
+        max_inflight_uploads: s.max_inflight_uploads,
+        commit_interval: Duration::from_millis(s.offset_flush_interval_ms),
+        max_buffered: s.max_buffered(),
+        restart: tree::SINK,
+        store: store.clone(),
+        stats,
+        reach: infra.reachability.clone(),
+        landed,
+    };
+    let args = ConsumerArgs {
+        kafka: config.kafka.clone(),
+        bootstrap_servers: infra.bootstrap_servers.clone(),
+        topic: s.topics.clone(),
+        token: infra.kafka_auth.as_ref().map(|a| a.token.clone()),
+        reach: infra.reachability.clone(),
+        sinks,
+        drain_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),
+        shared: Arc::new(ConsumerShared::default()),
+    };
+    Ok((store, args))
+}
