@@ -27,9 +27,7 @@
 //!
 //! The restart policy itself lives in the `supervisors` crate.
 
-pub mod app;
 pub mod auth;
-pub mod cli;
 pub mod config;
 pub mod consumer;
 pub mod embedded;

@@ -287,7 +287,7 @@ impl tickstream::warehouse::source::ObjectSource for CountingSource {
                 op: "GetObject",
                 bucket: "test".into(),
                 key: key.into(),
-                detail: "connection refused".into(),
+                source: "connection refused".into(),
             });
         }
         tickstream::warehouse::source::ObjectSource::fetch(&self.inner, key).await

@@ -122,7 +122,7 @@ async fn caller_identity(config: &Config) -> Result<String, String> {
     let sts = aws_sdk_sts::Client::new(&conf);
     match tokio::time::timeout(Duration::from_secs(10), sts.get_caller_identity().send()).await {
         Ok(Ok(id)) => Ok(id.arn().unwrap_or("(no ARN returned)").to_owned()),
-        Ok(Err(e)) => Err(format!("sts:GetCallerIdentity failed: {}", super::error_chain(&e))),
+        Ok(Err(e)) => Err(format!("sts:GetCallerIdentity failed: {}", crate::error::chain(&e))),
         Err(_) => Err("sts:GetCallerIdentity did not answer within 10 s".into()),
     }
 }

@@ -60,7 +60,7 @@ impl CredentialSource for AwsCredentialChain {
         self.provider
             .provide_credentials()
             .await
-            .map_err(|e| AuthError::Credentials(super::error_chain(&e)))
+            .map_err(|e| AuthError::Credentials(Box::new(e)))
     }
 
     fn describe(&self) -> String {

@@ -23,28 +23,17 @@ mod refresher_tests;
 #[cfg(test)]
 mod token_tests;
 
-/// An error and its sources, joined with ": " (AWS SDK errors keep the useful part in sources).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = s.source();
-    }
-    out
-}
+/// A boxed cause (the AWS SDK's error types differ by operation).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
-/// Why a token could not be made. Never carries a secret.
+/// Why a token could not be made. Never carries a secret; the AWS SDK's causes (which name the
+/// failing credential source) are kept, and [`crate::error::chain`] says them.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("kafka.region: {0:?} is not an AWS region name")]
     Region(String),
-    #[error("signing the MSK IAM token: {0}")]
-    Signing(String),
-    #[error("no AWS credentials: {0}")]
-    Credentials(String),
+    #[error("signing the MSK IAM token")]
+    Signing(#[source] Cause),
+    #[error("no AWS credentials")]
+    Credentials(#[source] Cause),
 }

@@ -177,7 +177,11 @@ impl<C: CredentialSource> RefresherState<C> {
                 let remaining = self.remaining();
                 if remaining.is_zero() {
                     events::token_refresh_failed(&e, remaining, Duration::ZERO);
-                    return Err(format!("the MSK IAM token expired and could not be refreshed: {e}").into());
+                    return Err(format!(
+                        "the MSK IAM token expired and could not be refreshed: {}",
+                        crate::error::chain(&e)
+                    )
+                    .into());
                 }
                 let delay = self.backoff.next().unwrap_or(Duration::from_secs(60));
                 // Retry once more just before the expiry rather than sleep past it.

@@ -60,3 +60,11 @@ impl KafkaAuth {
         .await
     }
 }
+
+/// One token for `region`, signed now with the default chain's credentials (or `role_arn`
+/// assumed on top): `tickstream auth token`.
+pub async fn sign_once(region: &str, role_arn: Option<&str>) -> Result<super::token::MskToken, AuthError> {
+    let chain = AwsCredentialChain::load(region, role_arn).await?;
+    let credentials = chain.credentials().await?;
+    super::token::sign_token(region, &credentials, std::time::SystemTime::now(), &user_agent())
+}

@@ -96,12 +96,12 @@ pub fn sign_token(
         .time(now)
         .settings(settings)
         .build()
-        .map_err(|e| AuthError::Signing(e.to_string()))?
+        .map_err(|e| AuthError::Signing(Box::new(e)))?
         .into();
     let request = SignableRequest::new("GET", &unsigned, std::iter::empty(), SignableBody::Bytes(&[]))
-        .map_err(|e| AuthError::Signing(e.to_string()))?;
+        .map_err(|e| AuthError::Signing(Box::new(e)))?;
     let (instructions, _signature) = sign(request, &params)
-        .map_err(|e| AuthError::Signing(e.to_string()))?
+        .map_err(|e| AuthError::Signing(Box::new(e)))?
         .into_parts();
     let (_headers, signed) = instructions.into_parts();
 

@@ -12,8 +12,23 @@ use super::EmbeddedKafka;
 /// Errors creating a topic.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error("creating topic {topic}: {detail}")]
-    Create { topic: String, detail: String },
+    /// The request failed (no broker answered, a client that could not be made).
+    #[error("creating topic {topic}")]
+    Create {
+        topic: String,
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    /// The broker answered, with an error for this topic.
+    #[error("creating topic {topic}: the broker answered {code}")]
+    Refused { topic: String, code: RDKafkaErrorCode },
+    /// The embedded cluster refused it.
+    #[error("creating topic {topic} in the embedded cluster")]
+    Embedded {
+        topic: String,
+        #[source]
+        source: super::mock::MockError,
+    },
 }
 
 /// Creates the topics the configuration uses (producer topic, sink topic) unless
@@ -51,26 +66,33 @@ pub async fn ensure_topic(
     partitions: i32,
     replication: i32,
 ) -> Result<(), AdminError> {
-    let fail = |detail: String| AdminError::Create {
+    let fail = |source| AdminError::Create {
         topic: topic.to_owned(),
-        detail,
+        source,
     };
     match admin {
-        TopicAdmin::Mock(cluster) => cluster
-            .create_topic(topic, partitions, replication)
-            .map_err(|e| fail(e.to_string())),
+        TopicAdmin::Mock(cluster) => {
+            cluster
+                .create_topic(topic, partitions, replication)
+                .map_err(|source| AdminError::Embedded {
+                    topic: topic.to_owned(),
+                    source,
+                })
+        }
         TopicAdmin::Broker(config) => {
-            let client: AdminClient<DefaultClientContext> = config.create().map_err(|e| fail(e.to_string()))?;
+            let client: AdminClient<DefaultClientContext> = config.create().map_err(fail)?;
             let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
             let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(replication));
-            let results = client
-                .create_topics([&new], &opts)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
+            let results = client.create_topics([&new], &opts).await.map_err(fail)?;
             for r in results {
                 match r {
                     Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                    Err((_, code)) => return Err(fail(code.to_string())),
+                    Err((_, code)) => {
+                        return Err(AdminError::Refused {
+                            topic: topic.to_owned(),
+                            code,
+                        })
+                    }
                 }
             }
             Ok(())

@@ -134,7 +134,7 @@ impl Admin {
         if let Some(store) = &self.store {
             let failed = match tokio::time::timeout(PROBE_TIMEOUT, store.check()).await {
                 Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
+                Ok(Err(e)) => Some(crate::error::chain(&e)),
                 Err(_) => Some(format!("no answer within {PROBE_TIMEOUT:?}")),
             };
             match failed {

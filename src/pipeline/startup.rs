@@ -139,7 +139,7 @@ async fn probe_s3(store: &S3SegmentStore, create: bool, reach: &Arc<Reachability
             reach.answered(Dependency::S3);
             Ok(())
         }
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(crate::error::chain(&e)),
         Err(_) => Err(format!("no answer within {} s", S3_PROBE.as_secs())),
     }
 }

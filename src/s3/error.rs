@@ -20,28 +20,41 @@ pub enum S3Error {
         code: String,
         message: String,
     },
-    /// The request never got an answer (connection refused, timeout, broken response).
-    #[error("S3 {op} on s3://{bucket}/{key}: {detail}")]
+    /// The request never got an answer (connection refused, a name that does not resolve, a
+    /// TLS failure, a timeout, a broken response); the SDK's error, with its causes, is the source.
+    #[error("S3 {op} on s3://{bucket}/{key}")]
     Transport {
         op: &'static str,
         bucket: String,
         key: String,
-        detail: String,
+        #[source]
+        source: Cause,
     },
     /// The object's body could not be read.
-    #[error("reading s3://{bucket}/{key}: {detail}")]
+    #[error("reading s3://{bucket}/{key}")]
     Body {
         bucket: String,
         key: String,
-        detail: String,
+        #[source]
+        source: Cause,
     },
 }
 
-/// Whether trying the same request again may succeed: throttling, server errors, and answers
-/// that never came. A conflict or a client error (403, 404 on the bucket) needs a person or a
-/// re-plan, not a retry; the sink still retries those with backoff so no data is dropped, but
-/// logs them as errors.
+/// A boxed cause (the SDK's error types differ by operation).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Whether the same request should be tried again. Everything is, except a conflict: the key
+/// holds other bytes, so only a re-plan from S3 can go on (retrying would never succeed, and
+/// overwriting would break exactly-once). A 403 is retried too: the records wait in Kafka until
+/// a person fixes the policy, and nothing is dropped meanwhile.
 pub fn is_retriable(err: &S3Error) -> bool {
+    !matches!(err, S3Error::Conflict { .. })
+}
+
+/// Whether the failure is transient (throttling, a server error, an answer that never came),
+/// as opposed to one that needs a person (403 AccessDenied, 404 NoSuchBucket) or a re-plan. The
+/// `retriable` label of `tickstream_sink_upload_errors_total` and the log level follow it.
+pub fn is_transient(err: &S3Error) -> bool {
     match err {
         S3Error::Conflict { .. } => false,
         S3Error::Service { status, code, .. } => {
@@ -53,12 +66,12 @@ pub fn is_retriable(err: &S3Error) -> bool {
 }
 
 /// Turns an SDK error into an [`S3Error`]; `status` is `Some(412)` for a failed precondition.
-pub(crate) fn from_sdk<E>(op: &'static str, bucket: &str, key: &str, err: &SdkError<E, HttpResponse>) -> S3Error
+pub(crate) fn from_sdk<E>(op: &'static str, bucket: &str, key: &str, err: SdkError<E, HttpResponse>) -> S3Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let (bucket, key) = (bucket.to_owned(), key.to_owned());
-    match err {
+    match &err {
         SdkError::ServiceError(e) => S3Error::Service {
             op,
             bucket,
@@ -75,25 +88,13 @@ where
             code: "UnparsableResponse".into(),
             message: format!("{err}"),
         },
-        other => S3Error::Transport {
+        _ => S3Error::Transport {
             op,
             bucket,
             key,
-            detail: chain(other),
+            source: Box::new(err),
         },
     }
-}
-
-/// The error and its causes on one line, for logs.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -112,25 +113,41 @@ mod tests {
     }
 
     #[test]
-    fn throttling_and_server_errors_are_retriable() {
-        assert!(is_retriable(&service(503, "SlowDown")));
-        assert!(is_retriable(&service(500, "InternalError")));
-        assert!(is_retriable(&service(400, "RequestTimeout")));
-        assert!(is_retriable(&service(400, "BadDigest")));
-        assert!(is_retriable(&S3Error::Transport {
+    fn throttling_and_server_errors_are_transient() {
+        assert!(is_transient(&service(503, "SlowDown")));
+        assert!(is_transient(&service(500, "InternalError")));
+        assert!(is_transient(&service(400, "RequestTimeout")));
+        assert!(is_transient(&service(400, "BadDigest")));
+        assert!(is_transient(&S3Error::Transport {
             op: "PutObject",
             bucket: "b".into(),
             key: "k".into(),
-            detail: "connection refused".into()
+            source: "connection refused".into(),
         }));
     }
 
     #[test]
-    fn client_errors_and_conflicts_are_not() {
-        assert!(!is_retriable(&service(403, "AccessDenied")));
-        assert!(!is_retriable(&S3Error::Conflict {
+    fn client_errors_are_not_transient_but_still_retried_and_a_conflict_is_neither() {
+        assert!(!is_transient(&service(403, "AccessDenied")));
+        assert!(
+            is_retriable(&service(403, "AccessDenied")),
+            "records wait for a fixed policy"
+        );
+        let conflict = S3Error::Conflict {
             bucket: "b".into(),
-            key: "k".into()
-        }));
+            key: "k".into(),
+        };
+        assert!(!is_transient(&conflict) && !is_retriable(&conflict));
+    }
+
+    #[test]
+    fn a_transport_failure_keeps_its_cause() {
+        let e = S3Error::Transport {
+            op: "PutObject",
+            bucket: "b".into(),
+            key: "k".into(),
+            source: "connection refused".into(),
+        };
+        assert_eq!(crate::error::chain(&e), "S3 PutObject on s3://b/k: connection refused");
     }
 }

@@ -121,12 +121,12 @@ impl S3SegmentStore {
             .key(key)
             .send()
             .await
-            .map_err(|e| from_sdk("GetObject", &self.bucket, key, &e))?;
+            .map_err(|e| from_sdk("GetObject", &self.bucket, key, e))?;
         let etag = out.e_tag().map(str::to_owned);
         let body = out.body.collect().await.map_err(|e| S3Error::Body {
             bucket: self.bucket.clone(),
             key: key.to_owned(),
-            detail: e.to_string(),
+            source: Box::new(e),
         })?;
         Ok((body.into_bytes(), etag))
     }
@@ -154,7 +154,7 @@ impl S3SegmentStore {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| from_sdk("HeadBucket", &self.bucket, "", &e))
+            .map_err(|e| from_sdk("HeadBucket", &self.bucket, "", e))
     }
 
     /// Creates the bucket unless it exists.
@@ -165,7 +165,7 @@ impl S3SegmentStore {
         match self.client.create_bucket().bucket(&self.bucket).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
-                let err = from_sdk("CreateBucket", &self.bucket, "", &e);
+                let err = from_sdk("CreateBucket", &self.bucket, "", e);
                 match &err {
                     S3Error::Service { code, .. }
                         if code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" =>
@@ -199,7 +199,7 @@ impl SegmentStore for S3SegmentStore {
             .await;
         match sent {
             Ok(_) => Ok(PutOutcome::Created),
-            Err(e) => match from_sdk("PutObject", &self.bucket, key, &e) {
+            Err(e) => match from_sdk("PutObject", &self.bucket, key, e) {
                 S3Error::Service { status: 412, .. } => {
                     // The key exists: fine if it is this very file (a retried PUT whose first
                     // answer was lost), a conflict otherwise.
@@ -232,7 +232,7 @@ impl SegmentStore for S3SegmentStore {
                 .set_continuation_token(token.take())
                 .send()
                 .await
-                .map_err(|e| from_sdk("ListObjectsV2", &self.bucket, prefix, &e))?;
+                .map_err(|e| from_sdk("ListObjectsV2", &self.bucket, prefix, e))?;
             keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
             match out.next_continuation_token() {
                 Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_owned()),
@@ -251,7 +251,7 @@ impl SegmentStore for S3SegmentStore {
             .key(key)
             .send()
             .await
-            .map_err(|e| from_sdk("HeadObject", &self.bucket, key, &e))?;
+            .map_err(|e| from_sdk("HeadObject", &self.bucket, key, e))?;
         if let Some(end) = head
             .metadata()
             .and_then(|m| m.get(META_END_OFFSET))

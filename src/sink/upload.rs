@@ -8,7 +8,8 @@ use tokio::time::Instant;
 
 use super::gate::Gate;
 use super::segmenter::Segment;
-use crate::s3::{is_retriable, PutOutcome, S3Error, SegmentStore};
+use crate::error::chain;
+use crate::s3::{is_retriable, is_transient, PutOutcome, S3Error, SegmentStore};
 use crate::task::TaskGuard;
 use crate::telemetry::events;
 use crate::telemetry::reachability::{Dependency, Reachability};
@@ -33,11 +34,11 @@ pub async fn put_with_retry<S: SegmentStore>(
     let mut failing = None;
     let result = (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
         .retry(backoff())
-        .when(|e| !matches!(e, S3Error::Conflict { .. }))
+        .when(is_retriable)
         .notify(|e, delay| {
             failing.get_or_insert_with(|| gate.retrying());
-            reach.failed(Dependency::S3, &e.to_string());
-            events::upload_retry(partition, &seg.key, is_retriable(e), e, delay)
+            reach.failed(Dependency::S3, &chain(e));
+            events::upload_retry(partition, &seg.key, is_transient(e), e, delay)
         })
         .await;
     if failing.is_some() && result.is_ok() {

@@ -326,7 +326,8 @@ pub fn upload_retry(partition: i32, key: &str, retriable: bool, err: &crate::s3:
         key,
         retriable,
         delay_ms = delay.as_millis() as u64,
-        "upload failed, retrying: {err}"
+        "upload failed, retrying: {}",
+        crate::error::chain(err)
     );
 }
 
@@ -398,7 +399,8 @@ pub fn token_refresh_failed(err: &crate::auth::AuthError, remaining: Duration, r
     tracing::warn!(
         current_token_expires_in_s = remaining.as_secs(),
         retry_in_ms = retry_in.as_millis() as u64,
-        "MSK IAM token refresh failed: {err}"
+        "MSK IAM token refresh failed: {}",
+        crate::error::chain(err)
     );
 }
 

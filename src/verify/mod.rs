@@ -40,12 +40,7 @@ pub async fn audit(
     let topic = config.sink.topics.clone();
     let client = client_config::base(&config.kafka, bootstrap_servers);
     let token = match config.kafka.mode {
-        KafkaMode::MskIam => Some(
-            KafkaAuth::msk_iam(&config.kafka)
-                .await
-                .map_err(|e| ReadError::Kafka(e.to_string()))?
-                .token,
-        ),
+        KafkaMode::MskIam => Some(KafkaAuth::msk_iam(&config.kafka).await?.token),
         _ => None,
     };
     let (records, committed) = {
@@ -57,7 +52,7 @@ pub async fn audit(
             Ok::<_, ReadError>((records, committed))
         })
         .await
-        .map_err(|e| ReadError::Kafka(e.to_string()))??
+        .map_err(|e| ReadError::Topic(format!("the reading thread stopped: {e}")))??
     };
     let store = S3SegmentStore::new(client::build(s3).await, config.sink.bucket.clone());
     let layout = KeyLayout {
@@ -88,7 +83,7 @@ fn read_committed(
     timeout: Duration,
     token: Option<&TokenCell>,
 ) -> Result<BTreeMap<i32, Option<i64>>, ReadError> {
-    let kafka = |e: rdkafka::error::KafkaError| ReadError::Kafka(e.to_string());
+    let kafka = ReadError::Kafka;
     let mut config = client.clone();
     config.set("group.id", group).set("enable.auto.commit", "false");
     let consumer = oauth::consumer(&config, token).map_err(kafka)?;

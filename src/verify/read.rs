@@ -24,8 +24,15 @@ pub struct Objects {
 /// Errors reading either side.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// A Kafka request failed.
+    #[error("kafka")]
+    Kafka(#[source] rdkafka::error::KafkaError),
+    /// Kafka answered, but not with what an audit needs.
     #[error("kafka: {0}")]
-    Kafka(String),
+    Topic(String),
+    /// MSK IAM: no token to read with.
+    #[error("kafka")]
+    Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     S3(#[from] S3Error),
 }
@@ -38,7 +45,7 @@ pub fn read_topic(
     timeout: Duration,
     token: Option<&TokenCell>,
 ) -> Result<TopicRecords, ReadError> {
-    let kafka = |e: rdkafka::error::KafkaError| ReadError::Kafka(e.to_string());
+    let kafka = ReadError::Kafka;
     let mut config = client.clone();
     config
         .set(
@@ -56,7 +63,7 @@ pub fn read_topic(
         .flat_map(|t| t.partitions().iter().map(|p| p.id()))
         .collect();
     if partitions.is_empty() {
-        return Err(ReadError::Kafka(format!(
+        return Err(ReadError::Topic(format!(
             "topic {topic} has no partitions (does it exist?)"
         )));
     }
@@ -72,7 +79,7 @@ pub fn read_topic(
             let mut next = low;
             while next < high {
                 if Instant::now() > deadline {
-                    return Err(ReadError::Kafka(format!(
+                    return Err(ReadError::Topic(format!(
                         "partition {p}: read {next} of {high} within {timeout:?}; try a longer --timeout"
                     )));
                 }

@@ -8,13 +8,13 @@
 //! - [`watcher`]: the ingestion-watcher actor: discover, load, report.
 //! - [`status`]: `SYSTEM$PIPE_STATUS`-like status and end-to-end latency (`tickstream status`).
 //! - [`query`]: read-only SQL, `tickstream stats` and OHLC candles.
-//! - [`commands`]: `tickstream status`, `query`, `stats` for a configuration.
+//! - [`reports`]: what `tickstream status`, `query` and `stats` show, for a configuration.
 //! - [`snowflake`]: Snowflake mode: the DDL that matches our files, and the Snowpipe monitor
 //!   that watches the pipe through the SQL API (key-pair JWT) instead of loading.
 
-pub mod commands;
 pub mod load;
 pub mod query;
+pub mod reports;
 pub mod schema;
 pub mod snowflake;
 pub mod source;

@@ -28,6 +28,7 @@ use super::load::known_keys;
 use super::schema::NOW_MS;
 use super::source::ObjectSource;
 use super::WarehouseError;
+use crate::error::chain;
 use crate::landed::LandedReceiver;
 use crate::s3::keys::KeyLayout;
 use crate::task::TaskGuard;
@@ -207,21 +208,21 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         };
         let (state, error) = match &result {
             Ok(_) => ("RUNNING", None),
-            Err(e) => ("STALLED_EXECUTION_ERROR", Some(e.to_string())),
+            Err(e) => ("STALLED_EXECUTION_ERROR", Some(chain(e))),
         };
         match &result {
             // S3 down is logged once per interval for the whole process, not once per poll.
             Err(WarehouseError::S3(e)) => {
-                st.args.reach.failed(Dependency::S3, &e.to_string());
+                st.args.reach.failed(Dependency::S3, &chain(e));
                 events::poll_failed_quietly();
             }
-            Err(e) => events::poll_failed(&e.to_string()),
+            Err(e) => events::poll_failed(&chain(e)),
             Ok(()) => st.args.reach.answered(Dependency::S3),
         }
         // A warehouse that cannot take the state either (locked, disk full) is the same stall:
         // counted and retried at the next poll, not a crash that spends the restart budget.
         if let Err(e) = st.record_state(state, error).await {
-            events::poll_failed(&format!("recording the pipe state: {e}"));
+            events::poll_failed(&format!("recording the pipe state: {}", chain(&e)));
         }
         if let Some(reply) = reply {
             let _ = reply.send(());

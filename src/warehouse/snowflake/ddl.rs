@@ -87,6 +87,11 @@ ON_ERROR = SKIP_FILE;
     )
 }
 
+/// The statement that registers the monitoring user's public key (key-pair authentication).
+pub fn set_rsa_public_key(user: &str, public_key_base64: &str) -> String {
+    format!("ALTER USER {user} SET RSA_PUBLIC_KEY='{public_key_base64}';")
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::Config;

@@ -166,7 +166,7 @@ impl Actor for SnowpipeMonitor {
         st: &mut MonitorState,
     ) -> Result<(), ActorProcessingErr> {
         if let Err(e) = st.poll().await {
-            events::poll_failed(&e.to_string());
+            events::poll_failed(&crate::error::chain(&e));
         }
         let every = Duration::from_millis(st.args.config.warehouse.snowflake.poll_interval_ms);
         myself.send_after(every, || MonitorMsg::Poll);

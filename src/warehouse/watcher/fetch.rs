@@ -108,7 +108,7 @@ impl<S: ObjectSource> WatcherState<S> {
                         body,
                     }),
                     Err(e) => {
-                        events::fetch_failed(&key, &e.to_string());
+                        events::fetch_failed(&key, &crate::error::chain(&e));
                         failed_fetch.insert(partition, key);
                     }
                 }

@@ -1,27 +1,48 @@
-//! `tickstream run`: embedded servers, metrics, the pipeline, progress; then a clean stop on
-//! SIGINT/SIGTERM, or a non-zero exit when supervision gives up.
+//! `tickstream run`: the metrics endpoint, embedded servers, the wait for Kafka and S3, the
+//! pipeline, progress; then a clean stop on SIGINT/SIGTERM, or a non-zero exit when supervision
+//! gives up (systemd restarts the service).
 
+use std::path::Path;
+use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::config::Config;
-use crate::pipeline::admin::Starting;
-use crate::pipeline::startup::wait_for_dependencies;
-use crate::pipeline::{Pipeline, RunOptions, StartError};
-use crate::systemd;
-use crate::telemetry::{http, progress};
+use tickstream::config::Config;
+use tickstream::pipeline::admin::Starting;
+use tickstream::pipeline::startup::wait_for_dependencies;
+use tickstream::pipeline::{Pipeline, RunOptions, StartError};
+use tickstream::systemd;
+use tickstream::telemetry::{http, progress};
 
 /// How `run` ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+enum Outcome {
     /// Stopped on request after draining.
     Stopped,
     /// The supervision tree gave up: exit non-zero so systemd restarts the process.
     Failed,
 }
 
+/// `tickstream run --config FILE [--seed N]`: exit 0 after a requested stop, 1 when supervision
+/// gave up or the pipeline could not start (the cause is the last line), 2 for a bad file.
+pub fn run(file: &Path, seed: Option<u64>) -> ExitCode {
+    let config = match super::load(file) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = match super::runtime() {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    match runtime.block_on(run_until_stopped(config, seed, shutdown_signal())) {
+        Ok(Outcome::Stopped) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::FAILURE,
+        Err(e) => super::fail("tickstream", e.as_ref(), ExitCode::FAILURE),
+    }
+}
+
 /// Runs until `shutdown` resolves or the supervision tree fails.
-pub async fn run(
+async fn run_until_stopped(
     config: Config,
     seed: Option<u64>,
     shutdown: impl std::future::Future<Output = ()>,
@@ -42,7 +63,7 @@ pub async fn run(
     } else {
         None
     };
-    let (infra, servers) = match crate::embedded::start(&config).await {
+    let (infra, servers) = match tickstream::embedded::start(&config).await {
         Ok(started) => started,
         Err(e) => {
             if let Some(m) = metrics {
@@ -135,24 +156,8 @@ pub async fn run(
     Ok(outcome)
 }
 
-/// `tickstream verify`: the audit against the configured broker and bucket.
-pub async fn verify(config: &Config, timeout: Duration) -> anyhow::Result<crate::verify::VerifyReport> {
-    use crate::config::KafkaMode;
-    use crate::s3::client::S3Endpoint;
-    if config.kafka.mode == KafkaMode::Embedded {
-        anyhow::bail!(
-            "kafka.mode is \"embedded\": the in-process broker keeps nothing after `run` exits, so there is \
-             nothing to verify against; verify runs against a broker that outlives the pipeline"
-        );
-    }
-    let Some(s3) = S3Endpoint::from_config(&config.s3) else {
-        anyhow::bail!("s3.mode is \"embedded\": point verify at the S3 server the pipeline wrote to");
-    };
-    Ok(crate::verify::audit(config, &config.kafka.bootstrap_servers, &s3, timeout).await?)
-}
-
 /// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
+async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

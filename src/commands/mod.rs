@@ -1,0 +1,67 @@
+//! The subcommands, one file each; `main.rs` parses the command line and calls [`dispatch`].
+//! What they share: loading a configuration, the async runtime, exit codes, and saying an
+//! error with every cause ([`tickstream::error::chain`]).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use tickstream::config::{self, Config};
+
+mod check_auth;
+mod check_config;
+pub mod cli;
+mod query;
+mod run;
+mod snowflake;
+mod status;
+mod token;
+mod verify;
+
+use cli::{AuthCommand, Command, SnowflakeCommand};
+
+/// Exit code for a configuration that cannot be used.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code when Kafka, S3 or AWS credentials cannot be read (`verify`, `check-auth`, `auth token`).
+pub const EXIT_UNREADABLE: u8 = 3;
+
+/// Runs `command`; its exit code.
+pub fn dispatch(command: Command) -> ExitCode {
+    match command {
+        Command::CheckConfig { file } => check_config::run(&file),
+        Command::Run { config, seed } => run::run(&config, seed),
+        Command::Verify {
+            config,
+            json,
+            timeout_secs,
+        } => verify::run(&config, json, timeout_secs),
+        Command::Status { config, json } => status::run(&config, json),
+        Command::Query { config, sql, format } => query::query(&config, &sql, format),
+        Command::Stats { config, ohlc, format } => query::stats(&config, ohlc.as_deref(), format),
+        Command::Snowflake(SnowflakeCommand::Ddl { config }) => snowflake::ddl(&config),
+        Command::Snowflake(SnowflakeCommand::Fingerprint { config }) => snowflake::fingerprint(&config),
+        Command::CheckAuth { config, timeout_secs } => check_auth::run(&config, timeout_secs),
+        Command::Auth(AuthCommand::Token { region, role_arn }) => token::run(&region, role_arn.as_deref()),
+    }
+}
+
+/// Loads and validates a configuration, or prints why not and gives the exit code.
+fn load(file: &Path) -> Result<Config, ExitCode> {
+    config::load(file).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(EXIT_CONFIG)
+    })
+}
+
+/// The async runtime for a command, or the exit code when there is none.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail("starting the async runtime", &e, ExitCode::FAILURE))
+}
+
+/// Prints `what: <the error and every cause>` and gives `code`.
+fn fail(what: &str, err: &(dyn std::error::Error + 'static), code: ExitCode) -> ExitCode {
+    eprintln!("{what}: {}", tickstream::error::chain(err));
+    code
+}
