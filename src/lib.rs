@@ -1,31 +1,49 @@
 //! # tickstream: the map
 //!
-//! A supervised actor runtime (ractor on tokio) for a real-time market-data pipeline:
+//! A supervised actor runtime (ractor on tokio) for a real-time market-data pipeline. Records
+//! flow left to right; every box with a name in brackets is an actor under a supervisor.
 //!
 //! ```text
-//!  producer(AAPL) ─┐                                   ┌─ sink(p0) ─┐
-//!  producer(MSFT) ─┼─► Kafka "stock-market-data" ─► router ─ sink(p1) ─┼─► S3 topics/<topic>/partition=<p>/…json
-//!  producer(…)    ─┘   (keyed by symbol)          (consumer thread) └─ sink(p2) ─┘   then commit offset
+//!  [producer-AAPL] ─┐  ticks (record::tick)                         ┌─► [sink-0] ─┐
+//!  [producer-MSFT] ─┼─► one idempotent ─► Kafka ─► group consumer ─┼─► [sink-1] ─┼─► S3 topics/<topic>/partition=<p>/…json
+//!  [producer-…]   ─┘   rdkafka producer  (MSK)    + router thread  └─► [sink-2] ─┘     then commit(offset) per partition
+//!                       ▲                          owned by [consumer]          │
+//!                       │ SASL/OAUTHBEARER token                                │ file-landed channel (landed)
+//!                 [token-refresher]                                             ▼
+//!                                                       [ingest-watcher] ─► SQLite warehouse (or [snowpipe-monitor])
+//!
+//!  root ─┬─ auth ─ token-refresher          (pipeline::tree declares the tree and its restart kinds;
+//!        ├─ producers ─ producer-<SYMBOL>…   the policy itself is the `supervisors` crate)
+//!        ├─ sinks ─ consumer, sink-<p>…
+//!        └─ warehouse ─ ingest-watcher | snowpipe-monitor
 //! ```
 //!
 //! Where things are:
 //! - [`config`]: the TOML file, its documented fields (Confluent S3 sink names), validation.
-//! - [`producer`]: the tick model and the per-symbol producer actors.
+//! - [`record`]: the records carried, declared once: the consumed [`record::Record`], the tick.
+//! - [`producer`]: the per-symbol producer actors and their price walks.
+//! - [`kafka`]: librdkafka clients: the shared producer, topic creation, client settings per
+//!   mode, what librdkafka reports about the brokers, the embedded mock cluster.
 //! - [`auth`]: MSK IAM: SigV4-signed OAUTHBEARER tokens and the token-refresh actor.
-//! - [`kafka`]: librdkafka clients: the shared producer, the sink consumer's context, topic
-//!   creation, and the embedded mock cluster.
+//! - [`consumer`]: the group consumer side: the consumer actor, its router thread, rebalances,
+//!   the memory bound; it implements the sink's [`sink::source::PartitionSource`].
+//! - [`sink`]: the per-partition sink actors and their exactly-once rules (segmenting, resuming,
+//!   uploading, commit pacing); never imports [`consumer`].
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
-//! - [`sink`]: the per-partition sink actors, the exactly-once file rules, the consumer router.
-//! - [`telemetry`]: metrics events, the `/metrics` endpoint, the progress line.
+//! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
 //! - [`verify`]: the exactly-once audit of topic vs bucket (`tickstream verify`).
-//! - [`runtime`]: wiring the supervision tree and the start/stop order.
-//! - [`control`]: health (systemd watchdog), readiness (`/readyz`), fault injection (admin endpoint).
-//! - [`embedded`]: the zero-set-up mode (Kafka and S3 in-process).
-//! - [`app`] and [`cli`]: what `tickstream run` does, and the command line; [`systemd`]: READY/watchdog.
+//! - [`pipeline`]: start (after waiting for Kafka and S3), the supervision tree, stop in an
+//!   order that loses nothing, and [`pipeline::Admin`]: health, readiness, fault injection.
+//! - [`telemetry`]: metric events (names live only there), `/metrics` and `/readyz`, the
+//!   progress line, and what each dependency's reachability is.
+//! - [`embedded`]: the zero-set-up mode (Kafka and S3 in this process); [`systemd`]: READY and
+//!   the watchdog.
+//! - [`error`]: one rendering of an error and its causes; [`task`]: a task that dies with its
+//!   owner; [`test_support`]: waiting helpers for the tests.
 //!
-//! The restart policy itself lives in the `supervisors` crate.
+//! The binary (`src/main.rs`, `src/commands/`) parses the command line and runs one subcommand.
 
 pub mod auth;
 pub mod config;
@@ -42,5 +60,6 @@ pub mod sink;
 pub mod systemd;
 pub mod task;
 pub mod telemetry;
+pub mod test_support;
 pub mod verify;
 pub mod warehouse;

@@ -23,11 +23,11 @@ async fn metrics_and_healthz_answer() {
         .unwrap();
     let stats = tickstream::telemetry::PipelineStats::default();
     tickstream::telemetry::events::tick_acked(&stats);
-    tickstream::telemetry::events::sink_started(1);
-    tickstream::telemetry::events::file_uploaded(
+    tickstream::telemetry::sink_events::sink_started(1);
+    tickstream::telemetry::sink_events::file_uploaded(
         &stats,
         1,
-        &tickstream::telemetry::events::UploadedFile {
+        &tickstream::telemetry::sink_events::UploadedFile {
             key: "topics/t/partition=1/t+1+0000000000.json",
             bytes: 10,
             dead_letter: false,

@@ -2,7 +2,7 @@
 //! and drops connections for a while; afterwards every acknowledged tick is in S3 exactly once.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chaos::s3_proxy::{Fault, S3FaultProxy};
 use tickstream::config::{Config, KafkaMode, S3Mode};
@@ -10,14 +10,7 @@ use tickstream::kafka::EmbeddedKafka;
 use tickstream::pipeline::{Infra, Pipeline, RunOptions};
 use tickstream::s3::client::S3Endpoint;
 use tickstream::s3::embedded::EmbeddedS3;
-
-async fn eventually(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use tickstream::test_support::{all_committed, eventually};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_errors_and_dropped_connections_lose_nothing() {
@@ -78,16 +71,7 @@ async fn throttling_errors_and_dropped_connections_lose_nothing() {
     assert!(proxy.faulted() > 0, "the sink kept trying while S3 failed");
     proxy.set(Fault::None);
 
-    eventually(Duration::from_secs(120), "every tick committed", || {
-        stats
-            .snapshot()
-            .partitions
-            .values()
-            .filter_map(|p| p.committed)
-            .sum::<i64>()
-            == 4_500
-    })
-    .await;
+    all_committed(&stats, 4_500, Duration::from_secs(120)).await;
     pipeline.shutdown().await;
     let report = tickstream::verify::audit(
         &config,

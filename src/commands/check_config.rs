@@ -3,12 +3,10 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-pub fn run(file: &Path) -> ExitCode {
-    match super::load(file) {
-        Ok(_) => {
-            println!("{}: ok", file.display());
-            ExitCode::SUCCESS
-        }
-        Err(code) => code,
-    }
+use super::Outcome;
+
+pub fn run(file: &Path) -> Outcome {
+    super::load(file)?;
+    println!("{}: ok", file.display());
+    Ok(ExitCode::SUCCESS)
 }

@@ -24,9 +24,13 @@ pub const EXIT_CONFIG: u8 = 2;
 /// Exit code when Kafka, S3 or AWS credentials cannot be read (`verify`, `check-auth`, `auth token`).
 pub const EXIT_UNREADABLE: u8 = 3;
 
+/// What a command ends with: `Err` when it stopped early (a bad file, no runtime); both carry
+/// the exit code.
+type Outcome = Result<ExitCode, ExitCode>;
+
 /// Runs `command`; its exit code.
 pub fn dispatch(command: Command) -> ExitCode {
-    match command {
+    let outcome = match command {
         Command::CheckConfig { file } => check_config::run(&file),
         Command::Run { config, seed } => run::run(&config, seed),
         Command::Verify {
@@ -41,7 +45,8 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Snowflake(SnowflakeCommand::Fingerprint { config }) => snowflake::fingerprint(&config),
         Command::CheckAuth { config, timeout_secs } => check_auth::run(&config, timeout_secs),
         Command::Auth(AuthCommand::Token { region, role_arn }) => token::run(&region, role_arn.as_deref()),
-    }
+    };
+    outcome.unwrap_or_else(|code| code)
 }
 
 /// Loads and validates a configuration, or prints why not and gives the exit code.

@@ -8,19 +8,19 @@ use tickstream::config::Config;
 use tickstream::warehouse::query::{parse_interval, Table};
 use tickstream::warehouse::{reports, WarehouseError};
 
-use super::cli::OutputFormat;
+use super::{cli::OutputFormat, Outcome};
 
-pub fn query(file: &Path, sql: &str, format: OutputFormat) -> ExitCode {
+pub fn query(file: &Path, sql: &str, format: OutputFormat) -> Outcome {
     print_table(file, format, |c| reports::query(c, sql))
 }
 
-pub fn stats(file: &Path, ohlc: Option<&str>, format: OutputFormat) -> ExitCode {
+pub fn stats(file: &Path, ohlc: Option<&str>, format: OutputFormat) -> Outcome {
     let secs = match ohlc.map(parse_interval) {
         None => None,
         Some(Ok(s)) => Some(s),
         Some(Err(e)) => {
             eprintln!("--ohlc {e}");
-            return ExitCode::from(super::EXIT_CONFIG);
+            return Err(ExitCode::from(super::EXIT_CONFIG));
         }
     };
     print_table(file, format, |c| reports::stats(c, secs))
@@ -31,12 +31,9 @@ fn print_table(
     file: &Path,
     format: OutputFormat,
     make: impl FnOnce(&Config) -> Result<Table, WarehouseError>,
-) -> ExitCode {
-    let config = match super::load(file) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    match make(&config) {
+) -> Outcome {
+    let config = super::load(file)?;
+    Ok(match make(&config) {
         Ok(t) => {
             match format {
                 OutputFormat::Table => print!("{}", t.render()),
@@ -46,5 +43,5 @@ fn print_table(
             ExitCode::SUCCESS
         }
         Err(e) => super::fail("tickstream", &e, ExitCode::FAILURE),
-    }
+    })
 }

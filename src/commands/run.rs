@@ -14,9 +14,11 @@ use tickstream::pipeline::{Pipeline, RunOptions, StartError};
 use tickstream::systemd;
 use tickstream::telemetry::{http, progress};
 
+use super::Outcome;
+
 /// How `run` ended.
 #[derive(Debug, PartialEq, Eq)]
-enum Outcome {
+enum Ending {
     /// Stopped on request after draining.
     Stopped,
     /// The supervision tree gave up: exit non-zero so systemd restarts the process.
@@ -25,20 +27,16 @@ enum Outcome {
 
 /// `tickstream run --config FILE [--seed N]`: exit 0 after a requested stop, 1 when supervision
 /// gave up or the pipeline could not start (the cause is the last line), 2 for a bad file.
-pub fn run(file: &Path, seed: Option<u64>) -> ExitCode {
-    let config = match super::load(file) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let runtime = match super::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    match runtime.block_on(run_until_stopped(config, seed, shutdown_signal())) {
-        Ok(Outcome::Stopped) => ExitCode::SUCCESS,
-        Ok(Outcome::Failed) => ExitCode::FAILURE,
-        Err(e) => super::fail("tickstream", e.as_ref(), ExitCode::FAILURE),
-    }
+pub fn run(file: &Path, seed: Option<u64>) -> Outcome {
+    let config = super::load(file)?;
+    let runtime = super::runtime()?;
+    Ok(
+        match runtime.block_on(run_until_stopped(config, seed, shutdown_signal())) {
+            Ok(Ending::Stopped) => ExitCode::SUCCESS,
+            Ok(Ending::Failed) => ExitCode::FAILURE,
+            Err(e) => super::fail("tickstream", e.as_ref(), ExitCode::FAILURE),
+        },
+    )
 }
 
 /// Runs until `shutdown` resolves or the supervision tree fails.
@@ -46,7 +44,7 @@ async fn run_until_stopped(
     config: Config,
     seed: Option<u64>,
     shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<Outcome> {
+) -> anyhow::Result<Ending> {
     // The recorder first: MSK IAM's first token (signed while the embedded servers start)
     // already sets its gauges.
     let operator: http::OperatorSlot = Arc::new(RwLock::new(None));
@@ -101,7 +99,7 @@ async fn run_until_stopped(
             if not_started.is_ok() {
                 tracing::info!("stopped before the pipeline started");
             }
-            return not_started.map(|_| Outcome::Stopped).map_err(Into::into);
+            return not_started.map(|_| Ending::Stopped).map_err(Into::into);
         }
     };
     tracing::info!(
@@ -123,10 +121,10 @@ async fn run_until_stopped(
     });
 
     let outcome = tokio::select! {
-        _ = &mut shutdown => Outcome::Stopped,
-        _ = pipeline.failed() => Outcome::Failed,
+        _ = &mut shutdown => Ending::Stopped,
+        _ = pipeline.failed() => Ending::Failed,
     };
-    if outcome == Outcome::Stopped {
+    if outcome == Ending::Stopped {
         tracing::info!("stopping: producers first, then the sinks flush, upload and commit");
     } else {
         tracing::error!("the supervision tree gave up (see the escalation above); stopping");

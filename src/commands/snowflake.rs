@@ -6,30 +6,25 @@ use std::process::ExitCode;
 
 use tickstream::warehouse::snowflake::jwt::KeyPairAuth;
 
-pub fn ddl(file: &Path) -> ExitCode {
-    match super::load(file) {
-        Ok(c) => {
-            print!("{}", tickstream::warehouse::snowflake::ddl(&c));
-            ExitCode::SUCCESS
-        }
-        Err(code) => code,
-    }
+use super::Outcome;
+
+pub fn ddl(file: &Path) -> Outcome {
+    let config = super::load(file)?;
+    print!("{}", tickstream::warehouse::snowflake::ddl(&config));
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn fingerprint(file: &Path) -> ExitCode {
-    let c = match super::load(file) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub fn fingerprint(file: &Path) -> Outcome {
+    let c = super::load(file)?;
     let sf = &c.warehouse.snowflake;
     let (Some(account), Some(user), Some(path)) = (&sf.account, &sf.user, &sf.private_key_path) else {
         eprintln!(
             "warehouse.snowflake.account, user and private_key_path must all be set \
              (or TICKSTREAM_SNOWFLAKE_ACCOUNT, _USER, _PRIVATE_KEY_PATH)"
         );
-        return ExitCode::from(super::EXIT_CONFIG);
+        return Err(ExitCode::from(super::EXIT_CONFIG));
     };
-    match KeyPairAuth::from_file(account, user, path) {
+    Ok(match KeyPairAuth::from_file(account, user, path) {
         Ok(auth) => {
             println!("RSA_PUBLIC_KEY_FP  {}", auth.fingerprint());
             println!(
@@ -43,5 +38,5 @@ pub fn fingerprint(file: &Path) -> ExitCode {
             &e,
             ExitCode::from(super::EXIT_CONFIG),
         ),
-    }
+    })
 }

@@ -7,23 +7,17 @@ use std::time::Duration;
 use tickstream::config::{Config, KafkaMode};
 use tickstream::s3::client::S3Endpoint;
 
-use super::EXIT_UNREADABLE;
+use super::{Outcome, EXIT_UNREADABLE};
 
-pub fn run(file: &Path, json: bool, timeout_secs: u64) -> ExitCode {
-    let config = match super::load(file) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub fn run(file: &Path, json: bool, timeout_secs: u64) -> Outcome {
+    let config = super::load(file)?;
     let Some(s3) = endpoints(&config) else {
-        return ExitCode::from(EXIT_UNREADABLE);
+        return Err(ExitCode::from(EXIT_UNREADABLE));
     };
-    let runtime = match super::runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
+    let runtime = super::runtime()?;
     let timeout = Duration::from_secs(timeout_secs);
     let audit = tickstream::verify::audit(&config, &config.kafka.bootstrap_servers, &s3, timeout);
-    match runtime.block_on(audit) {
+    Ok(match runtime.block_on(audit) {
         Ok(report) => {
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
@@ -36,7 +30,7 @@ pub fn run(file: &Path, json: bool, timeout_secs: u64) -> ExitCode {
             }
         }
         Err(e) => super::fail("tickstream verify", &e, ExitCode::from(EXIT_UNREADABLE)),
-    }
+    })
 }
 
 /// Where S3 is, or why verify cannot run against this configuration.

@@ -11,7 +11,7 @@ use super::actor::ConsumerMsg;
 use super::context::RebalanceListener;
 use super::directory::Directory;
 use crate::sink::SinkMsg;
-use crate::telemetry::events;
+use crate::telemetry::sink_events;
 
 /// Turns rebalances into sink starts (by the consumer actor) and synchronous drains.
 pub struct Listener {
@@ -72,7 +72,7 @@ pub async fn drain_sinks(
         let committed = match committed {
             Ok(ractor::rpc::CallResult::Success(c)) => c,
             other => {
-                events::drain_incomplete(p, &format!("{other:?}"));
+                sink_events::drain_incomplete(p, &format!("{other:?}"));
                 None
             }
         };

@@ -32,7 +32,7 @@ use super::intake::Intake;
 use super::partition_list;
 use super::rebalance::drain_all;
 use crate::sink::SinkMsg;
-use crate::telemetry::events;
+use crate::telemetry::{events, sink_events};
 use supervisors::SupervisorMsg;
 
 /// How long a full sink holds the whole router before its partition is paused instead.
@@ -281,7 +281,7 @@ impl Router {
                 slot.paused_for_room = true;
                 slot.full_since = None;
                 let _ = self.consumer.pause(&self.tpl(*p));
-                events::partition_paused(*p, slot.gate.held(), slot.gate.is_failing());
+                sink_events::partition_paused(*p, slot.gate.held(), slot.gate.is_failing());
             }
         }
         hold

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use super::commit_pace::{CommitPace, Next};
 use super::gate::Gate;
 use super::resume;
+use super::rotation::{rotate_delay, unix_ms};
 use super::segmenter::{Pushed, Segment, Segmenter};
 use super::source::PartitionSource;
 use super::upload::{put_with_retry, Upload};
@@ -22,7 +23,7 @@ use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
 use crate::task::TaskGuard;
 use crate::telemetry::reachability::Reachability;
-use crate::telemetry::{events, PipelineStats};
+use crate::telemetry::{sink_events, PipelineStats};
 
 /// The sink actor's behaviour, generic over its store and its Kafka side.
 pub struct SinkActor<S, P>(PhantomData<fn() -> (S, P)>);
@@ -97,26 +98,6 @@ const PLAN_ATTEMPTS: u32 = 8;
 const PLAN_RETRY_MIN: Duration = Duration::from_millis(100);
 const PLAN_RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// How long a batch opened by a record stamped `timestamp_ms` stays open: `rotate.interval.ms`
-/// from the record's timestamp while it is recent (a live tick then reaches S3 one interval after
-/// it was made, not one interval after it was consumed), from now for an old record (a backlog
-/// after an outage still fills its files instead of closing each at once) or a stamp from the
-/// future (clock skew).
-pub fn rotate_delay(interval: Duration, timestamp_ms: Option<i64>, now_ms: i64) -> Duration {
-    match timestamp_ms {
-        Some(ts) if ts <= now_ms && ((now_ms - ts) as u128) < interval.as_millis() => {
-            interval - Duration::from_millis((now_ms - ts) as u64)
-        }
-        _ => interval,
-    }
-}
-
-fn unix_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 pub struct SinkState<S, P> {
     args: SinkArgs<S, P>,
     seg: Option<Segmenter>,
@@ -145,7 +126,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
         myself: ActorRef<SinkMsg>,
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        events::sink_started(args.partition);
+        sink_events::sink_started(args.partition);
         myself.send_message(SinkMsg::Plan)?;
         Ok(SinkState {
             seg: None,
@@ -163,7 +144,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
 
     async fn post_stop(&self, _: ActorRef<SinkMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
         st.uploads.clear();
-        events::sink_buffer(st.args.partition, 0);
+        sink_events::sink_buffer(st.args.partition, 0);
         Ok(())
     }
 
@@ -226,7 +207,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         };
         match attempt.await {
             Ok((committed, low, plan)) => {
-                events::sink_planned(a.partition, committed, &plan);
+                sink_events::sink_planned(a.partition, committed, &plan);
                 self.committed = committed;
                 self.seg = Some(Segmenter::new(
                     a.layout.clone(),
@@ -253,7 +234,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
                     .nth(self.plan_failures as usize - 1)
                     .unwrap_or(PLAN_RETRY_MAX);
-                events::sink_plan_failed(a.partition, &e, delay);
+                sink_events::sink_plan_failed(a.partition, &e, delay);
                 myself.send_after(delay, || SinkMsg::Plan);
             }
         }
@@ -279,11 +260,11 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 Pushed::Buffered { opened: None } | Pushed::DeadLettered => {}
             }
             if let Some((from, to)) = gap {
-                events::offsets_missing(&self.args.stats, partition, from, to);
+                sink_events::offsets_missing(&self.args.stats, partition, from, to);
             }
         }
-        events::records_consumed(&self.args.stats, partition, n);
-        events::sink_buffer(partition, seg.buffered());
+        sink_events::records_consumed(&self.args.stats, partition, n);
+        sink_events::sink_buffer(partition, seg.buffered());
         self.start_uploads(myself, out);
     }
 
@@ -323,7 +304,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             });
         }
         if let Some(seg) = &self.seg {
-            events::sink_buffer(self.args.partition, seg.buffered());
+            sink_events::sink_buffer(self.args.partition, seg.buffered());
         }
     }
 
@@ -338,10 +319,10 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         let partition = self.args.partition;
         if let Some(u) = self.uploads.iter_mut().find(|u| u.ticket == ticket) {
             u.done = true;
-            events::file_uploaded(
+            sink_events::file_uploaded(
                 &self.args.stats,
                 partition,
-                &events::UploadedFile {
+                &sink_events::UploadedFile {
                     key: &u.key,
                     bytes: u.bytes,
                     dead_letter: u.dead_letter,
@@ -383,8 +364,8 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             Next::Commit(end) if self.may_commit => {
                 let partition = self.args.partition;
                 match self.args.source.commit(partition, end, false).await {
-                    Ok(()) => events::committed(&self.args.stats, partition, end),
-                    Err(e) => events::commit_error(partition, end, &chain(&e)),
+                    Ok(()) => sink_events::committed(&self.args.stats, partition, end),
+                    Err(e) => sink_events::commit_error(partition, end, &chain(&e)),
                 }
             }
             Next::Commit(_) | Next::Wait => {}
@@ -400,7 +381,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         }
         if let Some(c) = self.committed.filter(|_| self.may_commit) {
             if let Err(e) = self.args.source.commit(self.args.partition, c, true).await {
-                events::commit_error(self.args.partition, c, &chain(&e));
+                sink_events::commit_error(self.args.partition, c, &chain(&e));
             }
         }
         if let Some(reply) = self.draining.take() {

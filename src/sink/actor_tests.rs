@@ -309,7 +309,7 @@ async fn a_killed_sink_leaves_no_upload_behind() {
 
 #[test]
 fn a_live_batch_rotates_one_interval_after_its_first_record_was_made() {
-    use super::actor::rotate_delay;
+    use super::rotation::rotate_delay;
     let second = Duration::from_secs(1);
     assert_eq!(rotate_delay(second, Some(10_000), 10_250), Duration::from_millis(750));
     assert_eq!(rotate_delay(second, Some(10_000), 10_000), second);

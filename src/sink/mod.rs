@@ -6,6 +6,7 @@
 //! - [`factory`]: what every sink of the process is built from; partition `p`'s child spec.
 //! - [`encode`]: record value → JSON line, or why it is dead-lettered.
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
+//! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
 //! - [`commit_pace`]: at most one commit per `offset.flush.interval.ms`.
@@ -19,6 +20,7 @@ pub mod encode;
 pub mod factory;
 pub mod gate;
 pub mod resume;
+pub mod rotation;
 pub mod segmenter;
 pub mod source;
 pub mod upload;

@@ -11,8 +11,8 @@ use super::segmenter::Segment;
 use crate::error::chain;
 use crate::s3::{is_retriable, is_transient, PutOutcome, S3Error, SegmentStore};
 use crate::task::TaskGuard;
-use crate::telemetry::events;
 use crate::telemetry::reachability::{Dependency, Reachability};
+use crate::telemetry::sink_events;
 
 /// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
 /// never dropped: the partition's memory gate pauses consumption while it waits.
@@ -38,7 +38,7 @@ pub async fn put_with_retry<S: SegmentStore>(
         .notify(|e, delay| {
             failing.get_or_insert_with(|| gate.retrying());
             reach.failed(Dependency::S3, &chain(e));
-            events::upload_retry(partition, &seg.key, is_transient(e), e, delay)
+            sink_events::upload_retry(partition, &seg.key, is_transient(e), e, delay)
         })
         .await;
     if failing.is_some() && result.is_ok() {

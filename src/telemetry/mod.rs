@@ -2,6 +2,7 @@
 //!
 //! - [`stats`]: [`PipelineStats`], counters the progress line and tests read.
 //! - [`events`]: every metric and log line, one function per event (no metric names elsewhere).
+//! - [`sink_events`]: the sinks' metrics and log lines.
 //! - [`ingest_events`]: the ingestion watcher's metrics and log lines.
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
@@ -12,6 +13,7 @@ pub mod http;
 pub mod ingest_events;
 pub mod progress;
 pub mod reachability;
+pub mod sink_events;
 pub mod stats;
 
 pub use stats::{PipelineStats, StatsSnapshot};

@@ -128,7 +128,13 @@ impl Actor for Supervisor {
                 let _ = reply.send(state.snapshot());
             }
             SupervisorMsg::FailChild(id, reply) => {
-                let cell = state.children.get(&id).and_then(|c| c.cell.clone());
+                // A child already killed and not yet seen to exit is not running any more: a
+                // second request must not count as a second failure.
+                let cell = state
+                    .children
+                    .get(&id)
+                    .and_then(|c| c.cell.clone())
+                    .filter(|cell| !state.injected.contains(&cell.get_id()));
                 if let Some(cell) = &cell {
                     tracing::warn!(
                         supervisor = state.name,

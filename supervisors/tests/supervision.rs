@@ -231,3 +231,23 @@ async fn an_escalate_message_fails_the_supervisor_and_its_parent_sees_it() {
     );
     parent.stop(None);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_child_killed_once_is_not_killed_again_before_it_is_restarted() {
+    let t = Arc::new(AtomicU32::new(0));
+    let args = SupervisorArgs {
+        name: "t".into(),
+        policy: policy(3),
+        children: vec![worker("t", Restart::Permanent, t.clone())],
+    };
+    let (sup, _) = Supervisor::spawn(None, Supervisor, args).await.unwrap();
+    assert!(ractor::call_t!(sup, SupervisorMsg::FailChild, 1_000, "t".to_owned()).unwrap());
+    assert!(
+        !ractor::call_t!(sup, SupervisorMsg::FailChild, 1_000, "t".to_owned()).unwrap(),
+        "the same incarnation is not killed twice"
+    );
+    settle().await;
+    let info = children(&sup).await;
+    assert_eq!(info[0].recent_restarts, 1, "one failure, one restart");
+    sup.stop(None);
+}

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tickstream::config::{Config, KafkaMode, S3Mode};
 use tickstream::kafka::EmbeddedKafka;
@@ -169,26 +169,4 @@ pub fn assert_ticks_per_symbol(r: &VerifyReport, pairs: usize, n: u64) {
     }
 }
 
-/// Waits until the sinks' committed offsets add up to `total` (every record in S3 and committed).
-#[allow(dead_code)] // not every test binary waits for commits
-pub async fn all_committed(stats: &tickstream::telemetry::PipelineStats, total: i64, limit: Duration) {
-    eventually(limit, &format!("{total} records committed"), || {
-        stats
-            .snapshot()
-            .partitions
-            .values()
-            .filter_map(|p| p.committed)
-            .sum::<i64>()
-            == total
-    })
-    .await;
-}
-
-/// Polls `cond` every 50 ms until it holds or `limit` passes.
-pub async fn eventually(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+pub use tickstream::test_support::{all_committed, eventually};

@@ -341,10 +341,9 @@ impl SqlApi {
     async fn wait(&self, handle: String, status_url: String) -> Result<ResultSet, SnowflakeError> {
         let started = Instant::now();
         let limit = Duration::from_secs(self.cfg.statement_timeout_s + 30);
-        let mut pause = Duration::from_millis(250);
+        let mut pauses = supervisors::backoff::steady_delays(Duration::from_millis(250), Duration::from_secs(5));
         loop {
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(5));
+            tokio::time::sleep(pauses.next().unwrap_or(Duration::from_secs(5))).await;
             let answer = match self.send(hyper::Method::GET, &status_url, None).await {
                 Ok((status, bytes)) => interpret(status, &bytes),
                 Err(reason) => Answer::Retry(reason),

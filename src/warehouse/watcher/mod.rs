@@ -1,20 +1,9 @@
-//! The ingestion-watcher actor: finds new files under the topic's prefix and loads each exactly
-//! once (see [`super::load`]), then records the pipe's state for `tickstream status`.
+//! The ingestion-watcher actor: finds new files under the topic's prefix ([`discovery`]) and
+//! loads each exactly once ([`loader`]), then records the pipe's state for `tickstream status`.
 //!
-//! Discovery lists each partition's prefix after a cursor. Files of one partition are named in
-//! offset order but may *land* out of order: a sink uploads up to `max.inflight.uploads` files at
-//! once. So the cursor stays `lookback` files behind the newest key seen, and those last few are
-//! listed again (they are in LOAD_HISTORY, so skipping them is a lookup). Partitions
-//! `0..kafka.partitions` are listed from the start; every `REDISCOVER_EVERY` polls the next
-//! partition number is probed, to find partitions added since.
-//!
-//! In one process with the sinks, each upload also hands the watcher its key (the embedded
-//! stand-in for S3 event notifications): those files load at once, without a listing. A poll
-//! lists only the partitions that announced nothing since the last poll (those of sinks in
-//! other processes, or whose announced file could not be read), and every partition every
-//! `FULL_LISTING_EVERY` polls, which finds whatever an announcement missed.
-//!
-//! This file discovers and reports; [`fetch`] reads the files found and loads them.
+//! In one process with the sinks, each upload also hands the watcher its key (the file-landed
+//! channel, the embedded stand-in for S3 event notifications): those files load at once,
+//! without a listing; the periodic poll lists the rest.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -24,8 +13,6 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rusqlite::Connection;
 use supervisors::{ChildSpec, Restart};
 
-use super::load::known_keys;
-use super::schema::NOW_MS;
 use super::source::ObjectSource;
 use super::WarehouseError;
 use crate::error::chain;
@@ -35,12 +22,11 @@ use crate::task::TaskGuard;
 use crate::telemetry::ingest_events as events;
 use crate::telemetry::reachability::{Dependency, Reachability};
 
-mod fetch;
+pub mod discovery;
+pub mod loader;
 
-const REDISCOVER_EVERY: u64 = 30;
-/// Every this many polls, partitions whose files were all announced are listed too: the
-/// safety net for what an announcement cannot cover.
-const FULL_LISTING_EVERY: u64 = 10;
+use discovery::Discovery;
+use loader::Loader;
 
 /// What the watcher starts with.
 pub struct WatcherArgs<S> {
@@ -94,23 +80,13 @@ pub enum WatcherMsg {
 
 /// Shortest gap between two nudged polls: under load files land hundreds of times a second.
 const NUDGE_GAP: Duration = Duration::from_millis(50);
-/// Listings and object reads in flight at once: as many as a load batch holds, so one
-/// second's files of 64 partitions are read in one round trip, not four. A GET's latency
-/// (S3's first byte, 20–50 ms) rather than its cost is what a file waits on.
-const FETCH_CONCURRENCY: usize = 64;
+/// Listings in flight at once (as many as reads: [`loader::FETCH_CONCURRENCY`]).
+const LIST_CONCURRENCY: usize = loader::FETCH_CONCURRENCY;
 
 pub struct WatcherState<S> {
     args: WatcherArgs<S>,
-    /// Partition → list after this key.
-    cursors: BTreeMap<i32, Option<String>>,
-    polls: u64,
-    /// Partitions whose new files were announced by their sinks (and loaded) since the last
-    /// poll: the poll need not list them, except every [`FULL_LISTING_EVERY`] polls.
-    announced: std::collections::BTreeSet<i32>,
-    /// Partitions with an announced file that was not loaded since the last poll (unreadable,
-    /// a failed load, or more files than were kept): the poll lists them whatever else was
-    /// announced.
-    unsettled: std::collections::BTreeSet<i32>,
+    discovery: Discovery,
+    loader: Loader<S>,
     /// Set while a nudge waits in the mailbox, so at most one does.
     nudge_queued: Arc<std::sync::atomic::AtomicBool>,
     /// Turns upload notifications into nudges; aborted with the watcher.
@@ -164,11 +140,13 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             .clone()
             .map(|landed| spawn_nudger(landed, myself.clone(), nudge_queued.clone()));
         Ok(WatcherState {
-            cursors: (0..args.partitions).map(|p| (p, None)).collect(),
+            discovery: Discovery::new(args.layout.clone(), args.lookback, args.partitions),
+            loader: Loader {
+                source: args.source.clone(),
+                db: args.db.clone(),
+                table: args.table.clone(),
+            },
             args,
-            polls: 0,
-            announced: Default::default(),
-            unsettled: Default::default(),
             nudge_queued,
             nudger,
         })
@@ -235,127 +213,45 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
 }
 
 impl<S: ObjectSource> WatcherState<S> {
-    fn topic_prefix(&self) -> String {
-        let l = &self.args.layout;
-        format!("{}/{}/", l.topics_dir, l.topic)
-    }
-
-    fn partition_of(&self, key: &str) -> Option<i32> {
-        let rest = key.strip_prefix(&self.topic_prefix())?.strip_prefix("partition=")?;
-        let p: i32 = rest.split('/').next()?.parse().ok()?;
-        self.args.layout.parse_start_offset(p, key).map(|_| p)
-    }
-
     /// Lists the partitions after their cursors, loads what LOAD_HISTORY does not have, moves
-    /// the cursors. Partitions whose sinks announced their files since the last poll are
-    /// listed only every [`FULL_LISTING_EVERY`] polls: listing all 64 while files landed
-    /// held their loads back (every file loaded > 400 ms after landing waited on a listing).
+    /// the cursors.
     async fn poll(&mut self) -> Result<(), WarehouseError> {
-        self.polls += 1;
-        let announced = std::mem::take(&mut self.announced);
-        let unsettled = std::mem::take(&mut self.unsettled);
-        let skip = if self.polls % FULL_LISTING_EVERY == 1 {
-            Default::default()
-        } else {
-            &announced - &unsettled
-        };
-        if self.polls % REDISCOVER_EVERY == 1 {
-            // Partitions are numbered 0..n: one added since is the next number.
-            let next = self.cursors.keys().next_back().map_or(0, |p| p + 1);
-            let prefix = self.args.layout.partition_prefix(next);
-            if !self.args.source.list(&prefix, None).await?.is_empty() {
-                tracing::info!(partition = next, "ingestion watcher: a new partition has files");
-                self.cursors.insert(next, None);
-            }
-        }
-        let listed = self.list_partitions(&skip).await?;
-        tracing::trace!(poll = self.polls, listed = ?listed.iter().map(|(p, k)| (*p, k.len())).collect::<Vec<_>>(), cursors = ?self.cursors, "ingestion poll");
-        let all: Vec<String> = listed.values().flatten().cloned().collect();
-        let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
-        let pending: Vec<(i32, String)> = listed
-            .iter()
-            .flat_map(|(p, keys)| keys.iter().filter(|k| !known.contains(*k)).map(|k| (*p, k.clone())))
-            .collect();
-        events::pending(pending.len(), pending.first().map(|(_, k)| k.as_str()));
-
-        let failed_fetch = self.load_pending(&pending).await?;
-
-        for (p, keys) in listed {
-            let resolved_until = match failed_fetch.get(&p) {
-                Some(stuck) => keys.iter().position(|k| k == stuck).unwrap_or(0),
-                None => keys.len(),
-            };
-            let keep = resolved_until.min(keys.len().saturating_sub(self.args.lookback));
-            let cursor = self.cursors.entry(p).or_insert(None);
-            if keep > 0 {
-                *cursor = Some(keys[keep - 1].clone());
-            }
-        }
+        let listed = self.discovery.list(&*self.args.source).await?;
+        let pending = self.loader.unknown(&listed).await?;
+        let failed = self.loader.load(&pending).await?;
+        self.discovery.advance(listed, &failed);
         Ok(())
     }
 
-    /// Lists each partition but those in `skip` after its cursor, [`FETCH_CONCURRENCY`]
-    /// listings at a time: at 64 partitions one after another took longer than the files took
-    /// to land.
-    async fn list_partitions(
-        &self,
-        skip: &std::collections::BTreeSet<i32>,
-    ) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
-        use futures::{StreamExt, TryStreamExt};
-        let wanted: Vec<(i32, String, Option<String>)> = self
-            .cursors
+    /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them. A
+    /// partition with a file that could not be loaded, or with more new files than the channel
+    /// kept, is listed at the next poll.
+    async fn load_landed(&mut self, landed: BTreeMap<i32, Vec<String>>) -> Result<(), WarehouseError> {
+        let complete: BTreeMap<i32, bool> = landed
             .iter()
-            .filter(|(p, _)| !skip.contains(p))
-            .map(|(p, after)| (*p, self.args.layout.partition_prefix(*p), after.clone()))
+            .map(|(p, keys)| (*p, keys.len() < crate::landed::KEPT_PER_PARTITION))
             .collect();
-        let lists: Vec<(i32, Vec<String>)> = futures::stream::iter(wanted)
-            .map(|(p, prefix, after)| {
-                let source = self.args.source.clone();
-                async move { source.list(&prefix, after.as_deref()).await.map(|keys| (p, keys)) }
-            })
-            .buffered(FETCH_CONCURRENCY)
-            .try_collect()
-            .await?;
-        Ok(lists
+        let ours: BTreeMap<i32, Vec<String>> = landed
             .into_iter()
             .map(|(p, keys)| {
-                (
-                    p,
-                    keys.into_iter().filter(|k| self.partition_of(k) == Some(p)).collect(),
-                )
+                let keys = keys.into_iter().filter(|k| self.discovery.partition_of(k) == Some(p));
+                let mut keys: Vec<String> = keys.collect();
+                keys.sort();
+                (p, keys)
             })
-            .collect())
+            .collect();
+        let loaded = async {
+            let pending = self.loader.unknown(&ours).await?;
+            self.loader.load(&pending).await
+        }
+        .await;
+        self.discovery.announced(complete, loaded.as_ref().map_err(|_| ()));
+        loaded.map(drop)
     }
 
     async fn record_state(&self, state: &'static str, error: Option<String>) -> Result<(), WarehouseError> {
         let interval = self.args.poll_interval.as_millis() as i64;
-        self.blocking(move |db, _| {
-            db.execute(
-                &format!(
-                    "INSERT INTO PIPE_STATE (id, state, last_poll, last_error, poll_interval_ms) VALUES (1, ?1, {NOW_MS}, ?2, ?3)
-                     ON CONFLICT (id) DO UPDATE SET state = ?1, last_poll = {NOW_MS}, last_error = ?2, poll_interval_ms = ?3"
-                ),
-                rusqlite::params![state, error, interval],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Runs `f` on the connection on a blocking thread (SQLite calls block).
-    async fn blocking<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection, &str) -> Result<T, WarehouseError> + Send + 'static,
-    ) -> Result<T, WarehouseError> {
-        let (db, table) = (self.args.db.clone(), self.args.table.clone());
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db
-                .lock()
-                .map_err(|_| WarehouseError::Other("warehouse lock poisoned".into()))?;
-            f(&mut conn, &table)
-        })
-        .await
-        .map_err(|e| WarehouseError::Other(e.to_string()))?
+        self.loader.record_state(state, error, interval).await
     }
 }
 

@@ -1,0 +1,238 @@
+//! The sinks' named events (one partition's records, files, commits, pauses, gaps): each logs
+//! and counts together. A partition's counters exist from its sink's start ([`sink_started`]).
+
+use std::time::Duration;
+
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
+
+use super::PipelineStats;
+use crate::sink::resume::ResumePlan;
+
+const RECORDS_CONSUMED: &str = "tickstream_sink_records_consumed_total";
+const BUFFER_RECORDS: &str = "tickstream_sink_buffer_records";
+pub(crate) const FLUSH_DURATION: &str = "tickstream_sink_flush_duration_seconds";
+pub(crate) const FILE_LATENCY: &str = "tickstream_sink_file_latency_seconds";
+const FILES_UPLOADED: &str = "tickstream_sink_files_uploaded_total";
+const BYTES_UPLOADED: &str = "tickstream_sink_bytes_uploaded_total";
+const DEAD_LETTERS: &str = "tickstream_sink_dead_letters_total";
+const COMMITTED_OFFSET: &str = "tickstream_sink_committed_offset";
+pub(crate) const COMMIT_ERRORS: &str = "tickstream_sink_commit_errors_total";
+const OFFSETS_MISSING: &str = "tickstream_sink_offsets_missing_total";
+const UPLOAD_ERRORS: &str = "tickstream_sink_upload_errors_total";
+const PLAN_ERRORS: &str = "tickstream_sink_plan_errors_total";
+const PAUSES: &str = "tickstream_sink_pauses_total";
+
+/// Buckets of `tickstream_sink_flush_duration_seconds` (PUT latency, retries included).
+pub const FLUSH_DURATION_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// Buckets of `tickstream_sink_file_latency_seconds` (a file's first record → in S3): around
+/// `rotate.interval.ms`, from a 1 s local rotation to the 60 s default and an outage's backlog.
+pub const FILE_LATENCY_BUCKETS: &[f64] = &[
+    0.1, 0.25, 0.5, 1.0, 1.25, 1.5, 2.0, 5.0, 10.0, 30.0, 60.0, 62.5, 65.0, 75.0, 90.0, 120.0, 300.0, 600.0,
+];
+
+/// The HELP text and unit of every sink metric.
+pub fn describe() {
+    describe_counter!(
+        RECORDS_CONSUMED,
+        Unit::Count,
+        "Records routed from Kafka to the partition's sink"
+    );
+    describe_gauge!(
+        BUFFER_RECORDS,
+        Unit::Count,
+        "Records in the partition's open file, not yet uploaded"
+    );
+    describe_histogram!(
+        FLUSH_DURATION,
+        Unit::Seconds,
+        "Time to put one file into S3, retries included"
+    );
+    describe_histogram!(
+        FILE_LATENCY,
+        Unit::Seconds,
+        "From the Kafka timestamp of a file's first record to the file being in S3: the longest wait of any record in it"
+    );
+    describe_counter!(FILES_UPLOADED, Unit::Count, "Data files written to S3");
+    describe_counter!(BYTES_UPLOADED, Unit::Bytes, "Bytes of data files written to S3");
+    describe_counter!(
+        DEAD_LETTERS,
+        Unit::Count,
+        "Malformed records written to the dead-letter prefix"
+    );
+    describe_gauge!(
+        COMMITTED_OFFSET,
+        Unit::Count,
+        "The partition's last committed Kafka offset"
+    );
+    describe_counter!(
+        OFFSETS_MISSING,
+        Unit::Count,
+        "Offsets Kafka deleted (retention) before the sink wrote them to S3: data loss"
+    );
+    describe_counter!(UPLOAD_ERRORS, Unit::Count, "Failed PUT attempts to S3, each retried");
+    describe_counter!(
+        PLAN_ERRORS,
+        Unit::Count,
+        "Failed attempts to work out where a partition resumes (Kafka or S3 did not answer), each retried"
+    );
+    describe_counter!(
+        PAUSES,
+        Unit::Count,
+        "Times the partition was paused: max.buffered.records held, or an upload failing"
+    );
+}
+
+fn p(partition: i32) -> String {
+    partition.to_string()
+}
+
+/// What [`file_uploaded`] reports of one file.
+pub struct UploadedFile<'a> {
+    pub key: &'a str,
+    pub bytes: usize,
+    pub dead_letter: bool,
+    /// The PUT, retries included.
+    pub took: Duration,
+    /// Since the Kafka timestamp of the file's first record, when it has one.
+    pub waited: Option<Duration>,
+}
+
+/// A partition's sink started (assignment or restart): its counters exist from 0.
+pub fn sink_started(partition: i32) {
+    let label = p(partition);
+    for name in [
+        RECORDS_CONSUMED,
+        FILES_UPLOADED,
+        BYTES_UPLOADED,
+        DEAD_LETTERS,
+        OFFSETS_MISSING,
+        COMMIT_ERRORS,
+        PAUSES,
+        PLAN_ERRORS,
+    ] {
+        counter!(name, "partition" => label.clone()).increment(0);
+    }
+    for retriable in ["true", "false"] {
+        counter!(UPLOAD_ERRORS, "partition" => label.clone(), "retriable" => retriable).increment(0);
+    }
+    gauge!(BUFFER_RECORDS, "partition" => label).set(0.0);
+}
+
+pub fn records_consumed(stats: &PipelineStats, partition: i32, n: u64) {
+    PipelineStats::add(&stats.records_consumed, n);
+    counter!(RECORDS_CONSUMED, "partition" => p(partition)).increment(n);
+}
+
+pub fn sink_buffer(partition: i32, records: u64) {
+    gauge!(BUFFER_RECORDS, "partition" => p(partition)).set(records as f64);
+}
+
+pub fn file_uploaded(stats: &PipelineStats, partition: i32, file: &UploadedFile<'_>) {
+    histogram!(FLUSH_DURATION).record(file.took.as_secs_f64());
+    tracing::debug!(
+        partition,
+        bytes = file.bytes,
+        dead_letter = file.dead_letter,
+        took_ms = file.took.as_millis() as u64,
+        "file uploaded"
+    );
+    if file.dead_letter {
+        PipelineStats::add(&stats.dead_letters, 1);
+        counter!(DEAD_LETTERS, "partition" => p(partition)).increment(1);
+        return;
+    }
+    if let Some(waited) = file.waited {
+        histogram!(FILE_LATENCY).record(waited.as_secs_f64());
+    }
+    PipelineStats::add(&stats.files_uploaded, 1);
+    PipelineStats::add(&stats.bytes_uploaded, file.bytes as u64);
+    stats.file_written(partition);
+    counter!(FILES_UPLOADED, "partition" => p(partition)).increment(1);
+    counter!(BYTES_UPLOADED, "partition" => p(partition)).increment(file.bytes as u64);
+}
+
+pub fn committed(stats: &PipelineStats, partition: i32, offset: i64) {
+    stats.committed(partition, offset);
+    gauge!(COMMITTED_OFFSET, "partition" => p(partition)).set(offset as f64);
+}
+
+pub fn commit_error(partition: i32, offset: i64, err: &str) {
+    counter!(COMMIT_ERRORS, "partition" => p(partition)).increment(1);
+    tracing::warn!(
+        partition,
+        offset,
+        "committing the offset failed (the next commit covers it): {err}"
+    );
+}
+
+pub fn offsets_missing(stats: &PipelineStats, partition: i32, from: i64, to: i64) {
+    let n = (to - from) as u64;
+    PipelineStats::add(&stats.offsets_missing, n);
+    counter!(OFFSETS_MISSING, "partition" => p(partition)).increment(n);
+    tracing::error!(
+        partition,
+        from,
+        to,
+        "DATA LOSS: offsets [{from}, {to}) are no longer in Kafka (deleted by retention before they were sunk)"
+    );
+}
+
+/// One failed PUT attempt; counted here, logged at debug (the WARN line for S3 comes from the
+/// reachability record, once per interval for every partition).
+pub fn upload_retry(partition: i32, key: &str, retriable: bool, err: &crate::s3::S3Error, delay: Duration) {
+    counter!(UPLOAD_ERRORS, "partition" => p(partition), "retriable" => retriable.to_string()).increment(1);
+    tracing::debug!(
+        partition,
+        key,
+        retriable,
+        delay_ms = delay.as_millis() as u64,
+        "upload failed, retrying: {}",
+        crate::error::chain(err)
+    );
+}
+
+pub fn sink_planned(partition: i32, committed: Option<i64>, plan: &ResumePlan) {
+    if let Some(c) = plan.committed_not_in_s3 {
+        tracing::warn!(
+            partition,
+            committed = c,
+            start = plan.start,
+            "no file in S3 ends at the committed offset: re-reading from the earliest offset, skipping files already in S3"
+        );
+    }
+    tracing::info!(
+        partition,
+        ?committed,
+        start = plan.start,
+        skip_files = plan.existing.len(),
+        "sink resumes"
+    );
+}
+
+pub fn sink_plan_failed(partition: i32, err: &str, retry_in: Duration) {
+    counter!(PLAN_ERRORS, "partition" => p(partition)).increment(1);
+    tracing::warn!(
+        partition,
+        retry_in_ms = retry_in.as_millis() as u64,
+        "cannot work out where to resume yet: {err}"
+    );
+}
+
+pub fn drain_incomplete(partition: i32, detail: &str) {
+    tracing::error!(
+        partition,
+        "sink did not drain in time; its open batch will be re-read at the next start: {detail}"
+    );
+}
+
+pub fn partition_paused(partition: i32, held: i64, uploads_failing: bool) {
+    counter!(PAUSES, "partition" => p(partition)).increment(1);
+    if uploads_failing {
+        tracing::info!(partition, held, "partition paused until its failing upload lands");
+    } else {
+        tracing::debug!(partition, held, "partition paused: its sink holds max.buffered.records");
+    }
+}
