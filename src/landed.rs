@@ -13,13 +13,15 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+use crate::record::TopicPartition;
+
 /// Landed keys kept per partition: at flush.size 100 and 100,000 ticks/s a partition lands a
 /// few hundred files a second, and the watcher takes them every 50 ms.
 pub const KEPT_PER_PARTITION: usize = 1024;
 
 #[derive(Debug, Default)]
 struct Inner {
-    keys: Mutex<BTreeMap<i32, Vec<String>>>,
+    keys: Mutex<BTreeMap<TopicPartition, Vec<String>>>,
     wake: Notify,
 }
 
@@ -38,10 +40,10 @@ pub fn channel() -> (LandedSender, LandedReceiver) {
 }
 
 impl LandedSender {
-    /// The data file `key` of `partition` is in S3.
-    pub fn send(&self, partition: i32, key: &str) {
+    /// The data file `key` of `tp` is in S3.
+    pub fn send(&self, tp: &TopicPartition, key: &str) {
         if let Ok(mut p) = self.0.keys.lock() {
-            let keys = p.entry(partition).or_default();
+            let keys = p.entry(tp.clone()).or_default();
             if keys.len() < KEPT_PER_PARTITION {
                 keys.push(key.to_owned());
             }
@@ -57,7 +59,7 @@ impl LandedReceiver {
     }
 
     /// The files that landed since the last call, per partition, oldest first.
-    pub fn take(&self) -> BTreeMap<i32, Vec<String>> {
+    pub fn take(&self) -> BTreeMap<TopicPartition, Vec<String>> {
         self.0
             .keys
             .lock()
@@ -70,29 +72,33 @@ impl LandedReceiver {
 mod tests {
     use super::*;
 
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("t", p)
+    }
+
     #[test]
     fn landed_keys_are_taken_once_and_capped_per_partition() {
         let (tx, rx) = channel();
         for i in 0..KEPT_PER_PARTITION + 10 {
-            tx.send(0, &format!("k{i:05}"));
+            tx.send(&tp(0), &format!("k{i:05}"));
         }
-        tx.send(1, "other");
+        tx.send(&tp(1), "other");
         let landed = rx.take();
-        assert_eq!(landed[&0].len(), KEPT_PER_PARTITION);
-        assert_eq!(landed[&0][0], "k00000");
-        assert_eq!(landed[&1], vec!["other".to_owned()]);
+        assert_eq!(landed[&tp(0)].len(), KEPT_PER_PARTITION);
+        assert_eq!(landed[&tp(0)][0], "k00000");
+        assert_eq!(landed[&tp(1)], vec!["other".to_owned()]);
         assert!(rx.take().is_empty(), "taken keys are gone");
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_send_wakes_the_receiver_once_for_many() {
         let (tx, rx) = channel();
-        tx.send(0, "a");
-        tx.send(0, "b");
+        tx.send(&tp(0), "a");
+        tx.send(&tp(0), "b");
         tokio::time::timeout(std::time::Duration::from_secs(1), rx.landed())
             .await
             .expect("woken");
-        assert_eq!(rx.take()[&0].len(), 2);
+        assert_eq!(rx.take()[&tp(0)].len(), 2);
         let again = tokio::time::timeout(std::time::Duration::from_secs(1), rx.landed()).await;
         assert!(again.is_err(), "the two sends made one wake-up");
     }

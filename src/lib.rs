@@ -7,6 +7,7 @@
 //!  [producer-AAPL] ─┐  ticks (record::tick)                         ┌─► [sink-0] ─┐
 //!  [producer-MSFT] ─┼─► one idempotent ─► Kafka ─► group consumer ─┼─► [sink-1] ─┼─► S3 topics/<topic>/partition=<p>/…json
 //!  [producer-…]   ─┘   rdkafka producer  (MSK)    + router thread  └─► [sink-2] ─┘     then commit(offset) per partition
+//!  (or any producer:   any topics: one sink per (topic, partition), any JSON, dead letters to dlq/ or a topic)
 //!                       ▲                          owned by [consumer]          │
 //!                       │ SASL/OAUTHBEARER token                                │ file-landed channel (landed)
 //!                 [token-refresher]                                             ▼
@@ -27,13 +28,15 @@
 //! - [`auth`]: MSK IAM: SigV4-signed OAUTHBEARER tokens and the token-refresh actor.
 //! - [`consumer`]: the group consumer side: the consumer actor, its router thread, rebalances,
 //!   the memory bound; it implements the sink's [`sink::source::PartitionSource`].
-//! - [`sink`]: the per-partition sink actors and their exactly-once rules (segmenting, resuming,
-//!   uploading, commit pacing); never imports [`consumer`].
+//! - [`sink`]: the per-(topic, partition) sink actors and their exactly-once rules (converting
+//!   and validating records, segmenting, dead letters, resuming, uploading, commit pacing);
+//!   never imports [`consumer`].
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
 //! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
 //! - [`verify`]: the exactly-once audit of topic vs bucket (`tickstream verify`).
+//! - [`connect_import`]: a Confluent S3 sink connector's configuration → tickstream's TOML.
 //! - [`pipeline`]: start (after waiting for Kafka and S3), the supervision tree, stop in an
 //!   order that loses nothing, and [`pipeline::Admin`]: health, readiness, fault injection.
 //! - [`telemetry`]: metric events (names live only there), `/metrics` and `/readyz`, the
@@ -47,6 +50,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod connect_import;
 pub mod consumer;
 pub mod embedded;
 pub mod error;

@@ -109,7 +109,7 @@ fn the_dashboard_imports_as_it_is() {
         "Tick → S3 latency",
         "Tick → queryable latency",
         "Records buffered",
-        "Dead letters (5 min)",
+        "Dead letters (5 min) and halted partitions",
         "Restarts by actor (5 min)",
         "Escalations (10 min)",
         "MSK IAM token expiry",

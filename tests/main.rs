@@ -14,8 +14,10 @@ mod prometheus;
 mod sasl_broker;
 
 mod alerting;
+mod any_records;
 mod cli;
 mod dashboard;
+mod dead_letters;
 mod faults;
 mod metrics_endpoint;
 mod msk_iam;

@@ -23,13 +23,15 @@ async fn metrics_and_healthz_answer() {
         .unwrap();
     let stats = tickstream::telemetry::PipelineStats::default();
     tickstream::telemetry::events::tick_acked(&stats);
-    tickstream::telemetry::sink_events::sink_started(1);
+    let tp = tickstream::record::TopicPartition::new("t", 1);
+    tickstream::telemetry::sink_events::sink_started(&tp);
     tickstream::telemetry::sink_events::file_uploaded(
         &stats,
-        1,
+        &tp,
         &tickstream::telemetry::sink_events::UploadedFile {
             key: "topics/t/partition=1/t+1+0000000000.json",
             bytes: 10,
+            records: 1,
             dead_letter: false,
             took: std::time::Duration::from_millis(20),
             waited: Some(std::time::Duration::from_millis(1_100)),
@@ -47,7 +49,7 @@ async fn metrics_and_healthz_answer() {
         "{metrics}"
     );
     assert!(
-        metrics.contains(r#"tickstream_sink_offsets_missing_total{partition="1"} 0"#),
+        metrics.contains(r#"tickstream_sink_offsets_missing_total{topic="t",partition="1"} 0"#),
         "a partition's data-loss counter exists at 0 from its sink's start: {metrics}"
     );
     assert!(

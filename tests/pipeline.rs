@@ -151,14 +151,7 @@ async fn verify_catches_a_lost_file_and_a_duplicating_file() {
         .await
         .unwrap();
 
-    let r = tickstream::verify::audit(
-        &config,
-        env.kafka.bootstrap_servers(),
-        &env.s3.endpoint(),
-        Duration::from_secs(60),
-    )
-    .await
-    .unwrap();
+    let r = env.audit(&config).await;
     assert!(!r.ok());
     let bad = r.partitions.iter().find(|x| x.partition == *p).unwrap();
     let lost = files[&second].len() as i64;

@@ -7,6 +7,7 @@ use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv}
 use ractor::ActorRef;
 use supervisors::{ChildInfo, SupervisorMsg};
 use tickstream::pipeline::{Pipeline, RunOptions};
+use tickstream::record::TopicPartition;
 
 async fn children(sup: &ActorRef<SupervisorMsg>) -> Vec<ChildInfo> {
     ractor::call_t!(sup, SupervisorMsg::GetChildren, 2_000).unwrap()
@@ -49,9 +50,9 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
     control.fail_actor("sink-1").await.expect("fail sink-1");
     wait_running(&sinks, "sink-1", 1).await;
     let running = killed.elapsed();
-    let files_before = stats.snapshot().partitions[&1].files;
+    let files_before = stats.snapshot().partitions[&TopicPartition::new(&env.topic, 1)].files;
     eventually(Duration::from_secs(30), "partition 1 writing again", || {
-        stats.snapshot().partitions[&1].files > files_before
+        stats.snapshot().partitions[&TopicPartition::new(&env.topic, 1)].files > files_before
     })
     .await;
     eprintln!(

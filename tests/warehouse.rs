@@ -10,13 +10,35 @@ use crate::common::{all_committed, eventually, TestEnv};
 use bytes::Bytes;
 use ractor::{Actor, ActorRef};
 use rusqlite::Connection;
+use tickstream::config::OnError;
+use tickstream::consumer::Topics;
 use tickstream::pipeline::{Pipeline, RunOptions};
+use tickstream::record::TopicPartition;
 use tickstream::s3::client;
+use tickstream::s3::keys::KeyLayout;
+use tickstream::warehouse::load::{FileFormat, LoadRules};
 use tickstream::warehouse::schema;
-use tickstream::warehouse::status::{from_warehouse, pipe_status};
+use tickstream::warehouse::status::{from_warehouse, pipe_status, PipeStatus};
+use tickstream::warehouse::table::Tables;
 use tickstream::warehouse::watcher::{IngestWatcher, WatcherArgs, WatcherMsg};
 
 const TABLE: &str = "STOCK_MARKET_DATA";
+
+/// The tables of this environment's topic (`STOCK_MARKET_DATA`, the tick's columns).
+fn tables(env: &TestEnv) -> Arc<Tables> {
+    Arc::new(Tables::new(&env.config(1, 1, 1, 1)))
+}
+
+fn rules() -> LoadRules {
+    LoadRules {
+        format: FileFormat::JsonLines,
+        on_error: OnError::SkipFile,
+    }
+}
+
+fn topics(env: &TestEnv) -> Topics {
+    Topics::List(vec![env.topic.clone()])
+}
 
 fn tick_line(symbol: &str, seq: u64) -> String {
     format!(
@@ -49,7 +71,9 @@ async fn start_watcher(env: &TestEnv, db: Arc<Mutex<Connection>>) -> ActorRef<Wa
     let args = WatcherArgs {
         source: Arc::new(env.store().await),
         db,
-        table: TABLE.into(),
+        tables: tables(env),
+        rules: rules(),
+        topics: topics(env),
         layout: env.layout(),
         poll_interval: Duration::from_millis(100),
         lookback: 5,
@@ -68,6 +92,13 @@ fn assert_rows_exactly_once(env: &TestEnv, n: i64) -> Connection {
     let distinct = "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, symbol, seq FROM STOCK_MARKET_DATA)";
     assert_eq!(count(&db, distinct), n, "no tick twice");
     db
+}
+
+/// `tickstream status` of the tick table, as the command computes it.
+async fn status_of(env: &TestEnv, db: &Connection, layout: &KeyLayout) -> PipeStatus {
+    pipe_status(&env.store().await, db, &[TABLE.into()], std::slice::from_ref(layout))
+        .await
+        .expect("status")
 }
 
 async fn catch_up(w: &ActorRef<WatcherMsg>) {
@@ -101,9 +132,7 @@ async fn every_acked_tick_is_loaded_exactly_once() {
         count(&db, "SELECT COUNT(*) FROM LOAD_HISTORY WHERE status = 'LOADED'"),
         files as i64
     );
-    let status = pipe_status(&env.store().await, &db, TABLE, &env.layout())
-        .await
-        .unwrap();
+    let status = status_of(&env, &db, &env.layout()).await;
     assert_eq!(status.pending_file_count, 0);
     assert_eq!(status.execution_state, "STOPPED", "the watcher records its stop");
     assert_eq!(status.loaded_rows, 900);
@@ -133,10 +162,12 @@ async fn known_keys_are_skipped_a_corrupt_file_fails_alone_and_pending_is_counte
     let d = layout.object_key(1, 0);
     put(&env, &d, file(&[tick_line("BBB", 0)])).await;
 
-    let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
+    let db = Arc::new(Mutex::new(
+        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
+    ));
     {
         let conn = schema::open_read_only(&env.warehouse_path()).unwrap(); // as `tickstream status` opens it
-        let before = pipe_status(&env.store().await, &conn, TABLE, &layout).await.unwrap();
+        let before = status_of(&env, &conn, &layout).await;
         assert_eq!(before.pending_file_count, 4);
         assert_eq!(before.oldest_pending_file_path.as_deref(), Some(a.as_str()));
         assert_eq!(before.execution_state, "NOT_STARTED");
@@ -167,7 +198,7 @@ async fn known_keys_are_skipped_a_corrupt_file_fails_alone_and_pending_is_counte
             ),
             0
         );
-        let after = pipe_status(&env.store().await, &conn, TABLE, &layout).await.unwrap();
+        let after = status_of(&env, &conn, &layout).await;
         assert_eq!(after.pending_file_count, 0);
         assert_eq!((after.loaded_files, after.failed_files), (3, 1));
         assert_eq!(after.last_failed_file_path.as_deref(), Some(b.as_str()));
@@ -226,7 +257,7 @@ async fn a_watcher_failed_again_and_again_while_loading_loses_and_duplicates_not
     pipeline.shutdown().await;
     let db = assert_rows_exactly_once(&env, 1_800);
     let files: usize = env.objects().await.values().map(|f| f.len()).sum();
-    let status = from_warehouse(&db, TABLE).unwrap();
+    let status = from_warehouse(&db, &[TABLE.into()]).unwrap();
     assert_eq!(status.loaded_files as usize, files, "every file loaded once");
 }
 
@@ -234,12 +265,16 @@ async fn a_watcher_failed_again_and_again_while_loading_loses_and_duplicates_not
 async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
     let env = TestEnv::start().await;
     env.store().await.ensure_bucket().await.unwrap();
-    let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
+    let db = Arc::new(Mutex::new(
+        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
+    ));
     let (landed, landed_rx) = tickstream::landed::channel();
     let args = WatcherArgs {
         source: Arc::new(env.store().await),
         db,
-        table: TABLE.into(),
+        tables: tables(&env),
+        rules: rules(),
+        topics: topics(&env),
         layout: env.layout(),
         // The first poll runs at start (nothing there yet); the next would be in an hour.
         poll_interval: Duration::from_secs(3_600),
@@ -253,7 +288,7 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let key = env.layout().object_key(2, 0);
     put(&env, &key, file(&[tick_line("CCC", 0), tick_line("CCC", 1)])).await;
-    landed.send(2, &key);
+    landed.send(&TopicPartition::new(&env.topic, 2), &key);
     let path = env.warehouse_path();
     eventually(Duration::from_secs(20), "the notified file is loaded", || {
         let conn = schema::open_read_only(&path).unwrap();
@@ -292,6 +327,10 @@ impl tickstream::warehouse::source::ObjectSource for CountingSource {
         }
         tickstream::warehouse::source::ObjectSource::fetch(&self.inner, key).await
     }
+
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, tickstream::s3::S3Error> {
+        self.inner.folders(prefix).await
+    }
 }
 
 /// A partition whose sink announces its files is not listed at the next poll; a file nobody
@@ -301,7 +340,9 @@ impl tickstream::warehouse::source::ObjectSource for CountingSource {
 async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_still_found() {
     let env = TestEnv::start().await;
     env.store().await.ensure_bucket().await.unwrap();
-    let db = Arc::new(Mutex::new(schema::open(&env.warehouse_path(), TABLE).unwrap()));
+    let db = Arc::new(Mutex::new(
+        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
+    ));
     let (landed, landed_rx) = tickstream::landed::channel();
     let source = Arc::new(CountingSource {
         inner: env.store().await,
@@ -311,7 +352,9 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
     let args = WatcherArgs {
         source: source.clone(),
         db,
-        table: TABLE.into(),
+        tables: tables(&env),
+        rules: rules(),
+        topics: topics(&env),
         layout: env.layout(),
         // Polls happen only when this test asks (catch-up); the first runs at start.
         poll_interval: Duration::from_secs(3_600),
@@ -339,7 +382,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
         put(&env, &key, file(&[tick_line("BBB", seq)])).await;
         (offset, seq) = (offset + 1, seq + 1);
         let want = rows() + 1;
-        landed.send(1, &key);
+        landed.send(&TopicPartition::new(&env.topic, 1), &key);
         eventually(Duration::from_secs(20), "the announced file is loaded", || {
             rows() == want
         })
@@ -384,7 +427,7 @@ async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_st
     let key = layout.object_key(1, 3_000);
     *source.fail_once.lock().unwrap() = Some(key.clone());
     put(&env, &key, file(&[tick_line("YYY", 0)])).await;
-    landed.send(1, &key);
+    landed.send(&TopicPartition::new(&env.topic, 1), &key);
     eventually(Duration::from_secs(20), "the announced file was tried", || {
         source.fail_once.lock().unwrap().is_none()
     })

@@ -33,10 +33,11 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Audit exactly-once delivery: read every partition of the sink topic from its earliest
-    /// offset and every object under topics.dir, and report per partition the records in Kafka and
-    /// in S3, missing and duplicated offsets, overlapping files, and the committed offset against
-    /// the end of S3; per (run_id, symbol), seq gaps and duplicates.
+    /// Audit exactly-once delivery: read every partition of every sink topic from its earliest
+    /// offset, every object under topics.dir and the dead letters, and report per (topic,
+    /// partition) the records in Kafka and in S3, dead letters, missing and duplicated offsets,
+    /// overlapping files, changed records, and the committed offset against the end of S3; per
+    /// (run_id, symbol), for records that carry them, seq gaps and duplicates.
     ///
     /// Exit 0 when every record is in S3 exactly once, 1 on any loss or duplicate, 2 for a bad
     /// configuration, 3 when Kafka or S3 cannot be read. Needs a broker that outlives the pipeline
@@ -97,15 +98,39 @@ pub enum Command {
         /// OHLC candles of this width instead (30s, 1m, 5m, 1h, 1d), with volume.
         #[arg(long, value_name = "INTERVAL")]
         ohlc: Option<String>,
+        /// The table to summarise (default: warehouse.table, the first topic's). It needs the
+        /// columns symbol, price, volume and timestamp.
+        #[arg(long, value_name = "TABLE")]
+        table: Option<String>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
     /// Snowflake (production warehouse).
     #[command(subcommand)]
     Snowflake(SnowflakeCommand),
+    /// Migrating from Kafka Connect.
+    #[command(subcommand)]
+    Connect(ConnectCommand),
     /// Validate a configuration file (with environment overrides) and exit: 0 if usable, 2 if not.
     CheckConfig {
         /// The configuration file (TOML).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectCommand {
+    /// Print the tickstream TOML equivalent to a Confluent S3 sink connector's configuration:
+    /// the JSON MSK Connect takes (aws kafkaconnect create-connector --cli-input-json), Connect's
+    /// REST body ({"name", "config"}), the bare settings, or a .properties file.
+    ///
+    /// Every setting it cannot honour yet (a Parquet or Avro format, a time-based partitioner,
+    /// compression) is named on stderr and the exit code is 1; settings with no meaning here
+    /// (tasks.max, the key converter) are listed as ignored. Save stdout, then run
+    /// `tickstream check-config` on it.
+    Import {
+        /// The connector configuration (.json or .properties).
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
@@ -120,8 +145,9 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum SnowflakeCommand {
-    /// Print the storage integration, file format, stage, table and AUTO_INGEST pipe DDL that
-    /// load this configuration's files (bucket, topics.dir, topic) into STOCK_MARKET_DATA.
+    /// Print the storage integration, file format, stage, and per topic the table
+    /// (RECORD_CONTENT, RECORD_METADATA and the typed columns) and AUTO_INGEST pipe that load
+    /// this configuration's files (bucket, topics.dir, topics).
     Ddl {
         #[arg(short, long, value_name = "FILE")]
         config: PathBuf,

@@ -10,6 +10,7 @@ use tickstream::config::{self, Config};
 mod check_auth;
 mod check_config;
 pub mod cli;
+mod connect;
 mod query;
 mod run;
 mod snowflake;
@@ -17,7 +18,7 @@ mod status;
 mod token;
 mod verify;
 
-use cli::{AuthCommand, Command, SnowflakeCommand};
+use cli::{AuthCommand, Command, ConnectCommand, SnowflakeCommand};
 
 /// Exit code for a configuration that cannot be used.
 pub const EXIT_CONFIG: u8 = 2;
@@ -40,9 +41,15 @@ pub fn dispatch(command: Command) -> ExitCode {
         } => verify::run(&config, json, timeout_secs),
         Command::Status { config, json } => status::run(&config, json),
         Command::Query { config, sql, format } => query::query(&config, &sql, format),
-        Command::Stats { config, ohlc, format } => query::stats(&config, ohlc.as_deref(), format),
+        Command::Stats {
+            config,
+            ohlc,
+            table,
+            format,
+        } => query::stats(&config, table.as_deref(), ohlc.as_deref(), format),
         Command::Snowflake(SnowflakeCommand::Ddl { config }) => snowflake::ddl(&config),
         Command::Snowflake(SnowflakeCommand::Fingerprint { config }) => snowflake::fingerprint(&config),
+        Command::Connect(ConnectCommand::Import { file }) => connect::import(&file),
         Command::CheckAuth { config, timeout_secs } => check_auth::run(&config, timeout_secs),
         Command::Auth(AuthCommand::Token { region, role_arn }) => token::run(&region, role_arn.as_deref()),
     };

@@ -14,7 +14,7 @@ pub fn query(file: &Path, sql: &str, format: OutputFormat) -> Outcome {
     print_table(file, format, |c| reports::query(c, sql))
 }
 
-pub fn stats(file: &Path, ohlc: Option<&str>, format: OutputFormat) -> Outcome {
+pub fn stats(file: &Path, table: Option<&str>, ohlc: Option<&str>, format: OutputFormat) -> Outcome {
     let secs = match ohlc.map(parse_interval) {
         None => None,
         Some(Ok(s)) => Some(s),
@@ -23,7 +23,7 @@ pub fn stats(file: &Path, ohlc: Option<&str>, format: OutputFormat) -> Outcome {
             return Err(ExitCode::from(super::EXIT_CONFIG));
         }
     };
-    print_table(file, format, |c| reports::stats(c, secs))
+    print_table(file, format, |c| reports::stats(c, table, secs))
 }
 
 /// Runs `make` on the loaded configuration and prints its table in `format`.

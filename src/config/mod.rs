@@ -23,12 +23,16 @@ macro_rules! default_from_serde {
 mod env;
 mod load;
 mod sections;
+mod sink;
 mod validate;
+mod validate_records;
 mod warehouse;
 
 pub use env::ENV_OVERRIDES;
 pub use load::{load, parse_str, ConfigError, Problem};
 pub use sections::*;
+pub use sink::*;
+pub use validate::validate;
 pub use warehouse::*;
 
 use serde::Deserialize;

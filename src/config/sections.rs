@@ -90,56 +90,6 @@ pub struct ProducerConfig {
     pub exchange: String,
 }
 
-/// `[sink]`: Confluent S3 Sink Connector property names.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SinkConfig {
-    /// Run the S3 sink in this process.
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// The topic to sink (one topic).
-    #[serde(default = "default_topic")]
-    pub topics: String,
-    /// Records per file: a partition's buffer is written when it holds this many.
-    #[serde(rename = "flush.size", default = "default_flush_size")]
-    pub flush_size: u64,
-    /// A buffer is also written this long after its first record arrived, even if no more come.
-    #[serde(rename = "rotate.interval.ms", default = "default_rotate_interval_ms")]
-    pub rotate_interval_ms: u64,
-    /// The key prefix: objects go to `<topics.dir>/<topic>/partition=<p>/…`.
-    #[serde(rename = "topics.dir", default = "default_topics_dir")]
-    pub topics_dir: String,
-    /// The bucket. Env: `TICKSTREAM_S3_BUCKET`.
-    #[serde(rename = "s3.bucket.name", default = "default_bucket")]
-    pub bucket: String,
-    /// Digits of the start offset in a file name (zero padded).
-    #[serde(rename = "filename.offset.zero.pad.width", default = "default_pad_width")]
-    pub offset_pad_width: usize,
-    /// Records a partition may hold in memory (buffered plus uploading) before it pauses
-    /// consumption; default 4 × `flush.size`, at least 1,000. Bounds memory during an S3 outage.
-    #[serde(rename = "max.buffered.records", default)]
-    pub max_buffered_records: Option<u64>,
-    /// Uploads of one partition's consecutive files that may run at once (commits stay in
-    /// order). More hides S3 latency; fewer keeps commits close behind the uploads.
-    #[serde(rename = "max.inflight.uploads", default = "default_max_inflight_uploads")]
-    pub max_inflight_uploads: usize,
-    /// While its uploads keep coming, a partition commits at most once per this interval (the
-    /// newest uploaded offset); it commits at once after a quiet interval or when no other
-    /// upload is under way. Commits still only follow uploads; 0 commits after every file. One
-    /// commit per file at flush.size 100 costs the group coordinator more than the files cost
-    /// us (see `sink::commit_pace`).
-    #[serde(rename = "offset.flush.interval.ms", default = "default_offset_flush_interval_ms")]
-    pub offset_flush_interval_ms: u64,
-}
-
-impl SinkConfig {
-    /// The effective `max.buffered.records`.
-    pub fn max_buffered(&self) -> u64 {
-        self.max_buffered_records
-            .unwrap_or_else(|| (self.flush_size.saturating_mul(4)).max(1_000))
-    }
-}
-
 /// Where the S3 API is.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -270,27 +220,6 @@ fn default_ticks_per_second() -> f64 {
 fn default_exchange() -> String {
     "NASDAQ".into()
 }
-fn default_flush_size() -> u64 {
-    100
-}
-fn default_rotate_interval_ms() -> u64 {
-    60_000
-}
-fn default_topics_dir() -> String {
-    "topics".into()
-}
-fn default_bucket() -> String {
-    "kafka-msk-snowflake-bucket".into()
-}
-fn default_pad_width() -> usize {
-    10
-}
-fn default_max_inflight_uploads() -> usize {
-    4
-}
-fn default_offset_flush_interval_ms() -> u64 {
-    100
-}
 fn default_region() -> String {
     "us-east-1".into()
 }
@@ -325,7 +254,6 @@ fn default_startup_timeout_ms() -> u64 {
 default_from_serde!(
     KafkaConfig,
     ProducerConfig,
-    SinkConfig,
     S3Config,
     MetricsConfig,
     SupervisionConfig,

@@ -1,5 +1,6 @@
 //! `[warehouse]`: the ingestion watcher (Snowpipe's job) and where it loads.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -32,9 +33,26 @@ pub struct WarehouseConfig {
     /// How often the watcher lists S3 for new files.
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
-    /// The table the ticks land in.
+    /// The table the first topic of `sink.topics` lands in (today's single topic).
     #[serde(default = "default_table")]
     pub table: String,
+    /// Topic → table for the other topics; a topic in neither lands in its name upper-cased,
+    /// every character outside `A-Z 0-9 _` made `_` (`finnhub-trades` → `FINNHUB_TRADES`).
+    #[serde(default)]
+    pub tables: BTreeMap<String, String>,
+    /// Typed columns of every table, beside `RECORD_CONTENT` and `RECORD_METADATA`: each takes
+    /// the record's field of its name (case-insensitively) or of its `source`. Default: the
+    /// tick's eight fields.
+    #[serde(default = "tick_columns")]
+    pub columns: Vec<Column>,
+    /// Topic → its own typed columns (instead of `columns`).
+    #[serde(default)]
+    pub topic_columns: BTreeMap<String, Vec<Column>>,
+    /// A value that cannot take its column's type: `skip_file` (default: the file is recorded
+    /// LOAD_FAILED and none of it loads) or `continue` (that row is left out, the rest loads);
+    /// Snowpipe's `ON_ERROR` names. Rows left out are counted in `tickstream status`.
+    #[serde(default)]
+    pub on_error: OnError,
     /// Snowflake names (`tickstream snowflake ddl`) and, in `snowflake` mode, how to watch the pipe.
     #[serde(default)]
     pub snowflake: SnowflakeConfig,
@@ -102,6 +120,117 @@ impl WarehouseConfig {
     pub fn sqlite_path(&self, data_dir: &Path) -> PathBuf {
         self.path.clone().unwrap_or_else(|| data_dir.join("warehouse.db"))
     }
+
+    /// The table `topic` lands in; `first_topic` is the first of `sink.topics`.
+    pub fn table_for(&self, topic: &str, first_topic: Option<&str>) -> String {
+        if let Some(t) = self.tables.get(topic) {
+            return t.clone();
+        }
+        if first_topic == Some(topic) {
+            return self.table.clone();
+        }
+        topic
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
+    /// The typed columns of `topic`'s table.
+    pub fn columns_for(&self, topic: &str) -> &[Column] {
+        self.topic_columns.get(topic).unwrap_or(&self.columns)
+    }
+}
+
+/// One typed column.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    /// The column's name (an SQL identifier); also the field it reads, unless `source` says.
+    pub name: String,
+    /// `TEXT`, `REAL`, `INTEGER`, `BOOLEAN` or `TIMESTAMP` (Snowflake's VARCHAR, NUMBER, FLOAT,
+    /// TIMESTAMP_NTZ … are accepted as their nearest).
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
+    /// The record's field, when it is not named as the column (Finnhub's `p` for `price`).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// A typed column's SQL type.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum ColumnType {
+    Text,
+    Real,
+    Integer,
+    Boolean,
+    /// Stored as RFC 3339 UTC text with milliseconds, whatever form the record gave.
+    Timestamp,
+}
+
+impl ColumnType {
+    /// Its SQL name.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Text => "TEXT",
+            Self::Real => "REAL",
+            Self::Integer => "INTEGER",
+            Self::Boolean => "BOOLEAN",
+            Self::Timestamp => "TIMESTAMP",
+        }
+    }
+}
+
+impl TryFrom<String> for ColumnType {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.to_ascii_uppercase().as_str() {
+            "TEXT" | "VARCHAR" | "STRING" | "CHAR" => Self::Text,
+            "REAL" | "FLOAT" | "DOUBLE" | "NUMBER" | "DECIMAL" | "NUMERIC" => Self::Real,
+            "INTEGER" | "INT" | "BIGINT" => Self::Integer,
+            "BOOLEAN" | "BOOL" => Self::Boolean,
+            "TIMESTAMP" | "TIMESTAMP_NTZ" | "TIMESTAMP_TZ" | "TIMESTAMP_LTZ" | "DATETIME" => Self::Timestamp,
+            other => {
+                return Err(format!(
+                    "{other:?} is not a column type: TEXT, REAL, INTEGER, BOOLEAN or TIMESTAMP"
+                ))
+            }
+        })
+    }
+}
+
+/// `warehouse.on_error`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    #[default]
+    SkipFile,
+    Continue,
+}
+
+/// The tick's fields as columns.
+pub fn tick_columns() -> Vec<Column> {
+    use crate::record::tick::{Kind, FIELDS};
+    FIELDS
+        .iter()
+        .map(|f| Column {
+            name: f.name.to_owned(),
+            kind: match (f.name, f.kind) {
+                ("timestamp", _) => ColumnType::Timestamp,
+                (_, Kind::Str) => ColumnType::Text,
+                (_, Kind::Float) => ColumnType::Real,
+                (_, Kind::Unsigned) => ColumnType::Integer,
+            },
+            source: None,
+        })
+        .collect()
 }
 
 fn yes() -> bool {

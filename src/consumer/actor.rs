@@ -10,7 +10,6 @@
 //! rest of the old sinks are stopped; then the old consumer is closed (it leaves the group),
 //! and a new one joins. Nothing is committed that is not in S3, so nothing is lost or doubled.
 
-use std::collections::BTreeMap;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,14 +19,17 @@ use supervisors::SupervisorMsg;
 
 use super::context::{close_when_unshared, GroupWatch, SinkConsumerContext};
 use super::directory::Directory;
+use super::incarnation::Incarnation;
 use super::partition_source::KafkaPartitionSource;
-use super::rebalance::{drain_sinks, Listener};
+use super::rebalance::{Committed, Listener};
 use super::router::{Router, RouterCmd};
+use super::Topics;
 use crate::auth::cell::TokenCell;
 use crate::config::KafkaConfig;
 use crate::kafka::client_config;
+use crate::record::TopicPartition;
 use crate::s3::S3SegmentStore;
-use crate::sink::factory::{sink_id, SinkFactory, SinkSettings};
+use crate::sink::factory::{SinkFactory, SinkSettings};
 use crate::telemetry::reachability::Reachability;
 
 type GroupConsumer = BaseConsumer<SinkConsumerContext>;
@@ -38,8 +40,8 @@ type Factory = SinkFactory<S3SegmentStore, KafkaPartitionSource>;
 pub struct ConsumerArgs {
     pub kafka: KafkaConfig,
     pub bootstrap_servers: String,
-    /// The topic the sink reads.
-    pub topic: String,
+    /// The topics the sink reads.
+    pub topics: Topics,
     /// The MSK IAM token (`msk_iam` mode).
     pub token: Option<TokenCell>,
     pub reach: Arc<Reachability>,
@@ -48,14 +50,6 @@ pub struct ConsumerArgs {
     pub drain_timeout: Duration,
     /// What outlives an incarnation; shared with the pipeline.
     pub shared: Arc<ConsumerShared>,
-}
-
-/// One incarnation's Kafka side.
-struct Incarnation {
-    consumer: Arc<GroupConsumer>,
-    router: mpsc::Sender<RouterCmd>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    directory: Arc<Directory>,
 }
 
 /// What outlives an incarnation: the running one (for the next to retire, and for readiness
@@ -79,9 +73,9 @@ impl ConsumerShared {
 
     /// Shutdown: consume up to the high watermarks (until `deadline`), drain every sink, leave
     /// the group and close the consumer; each drained partition's committed offset.
-    pub async fn drain(&self, deadline: Instant) -> BTreeMap<i32, Option<i64>> {
+    pub async fn drain(&self, deadline: Instant) -> Committed {
         let Some(actor) = self.actor() else {
-            return BTreeMap::new();
+            return Committed::new();
         };
         let wait = deadline.saturating_duration_since(Instant::now()) + Duration::from_secs(10);
         match actor
@@ -91,7 +85,7 @@ impl ConsumerShared {
             Ok(ractor::rpc::CallResult::Success(committed)) => committed,
             other => {
                 tracing::error!("the consumer did not drain: {other:?}");
-                BTreeMap::new()
+                Committed::new()
             }
         }
     }
@@ -107,15 +101,15 @@ impl ConsumerShared {
 /// Messages of the consumer actor.
 pub enum ConsumerMsg {
     /// The group assigned these partitions (paused until their sinks attach).
-    Assigned(Vec<i32>),
+    Assigned(Vec<TopicPartition>),
     /// These partitions were revoked (their sinks already drained).
-    Revoked(Vec<i32>),
+    Revoked(Vec<TopicPartition>),
     /// The router thread ended.
     RouterExited,
     /// Shutdown: drain, leave, close; answers the committed offsets, then stops.
     Drain {
         deadline: Instant,
-        reply: RpcReplyPort<BTreeMap<i32, Option<i64>>>,
+        reply: RpcReplyPort<Committed>,
     },
     /// Fault injection: make the router thread panic.
     InjectPanic,
@@ -138,10 +132,16 @@ pub struct ConsumerActor;
 pub struct ConsumerState {
     args: ConsumerArgs,
     sinks: ActorRef<SupervisorMsg>,
-    factory: Arc<Factory>,
-    directory: Arc<Directory>,
+    /// Set once this incarnation has joined the group (in `post_start`).
+    joined: Option<Joined>,
     /// Set by a drain: the router's end is expected.
     draining: bool,
+}
+
+/// What a joined incarnation starts its sinks with.
+struct Joined {
+    factory: Arc<Factory>,
+    directory: Arc<Directory>,
 }
 
 impl Actor for ConsumerActor {
@@ -155,79 +155,27 @@ impl Actor for ConsumerActor {
         myself: ActorRef<ConsumerMsg>,
         (args, sinks): Self::Arguments,
     ) -> Result<ConsumerState, ActorProcessingErr> {
-        let previous = args.shared.running.lock().ok().and_then(|mut r| r.take());
-        if let Some(old) = previous {
-            tracing::warn!("the consumer restarts: draining what the last one left, then joining the group anew");
-            retire(old, &sinks, args.drain_timeout).await;
-        }
-        let directory = Arc::new(Directory::default());
-        let listener = Listener {
-            directory: directory.clone(),
-            consumer: myself.clone(),
-            runtime: tokio::runtime::Handle::current(),
-            drain_timeout: args.drain_timeout,
-        };
-        let group = Arc::new(GroupWatch::default());
-        let context = SinkConsumerContext {
-            topic: args.topic.clone(),
-            listener: Arc::new(listener),
-            token: args.token.clone(),
-            group: group.clone(),
-            reach: args.reach.clone(),
-        };
-        let consumer: GroupConsumer = client_config::consumer(&args.kafka, &args.bootstrap_servers)
-            .create_with_context(context)
-            .map_err(|e| format!("creating the sink consumer: {e}"))?;
-        consumer
-            .subscribe(&[&args.topic])
-            .map_err(|e| format!("subscribing to {}: {e}", args.topic))?;
-        let consumer = Arc::new(consumer);
-        let (router_tx, router_rx) = mpsc::channel();
-        let source = Arc::new(KafkaPartitionSource {
-            consumer: Arc::downgrade(&consumer),
-            topic: args.topic.clone(),
-            router: router_tx.clone(),
-        });
-        let factory = Arc::new(SinkFactory {
-            settings: args.sinks.clone(),
-            source,
-        });
-        let router = Router {
-            consumer: consumer.clone(),
-            topic: args.topic.clone(),
-            commands: router_rx,
-            directory: directory.clone(),
-            runtime: tokio::runtime::Handle::current(),
-            drain_timeout: args.drain_timeout,
-            group,
-            escalate: Some(sinks.clone()),
-        };
-        let notice = ExitNotice(myself.clone());
-        let thread = std::thread::Builder::new()
-            .name("sink-consumer".into())
-            .spawn(move || {
-                let _notice = notice;
-                router.run();
-            })
-            .map_err(|e| format!("starting the consumer thread: {e}"))?;
-        if let Ok(mut running) = args.shared.running.lock() {
-            *running = Some(Incarnation {
-                consumer,
-                router: router_tx,
-                thread: Some(thread),
-                directory: directory.clone(),
-            });
-        }
+        // Set at once: a drain asked for while this incarnation joins waits in its mailbox.
         if let Ok(mut actor) = args.shared.actor.lock() {
             *actor = Some(myself);
         }
         Ok(ConsumerState {
             args,
             sinks,
-            factory,
-            directory,
+            joined: None,
             draining: false,
         })
+    }
+
+    /// Retiring the last incarnation may take a drain: it runs here, after the spawn has
+    /// returned, so that the sinks supervisor keeps answering meanwhile.
+    async fn post_start(
+        &self,
+        myself: ActorRef<ConsumerMsg>,
+        st: &mut ConsumerState,
+    ) -> Result<(), ActorProcessingErr> {
+        st.joined = Some(join(myself, &st.args, &st.sinks).await?);
+        Ok(())
     }
 
     async fn handle(
@@ -254,6 +202,83 @@ impl Actor for ConsumerActor {
     }
 }
 
+/// Retires the previous incarnation, if any, then joins the group: the consumer, its
+/// subscription and the router thread.
+async fn join(
+    myself: ActorRef<ConsumerMsg>,
+    args: &ConsumerArgs,
+    sinks: &ActorRef<SupervisorMsg>,
+) -> Result<Joined, ActorProcessingErr> {
+    let previous = args.shared.running.lock().ok().and_then(|mut r| r.take());
+    if let Some(old) = previous {
+        tracing::warn!("the consumer restarts: draining what the last one left, then joining the group anew");
+        old.retire(sinks, args.drain_timeout).await;
+    }
+    let directory = Arc::new(Directory::default());
+    let listener = Listener {
+        directory: directory.clone(),
+        consumer: myself.clone(),
+        runtime: tokio::runtime::Handle::current(),
+        drain_timeout: args.drain_timeout,
+    };
+    let group = Arc::new(GroupWatch::default());
+    let context = SinkConsumerContext {
+        wanted: args.topics.clone(),
+        listener: Arc::new(listener),
+        token: args.token.clone(),
+        group: group.clone(),
+        reach: args.reach.clone(),
+    };
+    let consumer: GroupConsumer = client_config::consumer(&args.kafka, &args.bootstrap_servers)
+        .create_with_context(context)
+        .map_err(|e| format!("creating the sink consumer: {e}"))?;
+    let topics = args.topics.subscription();
+    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&names)
+        .map_err(|e| format!("subscribing to {}: {e}", topics.join(", ")))?;
+    let consumer = Arc::new(consumer);
+    let (router_tx, router_rx) = mpsc::channel();
+    let (weak, tx) = (Arc::downgrade(&consumer), router_tx.clone());
+    let factory = Arc::new(SinkFactory {
+        settings: args.sinks.clone(),
+        source_for: Box::new(move |topic: &str| {
+            Arc::new(KafkaPartitionSource {
+                consumer: weak.clone(),
+                topic: topic.to_owned(),
+                router: tx.clone(),
+            })
+        }),
+    });
+    let router = Router {
+        consumer: consumer.clone(),
+        wanted: args.topics.clone(),
+        commands: router_rx,
+        directory: directory.clone(),
+        runtime: tokio::runtime::Handle::current(),
+        drain_timeout: args.drain_timeout,
+        group,
+        escalate: Some(sinks.clone()),
+    };
+    let notice = ExitNotice(myself.clone());
+    let thread = std::thread::Builder::new()
+        .name("sink-consumer".into())
+        .spawn(move || {
+            let _notice = notice;
+            router.run();
+        })
+        .map_err(|e| format!("starting the consumer thread: {e}"))?;
+    if let Ok(mut running) = args.shared.running.lock() {
+        *running = Some(Incarnation {
+            consumer,
+            router: router_tx,
+            thread: Some(thread),
+            directory: directory.clone(),
+        });
+    }
+    Ok(Joined { factory, directory })
+}
+
 impl ConsumerState {
     fn send(&self, cmd: RouterCmd) {
         let router = self
@@ -269,23 +294,31 @@ impl ConsumerState {
     }
 
     /// Each assigned partition gets a sink, replacing one a previous incarnation left.
-    async fn start_sinks(&self, partitions: &[i32]) {
-        for &p in partitions {
-            let (spec, gate) = self.factory.spec(p);
-            self.directory.prepare(p, gate);
-            let _ = ractor::call_t!(self.sinks, SupervisorMsg::StopChild, 30_000, sink_id(p));
+    async fn start_sinks(&self, partitions: &[TopicPartition]) {
+        let Some(Joined { factory, directory }) = &self.joined else {
+            return;
+        };
+        for tp in partitions {
+            let (spec, gate) = factory.spec(tp);
+            directory.prepare(tp.clone(), gate);
+            let id = factory.settings.sink_id(tp);
+            let _ = ractor::call_t!(self.sinks, SupervisorMsg::StopChild, 30_000, id);
             match ractor::call_t!(self.sinks, SupervisorMsg::StartChild, 10_000, spec) {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(partition = p, "starting the sink failed: {e}"),
-                Err(e) => tracing::error!(partition = p, "the sinks supervisor did not answer: {e}"),
+                Ok(Err(e)) => tracing::error!(%tp, "starting the sink failed: {e}"),
+                Err(e) => tracing::error!(%tp, "the sinks supervisor did not answer: {e}"),
             }
         }
     }
 
-    async fn stop_sinks(&self, partitions: &[i32]) {
-        for &p in partitions {
-            self.directory.remove(p);
-            let _ = ractor::call_t!(self.sinks, SupervisorMsg::StopChild, 30_000, sink_id(p));
+    async fn stop_sinks(&self, partitions: &[TopicPartition]) {
+        let Some(Joined { factory, directory }) = &self.joined else {
+            return;
+        };
+        for tp in partitions {
+            directory.remove(tp);
+            let id = factory.settings.sink_id(tp);
+            let _ = ractor::call_t!(self.sinks, SupervisorMsg::StopChild, 30_000, id);
         }
     }
 
@@ -311,9 +344,9 @@ impl ConsumerState {
 
     /// Tells the router to read to the end and drain; a task waits for it, closes the consumer,
     /// answers `reply` and tells this actor to stop.
-    fn drain(&self, myself: ActorRef<ConsumerMsg>, deadline: Instant, reply: RpcReplyPort<BTreeMap<i32, Option<i64>>>) {
+    fn drain(&self, myself: ActorRef<ConsumerMsg>, deadline: Instant, reply: RpcReplyPort<Committed>) {
         let Some(incarnation) = self.args.shared.running.lock().ok().and_then(|mut r| r.take()) else {
-            let _ = reply.send(BTreeMap::new());
+            let _ = reply.send(Committed::new());
             let _ = myself.cast(ConsumerMsg::Drained);
             return;
         };
@@ -344,44 +377,6 @@ impl ConsumerState {
             let _ = myself.cast(ConsumerMsg::Drained);
         });
     }
-}
-
-/// Ends a previous incarnation: its sinks drained (committing what they uploaded) and stopped,
-/// its consumer closed (it leaves the group, so the new one is assigned at once).
-async fn retire(old: Incarnation, sinks: &ActorRef<SupervisorMsg>, timeout: Duration) {
-    let Incarnation {
-        consumer,
-        router,
-        thread,
-        directory,
-    } = old;
-    let alive = thread.as_ref().is_some_and(|t| !t.is_finished());
-    if alive {
-        let (done_tx, done_rx) = mpsc::channel();
-        let deadline = Instant::now() + timeout;
-        let _ = router.send(RouterCmd::Shutdown {
-            deadline,
-            done: done_tx,
-        });
-        let _ = tokio::task::spawn_blocking(move || {
-            let _ = done_rx.recv_timeout(timeout + Duration::from_secs(5));
-            if let Some(t) = thread {
-                let _ = t.join();
-            }
-        })
-        .await;
-    } else {
-        drain_sinks(directory.take_sinks(), true, timeout).await;
-    }
-    // Sinks that never attached (still planning) read through the old consumer too: stop
-    // them (nothing of theirs is committed past S3); the group's next assignment starts new ones.
-    for child in sinks.get_children() {
-        if child.is_message_type_of::<crate::sink::SinkMsg>() == Some(true) {
-            child.stop(Some("the consumer restarted".into()));
-        }
-    }
-    consumer.unsubscribe();
-    close_when_unshared(consumer).await;
 }
 
 /// The consumer as a child of the sinks supervisor.

@@ -11,24 +11,26 @@ use rdkafka::{ClientContext, TopicPartitionList};
 
 use rdkafka::config::RDKafkaLogLevel;
 
+use super::Topics;
 use crate::auth::cell::TokenCell;
+use crate::record::TopicPartition;
 use crate::telemetry::events;
 use crate::telemetry::reachability::Reachability;
 
 /// What the sink side does when the group gives or takes partitions.
 pub trait RebalanceListener: Send + Sync + 'static {
     /// Partitions were assigned; the consumer has them paused until their sinks attach.
-    fn assigned(&self, partitions: &[i32]);
+    fn assigned(&self, partitions: &[TopicPartition]);
     /// Partitions are about to be taken away: flush, upload and commit them now (this blocks the
     /// rebalance, so another member starts exactly where the last file ended). `lost`: the group
     /// already gave them away (session expired, coordinator gone): upload, but do not commit.
-    fn revoking(&self, partitions: &[i32], lost: bool);
+    fn revoking(&self, partitions: &[TopicPartition], lost: bool);
 }
 
 /// The consumer context: rebalance hooks, lag metrics, commit results.
 pub struct SinkConsumerContext {
-    /// The one topic the sink reads.
-    pub topic: String,
+    /// The topics the sink reads.
+    pub wanted: Topics,
     pub listener: Arc<dyn RebalanceListener>,
     /// The MSK IAM token cell (`msk_iam` mode).
     pub token: Option<TokenCell>,
@@ -105,11 +107,11 @@ impl GroupWatch {
 }
 
 impl SinkConsumerContext {
-    fn partitions_of(&self, tpl: &TopicPartitionList) -> Vec<i32> {
+    fn partitions_of(&self, tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         tpl.elements()
             .iter()
-            .filter(|e| e.topic() == self.topic)
-            .map(|e| e.partition())
+            .filter(|e| self.wanted.contains(e.topic()))
+            .map(|e| TopicPartition::new(e.topic(), e.partition()))
             .collect()
     }
 }
@@ -142,10 +144,10 @@ impl ClientContext for SinkConsumerContext {
                 rebalance_age_ms: cgrp.rebalance_age,
             });
         }
-        if let Some(topic) = stats.topics.get(&self.topic) {
+        for (name, topic) in stats.topics.iter().filter(|(name, _)| self.wanted.contains(name)) {
             for (partition, p) in &topic.partitions {
                 if *partition >= 0 && p.consumer_lag >= 0 {
-                    events::consumer_lag(*partition, p.consumer_lag);
+                    events::consumer_lag(name, *partition, p.consumer_lag);
                 }
             }
         }
@@ -159,11 +161,11 @@ impl ConsumerContext for SinkConsumerContext {
             let lost = rdkafka::consumer::Consumer::assignment_lost(consumer);
             if lost {
                 tracing::warn!(
-                    ?partitions,
+                    partitions = %list(&partitions),
                     "partitions lost (the group moved on without this member): draining their sinks without committing"
                 );
             } else {
-                tracing::info!(?partitions, "partitions revoked: draining their sinks");
+                tracing::info!(partitions = %list(&partitions), "partitions revoked: draining their sinks");
             }
             self.listener.revoking(&partitions, lost);
         }
@@ -177,7 +179,7 @@ impl ConsumerContext for SinkConsumerContext {
                     tracing::warn!("pausing newly assigned partitions: {e}");
                 }
                 let partitions = self.partitions_of(tpl);
-                tracing::info!(?partitions, "partitions assigned");
+                tracing::info!(partitions = %list(&partitions), "partitions assigned");
                 self.listener.assigned(&partitions);
             }
             Rebalance::Revoke(_) => {}
@@ -190,6 +192,15 @@ impl ConsumerContext for SinkConsumerContext {
             events::commit_failed(&format!("{:?}", offsets.to_topic_map()), &e);
         }
     }
+}
+
+/// `stock-market-data/0, stock-market-data/1` for a log line.
+fn list(partitions: &[TopicPartition]) -> String {
+    partitions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Waits (5 s at most) until `consumer` is the last reference, then closes it on a blocking thread

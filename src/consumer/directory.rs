@@ -1,4 +1,4 @@
-//! Partition → its sink actor and memory gate: shared by the router thread (routing, seeks,
+//! (Topic, partition) → its sink actor and memory gate: shared by the router thread (routing, seeks,
 //! pauses) and the rebalance listener (drains on revoke).
 
 use std::collections::HashMap;
@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex};
 
 use ractor::ActorRef;
 
+use crate::record::TopicPartition;
 use crate::sink::gate::Gate;
 use crate::sink::SinkMsg;
 
-/// Partition → its sink and memory gate, shared by the router and the rebalance listener.
+/// (Topic, partition) → its sink and memory gate, shared by the router and the rebalance listener.
 #[derive(Default)]
 pub struct Directory {
-    slots: Mutex<HashMap<i32, Slot>>,
+    slots: Mutex<HashMap<TopicPartition, Slot>>,
     /// The group has given this consumer its first assignment (possibly empty).
     assigned_once: AtomicBool,
 }
@@ -34,7 +35,7 @@ pub(super) struct Slot {
 
 impl Directory {
     /// Registers a newly assigned partition before its sink starts.
-    pub fn prepare(&self, partition: i32, gate: Arc<Gate>) {
+    pub fn prepare(&self, tp: TopicPartition, gate: Arc<Gate>) {
         let slot = Slot {
             gate,
             sink: None,
@@ -43,19 +44,19 @@ impl Directory {
             paused_for_room: false,
             full_since: None,
         };
-        self.lock().insert(partition, slot);
+        self.lock().insert(tp, slot);
     }
 
     /// Forgets a partition; returns its sink, if attached.
-    pub fn remove(&self, partition: i32) -> Option<ActorRef<SinkMsg>> {
-        self.lock().remove(&partition).and_then(|s| s.sink)
+    pub fn remove(&self, tp: &TopicPartition) -> Option<ActorRef<SinkMsg>> {
+        self.lock().remove(tp).and_then(|s| s.sink)
     }
 
     /// Takes every attached sink out of the directory (a drain of them all).
-    pub fn take_sinks(&self) -> Vec<(i32, ActorRef<SinkMsg>)> {
+    pub fn take_sinks(&self) -> Vec<(TopicPartition, ActorRef<SinkMsg>)> {
         self.lock()
             .iter_mut()
-            .filter_map(|(p, s)| s.sink.take().map(|sink| (*p, sink)))
+            .filter_map(|(tp, s)| s.sink.take().map(|sink| (tp.clone(), sink)))
             .collect()
     }
 
@@ -67,7 +68,7 @@ impl Directory {
         self.assigned_once.load(Ordering::Acquire)
     }
 
-    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Slot>> {
+    pub(super) fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Slot>> {
         self.slots.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -29,9 +29,12 @@ pub const MAX_BATCH: usize = 1_000;
 
 /// One record as the batch read hands it over (valid until the read returns).
 pub struct Fetched<'a> {
+    /// The record's topic (valid while the read runs).
+    pub topic: &'a str,
     pub partition: i32,
     pub offset: i64,
-    pub value: &'a [u8],
+    /// `None` for a tombstone (a null value).
+    pub value: Option<&'a [u8]>,
     pub timestamp_ms: Option<i64>,
 }
 
@@ -91,7 +94,7 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
         wait: Duration,
         max: usize,
         mut each: impl FnMut(Fetched<'_>),
-        mut error: impl FnMut(i32, KafkaError),
+        mut error: impl FnMut(&str, i32, KafkaError),
     ) -> usize {
         let max = max.clamp(1, MAX_BATCH);
         let timeout_ms = wait.as_millis().min(i32::MAX as u128) as i32;
@@ -106,19 +109,30 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
         for &m in &self.messages {
             // SAFETY: `m` is a live message from the batch read, destroyed below.
             let msg = unsafe { &*m };
+            // SAFETY: a message's topic handle lives as long as the message; its name is a NUL
+            // terminated string librdkafka owns.
+            let topic = unsafe {
+                let name = rdsys::rd_kafka_topic_name(msg.rkt);
+                if name.is_null() {
+                    ""
+                } else {
+                    std::ffi::CStr::from_ptr(name).to_str().unwrap_or("")
+                }
+            };
             if msg.err != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
                 error(
+                    topic,
                     msg.partition,
                     KafkaError::MessageConsumption(RDKafkaErrorCode::from(msg.err)),
                 );
                 continue;
             }
-            let value: &[u8] = if msg.payload.is_null() {
-                &[]
+            let value: Option<&[u8]> = if msg.payload.is_null() {
+                None
             } else {
                 // SAFETY: librdkafka's payload pointer and length describe one buffer that lives
                 // as long as the message.
-                unsafe { std::slice::from_raw_parts(msg.payload as *const u8, msg.len) }
+                Some(unsafe { std::slice::from_raw_parts(msg.payload as *const u8, msg.len) })
             };
             let mut kind = rdsys::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
             // SAFETY: a live message and a valid out-pointer.
@@ -126,6 +140,7 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
             let timestamp_ms =
                 (kind != rdsys::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && ts >= 0).then_some(ts);
             each(Fetched {
+                topic,
                 partition: msg.partition,
                 offset: msg.offset,
                 value,

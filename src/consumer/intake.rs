@@ -12,6 +12,8 @@ use super::directory::Directory;
 use super::fetch_queue::FetchQueue;
 use super::partition_list;
 use super::round::Round;
+use super::Topics;
+use crate::record::TopicPartition;
 use crate::sink::SinkMsg;
 use crate::telemetry::events;
 
@@ -23,7 +25,8 @@ const MAX_ROUND: usize = 2_000;
 /// What a round reads from and where its records go.
 pub(super) struct Intake<'a> {
     pub consumer: &'a BaseConsumer<SinkConsumerContext>,
-    pub topic: &'a str,
+    /// Whether a topic is one the sink reads.
+    pub wanted: &'a Topics,
     pub directory: &'a Directory,
 }
 
@@ -33,15 +36,15 @@ impl Intake<'_> {
     /// least room any sink has (and at least one record), so a sink is never handed more than
     /// its room plus one record, and `max.buffered.records` bounds memory even while S3 is down.
     pub(super) fn take_round(&self, fetched: &mut FetchQueue<SinkConsumerContext>, errors: &mut u64) -> Round {
-        let room: Vec<(i32, usize)> = self
+        let room: Vec<(TopicPartition, usize)> = self
             .directory
             .lock()
             .iter()
-            .map(|(p, s)| {
+            .map(|(tp, s)| {
                 // Neither a paused nor a detached partition gets records: do not let its
                 // empty gate shrink every batch.
                 let bounded = s.sink.is_some() && !s.paused_for_room;
-                (*p, if bounded { s.gate.room() } else { usize::MAX })
+                (tp.clone(), if bounded { s.gate.room() } else { usize::MAX })
             })
             .collect();
         let mut round = Round::new(room);
@@ -51,11 +54,16 @@ impl Intake<'_> {
             match self.consumer.poll(Duration::ZERO) {
                 None => break,
                 Some(Ok(m)) => {
-                    if m.topic() == self.topic {
-                        let value = m.payload().unwrap_or_default();
-                        if !round.push(m.partition(), m.offset(), value, m.timestamp().to_millis()) {
-                            return round;
-                        }
+                    if self.wanted.contains(m.topic())
+                        && !round.push(
+                            m.topic(),
+                            m.partition(),
+                            m.offset(),
+                            m.payload(),
+                            m.timestamp().to_millis(),
+                        )
+                    {
+                        return round;
                     }
                 }
                 Some(Err(e)) => {
@@ -79,11 +87,11 @@ impl Intake<'_> {
             let read = fetched.read(
                 wait,
                 max,
-                |r| full |= !round.push(r.partition, r.offset, r.value, r.timestamp_ms),
-                |partition, e| {
+                |r| full |= !round.push(r.topic, r.partition, r.offset, r.value, r.timestamp_ms),
+                |topic, partition, e| {
                     *errors += 1;
                     failed = true;
-                    tracing::debug!(partition, "consumer error on a partition's records: {e}");
+                    tracing::debug!(topic, partition, "consumer error on a partition's records: {e}");
                     events::consumer_error(*errors, &e);
                 },
             );
@@ -98,8 +106,8 @@ impl Intake<'_> {
     /// Casts each partition's records to its sink, past where the sink already is.
     pub(super) fn deliver(&self, round: Round) {
         let mut slots = self.directory.lock();
-        for (p, mut records) in round.into_records() {
-            let Some(slot) = slots.get_mut(&p) else {
+        for (tp, mut records) in round.into_records() {
+            let Some(slot) = slots.get_mut(&tp) else {
                 continue;
             };
             let Some(sink) = &slot.sink else {
@@ -119,7 +127,7 @@ impl Intake<'_> {
                 slot.gate.release(n as u64);
                 slot.sink = None;
                 slot.needs_seek = true;
-                let _ = self.consumer.pause(&partition_list(self.topic, p));
+                let _ = self.consumer.pause(&partition_list(&tp));
                 continue;
             }
             slot.position = Some(last + 1);

@@ -14,7 +14,7 @@ use super::router::RouterCmd;
 use crate::sink::source::{PartitionSource, SourceError};
 use crate::sink::SinkMsg;
 
-/// [`PartitionSource`] over the shared consumer and the router thread.
+/// [`PartitionSource`] over the shared consumer and the router thread, for one topic.
 /// Holds the consumer weakly: the consumer actor owns it, and closing it (leaving the group)
 /// must not wait for every sink's spec to let go.
 #[derive(Clone)]
@@ -71,7 +71,7 @@ impl PartitionSource for KafkaPartitionSource {
     fn attach(&self, partition: i32, sink: ActorRef<SinkMsg>, start: i64, position: i64) -> Result<(), SourceError> {
         self.router
             .send(RouterCmd::Attach {
-                partition,
+                tp: crate::record::TopicPartition::new(&self.topic, partition),
                 sink,
                 start,
                 position,

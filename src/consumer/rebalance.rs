@@ -10,6 +10,7 @@ use ractor::ActorRef;
 use super::actor::ConsumerMsg;
 use super::context::RebalanceListener;
 use super::directory::Directory;
+use crate::record::TopicPartition;
 use crate::sink::SinkMsg;
 use crate::telemetry::sink_events;
 
@@ -23,7 +24,7 @@ pub struct Listener {
 }
 
 impl RebalanceListener for Listener {
-    fn assigned(&self, partitions: &[i32]) {
+    fn assigned(&self, partitions: &[TopicPartition]) {
         self.directory.mark_assigned();
         if let Err(e) = self.consumer.cast(ConsumerMsg::Assigned(partitions.to_vec())) {
             tracing::error!(
@@ -33,23 +34,26 @@ impl RebalanceListener for Listener {
         }
     }
 
-    fn revoking(&self, partitions: &[i32], lost: bool) {
-        let sinks: Vec<(i32, ActorRef<SinkMsg>)> = partitions
+    fn revoking(&self, partitions: &[TopicPartition], lost: bool) {
+        let sinks: Vec<(TopicPartition, ActorRef<SinkMsg>)> = partitions
             .iter()
-            .filter_map(|p| self.directory.remove(*p).map(|s| (*p, s)))
+            .filter_map(|tp| self.directory.remove(tp).map(|s| (tp.clone(), s)))
             .collect();
         drain_all(&self.runtime, sinks, !lost, self.drain_timeout);
         let _ = self.consumer.cast(ConsumerMsg::Revoked(partitions.to_vec()));
     }
 }
 
+/// Each drained topic-partition's committed offset (`None`: nothing committed).
+pub type Committed = BTreeMap<TopicPartition, Option<i64>>;
+
 /// Drains sinks from a non-runtime thread (the consumer thread); returns committed offsets.
 pub(super) fn drain_all(
     runtime: &tokio::runtime::Handle,
-    sinks: Vec<(i32, ActorRef<SinkMsg>)>,
+    sinks: Vec<(TopicPartition, ActorRef<SinkMsg>)>,
     commit: bool,
     timeout: Duration,
-) -> BTreeMap<i32, Option<i64>> {
+) -> Committed {
     if sinks.is_empty() {
         return BTreeMap::new();
     }
@@ -63,16 +67,16 @@ pub(super) fn drain_all(
 /// Drains sinks at once (each flushes, uploads and, if `commit`, commits) and stops them;
 /// each partition's committed offset.
 pub async fn drain_sinks(
-    sinks: Vec<(i32, ActorRef<SinkMsg>)>,
+    sinks: Vec<(TopicPartition, ActorRef<SinkMsg>)>,
     commit: bool,
     timeout: Duration,
-) -> BTreeMap<i32, Option<i64>> {
+) -> Committed {
     let drains = sinks.into_iter().map(|(p, sink)| async move {
         let committed = sink.call(|reply| SinkMsg::Drain { commit, reply }, Some(timeout)).await;
         let committed = match committed {
             Ok(ractor::rpc::CallResult::Success(c)) => c,
             other => {
-                sink_events::drain_incomplete(p, &format!("{other:?}"));
+                sink_events::drain_incomplete(&p, &format!("{other:?}"));
                 None
             }
         };

@@ -5,18 +5,20 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::record::Record;
+use crate::record::{Record, TopicPartition};
 
 /// Where one record's value lies in the round's buffer.
 struct Entry {
     offset: i64,
     start: usize,
     end: usize,
+    /// A tombstone (no value at all, not an empty one).
+    null: bool,
     timestamp_ms: Option<i64>,
 }
 
 struct Part {
-    partition: i32,
+    tp: TopicPartition,
     /// Records the sink may still take this round.
     room: usize,
     entries: Vec<Entry>,
@@ -35,11 +37,11 @@ pub struct Round {
 impl Round {
     /// A round where each listed partition's sink has room for that many records; others
     /// are unbounded (the router drops them: no sink is attached).
-    pub fn new(room: impl IntoIterator<Item = (i32, usize)>) -> Self {
+    pub fn new(room: impl IntoIterator<Item = (TopicPartition, usize)>) -> Self {
         let parts = room
             .into_iter()
-            .map(|(partition, room)| Part {
-                partition,
+            .map(|(tp, room)| Part {
+                tp,
                 room,
                 entries: Vec::new(),
             })
@@ -53,14 +55,22 @@ impl Round {
     }
 
     /// Adds a record; false when its partition's sink is now full (end the round there).
-    pub fn push(&mut self, partition: i32, offset: i64, value: &[u8], timestamp_ms: Option<i64>) -> bool {
+    pub fn push(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        value: Option<&[u8]>,
+        timestamp_ms: Option<i64>,
+    ) -> bool {
+        let is = |p: &Part| p.tp.partition == partition && *p.tp.topic == *topic;
         let at = match self.parts.get(self.last) {
-            Some(p) if p.partition == partition => self.last,
-            _ => match self.parts.iter().position(|p| p.partition == partition) {
+            Some(p) if is(p) => self.last,
+            _ => match self.parts.iter().position(is) {
                 Some(i) => i,
                 None => {
                     self.parts.push(Part {
-                        partition,
+                        tp: TopicPartition::new(topic, partition),
                         room: usize::MAX,
                         entries: Vec::new(),
                     });
@@ -70,12 +80,13 @@ impl Round {
         };
         self.last = at;
         let start = self.buf.len();
-        self.buf.extend_from_slice(value);
+        self.buf.extend_from_slice(value.unwrap_or_default());
         let part = &mut self.parts[at];
         part.entries.push(Entry {
             offset,
             start,
             end: self.buf.len(),
+            null: value.is_none(),
             timestamp_ms,
         });
         part.room = part.room.saturating_sub(1);
@@ -99,7 +110,7 @@ impl Round {
     }
 
     /// Each partition that got records, with them in poll order.
-    pub fn into_records(self) -> impl Iterator<Item = (i32, Vec<Record>)> {
+    pub fn into_records(self) -> impl Iterator<Item = (TopicPartition, Vec<Record>)> {
         let buf: Bytes = self.buf.freeze();
         self.parts.into_iter().filter(|p| !p.entries.is_empty()).map(move |p| {
             let records = p
@@ -107,11 +118,11 @@ impl Round {
                 .into_iter()
                 .map(|e| Record {
                     offset: e.offset,
-                    value: buf.slice(e.start..e.end),
+                    value: (!e.null).then(|| buf.slice(e.start..e.end)),
                     timestamp_ms: e.timestamp_ms,
                 })
                 .collect();
-            (p.partition, records)
+            (p.tp, records)
         })
     }
 }
@@ -120,13 +131,17 @@ impl Round {
 mod tests {
     use super::*;
 
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("t", p)
+    }
+
     #[test]
     fn least_room_is_the_tightest_listed_sink_and_shrinks_as_records_come() {
-        let mut r = Round::new([(0, 10), (1, 3)]);
+        let mut r = Round::new([(tp(0), 10), (tp(1), 3)]);
         assert_eq!(r.least_room(), 3);
-        assert!(r.push(1, 0, b"x", None));
+        assert!(r.push("t", 1, 0, Some(b"x"), None));
         assert_eq!(r.least_room(), 2);
-        assert!(r.push(7, 0, b"unlisted", None));
+        assert!(r.push("t", 7, 0, Some(b"unlisted"), None));
         assert_eq!(r.least_room(), 2, "an unlisted partition is unbounded");
         assert_eq!(r.len(), 2);
         assert_eq!(Round::new([]).least_room(), usize::MAX);
@@ -135,23 +150,25 @@ mod tests {
 
     #[test]
     fn records_come_back_per_partition_in_order_and_a_full_sink_ends_the_round() {
-        let mut r = Round::new([(0, 10), (1, 2)]);
-        assert!(r.push(0, 5, b"a", Some(1)));
-        assert!(r.push(1, 7, b"bb", None));
-        assert!(r.push(0, 6, b"", Some(2)));
+        let mut r = Round::new([(tp(0), 10), (tp(1), 2)]);
+        assert!(r.push("t", 0, 5, Some(b"a"), Some(1)));
+        assert!(r.push("t", 1, 7, Some(b"bb"), None));
+        assert!(r.push("t", 0, 6, Some(b""), Some(2)));
+        assert!(r.push("t", 0, 7, None, None), "a tombstone");
+        assert!(r.push("u", 0, 3, Some(b"other topic"), None));
         assert!(
-            r.push(9, 1, b"unlisted", None),
+            r.push("t", 9, 1, Some(b"unlisted"), None),
             "a partition without a sink is not bounded"
         );
-        assert!(!r.push(1, 8, b"ccc", None), "partition 1 had room for 2");
-        type Got = Vec<(i32, Vec<(i64, Vec<u8>, Option<i64>)>)>;
+        assert!(!r.push("t", 1, 8, Some(b"ccc"), None), "partition 1 had room for 2");
+        type Got = Vec<(String, Vec<(i64, Option<Vec<u8>>, Option<i64>)>)>;
         let got: Got = r
             .into_records()
-            .map(|(p, recs)| {
+            .map(|(tp, recs)| {
                 (
-                    p,
+                    tp.to_string(),
                     recs.into_iter()
-                        .map(|r| (r.offset, r.value.to_vec(), r.timestamp_ms))
+                        .map(|r| (r.offset, r.value.map(|v| v.to_vec()), r.timestamp_ms))
                         .collect(),
                 )
             })
@@ -159,9 +176,20 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                (0, vec![(5, b"a".to_vec(), Some(1)), (6, vec![], Some(2))]),
-                (1, vec![(7, b"bb".to_vec(), None), (8, b"ccc".to_vec(), None)]),
-                (9, vec![(1, b"unlisted".to_vec(), None)]),
+                (
+                    "t/0".into(),
+                    vec![
+                        (5, Some(b"a".to_vec()), Some(1)),
+                        (6, Some(vec![]), Some(2)),
+                        (7, None, None)
+                    ]
+                ),
+                (
+                    "t/1".into(),
+                    vec![(7, Some(b"bb".to_vec()), None), (8, Some(b"ccc".to_vec()), None)]
+                ),
+                ("u/0".into(), vec![(3, Some(b"other topic".to_vec()), None)]),
+                ("t/9".into(), vec![(1, Some(b"unlisted".to_vec()), None)]),
             ]
         );
     }

@@ -17,20 +17,22 @@
 //!
 //! [`super::intake`] takes each round of records and hands each partition's share to its sink.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use ractor::ActorRef;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::{Offset, TopicPartitionList};
+use rdkafka::Offset;
 
 use super::context::{GroupWatch, SinkConsumerContext};
 use super::directory::Directory;
 use super::fetch_queue::FetchQueue;
 use super::intake::Intake;
 use super::partition_list;
-use super::rebalance::drain_all;
+use super::rebalance::{drain_all, Committed};
+use super::Topics;
+use crate::record::TopicPartition;
 use crate::sink::SinkMsg;
 use crate::telemetry::{events, sink_events};
 use supervisors::SupervisorMsg;
@@ -45,7 +47,7 @@ pub enum RouterCmd {
     /// A sink is ready for `partition` from `start`; the consumer is at `position` unless the
     /// router knows better.
     Attach {
-        partition: i32,
+        tp: TopicPartition,
         sink: ActorRef<SinkMsg>,
         start: i64,
         position: i64,
@@ -54,7 +56,7 @@ pub enum RouterCmd {
     /// deadline), drain every sink, leave the group, answer each partition's committed offset.
     Shutdown {
         deadline: Instant,
-        done: mpsc::Sender<BTreeMap<i32, Option<i64>>>,
+        done: mpsc::Sender<Committed>,
     },
     /// Fault injection: panic, as a bug in this thread would (its actor then fails).
     Panic,
@@ -63,7 +65,8 @@ pub enum RouterCmd {
 /// The router thread's state.
 pub struct Router {
     pub consumer: Arc<BaseConsumer<SinkConsumerContext>>,
-    pub topic: String,
+    /// The topics the sink reads (what it subscribed to).
+    pub wanted: Topics,
     pub commands: mpsc::Receiver<RouterCmd>,
     pub directory: Arc<Directory>,
     pub runtime: tokio::runtime::Handle,
@@ -81,14 +84,14 @@ pub const STUCK_AFTER: Duration = Duration::from_secs(60);
 /// A shutdown in progress: what the router must reach before it drains.
 struct Stopping {
     deadline: Instant,
-    done: mpsc::Sender<BTreeMap<i32, Option<i64>>>,
+    done: mpsc::Sender<Committed>,
     /// Assigned partition → (low, high) watermark at the time the group had assigned them;
     /// `None` until the first assignment arrives (a consumer still joining its group).
-    targets: Option<HashMap<i32, (i64, i64)>>,
+    targets: Option<HashMap<TopicPartition, (i64, i64)>>,
 }
 
 struct PendingAttach {
-    partition: i32,
+    tp: TopicPartition,
     sink: ActorRef<SinkMsg>,
     start: i64,
     position: i64,
@@ -108,13 +111,13 @@ impl Router {
             loop {
                 match self.commands.try_recv() {
                     Ok(RouterCmd::Attach {
-                        partition,
+                        tp,
                         sink,
                         start,
                         position,
                     }) => {
                         pending.push(PendingAttach {
-                            partition,
+                            tp,
                             sink,
                             start,
                             position,
@@ -188,8 +191,10 @@ impl Router {
             None => {
                 events::consumer_group_stuck(&state.join_state, state.rebalance_age_ms, "re-subscribing");
                 self.consumer.unsubscribe();
-                if let Err(e) = self.consumer.subscribe(&[&self.topic]) {
-                    tracing::error!("re-subscribing to {}: {e}", self.topic);
+                let topics = self.wanted.subscription();
+                let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+                if let Err(e) = self.consumer.subscribe(&names) {
+                    tracing::error!("re-subscribing to {}: {e}", topics.join(", "));
                 }
                 self.group.clear();
                 *rejoined = Some(Instant::now());
@@ -212,40 +217,36 @@ impl Router {
     fn intake(&self) -> Intake<'_> {
         Intake {
             consumer: &self.consumer,
-            topic: &self.topic,
+            wanted: &self.wanted,
             directory: &self.directory,
         }
     }
 
-    fn tpl(&self, partition: i32) -> TopicPartitionList {
-        partition_list(&self.topic, partition)
-    }
-
     fn try_attach(&self, a: &mut PendingAttach, fetched: &FetchQueue<SinkConsumerContext>) -> bool {
         let mut slots = self.directory.lock();
-        let Some(slot) = slots.get_mut(&a.partition) else {
+        let Some(slot) = slots.get_mut(&a.tp) else {
             return true;
         };
+        let (topic, partition) = (&*a.tp.topic, a.tp.partition);
         // The partition is still paused (since its assignment, or since its last sink died).
-        if let Err(e) = fetched.take(&self.topic, a.partition) {
+        if let Err(e) = fetched.take(topic, partition) {
             a.tries += 1;
             if a.tries % 50 == 1 {
-                tracing::warn!(partition = a.partition, tries = a.tries, "{e}; retrying");
+                tracing::warn!(topic, partition, tries = a.tries, "{e}; retrying");
             }
             return false;
         }
         let at = slot.position.unwrap_or(a.position);
         if slot.needs_seek || at != a.start {
-            if let Err(e) = self.consumer.seek(
-                &self.topic,
-                a.partition,
-                Offset::Offset(a.start),
-                Duration::from_secs(5),
-            ) {
+            if let Err(e) = self
+                .consumer
+                .seek(topic, partition, Offset::Offset(a.start), Duration::from_secs(5))
+            {
                 a.tries += 1;
                 if a.tries % 50 == 1 {
                     tracing::warn!(
-                        partition = a.partition,
+                        topic,
+                        partition,
                         start = a.start,
                         tries = a.tries,
                         "seek failed, retrying: {e}"
@@ -259,10 +260,10 @@ impl Router {
         slot.needs_seek = false;
         slot.paused_for_room = false;
         slot.full_since = None;
-        if let Err(e) = self.consumer.resume(&self.tpl(a.partition)) {
-            tracing::warn!(partition = a.partition, "resuming after attach: {e}");
+        if let Err(e) = self.consumer.resume(&partition_list(&a.tp)) {
+            tracing::warn!(topic, partition, "resuming after attach: {e}");
         }
-        tracing::info!(partition = a.partition, start = a.start, "sink attached");
+        tracing::info!(topic, partition, start = a.start, "sink attached");
         true
     }
 
@@ -280,8 +281,8 @@ impl Router {
             } else if !slot.paused_for_room {
                 slot.paused_for_room = true;
                 slot.full_since = None;
-                let _ = self.consumer.pause(&self.tpl(*p));
-                sink_events::partition_paused(*p, slot.gate.held(), slot.gate.is_failing());
+                let _ = self.consumer.pause(&partition_list(p));
+                sink_events::partition_paused(p, slot.gate.held(), slot.gate.is_failing());
             }
         }
         hold
@@ -292,19 +293,19 @@ impl Router {
         for (p, slot) in slots.iter_mut() {
             if slot.paused_for_room && slot.gate.has_room() && slot.sink.is_some() {
                 slot.paused_for_room = false;
-                let _ = self.consumer.resume(&self.tpl(*p));
+                let _ = self.consumer.resume(&partition_list(p));
             }
         }
     }
 
     /// The watermarks of every partition the group assigned to this consumer.
-    fn assigned_watermarks(&self) -> HashMap<i32, (i64, i64)> {
-        let assigned: Vec<i32> = match self.consumer.assignment() {
+    fn assigned_watermarks(&self) -> HashMap<TopicPartition, (i64, i64)> {
+        let assigned: Vec<TopicPartition> = match self.consumer.assignment() {
             Ok(tpl) => tpl
                 .elements()
                 .iter()
-                .filter(|e| e.topic() == self.topic)
-                .map(|e| e.partition())
+                .filter(|e| self.wanted.contains(e.topic()))
+                .map(|e| TopicPartition::new(e.topic(), e.partition()))
                 .collect(),
             Err(e) => {
                 tracing::warn!("reading the assignment for shutdown: {e}");
@@ -313,26 +314,30 @@ impl Router {
         };
         assigned
             .into_iter()
-            .filter_map(
-                |p| match self.consumer.fetch_watermarks(&self.topic, p, Duration::from_secs(5)) {
-                    Ok(w) => Some((p, w)),
+            .filter_map(|tp| {
+                match self
+                    .consumer
+                    .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(5))
+                {
+                    Ok(w) => Some((tp, w)),
                     Err(e) => {
-                        tracing::warn!(partition = p, "reading the watermarks for shutdown: {e}");
+                        tracing::warn!(%tp, "reading the watermarks for shutdown: {e}");
                         None
                     }
-                },
-            )
+                }
+            })
             .collect()
     }
 
-    /// Every target partition is empty, or attached and routed up to its high watermark.
-    fn reached(&self, targets: &HashMap<i32, (i64, i64)>) -> bool {
+    /// Every target partition is empty, halted (it takes nothing more), or attached and routed
+    /// up to its high watermark.
+    fn reached(&self, targets: &HashMap<TopicPartition, (i64, i64)>) -> bool {
         let slots = self.directory.lock();
         targets.iter().all(|(p, (low, high))| {
             high <= low
-                || slots
-                    .get(p)
-                    .is_some_and(|s| s.sink.is_some() && s.position.is_some_and(|pos| pos >= *high))
+                || slots.get(p).is_some_and(|s| {
+                    s.gate.is_halted() || (s.sink.is_some() && s.position.is_some_and(|pos| pos >= *high))
+                })
         })
     }
 }

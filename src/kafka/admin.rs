@@ -31,8 +31,9 @@ pub enum AdminError {
     },
 }
 
-/// Creates the topics the configuration uses (producer topic, sink topic) unless
-/// `kafka.create_topics` is off.
+/// Creates the topics the configuration uses (the producer's, the sink's listed topics and its
+/// dead-letter topic) unless `kafka.create_topics` is off. A `topics.regex` sink creates none:
+/// its topics are whatever matches.
 pub async fn create_configured_topics(
     admin: &TopicAdmin<'_>,
     config: &crate::config::Config,
@@ -44,8 +45,17 @@ pub async fn create_configured_topics(
     if config.producer.enabled {
         topics.push(config.producer.topic.clone());
     }
-    if config.sink.enabled && !topics.contains(&config.sink.topics) {
-        topics.push(config.sink.topics.clone());
+    if config.sink.enabled {
+        let sink = config
+            .sink
+            .topic_list()
+            .into_iter()
+            .chain(config.sink.dlq_topic.clone());
+        for t in sink {
+            if !topics.contains(&t) {
+                topics.push(t);
+            }
+        }
     }
     for t in topics {
         ensure_topic(admin, &t, config.kafka.partitions, config.kafka.replication_factor).await?;

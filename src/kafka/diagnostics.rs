@@ -81,21 +81,23 @@ pub fn log(reach: &Reachability, report: Report, level: RDKafkaLogLevel, facilit
     }
 }
 
-/// The context of a probe client: diagnostics and the MSK IAM token.
-struct ProbeContext {
-    reach: Arc<Reachability>,
-    token: Option<TokenCell>,
+/// A client context of ours for clients without one of their own (a probe, the dead-letter
+/// producer): diagnostics and the MSK IAM token.
+pub struct ClientDiagnostics {
+    pub reach: Arc<Reachability>,
+    pub token: Option<TokenCell>,
+    pub report: Report,
 }
 
-impl ClientContext for ProbeContext {
+impl ClientContext for ClientDiagnostics {
     const ENABLE_REFRESH_OAUTH_TOKEN: bool = true;
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
-        log(&self.reach, Report::Quiet, level, fac, log_message);
+        log(&self.reach, self.report, level, fac, log_message);
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        self::error(&self.reach, Report::Quiet, &error, reason);
+        self::error(&self.reach, self.report, &error, reason);
     }
 
     fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn std::error::Error>> {
@@ -103,7 +105,7 @@ impl ClientContext for ProbeContext {
     }
 }
 
-impl rdkafka::producer::ProducerContext for ProbeContext {
+impl rdkafka::producer::ProducerContext for ClientDiagnostics {
     type DeliveryOpaque = ();
 
     fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: ()) {}
@@ -118,13 +120,14 @@ pub fn probe(
     token: Option<TokenCell>,
     timeout: Duration,
 ) -> Result<(), String> {
-    let context = ProbeContext {
+    let context = ClientDiagnostics {
         reach: reach.clone(),
         token,
+        report: Report::Quiet,
     };
     // A threaded client polls while the request waits: that serves the OAUTHBEARER token
     // callback (no token, no login) and the error callbacks that carry the cause.
-    let client: ThreadedProducer<ProbeContext> = config
+    let client: ThreadedProducer<ClientDiagnostics> = config
         .create_with_context(context)
         .map_err(|e| format!("creating a Kafka client: {e}"))?;
     let answer = client.client().fetch_metadata(None, timeout);

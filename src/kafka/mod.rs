@@ -4,11 +4,13 @@
 //! - [`client_config`]: librdkafka properties for each mode (embedded, plaintext, MSK IAM).
 //! - [`producer`]: [`TickProducer`], one idempotent producer shared by every producer actor.
 //! - [`admin`]: creating the topic when it is absent.
+//! - [`dead_letters`]: the dead-letter topic (`errors.deadletterqueue.topic.name`).
 //! - [`diagnostics`]: librdkafka's log lines and errors, routed; a metadata probe.
 //! - [`mock`]: [`EmbeddedKafka`], librdkafka's mock cluster on its own thread.
 
 pub mod admin;
 pub mod client_config;
+pub mod dead_letters;
 pub mod diagnostics;
 pub mod mock;
 pub mod oauth;

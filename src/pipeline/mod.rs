@@ -73,6 +73,14 @@ pub enum StartError {
     Topics(#[from] crate::kafka::admin::AdminError),
     #[error("creating the producer")]
     Producer(#[source] rdkafka::error::KafkaError),
+    #[error("creating the producer of the dead-letter topic {topic}")]
+    DeadLetterProducer {
+        topic: String,
+        #[source]
+        source: rdkafka::error::KafkaError,
+    },
+    #[error(transparent)]
+    Converter(#[from] crate::sink::convert::ConvertError),
     #[error("S3 bucket {bucket}")]
     Bucket {
         bucket: String,

@@ -2,12 +2,12 @@
 //! the high watermark → sinks flush, upload and commit → the ingestion watcher loads their last
 //! files → consumer leaves the group.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use supervisors::SupervisorMsg;
 
 use super::Pipeline;
+use crate::consumer::rebalance::Committed;
 use crate::telemetry::StatsSnapshot;
 use crate::warehouse::watcher::WatcherMsg;
 
@@ -15,7 +15,7 @@ use crate::warehouse::watcher::WatcherMsg;
 #[derive(Debug)]
 pub struct ShutdownReport {
     /// Each drained partition's committed offset.
-    pub committed: BTreeMap<i32, Option<i64>>,
+    pub committed: Committed,
     pub stats: StatsSnapshot,
     /// Every queued tick was acknowledged before the sinks drained.
     pub producer_flushed: bool,
@@ -63,7 +63,7 @@ impl Pipeline {
         // The consumer reads to the end, its sinks drain, and it leaves the group and closes.
         let committed = match self.consumer.take() {
             Some(consumer) => consumer.drain(deadline).await,
-            None => BTreeMap::new(),
+            None => Committed::new(),
         };
         self.watcher_catch_up(deadline).await;
         self.root.stop(None);

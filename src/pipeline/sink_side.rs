@@ -7,10 +7,15 @@ use std::time::Duration;
 use super::{tree, Infra, StartError};
 use crate::config::Config;
 use crate::consumer::actor::{ConsumerArgs, ConsumerShared};
+use crate::consumer::Topics;
+use crate::kafka::client_config;
+use crate::kafka::dead_letters::DeadLetterProducer;
 use crate::landed::LandedSender;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{client, S3SegmentStore};
+use crate::sink::dead_letter::DeadLetterTopic;
 use crate::sink::factory::SinkSettings;
+use crate::sink::segmenter::Rules;
 use crate::telemetry::PipelineStats;
 
 /// The bucket (created when we may) and the consumer actor's arguments.
@@ -28,13 +33,29 @@ pub(super) async fn prepare(
             source,
         })?;
     }
+    let topics = Topics::from_config(s);
+    let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
+    let dead_topic = match &s.dlq_topic {
+        Some(topic) => {
+            let producer = DeadLetterProducer::new(
+                &client_config::producer(&config.kafka, &infra.bootstrap_servers),
+                topic,
+                token.clone(),
+                infra.reachability.clone(),
+            )
+            .map_err(|source| StartError::DeadLetterProducer {
+                topic: topic.clone(),
+                source,
+            })?;
+            Some(Arc::new(producer) as Arc<dyn DeadLetterTopic>)
+        }
+        None => None,
+    };
     let sinks = SinkSettings {
-        layout: KeyLayout {
-            topics_dir: s.topics_dir.clone(),
-            topic: s.topics.clone(),
-            pad_width: s.offset_pad_width,
-        },
-        flush_size: s.flush_size,
+        layout: KeyLayout::of(s, s.topic_list().first().map_or("", String::as_str)),
+        rules: Rules::from_config(s)?,
+        dead_topic,
+        single_topic: topics.single(),
         rotate_interval: Duration::from_millis(s.rotate_interval_ms),
         max_inflight_uploads: s.max_inflight_uploads,
         commit_interval: Duration::from_millis(s.offset_flush_interval_ms),
@@ -48,8 +69,8 @@ pub(super) async fn prepare(
     let args = ConsumerArgs {
         kafka: config.kafka.clone(),
         bootstrap_servers: infra.bootstrap_servers.clone(),
-        topic: s.topics.clone(),
-        token: infra.kafka_auth.as_ref().map(|a| a.token.clone()),
+        topics,
+        token,
         reach: infra.reachability.clone(),
         sinks,
         drain_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),

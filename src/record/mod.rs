@@ -1,7 +1,7 @@
 //! The records tickstream carries, declared once for every reader and writer.
 //!
 //! - [`Record`]: one consumed Kafka record (offset, value as produced, timestamp): what the
-//!   consumer hands a sink.
+//!   consumer hands a sink; [`TopicPartition`]: where it comes from.
 //! - [`tick`]: tickstream's own tick ([`tick::Tick`], its [`tick::FIELDS`], its timestamp
 //!   format): the producer writes it, the sink checks it, the warehouse and `verify` read it.
 //! - [`tick_json`]: a symbol's ticks encoded byte for byte as serde would, with the fixed
@@ -12,13 +12,38 @@ pub mod tick;
 pub mod tick_json;
 pub mod tick_scan;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 /// One consumed record: its offset, its value as produced, and its Kafka timestamp (ms).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
     pub offset: i64,
-    pub value: Bytes,
+    /// The value as produced; `None` for a tombstone (a null value).
+    pub value: Option<Bytes>,
     /// The record's timestamp (the producer's create time), when the broker gives one.
     pub timestamp_ms: Option<i64>,
+}
+
+/// A topic's partition: where records come from, and what one sink actor owns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    pub topic: Arc<str>,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: &str, partition: i32) -> Self {
+        Self {
+            topic: topic.into(),
+            partition,
+        }
+    }
+}
+
+impl std::fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.topic, self.partition)
+    }
 }

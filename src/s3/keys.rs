@@ -1,5 +1,6 @@
 //! Object keys exactly as the Confluent S3 Sink Connector names them:
-//! `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<start offset, zero padded>.json`.
+//! `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<start offset, zero padded>.<extension>`
+//! (`json`, or `bin` for raw values), and tickstream's dead-letter files beside them.
 
 /// Where one topic-partition's files live.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -9,33 +10,75 @@ pub struct KeyLayout {
     pub topic: String,
     /// `filename.offset.zero.pad.width`.
     pub pad_width: usize,
+    /// The data files' extension: `json`, or `bin` (`value.converter = "bytes"`).
+    pub extension: &'static str,
 }
 
 impl KeyLayout {
+    /// The layout of `topic` with JSON files.
+    pub fn json(topics_dir: &str, topic: &str, pad_width: usize) -> Self {
+        Self {
+            topics_dir: topics_dir.to_owned(),
+            topic: topic.to_owned(),
+            pad_width,
+            extension: "json",
+        }
+    }
+
+    /// The layout `[sink]` describes, for `topic`: `.bin` files under `value.converter =
+    /// "bytes"`, `.json` otherwise.
+    pub fn of(sink: &crate::config::SinkConfig, topic: &str) -> Self {
+        Self {
+            extension: match sink.value_converter {
+                crate::config::ValueConverter::Bytes => "bin",
+                _ => "json",
+            },
+            ..Self::json(&sink.topics_dir, topic, sink.offset_pad_width)
+        }
+    }
+
+    /// The same layout for another topic.
+    pub fn for_topic(&self, topic: &str) -> Self {
+        Self {
+            topic: topic.to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// `topics/stock-market-data/partition=0/` (with the trailing slash).
     pub fn partition_prefix(&self, partition: i32) -> String {
         format!("{}/{}/partition={}/", self.topics_dir, self.topic, partition)
     }
 
+    /// `topics/stock-market-data/` (with the trailing slash).
+    pub fn topic_prefix(&self) -> String {
+        format!("{}/{}/", self.topics_dir, self.topic)
+    }
+
     /// The key of the file whose first record is at `start_offset`.
     pub fn object_key(&self, partition: i32, start_offset: i64) -> String {
         format!(
-            "{}{}+{}+{:0width$}.json",
+            "{}{}+{}+{:0width$}.{}",
             self.partition_prefix(partition),
             self.topic,
             partition,
             start_offset,
+            self.extension,
             width = self.pad_width
         )
     }
 
-    /// Where a malformed record goes: `dlq/<topic>/partition=<p>/<topic>+<p>+<offset>.bin`,
-    /// the original bytes, with the reason in the object's metadata.
+    /// `dlq/<topic>/partition=<p>/`: where the partition's dead letters go.
+    pub fn dead_letter_prefix(&self, partition: i32) -> String {
+        format!("dlq/{}/partition={}/", self.topic, partition)
+    }
+
+    /// A batch of dead letters whose first is at `offset`:
+    /// `dlq/<topic>/partition=<p>/<topic>+<p>+<offset>.json`, JSON lines.
     pub fn dead_letter_key(&self, partition: i32, offset: i64) -> String {
         format!(
-            "dlq/{}/partition={}/{}+{}+{:0width$}.bin",
-            self.topic,
-            partition,
+            "{}{}+{}+{:0width$}.json",
+            self.dead_letter_prefix(partition),
             self.topic,
             partition,
             offset,
@@ -43,15 +86,17 @@ impl KeyLayout {
         )
     }
 
-    /// The offset in a dead-letter key of this layout and partition.
-    pub fn parse_dead_letter_offset(&self, partition: i32, key: &str) -> Option<i64> {
-        let digits = key
-            .strip_prefix(&format!(
-                "dlq/{}/partition={}/{}+{}+",
-                self.topic, partition, self.topic, partition
-            ))?
-            .strip_suffix(".bin")?;
-        (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.parse().ok())?
+    /// The first offset in a dead-letter key of this layout and partition, and whether it is
+    /// a batch (`.json`) or an older single record's original bytes (`.bin`, one offset).
+    pub fn parse_dead_letter_offset(&self, partition: i32, key: &str) -> Option<(i64, DeadFile)> {
+        let name = key.strip_prefix(&self.dead_letter_prefix(partition))?;
+        let rest = name.strip_prefix(&format!("{}+{}+", self.topic, partition))?;
+        let (digits, kind) = match (rest.strip_suffix(".json"), rest.strip_suffix(".bin")) {
+            (Some(d), _) => (d, DeadFile::Batch),
+            (None, Some(d)) => (d, DeadFile::Single),
+            _ => return None,
+        };
+        number(digits).map(|o| (o, kind))
     }
 
     /// The start offset in a key of this layout and partition, or `None` for any other key.
@@ -59,12 +104,25 @@ impl KeyLayout {
         let name = key.strip_prefix(&self.partition_prefix(partition))?;
         let digits = name
             .strip_prefix(&format!("{}+{}+", self.topic, partition))?
-            .strip_suffix(".json")?;
-        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        digits.parse().ok()
+            .strip_suffix(&format!(".{}", self.extension))?;
+        number(digits)
     }
+}
+
+/// What a dead-letter object holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadFile {
+    /// JSON lines, one per dead letter ([`crate::sink::dead_letter`]).
+    Batch,
+    /// One record's original bytes, the reason in its metadata (tickstream before batching).
+    Single,
+}
+
+fn number(digits: &str) -> Option<i64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 #[cfg(test)]
@@ -72,11 +130,7 @@ mod tests {
     use super::*;
 
     fn layout() -> KeyLayout {
-        KeyLayout {
-            topics_dir: "topics".into(),
-            topic: "stock-market-data".into(),
-            pad_width: 10,
-        }
+        KeyLayout::json("topics", "stock-market-data", 10)
     }
 
     #[test]
@@ -117,10 +171,30 @@ mod tests {
     }
 
     #[test]
-    fn dead_letter_keys_round_trip() {
+    fn dead_letter_keys_round_trip_and_older_single_records_are_still_read() {
         let l = layout();
-        assert_eq!(l.parse_dead_letter_offset(2, &l.dead_letter_key(2, 77)), Some(77));
+        assert_eq!(
+            l.dead_letter_key(2, 77),
+            "dlq/stock-market-data/partition=2/stock-market-data+2+0000000077.json"
+        );
+        assert_eq!(
+            l.parse_dead_letter_offset(2, &l.dead_letter_key(2, 77)),
+            Some((77, DeadFile::Batch))
+        );
         assert_eq!(l.parse_dead_letter_offset(1, &l.dead_letter_key(2, 77)), None);
+        let old = "dlq/stock-market-data/partition=2/stock-market-data+2+0000000078.bin";
+        assert_eq!(l.parse_dead_letter_offset(2, old), Some((78, DeadFile::Single)));
+    }
+
+    #[test]
+    fn raw_value_files_end_in_bin() {
+        let l = KeyLayout {
+            extension: "bin",
+            ..layout()
+        };
+        assert!(l.object_key(0, 5).ends_with("+0+0000000005.bin"));
+        assert_eq!(l.parse_start_offset(0, &l.object_key(0, 5)), Some(5));
+        assert_eq!(l.parse_start_offset(0, &layout().object_key(0, 5)), None);
     }
 
     #[test]

@@ -103,6 +103,53 @@ impl S3SegmentStore {
         }
     }
 
+    /// The "folders" right under `prefix` (ListObjectsV2 with the `/` delimiter), e.g. each
+    /// `topics/<topic>/` under `topics/`, sorted.
+    pub async fn folders(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
+        let mut folders = Vec::new();
+        self.list_pages(prefix, None, Some("/"), |out| {
+            folders.extend(
+                out.common_prefixes()
+                    .iter()
+                    .filter_map(|p| p.prefix().map(str::to_owned)),
+            );
+        })
+        .await?;
+        folders.sort();
+        Ok(folders)
+    }
+
+    /// Every page of a listing of `prefix`, handed to `page`.
+    // No `encoding-type=url`: s3s-fs claims to encode but does not, and `+` in our keys would
+    // come back as spaces.
+    async fn list_pages(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        delimiter: Option<&str>,
+        mut page: impl FnMut(&aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output),
+    ) -> Result<(), S3Error> {
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(prefix)
+                .set_start_after(start_after.map(str::to_owned))
+                .set_delimiter(delimiter.map(str::to_owned))
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| from_sdk("ListObjectsV2", &self.bucket, prefix, e))?;
+            page(&out);
+            match out.next_continuation_token() {
+                Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_owned()),
+                _ => return Ok(()),
+            }
+        }
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
@@ -218,27 +265,11 @@ impl SegmentStore for S3SegmentStore {
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, S3Error> {
-        // No `encoding-type=url`: s3s-fs claims to encode but does not, and `+` in our keys
-        // would come back as spaces.
         let mut keys = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .list_objects_v2()
-                .bucket(&self.bucket)
-                .prefix(prefix)
-                .set_start_after(start_after.map(str::to_owned))
-                .set_continuation_token(token.take())
-                .send()
-                .await
-                .map_err(|e| from_sdk("ListObjectsV2", &self.bucket, prefix, e))?;
+        self.list_pages(prefix, start_after, None, |out| {
             keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
-            match out.next_continuation_token() {
-                Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_owned()),
-                _ => break,
-            }
-        }
+        })
+        .await?;
         keys.sort();
         Ok(keys)
     }

@@ -1,5 +1,6 @@
-//! The per-partition sink actor: owns its partition's open batch and rotation timer, uploads
-//! closed files, and commits offsets in order, each only after its file is in S3.
+//! The per-partition sink actor: owns its partition's open batches (data and dead letters) and
+//! their rotation timers, uploads closed files, and commits the offset below which every record
+//! is durable (in S3, or acknowledged by the dead-letter topic), never past one that is not.
 
 use std::collections::VecDeque;
 use std::marker::PhantomData;
@@ -10,18 +11,19 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::time::Instant;
 
 use super::commit_pace::{CommitPace, Next};
+use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
 use super::resume;
 use super::rotation::{rotate_delay, unix_ms};
-use super::segmenter::{Pushed, Segment, Segmenter};
+use super::segmenter::{Pushed, Rules, Segment, Segmenter};
 use super::source::PartitionSource;
-use super::upload::{put_with_retry, Upload};
+use super::upload::{Delivery, Upload};
 use super::Record;
 use crate::error::chain;
 use crate::landed::LandedSender;
+use crate::record::TopicPartition;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
-use crate::task::TaskGuard;
 use crate::telemetry::reachability::Reachability;
 use crate::telemetry::{sink_events, PipelineStats};
 
@@ -36,10 +38,12 @@ impl<S, P> Default for SinkActor<S, P> {
 
 /// What a sink starts with.
 pub struct SinkArgs<S, P> {
-    pub partition: i32,
+    /// The topic-partition this sink owns.
+    pub tp: TopicPartition,
+    /// The keys of its topic.
     pub layout: KeyLayout,
-    /// `flush.size`
-    pub flush_size: u64,
+    /// `flush.size`, the converter, the separator, `errors.tolerance`.
+    pub rules: Rules,
     /// `rotate.interval.ms`
     pub rotate_interval: Duration,
     /// `max.inflight.uploads`: uploads of consecutive files that may overlap.
@@ -55,6 +59,8 @@ pub struct SinkArgs<S, P> {
     pub reach: Arc<Reachability>,
     /// Told of every data file in S3, when an ingestion watcher runs in this process.
     pub landed: Option<LandedSender>,
+    /// `errors.deadletterqueue.topic.name`: dead letters go there instead of to S3.
+    pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
 }
 
 /// Messages a sink handles.
@@ -100,13 +106,15 @@ const PLAN_RETRY_MAX: Duration = Duration::from_secs(30);
 
 pub struct SinkState<S, P> {
     args: SinkArgs<S, P>,
+    /// Where closed segments go (built from `args`).
+    delivery: Delivery<S>,
     seg: Option<Segmenter>,
-    /// Uploads started, in offset order, until their commit.
+    /// Uploads under way (they land in any order).
     uploads: VecDeque<Upload>,
     /// Closed segments waiting for an upload slot.
     queued: VecDeque<Segment>,
     next_ticket: u64,
-    /// The end of the in-order run of uploaded files: committed, or pending in `pace`.
+    /// Every record below it is durable: committed, or pending in `pace`.
     committed: Option<i64>,
     pace: CommitPace,
     draining: Option<RpcReplyPort<Option<i64>>>,
@@ -126,9 +134,17 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
         myself: ActorRef<SinkMsg>,
         args: Self::Arguments,
     ) -> Result<Self::State, ActorProcessingErr> {
-        sink_events::sink_started(args.partition);
+        sink_events::sink_started(&args.tp);
         myself.send_message(SinkMsg::Plan)?;
+        let delivery = Delivery {
+            tp: args.tp.clone(),
+            store: args.store.clone(),
+            dead_topic: args.dead_topic.clone(),
+            gate: args.gate.clone(),
+            reach: args.reach.clone(),
+        };
         Ok(SinkState {
+            delivery,
             seg: None,
             uploads: VecDeque::new(),
             queued: VecDeque::new(),
@@ -144,7 +160,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
 
     async fn post_stop(&self, _: ActorRef<SinkMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
         st.uploads.clear();
-        sink_events::sink_buffer(st.args.partition, 0);
+        sink_events::sink_buffer(&st.args.tp, 0);
         Ok(())
     }
 
@@ -181,7 +197,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
             }
             SinkMsg::GetStatus(reply) => {
                 let _ = reply.send(SinkStatus {
-                    partition: st.args.partition,
+                    partition: st.args.tp.partition,
                     next_offset: st.seg.as_ref().map(Segmenter::next_offset),
                     buffered: st.seg.as_ref().map_or(0, Segmenter::buffered),
                     uploading: st.uploads.len() + st.queued.len(),
@@ -196,45 +212,54 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
 impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
     async fn plan(&mut self, myself: &ActorRef<SinkMsg>) -> Result<(), ActorProcessingErr> {
         let a = &self.args;
+        let (tp, partition) = (&a.tp, a.tp.partition);
         let attempt = async {
-            let in_kafka = a.source.committed(a.partition).await.map_err(|e| chain(&e))?;
+            let in_kafka = a.source.committed(partition).await.map_err(|e| chain(&e))?;
             let committed = in_kafka.max(a.gate.last_commit());
-            let low = a.source.low_watermark(a.partition).await.map_err(|e| chain(&e))?;
-            let plan = resume::plan(&*a.store, &a.layout, a.partition, committed, low, a.flush_size)
-                .await
-                .map_err(|e| chain(&e))?;
+            let low = a.source.low_watermark(partition).await.map_err(|e| chain(&e))?;
+            let dead_in_s3 = a.dead_topic.is_none();
+            let plan = resume::plan(
+                &*a.store,
+                &a.layout,
+                partition,
+                committed,
+                low,
+                a.rules.flush_size,
+                dead_in_s3,
+            )
+            .await
+            .map_err(|e| chain(&e))?;
             Ok::<_, String>((committed, low, plan))
         };
         match attempt.await {
             Ok((committed, low, plan)) => {
-                sink_events::sink_planned(a.partition, committed, &plan);
+                sink_events::sink_planned(tp, committed, &plan);
                 self.committed = committed;
                 self.seg = Some(Segmenter::new(
                     a.layout.clone(),
-                    a.partition,
-                    a.flush_size,
+                    partition,
+                    a.rules.clone(),
                     plan.start,
                     plan.existing,
+                    plan.existing_dead,
                 ));
                 a.gate.reset();
                 a.source
-                    .attach(a.partition, myself.clone(), plan.start, committed.unwrap_or(low))?;
+                    .attach(partition, myself.clone(), plan.start, committed.unwrap_or(low))?;
             }
             Err(e) => {
                 self.plan_failures += 1;
                 if self.plan_failures >= PLAN_ATTEMPTS {
                     // Past this, the sink fails: its supervisor restarts it within the restart
                     // budget, and the restart is counted and alerted on.
-                    return Err(format!(
-                        "partition {}: cannot work out where to resume after {PLAN_ATTEMPTS} attempts: {e}",
-                        a.partition
-                    )
-                    .into());
+                    return Err(
+                        format!("{tp}: cannot work out where to resume after {PLAN_ATTEMPTS} attempts: {e}").into(),
+                    );
                 }
                 let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
                     .nth(self.plan_failures as usize - 1)
                     .unwrap_or(PLAN_RETRY_MAX);
-                sink_events::sink_plan_failed(a.partition, &e, delay);
+                sink_events::sink_plan_failed(tp, &e, delay);
                 myself.send_after(delay, || SinkMsg::Plan);
             }
         }
@@ -247,64 +272,48 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             self.args.gate.release(records.len() as u64);
             return;
         };
-        let (partition, n) = (self.args.partition, records.len() as u64);
+        let (tp, n) = (&self.args.tp, records.len() as u64);
         let mut out = Vec::new();
         for rec in &records {
             let (pushed, gap) = seg.push(rec, &mut out);
             match pushed {
-                Pushed::Stale | Pushed::Skipped => self.args.gate.release(1),
-                Pushed::Buffered { opened: Some(id) } => {
+                Pushed::Stale | Pushed::Skipped | Pushed::Ignored => self.args.gate.release(1),
+                Pushed::Buffered { opened: Some(id) } | Pushed::DeadLettered { opened: Some(id) } => {
                     let delay = rotate_delay(self.args.rotate_interval, rec.timestamp_ms, unix_ms());
                     myself.send_after(delay, move || SinkMsg::Rotate(id));
                 }
-                Pushed::Buffered { opened: None } | Pushed::DeadLettered => {}
+                Pushed::Buffered { opened: None } | Pushed::DeadLettered { opened: None } => {}
+                Pushed::Halted(reason) => {
+                    if !self.args.gate.is_halted() {
+                        self.args.gate.halt();
+                        sink_events::sink_halted(tp, rec.offset, &reason);
+                    }
+                    self.args.gate.release(1);
+                }
             }
             if let Some((from, to)) = gap {
-                sink_events::offsets_missing(&self.args.stats, partition, from, to);
+                sink_events::offsets_missing(&self.args.stats, tp, from, to);
             }
         }
-        sink_events::records_consumed(&self.args.stats, partition, n);
-        sink_events::sink_buffer(partition, seg.buffered());
+        sink_events::records_consumed(&self.args.stats, tp, n);
+        sink_events::sink_buffer(tp, seg.buffered());
         self.start_uploads(myself, out);
     }
 
     /// Queues closed segments and starts as many uploads as `max.inflight.uploads` allows.
     fn start_uploads(&mut self, myself: &ActorRef<SinkMsg>, segments: Vec<Segment>) {
         self.queued.extend(segments);
-        let in_flight = self.uploads.iter().filter(|u| !u.done).count();
-        let free = self.args.max_inflight_uploads.saturating_sub(in_flight);
+        let free = self.args.max_inflight_uploads.saturating_sub(self.uploads.len());
         for seg in self.queued.drain(..free.min(self.queued.len())).collect::<Vec<_>>() {
-            let ticket = self.next_ticket;
+            let (ticket, me) = (self.next_ticket, myself.clone());
             self.next_ticket += 1;
-            let (store, me, partition) = (self.args.store.clone(), myself.clone(), self.args.partition);
-            let (gate, reach) = (self.args.gate.clone(), self.args.reach.clone());
-            let (key, end, records, bytes, dead_letter, first_timestamp_ms) = (
-                seg.key.clone(),
-                seg.meta.end_offset,
-                seg.meta.records,
-                seg.body.len(),
-                seg.dead_letter,
-                seg.first_timestamp_ms,
-            );
-            let task = TaskGuard::spawn(async move {
-                let result = put_with_retry(&*store, &gate, &reach, partition, &seg).await;
+            let upload = self.delivery.start(ticket, seg, move |result| {
                 let _ = me.send_message(SinkMsg::Uploaded { ticket, result });
             });
-            self.uploads.push_back(Upload {
-                ticket,
-                key,
-                end,
-                records,
-                bytes,
-                dead_letter,
-                first_timestamp_ms,
-                started: Instant::now(),
-                done: false,
-                _task: task,
-            });
+            self.uploads.push_back(upload);
         }
         if let Some(seg) = &self.seg {
-            sink_events::sink_buffer(self.args.partition, seg.buffered());
+            sink_events::sink_buffer(&self.args.tp, seg.buffered());
         }
     }
 
@@ -316,37 +325,23 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
     ) -> Result<(), ActorProcessingErr> {
         // Only a conflict comes back as an error: the plan was wrong, so start over from S3.
         result?;
-        let partition = self.args.partition;
-        if let Some(u) = self.uploads.iter_mut().find(|u| u.ticket == ticket) {
-            u.done = true;
-            sink_events::file_uploaded(
-                &self.args.stats,
-                partition,
-                &sink_events::UploadedFile {
-                    key: &u.key,
-                    bytes: u.bytes,
-                    dead_letter: u.dead_letter,
-                    took: u.started.elapsed(),
-                    waited: u.first_timestamp_ms.and_then(|ts| {
-                        let age = unix_ms() - ts;
-                        (age >= 0).then(|| Duration::from_millis(age as u64))
-                    }),
-                },
-            );
+        // A landed file's records leave memory at once; the commit waits for everything below.
+        if let Some(u) = self
+            .uploads
+            .iter()
+            .position(|u| u.ticket == ticket)
+            .and_then(|i| self.uploads.remove(i))
+        {
+            u.report(&self.args.stats, &self.args.tp);
             if let (Some(landed), false) = (&self.args.landed, u.dead_letter) {
-                landed.send(partition, &u.key);
+                landed.send(&self.args.tp, &u.key);
             }
+            self.args.gate.release(u.records);
         }
-        let (mut end, mut records) = (None, 0);
-        while self.uploads.front().is_some_and(|u| u.done) {
-            if let Some(u) = self.uploads.pop_front() {
-                end = Some(u.end);
-                records += u.records;
-            }
-        }
-        if let Some(end) = end {
+        let durable = self.durable_until();
+        if durable.is_some_and(|d| self.committed.is_none_or(|c| d > c)) {
+            let end = durable.unwrap_or_default();
             self.committed = Some(end);
-            self.args.gate.release(records);
             self.args.gate.note_commit(end);
             let more_coming = !self.uploads.is_empty() || !self.queued.is_empty();
             let next = self.pace.offer(end, more_coming, Instant::now());
@@ -357,15 +352,24 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         Ok(())
     }
 
+    /// Every record below this offset is durable: nothing below it is in an open batch, a
+    /// queued segment or an upload still under way. `None` before the plan.
+    fn durable_until(&self) -> Option<i64> {
+        let seg = self.seg.as_ref()?;
+        let uploading = self.uploads.iter().map(|u| u.first);
+        let queued = self.queued.iter().map(|q| q.meta.start_offset);
+        Some(uploading.chain(queued).fold(seg.pending_from(), i64::min))
+    }
+
     /// Does what the commit pacing says: an asynchronous commit (unless the group took the
     /// partition away), or a wake-up later.
     async fn commit(&mut self, myself: &ActorRef<SinkMsg>, next: Next) {
         match next {
             Next::Commit(end) if self.may_commit => {
-                let partition = self.args.partition;
-                match self.args.source.commit(partition, end, false).await {
-                    Ok(()) => sink_events::committed(&self.args.stats, partition, end),
-                    Err(e) => sink_events::commit_error(partition, end, &chain(&e)),
+                let tp = &self.args.tp;
+                match self.args.source.commit(tp.partition, end, false).await {
+                    Ok(()) => sink_events::committed(&self.args.stats, tp, end),
+                    Err(e) => sink_events::commit_error(tp, end, &chain(&e)),
                 }
             }
             Next::Commit(_) | Next::Wait => {}
@@ -380,8 +384,8 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             return;
         }
         if let Some(c) = self.committed.filter(|_| self.may_commit) {
-            if let Err(e) = self.args.source.commit(self.args.partition, c, true).await {
-                sink_events::commit_error(self.args.partition, c, &chain(&e));
+            if let Err(e) = self.args.source.commit(self.args.tp.partition, c, true).await {
+                sink_events::commit_error(&self.args.tp, c, &chain(&e));
             }
         }
         if let Some(reply) = self.draining.take() {

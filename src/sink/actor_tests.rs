@@ -8,6 +8,7 @@ use ractor::{Actor, ActorRef};
 
 use super::actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
 use super::gate::Gate;
+use super::segmenter::Rules;
 use super::source::{PartitionSource, SourceError};
 use super::testing::{tick, MemoryStore};
 use super::Record;
@@ -88,9 +89,9 @@ async fn start_paced(
     let gate = Arc::new(Gate::new(1_000));
     let stats = Arc::new(PipelineStats::default());
     let args = SinkArgs {
-        partition: 0,
+        tp: crate::record::TopicPartition::new("t", 0),
         layout: layout(),
-        flush_size,
+        rules: Rules::json(flush_size),
         rotate_interval: Duration::from_millis(rotate_ms),
         max_inflight_uploads: 2,
         commit_interval,
@@ -100,6 +101,7 @@ async fn start_paced(
         stats: stats.clone(),
         reach: Default::default(),
         landed: None,
+        dead_topic: None,
     };
     let (sink, _) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
     let h = Harness {
@@ -330,7 +332,13 @@ async fn a_refused_commit_is_not_reported_as_committed() {
     h.append(0..2);
     h.wait_until(|h| !h.commits().is_empty()).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let progress = h.stats.snapshot().partitions.get(&0).copied().unwrap_or_default();
+    let progress = h
+        .stats
+        .snapshot()
+        .partitions
+        .get(&crate::record::TopicPartition::new("t", 0))
+        .copied()
+        .unwrap_or_default();
     assert_eq!(progress.files, 1, "the file is in S3");
     assert_eq!(progress.committed, None, "but its offset was not committed");
 }
@@ -345,9 +353,9 @@ async fn a_sink_that_cannot_plan_fails_after_its_attempts_so_its_supervisor_sees
         }),
     );
     let args = SinkArgs {
-        partition: 0,
+        tp: crate::record::TopicPartition::new("t", 0),
         layout: layout(),
-        flush_size: 10,
+        rules: Rules::json(10),
         rotate_interval: Duration::from_secs(1),
         max_inflight_uploads: 2,
         commit_interval: Duration::ZERO,
@@ -357,6 +365,7 @@ async fn a_sink_that_cannot_plan_fails_after_its_attempts_so_its_supervisor_sees
         stats: Arc::default(),
         reach: Default::default(),
         landed: None,
+        dead_topic: None,
     };
     let (sink, ended) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
     tokio::time::sleep(Duration::from_secs(10)).await;

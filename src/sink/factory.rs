@@ -1,5 +1,5 @@
 //! What every sink of this process is built from ([`SinkSettings`]), joined with the Kafka side
-//! of one consumer incarnation into a [`SinkFactory`], which makes partition `p`'s child spec.
+//! of one consumer incarnation into a [`SinkFactory`], which makes a topic-partition's child spec.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,9 +8,12 @@ use ractor::Actor;
 use supervisors::{ChildSpec, Restart};
 
 use super::actor::{SinkActor, SinkArgs};
+use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
+use super::segmenter::Rules;
 use super::source::PartitionSource;
 use crate::landed::LandedSender;
+use crate::record::TopicPartition;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentStore;
 use crate::telemetry::reachability::Reachability;
@@ -18,8 +21,10 @@ use crate::telemetry::PipelineStats;
 
 /// The sink's configuration and the shared parts every sink of the process uses.
 pub struct SinkSettings<S> {
+    /// The key layout; each sink takes it for its own topic.
     pub layout: KeyLayout,
-    pub flush_size: u64,
+    /// `flush.size`, the converter, `errors.tolerance`.
+    pub rules: Rules,
     pub rotate_interval: Duration,
     pub max_inflight_uploads: usize,
     pub commit_interval: Duration,
@@ -30,13 +35,17 @@ pub struct SinkSettings<S> {
     pub stats: Arc<PipelineStats>,
     pub reach: Arc<Reachability>,
     pub landed: Option<LandedSender>,
+    /// `errors.deadletterqueue.topic.name`, when set.
+    pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
+    /// The sink reads one named topic: its sinks keep the ids `sink-<partition>`.
+    pub single_topic: bool,
 }
 
 impl<S> Clone for SinkSettings<S> {
     fn clone(&self) -> Self {
         Self {
             layout: self.layout.clone(),
-            flush_size: self.flush_size,
+            rules: self.rules.clone(),
             rotate_interval: self.rotate_interval,
             max_inflight_uploads: self.max_inflight_uploads,
             commit_interval: self.commit_interval,
@@ -46,43 +55,58 @@ impl<S> Clone for SinkSettings<S> {
             stats: self.stats.clone(),
             reach: self.reach.clone(),
             landed: self.landed.clone(),
+            dead_topic: self.dead_topic.clone(),
+            single_topic: self.single_topic,
         }
     }
 }
 
-/// [`SinkSettings`] and the Kafka side the sinks of one consumer incarnation read from.
+/// Makes the [`PartitionSource`] of a topic.
+pub type SourceFor<P> = Box<dyn Fn(&str) -> Arc<P> + Send + Sync>;
+
+/// [`SinkSettings`] and the Kafka side the sinks of one consumer incarnation read from: one
+/// [`PartitionSource`] per topic, made on demand.
 pub struct SinkFactory<S, P> {
     pub settings: SinkSettings<S>,
-    pub source: Arc<P>,
+    pub source_for: SourceFor<P>,
 }
 
-/// The supervisor child id of partition `p`'s sink, e.g. `sink-2`.
-pub fn sink_id(partition: i32) -> String {
-    format!("sink-{partition}")
+impl<S> SinkSettings<S> {
+    /// The supervisor child id of a topic-partition's sink: `sink-2` when the sink reads one
+    /// named topic (as before topic lists), `sink-trades-2` otherwise.
+    pub fn sink_id(&self, tp: &TopicPartition) -> String {
+        match self.single_topic {
+            true => format!("sink-{}", tp.partition),
+            false => format!("sink-{}-{}", tp.topic, tp.partition),
+        }
+    }
 }
 
 impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
-    /// The child spec for partition `p`'s sink, and the gate it shares with the router. Every
-    /// restart gets the same gate and re-plans from S3, so a restarted sink resumes exactly
-    /// where the last durable file ends.
-    pub fn spec(self: &Arc<Self>, partition: i32) -> (ChildSpec, Arc<Gate>) {
+    /// The child spec for a topic-partition's sink, and the gate it shares with the router.
+    /// Every restart gets the same gate and re-plans from S3, so a restarted sink resumes
+    /// exactly where the last durable file ends.
+    pub fn spec(self: &Arc<Self>, tp: &TopicPartition) -> (ChildSpec, Arc<Gate>) {
         let gate = Arc::new(Gate::new(self.settings.max_buffered));
         let (me, g) = (self.clone(), gate.clone());
-        let spec = ChildSpec::new(sink_id(partition), "sink", self.settings.restart, move |sup| {
+        let (tp, source) = (tp.clone(), (self.source_for)(&tp.topic));
+        let id = self.settings.sink_id(&tp);
+        let spec = ChildSpec::new(id, "sink", self.settings.restart, move |sup| {
             let s = &me.settings;
             let args = SinkArgs {
-                partition,
-                layout: s.layout.clone(),
-                flush_size: s.flush_size,
+                tp: tp.clone(),
+                layout: s.layout.for_topic(&tp.topic),
+                rules: s.rules.clone(),
                 rotate_interval: s.rotate_interval,
                 max_inflight_uploads: s.max_inflight_uploads,
                 commit_interval: s.commit_interval,
                 store: s.store.clone(),
-                source: me.source.clone(),
+                source: source.clone(),
                 gate: g.clone(),
                 stats: s.stats.clone(),
                 reach: s.reach.clone(),
                 landed: s.landed.clone(),
+                dead_topic: s.dead_topic.clone(),
             };
             async move {
                 SinkActor::<S, P>::spawn_linked(None, SinkActor::default(), args, sup)

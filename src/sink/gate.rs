@@ -15,6 +15,9 @@ pub struct Gate {
     committed: AtomicI64,
     /// Uploads of this partition retrying after a failure (see [`Gate::retrying`]).
     retrying: AtomicI64,
+    /// The partition stopped at a record it may not skip (`errors.tolerance = none`): it takes
+    /// nothing more until the process restarts.
+    halted: std::sync::atomic::AtomicBool,
 }
 
 /// Marks one upload as retrying for as long as it lives: dropped when the upload ends, or when
@@ -35,6 +38,7 @@ impl Gate {
             limit: limit.min(i64::MAX as u64) as i64,
             committed: AtomicI64::new(-1),
             retrying: AtomicI64::new(0),
+            halted: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -73,9 +77,19 @@ impl Gate {
         Retrying(self)
     }
 
-    /// S3 refuses this partition's uploads: keep the records in Kafka, not in memory.
+    /// S3 refuses this partition's uploads, or the partition halted: keep the records in
+    /// Kafka, not in memory (the router pauses the partition).
     pub fn is_failing(&self) -> bool {
-        self.retrying.load(Ordering::Acquire) > 0
+        self.retrying.load(Ordering::Acquire) > 0 || self.is_halted()
+    }
+
+    /// The sink stopped at a record it may not skip.
+    pub fn halt(&self) {
+        self.halted.store(true, Ordering::Release);
+    }
+
+    pub fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::Acquire)
     }
 
     /// Records the sink may still take before it is full (0 when full or failing).

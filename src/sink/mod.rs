@@ -4,7 +4,8 @@
 //! - [`actor`]: [`SinkActor`], one per assigned partition: its open batch, rotation timer,
 //!   uploads in flight and in-order commits.
 //! - [`factory`]: what every sink of the process is built from; partition `p`'s child spec.
-//! - [`encode`]: record value → JSON line, or why it is dead-lettered.
+//! - [`convert`]: what a record becomes (`value.converter`, `value.schema`, tombstones, size).
+//! - [`dead_letter`]: records that cannot be written, batched into files (or a Kafka topic).
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
@@ -16,7 +17,8 @@
 
 pub mod actor;
 mod commit_pace;
-pub mod encode;
+pub mod convert;
+pub mod dead_letter;
 pub mod factory;
 pub mod gate;
 pub mod resume;

@@ -1,14 +1,19 @@
 //! Where a partition resumes: the committed offset, checked against what is really in S3.
 //!
-//! Commits only follow uploads, and in order, so normally the committed offset is the end of
-//! the last file of a contiguous run. Files uploaded but not committed before a crash (uploads
-//! overlap) lie beyond it; they are returned as spans to skip, never rewritten. A committed
-//! offset that no file ends at means S3 lost data or the offset came from elsewhere: S3 wins,
-//! and the partition re-reads from the earliest offset Kafka still has, skipping every file
-//! that exists.
+//! Commits only follow uploads, so normally the committed offset is the end of some file: the
+//! last data file, or the last dead-letter batch. Files uploaded but not committed before a crash
+//! (uploads overlap, and a dead-letter batch stays open across data files) lie beyond it; they
+//! are returned as spans to skip, per lane, never rewritten. A committed offset that no file ends
+//! at means S3 lost data or the offset came from elsewhere: S3 wins, and the partition re-reads
+//! from the earliest offset Kafka still has, skipping every file that exists.
+//!
+//! Data files are listed from `flush.size` before the committed offset (a data file holds at
+//! most that many consecutive offsets). Dead-letter batches can span far more offsets (a few bad
+//! records among many good ones), so a partition's dead-letter files are listed whole: there
+//! are few of them, `flush.size` dead letters each.
 
 use super::segmenter::Span;
-use crate::s3::keys::KeyLayout;
+use crate::s3::keys::{DeadFile, KeyLayout};
 use crate::s3::{S3Error, SegmentStore};
 
 /// Where to start and what to skip.
@@ -16,15 +21,18 @@ use crate::s3::{S3Error, SegmentStore};
 pub struct ResumePlan {
     /// The first offset to read.
     pub start: i64,
-    /// Files at or after `start` that already exist, sorted.
+    /// Data files at or after `start` that already exist, sorted.
     pub existing: Vec<Span>,
+    /// Dead-letter files reaching past `start` that already exist, sorted.
+    pub existing_dead: Vec<Span>,
     /// Set when S3 did not back the committed offset (logged as a warning by the caller).
     pub committed_not_in_s3: Option<i64>,
 }
 
 /// Builds the plan for `partition` from the committed offset (if any), the earliest offset Kafka
-/// still has, and the S3 listing. `flush_size` bounds how far back the file ending at the
-/// committed offset can start, which keeps the listing short.
+/// still has, and the S3 listing. `flush_size` bounds how far back the data file ending at the
+/// committed offset can start, which keeps the listing short. `dead_in_s3`: dead letters go to
+/// S3 (not to a Kafka topic), so their files count.
 pub async fn plan<S: SegmentStore>(
     store: &S,
     layout: &KeyLayout,
@@ -32,23 +40,30 @@ pub async fn plan<S: SegmentStore>(
     committed: Option<i64>,
     low_watermark: i64,
     flush_size: u64,
+    dead_in_s3: bool,
 ) -> Result<ResumePlan, S3Error> {
     let prefix = layout.partition_prefix(partition);
+    let dead = match dead_in_s3 {
+        true => dead_spans(store, layout, partition).await?,
+        false => Vec::new(),
+    };
     if let Some(c) = committed {
         let window_start = c.saturating_sub(flush_size as i64);
         let start_after = (window_start > 0).then(|| layout.object_key(partition, window_start - 1));
         let files = starts(layout, partition, store.list(&prefix, start_after.as_deref()).await?);
         let before = files.iter().rev().find(|(start, _)| *start < c);
-        let backed = match before {
-            _ if c <= low_watermark => true,
-            Some((start, key)) => store.end_offset(key, *start).await? == c,
-            None => false,
-        };
+        let backed = c <= low_watermark
+            || dead.iter().any(|s| s.end == c)
+            || match before {
+                Some((start, key)) => store.end_offset(key, *start).await? == c,
+                None => false,
+            };
         if backed {
             let existing = spans(store, files.iter().filter(|(s, _)| *s >= c)).await?;
             return Ok(ResumePlan {
                 start: c,
                 existing,
+                existing_dead: dead.into_iter().filter(|s| s.end > c).collect(),
                 committed_not_in_s3: None,
             });
         }
@@ -62,8 +77,27 @@ pub async fn plan<S: SegmentStore>(
     Ok(ResumePlan {
         start: low_watermark,
         existing,
+        existing_dead: dead.into_iter().filter(|s| s.end > low_watermark).collect(),
         committed_not_in_s3: committed.filter(|c| *c > low_watermark),
     })
+}
+
+/// Every dead-letter file of the partition as a span, sorted.
+async fn dead_spans<S: SegmentStore>(store: &S, layout: &KeyLayout, partition: i32) -> Result<Vec<Span>, S3Error> {
+    let keys = store.list(&layout.dead_letter_prefix(partition), None).await?;
+    let mut out = Vec::new();
+    for key in keys {
+        match layout.parse_dead_letter_offset(partition, &key) {
+            Some((start, DeadFile::Batch)) => out.push(Span {
+                start,
+                end: store.end_offset(&key, start).await?,
+            }),
+            Some((start, DeadFile::Single)) => out.push(Span { start, end: start + 1 }),
+            None => {}
+        }
+    }
+    out.sort_by_key(|s| s.start);
+    Ok(out)
 }
 
 /// `(start offset, key)` for each key of this partition's layout, sorted by offset.
@@ -110,12 +144,13 @@ mod tests {
     #[tokio::test]
     async fn committed_offset_at_a_file_end_is_trusted() {
         let s = store_with(&[(0, 100), (100, 200)]);
-        let p = plan(&s, &layout(), 0, Some(200), 0, 100).await.unwrap();
+        let p = plan(&s, &layout(), 0, Some(200), 0, 100, true).await.unwrap();
         assert_eq!(
             p,
             ResumePlan {
                 start: 200,
                 existing: vec![],
+                existing_dead: vec![],
                 committed_not_in_s3: None
             }
         );
@@ -125,7 +160,7 @@ mod tests {
     async fn files_uploaded_after_the_commit_are_skipped_not_rewritten() {
         // [100,200) never landed, [200,300) did, the commit stopped at 100.
         let s = store_with(&[(0, 100), (200, 300)]);
-        let p = plan(&s, &layout(), 0, Some(100), 0, 100).await.unwrap();
+        let p = plan(&s, &layout(), 0, Some(100), 0, 100, true).await.unwrap();
         assert_eq!(p.start, 100);
         assert_eq!(p.existing, vec![Span { start: 200, end: 300 }]);
     }
@@ -133,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn a_commit_not_backed_by_s3_rereads_from_the_earliest_offset() {
         let s = store_with(&[(0, 100)]);
-        let p = plan(&s, &layout(), 0, Some(300), 0, 100).await.unwrap();
+        let p = plan(&s, &layout(), 0, Some(300), 0, 100, true).await.unwrap();
         assert_eq!(p.start, 0);
         assert_eq!(p.existing, vec![Span { start: 0, end: 100 }]);
         assert_eq!(p.committed_not_in_s3, Some(300));
@@ -142,7 +177,7 @@ mod tests {
     #[tokio::test]
     async fn no_commit_reads_from_the_earliest_offset_and_skips_what_exists() {
         let s = store_with(&[(100, 150)]);
-        let p = plan(&s, &layout(), 0, None, 0, 100).await.unwrap();
+        let p = plan(&s, &layout(), 0, None, 0, 100, true).await.unwrap();
         assert_eq!(p.start, 0);
         assert_eq!(p.existing, vec![Span { start: 100, end: 150 }]);
         assert_eq!(p.committed_not_in_s3, None);
@@ -151,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn files_older_than_retention_are_ignored() {
         let s = store_with(&[(0, 100), (100, 200)]);
-        let p = plan(&s, &layout(), 0, None, 150, 100).await.unwrap();
+        let p = plan(&s, &layout(), 0, None, 150, 100, true).await.unwrap();
         assert_eq!(p.start, 150);
         assert_eq!(p.existing, vec![Span { start: 100, end: 200 }]);
     }
@@ -159,7 +194,21 @@ mod tests {
     #[tokio::test]
     async fn the_listing_is_bounded_by_flush_size_before_the_commit() {
         let s = store_with(&[(0, 100), (100, 200), (200, 300)]);
-        plan(&s, &layout(), 0, Some(300), 0, 100).await.unwrap();
+        plan(&s, &layout(), 0, Some(300), 0, 100, true).await.unwrap();
         assert_eq!(s.last_start_after(), Some(layout().object_key(0, 199)));
+    }
+
+    #[tokio::test]
+    async fn a_commit_at_the_end_of_a_dead_letter_batch_is_backed_and_its_spans_are_skipped() {
+        let s = store_with(&[(0, 10)]);
+        // Dead letters at 10..13 (committed), and a batch from 20 that landed after the commit
+        // (it holds 20 and 29: the good records between are in data files or still to come).
+        s.insert(&layout().dead_letter_key(0, 10), 10, 13);
+        s.insert(&layout().dead_letter_key(0, 20), 20, 30);
+        let p = plan(&s, &layout(), 0, Some(13), 0, 100, true).await.unwrap();
+        assert_eq!((p.start, p.committed_not_in_s3), (13, None));
+        assert_eq!(p.existing_dead, vec![Span { start: 20, end: 30 }]);
+        let p = plan(&s, &layout(), 0, Some(13), 0, 100, false).await.unwrap();
+        assert_eq!(p.start, 0, "without S3 dead letters, 13 is not backed by any file");
     }
 }

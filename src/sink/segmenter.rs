@@ -1,20 +1,28 @@
 //! Cutting one partition's records into files: the exactly-once rules, without any I/O.
 //!
-//! Records arrive in offset order. The segmenter keeps the open batch and decides, per record:
-//! - below the next expected offset: stale (already durable, or from before a seek) — dropped;
-//! - inside a file that already exists in S3: skipped, and the open batch is cut first, so a
-//!   new file never overlaps an existing one;
-//! - malformed: the open batch is cut and the record becomes a dead-letter object;
-//! - otherwise buffered; a batch of `flush.size` records is closed at once.
+//! Records arrive in offset order. The [`Converter`] says what each becomes; the segmenter
+//! keeps two open batches, one per lane, and decides per record:
+//! - below the next expected offset: stale (already durable, or from before a seek): dropped;
+//! - inside a file of its lane that already exists in S3: skipped, and the open data batch is
+//!   cut first, so a new file never overlaps an existing one;
+//! - written: appended to the open data batch, closed at `flush.size` records. A data file
+//!   always holds consecutive offsets, so its n-th line is the record at its start offset + n;
+//! - rejected: the open data batch is cut, and the record joins the dead-letter batch (closed
+//!   at `flush.size` dead letters or by its own timer), or, under `errors.tolerance = none`,
+//!   the partition halts there: nothing at or after it is taken;
+//! - skipped on purpose (an ignored tombstone): the open data batch is cut; so is it by an
+//!   offset that never arrived (retention, compaction, a transaction marker).
 //!
 //! Closed batches come out as [`Segment`]s for the uploader. Rotation by time is the caller's
-//! timer calling [`Segmenter::rotate`] with the batch id it was given.
+//! timer calling [`Segmenter::rotate`] with the batch id it was given. What may be committed is
+//! [`Segmenter::pending_from`]: every record below it is in a closed batch or was dropped.
 
 use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::encode::json_line;
+use super::convert::{Converter, Verdict};
+use super::dead_letter::{DeadBatch, DeadLetter};
 use super::Record;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
@@ -32,26 +40,33 @@ pub struct Segment {
     pub key: String,
     pub body: Bytes,
     pub meta: SegmentMeta,
+    /// A batch of dead letters (its records are also in `dead`, for a Kafka dead-letter topic).
     pub dead_letter: bool,
+    /// The dead letters, when this is a dead-letter batch.
+    pub dead: Vec<DeadLetter>,
     /// The Kafka timestamp of the first record (ms), for the record → S3 latency.
     pub first_timestamp_ms: Option<i64>,
 }
 
 /// What happened to one pushed record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Pushed {
     /// Below the next expected offset: dropped.
     Stale,
     /// Already in an existing S3 file: dropped.
     Skipped,
-    /// Appended to the open batch; `opened` carries the id of a batch this record opened
+    /// Appended to the open data batch; `opened` carries the id of a batch this record opened
     /// (start its rotation timer).
     Buffered { opened: Option<u64> },
-    /// Malformed: emitted as a dead-letter segment.
-    DeadLettered,
+    /// Joined the dead-letter batch (`opened` as above).
+    DeadLettered { opened: Option<u64> },
+    /// Skipped on purpose (an ignored tombstone).
+    Ignored,
+    /// `errors.tolerance = none`: the partition stops at this record, for this reason.
+    Halted(String),
 }
 
-/// The open batch.
+/// The open data batch.
 #[derive(Debug)]
 struct Batch {
     id: u64,
@@ -62,32 +77,87 @@ struct Batch {
     body: Vec<u8>,
 }
 
+/// How the segmenter writes and what it tolerates.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    pub flush_size: u64,
+    pub converter: Converter,
+    /// Between two records of a data file (a newline for JSON lines).
+    pub separator: Vec<u8>,
+    /// `errors.tolerance = none`: halt at the first record that cannot be written.
+    pub halt_on_error: bool,
+    /// Dead letters go to a Kafka topic: no dead-letter file body is built.
+    pub dead_to_kafka: bool,
+}
+
+impl Rules {
+    /// The rules `[sink]` describes (reading its JSON Schema, if any).
+    pub fn from_config(sink: &crate::config::SinkConfig) -> Result<Self, super::convert::ConvertError> {
+        let separator = match sink.value_converter {
+            crate::config::ValueConverter::Bytes => sink.bytearray_separator.as_bytes().to_vec(),
+            _ => b"\n".to_vec(),
+        };
+        Ok(Self {
+            flush_size: sink.flush_size,
+            converter: Converter::from_config(sink)?,
+            separator,
+            halt_on_error: sink.errors_tolerance == crate::config::ErrorsTolerance::None,
+            dead_to_kafka: sink.dlq_topic.is_some(),
+        })
+    }
+
+    /// JSON lines of any JSON, dead letters to S3 (tests).
+    pub fn json(flush_size: u64) -> Self {
+        Self {
+            flush_size,
+            converter: Converter::json(),
+            separator: b"\n".to_vec(),
+            halt_on_error: false,
+            dead_to_kafka: false,
+        }
+    }
+}
+
 /// One partition's file cutter.
 #[derive(Debug)]
 pub struct Segmenter {
     layout: KeyLayout,
     partition: i32,
-    flush_size: u64,
+    rules: Rules,
     next_offset: i64,
     existing: VecDeque<Span>,
+    existing_dead: VecDeque<Span>,
     batch: Option<Batch>,
+    dead: Option<DeadBatch>,
     next_batch_id: u64,
     /// Offsets that never arrived (deleted by retention before they were sunk), total.
     missing: u64,
+    halted: bool,
 }
 
 impl Segmenter {
-    /// Starts at `start`, skipping the `existing` files (sorted by start).
-    pub fn new(layout: KeyLayout, partition: i32, flush_size: u64, start: i64, existing: Vec<Span>) -> Self {
+    /// Starts at `start`, skipping the `existing` data files and `existing_dead` dead-letter
+    /// files (each sorted by start).
+    pub fn new(
+        layout: KeyLayout,
+        partition: i32,
+        rules: Rules,
+        start: i64,
+        existing: Vec<Span>,
+        existing_dead: Vec<Span>,
+    ) -> Self {
         Self {
             layout,
             partition,
-            flush_size,
+            rules,
             next_offset: start,
             existing: existing.into(),
+            existing_dead: existing_dead.into(),
             batch: None,
+            dead: None,
             next_batch_id: 0,
             missing: 0,
+            halted: false,
         }
     }
 
@@ -96,9 +166,17 @@ impl Segmenter {
         self.next_offset
     }
 
-    /// Records in the open batch.
+    /// Every record below this offset is in a closed batch, or was dropped or skipped: the
+    /// most that may be committed once the closed batches are durable.
+    pub fn pending_from(&self) -> i64 {
+        let data = self.batch.as_ref().map_or(i64::MAX, |b| b.start);
+        let dead = self.dead.as_ref().map_or(i64::MAX, DeadBatch::first);
+        data.min(dead).min(self.next_offset)
+    }
+
+    /// Records in the open batches.
     pub fn buffered(&self) -> u64 {
-        self.batch.as_ref().map_or(0, |b| b.records)
+        self.batch.as_ref().map_or(0, |b| b.records) + self.dead.as_ref().map_or(0, DeadBatch::len)
     }
 
     /// Offsets that were expected but never arrived.
@@ -109,14 +187,17 @@ impl Segmenter {
     /// Takes one record; closed segments are appended to `out`. Returns the gap `[from, to)`
     /// of offsets that never arrived, if this record skipped some.
     pub fn push(&mut self, rec: &Record, out: &mut Vec<Segment>) -> (Pushed, Option<(i64, i64)>) {
+        if self.halted {
+            return (Pushed::Halted("the partition is halted".into()), None);
+        }
         if rec.offset < self.next_offset {
             return (Pushed::Stale, None);
         }
+        // A record inside an existing data file is in S3 already, whatever it is.
         while let Some(span) = self.existing.front().copied() {
             if span.start > rec.offset {
                 break;
             }
-            // This record reaches an existing file: whatever is open must end before it.
             self.close(out);
             if rec.offset < span.end {
                 self.next_offset = rec.offset + 1;
@@ -125,23 +206,37 @@ impl Segmenter {
             self.existing.pop_front();
         }
         let gap = (rec.offset > self.next_offset).then_some((self.next_offset, rec.offset));
+        let verdict = self.rules.converter.convert(rec.value.as_deref());
+        let pushed = match verdict {
+            Verdict::Write(line) => self.buffer(rec, &line, out),
+            Verdict::Reject(reason) if self.rules.halt_on_error => {
+                self.close_data(out);
+                self.halted = true;
+                return (Pushed::Halted(reason), gap);
+            }
+            Verdict::Reject(reason) => self.dead_letter(rec, reason, out),
+            Verdict::Skip => {
+                self.close_data(out);
+                Pushed::Ignored
+            }
+        };
         if let Some((from, to)) = gap {
             self.missing += (to - from) as u64;
         }
         self.next_offset = rec.offset + 1;
-        let line = match json_line(&rec.value) {
-            Ok(line) => line,
-            Err(reason) => {
-                self.close(out);
-                out.push(self.dead_letter(rec, reason));
-                return (Pushed::DeadLettered, gap);
-            }
-        };
+        (pushed, gap)
+    }
+
+    fn buffer(&mut self, rec: &Record, line: &[u8], out: &mut Vec<Segment>) -> Pushed {
+        // Offsets that never came (retention, compaction, a transaction's marker) cut the file:
+        // its lines stay consecutive offsets.
+        if self.batch.as_ref().is_some_and(|b| rec.offset != b.last + 1) {
+            self.close_data(out);
+        }
         let opened = match &mut self.batch {
             Some(_) => None,
             None => {
-                let id = self.next_batch_id;
-                self.next_batch_id += 1;
+                let id = self.take_id();
                 self.batch = Some(Batch {
                     id,
                     start: rec.offset,
@@ -152,34 +247,77 @@ impl Segmenter {
                     // rotates early must not pin megabytes), instead of ~10 doublings.
                     body: Vec::with_capacity(
                         (line.len() + 1)
-                            .saturating_mul(self.flush_size.min(u64::from(u32::MAX)) as usize)
+                            .saturating_mul(self.rules.flush_size.min(u64::from(u32::MAX)) as usize)
                             .min(256 * 1024),
                     ),
                 });
                 Some(id)
             }
         };
+        let (flush_size, separator) = (self.rules.flush_size, &self.rules.separator);
         if let Some(b) = &mut self.batch {
-            b.body.extend_from_slice(&line);
-            b.body.push(b'\n');
+            b.body.extend_from_slice(line);
+            b.body.extend_from_slice(separator);
             b.last = rec.offset;
             b.records += 1;
-            if b.records >= self.flush_size {
-                self.close(out);
+            if b.records >= flush_size {
+                self.close_data(out);
             }
         }
-        (Pushed::Buffered { opened }, gap)
+        Pushed::Buffered { opened }
     }
 
-    /// The rotation timer of batch `id` fired: close it if it is still the open one.
+    fn dead_letter(&mut self, rec: &Record, reason: String, out: &mut Vec<Segment>) -> Pushed {
+        self.close_data(out);
+        while let Some(span) = self.existing_dead.front().copied() {
+            if span.start > rec.offset {
+                break;
+            }
+            if rec.offset < span.end {
+                return Pushed::Skipped;
+            }
+            self.existing_dead.pop_front();
+        }
+        let opened = match &self.dead {
+            Some(_) => None,
+            None => {
+                let id = self.take_id();
+                self.dead = Some(DeadBatch::new(id));
+                Some(id)
+            }
+        };
+        let full = self.dead.as_mut().is_some_and(|d| {
+            d.push(DeadLetter::of(rec, reason));
+            d.len() >= self.rules.flush_size
+        });
+        if full {
+            self.close_dead(out);
+        }
+        Pushed::DeadLettered { opened }
+    }
+
+    fn take_id(&mut self) -> u64 {
+        self.next_batch_id += 1;
+        self.next_batch_id - 1
+    }
+
+    /// The rotation timer of batch `id` fired: close it if it is still open.
     pub fn rotate(&mut self, id: u64, out: &mut Vec<Segment>) {
         if self.batch.as_ref().is_some_and(|b| b.id == id) {
-            self.close(out);
+            self.close_data(out);
+        }
+        if self.dead.as_ref().is_some_and(|d| d.id() == id) {
+            self.close_dead(out);
         }
     }
 
-    /// Closes the open batch, if any (shutdown, revocation).
+    /// Closes both open batches, if any (shutdown, revocation).
     pub fn close(&mut self, out: &mut Vec<Segment>) {
+        self.close_data(out);
+        self.close_dead(out);
+    }
+
+    fn close_data(&mut self, out: &mut Vec<Segment>) {
         if let Some(b) = self.batch.take() {
             out.push(Segment {
                 key: self.layout.object_key(self.partition, b.start),
@@ -191,119 +329,19 @@ impl Segmenter {
                     error: None,
                 },
                 dead_letter: false,
+                dead: Vec::new(),
                 first_timestamp_ms: b.first_timestamp_ms,
             });
         }
     }
 
-    fn dead_letter(&self, rec: &Record, reason: String) -> Segment {
-        Segment {
-            key: self.layout.dead_letter_key(self.partition, rec.offset),
-            body: rec.value.clone(),
-            meta: SegmentMeta {
-                start_offset: rec.offset,
-                end_offset: rec.offset + 1,
-                records: 1,
-                error: Some(reason),
-            },
-            dead_letter: true,
-            first_timestamp_ms: rec.timestamp_ms,
+    fn close_dead(&mut self, out: &mut Vec<Segment>) {
+        if let Some(d) = self.dead.take() {
+            out.push(d.into_segment(&self.layout, self.partition, !self.rules.dead_to_kafka));
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sink::testing::{self, tick};
-
-    fn layout() -> KeyLayout {
-        testing::layout(4)
-    }
-
-    fn push_all(s: &mut Segmenter, offsets: impl IntoIterator<Item = i64>) -> Vec<Segment> {
-        let mut out = Vec::new();
-        for o in offsets {
-            s.push(&tick(o), &mut out);
-        }
-        out
-    }
-
-    fn spans(segs: &[Segment]) -> Vec<(i64, i64)> {
-        segs.iter().map(|s| (s.meta.start_offset, s.meta.end_offset)).collect()
-    }
-
-    #[test]
-    fn full_batches_close_at_flush_size_and_name_their_first_offset() {
-        let mut s = Segmenter::new(layout(), 0, 3, 0, vec![]);
-        let out = push_all(&mut s, 0..7);
-        assert_eq!(spans(&out), vec![(0, 3), (3, 6)]);
-        assert_eq!(out[1].key, "topics/t/partition=0/t+0+0003.json");
-        assert_eq!(out[1].body.iter().filter(|b| **b == b'\n').count(), 3);
-        assert_eq!(s.buffered(), 1);
-    }
-
-    #[test]
-    fn rotation_closes_only_the_batch_it_was_set_for() {
-        let mut s = Segmenter::new(layout(), 0, 100, 0, vec![]);
-        let mut out = Vec::new();
-        let (p, _) = s.push(&tick(0), &mut out);
-        assert_eq!(p, Pushed::Buffered { opened: Some(0) });
-        s.rotate(0, &mut out);
-        assert_eq!(spans(&out), vec![(0, 1)]);
-        s.push(&tick(1), &mut out);
-        s.rotate(0, &mut out); // stale timer
-        assert_eq!(out.len(), 1);
-        s.rotate(1, &mut out);
-        assert_eq!(spans(&out), vec![(0, 1), (1, 2)]);
-    }
-
-    #[test]
-    fn records_below_the_start_are_stale() {
-        let mut s = Segmenter::new(layout(), 0, 10, 5, vec![]);
-        let mut out = Vec::new();
-        assert_eq!(s.push(&tick(4), &mut out).0, Pushed::Stale);
-        assert!(matches!(s.push(&tick(5), &mut out).0, Pushed::Buffered { .. }));
-    }
-
-    #[test]
-    fn existing_files_are_skipped_and_never_overlapped() {
-        // S3 already holds [3, 6) and [8, 10) (uploaded before a crash, never committed).
-        let existing = vec![Span { start: 3, end: 6 }, Span { start: 8, end: 10 }];
-        let mut s = Segmenter::new(layout(), 0, 100, 0, existing);
-        let mut out = push_all(&mut s, 0..12);
-        s.close(&mut out);
-        assert_eq!(spans(&out), vec![(0, 3), (6, 8), (10, 12)]);
-    }
-
-    #[test]
-    fn a_gap_is_reported_as_missing() {
-        let mut s = Segmenter::new(layout(), 0, 100, 0, vec![]);
-        let mut out = Vec::new();
-        s.push(&tick(0), &mut out);
-        let (_, gap) = s.push(&tick(5), &mut out);
-        assert_eq!(gap, Some((1, 5)));
-        assert_eq!(s.missing(), 4);
-    }
-
-    #[test]
-    fn a_malformed_record_cuts_the_batch_and_is_dead_lettered() {
-        let mut s = Segmenter::new(layout(), 2, 100, 0, vec![]);
-        let mut out = push_all(&mut s, 0..2);
-        s.push(
-            &Record {
-                offset: 2,
-                value: Bytes::from_static(b"garbage"),
-                timestamp_ms: None,
-            },
-            &mut out,
-        );
-        out.extend(push_all(&mut s, 3..4));
-        s.close(&mut out);
-        assert_eq!(spans(&out), vec![(0, 2), (2, 3), (3, 4)]);
-        assert!(out[1].dead_letter);
-        assert_eq!(out[1].key, "dlq/t/partition=2/t+2+0002.bin");
-        assert_eq!(out[1].body.as_ref(), b"garbage");
-        assert!(out[1].meta.error.as_deref().unwrap().starts_with("not a tick"));
-    }
-}
+#[path = "segmenter_tests.rs"]
+mod tests;

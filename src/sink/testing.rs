@@ -11,11 +11,7 @@ use crate::s3::{PutOutcome, S3Error, SegmentMeta, SegmentStore};
 
 /// The layout of topic `t` with `pad_width` digits.
 pub fn layout(pad_width: usize) -> crate::s3::keys::KeyLayout {
-    crate::s3::keys::KeyLayout {
-        topics_dir: "topics".into(),
-        topic: "t".into(),
-        pad_width,
-    }
+    crate::s3::keys::KeyLayout::json("topics", "t", pad_width)
 }
 
 /// A well-formed tick record at `offset` (its seq is the offset).
@@ -25,7 +21,7 @@ pub fn tick(offset: i64) -> super::Record {
     );
     super::Record {
         offset,
-        value: Bytes::from(v),
+        value: Some(Bytes::from(v)),
         timestamp_ms: None,
     }
 }

@@ -1,23 +1,122 @@
-//! Putting one segment, retried with backoff until it lands or conflicts, and the sink's record
-//! of an upload under way.
+//! Delivering one segment (to S3, or a dead-letter batch to its Kafka topic), retried with backoff
+//! until it lands or conflicts, and the sink's record of an upload under way.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::Retryable;
 use tokio::time::Instant;
 
+use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
 use super::segmenter::Segment;
 use crate::error::chain;
+use crate::record::TopicPartition;
 use crate::s3::{is_retriable, is_transient, PutOutcome, S3Error, SegmentStore};
 use crate::task::TaskGuard;
 use crate::telemetry::reachability::{Dependency, Reachability};
-use crate::telemetry::sink_events;
+use crate::telemetry::{sink_events, PipelineStats};
 
 /// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
 /// never dropped: the partition's memory gate pauses consumption while it waits.
 fn backoff() -> backon::ExponentialBuilder {
     supervisors::backoff::exponential(Duration::from_millis(100), Duration::from_secs(30))
+}
+
+/// Where one partition's closed segments go, and what an upload reports to.
+pub struct Delivery<S> {
+    pub tp: TopicPartition,
+    pub store: Arc<S>,
+    /// `errors.deadletterqueue.topic.name`: dead-letter batches go there instead of to S3.
+    pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
+    pub gate: Arc<Gate>,
+    pub reach: Arc<Reachability>,
+}
+
+impl<S> Clone for Delivery<S> {
+    fn clone(&self) -> Self {
+        Self {
+            tp: self.tp.clone(),
+            store: self.store.clone(),
+            dead_topic: self.dead_topic.clone(),
+            gate: self.gate.clone(),
+            reach: self.reach.clone(),
+        }
+    }
+}
+
+impl<S: SegmentStore> Delivery<S> {
+    /// Starts delivering `seg` on its own task; `done` gets the result. The returned [`Upload`]
+    /// aborts the task when dropped.
+    pub(super) fn start(
+        &self,
+        ticket: u64,
+        seg: Segment,
+        done: impl FnOnce(Result<PutOutcome, S3Error>) + Send + 'static,
+    ) -> Upload {
+        let (key, first, records, bytes) = (seg.key.clone(), seg.meta.start_offset, seg.meta.records, seg.body.len());
+        let (dead_letter, first_timestamp_ms) = (seg.dead_letter, seg.first_timestamp_ms);
+        let me = self.clone();
+        let task = TaskGuard::spawn(async move { done(me.deliver(&seg).await) });
+        Upload {
+            ticket,
+            key,
+            first,
+            records,
+            bytes,
+            dead_letter,
+            first_timestamp_ms,
+            started: Instant::now(),
+            _task: task,
+        }
+    }
+
+    /// Delivers a closed segment: a dead-letter batch to the dead-letter topic when there is
+    /// one, anything else to S3. Either way it is retried until it lands (or conflicts, in S3).
+    pub async fn deliver(&self, seg: &Segment) -> Result<PutOutcome, S3Error> {
+        let Some(dlq) = self.dead_topic.as_deref().filter(|_| seg.dead_letter) else {
+            return put_with_retry(&*self.store, &self.gate, &self.reach, &self.tp, seg).await;
+        };
+        send_with_retry(dlq, &self.gate, &self.reach, &self.tp, seg).await
+    }
+}
+
+/// Sends a dead-letter batch to the dead-letter topic, retried without end (the partition is
+/// paused meanwhile, like an upload that fails).
+async fn send_with_retry(
+    dlq: &dyn DeadLetterTopic,
+    gate: &Gate,
+    reach: &Reachability,
+    tp: &TopicPartition,
+    seg: &Segment,
+) -> Result<PutOutcome, S3Error> {
+    let partition = tp.partition;
+    let mut failing = None;
+    let sent = (|| dlq.send(&tp.topic, partition, &seg.dead))
+        .retry(backoff())
+        .notify(|e: &String, delay| {
+            failing.get_or_insert_with(|| gate.retrying());
+            reach.failed(Dependency::Kafka, e);
+            tracing::debug!(
+                partition,
+                delay_ms = delay.as_millis() as u64,
+                "dead letters not sent, retrying: {e}"
+            );
+        })
+        .await;
+    if failing.is_some() && sent.is_ok() {
+        reach.answered(Dependency::Kafka);
+    }
+    match sent {
+        Ok(()) => Ok(PutOutcome::Created),
+        // Retried without end: this is never reached.
+        Err(e) => Err(S3Error::Transport {
+            op: "dead-letter produce",
+            bucket: String::new(),
+            key: seg.key.clone(),
+            source: e.into(),
+        }),
+    }
 }
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
@@ -28,7 +127,7 @@ pub async fn put_with_retry<S: SegmentStore>(
     store: &S,
     gate: &Gate,
     reach: &Reachability,
-    partition: i32,
+    tp: &TopicPartition,
     seg: &Segment,
 ) -> Result<PutOutcome, S3Error> {
     let mut failing = None;
@@ -38,7 +137,7 @@ pub async fn put_with_retry<S: SegmentStore>(
         .notify(|e, delay| {
             failing.get_or_insert_with(|| gate.retrying());
             reach.failed(Dependency::S3, &chain(e));
-            sink_events::upload_retry(partition, &seg.key, is_transient(e), e, delay)
+            sink_events::upload_retry(tp, &seg.key, is_transient(e), e, delay)
         })
         .await;
     if failing.is_some() && result.is_ok() {
@@ -47,21 +146,39 @@ pub async fn put_with_retry<S: SegmentStore>(
     result
 }
 
-/// An upload under way or finished but not yet committable (an earlier one is still running).
+/// An upload under way.
 pub(super) struct Upload {
     pub ticket: u64,
     pub key: String,
-    pub end: i64,
+    /// The lowest offset the segment holds: nothing at or past it may be committed before it lands.
+    pub first: i64,
     pub records: u64,
     pub bytes: usize,
     pub dead_letter: bool,
     /// The Kafka timestamp of the file's first record (ms).
     pub first_timestamp_ms: Option<i64>,
     pub started: Instant,
-    pub done: bool,
     /// Aborted when the upload is dropped: an upload must never outlive its actor. A killed
     /// sink (ractor's `kill` skips `post_stop`) would otherwise leave a task retrying a file
     /// with the old incarnation's boundaries, landing after the new incarnation has re-planned
     /// and written different ones (duplicates, found by the chaos suite).
     pub _task: TaskGuard,
+}
+
+impl Upload {
+    /// The file landed: counted, with its PUT time and its first record's wait.
+    pub(super) fn report(&self, stats: &PipelineStats, tp: &TopicPartition) {
+        let file = sink_events::UploadedFile {
+            key: &self.key,
+            bytes: self.bytes,
+            records: self.records,
+            dead_letter: self.dead_letter,
+            took: self.started.elapsed(),
+            waited: self.first_timestamp_ms.and_then(|ts| {
+                let age = super::rotation::unix_ms() - ts;
+                (age >= 0).then(|| Duration::from_millis(age as u64))
+            }),
+        };
+        sink_events::file_uploaded(stats, tp, &file);
+    }
 }

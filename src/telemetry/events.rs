@@ -152,15 +152,15 @@ pub fn consumer_group_stuck(join_state: &str, rebalance_age_ms: i64, action: &st
 }
 
 pub fn commit_failed(offsets: &str, err: &rdkafka::error::KafkaError) {
-    counter!(COMMIT_ERRORS, "partition" => "any").increment(1);
+    counter!(COMMIT_ERRORS, "topic" => "any", "partition" => "any").increment(1);
     tracing::warn!(
         offsets,
         "the broker rejected a commit (the next commit covers it): {err}"
     );
 }
 
-pub fn consumer_lag(partition: i32, lag: i64) {
-    gauge!(CONSUMER_LAG, "partition" => p(partition)).set(lag as f64);
+pub fn consumer_lag(topic: &str, partition: i32, lag: i64) {
+    gauge!(CONSUMER_LAG, "topic" => topic.to_owned(), "partition" => p(partition)).set(lag as f64);
 }
 
 pub fn consumer_error(count: u64, err: &rdkafka::error::KafkaError) {

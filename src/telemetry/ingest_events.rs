@@ -10,6 +10,7 @@ const ROWS_LOADED: &str = "tickstream_ingest_rows_loaded_total";
 const LAST_LOAD: &str = "tickstream_ingest_last_load_timestamp_seconds";
 pub(crate) const LATENCY: &str = "tickstream_ingest_latency_seconds";
 const ERRORS: &str = "tickstream_ingest_errors_total";
+const ROWS_REJECTED: &str = "tickstream_ingest_rows_rejected_total";
 /// The kinds of `tickstream_ingest_errors_total`.
 const ERROR_KINDS: [&str; 3] = ["parse", "fetch", "poll"];
 
@@ -38,6 +39,11 @@ pub fn describe() {
         "Per row: from the record's timestamp to the row being queryable in the warehouse"
     );
     describe_counter!(
+        ROWS_REJECTED,
+        Unit::Count,
+        "Rows left out of a file loaded under warehouse.on_error = continue (the file is PARTIALLY_LOADED)"
+    );
+    describe_counter!(
         ERRORS,
         Unit::Count,
         "Ingestion errors by kind: parse (file recorded as LOAD_FAILED), fetch (S3 read, retried), poll (listing or warehouse, retried)"
@@ -48,6 +54,7 @@ pub fn describe() {
 pub fn watcher_started() {
     counter!(FILES_LOADED).increment(0);
     counter!(ROWS_LOADED).increment(0);
+    counter!(ROWS_REJECTED).increment(0);
     for kind in ERROR_KINDS {
         counter!(ERRORS, "kind" => kind).increment(0);
     }
@@ -97,6 +104,16 @@ pub fn file_failed(key: &str, first_error: &str) {
     tracing::error!(
         key,
         "file not loaded (recorded as LOAD_FAILED in LOAD_HISTORY): {first_error}"
+    );
+}
+
+/// Rows of a file left out under `on_error = continue`; the rest loaded.
+pub fn rows_rejected(key: &str, rows: usize, first_error: &str) {
+    counter!(ROWS_REJECTED).increment(rows as u64);
+    tracing::warn!(
+        key,
+        rows,
+        "rows left out of the file (warehouse.on_error = continue; PARTIALLY_LOADED in LOAD_HISTORY): {first_error}"
     );
 }
 

@@ -25,10 +25,18 @@ pub fn spawn(stats: Arc<PipelineStats>, every: Duration) -> JoinHandle<()> {
 /// `produced 70 (7.0/s) acked 70 failed 0 | consumed 70 | files 3 [p0:1 p1:1 p2:1] 12.3 KiB`
 pub fn line(last: &StatsSnapshot, now: &StatsSnapshot, every: Duration) -> String {
     let rate = (now.ticks_acked - last.ticks_acked) as f64 / every.as_secs_f64().max(0.001);
+    // One topic: `p0:1`; several: `trades/0:1`.
+    let one_topic = now
+        .partitions
+        .keys()
+        .all(|tp| now.partitions.keys().next().is_some_and(|f| f.topic == tp.topic));
     let files: Vec<String> = now
         .partitions
         .iter()
-        .map(|(p, pp)| format!("p{p}:{}", pp.files))
+        .map(|(tp, pp)| match one_topic {
+            true => format!("p{}:{}", tp.partition, pp.files),
+            false => format!("{tp}:{}", pp.files),
+        })
         .collect();
     let mut s = format!(
         "produced {} acked {} ({rate:.1}/s) failed {} | consumed {} | files {} [{}] {:.1} KiB",

@@ -6,6 +6,7 @@ use std::time::Duration;
 use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Unit};
 
 use super::PipelineStats;
+use crate::record::TopicPartition;
 use crate::sink::resume::ResumePlan;
 
 const RECORDS_CONSUMED: &str = "tickstream_sink_records_consumed_total";
@@ -21,6 +22,7 @@ const OFFSETS_MISSING: &str = "tickstream_sink_offsets_missing_total";
 const UPLOAD_ERRORS: &str = "tickstream_sink_upload_errors_total";
 const PLAN_ERRORS: &str = "tickstream_sink_plan_errors_total";
 const PAUSES: &str = "tickstream_sink_pauses_total";
+const HALTED: &str = "tickstream_sink_halted";
 
 /// Buckets of `tickstream_sink_flush_duration_seconds` (PUT latency, retries included).
 pub const FLUSH_DURATION_BUCKETS: &[f64] = &[
@@ -60,7 +62,7 @@ pub fn describe() {
     describe_counter!(
         DEAD_LETTERS,
         Unit::Count,
-        "Malformed records written to the dead-letter prefix"
+        "Records the converter refused, sent to the dead letters (S3 dlq/ or errors.deadletterqueue.topic.name)"
     );
     describe_gauge!(
         COMMITTED_OFFSET,
@@ -83,16 +85,28 @@ pub fn describe() {
         Unit::Count,
         "Times the partition was paused: max.buffered.records held, or an upload failing"
     );
+    describe_gauge!(
+        HALTED,
+        Unit::Count,
+        "1 while the partition is stopped at a record errors.tolerance=none does not let it skip"
+    );
 }
 
-fn p(partition: i32) -> String {
-    partition.to_string()
+/// Every per-partition series is labelled with its topic and partition.
+fn p(tp: &TopicPartition) -> Vec<metrics::Label> {
+    vec![
+        metrics::Label::new("topic", tp.topic.to_string()),
+        metrics::Label::new("partition", tp.partition.to_string()),
+    ]
 }
 
 /// What [`file_uploaded`] reports of one file.
 pub struct UploadedFile<'a> {
     pub key: &'a str,
     pub bytes: usize,
+    /// Records in the file.
+    pub records: u64,
+    /// A batch of dead letters (to S3 or to the dead-letter topic), not a data file.
     pub dead_letter: bool,
     /// The PUT, retries included.
     pub took: Duration,
@@ -101,8 +115,8 @@ pub struct UploadedFile<'a> {
 }
 
 /// A partition's sink started (assignment or restart): its counters exist from 0.
-pub fn sink_started(partition: i32) {
-    let label = p(partition);
+pub fn sink_started(tp: &TopicPartition) {
+    let label = p(tp);
     for name in [
         RECORDS_CONSUMED,
         FILES_UPLOADED,
@@ -113,35 +127,37 @@ pub fn sink_started(partition: i32) {
         PAUSES,
         PLAN_ERRORS,
     ] {
-        counter!(name, "partition" => label.clone()).increment(0);
+        counter!(name, label.clone()).increment(0);
     }
     for retriable in ["true", "false"] {
-        counter!(UPLOAD_ERRORS, "partition" => label.clone(), "retriable" => retriable).increment(0);
+        counter!(UPLOAD_ERRORS, retriable_labels(tp, retriable)).increment(0);
     }
-    gauge!(BUFFER_RECORDS, "partition" => label).set(0.0);
+    gauge!(HALTED, label.clone()).set(0.0);
+    gauge!(BUFFER_RECORDS, label).set(0.0);
 }
 
-pub fn records_consumed(stats: &PipelineStats, partition: i32, n: u64) {
+pub fn records_consumed(stats: &PipelineStats, tp: &TopicPartition, n: u64) {
     PipelineStats::add(&stats.records_consumed, n);
-    counter!(RECORDS_CONSUMED, "partition" => p(partition)).increment(n);
+    counter!(RECORDS_CONSUMED, p(tp)).increment(n);
 }
 
-pub fn sink_buffer(partition: i32, records: u64) {
-    gauge!(BUFFER_RECORDS, "partition" => p(partition)).set(records as f64);
+pub fn sink_buffer(tp: &TopicPartition, records: u64) {
+    gauge!(BUFFER_RECORDS, p(tp)).set(records as f64);
 }
 
-pub fn file_uploaded(stats: &PipelineStats, partition: i32, file: &UploadedFile<'_>) {
+pub fn file_uploaded(stats: &PipelineStats, tp: &TopicPartition, file: &UploadedFile<'_>) {
     histogram!(FLUSH_DURATION).record(file.took.as_secs_f64());
     tracing::debug!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         bytes = file.bytes,
         dead_letter = file.dead_letter,
         took_ms = file.took.as_millis() as u64,
         "file uploaded"
     );
     if file.dead_letter {
-        PipelineStats::add(&stats.dead_letters, 1);
-        counter!(DEAD_LETTERS, "partition" => p(partition)).increment(1);
+        PipelineStats::add(&stats.dead_letters, file.records);
+        counter!(DEAD_LETTERS, p(tp)).increment(file.records);
         return;
     }
     if let Some(waited) = file.waited {
@@ -149,31 +165,33 @@ pub fn file_uploaded(stats: &PipelineStats, partition: i32, file: &UploadedFile<
     }
     PipelineStats::add(&stats.files_uploaded, 1);
     PipelineStats::add(&stats.bytes_uploaded, file.bytes as u64);
-    stats.file_written(partition);
-    counter!(FILES_UPLOADED, "partition" => p(partition)).increment(1);
-    counter!(BYTES_UPLOADED, "partition" => p(partition)).increment(file.bytes as u64);
+    stats.file_written(tp);
+    counter!(FILES_UPLOADED, p(tp)).increment(1);
+    counter!(BYTES_UPLOADED, p(tp)).increment(file.bytes as u64);
 }
 
-pub fn committed(stats: &PipelineStats, partition: i32, offset: i64) {
-    stats.committed(partition, offset);
-    gauge!(COMMITTED_OFFSET, "partition" => p(partition)).set(offset as f64);
+pub fn committed(stats: &PipelineStats, tp: &TopicPartition, offset: i64) {
+    stats.committed(tp, offset);
+    gauge!(COMMITTED_OFFSET, p(tp)).set(offset as f64);
 }
 
-pub fn commit_error(partition: i32, offset: i64, err: &str) {
-    counter!(COMMIT_ERRORS, "partition" => p(partition)).increment(1);
+pub fn commit_error(tp: &TopicPartition, offset: i64, err: &str) {
+    counter!(COMMIT_ERRORS, p(tp)).increment(1);
     tracing::warn!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         offset,
         "committing the offset failed (the next commit covers it): {err}"
     );
 }
 
-pub fn offsets_missing(stats: &PipelineStats, partition: i32, from: i64, to: i64) {
+pub fn offsets_missing(stats: &PipelineStats, tp: &TopicPartition, from: i64, to: i64) {
     let n = (to - from) as u64;
     PipelineStats::add(&stats.offsets_missing, n);
-    counter!(OFFSETS_MISSING, "partition" => p(partition)).increment(n);
+    counter!(OFFSETS_MISSING, p(tp)).increment(n);
     tracing::error!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         from,
         to,
         "DATA LOSS: offsets [{from}, {to}) are no longer in Kafka (deleted by retention before they were sunk)"
@@ -182,10 +200,15 @@ pub fn offsets_missing(stats: &PipelineStats, partition: i32, from: i64, to: i64
 
 /// One failed PUT attempt; counted here, logged at debug (the WARN line for S3 comes from the
 /// reachability record, once per interval for every partition).
-pub fn upload_retry(partition: i32, key: &str, retriable: bool, err: &crate::s3::S3Error, delay: Duration) {
-    counter!(UPLOAD_ERRORS, "partition" => p(partition), "retriable" => retriable.to_string()).increment(1);
+pub fn upload_retry(tp: &TopicPartition, key: &str, retriable: bool, err: &crate::s3::S3Error, delay: Duration) {
+    counter!(
+        UPLOAD_ERRORS,
+        retriable_labels(tp, if retriable { "true" } else { "false" })
+    )
+    .increment(1);
     tracing::debug!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         key,
         retriable,
         delay_ms = delay.as_millis() as u64,
@@ -194,17 +217,19 @@ pub fn upload_retry(partition: i32, key: &str, retriable: bool, err: &crate::s3:
     );
 }
 
-pub fn sink_planned(partition: i32, committed: Option<i64>, plan: &ResumePlan) {
+pub fn sink_planned(tp: &TopicPartition, committed: Option<i64>, plan: &ResumePlan) {
     if let Some(c) = plan.committed_not_in_s3 {
         tracing::warn!(
-            partition,
+            topic = &*tp.topic,
+        partition = tp.partition,
             committed = c,
             start = plan.start,
             "no file in S3 ends at the committed offset: re-reading from the earliest offset, skipping files already in S3"
         );
     }
     tracing::info!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         ?committed,
         start = plan.start,
         skip_files = plan.existing.len(),
@@ -212,27 +237,57 @@ pub fn sink_planned(partition: i32, committed: Option<i64>, plan: &ResumePlan) {
     );
 }
 
-pub fn sink_plan_failed(partition: i32, err: &str, retry_in: Duration) {
-    counter!(PLAN_ERRORS, "partition" => p(partition)).increment(1);
+pub fn sink_plan_failed(tp: &TopicPartition, err: &str, retry_in: Duration) {
+    counter!(PLAN_ERRORS, p(tp)).increment(1);
     tracing::warn!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         retry_in_ms = retry_in.as_millis() as u64,
         "cannot work out where to resume yet: {err}"
     );
 }
 
-pub fn drain_incomplete(partition: i32, detail: &str) {
+pub fn drain_incomplete(tp: &TopicPartition, detail: &str) {
     tracing::error!(
-        partition,
+        topic = &*tp.topic,
+        partition = tp.partition,
         "sink did not drain in time; its open batch will be re-read at the next start: {detail}"
     );
 }
 
-pub fn partition_paused(partition: i32, held: i64, uploads_failing: bool) {
-    counter!(PAUSES, "partition" => p(partition)).increment(1);
+pub fn partition_paused(tp: &TopicPartition, held: i64, uploads_failing: bool) {
+    counter!(PAUSES, p(tp)).increment(1);
     if uploads_failing {
-        tracing::info!(partition, held, "partition paused until its failing upload lands");
+        tracing::info!(
+            topic = &*tp.topic,
+            partition = tp.partition,
+            held,
+            "partition paused until its failing upload lands"
+        );
     } else {
-        tracing::debug!(partition, held, "partition paused: its sink holds max.buffered.records");
+        tracing::debug!(
+            topic = &*tp.topic,
+            partition = tp.partition,
+            held,
+            "partition paused: its sink holds max.buffered.records"
+        );
     }
+}
+
+fn retriable_labels(tp: &TopicPartition, retriable: &'static str) -> Vec<metrics::Label> {
+    let mut labels = p(tp);
+    labels.push(metrics::Label::new("retriable", retriable));
+    labels
+}
+
+/// `errors.tolerance = none` and a record the converter refuses: the partition stops there,
+/// nothing past it is committed, and `tickstream_sink_halted` pages (TickstreamPartitionHalted).
+pub fn sink_halted(tp: &TopicPartition, offset: i64, reason: &str) {
+    gauge!(HALTED, p(tp)).set(1.0);
+    tracing::error!(
+        topic = &*tp.topic,
+        partition = tp.partition,
+        offset,
+        "partition halted at offset {offset} (errors.tolerance = none): {reason}; fix or remove the record, or set errors.tolerance = \"all\" to dead-letter it, then restart"
+    );
 }

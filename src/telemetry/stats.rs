@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::record::TopicPartition;
+
 /// Totals since the process started.
 #[derive(Debug, Default)]
 pub struct PipelineStats {
@@ -15,7 +17,7 @@ pub struct PipelineStats {
     pub bytes_uploaded: AtomicU64,
     pub dead_letters: AtomicU64,
     pub offsets_missing: AtomicU64,
-    partitions: Mutex<BTreeMap<i32, PartitionProgress>>,
+    partitions: Mutex<BTreeMap<TopicPartition, PartitionProgress>>,
     /// Handles of the per-tick Prometheus counters, made at the first tick: looking a
     /// counter up in the registry at every tick was ~6% of the producer's CPU.
     per_tick: std::sync::OnceLock<PerTickCounters>,
@@ -51,7 +53,7 @@ pub struct StatsSnapshot {
     pub bytes_uploaded: u64,
     pub dead_letters: u64,
     pub offsets_missing: u64,
-    pub partitions: BTreeMap<i32, PartitionProgress>,
+    pub partitions: BTreeMap<TopicPartition, PartitionProgress>,
 }
 
 impl PipelineStats {
@@ -67,15 +69,15 @@ impl PipelineStats {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    pub(crate) fn file_written(&self, partition: i32) {
-        self.lock().entry(partition).or_default().files += 1;
+    pub(crate) fn file_written(&self, tp: &TopicPartition) {
+        self.lock().entry(tp.clone()).or_default().files += 1;
     }
 
-    pub(crate) fn committed(&self, partition: i32, offset: i64) {
-        self.lock().entry(partition).or_default().committed = Some(offset);
+    pub(crate) fn committed(&self, tp: &TopicPartition, offset: i64) {
+        self.lock().entry(tp.clone()).or_default().committed = Some(offset);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, PartitionProgress>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TopicPartition, PartitionProgress>> {
         self.partitions.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -4,12 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::read::{Objects, TopicRecords};
-use crate::record::tick::Tick;
+use super::read::{DeadLetters, Objects, TopicRecords};
+use crate::sink::convert::{Converter, Verdict};
 
 /// One partition's audit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PartitionReport {
+    pub topic: String,
     pub partition: i32,
     /// The earliest offset Kafka still has; older offsets cannot be checked.
     pub kafka_low: i64,
@@ -18,24 +19,26 @@ pub struct PartitionReport {
     pub records_in_kafka: u64,
     pub records_in_s3: u64,
     pub files: u64,
-    /// Offsets written to the dead-letter prefix instead of a data file.
+    /// Offsets in the dead letters (S3 `dlq/` or the dead-letter topic) instead of a data file.
     pub dead_lettered: u64,
-    /// Ranges `[from, to)` of Kafka offsets in no file and not dead-lettered.
+    /// Offsets written nowhere on purpose (tombstones under `behavior.on.null.values = ignore`).
+    pub skipped: u64,
+    /// Ranges `[from, to)` of Kafka offsets in no file, not dead-lettered and not skipped.
     pub missing: Vec<(i64, i64)>,
     /// Ranges `[from, to)` of offsets present in more than one file.
     pub duplicated: Vec<(i64, i64)>,
     /// Start offsets of files that overlap the file before them.
     pub overlapping_files: Vec<i64>,
-    /// Lines whose bytes differ from Kafka's record at that offset.
+    /// Records whose bytes in S3 differ from what the converter makes of Kafka's record.
     pub mismatched: u64,
-    /// One past the last offset in S3.
+    /// One past the last offset accounted for (in a file, a dead letter, or skipped).
     pub s3_end: Option<i64>,
     /// The consumer group's committed offset, when a group was given.
     pub committed: Option<i64>,
 }
 
 impl PartitionReport {
-    /// A commit beyond the data in S3 would let a restart skip records.
+    /// A commit beyond what S3 accounts for would let a restart skip records.
     pub fn commit_ahead_of_s3(&self) -> bool {
         matches!((self.committed, self.s3_end), (Some(c), Some(e)) if c > e)
             || (self.committed.is_some_and(|c| c > self.kafka_low) && self.s3_end.is_none())
@@ -65,84 +68,115 @@ pub struct SymbolReport {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct VerifyReport {
     pub partitions: Vec<PartitionReport>,
+    /// The (run_id, symbol, seq) check, over the records that carry those three fields.
     pub symbols: Vec<SymbolReport>,
-    /// Keys under the prefix that do not follow the file layout.
+    /// Keys under the topics' prefixes that do not follow the file layout.
     pub foreign_keys: Vec<String>,
-    /// Lines in S3 that are not ticks (should be none: malformed records are dead-lettered).
-    pub lines_not_ticks: u64,
+    /// Records in S3 without `run_id`, `symbol` and `seq` (not seq-checked; any producer's).
+    pub records_without_seq: u64,
 }
 
 impl VerifyReport {
-    /// No loss, no duplicate, no overlap, no commit ahead of S3, no seq gap or duplicate.
+    /// No loss, no duplicate, no overlap, no mismatch, no commit ahead of S3, no seq gap or
+    /// duplicate.
     pub fn ok(&self) -> bool {
         self.partitions.iter().all(PartitionReport::ok)
             && self.symbols.iter().all(|s| s.gaps.is_empty() && s.duplicated_seqs == 0)
-            && self.lines_not_ticks == 0
     }
 }
 
-/// Compares `topic` with `objects`. `dead_letters` holds each partition's dead-lettered offsets,
-/// `committed` the group's committed offsets.
-pub fn check(
-    topic: &TopicRecords,
-    objects: &Objects,
-    dead_letters: &BTreeMap<i32, BTreeSet<i64>>,
-    committed: &BTreeMap<i32, Option<i64>>,
-) -> VerifyReport {
-    let mut report = VerifyReport {
-        foreign_keys: objects.foreign_keys.clone(),
-        ..VerifyReport::default()
-    };
+/// One topic's two sides.
+pub struct TopicAudit<'a> {
+    pub topic: &'a str,
+    pub records: &'a TopicRecords,
+    pub objects: &'a Objects,
+    /// Partition → its dead-lettered offsets.
+    pub dead_letters: &'a DeadLetters,
+    /// The group's committed offsets.
+    pub committed: &'a BTreeMap<i32, Option<i64>>,
+}
+
+/// `(run_id, symbol, seq)` of a record that carries all three.
+fn seq_identity(line: &[u8]) -> Option<(String, String, u64)> {
+    let v: serde_json::Value = serde_json::from_slice(line).ok()?;
+    Some((
+        v.get("run_id")?.as_str()?.to_owned(),
+        v.get("symbol")?.as_str()?.to_owned(),
+        v.get("seq")?.as_u64()?,
+    ))
+}
+
+/// Compares each topic with its files; `converter` says what each record should have become.
+pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
+    let mut report = VerifyReport::default();
     let mut seqs: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
     let empty = BTreeMap::new();
-    for (p, records) in topic {
-        let files = objects.files.get(p).unwrap_or(&empty);
-        let low = records.keys().next().copied().unwrap_or(0);
-        let end = records.keys().last().map_or(low, |o| o + 1);
-        let dlq = dead_letters.get(p);
-        let mut r = PartitionReport {
-            partition: *p,
-            kafka_low: low,
-            kafka_end: end,
-            records_in_kafka: records.len() as u64,
-            files: files.len() as u64,
-            committed: committed.get(p).copied().flatten(),
-            ..PartitionReport::default()
-        };
-        let mut coverage: BTreeMap<i64, u32> = BTreeMap::new();
-        let mut previous_end: Option<i64> = None;
-        for (start, lines) in files {
-            if previous_end.is_some_and(|e| *start < e) {
-                r.overlapping_files.push(*start);
-            }
-            let file_end = start + lines.len() as i64;
-            previous_end = Some(previous_end.map_or(file_end, |e| e.max(file_end)));
-            for (i, line) in lines.iter().enumerate() {
-                let offset = start + i as i64;
-                *coverage.entry(offset).or_default() += 1;
-                r.records_in_s3 += 1;
-                if let Some(expected) = records.get(&offset) {
-                    if expected != line {
-                        r.mismatched += 1;
+    for t in topics {
+        report.foreign_keys.extend(t.objects.foreign_keys.iter().cloned());
+        for (p, records) in t.records {
+            let files = t.objects.files.get(p).unwrap_or(&empty);
+            let low = records.keys().next().copied().unwrap_or(0);
+            let end = records.keys().last().map_or(low, |o| o + 1);
+            let dlq = t.dead_letters.get(p);
+            let mut r = PartitionReport {
+                topic: t.topic.to_owned(),
+                partition: *p,
+                kafka_low: low,
+                kafka_end: end,
+                records_in_kafka: records.len() as u64,
+                files: files.len() as u64,
+                committed: t.committed.get(p).copied().flatten(),
+                ..PartitionReport::default()
+            };
+            let mut coverage: BTreeMap<i64, u32> = BTreeMap::new();
+            let mut previous_end: Option<i64> = None;
+            for (start, lines) in files {
+                if previous_end.is_some_and(|e| *start < e) {
+                    r.overlapping_files.push(*start);
+                }
+                let file_end = start + lines.len() as i64;
+                previous_end = Some(previous_end.map_or(file_end, |e| e.max(file_end)));
+                for (i, line) in lines.iter().enumerate() {
+                    let offset = start + i as i64;
+                    *coverage.entry(offset).or_default() += 1;
+                    r.records_in_s3 += 1;
+                    if let Some(value) = records.get(&offset) {
+                        let expected = match converter.convert(value.as_deref()) {
+                            Verdict::Write(bytes) => Some(bytes),
+                            _ => None,
+                        };
+                        if expected.as_deref() != Some(line.as_slice()) {
+                            r.mismatched += 1;
+                        }
+                    }
+                    match seq_identity(line) {
+                        Some((run_id, symbol, seq)) => seqs.entry((run_id, symbol)).or_default().push(seq),
+                        None => report.records_without_seq += 1,
                     }
                 }
-                match serde_json::from_slice::<Tick>(line) {
-                    Ok(t) => seqs.entry((t.run_id, t.symbol)).or_default().push(t.seq),
-                    Err(_) => report.lines_not_ticks += 1,
-                }
             }
+            let is_dead_letter = |o: &i64| dlq.is_some_and(|d| d.contains(o));
+            let mut accounted_end = previous_end;
+            let mut missing = Vec::new();
+            for (o, value) in records {
+                if coverage.contains_key(o) {
+                    continue;
+                }
+                if is_dead_letter(o) {
+                    r.dead_lettered += 1;
+                } else if converter.convert(value.as_deref()) == Verdict::Skip {
+                    r.skipped += 1;
+                } else {
+                    missing.push(*o);
+                    continue;
+                }
+                accounted_end = Some(accounted_end.map_or(o + 1, |e| e.max(o + 1)));
+            }
+            r.s3_end = accounted_end;
+            r.missing = ranges(missing);
+            r.duplicated = ranges(coverage.iter().filter(|(_, n)| **n > 1).map(|(o, _)| *o));
+            report.partitions.push(r);
         }
-        r.s3_end = previous_end;
-        r.dead_lettered = dlq.map_or(0, |d| d.len() as u64);
-        let is_dead_letter = |o: &i64| dlq.is_some_and(|d| d.contains(o));
-        r.missing = ranges(
-            records
-                .keys()
-                .copied()
-                .filter(|o| !coverage.contains_key(o) && !is_dead_letter(o)),
-        );
-        r.duplicated = ranges(coverage.iter().filter(|(_, n)| **n > 1).map(|(o, _)| *o));
-        report.partitions.push(r);
     }
     for ((run_id, symbol), mut s) in seqs {
         s.sort_unstable();
@@ -187,30 +221,40 @@ mod tests {
         .into_bytes()
     }
 
+    /// Partition 0 holding `values` from offset 0.
+    fn partition_of(values: impl IntoIterator<Item = Option<Vec<u8>>>) -> TopicRecords {
+        BTreeMap::from([(0, values.into_iter().enumerate().map(|(o, v)| (o as i64, v)).collect())])
+    }
+
     /// A partition of `n` ticks of symbol A (seq = offset).
     fn topic(n: i64) -> TopicRecords {
-        BTreeMap::from([(0, (0..n).map(|o| (o, tick_line("A", o as u64))).collect())])
+        partition_of((0..n).map(|o| Some(tick_line("A", o as u64))))
     }
 
     fn files(spans: &[(i64, i64)], t: &TopicRecords) -> Objects {
         let mut o = Objects::default();
         for (start, end) in spans {
-            o.files
-                .entry(0)
-                .or_default()
-                .insert(*start, (*start..*end).map(|x| t[&0][&x].clone()).collect());
+            let lines = (*start..*end).map(|x| t[&0][&x].clone().unwrap_or_default()).collect();
+            o.files.entry(0).or_default().insert(*start, lines);
         }
         o
     }
 
+    fn audit(t: &TopicRecords, o: &Objects, dlq: &DeadLetters, committed: Option<i64>, c: &Converter) -> VerifyReport {
+        let committed = BTreeMap::from([(0, committed)]);
+        let topics = [TopicAudit {
+            topic: "t",
+            records: t,
+            objects: o,
+            dead_letters: dlq,
+            committed: &committed,
+        }];
+        check(&topics, c)
+    }
+
     fn run(spans: &[(i64, i64)], committed: Option<i64>) -> VerifyReport {
         let t = topic(10);
-        check(
-            &t,
-            &files(spans, &t),
-            &BTreeMap::new(),
-            &BTreeMap::from([(0, committed)]),
-        )
+        audit(&t, &files(spans, &t), &BTreeMap::new(), committed, &Converter::json())
     }
 
     #[test]
@@ -218,6 +262,7 @@ mod tests {
         let r = run(&[(0, 4), (4, 10)], Some(10));
         assert!(r.ok(), "{r:?}");
         assert_eq!(r.partitions[0].records_in_s3, 10);
+        assert_eq!(r.partitions[0].topic, "t");
         assert_eq!(r.symbols[0].ticks, 10);
     }
 
@@ -250,9 +295,31 @@ mod tests {
         let t = topic(4);
         let mut o = files(&[(0, 4)], &t);
         o.files.get_mut(&0).unwrap().get_mut(&0).unwrap()[2] = tick_line("A", 99);
-        let r = check(&t, &o, &BTreeMap::new(), &BTreeMap::new());
+        let r = audit(&t, &o, &BTreeMap::new(), None, &Converter::json());
         assert_eq!(r.partitions[0].mismatched, 1);
         assert!(!r.ok());
+    }
+
+    #[test]
+    fn records_without_a_seq_are_checked_by_offset_only_and_folded_json_is_no_mismatch() {
+        let values: Vec<Option<Vec<u8>>> = vec![
+            Some(
+                br#"{"stock": "AAPL",
+ "price": 150.25}"#
+                    .to_vec(),
+            ),
+            Some(br#"{"s":"AAPL","p":189.12}"#.to_vec()),
+        ];
+        let t = partition_of(values);
+        let mut o = Objects::default();
+        let written = vec![
+            br#"{"stock": "AAPL","price": 150.25}"#.to_vec(),
+            br#"{"s":"AAPL","p":189.12}"#.to_vec(),
+        ];
+        o.files.entry(0).or_default().insert(0, written);
+        let r = audit(&t, &o, &BTreeMap::new(), Some(2), &Converter::json());
+        assert!(r.ok(), "{r:?}");
+        assert_eq!((r.records_without_seq, r.symbols.len()), (2, 0));
     }
 
     #[test]
@@ -265,23 +332,32 @@ mod tests {
             tick_line("A", 2),
             tick_line("A", 3),
         ];
-        let t: TopicRecords = BTreeMap::from([(
-            0,
-            values.iter().cloned().enumerate().map(|(o, v)| (o as i64, v)).collect(),
-        )]);
+        let t = partition_of(values.iter().cloned().map(Some));
         let mut o = Objects::default();
         o.files.entry(0).or_default().insert(0, values[..2].to_vec());
         o.files.entry(0).or_default().insert(3, values[3..].to_vec());
         let dlq = BTreeMap::from([(0, BTreeSet::from([2]))]);
-        let r = check(&t, &o, &dlq, &BTreeMap::new());
+        let r = audit(&t, &o, &dlq, Some(5), &Converter::json());
         assert_eq!(r.partitions[0].missing, vec![]);
         assert_eq!(r.partitions[0].dead_lettered, 1);
         assert!(r.ok(), "{r:?}");
-        let without_dlq = check(&t, &o, &BTreeMap::new(), &BTreeMap::new());
+        let without_dlq = audit(&t, &o, &BTreeMap::new(), None, &Converter::json());
         assert_eq!(
             without_dlq.partitions[0].missing,
             vec![(2, 3)],
             "an unaccounted offset is missing"
         );
+    }
+
+    #[test]
+    fn a_trailing_dead_letter_accounts_for_the_commit_past_the_last_file() {
+        let values = [tick_line("A", 0), b"garbage".to_vec()];
+        let t = partition_of(values.iter().cloned().map(Some));
+        let mut o = Objects::default();
+        o.files.entry(0).or_default().insert(0, values[..1].to_vec());
+        let dlq = BTreeMap::from([(0, BTreeSet::from([1]))]);
+        let r = audit(&t, &o, &dlq, Some(2), &Converter::json());
+        assert!(r.ok(), "{r:?}");
+        assert_eq!(r.partitions[0].s3_end, Some(2));
     }
 }

@@ -1,20 +1,23 @@
-//! `tickstream verify`: proves (or disproves) that S3 holds every record of the topic exactly once.
+//! `tickstream verify`: proves (or disproves) that S3 holds every record of the sink's topics
+//! exactly once, by (topic, partition, offset), whatever the records are.
 //!
-//! - [`read`]: reads every partition of the topic from its earliest offset, and every object under
-//!   the topic's prefix (pure I/O, no judgement).
-//! - [`check`]: compares the two (pure): per partition, records in Kafka and in S3, missing and
-//!   duplicated offsets, overlapping files, records that differ, committed offset vs S3 end; per
-//!   (run_id, symbol), seq gaps and duplicates.
+//! - [`read`]: reads every partition of each topic from its earliest offset, every object under
+//!   the topic's prefix, and the dead letters (S3 `dlq/` or the dead-letter topic's headers)
+//!   (pure I/O, no judgement).
+//! - [`check`]: compares them (pure): per partition, records in Kafka and in S3, missing and
+//!   duplicated offsets, overlapping files, records that differ from what the converter makes of
+//!   them, committed offset vs what S3 accounts for; and, for the records that carry `run_id`,
+//!   `symbol` and `seq` (tickstream's ticks), seq gaps and duplicates per (run_id, symbol).
 //! - [`report`]: the table an operator reads and the JSON a machine reads.
 
 pub mod check;
 pub mod read;
 pub mod report;
 
-pub use check::{check, PartitionReport, SymbolReport, VerifyReport};
-pub use read::{read_objects, read_topic, Objects, TopicRecords};
+pub use check::{check, PartitionReport, SymbolReport, TopicAudit, VerifyReport};
+pub use read::{read_dead_letters, read_objects, read_topic, DeadLetters, Objects, TopicRecords};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
@@ -23,55 +26,111 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::auth::cell::TokenCell;
 use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode};
+use crate::consumer::Topics;
 use crate::kafka::{client_config, oauth};
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::keys::KeyLayout;
-use crate::s3::{S3SegmentStore, SegmentStore};
+use crate::s3::S3SegmentStore;
+use crate::sink::convert::Converter;
 pub use read::ReadError;
 
-/// Reads the sink topic, the bucket, the dead letters and the group's committed offsets, and
-/// checks them against each other.
+/// Reads the sink's topics, the bucket, the dead letters and the group's committed offsets,
+/// and checks them against each other.
 pub async fn audit(
     config: &Config,
     bootstrap_servers: &str,
     s3: &S3Endpoint,
     timeout: Duration,
 ) -> Result<VerifyReport, ReadError> {
-    let topic = config.sink.topics.clone();
+    let sink = &config.sink;
+    let converter = Converter::from_config(sink).map_err(|e| ReadError::Topic(crate::error::chain(&e)))?;
     let client = client_config::base(&config.kafka, bootstrap_servers);
     let token = match config.kafka.mode {
         KafkaMode::MskIam => Some(KafkaAuth::msk_iam(&config.kafka).await?.token),
         _ => None,
     };
-    let (records, committed) = {
-        let (client, topic, group) = (client.clone(), topic.clone(), config.kafka.consumer_group.clone());
+    let wanted = Topics::from_config(sink);
+    let kafka = {
+        let (client, group, dlq) = (
+            client.clone(),
+            config.kafka.consumer_group.clone(),
+            sink.dlq_topic.clone(),
+        );
         tokio::task::spawn_blocking(move || {
-            let records = read_topic(&client, &topic, timeout, token.as_ref())?;
-            let partitions: Vec<i32> = records.keys().copied().collect();
-            let committed = read_committed(&client, &group, &topic, &partitions, timeout, token.as_ref())?;
-            Ok::<_, ReadError>((records, committed))
+            read_kafka(&client, &wanted, &group, dlq.as_deref(), timeout, token.as_ref())
         })
         .await
         .map_err(|e| ReadError::Topic(format!("the reading thread stopped: {e}")))??
     };
-    let store = S3SegmentStore::new(client::build(s3).await, config.sink.bucket.clone());
-    let layout = KeyLayout {
-        topics_dir: config.sink.topics_dir.clone(),
-        topic: topic.clone(),
-        pad_width: config.sink.offset_pad_width,
+    let store = S3SegmentStore::new(client::build(s3).await, sink.bucket.clone());
+    let separator: &[u8] = match sink.value_converter {
+        crate::config::ValueConverter::Bytes => sink.bytearray_separator.as_bytes(),
+        _ => b"\n",
     };
-    let partitions: Vec<i32> = records.keys().copied().collect();
-    let objects = read_objects(&store, &layout, &partitions).await?;
-    let mut dead_letters: BTreeMap<i32, BTreeSet<i64>> = BTreeMap::new();
-    for key in store.list(&format!("dlq/{topic}/"), None).await? {
-        if let Some((p, o)) = partitions
-            .iter()
-            .find_map(|p| layout.parse_dead_letter_offset(*p, &key).map(|o| (*p, o)))
-        {
-            dead_letters.entry(p).or_default().insert(o);
-        }
+    let mut sides = Vec::new();
+    for (topic, records, committed) in kafka.topics {
+        let layout = KeyLayout::of(sink, &topic);
+        let partitions: Vec<i32> = records.keys().copied().collect();
+        let objects = read_objects(&store, &layout, &partitions, separator).await?;
+        let dead_letters = match &kafka.dead_letter_topic {
+            Some(dlq) => dlq
+                .iter()
+                .filter(|(tp, _)| *tp.topic == *topic)
+                .map(|(tp, offsets)| (tp.partition, offsets.clone()))
+                .collect(),
+            None => read_dead_letters(&store, &layout, &partitions).await?,
+        };
+        sides.push((topic, records, objects, dead_letters, committed));
     }
-    Ok(check(&records, &objects, &dead_letters, &committed))
+    let audits: Vec<TopicAudit<'_>> = sides
+        .iter()
+        .map(|(topic, records, objects, dead_letters, committed)| TopicAudit {
+            topic,
+            records,
+            objects,
+            dead_letters,
+            committed,
+        })
+        .collect();
+    Ok(check(&audits, &converter))
+}
+
+/// What the audit reads from Kafka.
+struct KafkaSide {
+    /// Each topic's records and the group's committed offsets.
+    topics: Vec<(String, TopicRecords, BTreeMap<i32, Option<i64>>)>,
+    /// What the dead-letter topic accounts for, when dead letters go to one.
+    dead_letter_topic: Option<BTreeMap<crate::record::TopicPartition, std::collections::BTreeSet<i64>>>,
+}
+
+fn read_kafka(
+    client: &rdkafka::ClientConfig,
+    wanted: &Topics,
+    group: &str,
+    dlq: Option<&str>,
+    timeout: Duration,
+    token: Option<&TokenCell>,
+) -> Result<KafkaSide, ReadError> {
+    let names = read::topic_names(client, wanted, timeout, token)?;
+    if names.is_empty() {
+        return Err(ReadError::Topic(
+            "no topic matches sink.topics.regex: nothing to verify".into(),
+        ));
+    }
+    let mut topics = Vec::new();
+    for topic in names {
+        let records = read_topic(client, &topic, timeout, token)?;
+        let partitions: Vec<i32> = records.keys().copied().collect();
+        let committed = read_committed(client, group, &topic, &partitions, timeout, token)?;
+        topics.push((topic, records, committed));
+    }
+    let dead_letter_topic = dlq
+        .map(|t| read::read_dead_letter_topic(client, t, timeout, token))
+        .transpose()?;
+    Ok(KafkaSide {
+        topics,
+        dead_letter_topic,
+    })
 }
 
 /// The group's committed offset per partition (`None`: never committed).

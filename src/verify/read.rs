@@ -1,20 +1,27 @@
-//! Reading both sides of the audit: the topic and the bucket.
+//! Reading both sides of the audit: the topics (and the dead-letter topic), and the bucket.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use rdkafka::consumer::Consumer;
-
-use crate::auth::cell::TokenCell;
-use rdkafka::message::Message;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use crate::s3::keys::KeyLayout;
+use crate::auth::cell::TokenCell;
+use crate::consumer::Topics;
+use crate::kafka::oauth::AuthContext;
+use crate::record::TopicPartition;
+use crate::s3::keys::{DeadFile, KeyLayout};
 use crate::s3::{S3Error, S3SegmentStore, SegmentStore};
+use crate::sink::dead_letter::DeadLine;
 
-/// Partition → offset → value.
-pub type TopicRecords = BTreeMap<i32, BTreeMap<i64, Vec<u8>>>;
-/// Partition → start offset → the file's lines; plus keys that do not follow the layout.
+/// Partition → offset → value (`None`: a tombstone).
+pub type TopicRecords = BTreeMap<i32, BTreeMap<i64, Option<Vec<u8>>>>;
+/// Partition → dead-lettered offsets.
+pub type DeadLetters = BTreeMap<i32, BTreeSet<i64>>;
+
+/// One topic's files: partition → start offset → the file's records; plus keys under the
+/// topic's prefix that do not follow the layout.
 #[derive(Debug, Default)]
 pub struct Objects {
     pub files: BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>>,
@@ -37,15 +44,10 @@ pub enum ReadError {
     S3(#[from] S3Error),
 }
 
-/// Reads every partition of `topic` from its low to its high watermark (as of the start).
-/// `client` carries bootstrap servers and security; a throwaway group id is added.
-pub fn read_topic(
-    client: &ClientConfig,
-    topic: &str,
-    timeout: Duration,
-    token: Option<&TokenCell>,
-) -> Result<TopicRecords, ReadError> {
-    let kafka = ReadError::Kafka;
+type AuditConsumer = BaseConsumer<AuthContext>;
+
+/// A consumer of its own throwaway group: it only assigns, never commits.
+fn consumer(client: &ClientConfig, token: Option<&TokenCell>) -> Result<AuditConsumer, ReadError> {
     let mut config = client.clone();
     config
         .set(
@@ -54,8 +56,43 @@ pub fn read_topic(
         )
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false");
-    let consumer = crate::kafka::oauth::consumer(&config, token).map_err(kafka)?;
-    let metadata = consumer.fetch_metadata(Some(topic), timeout).map_err(kafka)?;
+    crate::kafka::oauth::consumer(&config, token).map_err(ReadError::Kafka)
+}
+
+/// The topics `wanted` names that exist (a pattern is matched against the cluster's topics).
+pub fn topic_names(
+    client: &ClientConfig,
+    wanted: &Topics,
+    timeout: Duration,
+    token: Option<&TokenCell>,
+) -> Result<Vec<String>, ReadError> {
+    match wanted {
+        Topics::List(l) => Ok(l.clone()),
+        Topics::Pattern(_) => {
+            let c = consumer(client, token)?;
+            let metadata = c.fetch_metadata(None, timeout).map_err(ReadError::Kafka)?;
+            let mut names: Vec<String> = metadata
+                .topics()
+                .iter()
+                .map(|t| t.name().to_owned())
+                .filter(|t| wanted.contains(t))
+                .collect();
+            names.sort();
+            Ok(names)
+        }
+    }
+}
+
+/// Every record of every partition of `topic` from its low to its high watermark (as of the
+/// start), handed to `each`.
+fn consume(
+    c: &AuditConsumer,
+    topic: &str,
+    timeout: Duration,
+    mut each: impl FnMut(&BorrowedMessage<'_>),
+) -> Result<Vec<i32>, ReadError> {
+    let kafka = ReadError::Kafka;
+    let metadata = c.fetch_metadata(Some(topic), timeout).map_err(kafka)?;
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()
@@ -67,35 +104,105 @@ pub fn read_topic(
             "topic {topic} has no partitions (does it exist?)"
         )));
     }
-    let mut out = TopicRecords::new();
-    for p in partitions {
-        let (low, high) = consumer.fetch_watermarks(topic, p, timeout).map_err(kafka)?;
-        let mut records = BTreeMap::new();
-        if high > low {
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(topic, p, Offset::Offset(low)).map_err(kafka)?;
-            consumer.assign(&tpl).map_err(kafka)?;
-            let deadline = Instant::now() + timeout;
-            let mut next = low;
-            while next < high {
-                if Instant::now() > deadline {
-                    return Err(ReadError::Topic(format!(
-                        "partition {p}: read {next} of {high} within {timeout:?}; try a longer --timeout"
-                    )));
+    for &p in &partitions {
+        let (low, high) = c.fetch_watermarks(topic, p, timeout).map_err(kafka)?;
+        if high <= low {
+            continue;
+        }
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(topic, p, Offset::Offset(low)).map_err(kafka)?;
+        c.assign(&tpl).map_err(kafka)?;
+        let deadline = Instant::now() + timeout;
+        let mut next = low;
+        while next < high {
+            if Instant::now() > deadline {
+                return Err(ReadError::Topic(format!(
+                    "{topic} partition {p}: read {next} of {high} within {timeout:?}; try a longer --timeout"
+                )));
+            }
+            match c.poll(Duration::from_millis(200)) {
+                Some(Ok(m)) => {
+                    next = m.offset() + 1;
+                    each(&m);
                 }
-                match consumer.poll(Duration::from_millis(200)) {
-                    Some(Ok(m)) => {
-                        next = m.offset() + 1;
-                        records.insert(m.offset(), m.payload().unwrap_or_default().to_vec());
-                    }
-                    Some(Err(e)) => return Err(kafka(e)),
-                    None => {}
-                }
+                Some(Err(e)) => return Err(kafka(e)),
+                None => {}
             }
         }
-        out.insert(p, records);
+    }
+    Ok(partitions)
+}
+
+/// Reads every partition of `topic`. `client` carries bootstrap servers and security.
+pub fn read_topic(
+    client: &ClientConfig,
+    topic: &str,
+    timeout: Duration,
+    token: Option<&TokenCell>,
+) -> Result<TopicRecords, ReadError> {
+    let c = consumer(client, token)?;
+    let mut out = TopicRecords::new();
+    let partitions = consume(&c, topic, timeout, |m| {
+        out.entry(m.partition())
+            .or_default()
+            .insert(m.offset(), m.payload().map(<[u8]>::to_vec));
+    })?;
+    for p in partitions {
+        out.entry(p).or_default();
     }
     Ok(out)
+}
+
+/// The records the dead-letter topic accounts for, from Connect's `__connect.errors.topic`,
+/// `…partition` and `…offset` headers.
+pub fn read_dead_letter_topic(
+    client: &ClientConfig,
+    topic: &str,
+    timeout: Duration,
+    token: Option<&TokenCell>,
+) -> Result<BTreeMap<TopicPartition, BTreeSet<i64>>, ReadError> {
+    let c = consumer(client, token)?;
+    let mut out: BTreeMap<TopicPartition, BTreeSet<i64>> = BTreeMap::new();
+    consume(&c, topic, timeout, |m| {
+        let Some(headers) = m.headers() else { return };
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|h| h.key == name)
+                .and_then(|h| std::str::from_utf8(h.value?).ok().map(str::to_owned))
+        };
+        let (Some(t), Some(p), Some(o)) = (
+            header("__connect.errors.topic"),
+            header("__connect.errors.partition").and_then(|p| p.parse().ok()),
+            header("__connect.errors.offset").and_then(|o| o.parse().ok()),
+        ) else {
+            return;
+        };
+        out.entry(TopicPartition::new(&t, p)).or_default().insert(o);
+    })?;
+    Ok(out)
+}
+
+/// The records of one file: lines of a JSON-lines file, or values between `separator`s.
+pub fn split_records(body: &[u8], separator: &[u8]) -> Vec<Vec<u8>> {
+    if separator.is_empty() {
+        return vec![body.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        match rest.windows(separator.len()).position(|w| w == separator) {
+            Some(i) => {
+                out.push(rest[..i].to_vec());
+                rest = &rest[i + separator.len()..];
+            }
+            None => {
+                out.push(rest.to_vec());
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// Reads every object under the topic's prefix and sorts it into partitions by its key.
@@ -103,10 +210,10 @@ pub async fn read_objects(
     store: &S3SegmentStore,
     layout: &KeyLayout,
     partitions: &[i32],
+    separator: &[u8],
 ) -> Result<Objects, ReadError> {
-    let prefix = format!("{}/{}/", layout.topics_dir, layout.topic);
     let mut objects = Objects::default();
-    for key in store.list(&prefix, None).await? {
+    for key in store.list(&layout.topic_prefix(), None).await? {
         let Some((p, start)) = partitions
             .iter()
             .find_map(|p| layout.parse_start_offset(*p, &key).map(|s| (*p, s)))
@@ -115,12 +222,38 @@ pub async fn read_objects(
             continue;
         };
         let body = store.get(&key).await?;
-        let lines = body
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(<[u8]>::to_vec)
-            .collect();
-        objects.files.entry(p).or_default().insert(start, lines);
+        objects
+            .files
+            .entry(p)
+            .or_default()
+            .insert(start, split_records(&body, separator));
     }
     Ok(objects)
+}
+
+/// The offsets the topic's dead-letter files in S3 account for: each line of a batch, or the
+/// one record of an older single-record object.
+pub async fn read_dead_letters(
+    store: &S3SegmentStore,
+    layout: &KeyLayout,
+    partitions: &[i32],
+) -> Result<DeadLetters, ReadError> {
+    let mut out = DeadLetters::new();
+    for &p in partitions {
+        for key in store.list(&layout.dead_letter_prefix(p), None).await? {
+            match layout.parse_dead_letter_offset(p, &key) {
+                Some((offset, DeadFile::Single)) => {
+                    out.entry(p).or_default().insert(offset);
+                }
+                Some((_, DeadFile::Batch)) => {
+                    let body = store.get(&key).await?;
+                    let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+                    let offsets = lines.filter_map(|l| serde_json::from_slice::<DeadLine>(l).ok().map(|d| d.offset));
+                    out.entry(p).or_default().extend(offsets);
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(out)
 }

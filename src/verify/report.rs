@@ -7,10 +7,21 @@ use super::check::VerifyReport;
 /// The table `tickstream verify` prints.
 pub fn table(r: &VerifyReport) -> String {
     let mut out = String::new();
+    let w = r.partitions.iter().map(|p| p.topic.len()).max().unwrap_or(0).max(5);
     let _ = writeln!(
         out,
-        "{:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  verdict",
-        "partition", "in kafka", "in s3", "files", "dlq", "missing", "duplicated", "mismatched", "s3 end", "committed"
+        "{:<w$} {:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  verdict",
+        "topic",
+        "partition",
+        "in kafka",
+        "in s3",
+        "files",
+        "dlq",
+        "missing",
+        "duplicated",
+        "mismatched",
+        "s3 end",
+        "committed"
     );
     for p in &r.partitions {
         let missing: i64 = p.missing.iter().map(|(a, b)| b - a).sum();
@@ -39,12 +50,13 @@ pub fn table(r: &VerifyReport) -> String {
         };
         let _ = writeln!(
             out,
-            "{:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  {verdict}",
+            "{:<w$} {:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  {verdict}",
+            p.topic,
             p.partition,
             p.records_in_kafka,
             p.records_in_s3,
             p.files,
-            p.dead_lettered,
+            p.dead_lettered + p.skipped,
             missing,
             duplicated,
             p.mismatched,
@@ -70,8 +82,12 @@ pub fn table(r: &VerifyReport) -> String {
             s.run_id, s.symbol, s.gaps, s.duplicated_seqs
         );
     }
-    if r.lines_not_ticks > 0 {
-        let _ = writeln!(out, "{} lines in S3 are not ticks", r.lines_not_ticks);
+    if r.records_without_seq > 0 {
+        let _ = writeln!(
+            out,
+            "{} records carry no (run_id, symbol, seq): checked by (topic, partition, offset) only",
+            r.records_without_seq
+        );
     }
     if !r.foreign_keys.is_empty() {
         let _ = writeln!(

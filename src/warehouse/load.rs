@@ -1,29 +1,47 @@
 //! Loading files: every row of a file and its LOAD_HISTORY entry commit together, or nothing does.
-//! A key already in LOAD_HISTORY is skipped (Snowpipe semantics: a path loads once); a file
-//! that does not parse is recorded as LOAD_FAILED with its first error (Snowpipe's
-//! `ON_ERROR = SKIP_FILE`) and never blocks the files after it.
+//! A key already in LOAD_HISTORY is skipped (Snowpipe semantics: a path loads once); a row
+//! already in its table (same topic, partition, offset) is ignored, so no record is loaded twice
+//! even from two overlapping files.
+//!
+//! Each line of a data file is one record; its offset is the file's start offset (in its key)
+//! plus the line's index, since the sink only writes consecutive offsets into a file. A line that
+//! is not JSON, or a value that cannot take its column's type, follows `warehouse.on_error`:
+//! `skip_file` records the file LOAD_FAILED with that first error (Snowpipe's `ON_ERROR =
+//! SKIP_FILE`), `continue` leaves the row out, loads the rest and records the file
+//! PARTIALLY_LOADED with its count of rejected rows. A bad file never blocks the files after it.
 
-use rusqlite::{params, Connection};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, params_from_iter, Connection};
+use serde_json::Value;
 
+use super::table::TableLayout;
+use super::values::column_value;
 use super::WarehouseError;
-use crate::record::tick::Tick;
+use crate::config::{ColumnType, OnError};
+use crate::record::TopicPartition;
 
 /// What happened to one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadOutcome {
-    Loaded { rows: usize },
+    /// `rejected` rows were left out (`on_error = continue`); `first_error` says why.
+    Loaded {
+        rows: usize,
+        rejected: usize,
+        first_error: Option<String>,
+    },
     AlreadyLoaded,
-    Failed { first_error: String },
+    Failed {
+        first_error: String,
+    },
 }
 
-/// Parses a JSON-lines file into ticks; the first bad line is the error.
-pub fn parse(body: &[u8]) -> Result<Vec<Tick>, String> {
-    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str::<Tick>(l).map_err(|e| format!("line {}: {e}", i + 1)))
-        .collect()
+/// How the records of a file are separated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    /// JSON lines (`value.converter` `json` or `string`).
+    JsonLines,
+    /// Raw values between separators (`bytes`): each loads as a JSON string of its text.
+    Bytes { separator: Vec<u8> },
 }
 
 /// One fetched object, ready to load.
@@ -31,11 +49,13 @@ pub fn parse(body: &[u8]) -> Result<Vec<Tick>, String> {
 pub struct FetchedFile {
     pub key: String,
     pub etag: Option<String>,
-    pub partition: i32,
+    pub tp: TopicPartition,
+    /// The offset of its first record (from its key).
+    pub start: i64,
     pub body: bytes::Bytes,
 }
 
-/// What loading one file did, and each loaded row's seconds from tick to load.
+/// What loading one file did, and each loaded row's seconds from its timestamp to its load.
 #[derive(Clone, Debug)]
 pub struct Loaded {
     pub key: String,
@@ -43,14 +63,102 @@ pub struct Loaded {
     pub latencies_s: Vec<f64>,
 }
 
-/// Loads each of `files` into `table` exactly once, all in one transaction: every file's rows
-/// and its LOAD_HISTORY entry commit together, or nothing does. One commit for a whole poll's
-/// files, not one per file: at 1,000 symbols × 64 partitions a poll finds dozens of small files.
-pub fn load_files(conn: &mut Connection, table: &str, files: &[FetchedFile]) -> Result<Vec<Loaded>, WarehouseError> {
+/// How the loader reads and where rows go.
+#[derive(Clone, Debug)]
+pub struct LoadRules {
+    pub format: FileFormat,
+    pub on_error: OnError,
+}
+
+/// One row: its values in [`TableLayout::insert_sql`] order, and its timestamp column's value.
+struct Row {
+    values: Vec<Sql>,
+    timestamp: Option<String>,
+}
+
+/// The records of `body`, in order (a trailing separator ends the last one).
+fn records<'a>(body: &'a [u8], format: &FileFormat) -> Vec<&'a [u8]> {
+    let sep: &[u8] = match format {
+        FileFormat::JsonLines => b"\n",
+        FileFormat::Bytes { separator } => separator,
+    };
+    if sep.is_empty() {
+        return vec![body];
+    }
+    let mut out = Vec::new();
+    let mut rest = body;
+    while !rest.is_empty() {
+        match rest.windows(sep.len()).position(|w| w == sep) {
+            Some(i) => {
+                out.push(&rest[..i]);
+                rest = &rest[i + sep.len()..];
+            }
+            None => {
+                out.push(rest);
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The row of one record, or why it cannot be loaded.
+fn row(layout: &TableLayout, f: &FetchedFile, offset: i64, raw: &[u8], format: &FileFormat) -> Result<Row, String> {
+    let (content, value) = match format {
+        FileFormat::JsonLines => {
+            let text = std::str::from_utf8(raw).map_err(|e| format!("not UTF-8: {e}"))?;
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+            (text.to_owned(), value)
+        }
+        FileFormat::Bytes { .. } => {
+            let value = Value::String(String::from_utf8_lossy(raw).into_owned());
+            (value.to_string(), value)
+        }
+    };
+    let metadata = serde_json::json!({
+        "topic": &*f.tp.topic,
+        "partition": f.tp.partition,
+        "offset": offset,
+        "s3_key": f.key,
+    });
+    let mut values = Vec::with_capacity(layout.columns.len() + 6);
+    values.push(Sql::Text(content));
+    values.push(Sql::Text(metadata.to_string()));
+    let mut timestamp = None;
+    for c in &layout.columns {
+        let v = column_value(&value, c)?;
+        if c.kind == ColumnType::Timestamp && c.name.eq_ignore_ascii_case("timestamp") {
+            if let Sql::Text(t) = &v {
+                timestamp = Some(t.clone());
+            }
+        }
+        values.push(v);
+    }
+    values.extend([
+        Sql::Text(f.tp.topic.to_string()),
+        Sql::Integer(f.tp.partition.into()),
+        Sql::Integer(offset),
+        Sql::Text(f.key.clone()),
+    ]);
+    Ok(Row { values, timestamp })
+}
+
+/// Loads each of `files` exactly once, all in one transaction: every file's rows and its
+/// LOAD_HISTORY entry commit together, or nothing does. One commit for a whole poll's files,
+/// not one per file: at 1,000 symbols × 64 partitions a poll finds dozens of small files.
+/// `table_of` gives each topic's table (created beforehand).
+pub fn load_files(
+    conn: &mut Connection,
+    table_of: &dyn Fn(&str) -> TableLayout,
+    rules: &LoadRules,
+    files: &[FetchedFile],
+) -> Result<Vec<Loaded>, WarehouseError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut done = Vec::with_capacity(files.len());
     for f in files {
-        let (outcome, latencies_s) = load_in(&tx, table, f)?;
+        let layout = table_of(&f.tp.topic);
+        let (outcome, latencies_s) = load_in(&tx, &layout, rules, f)?;
         done.push(Loaded {
             key: f.key.clone(),
             outcome,
@@ -63,7 +171,8 @@ pub fn load_files(conn: &mut Connection, table: &str, files: &[FetchedFile]) -> 
 
 fn load_in(
     tx: &rusqlite::Transaction<'_>,
-    table: &str,
+    layout: &TableLayout,
+    rules: &LoadRules,
     f: &FetchedFile,
 ) -> Result<(LoadOutcome, Vec<f64>), WarehouseError> {
     let known = tx
@@ -72,53 +181,51 @@ fn load_in(
     if known {
         return Ok((LoadOutcome::AlreadyLoaded, Vec::new()));
     }
-    let ticks = match parse(&f.body) {
-        Ok(ticks) => ticks,
-        Err(first_error) => {
-            tx.execute(
-                "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, status, first_error) VALUES (?1, ?2, 0, 'LOAD_FAILED', ?3)",
-                params![f.key, f.etag, first_error],
-            )?;
-            return Ok((LoadOutcome::Failed { first_error }, Vec::new()));
+    let mut rows = Vec::new();
+    let (mut rejected, mut first_error) = (0usize, None);
+    for (i, raw) in records(&f.body, &rules.format).into_iter().enumerate() {
+        match row(layout, f, f.start + i as i64, raw, &rules.format) {
+            Ok(r) => rows.push(r),
+            Err(e) => {
+                rejected += 1;
+                first_error.get_or_insert_with(|| format!("line {}: {e}", i + 1));
+            }
         }
-    };
-    let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO {table} (symbol, price, volume, change, timestamp, exchange, run_id, seq, s3_key, partition)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-    ))?;
-    let mut rows_inserted: Option<(i64, i64)> = None;
-    for t in &ticks {
-        let row = insert.insert(params![
-            t.symbol,
-            t.price,
-            t.volume as i64,
-            t.change,
-            t.timestamp,
-            t.exchange,
-            t.run_id,
-            t.seq as i64,
-            f.key,
-            f.partition
-        ])?;
-        let first = rows_inserted.map_or(row, |(first, _)| first);
-        rows_inserted = Some((first, row));
     }
-    tx.execute(
-        "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, status) VALUES (?1, ?2, ?3, 'LOADED')",
-        params![f.key, f.etag, ticks.len() as i64],
-    )?;
-    // The rows just inserted, by rowid (the table has no index on s3_key).
-    let latencies_s = match rows_inserted {
-        Some((first, last)) => {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {table} WHERE rowid BETWEEN ?1 AND ?2"
-            ))?;
-            let rows = stmt.query_map([first, last], |r| r.get::<_, Option<f64>>(0))?;
-            rows.filter_map(|r| r.ok().flatten()).collect()
+    if let (OnError::SkipFile, Some(first_error)) = (rules.on_error, &first_error) {
+        tx.execute(
+            "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, rows_rejected, status, first_error)
+             VALUES (?1, ?2, 0, ?3, 'LOAD_FAILED', ?4)",
+            params![f.key, f.etag, rejected as i64, first_error],
+        )?;
+        let first_error = first_error.clone();
+        return Ok((LoadOutcome::Failed { first_error }, Vec::new()));
+    }
+    let mut insert = tx.prepare_cached(&layout.insert_sql())?;
+    let now = chrono::Utc::now();
+    let mut latencies_s = Vec::new();
+    let mut loaded = 0usize;
+    for r in rows {
+        if insert.execute(params_from_iter(r.values))? == 0 {
+            continue; // loaded before, from another file
         }
-        None => Vec::new(),
+        loaded += 1;
+        if let Some(t) = r.timestamp.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok()) {
+            latencies_s.push((now - t.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1e6);
+        }
+    }
+    let status = if rejected > 0 { "PARTIALLY_LOADED" } else { "LOADED" };
+    tx.execute(
+        "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, rows_rejected, status, first_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![f.key, f.etag, loaded as i64, rejected as i64, status, first_error],
+    )?;
+    let outcome = LoadOutcome::Loaded {
+        rows: loaded,
+        rejected,
+        first_error,
     };
-    Ok((LoadOutcome::Loaded { rows: ticks.len() }, latencies_s))
+    Ok((outcome, latencies_s))
 }
 
 /// Which of `keys` LOAD_HISTORY already has (loaded or failed).
@@ -134,50 +241,5 @@ pub fn known_keys(conn: &Connection, keys: &[String]) -> Result<std::collections
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(key: &str, partition: i32, body: &str) -> FetchedFile {
-        FetchedFile {
-            key: key.into(),
-            etag: None,
-            partition,
-            body: bytes::Bytes::from(body.to_owned()),
-        }
-    }
-
-    fn line(seq: u64) -> String {
-        format!(
-            r#"{{"symbol":"AAPL","price":1.5,"volume":1,"change":0.0,"timestamp":"2026-11-22T10:00:00.000Z","exchange":"NASDAQ","run_id":"r","seq":{seq}}}"#
-        ) + "\n"
-    }
-
-    #[test]
-    fn one_transaction_loads_each_file_once_and_times_only_its_own_rows() {
-        let dir = std::env::temp_dir().join(format!("tickstream-load-{}", uuid::Uuid::new_v4()));
-        let mut db = crate::warehouse::schema::open(&dir.join("w.db"), "T").unwrap();
-        let first = [file("a", 0, &(line(0) + &line(1))), file("bad", 1, "{not json\n")];
-        let loaded = load_files(&mut db, "T", &first).unwrap();
-        assert_eq!(loaded[0].outcome, LoadOutcome::Loaded { rows: 2 });
-        assert_eq!(loaded[0].latencies_s.len(), 2);
-        assert!(
-            loaded[0].latencies_s.iter().all(|l| *l > 0.0),
-            "{:?}",
-            loaded[0].latencies_s
-        );
-        assert!(matches!(&loaded[1].outcome, LoadOutcome::Failed { first_error } if first_error.starts_with("line 1")));
-
-        // "a" again (a re-listed key) is skipped; "b" in the same batch loads its 3 rows only.
-        let second = [file("a", 0, &line(0)), file("b", 2, &(line(2) + &line(3) + &line(4)))];
-        let loaded = load_files(&mut db, "T", &second).unwrap();
-        assert_eq!(loaded[0].outcome, LoadOutcome::AlreadyLoaded);
-        assert_eq!(loaded[1].outcome, LoadOutcome::Loaded { rows: 3 });
-        assert_eq!(loaded[1].latencies_s.len(), 3);
-        let rows: i64 = db.query_row("SELECT count(*) FROM T", [], |r| r.get(0)).unwrap();
-        let history: i64 = db
-            .query_row("SELECT count(*) FROM LOAD_HISTORY", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!((rows, history), (5, 3));
-        let _ = std::fs::remove_dir_all(dir);
-    }
-}
+#[path = "load_tests.rs"]
+mod tests;

@@ -1,9 +1,13 @@
 //! The warehouse hop (Snowpipe's job): the ingestion watcher loads each new S3 file exactly once
-//! into `STOCK_MARKET_DATA`, and the commands that read it.
+//! into its topic's table (`STOCK_MARKET_DATA` by default), and the commands that read it.
 //!
-//! - [`schema`]: the SQLite file: `STOCK_MARKET_DATA`, `LOAD_HISTORY`, `PIPE_STATE`, indexes.
-//! - [`load`]: fetched files → rows + a history entry each, one transaction per batch (a file that
-//!   does not parse is a recorded failure).
+//! - [`table`]: one topic's table in the Snowflake Kafka connector's layout (`RECORD_CONTENT`,
+//!   `RECORD_METADATA`, the configured typed columns, the identity (topic, partition, offset)).
+//! - [`values`]: a record's field → its typed column (timestamps normalised).
+//! - [`schema`]: the SQLite file: the tables, `LOAD_HISTORY`, `PIPE_STATE`.
+//! - [`migrate`]: a file written by an earlier version, upgraded in place.
+//! - [`load`]: fetched files → rows + a history entry each, one transaction per batch (a value
+//!   that cannot be loaded follows `warehouse.on_error`).
 //! - [`source`]: what the watcher needs from S3 (a trait; S3 listing today, SQS events later).
 //! - [`watcher`]: the ingestion-watcher actor: discover, load, report.
 //! - [`status`]: `SYSTEM$PIPE_STATUS`-like status and end-to-end latency (`tickstream status`).
@@ -13,12 +17,15 @@
 //!   that watches the pipe through the SQL API (key-pair JWT) instead of loading.
 
 pub mod load;
+pub mod migrate;
 pub mod query;
 pub mod reports;
 pub mod schema;
 pub mod snowflake;
 pub mod source;
 pub mod status;
+pub mod table;
+pub mod values;
 pub mod watcher;
 
 /// Warehouse errors; each names the file or key involved.

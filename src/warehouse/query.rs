@@ -75,14 +75,42 @@ fn format_real(v: f64) -> String {
     }
 }
 
+/// The columns `stats` and `--ohlc` read; a table without them is refused by name.
+pub const STATS_COLUMNS: [&str; 4] = ["symbol", "price", "volume", "timestamp"];
+
+/// Why `table` cannot be summarised, if it lacks a column [`STATS_COLUMNS`] names.
+pub fn check_stats_columns(db: &Connection, table: &str) -> Result<(), WarehouseError> {
+    let cols = super::table::existing_columns(db, table)?;
+    if cols.is_empty() {
+        return Err(WarehouseError::Other(format!(
+            "table {table} does not exist in the warehouse"
+        )));
+    }
+    let missing: Vec<&str> = STATS_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
+        .collect();
+    match missing.is_empty() {
+        true => Ok(()),
+        false => Err(WarehouseError::Other(format!(
+            "table {table} has no {} column: stats and --ohlc need {} (map them in warehouse.columns, \
+             or query RECORD_CONTENT with `tickstream query`)",
+            missing.join(", "),
+            STATS_COLUMNS.join(", ")
+        ))),
+    }
+}
+
 /// The seed's analyst query: per symbol COUNT, AVG(price), MIN, MAX, and the last price.
 pub fn stats_sql(table: &str) -> String {
     format!(
         "SELECT symbol, COUNT(*) AS ticks, ROUND(AVG(price), 4) AS avg_price, MIN(price) AS min_price,
                 MAX(price) AS max_price,
-                (SELECT t2.price FROM {table} t2 WHERE t2.symbol = t.symbol ORDER BY t2.timestamp DESC, t2.seq DESC LIMIT 1) AS last_price,
+                (SELECT t2.price FROM {table} t2 WHERE t2.symbol = t.symbol
+                 ORDER BY t2.timestamp DESC, t2.partition DESC, t2.offset DESC LIMIT 1) AS last_price,
                 SUM(volume) AS volume
-         FROM {table} t GROUP BY symbol ORDER BY symbol"
+         FROM {table} t WHERE symbol IS NOT NULL GROUP BY symbol ORDER BY symbol"
     )
 }
 
@@ -91,11 +119,12 @@ pub fn ohlc_sql(table: &str, bucket_secs: u64) -> String {
     let bucket = format!("(CAST(strftime('%s', timestamp) AS INTEGER) / {bucket_secs}) * {bucket_secs}");
     format!(
         "WITH b AS (
-            SELECT symbol, {bucket} AS bucket, price, volume, timestamp, seq FROM {table}
+            SELECT symbol, {bucket} AS bucket, price, volume, timestamp, partition, offset FROM {table}
+            WHERE symbol IS NOT NULL AND price IS NOT NULL AND timestamp IS NOT NULL
          ), ranked AS (
             SELECT symbol, bucket, price, volume,
-                   ROW_NUMBER() OVER (PARTITION BY symbol, bucket ORDER BY timestamp, seq) AS first_rank,
-                   ROW_NUMBER() OVER (PARTITION BY symbol, bucket ORDER BY timestamp DESC, seq DESC) AS last_rank
+                   ROW_NUMBER() OVER (PARTITION BY symbol, bucket ORDER BY timestamp, partition, offset) AS first_rank,
+                   ROW_NUMBER() OVER (PARTITION BY symbol, bucket ORDER BY timestamp DESC, partition DESC, offset DESC) AS last_rank
             FROM b
          )
          SELECT symbol, strftime('%Y-%m-%dT%H:%M:%SZ', bucket, 'unixepoch') AS start,

@@ -3,20 +3,14 @@
 use super::query::{self, Table};
 use super::schema::open_read_only;
 use super::status::{pipe_status, PipeStatus};
+use super::table::Tables;
 use super::WarehouseError;
 use crate::config::{Config, S3Mode, WarehouseKind};
+use crate::consumer::Topics;
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::embedded::EmbeddedS3;
 use crate::s3::keys::KeyLayout;
 use crate::s3::S3SegmentStore;
-
-fn layout(config: &Config) -> KeyLayout {
-    KeyLayout {
-        topics_dir: config.sink.topics_dir.clone(),
-        topic: config.sink.topics.clone(),
-        pad_width: config.sink.offset_pad_width,
-    }
-}
 
 /// The pipe's status. Snowflake: SYSTEM$PIPE_STATUS, COPY_HISTORY and latency through the SQL
 /// API. SQLite: the warehouse's view, plus the pending files listed from the bucket (the
@@ -44,11 +38,35 @@ pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
         ),
     };
     let store = S3SegmentStore::new(client::build(&endpoint).await, config.sink.bucket.clone());
-    let result = pipe_status(&store, &db, &config.warehouse.table, &layout(config)).await;
+    let result = async {
+        let topics = topic_names(config, &store).await?;
+        let tables = Tables::new(config);
+        let mut names: Vec<String> = topics.iter().map(|t| tables.layout(t).table).collect();
+        names.dedup();
+        let layouts: Vec<KeyLayout> = topics.iter().map(|t| KeyLayout::of(&config.sink, t)).collect();
+        pipe_status(&store, &db, &names, &layouts).await
+    }
+    .await;
     if let Some(s) = server {
         s.stop().await;
     }
     result
+}
+
+/// The sink's topics: its list, or the topic folders in the bucket that match its pattern.
+async fn topic_names(config: &Config, store: &S3SegmentStore) -> Result<Vec<String>, WarehouseError> {
+    let topics = Topics::from_config(&config.sink);
+    if let Topics::List(l) = topics {
+        return Ok(l);
+    }
+    let root = format!("{}/", config.sink.topics_dir);
+    let folders = store.folders(&root).await?;
+    Ok(folders
+        .iter()
+        .filter_map(|f| f.strip_prefix(&root)?.strip_suffix('/'))
+        .filter(|t| topics.contains(t))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Runs read-only `sql` on the warehouse.
@@ -57,12 +75,15 @@ pub fn query(config: &Config, sql: &str) -> Result<Table, WarehouseError> {
     query::run(&db, sql)
 }
 
-/// Per-symbol statistics, or OHLC candles of `ohlc_secs` seconds.
-pub fn stats(config: &Config, ohlc_secs: Option<u64>) -> Result<Table, WarehouseError> {
-    let table = &config.warehouse.table;
+/// Per-symbol statistics, or OHLC candles of `ohlc_secs` seconds, of `table` (default: the
+/// first topic's).
+pub fn stats(config: &Config, table: Option<&str>, ohlc_secs: Option<u64>) -> Result<Table, WarehouseError> {
+    let table = table.unwrap_or(&config.warehouse.table);
+    let db = open_read_only(&config.warehouse.sqlite_path(&config.runtime.data_dir))?;
+    query::check_stats_columns(&db, table)?;
     let sql = match ohlc_secs {
         Some(secs) => query::ohlc_sql(table, secs),
         None => query::stats_sql(table),
     };
-    query(config, &sql)
+    query::run(&db, &sql)
 }

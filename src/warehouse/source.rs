@@ -18,6 +18,9 @@ pub trait ObjectSource: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<String>, S3Error>> + Send;
     /// The object's bytes and ETag.
     fn fetch(&self, key: &str) -> impl Future<Output = Result<(Bytes, Option<String>), S3Error>> + Send;
+    /// The folders right under `prefix` (`topics/<topic>/` under `topics/`): how a
+    /// `topics.regex` sink's topics are found.
+    fn folders(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, S3Error>> + Send;
 }
 
 impl ObjectSource for S3SegmentStore {
@@ -27,5 +30,9 @@ impl ObjectSource for S3SegmentStore {
 
     async fn fetch(&self, key: &str) -> Result<(Bytes, Option<String>), S3Error> {
         self.get_with_etag(key).await
+    }
+
+    async fn folders(&self, prefix: &str) -> Result<Vec<String>, S3Error> {
+        S3SegmentStore::folders(self, prefix).await
     }
 }

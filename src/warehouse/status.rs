@@ -33,8 +33,11 @@ pub struct PipeStatus {
     pub oldest_pending_file_path: Option<String>,
     pub last_poll: Option<String>,
     pub last_error: Option<String>,
+    /// Files loaded whole or in part (PARTIALLY_LOADED: some rows left out, `on_error = continue`).
     pub loaded_files: u64,
     pub loaded_rows: u64,
+    /// Rows left out of partially loaded files.
+    pub rejected_rows: u64,
     pub failed_files: u64,
     pub last_failed_file_path: Option<String>,
     /// Over the rows loaded in the last 15 minutes.
@@ -50,8 +53,9 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// Reads the warehouse side of the status (everything but the pending files).
-pub fn from_warehouse(db: &Connection, table: &str) -> Result<PipeStatus, WarehouseError> {
+/// Reads the warehouse side of the status (everything but the pending files); the latency over
+/// the `tables` that have a `timestamp` column.
+pub fn from_warehouse(db: &Connection, tables: &[String]) -> Result<PipeStatus, WarehouseError> {
     let state: Option<(String, String, Option<String>, i64, f64)> = db
         .query_row(
             "SELECT state, last_poll, last_error, poll_interval_ms,
@@ -67,10 +71,11 @@ pub fn from_warehouse(db: &Connection, table: &str) -> Result<PipeStatus, Wareho
         }
         Some((s, ..)) => s.clone(),
     };
-    let (loaded_files, loaded_rows): (i64, i64) = db.query_row(
-        "SELECT COUNT(*), COALESCE(SUM(rows), 0) FROM LOAD_HISTORY WHERE status = 'LOADED'",
+    let (loaded_files, loaded_rows, rejected_rows): (i64, i64, i64) = db.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(rows), 0), COALESCE(SUM(rows_rejected), 0) FROM LOAD_HISTORY
+         WHERE status IN ('LOADED', 'PARTIALLY_LOADED')",
         [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let failed_files: i64 = db.query_row(
         "SELECT COUNT(*) FROM LOAD_HISTORY WHERE status = 'LOAD_FAILED'",
@@ -79,7 +84,8 @@ pub fn from_warehouse(db: &Connection, table: &str) -> Result<PipeStatus, Wareho
     )?;
     let last: Option<(String, String)> = db
         .query_row(
-            "SELECT loaded_at, s3_key FROM LOAD_HISTORY WHERE status = 'LOADED' ORDER BY loaded_at DESC, s3_key DESC LIMIT 1",
+            "SELECT loaded_at, s3_key FROM LOAD_HISTORY WHERE status IN ('LOADED', 'PARTIALLY_LOADED')
+             ORDER BY loaded_at DESC, s3_key DESC LIMIT 1",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -91,14 +97,19 @@ pub fn from_warehouse(db: &Connection, table: &str) -> Result<PipeStatus, Wareho
             |r| r.get(0),
         )
         .optional()?;
-    let mut stmt = db.prepare(&format!(
-        "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {table}
-         WHERE loaded_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-15 minutes')"
-    ))?;
-    let mut latencies: Vec<f64> = stmt
-        .query_map([], |r| r.get::<_, Option<f64>>(0))?
-        .filter_map(|r| r.ok().flatten())
-        .collect();
+    let mut latencies: Vec<f64> = Vec::new();
+    for table in tables {
+        let cols = super::table::existing_columns(db, table)?;
+        if !cols.iter().any(|c| c.eq_ignore_ascii_case("timestamp")) {
+            continue;
+        }
+        let mut stmt = db.prepare(&format!(
+            "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {table}
+             WHERE loaded_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-15 minutes')"
+        ))?;
+        let rows = stmt.query_map([], |r| r.get::<_, Option<f64>>(0))?;
+        latencies.extend(rows.filter_map(|r| r.ok().flatten()));
+    }
     latencies.sort_by(f64::total_cmp);
     let latency = (!latencies.is_empty()).then(|| Latency {
         rows: latencies.len(),
@@ -116,6 +127,7 @@ pub fn from_warehouse(db: &Connection, table: &str) -> Result<PipeStatus, Wareho
         last_error: state.and_then(|s| s.2),
         loaded_files: loaded_files as u64,
         loaded_rows: loaded_rows as u64,
+        rejected_rows: rejected_rows as u64,
         failed_files: failed_files as u64,
         last_failed_file_path: last_failed,
         latency,
@@ -123,20 +135,20 @@ pub fn from_warehouse(db: &Connection, table: &str) -> Result<PipeStatus, Wareho
 }
 
 /// The full status: the warehouse's view plus the files in S3 that LOAD_HISTORY lacks.
+/// `layouts` are the key layouts of the topics to look at.
 pub async fn pipe_status<S: ObjectSource>(
     source: &S,
     db: &Connection,
-    table: &str,
-    layout: &KeyLayout,
+    tables: &[String],
+    layouts: &[KeyLayout],
 ) -> Result<PipeStatus, WarehouseError> {
-    let mut status = from_warehouse(db, table)?;
-    let prefix = format!("{}/{}/", layout.topics_dir, layout.topic);
-    let keys = source.list(&prefix, None).await?;
-    let known = known_keys(db, &keys)?;
-    let mut pending: Vec<(i32, i64, &String)> = keys
-        .iter()
-        .filter(|k| !known.contains(*k))
-        .filter_map(|k| {
+    let mut status = from_warehouse(db, tables)?;
+    let mut pending: Vec<(i64, String)> = Vec::new();
+    for layout in layouts {
+        let prefix = layout.topic_prefix();
+        let keys = source.list(&prefix, None).await?;
+        let known = known_keys(db, &keys)?;
+        pending.extend(keys.into_iter().filter(|k| !known.contains(k)).filter_map(|k| {
             let p: i32 = k
                 .strip_prefix(&prefix)?
                 .strip_prefix("partition=")?
@@ -144,12 +156,12 @@ pub async fn pipe_status<S: ObjectSource>(
                 .next()?
                 .parse()
                 .ok()?;
-            layout.parse_start_offset(p, k).map(|s| (p, s, k))
-        })
-        .collect();
+            layout.parse_start_offset(p, &k).map(|s| (s, k))
+        }));
+    }
     pending.sort();
     status.pending_file_count = pending.len();
-    status.oldest_pending_file_path = pending.first().map(|(_, _, k)| (*k).clone());
+    status.oldest_pending_file_path = pending.into_iter().next().map(|(_, k)| k);
     Ok(status)
 }
 
@@ -168,6 +180,7 @@ impl PipeStatus {
             ("lastError", opt(&self.last_error)),
             ("loadedFiles", self.loaded_files.to_string()),
             ("loadedRows", self.loaded_rows.to_string()),
+            ("rejectedRows", self.rejected_rows.to_string()),
             ("failedFiles", self.failed_files.to_string()),
             ("lastFailedFilePath", opt(&self.last_failed_file_path)),
         ];

@@ -91,28 +91,40 @@ impl TestEnv {
     }
 
     pub fn layout(&self) -> KeyLayout {
-        KeyLayout {
-            topics_dir: "topics".into(),
-            topic: self.topic.clone(),
-            pad_width: 10,
-        }
+        KeyLayout::json("topics", &self.topic, 10)
     }
 
     pub async fn store(&self) -> S3SegmentStore {
         S3SegmentStore::new(client::build(&self.s3.endpoint()).await, self.bucket.clone())
     }
 
-    /// Audits the topic against the bucket with `tickstream verify`'s code, asserts it passes and
-    /// that no file holds more than `flush_size` records, and returns the report.
-    pub async fn verified(&self, config: &Config, flush_size: usize) -> VerifyReport {
-        let report = tickstream::verify::audit(
+    /// Audits the configured topics against the bucket with `tickstream verify`'s code.
+    pub async fn audit(&self, config: &Config) -> VerifyReport {
+        tickstream::verify::audit(
             config,
             self.kafka.bootstrap_servers(),
             &self.s3.endpoint(),
             Duration::from_secs(60),
         )
         .await
-        .expect("audit reads Kafka and S3");
+        .expect("audit reads Kafka and S3")
+    }
+
+    /// Creates the configured topics (and dead-letter topic) as the pipeline does at start, so
+    /// that a test's own producer can write to them first.
+    pub async fn create_topics(&self, config: &Config) {
+        tickstream::kafka::admin::create_configured_topics(
+            &tickstream::kafka::admin::TopicAdmin::Mock(&self.kafka),
+            config,
+        )
+        .await
+        .expect("topics created");
+    }
+
+    /// Audits the topic against the bucket, asserts it passes and that no file holds more than
+    /// `flush_size` records, and returns the report.
+    pub async fn verified(&self, config: &Config, flush_size: usize) -> VerifyReport {
+        let report = self.audit(config).await;
         assert!(report.ok(), "{}", tickstream::verify::report::table(&report));
         for (p, files) in self.objects().await {
             for (start, lines) in files {

@@ -1,24 +1,51 @@
 //! The Snowflake objects that load our files as Snowpipe would (seed 000 creates them by hand):
-//! storage integration, stage, file format, table and an AUTO_INGEST pipe.
+//! storage integration, stage, file format, and per topic a table in the Snowflake Kafka
+//! connector's layout (`RECORD_CONTENT` and `RECORD_METADATA` VARIANT, plus the typed columns)
+//! and an AUTO_INGEST pipe.
+//!
+//! The pipes load with a COPY transformation, not `MATCH_BY_COLUMN_NAME`: Snowflake refuses the
+//! two together ("match_by_column_name is not supported with copy transform", behaviour change
+//! 2024_02), and only a transformation can fill `RECORD_CONTENT` (the whole record) and the
+//! offset in `RECORD_METADATA`. Each typed column takes its field by name (or `source`), as the
+//! SQLite warehouse does; Snowflake's paths are case-sensitive, so name the field as produced.
 
-use crate::config::Config;
+use crate::config::{ColumnType, Config};
+use crate::warehouse::table::Tables;
 
-/// The DDL for `config`'s bucket, prefix and topic, in the order it must run.
+fn snowflake_type(kind: ColumnType) -> &'static str {
+    match kind {
+        ColumnType::Text => "VARCHAR",
+        ColumnType::Real => "FLOAT",
+        ColumnType::Integer => "NUMBER",
+        ColumnType::Boolean => "BOOLEAN",
+        ColumnType::Timestamp => "TIMESTAMP_TZ",
+    }
+}
+
+/// The sink's topics the DDL covers (a `topics.regex` sink: none known in advance).
+fn topics(config: &Config) -> Vec<String> {
+    config.sink.topic_list()
+}
+
+/// The pipe of `topic`: `warehouse.snowflake.pipe` for the first, `<TABLE>_PIPE` for others.
+fn pipe_name(config: &Config, topic: &str, table: &str) -> String {
+    match config.sink.topic_list().first().map(String::as_str) == Some(topic) {
+        true => config.warehouse.snowflake.pipe.clone(),
+        false => format!("{table}_PIPE"),
+    }
+}
+
+/// The DDL for `config`'s bucket, prefix and topics, in the order it must run.
 pub fn ddl(config: &Config) -> String {
     let sf = &config.warehouse.snowflake;
     let (db, schema) = (&sf.database, &sf.schema);
     let fq = |name: &str| format!("{db}.{schema}.{name}");
-    let location = format!(
-        "s3://{}/{}/{}/",
-        config.sink.bucket, config.sink.topics_dir, config.sink.topics
-    );
-    let table = fq(&config.warehouse.table);
+    let location = format!("s3://{}/{}/", config.sink.bucket, config.sink.topics_dir);
     let stage = fq(&sf.stage);
-    let format = fq("TICK_JSON");
-    let pipe = fq(&sf.pipe);
+    let format = fq("RECORD_JSON");
     let integration = &sf.storage_integration;
     let role = &sf.aws_role_arn;
-    format!(
+    let mut out = format!(
         "-- tickstream: Snowflake objects for {location}
 -- Run as ACCOUNTADMIN (the integration) and a role owning {db} (the rest).
 
@@ -34,7 +61,7 @@ CREATE STORAGE INTEGRATION IF NOT EXISTS {integration}
 CREATE DATABASE IF NOT EXISTS {db};
 CREATE SCHEMA IF NOT EXISTS {db}.{schema};
 
--- One JSON object per line, as the Confluent S3 sink's JSON format writes them.
+-- One JSON value per line, as the Confluent S3 sink's JSON format writes them.
 CREATE FILE FORMAT IF NOT EXISTS {format}
   TYPE = JSON
   STRIP_OUTER_ARRAY = FALSE;
@@ -43,48 +70,83 @@ CREATE STAGE IF NOT EXISTS {stage}
   URL = '{location}'
   STORAGE_INTEGRATION = {integration}
   FILE_FORMAT = {format};
-
+"
+    );
+    let tables = Tables::new(config);
+    let on_error = match config.warehouse.on_error {
+        crate::config::OnError::SkipFile => "SKIP_FILE",
+        crate::config::OnError::Continue => "CONTINUE",
+    };
+    let listed = topics(config);
+    if listed.is_empty() {
+        out.push_str(
+            "\n-- sink.topics.regex: no topic is known in advance. Run `tickstream snowflake ddl` with each\n\
+             -- topic listed in sink.topics (the pattern's matches) to get its table and pipe.\n",
+        );
+    }
+    for topic in listed {
+        let layout = tables.layout(&topic);
+        let table = fq(&layout.table);
+        let pipe = fq(&pipe_name(config, &topic, &layout.table));
+        let columns: String = layout
+            .columns
+            .iter()
+            .map(|c| format!("  {} {},\n", c.name.to_ascii_uppercase(), snowflake_type(c.kind)))
+            .collect();
+        let names: String = layout
+            .columns
+            .iter()
+            .map(|c| format!("{}, ", c.name.to_ascii_uppercase()))
+            .collect();
+        let values: String = layout
+            .columns
+            .iter()
+            .map(|c| {
+                let field = c.source.as_deref().unwrap_or(&c.name);
+                format!("         $1:\"{field}\"::{},\n", snowflake_type(c.kind))
+            })
+            .collect();
+        out.push_str(&format!(
+            "
+-- Topic {topic}: one row per record, the Snowflake Kafka connector's layout.
 CREATE TABLE IF NOT EXISTS {table} (
-  SYMBOL    VARCHAR       NOT NULL,
-  PRICE     NUMBER(18, 2) NOT NULL,
-  VOLUME    NUMBER        NOT NULL,
-  CHANGE    NUMBER(18, 2) NOT NULL,
-  TIMESTAMP TIMESTAMP_TZ  NOT NULL,
-  EXCHANGE  VARCHAR       NOT NULL,
-  RUN_ID    VARCHAR       NOT NULL,
-  SEQ       NUMBER        NOT NULL,
-  S3_KEY    VARCHAR       NOT NULL,
-  PARTITION NUMBER        NOT NULL,
-  LOADED_AT TIMESTAMP_LTZ DEFAULT CURRENT_TIMESTAMP()
+  RECORD_CONTENT  VARIANT NOT NULL,
+  RECORD_METADATA VARIANT NOT NULL,
+{columns}  LOADED_AT TIMESTAMP_LTZ DEFAULT CURRENT_TIMESTAMP()
 );
 
--- Each file loads once (Snowpipe keeps 14 days of load history per path); a file that does
--- not parse is skipped whole and reported by COPY_HISTORY.
+-- Each file loads once (Snowpipe keeps 14 days of load history per path); the offset of a
+-- row is its file's start offset (in its name) plus its line in the file.
 CREATE PIPE IF NOT EXISTS {pipe}
   AUTO_INGEST = TRUE
 AS
-COPY INTO {table} (SYMBOL, PRICE, VOLUME, CHANGE, TIMESTAMP, EXCHANGE, RUN_ID, SEQ, S3_KEY, PARTITION)
+COPY INTO {table} (RECORD_CONTENT, RECORD_METADATA, {names}LOADED_AT)
 FROM (
-  SELECT $1:symbol::VARCHAR, $1:price::NUMBER(18, 2), $1:volume::NUMBER, $1:change::NUMBER(18, 2),
-         $1:timestamp::TIMESTAMP_TZ, $1:exchange::VARCHAR, $1:run_id::VARCHAR, $1:seq::NUMBER,
-         METADATA$FILENAME,
-         REGEXP_SUBSTR(METADATA$FILENAME, 'partition=([0-9]+)', 1, 1, 'e', 1)::NUMBER
-  FROM @{stage}
+  SELECT $1,
+         OBJECT_CONSTRUCT(
+           'topic', '{topic}',
+           'partition', REGEXP_SUBSTR(METADATA$FILENAME, 'partition=([0-9]+)', 1, 1, 'e', 1)::NUMBER,
+           'offset', REGEXP_SUBSTR(METADATA$FILENAME, '[+]([0-9]+)[.][a-z]+$', 1, 1, 'e', 1)::NUMBER
+                     + METADATA$FILE_ROW_NUMBER - 1,
+           's3_key', METADATA$FILENAME),
+{values}         CURRENT_TIMESTAMP()
+  FROM @{stage}/{topic}/
 )
 FILE_FORMAT = (FORMAT_NAME = '{format}')
-ON_ERROR = SKIP_FILE;
+ON_ERROR = {on_error};
 
--- SHOW PIPES LIKE '{name}' IN SCHEMA {db}.{schema}; → notification_channel is the SQS queue
--- ARN: add it as an S3 event notification (s3:ObjectCreated:*) on the bucket, prefix
+-- SHOW PIPES LIKE '{pipe_short}' IN SCHEMA {db}.{schema}; → notification_channel is the SQS
+-- queue ARN: add it as an S3 event notification (s3:ObjectCreated:*) on the bucket, prefix
 -- {prefix}/{topic}/.
 -- Health: SELECT SYSTEM$PIPE_STATUS('{pipe}');
 -- Loads:  SELECT * FROM TABLE({db}.INFORMATION_SCHEMA.COPY_HISTORY(
 --           TABLE_NAME => '{table}', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP())));
 ",
-        name = sf.pipe,
-        prefix = config.sink.topics_dir,
-        topic = config.sink.topics,
-    )
+            pipe_short = pipe_name(config, &topic, &layout.table),
+            prefix = config.sink.topics_dir,
+        ));
+    }
+    out
 }
 
 /// The statement that registers the monitoring user's public key (key-pair authentication).
@@ -97,17 +159,22 @@ mod tests {
     use crate::config::Config;
 
     #[test]
-    fn the_ddl_names_our_bucket_prefix_and_objects() {
+    fn the_ddl_names_our_bucket_prefix_and_objects_in_the_connector_layout() {
         let mut c = Config::default();
         c.sink.bucket = "my-bucket".into();
         let ddl = super::ddl(&c);
-        assert!(
-            ddl.contains("URL = 's3://my-bucket/topics/stock-market-data/'"),
-            "{ddl}"
-        );
+        assert!(ddl.contains("URL = 's3://my-bucket/topics/'"), "{ddl}");
         assert!(ddl.contains("CREATE PIPE IF NOT EXISTS KAFKA_DB.KAFKA_SCHEMA.STOCK_MARKET_PIPE"));
-        assert!(ddl.contains("COPY INTO KAFKA_DB.KAFKA_SCHEMA.STOCK_MARKET_DATA"));
+        assert!(
+            ddl.contains("COPY INTO KAFKA_DB.KAFKA_SCHEMA.STOCK_MARKET_DATA (RECORD_CONTENT, RECORD_METADATA, SYMBOL,")
+        );
+        assert!(ddl.contains("RECORD_CONTENT  VARIANT NOT NULL"));
+        assert!(ddl.contains("FROM @KAFKA_DB.KAFKA_SCHEMA.KAFKA_S3_STAGE/stock-market-data/"));
         assert!(ddl.contains("ON_ERROR = SKIP_FILE"));
+        assert!(
+            !ddl.contains("MATCH_BY_COLUMN_NAME ="),
+            "Snowflake refuses it with a transformation"
+        );
         for field in [
             "symbol",
             "price",
@@ -118,7 +185,26 @@ mod tests {
             "run_id",
             "seq",
         ] {
-            assert!(ddl.contains(&format!("$1:{field}::")), "{field} is loaded");
+            assert!(ddl.contains(&format!("$1:\"{field}\"::")), "{field} is loaded");
         }
+    }
+
+    #[test]
+    fn every_listed_topic_gets_its_table_and_pipe_with_its_mapped_fields() {
+        let mut c = Config::default();
+        c.sink.topics = "stock-market-data,finnhub-trades".into();
+        c.warehouse.topic_columns.insert(
+            "finnhub-trades".into(),
+            vec![crate::config::Column {
+                name: "price".into(),
+                kind: crate::config::ColumnType::Real,
+                source: Some("p".into()),
+            }],
+        );
+        let ddl = super::ddl(&c);
+        assert!(ddl.contains("CREATE TABLE IF NOT EXISTS KAFKA_DB.KAFKA_SCHEMA.FINNHUB_TRADES"));
+        assert!(ddl.contains("CREATE PIPE IF NOT EXISTS KAFKA_DB.KAFKA_SCHEMA.FINNHUB_TRADES_PIPE"));
+        assert!(ddl.contains("$1:\"p\"::FLOAT"));
+        assert!(ddl.contains("'topic', 'finnhub-trades'"));
     }
 }

@@ -209,6 +209,7 @@ mod tests {
             file_name: name.into(),
             status: status.into(),
             row_count: rows,
+            error_count: 0,
             first_error: (status != "Loaded").then(|| "Error parsing JSON".into()),
             last_load_ms: None,
         }

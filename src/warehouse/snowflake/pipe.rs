@@ -36,14 +36,17 @@ pub struct CopyFile {
     /// `Loaded`, `Load failed`, `Partially loaded`, …
     pub status: String,
     pub row_count: u64,
+    /// Rows left out (`ERROR_COUNT`; a partially loaded file's rejected rows).
+    pub error_count: u64,
     pub first_error: Option<String>,
     /// `LAST_LOAD_TIME` in Unix milliseconds.
     pub last_load_ms: Option<i64>,
 }
 
 impl CopyFile {
+    /// Loaded whole, or in part (`ON_ERROR = CONTINUE` left rows out).
     pub fn loaded(&self) -> bool {
-        self.status.eq_ignore_ascii_case("loaded")
+        self.status.eq_ignore_ascii_case("loaded") || self.status.eq_ignore_ascii_case("partially loaded")
     }
 }
 
@@ -58,7 +61,7 @@ pub fn pipe_status_sql(sf: &SnowflakeConfig) -> String {
 /// Files the pipe touched in the last `minutes`, oldest first.
 pub fn copy_history_sql(sf: &SnowflakeConfig, table: &str, minutes: u32) -> String {
     format!(
-        "SELECT FILE_NAME, STATUS, ROW_COUNT, FIRST_ERROR_MESSAGE, \
+        "SELECT FILE_NAME, STATUS, ROW_COUNT, ERROR_COUNT, FIRST_ERROR_MESSAGE, \
                 DATE_PART(EPOCH_MILLISECOND, LAST_LOAD_TIME) AS LAST_LOAD_MS \
          FROM TABLE({db}.INFORMATION_SCHEMA.COPY_HISTORY(\
              TABLE_NAME => '{db}.{schema}.{table}', \
@@ -101,6 +104,7 @@ pub fn parse_copy_history(rs: &ResultSet) -> Result<Vec<CopyFile>, SnowflakeErro
                 file_name: file_name.to_owned(),
                 status: rs.get(i, "STATUS").unwrap_or("").to_owned(),
                 row_count: rs.get(i, "ROW_COUNT").and_then(|v| v.parse().ok()).unwrap_or(0),
+                error_count: rs.get(i, "ERROR_COUNT").and_then(|v| v.parse().ok()).unwrap_or(0),
                 first_error: rs.get(i, "FIRST_ERROR_MESSAGE").map(str::to_owned),
                 last_load_ms: rs
                     .get(i, "LAST_LOAD_MS")
@@ -140,6 +144,7 @@ pub fn to_pipe_status(pipe: &SnowpipeStatus, files: &[CopyFile], latency: Option
             .or_else(|| failed.last().and_then(|f| f.first_error.clone())),
         loaded_files: files.iter().filter(|f| f.loaded()).count() as u64,
         loaded_rows: files.iter().filter(|f| f.loaded()).map(|f| f.row_count).sum(),
+        rejected_rows: files.iter().filter(|f| f.loaded()).map(|f| f.error_count).sum(),
         failed_files: failed.len() as u64,
         last_failed_file_path: failed.last().map(|f| f.file_name.clone()),
         latency,

@@ -1,16 +1,20 @@
-//! Where the watcher looks for new files: each partition's prefix listed after a cursor.
+//! Where the watcher looks for new files: each topic-partition's prefix listed after a cursor.
 //!
 //! Files of one partition are named in offset order but may *land* out of order: a sink uploads
 //! up to `max.inflight.uploads` files at once. So a cursor stays `lookback` files behind the
 //! newest key seen, and those last few are listed again (they are in LOAD_HISTORY, so skipping
-//! them is a lookup). Partitions `0..kafka.partitions` are listed from the start; every
-//! [`REDISCOVER_EVERY`] polls the next partition number is probed, to find partitions added since.
-//! A partition whose sink announced its files (and they loaded) need not be listed at the next
-//! poll, except every [`FULL_LISTING_EVERY`] polls, which finds whatever an announcement missed.
+//! them is a lookup). Partitions `0..kafka.partitions` of each listed topic are listed from the
+//! start; every [`REDISCOVER_EVERY`] polls each topic's next partition number is probed, to find
+//! partitions added since, and under `topics.regex` the topic folders are listed to find new
+//! topics. A partition whose sink announced its files (and they loaded) need not be listed at the
+//! next poll, except every [`FULL_LISTING_EVERY`] polls, which finds whatever an announcement
+//! missed.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::LIST_CONCURRENCY;
+use crate::consumer::Topics;
+use crate::record::TopicPartition;
 use crate::s3::keys::KeyLayout;
 use crate::warehouse::source::ObjectSource;
 use crate::warehouse::WarehouseError;
@@ -20,52 +24,108 @@ const REDISCOVER_EVERY: u64 = 30;
 /// safety net for what an announcement cannot cover.
 const FULL_LISTING_EVERY: u64 = 10;
 
+/// Listed keys, per topic-partition, sorted.
+pub type Listing = BTreeMap<TopicPartition, Vec<String>>;
+
 /// The watcher's cursors and what the sinks announced.
 pub struct Discovery {
+    /// The key layout (its topic is replaced by each file's).
     layout: KeyLayout,
+    topics: Topics,
     /// Files re-listed behind the newest key of a partition.
     lookback: usize,
-    /// Partition → list after this key.
-    cursors: BTreeMap<i32, Option<String>>,
+    /// Topic-partition → list after this key.
+    cursors: BTreeMap<TopicPartition, Option<String>>,
     polls: u64,
     /// Partitions whose new files were announced by their sinks (and loaded) since the last
     /// poll: the poll need not list them, except every [`FULL_LISTING_EVERY`] polls.
-    announced: BTreeSet<i32>,
+    announced: BTreeSet<TopicPartition>,
     /// Partitions with an announced file that was not loaded since the last poll (unreadable,
     /// a failed load, or more files than were kept): the poll lists them whatever else was
     /// announced.
-    unsettled: BTreeSet<i32>,
+    unsettled: BTreeSet<TopicPartition>,
 }
 
 impl Discovery {
-    pub fn new(layout: KeyLayout, lookback: usize, partitions: i32) -> Self {
+    pub fn new(layout: KeyLayout, topics: Topics, lookback: usize, partitions: i32) -> Self {
+        let listed = match &topics {
+            Topics::List(l) => l.clone(),
+            Topics::Pattern(_) => Vec::new(),
+        };
+        let cursors = listed
+            .iter()
+            .flat_map(|t| (0..partitions).map(move |p| (TopicPartition::new(t, p), None)))
+            .collect();
         Self {
             layout,
+            topics,
             lookback,
-            cursors: (0..partitions).map(|p| (p, None)).collect(),
+            cursors,
             polls: 0,
             announced: BTreeSet::new(),
             unsettled: BTreeSet::new(),
         }
     }
 
-    fn topic_prefix(&self) -> String {
-        let l = &self.layout;
-        format!("{}/{}/", l.topics_dir, l.topic)
+    /// The topic-partition and start offset of a data file of a topic we load (`None` for any
+    /// other key).
+    pub fn identify(&self, key: &str) -> Option<(TopicPartition, i64)> {
+        let rest = key.strip_prefix(&self.layout.topics_dir)?.strip_prefix('/')?;
+        let (topic, rest) = rest.split_once('/')?;
+        if !self.topics.contains(topic) {
+            return None;
+        }
+        let p: i32 = rest.strip_prefix("partition=")?.split('/').next()?.parse().ok()?;
+        let start = self.layout.for_topic(topic).parse_start_offset(p, key)?;
+        Some((TopicPartition::new(topic, p), start))
     }
 
-    /// The partition a data file of our topic belongs to (`None` for any other key).
-    pub fn partition_of(&self, key: &str) -> Option<i32> {
-        let rest = key.strip_prefix(&self.topic_prefix())?.strip_prefix("partition=")?;
-        let p: i32 = rest.split('/').next()?.parse().ok()?;
-        self.layout.parse_start_offset(p, key).map(|_| p)
+    fn track(&mut self, tp: TopicPartition) {
+        if let std::collections::btree_map::Entry::Vacant(e) = self.cursors.entry(tp) {
+            let tp = e.key();
+            tracing::info!(
+                topic = &*tp.topic,
+                partition = tp.partition,
+                "ingestion watcher: a new partition has files"
+            );
+            e.insert(None);
+        }
+    }
+
+    /// Finds topic-partitions added since the watcher started (new partition numbers, and
+    /// under `topics.regex` new topic folders).
+    async fn rediscover<S: ObjectSource>(&mut self, source: &S) -> Result<(), WarehouseError> {
+        if let Topics::Pattern(_) = &self.topics {
+            let root = format!("{}/", self.layout.topics_dir);
+            for folder in source.folders(&root).await? {
+                let Some(topic) = folder.strip_prefix(&root).and_then(|f| f.strip_suffix('/')) else {
+                    continue;
+                };
+                if self.topics.contains(topic) && !self.cursors.keys().any(|tp| &*tp.topic == topic) {
+                    self.track(TopicPartition::new(topic, 0));
+                }
+            }
+        }
+        // Partitions are numbered 0..n: one added since is the next number of its topic.
+        let mut next: BTreeMap<std::sync::Arc<str>, i32> = BTreeMap::new();
+        for tp in self.cursors.keys() {
+            let n = next.entry(tp.topic.clone()).or_insert(0);
+            *n = (*n).max(tp.partition + 1);
+        }
+        for (topic, p) in next {
+            let prefix = self.layout.for_topic(&topic).partition_prefix(p);
+            if !source.list(&prefix, None).await?.is_empty() {
+                self.track(TopicPartition::new(&topic, p));
+            }
+        }
+        Ok(())
     }
 
     /// One poll's listing: the partitions to look at, each listed after its cursor
     /// ([`LIST_CONCURRENCY`] listings at a time: at 64 partitions one after another took longer
     /// than the files took to land). Announced partitions are skipped but every
     /// [`FULL_LISTING_EVERY`] polls: listing all 64 while files landed held their loads back.
-    pub async fn list<S: ObjectSource>(&mut self, source: &S) -> Result<BTreeMap<i32, Vec<String>>, WarehouseError> {
+    pub async fn list<S: ObjectSource>(&mut self, source: &S) -> Result<Listing, WarehouseError> {
         use futures::{StreamExt, TryStreamExt};
         self.polls += 1;
         let announced = std::mem::take(&mut self.announced);
@@ -76,46 +136,68 @@ impl Discovery {
             &announced - &unsettled
         };
         if self.polls % REDISCOVER_EVERY == 1 {
-            // Partitions are numbered 0..n: one added since is the next number.
-            let next = self.cursors.keys().next_back().map_or(0, |p| p + 1);
-            if !source.list(&self.layout.partition_prefix(next), None).await?.is_empty() {
-                tracing::info!(partition = next, "ingestion watcher: a new partition has files");
-                self.cursors.insert(next, None);
-            }
+            self.rediscover(source).await?;
         }
-        let wanted: Vec<(i32, String, Option<String>)> = self
+        let wanted: Vec<(TopicPartition, String, Option<String>)> = self
             .cursors
             .iter()
-            .filter(|(p, _)| !skip.contains(p))
-            .map(|(p, after)| (*p, self.layout.partition_prefix(*p), after.clone()))
+            .filter(|(tp, _)| !skip.contains(*tp))
+            .map(|(tp, after)| {
+                let prefix = self.layout.for_topic(&tp.topic).partition_prefix(tp.partition);
+                (tp.clone(), prefix, after.clone())
+            })
             .collect();
-        let lists: Vec<(i32, Vec<String>)> = futures::stream::iter(wanted)
-            .map(|(p, prefix, after)| async move { source.list(&prefix, after.as_deref()).await.map(|keys| (p, keys)) })
-            .buffered(LIST_CONCURRENCY)
-            .try_collect()
-            .await?;
+        let lists: Vec<(TopicPartition, Vec<String>)> =
+            futures::stream::iter(wanted)
+                .map(|(tp, prefix, after)| async move {
+                    source.list(&prefix, after.as_deref()).await.map(|keys| (tp, keys))
+                })
+                .buffered(LIST_CONCURRENCY)
+                .try_collect()
+                .await?;
         tracing::trace!(poll = self.polls, cursors = ?self.cursors, "ingestion poll listed");
         Ok(lists
             .into_iter()
-            .map(|(p, keys)| {
-                (
-                    p,
-                    keys.into_iter().filter(|k| self.partition_of(k) == Some(p)).collect(),
-                )
+            .map(|(tp, keys)| {
+                let keys = keys
+                    .into_iter()
+                    .filter(|k| self.identify(k).is_some_and(|(t, _)| t == tp));
+                let keys: Vec<String> = keys.collect();
+                (tp, keys)
             })
             .collect())
     }
 
+    /// Keeps the announced keys of each topic-partition that are data files of it, sorted; a
+    /// topic-partition seen for the first time is tracked from now on.
+    pub fn sort_announced(&mut self, landed: Listing) -> Listing {
+        let ours: Listing = landed
+            .into_iter()
+            .map(|(tp, keys)| {
+                let mut keys: Vec<String> = keys
+                    .into_iter()
+                    .filter(|k| self.identify(k).is_some_and(|(t, _)| t == tp))
+                    .collect();
+                keys.sort();
+                (tp, keys)
+            })
+            .collect();
+        for tp in ours.keys() {
+            self.track(tp.clone());
+        }
+        ours
+    }
+
     /// Moves each listed partition's cursor past what is settled: up to its first unreadable
     /// file (`failed`), and never closer than `lookback` files to the newest.
-    pub fn advance(&mut self, listed: BTreeMap<i32, Vec<String>>, failed: &BTreeMap<i32, String>) {
-        for (p, keys) in listed {
-            let resolved_until = match failed.get(&p) {
+    pub fn advance(&mut self, listed: Listing, failed: &BTreeMap<TopicPartition, String>) {
+        for (tp, keys) in listed {
+            let resolved_until = match failed.get(&tp) {
                 Some(stuck) => keys.iter().position(|k| k == stuck).unwrap_or(0),
                 None => keys.len(),
             };
             let keep = resolved_until.min(keys.len().saturating_sub(self.lookback));
-            let cursor = self.cursors.entry(p).or_insert(None);
+            let cursor = self.cursors.entry(tp).or_insert(None);
             if keep > 0 {
                 *cursor = Some(keys[keep - 1].clone());
             }
@@ -125,14 +207,18 @@ impl Discovery {
     /// Announced files were loaded (`Ok`, with each partition's first unreadable key) or the
     /// load failed: a partition whose every file loaded, and whose sink's announcements were all
     /// kept (`complete`), need not be listed at the next poll; the others must be.
-    pub fn announced(&mut self, complete: BTreeMap<i32, bool>, loaded: Result<&BTreeMap<i32, String>, ()>) {
+    pub fn announced(
+        &mut self,
+        complete: BTreeMap<TopicPartition, bool>,
+        loaded: Result<&BTreeMap<TopicPartition, String>, ()>,
+    ) {
         match loaded {
             Ok(failed) => {
-                for (p, complete) in complete {
-                    if complete && !failed.contains_key(&p) {
-                        self.announced.insert(p);
+                for (tp, complete) in complete {
+                    if complete && !failed.contains_key(&tp) {
+                        self.announced.insert(tp);
                     } else {
-                        self.unsettled.insert(p);
+                        self.unsettled.insert(tp);
                     }
                 }
             }

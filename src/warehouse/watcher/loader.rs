@@ -8,11 +8,14 @@ use std::time::Instant;
 
 use rusqlite::Connection;
 
+use super::discovery::Listing;
 use crate::error::chain;
+use crate::record::TopicPartition;
 use crate::telemetry::ingest_events as events;
-use crate::warehouse::load::{known_keys, load_files, FetchedFile, LoadOutcome};
+use crate::warehouse::load::{known_keys, load_files, FetchedFile, LoadOutcome, LoadRules};
 use crate::warehouse::schema::NOW_MS;
 use crate::warehouse::source::ObjectSource;
+use crate::warehouse::table::Tables;
 use crate::warehouse::WarehouseError;
 
 /// Object reads in flight at once: as many as a load batch holds, so one second's files of 64
@@ -26,19 +29,34 @@ const LOAD_BATCH: usize = 64;
 pub struct Loader<S> {
     pub source: Arc<S>,
     pub db: Arc<Mutex<Connection>>,
-    pub table: String,
+    /// Each topic's table.
+    pub tables: Arc<Tables>,
+    pub rules: LoadRules,
 }
 
+/// A file to load: its topic-partition, start offset and key.
+pub type Pending = (TopicPartition, i64, String);
+
 impl<S: ObjectSource> Loader<S> {
-    /// The files of `found` (partition → keys) that LOAD_HISTORY does not have, in order.
-    pub async fn unknown(&self, found: &BTreeMap<i32, Vec<String>>) -> Result<Vec<(i32, String)>, WarehouseError> {
+    /// The files of `found` that LOAD_HISTORY does not have, in order; `start_of` gives each
+    /// file's start offset.
+    pub async fn unknown(
+        &self,
+        found: &Listing,
+        start_of: impl Fn(&str) -> Option<i64>,
+    ) -> Result<Vec<Pending>, WarehouseError> {
         let all: Vec<String> = found.values().flatten().cloned().collect();
-        let known = self.blocking(move |db, _| known_keys(db, &all)).await?;
-        let pending: Vec<(i32, String)> = found
+        let known = self.blocking(move |db| known_keys(db, &all)).await?;
+        let pending: Vec<Pending> = found
             .iter()
-            .flat_map(|(p, keys)| keys.iter().filter(|k| !known.contains(*k)).map(|k| (*p, k.clone())))
+            .flat_map(|(tp, keys)| {
+                let start_of = &start_of;
+                keys.iter()
+                    .filter(|k| !known.contains(*k))
+                    .filter_map(move |k| Some((tp.clone(), start_of(k)?, k.clone())))
+            })
             .collect();
-        events::pending(pending.len(), pending.first().map(|(_, k)| k.as_str()));
+        events::pending(pending.len(), pending.first().map(|(_, _, k)| k.as_str()));
         Ok(pending)
     }
 
@@ -46,24 +64,24 @@ impl<S: ObjectSource> Loader<S> {
     /// files per transaction. A file that cannot be read is not recorded (it may be readable
     /// at the next poll), and the files after it in its partition wait with it; returns each
     /// such partition's first unreadable key.
-    pub async fn load(&self, pending: &[(i32, String)]) -> Result<BTreeMap<i32, String>, WarehouseError> {
+    pub async fn load(&self, pending: &[Pending]) -> Result<BTreeMap<TopicPartition, String>, WarehouseError> {
         use futures::StreamExt;
-        let mut failed_fetch: BTreeMap<i32, String> = BTreeMap::new();
+        let mut failed_fetch: BTreeMap<TopicPartition, String> = BTreeMap::new();
         let mut left = pending.len();
         for chunk in pending.chunks(LOAD_BATCH) {
             // Owned keys and sources: the futures must be `Send` for any lifetime.
-            let wanted: Vec<(i32, String)> = chunk
+            let wanted: Vec<Pending> = chunk
                 .iter()
-                .filter(|(p, _)| !failed_fetch.contains_key(p))
+                .filter(|(tp, _, _)| !failed_fetch.contains_key(tp))
                 .cloned()
                 .collect();
             let fetch_started = Instant::now();
             let fetched: Vec<_> = futures::stream::iter(wanted)
-                .map(|(p, key)| {
+                .map(|(tp, start, key)| {
                     let source = self.source.clone();
                     async move {
                         let got = source.fetch(&key).await;
-                        (p, key, got)
+                        (tp, start, key, got)
                     }
                 })
                 .buffered(FETCH_CONCURRENCY)
@@ -75,36 +93,55 @@ impl<S: ObjectSource> Loader<S> {
                 "ingestion watcher: fetched"
             );
             let mut files = Vec::with_capacity(fetched.len());
-            for (partition, key, got) in fetched {
-                if failed_fetch.contains_key(&partition) {
+            for (tp, start, key, got) in fetched {
+                if failed_fetch.contains_key(&tp) {
                     continue;
                 }
                 match got {
                     Ok((body, etag)) => files.push(FetchedFile {
                         key,
                         etag,
-                        partition,
+                        tp,
+                        start,
                         body,
                     }),
                     Err(e) => {
                         events::fetch_failed(&key, &chain(&e));
-                        failed_fetch.insert(partition, key);
+                        failed_fetch.insert(tp, key);
                     }
                 }
             }
             let started = Instant::now();
-            let loaded = self.blocking(move |db, table| load_files(db, table, &files)).await?;
+            let (tables, rules) = (self.tables.clone(), self.rules.clone());
+            let loaded = self
+                .blocking(move |db| {
+                    let mut layouts = BTreeMap::new();
+                    for f in &files {
+                        if !layouts.contains_key(&*f.tp.topic) {
+                            layouts.insert(f.tp.topic.to_string(), tables.ready(db, &f.tp.topic)?);
+                        }
+                    }
+                    load_files(db, &|topic| layouts[topic].clone(), &rules, &files)
+                })
+                .await?;
             for l in loaded {
                 match l.outcome {
-                    LoadOutcome::Loaded { rows } => {
-                        events::file_loaded(&l.key, rows, started.elapsed(), &l.latencies_s)
+                    LoadOutcome::Loaded {
+                        rows,
+                        rejected,
+                        first_error,
+                    } => {
+                        events::file_loaded(&l.key, rows, started.elapsed(), &l.latencies_s);
+                        if let Some(e) = first_error.filter(|_| rejected > 0) {
+                            events::rows_rejected(&l.key, rejected, &e);
+                        }
                     }
                     LoadOutcome::AlreadyLoaded => {}
                     LoadOutcome::Failed { first_error } => events::file_failed(&l.key, &first_error),
                 }
             }
             left -= chunk.len();
-            events::pending(left, pending.get(pending.len() - left).map(|(_, k)| k.as_str()));
+            events::pending(left, pending.get(pending.len() - left).map(|(_, _, k)| k.as_str()));
         }
         Ok(failed_fetch)
     }
@@ -116,7 +153,7 @@ impl<S: ObjectSource> Loader<S> {
         error: Option<String>,
         poll_interval_ms: i64,
     ) -> Result<(), WarehouseError> {
-        self.blocking(move |db, _| {
+        self.blocking(move |db| {
             db.execute(
                 &format!(
                     "INSERT INTO PIPE_STATE (id, state, last_poll, last_error, poll_interval_ms) VALUES (1, ?1, {NOW_MS}, ?2, ?3)
@@ -132,14 +169,14 @@ impl<S: ObjectSource> Loader<S> {
     /// Runs `f` on the connection on a blocking thread (SQLite calls block).
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection, &str) -> Result<T, WarehouseError> + Send + 'static,
+        f: impl FnOnce(&mut Connection) -> Result<T, WarehouseError> + Send + 'static,
     ) -> Result<T, WarehouseError> {
-        let (db, table) = (self.db.clone(), self.table.clone());
+        let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = db
                 .lock()
                 .map_err(|_| WarehouseError::Other("warehouse lock poisoned".into()))?;
-            f(&mut conn, &table)
+            f(&mut conn)
         })
         .await
         .map_err(|e| WarehouseError::Other(e.to_string()))?

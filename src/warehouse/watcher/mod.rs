@@ -1,5 +1,6 @@
-//! The ingestion-watcher actor: finds new files under the topic's prefix ([`discovery`]) and
-//! loads each exactly once ([`loader`]), then records the pipe's state for `tickstream status`.
+//! The ingestion-watcher actor: finds new files under each topic's prefix ([`discovery`]) and
+//! loads each exactly once into its topic's table ([`loader`]), then records the pipe's state
+//! for `tickstream status`.
 //!
 //! In one process with the sinks, each upload also hands the watcher its key (the file-landed
 //! channel, the embedded stand-in for S3 event notifications): those files load at once,
@@ -13,10 +14,14 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rusqlite::Connection;
 use supervisors::{ChildSpec, Restart};
 
+use super::load::{FileFormat, LoadRules};
 use super::source::ObjectSource;
+use super::table::Tables;
 use super::WarehouseError;
+use crate::consumer::Topics;
 use crate::error::chain;
 use crate::landed::LandedReceiver;
+use crate::record::TopicPartition;
 use crate::s3::keys::KeyLayout;
 use crate::task::TaskGuard;
 use crate::telemetry::ingest_events as events;
@@ -32,7 +37,12 @@ use loader::Loader;
 pub struct WatcherArgs<S> {
     pub source: Arc<S>,
     pub db: Arc<Mutex<Connection>>,
-    pub table: String,
+    /// Each topic's table.
+    pub tables: Arc<Tables>,
+    /// How files are read, and `warehouse.on_error`.
+    pub rules: LoadRules,
+    /// The sink's topics (`sink.topics` or `sink.topics.regex`).
+    pub topics: Topics,
     pub layout: KeyLayout,
     pub poll_interval: Duration,
     /// Files re-listed behind the newest key of a partition (`max.inflight.uploads` + 1).
@@ -56,7 +66,9 @@ impl<S> Clone for WatcherArgs<S> {
         Self {
             source: self.source.clone(),
             db: self.db.clone(),
-            table: self.table.clone(),
+            tables: self.tables.clone(),
+            rules: self.rules.clone(),
+            topics: self.topics.clone(),
             layout: self.layout.clone(),
             poll_interval: self.poll_interval,
             lookback: self.lookback,
@@ -140,11 +152,12 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             .clone()
             .map(|landed| spawn_nudger(landed, myself.clone(), nudge_queued.clone()));
         Ok(WatcherState {
-            discovery: Discovery::new(args.layout.clone(), args.lookback, args.partitions),
+            discovery: Discovery::new(args.layout.clone(), args.topics.clone(), args.lookback, args.partitions),
             loader: Loader {
                 source: args.source.clone(),
                 db: args.db.clone(),
-                table: args.table.clone(),
+                tables: args.tables.clone(),
+                rules: args.rules.clone(),
             },
             args,
             nudge_queued,
@@ -217,7 +230,11 @@ impl<S: ObjectSource> WatcherState<S> {
     /// the cursors.
     async fn poll(&mut self) -> Result<(), WarehouseError> {
         let listed = self.discovery.list(&*self.args.source).await?;
-        let pending = self.loader.unknown(&listed).await?;
+        let discovery = &self.discovery;
+        let pending = self
+            .loader
+            .unknown(&listed, |k| discovery.identify(k).map(|(_, start)| start))
+            .await?;
         let failed = self.loader.load(&pending).await?;
         self.discovery.advance(listed, &failed);
         Ok(())
@@ -226,22 +243,18 @@ impl<S: ObjectSource> WatcherState<S> {
     /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them. A
     /// partition with a file that could not be loaded, or with more new files than the channel
     /// kept, is listed at the next poll.
-    async fn load_landed(&mut self, landed: BTreeMap<i32, Vec<String>>) -> Result<(), WarehouseError> {
-        let complete: BTreeMap<i32, bool> = landed
+    async fn load_landed(&mut self, landed: discovery::Listing) -> Result<(), WarehouseError> {
+        let complete: BTreeMap<TopicPartition, bool> = landed
             .iter()
-            .map(|(p, keys)| (*p, keys.len() < crate::landed::KEPT_PER_PARTITION))
+            .map(|(tp, keys)| (tp.clone(), keys.len() < crate::landed::KEPT_PER_PARTITION))
             .collect();
-        let ours: BTreeMap<i32, Vec<String>> = landed
-            .into_iter()
-            .map(|(p, keys)| {
-                let keys = keys.into_iter().filter(|k| self.discovery.partition_of(k) == Some(p));
-                let mut keys: Vec<String> = keys.collect();
-                keys.sort();
-                (p, keys)
-            })
-            .collect();
+        let ours = self.discovery.sort_announced(landed);
         let loaded = async {
-            let pending = self.loader.unknown(&ours).await?;
+            let discovery = &self.discovery;
+            let pending = self
+                .loader
+                .unknown(&ours, |k| discovery.identify(k).map(|(_, start)| start))
+                .await?;
             self.loader.load(&pending).await
         }
         .await;
@@ -278,19 +291,29 @@ pub async fn sqlite_watcher(
 ) -> Result<ChildSpec, WarehouseError> {
     let wh = &config.warehouse;
     let path = wh.sqlite_path(&config.runtime.data_dir);
-    let db = super::schema::open(&path, &wh.table)?;
+    let tables = Arc::new(Tables::new(config));
+    let listed = tables.listed();
+    let db = super::schema::open(&path, &listed)?;
     let store = crate::s3::S3SegmentStore::new(crate::s3::client::build(s3).await, config.sink.bucket.clone());
-    tracing::info!(path = %path.display(), table = wh.table, "ingestion watcher: loading new S3 files into SQLite");
+    let names: Vec<&str> = listed.iter().map(|t| t.table.as_str()).collect();
+    tracing::info!(path = %path.display(), tables = names.join(", "), "ingestion watcher: loading new S3 files into SQLite");
+    let format = match config.sink.value_converter {
+        crate::config::ValueConverter::Bytes => FileFormat::Bytes {
+            separator: config.sink.bytearray_separator.as_bytes().to_vec(),
+        },
+        _ => FileFormat::JsonLines,
+    };
     Ok(watcher_spec(
         WatcherArgs {
             source: Arc::new(store),
             db: Arc::new(Mutex::new(db)),
-            table: wh.table.clone(),
-            layout: KeyLayout {
-                topics_dir: config.sink.topics_dir.clone(),
-                topic: config.sink.topics.clone(),
-                pad_width: config.sink.offset_pad_width,
+            tables,
+            rules: LoadRules {
+                format,
+                on_error: wh.on_error,
             },
+            topics: Topics::from_config(&config.sink),
+            layout: KeyLayout::of(&config.sink, ""),
             poll_interval: Duration::from_millis(wh.poll_interval_ms),
             lookback: config.sink.max_inflight_uploads + 1,
             handle,

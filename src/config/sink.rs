@@ -1,0 +1,211 @@
+//! `[sink]`: the Confluent S3 Sink Connector's property names, and how records are read,
+//! checked and dead-lettered (Kafka Connect's names where Connect has the concept).
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// `[sink]`: Confluent S3 Sink Connector property names.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    /// Run the S3 sink in this process.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The topics to sink, comma-separated (Connect's `topics`). Each (topic, partition) gets
+    /// its own sink actor, its own files and its own dead letters.
+    #[serde(default = "default_topic")]
+    pub topics: String,
+    /// A pattern of topics to sink instead of a list (Connect's `topics.regex`; the whole name
+    /// must match). New topics that match are picked up as they appear.
+    #[serde(rename = "topics.regex", default)]
+    pub topics_regex: Option<String>,
+    /// Records per file: a partition's buffer is written when it holds this many.
+    #[serde(rename = "flush.size", default = "default_flush_size")]
+    pub flush_size: u64,
+    /// A buffer is also written this long after its first record arrived, even if no more come.
+    #[serde(rename = "rotate.interval.ms", default = "default_rotate_interval_ms")]
+    pub rotate_interval_ms: u64,
+    /// The key prefix: objects go to `<topics.dir>/<topic>/partition=<p>/…`.
+    #[serde(rename = "topics.dir", default = "default_topics_dir")]
+    pub topics_dir: String,
+    /// The bucket. Env: `TICKSTREAM_S3_BUCKET`.
+    #[serde(rename = "s3.bucket.name", default = "default_bucket")]
+    pub bucket: String,
+    /// Digits of the start offset in a file name (zero padded).
+    #[serde(rename = "filename.offset.zero.pad.width", default = "default_pad_width")]
+    pub offset_pad_width: usize,
+    /// Records a partition may hold in memory (buffered plus uploading) before it pauses
+    /// consumption; default 4 × `flush.size`, at least 1,000. Bounds memory during an S3 outage.
+    #[serde(rename = "max.buffered.records", default)]
+    pub max_buffered_records: Option<u64>,
+    /// Uploads of one partition's consecutive files that may run at once (commits stay in
+    /// order). More hides S3 latency; fewer keeps commits close behind the uploads.
+    #[serde(rename = "max.inflight.uploads", default = "default_max_inflight_uploads")]
+    pub max_inflight_uploads: usize,
+    /// While its uploads keep coming, a partition commits at most once per this interval (the
+    /// newest uploaded offset); it commits at once after a quiet interval or when no other
+    /// upload is under way. Commits still only follow uploads; 0 commits after every file. One
+    /// commit per file at flush.size 100 costs the group coordinator more than the files cost
+    /// us (see `sink::commit_pace`).
+    #[serde(rename = "offset.flush.interval.ms", default = "default_offset_flush_interval_ms")]
+    pub offset_flush_interval_ms: u64,
+    /// How record values are read (Connect's `value.converter`): `json` (default: any valid
+    /// JSON, written as produced, folded onto one line), `string` (UTF-8 text, written as a JSON
+    /// string), `bytes` (raw values, written as they are, `format.bytearray.separator` between
+    /// them, in `.bin` files). Connect's converter class names are accepted too.
+    #[serde(rename = "value.converter", default)]
+    pub value_converter: ValueConverter,
+    /// What goes between records in a `bytes` file (Confluent's ByteArrayFormat); default a
+    /// newline.
+    #[serde(rename = "format.bytearray.separator", default = "default_separator")]
+    pub bytearray_separator: String,
+    /// What a `json` record must be: `none` (default: any JSON), `tick` (tickstream's tick, every
+    /// field of its type), or the path of a JSON Schema file. A record that fails is a dead
+    /// letter with the validator's reason.
+    #[serde(rename = "value.schema", default)]
+    pub value_schema: ValueSchema,
+    /// `all` (default here: a record that cannot be written is dead-lettered and the partition
+    /// goes on) or `none` (the partition stops at that record, nothing is committed past it,
+    /// and `tickstream_sink_halted` is 1 until the process restarts). Connect's default is `none`.
+    #[serde(rename = "errors.tolerance", default)]
+    pub errors_tolerance: ErrorsTolerance,
+    /// Dead letters go to this Kafka topic, with Connect's `__connect.errors.*` headers, instead
+    /// of to S3 under `dlq/`.
+    #[serde(rename = "errors.deadletterqueue.topic.name", default)]
+    pub dlq_topic: Option<String>,
+    /// What a tombstone (a null value) does: `fail` (default: it is a dead letter, or stops the
+    /// partition under `errors.tolerance = none`), `ignore` (skipped), `write` (a JSON `null`).
+    #[serde(rename = "behavior.on.null.values", default)]
+    pub null_values: NullValues,
+    /// Larger values are dead letters (a JSON-lines file of huge lines stalls every loader
+    /// downstream).
+    #[serde(rename = "max.record.bytes", default = "default_max_record_bytes")]
+    pub max_record_bytes: usize,
+}
+
+impl SinkConfig {
+    /// The effective `max.buffered.records`.
+    pub fn max_buffered(&self) -> u64 {
+        self.max_buffered_records
+            .unwrap_or_else(|| (self.flush_size.saturating_mul(4)).max(1_000))
+    }
+
+    /// The topics of `topics`, trimmed, in order (empty when `topics.regex` is used).
+    pub fn topic_list(&self) -> Vec<String> {
+        if self.topics_regex.is_some() {
+            return Vec::new();
+        }
+        self.topics
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// `value.converter`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum ValueConverter {
+    #[default]
+    Json,
+    String,
+    Bytes,
+}
+
+impl TryFrom<String> for ValueConverter {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "json" | "org.apache.kafka.connect.json.JsonConverter" => Self::Json,
+            "string" | "org.apache.kafka.connect.storage.StringConverter" => Self::String,
+            "bytes" | "org.apache.kafka.connect.converters.ByteArrayConverter" => Self::Bytes,
+            other => {
+                return Err(format!(
+                    "{other:?} is not a converter: json, string or bytes (or Connect's JsonConverter, \
+                     StringConverter, ByteArrayConverter class names)"
+                ))
+            }
+        })
+    }
+}
+
+/// `value.schema`.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(from = "String")]
+pub enum ValueSchema {
+    #[default]
+    None,
+    Tick,
+    /// A JSON Schema file.
+    File(PathBuf),
+}
+
+impl From<String> for ValueSchema {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "none" => Self::None,
+            "tick" => Self::Tick,
+            path => Self::File(path.into()),
+        }
+    }
+}
+
+/// `errors.tolerance`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorsTolerance {
+    #[default]
+    All,
+    None,
+}
+
+/// `behavior.on.null.values`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NullValues {
+    #[default]
+    Fail,
+    Ignore,
+    Write,
+}
+
+fn yes() -> bool {
+    true
+}
+pub(super) fn default_topic() -> String {
+    "stock-market-data".into()
+}
+fn default_flush_size() -> u64 {
+    100
+}
+fn default_rotate_interval_ms() -> u64 {
+    60_000
+}
+fn default_topics_dir() -> String {
+    "topics".into()
+}
+fn default_bucket() -> String {
+    "kafka-msk-snowflake-bucket".into()
+}
+fn default_pad_width() -> usize {
+    10
+}
+fn default_max_inflight_uploads() -> usize {
+    4
+}
+fn default_offset_flush_interval_ms() -> u64 {
+    100
+}
+fn default_separator() -> String {
+    "\n".into()
+}
+/// Today's cap: a tick is ~200 bytes.
+fn default_max_record_bytes() -> usize {
+    64 * 1024
+}
+
+default_from_serde!(SinkConfig);

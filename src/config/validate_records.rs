@@ -1,0 +1,205 @@
+//! Checks of how records are read and where they land: the sink's topics, converter, schema and
+//! dead letters, and the warehouse's tables and columns.
+
+use std::collections::HashSet;
+
+use super::validate::{sql_identifier, topic_name};
+use super::{Config, Problem, ValueConverter, ValueSchema, WarehouseKind};
+
+/// Columns every record table has; a typed column may not take one of these names.
+const RESERVED_COLUMNS: [&str; 7] = [
+    "RECORD_CONTENT",
+    "RECORD_METADATA",
+    "topic",
+    "partition",
+    "offset",
+    "s3_key",
+    "loaded_at",
+];
+
+/// The largest `max.record.bytes` (a broker's message limit is far below it).
+const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Every problem in the record settings of `c`, each naming its key.
+pub fn validate_records(c: &Config) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let mut check = |ok: bool, key: &str, msg: String| {
+        if !ok {
+            p.push(Problem::new(key, msg));
+        }
+    };
+    let s = &c.sink;
+    match &s.topics_regex {
+        Some(pattern) => {
+            check(
+                s.topics == super::sink::default_topic(),
+                "sink.topics.regex",
+                format!("set either topics or topics.regex, not both (topics is {:?})", s.topics),
+            );
+            if let Err(e) = regex_lite::Regex::new(&format!("^({pattern})$")) {
+                check(false, "sink.topics.regex", format!("{pattern:?} is not a pattern: {e}"));
+            }
+        }
+        None => {
+            let list = s.topic_list();
+            check(
+                !list.is_empty(),
+                "sink.topics",
+                "must name at least one topic (comma-separated), or use sink.topics.regex".into(),
+            );
+            let mut seen = HashSet::new();
+            for t in &list {
+                if let Err(e) = topic_name(t) {
+                    check(false, "sink.topics", e);
+                }
+                check(seen.insert(t), "sink.topics", format!("{t} is listed twice"));
+            }
+        }
+    }
+    if let Some(dlq) = &s.dlq_topic {
+        if let Err(e) = topic_name(dlq) {
+            check(false, "sink.errors.deadletterqueue.topic.name", e);
+        }
+        check(
+            !s.topic_list().contains(dlq),
+            "sink.errors.deadletterqueue.topic.name",
+            format!("{dlq} is one of the sink's topics: its dead letters would be sunk again"),
+        );
+    }
+    match &s.value_schema {
+        ValueSchema::None => {}
+        _ if s.value_converter != ValueConverter::Json => check(
+            false,
+            "sink.value.schema",
+            format!(
+                "checks JSON values: it needs value.converter = \"json\", got {:?}",
+                s.value_converter
+            ),
+        ),
+        ValueSchema::Tick => {}
+        ValueSchema::File(_) => {
+            if let Err(e) = crate::sink::convert::Converter::from_config(s) {
+                // The error names its key and file.
+                let text = crate::error::chain(&e);
+                let text = text.strip_prefix("sink.value.schema: ").unwrap_or(&text).to_owned();
+                check(false, "sink.value.schema", text);
+            }
+        }
+    }
+    check(
+        (1..=MAX_RECORD_BYTES).contains(&s.max_record_bytes),
+        "sink.max.record.bytes",
+        format!("must be between 1 and {MAX_RECORD_BYTES}, got {}", s.max_record_bytes),
+    );
+    let w = &c.warehouse;
+    check(
+        !(s.value_converter == ValueConverter::Bytes
+            && s.bytearray_separator.is_empty()
+            && w.enabled
+            && w.kind == WarehouseKind::Sqlite),
+        "sink.format.bytearray.separator",
+        "must not be empty while the warehouse loads the files: it splits them into records there".into(),
+    );
+
+    for (topic, table) in &w.tables {
+        check(
+            sql_identifier(table),
+            &format!("warehouse.tables.{topic}"),
+            format!("must be an SQL identifier (a letter or _, then letters, digits, _), got {table:?}"),
+        );
+    }
+    let first = s.topic_list().into_iter().next();
+    for topic in s.topic_list() {
+        let table = w.table_for(&topic, first.as_deref());
+        check(
+            sql_identifier(&table),
+            "warehouse.tables",
+            format!("topic {topic}'s table would be {table:?}, not an SQL identifier: map it in warehouse.tables"),
+        );
+    }
+    let lists = std::iter::once(("warehouse.columns".to_owned(), &w.columns)).chain(
+        w.topic_columns
+            .iter()
+            .map(|(t, cols)| (format!("warehouse.topic_columns.{t}"), cols)),
+    );
+    for (key, cols) in lists {
+        let mut names = HashSet::new();
+        for (i, col) in cols.iter().enumerate() {
+            let at = format!("{key}[{i}].name");
+            check(
+                sql_identifier(&col.name),
+                &at,
+                format!("must be an SQL identifier, got {:?}", col.name),
+            );
+            check(
+                !RESERVED_COLUMNS.iter().any(|r| r.eq_ignore_ascii_case(&col.name)),
+                &at,
+                format!("{} is a column every record table has already", col.name),
+            );
+            check(
+                names.insert(col.name.to_ascii_lowercase()),
+                &at,
+                format!("{} is declared twice", col.name),
+            );
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::parse_str;
+
+    /// Every problem, parse or validation, as text (`key: message` lines).
+    fn problems(toml: &str) -> String {
+        match parse_str(toml) {
+            Ok(c) => super::super::validate::validate(&c)
+                .iter()
+                .map(|p| format!("{}: {}\n", p.key, p.message))
+                .collect(),
+            Err(p) => format!("{}: {}", p.key, p.message),
+        }
+    }
+
+    #[test]
+    fn a_list_of_topics_a_pattern_and_a_dead_letter_topic_are_checked() {
+        assert_eq!(problems("[sink]\ntopics = \"a, b.c\"\n"), "");
+        assert!(problems("[sink]\ntopics = \"a,a\"\n").contains("a is listed twice"));
+        assert!(problems("[sink]\ntopics = \"a b\"\n").contains("sink.topics"));
+        assert!(problems("[sink]\n\"topics.regex\" = \"trades-(\"\n").contains("is not a pattern"));
+        let both = problems("[sink]\ntopics = \"a\"\n\"topics.regex\" = \"t.*\"\n");
+        assert!(both.contains("not both"), "{both}");
+        let dlq = problems("[sink]\ntopics = \"a\"\n\"errors.deadletterqueue.topic.name\" = \"a\"\n");
+        assert!(dlq.contains("sunk again"), "{dlq}");
+    }
+
+    #[test]
+    fn a_schema_needs_json_and_a_file_that_is_a_schema() {
+        let bytes = problems("[sink]\n\"value.converter\" = \"bytes\"\n\"value.schema\" = \"tick\"\n");
+        assert!(bytes.contains("needs value.converter = \"json\""), "{bytes}");
+        let missing = problems("[sink]\n\"value.schema\" = \"/nonexistent/trade.json\"\n");
+        assert!(
+            missing.contains("sink.value.schema") && missing.contains("/nonexistent/trade.json"),
+            "{missing}"
+        );
+        let class = problems("[sink]\n\"value.converter\" = \"org.apache.kafka.connect.storage.StringConverter\"\n");
+        assert_eq!(class, "", "Connect's class names are accepted");
+        let bad = problems("[sink]\n\"value.converter\" = \"avro\"\n");
+        assert!(bad.contains("not a converter"), "{bad}");
+    }
+
+    #[test]
+    fn columns_must_be_identifiers_not_reserved_and_declared_once() {
+        let toml = "[[warehouse.columns]]\nname = \"offset\"\ntype = \"INTEGER\"\n[[warehouse.columns]]\nname = \"p rice\"\ntype = \"REAL\"\n";
+        let out = problems(toml);
+        assert!(
+            out.contains("warehouse.columns[0].name") && out.contains("already"),
+            "{out}"
+        );
+        assert!(out.contains("warehouse.columns[1].name"), "{out}");
+        let typ = problems("[[warehouse.columns]]\nname = \"x\"\ntype = \"BLOB\"\n");
+        assert!(typ.contains("not a column type"), "{typ}");
+        let table = problems("[sink]\ntopics = \"stock-market-data,9lives\"\n");
+        assert!(table.contains("9LIVES") || table.contains("9lives"), "{table}");
+    }
+}

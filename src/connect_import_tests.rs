@@ -1,0 +1,118 @@
+use super::*;
+
+/// An MSK Connect CreateConnector request for the Confluent S3 sink, as the AWS CLI takes it.
+const MSK_CONNECTOR: &str = r#"{
+  "connectorName": "stock-s3-sink",
+  "kafkaConnectVersion": "2.7.1",
+  "capacity": {"provisionedCapacity": {"mcuCount": 1, "workerCount": 1}},
+  "connectorConfiguration": {
+    "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+    "tasks.max": "2",
+    "topics": "stock-market-data",
+    "s3.region": "us-east-1",
+    "s3.bucket.name": "kafka-msk-snowflake-bucket",
+    "flush.size": "100",
+    "rotate.interval.ms": "60000",
+    "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+    "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+    "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+    "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+    "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+    "value.converter.schemas.enable": "false",
+    "schema.compatibility": "NONE",
+    "errors.tolerance": "all",
+    "errors.deadletterqueue.topic.name": "stock-market-data-dlq"
+  },
+  "kafkaCluster": {"apacheKafkaCluster": {
+    "bootstrapServers": "b-1.demo.abc123.c2.kafka.us-east-1.amazonaws.com:9098,b-2.demo.abc123.c2.kafka.us-east-1.amazonaws.com:9098",
+    "vpc": {"securityGroups": ["sg-1"], "subnets": ["subnet-1"]}}},
+  "kafkaClusterClientAuthentication": {"authenticationType": "IAM"},
+  "kafkaClusterEncryptionInTransit": {"encryptionType": "TLS"},
+  "plugins": [{"customPlugin": {"customPluginArn": "arn:aws:kafkaconnect:us-east-1:123456789012:custom-plugin/confluent-s3/1", "revision": 1}}],
+  "serviceExecutionRoleArn": "arn:aws:iam::123456789012:role/msk-connect"
+}"#;
+
+fn imported(path: &str, text: &str) -> (Imported, crate::config::Config) {
+    let out = convert(&read(path, text).expect("reads"));
+    let config = crate::config::parse_str(&out.toml).unwrap_or_else(|p| panic!("{p:?}\n{}", out.toml));
+    (out, config)
+}
+
+#[test]
+fn an_msk_connect_request_becomes_an_equivalent_valid_configuration() {
+    let (out, c) = imported("connector.json", MSK_CONNECTOR);
+    assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
+    assert_eq!(c.sink.topics, "stock-market-data");
+    assert_eq!((c.sink.flush_size, c.sink.rotate_interval_ms), (100, 60_000));
+    assert_eq!(c.sink.bucket, "kafka-msk-snowflake-bucket");
+    assert_eq!(c.sink.value_converter, crate::config::ValueConverter::Json);
+    assert_eq!(c.sink.dlq_topic.as_deref(), Some("stock-market-data-dlq"));
+    assert_eq!(c.kafka.mode, crate::config::KafkaMode::MskIam);
+    assert_eq!(c.kafka.region.as_deref(), Some("us-east-1"));
+    assert_eq!(
+        c.kafka.consumer_group, "connect-stock-s3-sink",
+        "Connect's own group: resume where it committed"
+    );
+    assert!(!c.producer.enabled);
+    assert_eq!(c.s3.mode, crate::config::S3Mode::Aws);
+    assert_eq!(c.s3.region, "us-east-1");
+    let problems = crate::config::validate(&c);
+    assert!(problems.is_empty(), "{problems:?}\n{}", out.toml);
+    assert!(out.ignored.iter().any(|i| i.starts_with("tasks.max")));
+}
+
+#[test]
+fn a_properties_file_with_what_cannot_be_honoured_names_each_setting() {
+    let props = "\
+# the connector's worker file
+name=trades-s3
+connector.class=io.confluent.connect.s3.S3SinkConnector
+topics=finnhub-trades, csv-replay
+format.class=io.confluent.connect.s3.format.parquet.ParquetFormat
+partitioner.class=io.confluent.connect.storage.partitioner.TimeBasedPartitioner
+path.format='year'=YYYY/'month'=MM
+s3.compression.type=gzip
+store.url=http://127.0.0.1:9000
+s3.bucket.name=trades
+flush.size=1000
+";
+    let out = convert(&read("s3-sink.properties", props).unwrap());
+    let joined = out.unsupported.join("\n");
+    for setting in [
+        "format.class",
+        "partitioner.class",
+        "path.format",
+        "s3.compression.type",
+    ] {
+        assert!(joined.contains(setting), "{setting} is named: {joined}");
+    }
+    let c = crate::config::parse_str(&out.toml).expect("still valid TOML");
+    assert_eq!(c.sink.topic_list(), vec!["finnhub-trades", "csv-replay"]);
+    assert_eq!(c.s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    assert_eq!(c.kafka.consumer_group, "connect-trades-s3");
+}
+
+#[test]
+fn properties_continuations_comments_and_separators_are_read() {
+    let p = properties("! comment\na = 1\nb: two\nc=x\\\n  y\n\n# d=4\n");
+    assert_eq!(p.get("a").map(String::as_str), Some("1"));
+    assert_eq!(p.get("b").map(String::as_str), Some("two"));
+    assert_eq!(p.get("c").map(String::as_str), Some("xy"));
+    assert!(!p.contains_key("d"));
+}
+
+#[test]
+fn another_connector_or_an_unknown_setting_is_refused() {
+    let out = convert(
+        &read(
+            "x.json",
+            r#"{"connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector", "frobnicate": "1"}"#,
+        )
+        .unwrap(),
+    );
+    assert_eq!(out.unsupported.len(), 2, "{:?}", out.unsupported);
+    assert!(read("x.json", "{not json")
+        .unwrap_err()
+        .to_string()
+        .starts_with("x.json: not JSON"));
+}

@@ -1,0 +1,258 @@
+use super::*;
+use crate::config::{Column, Config};
+
+fn file(key: &str, partition: i32, start: i64, body: &str) -> FetchedFile {
+    FetchedFile {
+        key: key.into(),
+        etag: None,
+        tp: TopicPartition::new("t", partition),
+        start,
+        body: bytes::Bytes::from(body.to_owned()),
+    }
+}
+
+fn json_rules(on_error: OnError) -> LoadRules {
+    LoadRules {
+        format: FileFormat::JsonLines,
+        on_error,
+    }
+}
+
+fn db(layout: &TableLayout) -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(&crate::warehouse::schema::load_history_ddl("LOAD_HISTORY"))
+        .unwrap();
+    layout.ensure(&conn).unwrap();
+    conn
+}
+
+fn ticks() -> TableLayout {
+    TableLayout {
+        table: "T".into(),
+        ..TableLayout::for_topic(&Config::default(), "stock-market-data")
+    }
+}
+
+fn load(conn: &mut Connection, layout: &TableLayout, rules: &LoadRules, files: &[FetchedFile]) -> Vec<Loaded> {
+    let l = layout.clone();
+    load_files(conn, &move |_| l.clone(), rules, files).unwrap()
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn any_json_lands_as_written_with_its_identity_and_the_columns_it_has() {
+    let layout = ticks();
+    let mut conn = db(&layout);
+    let body = concat!(
+        r#"{"symbol":"AAPL","price":150.25,"volume":10,"change":0.5,"timestamp":"2026-12-01T10:00:00.123456","exchange":"NASDAQ"}"#,
+        "\n",
+        r#"{"stock":"AAPL","price":150.25}"#,
+        "\n",
+        r#"{"nested":{"a":[1,2,{"b":"ü"}]},"Symbol":"MSFT"}"#,
+        "\n",
+        r#"[1,2,3]"#,
+        "\n",
+    );
+    let loaded = load(
+        &mut conn,
+        &layout,
+        &json_rules(OnError::SkipFile),
+        &[file("k0", 0, 7, body)],
+    );
+    assert_eq!(
+        loaded[0].outcome,
+        LoadOutcome::Loaded {
+            rows: 4,
+            rejected: 0,
+            first_error: None
+        }
+    );
+    type Row = (i64, Option<String>, Option<f64>, Option<String>, String);
+    let rows: Vec<Row> = conn
+        .prepare("SELECT offset, symbol, price, timestamp, RECORD_CONTENT FROM T ORDER BY offset")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![7, 8, 9, 10]);
+    assert_eq!(
+        rows[0].3.as_deref(),
+        Some("2026-12-01T10:00:00.123Z"),
+        "a naive ISO time is UTC"
+    );
+    assert_eq!(
+        (rows[1].1.as_deref(), rows[1].2),
+        (None, Some(150.25)),
+        "a missing field is NULL"
+    );
+    assert_eq!(
+        rows[2].1.as_deref(),
+        Some("MSFT"),
+        "columns match field names case-insensitively"
+    );
+    assert_eq!(
+        rows[2].4, r#"{"nested":{"a":[1,2,{"b":"ü"}]},"Symbol":"MSFT"}"#,
+        "written as produced"
+    );
+    let b: String = conn
+        .query_row(
+            "SELECT RECORD_CONTENT ->> '$.nested.a[2].b' FROM T WHERE offset = 9",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(b, "ü", "SQLite's JSON functions query RECORD_CONTENT");
+    assert_eq!(
+        loaded[0].latencies_s.len(),
+        1,
+        "only the row with a timestamp has a latency"
+    );
+}
+
+#[test]
+fn finnhub_trades_map_onto_declared_columns_from_their_own_field_names() {
+    let col = |name: &str, kind: &str, source: &str| Column {
+        name: name.into(),
+        kind: crate::config::ColumnType::try_from(kind.to_owned()).unwrap(),
+        source: Some(source.into()),
+    };
+    let layout = TableLayout {
+        table: "TRADES".into(),
+        columns: vec![
+            col("symbol", "TEXT", "s"),
+            col("price", "REAL", "p"),
+            col("volume", "INTEGER", "v"),
+            col("timestamp", "TIMESTAMP", "t"),
+        ],
+    };
+    let mut conn = db(&layout);
+    let body = "{\"s\":\"AAPL\",\"p\":189.12,\"v\":100,\"t\":1733050000000,\"c\":[\"1\"]}\n";
+    load(
+        &mut conn,
+        &layout,
+        &json_rules(OnError::SkipFile),
+        &[file("k", 0, 0, body)],
+    );
+    let row: (String, f64, i64, String) = conn
+        .query_row("SELECT symbol, price, volume, timestamp FROM TRADES", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .unwrap();
+    assert_eq!(row, ("AAPL".into(), 189.12, 100, "2024-12-01T10:46:40.000Z".into()));
+}
+
+#[test]
+fn a_value_that_cannot_take_its_type_skips_the_file_or_only_its_row() {
+    let layout = ticks();
+    let body =
+        "{\"symbol\":\"A\",\"price\":1.0}\n{\"symbol\":\"B\",\"price\":\"a lot\"}\n{\"symbol\":\"C\",\"price\":3}\n";
+
+    let mut conn = db(&layout);
+    let loaded = load(
+        &mut conn,
+        &layout,
+        &json_rules(OnError::SkipFile),
+        &[file("k", 0, 0, body)],
+    );
+    match &loaded[0].outcome {
+        LoadOutcome::Failed { first_error } => {
+            assert!(first_error.starts_with("line 2: column price"), "{first_error}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM T"), 0);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT rows_rejected FROM LOAD_HISTORY WHERE status = 'LOAD_FAILED'"
+        ),
+        1
+    );
+
+    let mut conn = db(&layout);
+    let loaded = load(
+        &mut conn,
+        &layout,
+        &json_rules(OnError::Continue),
+        &[file("k", 0, 0, body)],
+    );
+    assert!(matches!(
+        &loaded[0].outcome,
+        LoadOutcome::Loaded {
+            rows: 2,
+            rejected: 1,
+            ..
+        }
+    ));
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM T WHERE offset IN (0, 2)"),
+        2,
+        "the others keep their offsets"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT COUNT(*) FROM LOAD_HISTORY WHERE status = 'PARTIALLY_LOADED'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn a_file_loads_once_and_a_record_once_even_from_two_overlapping_files() {
+    let layout = ticks();
+    let mut conn = db(&layout);
+    let line = |s: &str| format!("{{\"symbol\":\"{s}\"}}\n");
+    let rules = json_rules(OnError::SkipFile);
+    let first = [
+        file("a", 0, 0, &(line("x") + &line("y"))),
+        file("bad", 1, 0, "{not json\n"),
+    ];
+    let loaded = load(&mut conn, &layout, &rules, &first);
+    assert!(
+        matches!(&loaded[1].outcome, LoadOutcome::Failed { first_error } if first_error.starts_with("line 1: not JSON"))
+    );
+    let second = [file("a", 0, 0, &line("x")), file("b", 0, 1, &(line("y") + &line("z")))];
+    let loaded = load(&mut conn, &layout, &rules, &second);
+    assert_eq!(loaded[0].outcome, LoadOutcome::AlreadyLoaded);
+    assert!(
+        matches!(loaded[1].outcome, LoadOutcome::Loaded { rows: 1, .. }),
+        "{:?}",
+        loaded[1]
+    );
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM T"), 3);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM LOAD_HISTORY"), 3);
+}
+
+#[test]
+fn raw_values_load_as_json_strings_between_their_separators() {
+    let layout = TableLayout {
+        table: "RAW".into(),
+        columns: Vec::new(),
+    };
+    let mut conn = db(&layout);
+    let rules = LoadRules {
+        format: FileFormat::Bytes {
+            separator: b"||".to_vec(),
+        },
+        on_error: OnError::SkipFile,
+    };
+    load(
+        &mut conn,
+        &layout,
+        &rules,
+        &[file("k", 0, 5, "a,b||line\nwith newline||")],
+    );
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT offset, RECORD_CONTENT ->> '$' FROM RAW ORDER BY offset")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, vec![(5, "a,b".into()), (6, "line\nwith newline".into())]);
+}
