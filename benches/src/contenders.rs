@@ -60,9 +60,14 @@ async fn create_bucket(servers: &Servers, bucket: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64) -> String {
+fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64, schema: Schema) -> String {
     // Extra `[sink]` lines for experiments (BENCH_SINK_EXTRA), tickstream's defaults otherwise.
     let extra = std::env::var("BENCH_SINK_EXTRA").unwrap_or_default().replace(';', "\n");
+    // Only a non-default schema is written, so that an older binary can be measured too.
+    let schema = match schema {
+        Schema::None => String::new(),
+        other => format!("\"value.schema\" = \"{}\"", other.setting()),
+    };
     format!(
         r#"[kafka]
 mode = "plaintext"
@@ -76,6 +81,7 @@ topics = "{topic}"
 "flush.size" = {flush}
 "rotate.interval.ms" = 1000
 "s3.bucket.name" = "{bucket}"
+{schema}
 {extra}
 [s3]
 mode = "endpoint"
@@ -172,20 +178,40 @@ fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<
     })
 }
 
-/// tickstream's sink on the pre-filled `topic`.
+/// What tickstream's sink checks each record against (`value.schema`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Schema {
+    /// The default: any valid JSON.
+    None,
+    /// tickstream's tick, every field of its type.
+    Tick,
+}
+
+impl Schema {
+    fn setting(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Tick => "tick",
+        }
+    }
+}
+
+/// tickstream's sink on the pre-filled `topic`, checking records against `schema`.
 pub async fn ours(
     servers: &Servers,
     p: &Programs,
     topic: &str,
     total: i64,
     flush: u64,
+    schema: Schema,
     tag: &str,
 ) -> anyhow::Result<Figures> {
-    let (group, bucket) = (format!("ours-{tag}"), format!("ours-{tag}"));
-    let dir = servers.dir.join(format!("ours-{tag}"));
+    let name = format!("ours-{}-{tag}", schema.setting());
+    let (group, bucket) = (name.clone(), name.clone());
+    let dir = servers.dir.join(&name);
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("sink.toml");
-    std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush))?;
+    std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush, schema))?;
     measure_sink(
         tickstream_proc(p, &dir, &config),
         servers,

@@ -103,8 +103,9 @@ impl Servers {
         Ok(())
     }
 
-    /// Fills `topic` with `per_partition` tick records in each partition; returns the time taken.
-    pub fn fill(&self, topic: &str, per_partition: u64) -> anyhow::Result<Duration> {
+    /// Fills `topic` with `per_partition` records of `shape` in each partition; returns the time
+    /// taken.
+    pub fn fill(&self, topic: &str, per_partition: u64, shape: Shape) -> anyhow::Result<Duration> {
         let producer: BaseProducer = ClientConfig::new()
             .set("bootstrap.servers", &self.broker)
             // What tickstream's producer uses (idempotent, 5 ms linger).
@@ -131,7 +132,10 @@ impl Servers {
                 run_id: "bench".into(),
                 seq: q.seq,
             };
-            let payload = serde_json::to_vec(&tick)?;
+            let payload = match shape {
+                Shape::Tick => serde_json::to_vec(&tick)?,
+                Shape::Seed000 => seed000(&tick).into_bytes(),
+            };
             let partition = (i % PARTITIONS as u64) as i32;
             let mut record = BaseRecord::to(topic)
                 .key(symbols[s])
@@ -150,4 +154,22 @@ impl Servers {
         producer.flush(Duration::from_secs(120))?;
         Ok(started.elapsed())
     }
+}
+
+/// What the pre-filled topic holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shape {
+    /// tickstream's own ticks (the sink's fast tick scan recognises them).
+    Tick,
+    /// The seed's Python producer's records: `json.dumps` spacing, a naive ISO timestamp with
+    /// microseconds, no run_id or seq (the sink parses each as JSON).
+    Seed000,
+}
+
+fn seed000(t: &tickstream::record::tick::Tick) -> String {
+    let naive = t.timestamp.trim_end_matches('Z');
+    format!(
+        r#"{{"symbol": "{}", "price": {}, "volume": {}, "change": {}, "timestamp": "{naive}123", "exchange": "{}"}}"#,
+        t.symbol, t.price, t.volume, t.change, t.exchange
+    )
 }

@@ -12,12 +12,13 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use contenders::{ours, peer, producer, Programs};
+use contenders::{ours, peer, producer, Programs, Schema};
 use infra::{Servers, PARTITIONS};
 use report::{ratio, table, Samples};
 
-/// Benchmarks: sink throughput and CPU at flush.size 100 and 10,000 (ours and the peer, in
-/// alternation), the broker's ceiling, and producer throughput with 7 and 1,000 symbols.
+/// Benchmarks: sink throughput and CPU at flush.size 100 and 10,000 (ours on any JSON, ours checking
+/// ticks, and the peer, in rotation), the broker's ceiling, and producer throughput with 7 and
+/// 1,000 symbols.
 #[derive(Parser)]
 struct Args {
     /// Repetitions; each figure is reported as median [min – max].
@@ -36,9 +37,16 @@ struct Args {
     /// enough for several seconds at full speed, so the 100 ms progress samples do not skew.
     #[arg(long, default_value_t = 3_000_000)]
     produce: i64,
+    /// What the pre-filled topic holds: `tick` (tickstream's ticks) or `seed000` (the seed's
+    /// Python producer's records, which the sink parses as any JSON; use with --no-tick).
+    #[arg(long, value_enum, default_value = "tick")]
+    shape: infra::Shape,
     /// Skip the Python peer.
     #[arg(long)]
     no_peer: bool,
+    /// Skip the sink with `value.schema = "tick"` (e.g. to measure a binary older than it).
+    #[arg(long)]
+    no_tick: bool,
     /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
     /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
     #[arg(long, default_value_t = 60)]
@@ -112,7 +120,7 @@ async fn main() -> anyhow::Result<()> {
         );
         let servers = Servers::start(&dir, memory_root.as_deref())?;
         servers.create_topic("ticks")?;
-        let filled = servers.fill("ticks", a.per_partition)?;
+        let filled = servers.fill("ticks", a.per_partition, a.shape)?;
         eprintln!("  filled {total} records in {:.1} s", filled.as_secs_f64());
         // The bench process is otherwise idle while its bare consumer reads: its CPU time is
         // what librdkafka alone spends fetching, the floor under any librdkafka-based sink.
@@ -126,22 +134,23 @@ async fn main() -> anyhow::Result<()> {
         samples.add("broker.ceiling.records_per_sec", ceiling.per_sec());
         samples.add("broker.ceiling.cpu_s_per_million", floor);
         for &flush in &a.flush_sizes {
-            // Alternate who goes first, so neither always meets a warmer broker.
-            let order: Vec<bool> = if run % 2 == 0 {
-                vec![true, false]
-            } else {
-                vec![false, true]
-            };
-            for is_ours in order {
+            // Rotate who goes first, so none always meets a warmer broker. `ours` is the
+            // default (any JSON), `tick` the same sink with `value.schema = "tick"`.
+            let mut order = [Who::Ours, Who::Tick, Who::Peer];
+            order.rotate_left(run % 3);
+            for who in order {
                 measure::settle();
                 let tag = format!("f{flush}-r{run}");
-                let (who, f) = if is_ours {
-                    ("ours", ours(&servers, &programs, "ticks", total, flush, &tag).await?)
-                } else if !a.no_peer {
-                    ("peer", peer(&servers, &programs, "ticks", total, flush, &tag).await?)
-                } else {
-                    continue;
+                let f = match who {
+                    Who::Ours => ours(&servers, &programs, "ticks", total, flush, Schema::None, &tag).await?,
+                    Who::Tick if !a.no_tick => {
+                        ours(&servers, &programs, "ticks", total, flush, Schema::Tick, &tag).await?
+                    }
+                    Who::Tick => continue,
+                    Who::Peer if !a.no_peer => peer(&servers, &programs, "ticks", total, flush, &tag).await?,
+                    Who::Peer => continue,
                 };
+                let who = who.name();
                 eprintln!(
                     "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million (S3 server {:.2}), \
                      peak RSS {:.0} MiB, {} of {total} records in S3",
@@ -215,6 +224,14 @@ async fn main() -> anyhow::Result<()> {
                 ratio(&stats, &k("peer", "records_per_sec"), "broker.ceiling.records_per_sec"),
             ),
             (
+                format!("flush{flush}.tick_over_ceiling"),
+                ratio(&stats, &k("tick", "records_per_sec"), "broker.ceiling.records_per_sec"),
+            ),
+            (
+                format!("flush{flush}.json_over_tick_cpu_per_record"),
+                ratio(&stats, &k("ours", "cpu_s_per_million"), &k("tick", "cpu_s_per_million")),
+            ),
+            (
                 format!("flush{flush}.ours_over_peer_cpu_per_record"),
                 ratio(&stats, &k("ours", "cpu_s_per_million"), &k("peer", "cpu_s_per_million")),
             ),
@@ -252,6 +269,27 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
     eprintln!("wrote {}", a.out.display());
     Ok(())
+}
+
+/// The sinks measured at each flush size.
+#[derive(Clone, Copy)]
+enum Who {
+    /// tickstream's sink as configured by default: any JSON.
+    Ours,
+    /// tickstream's sink checking every record is a tick (`value.schema = "tick"`).
+    Tick,
+    /// The seed-style Python sink.
+    Peer,
+}
+
+impl Who {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::Tick => "tick",
+            Self::Peer => "peer",
+        }
+    }
 }
 
 /// The latency and memory scenarios of one run (see `latency.rs`).
