@@ -3,7 +3,7 @@
 //!
 //! Each setting is honoured (mapped to its tickstream key, mostly under the same name), ignored
 //! with a reason (it has no meaning here: `tasks.max`, the key converter), or **unsupported**:
-//! tickstream cannot do it yet (a Parquet or Avro format, a time-based partitioner, gzip), and
+//! tickstream cannot do it yet (a Parquet or Avro format, a time-based partitioner), and
 //! the import says so and fails rather than write a configuration that would behave differently.
 //!
 //! The consumer group becomes Connect's own, `connect-<name>`: tickstream resumes where the
@@ -225,8 +225,16 @@ pub fn convert(src: &Source) -> Imported {
             "rotate.schedule.interval.ms" => out.unsupported.push(format!(
                 "rotate.schedule.interval.ms = {v}: wall-clock rotation is not supported; rotate.interval.ms rotates by record time"
             )),
-            "s3.compression.type" if v != "none" => {
-                out.unsupported.push(format!("s3.compression.type = {v:?}: files are written uncompressed"))
+            "s3.compression.type" => match v.trim() {
+                "none" | "gzip" => sink.set(k, str_value(v.trim()), &connect),
+                other => out.unsupported.push(format!(
+                    "s3.compression.type = {other:?}: tickstream compresses with gzip or not at all"
+                )),
+            },
+            "s3.compression.level" => {
+                if let Some(n) = int_value(k, v, &mut out) {
+                    sink.set(k, n, &connect);
+                }
             }
             "storage.class" if !v.ends_with("S3Storage") => {
                 out.unsupported.push(format!("storage.class = {v:?}: tickstream writes to S3 only"))
@@ -244,7 +252,7 @@ pub fn convert(src: &Source) -> Imported {
                 out.ignored.push(format!("{k}: keys and headers are not written to S3 (as with JsonFormat)"))
             }
             "name" => {}
-            "storage.class" | "s3.compression.type" | "schema.compatibility" | "s3.part.size"
+            "storage.class" | "schema.compatibility" | "s3.part.size"
             | "s3.acl.canned" | "errors.log.enable" | "errors.log.include.messages"
             | "errors.deadletterqueue.context.headers.enable" | "errors.deadletterqueue.topic.replication.factor" => {
                 out.ignored.push(format!("{k} = {v}: has no tickstream equivalent and changes nothing here"))

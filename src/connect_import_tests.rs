@@ -78,15 +78,12 @@ flush.size=1000
 ";
     let out = convert(&read("s3-sink.properties", props).unwrap());
     let joined = out.unsupported.join("\n");
-    for setting in [
-        "format.class",
-        "partitioner.class",
-        "path.format",
-        "s3.compression.type",
-    ] {
+    for setting in ["format.class", "partitioner.class", "path.format"] {
         assert!(joined.contains(setting), "{setting} is named: {joined}");
     }
+    assert!(!joined.contains("s3.compression.type"), "gzip is honoured: {joined}");
     let c = crate::config::parse_str(&out.toml).expect("still valid TOML");
+    assert_eq!(c.sink.compression, crate::config::Compression::Gzip);
     assert_eq!(c.sink.topic_list(), vec!["finnhub-trades", "csv-replay"]);
     assert_eq!(c.s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
     assert_eq!(c.kafka.consumer_group, "connect-trades-s3");

@@ -16,6 +16,7 @@ mod sasl_broker;
 mod alerting;
 mod any_records;
 mod cli;
+mod compression;
 mod dashboard;
 mod dead_letters;
 mod faults;

@@ -91,3 +91,47 @@ async fn a_body_that_does_not_match_its_crc32_is_refused_as_bad_digest() {
     assert_eq!(err.code(), Some("BadDigest"), "{err:?}");
     s3.stop().await;
 }
+
+/// A file without tickstream's end-offset metadata (another tool's, or one whose metadata a
+/// crashed server lost: the chaos smoke caught this with gzip) ends where its lines end, counted
+/// in the file as decompressed.
+#[tokio::test]
+async fn a_file_without_metadata_ends_after_its_lines_compressed_or_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = EmbeddedS3::start(&dir.path().join("s3"), 0).await.unwrap();
+    let bucket = format!("bucket-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let sdk = client::build(&s3.endpoint()).await;
+    let store = S3SegmentStore::new(sdk.clone(), bucket.clone());
+    store.ensure_bucket().await.unwrap();
+
+    let lines = b"{\"a\":1}\n".repeat(50);
+    let gz = tickstream::s3::compression::compress(lines.clone(), tickstream::config::Compression::Gzip, 6);
+    let raw_newlines = gz.iter().filter(|b| **b == b'\n').count();
+    for (key, body) in [
+        ("topics/t/partition=0/t+0+0000000100.json", lines),
+        ("topics/t/partition=0/t+0+0000000200.json.gz", gz),
+    ] {
+        sdk.put_object()
+            .bucket(&bucket)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store
+            .end_offset("topics/t/partition=0/t+0+0000000100.json", 100)
+            .await
+            .unwrap(),
+        150
+    );
+    assert_eq!(
+        store
+            .end_offset("topics/t/partition=0/t+0+0000000200.json.gz", 200)
+            .await
+            .unwrap(),
+        250,
+        "the 50 records, not the {raw_newlines} newline bytes of the compressed file"
+    );
+}

@@ -21,25 +21,35 @@ pub struct Figures {
     /// Records (lines) found in the bucket's data files afterwards: a sink that skipped or
     /// duplicated records shows here, whatever its commits say.
     pub records_in_s3: u64,
+    /// Bytes of the bucket's data files, as stored (compressed or not).
+    pub bytes_in_s3: u64,
 }
 
-/// Lines in every object under `<s3 root>/<bucket>/topics/` (s3s-fs keeps objects as files).
-fn lines_in_bucket(servers: &Servers, bucket: &str) -> u64 {
-    fn walk(dir: &Path, total: &mut u64) {
+/// Lines (gzip files decompressed) and stored bytes of every `.json` or `.json.gz` object under
+/// `<s3 root>/<bucket>/topics/` (s3s-fs keeps objects as files).
+fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
+    fn walk(dir: &Path, lines: &mut u64, stored: &mut u64) {
         let Ok(entries) = std::fs::read_dir(dir) else { return };
         for e in entries.flatten() {
             let path = e.path();
+            let name = path.to_string_lossy().into_owned();
             if path.is_dir() {
-                walk(&path, total);
-            } else if path.extension().is_some_and(|x| x == "json") {
+                walk(&path, lines, stored);
+            } else if name.ends_with(".json") || name.ends_with(".json.gz") {
                 let bytes = std::fs::read(&path).unwrap_or_default();
-                *total += bytes.iter().filter(|b| **b == b'\n').count() as u64;
+                *stored += bytes.len() as u64;
+                let body = tickstream::s3::compression::decode(&name, bytes.into()).unwrap_or_default();
+                *lines += body.iter().filter(|b| **b == b'\n').count() as u64;
             }
         }
     }
-    let mut total = 0;
-    walk(&servers.dir.join("s3").join(bucket).join("topics"), &mut total);
-    total
+    let (mut lines, mut stored) = (0, 0);
+    walk(
+        &servers.dir.join("s3").join(bucket).join("topics"),
+        &mut lines,
+        &mut stored,
+    );
+    (lines, stored)
 }
 
 /// Where the programs are.
@@ -60,14 +70,11 @@ async fn create_bucket(servers: &Servers, bucket: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64, schema: Schema) -> String {
+fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64, variant: Variant) -> String {
     // Extra `[sink]` lines for experiments (BENCH_SINK_EXTRA), tickstream's defaults otherwise.
     let extra = std::env::var("BENCH_SINK_EXTRA").unwrap_or_default().replace(';', "\n");
-    // Only a non-default schema is written, so that an older binary can be measured too.
-    let schema = match schema {
-        Schema::None => String::new(),
-        other => format!("\"value.schema\" = \"{}\"", other.setting()),
-    };
+    // Only non-default settings are written, so that an older binary can be measured too.
+    let schema = variant.settings();
     format!(
         r#"[kafka]
 mode = "plaintext"
@@ -178,40 +185,51 @@ fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<
     })
 }
 
-/// What tickstream's sink checks each record against (`value.schema`).
+/// How tickstream's sink is configured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Schema {
-    /// The default: any valid JSON.
-    None,
-    /// tickstream's tick, every field of its type.
+pub enum Variant {
+    /// The default: any valid JSON, plain files.
+    Json,
+    /// Every record checked to be a tick (`value.schema = "tick"`).
     Tick,
+    /// Any JSON, gzip files (`s3.compression.type = "gzip"`, zlib's default level 6).
+    Gzip,
 }
 
-impl Schema {
-    fn setting(self) -> &'static str {
+impl Variant {
+    pub fn name(self) -> &'static str {
         match self {
-            Self::None => "none",
+            Self::Json => "ours",
             Self::Tick => "tick",
+            Self::Gzip => "gzip",
+        }
+    }
+
+    fn settings(self) -> &'static str {
+        match self {
+            Self::Json => "",
+            Self::Tick => "\"value.schema\" = \"tick\"",
+            Self::Gzip => "\"s3.compression.type\" = \"gzip\"",
         }
     }
 }
 
-/// tickstream's sink on the pre-filled `topic`, checking records against `schema`.
+/// tickstream's sink on the pre-filled `topic`, configured as `variant` says.
 pub async fn ours(
     servers: &Servers,
     p: &Programs,
     topic: &str,
     total: i64,
     flush: u64,
-    schema: Schema,
+    variant: Variant,
     tag: &str,
 ) -> anyhow::Result<Figures> {
-    let name = format!("ours-{}-{tag}", schema.setting());
+    let name = format!("{}-{tag}", variant.name());
     let (group, bucket) = (name.clone(), name.clone());
     let dir = servers.dir.join(&name);
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("sink.toml");
-    std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush, schema))?;
+    std::fs::write(&config, sink_toml(servers, topic, &group, &bucket, flush, variant))?;
     measure_sink(
         tickstream_proc(p, &dir, &config),
         servers,
@@ -236,7 +254,7 @@ fn measure_sink(
     let s3_cpu = servers.s3_cpu_secs();
     let mut f = measure(proc, total, move || committed.sum())?;
     f.s3_cpu_s_per_million = (servers.s3_cpu_secs() - s3_cpu) / (total as f64 / 1e6);
-    f.records_in_s3 = lines_in_bucket(servers, bucket);
+    (f.records_in_s3, f.bytes_in_s3) = lines_in_bucket(servers, bucket);
     Ok(f)
 }
 

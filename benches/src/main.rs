@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use contenders::{ours, peer, producer, Programs, Schema};
+use contenders::{ours, peer, producer, Programs, Variant};
 use infra::{Servers, PARTITIONS};
 use report::{ratio, table, Samples};
 
@@ -47,6 +47,9 @@ struct Args {
     /// Skip the sink with `value.schema = "tick"` (e.g. to measure a binary older than it).
     #[arg(long)]
     no_tick: bool,
+    /// Skip the sink writing gzip files (likewise).
+    #[arg(long)]
+    no_gzip: bool,
     /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
     /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
     #[arg(long, default_value_t = 60)]
@@ -135,32 +138,43 @@ async fn main() -> anyhow::Result<()> {
         samples.add("broker.ceiling.cpu_s_per_million", floor);
         for &flush in &a.flush_sizes {
             // Rotate who goes first, so none always meets a warmer broker. `ours` is the
-            // default (any JSON), `tick` the same sink with `value.schema = "tick"`.
-            let mut order = [Who::Ours, Who::Tick, Who::Peer];
-            order.rotate_left(run % 3);
+            // default (any JSON), `tick` the same sink with `value.schema = "tick"`, `gzip`
+            // with gzip files.
+            let mut order = [
+                Some(Variant::Json),
+                (!a.no_tick).then_some(Variant::Tick),
+                (!a.no_gzip).then_some(Variant::Gzip),
+                None, // the peer
+            ];
+            let n = order.len();
+            order.rotate_left(run % n);
             for who in order {
                 measure::settle();
                 let tag = format!("f{flush}-r{run}");
-                let f = match who {
-                    Who::Ours => ours(&servers, &programs, "ticks", total, flush, Schema::None, &tag).await?,
-                    Who::Tick if !a.no_tick => {
-                        ours(&servers, &programs, "ticks", total, flush, Schema::Tick, &tag).await?
-                    }
-                    Who::Tick => continue,
-                    Who::Peer if !a.no_peer => peer(&servers, &programs, "ticks", total, flush, &tag).await?,
-                    Who::Peer => continue,
+                let (who, f) = match who {
+                    Some(v) => (
+                        v.name(),
+                        ours(&servers, &programs, "ticks", total, flush, v, &tag).await?,
+                    ),
+                    None if !a.no_peer => ("peer", peer(&servers, &programs, "ticks", total, flush, &tag).await?),
+                    None => continue,
                 };
-                let who = who.name();
                 eprintln!(
                     "  sink {who:<4} flush.size {flush:>5}: {:>8.0} records/s, {:>6.2} CPU s per million (S3 server {:.2}), \
-                     peak RSS {:.0} MiB, {} of {total} records in S3",
-                    f.records_per_sec, f.cpu_s_per_million, f.s3_cpu_s_per_million, f.peak_rss_mib, f.records_in_s3
+                     peak RSS {:.0} MiB, {} of {total} records in S3 ({:.1} bytes each)",
+                    f.records_per_sec,
+                    f.cpu_s_per_million,
+                    f.s3_cpu_s_per_million,
+                    f.peak_rss_mib,
+                    f.records_in_s3,
+                    f.bytes_in_s3 as f64 / total as f64
                 );
                 let key = format!("sink.{who}.flush{flush}");
                 samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
                 samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
                 samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
                 samples.add(format!("{key}.s3_server_cpu_s_per_million"), f.s3_cpu_s_per_million);
+                samples.add(format!("{key}.bytes_per_record"), f.bytes_in_s3 as f64 / total as f64);
                 samples.add(
                     format!("{key}.records_missing_in_s3"),
                     total as f64 - f.records_in_s3 as f64,
@@ -228,6 +242,18 @@ async fn main() -> anyhow::Result<()> {
                 ratio(&stats, &k("tick", "records_per_sec"), "broker.ceiling.records_per_sec"),
             ),
             (
+                format!("flush{flush}.gzip_over_json_bytes_per_record"),
+                ratio(&stats, &k("gzip", "bytes_per_record"), &k("ours", "bytes_per_record")),
+            ),
+            (
+                format!("flush{flush}.gzip_over_json_cpu_per_record"),
+                ratio(&stats, &k("gzip", "cpu_s_per_million"), &k("ours", "cpu_s_per_million")),
+            ),
+            (
+                format!("flush{flush}.gzip_over_ceiling"),
+                ratio(&stats, &k("gzip", "records_per_sec"), "broker.ceiling.records_per_sec"),
+            ),
+            (
                 format!("flush{flush}.json_over_tick_cpu_per_record"),
                 ratio(&stats, &k("ours", "cpu_s_per_million"), &k("tick", "cpu_s_per_million")),
             ),
@@ -269,27 +295,6 @@ async fn main() -> anyhow::Result<()> {
     std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
     eprintln!("wrote {}", a.out.display());
     Ok(())
-}
-
-/// The sinks measured at each flush size.
-#[derive(Clone, Copy)]
-enum Who {
-    /// tickstream's sink as configured by default: any JSON.
-    Ours,
-    /// tickstream's sink checking every record is a tick (`value.schema = "tick"`).
-    Tick,
-    /// The seed-style Python sink.
-    Peer,
-}
-
-impl Who {
-    fn name(self) -> &'static str {
-        match self {
-            Self::Ours => "ours",
-            Self::Tick => "tick",
-            Self::Peer => "peer",
-        }
-    }
 }
 
 /// The latency and memory scenarios of one run (see `latency.rs`).

@@ -69,8 +69,9 @@ pub struct FailoverOutcome {
     pub ticks_acked: u64,
 }
 
-fn config(kafka: &EmbeddedKafka, s3: &EmbeddedS3, dir: &Path) -> Config {
-    let mut c = Config::default();
+/// The phase's pipeline; `sink_extra` are more `[sink]` lines (`chaos --sink`).
+fn config(kafka: &EmbeddedKafka, s3: &EmbeddedS3, dir: &Path, sink_extra: &str) -> Result<Config, ChaosError> {
+    let mut c = tickstream::config::parse_str(&format!("[sink]\n{sink_extra}")).map_err(|p| setup(p.message))?;
     c.kafka.mode = KafkaMode::Plaintext;
     c.kafka.bootstrap_servers = kafka.bootstrap_servers().to_owned();
     c.kafka.partitions = PARTITIONS;
@@ -93,7 +94,7 @@ fn config(kafka: &EmbeddedKafka, s3: &EmbeddedS3, dir: &Path) -> Config {
     c.runtime.progress_interval_ms = 0;
     c.runtime.data_dir = dir.to_owned();
     c.runtime.shutdown_timeout_ms = 60_000;
-    c
+    Ok(c)
 }
 
 /// Waits until a new file is uploaded; how long that took.
@@ -134,11 +135,17 @@ async fn inject(kafka: &EmbeddedKafka, leaders: &mut [i32], fault: MockFault) ->
 
 /// Runs the pipeline against a three-broker mock cluster through `faults` faults (or until
 /// `until` passes), drains it and audits the topic against the bucket.
-pub async fn run(seed: u64, faults: usize, until: Option<Duration>, dir: &Path) -> Result<FailoverOutcome, ChaosError> {
+pub async fn run(
+    seed: u64,
+    faults: usize,
+    until: Option<Duration>,
+    dir: &Path,
+    sink_extra: &str,
+) -> Result<FailoverOutcome, ChaosError> {
     std::fs::create_dir_all(dir).map_err(setup)?;
     let kafka = Arc::new(EmbeddedKafka::start(BROKERS).map_err(setup)?);
     let s3 = EmbeddedS3::start(&dir.join("s3"), 0).await.map_err(setup)?;
-    let config = config(&kafka, &s3, dir);
+    let config = config(&kafka, &s3, dir, sink_extra)?;
     let infra = Infra {
         bootstrap_servers: kafka.bootstrap_servers().to_owned(),
         s3: s3.endpoint(),

@@ -18,11 +18,27 @@ fn main() -> ExitCode {
     };
     let mode = args.first().map(String::as_str).unwrap_or("");
     if !matches!(mode, "smoke" | "soak") {
-        eprintln!("usage: chaos smoke [--seed S] [--tickstream PATH] | chaos soak --minutes M [--seed S]");
+        eprintln!(
+            "usage: chaos smoke [--seed S] [--tickstream PATH] [--sink KEY=VALUE]… | chaos soak --minutes M [--seed S]\n\
+             --sink adds a [sink] setting to every instance, e.g. --sink s3.compression.type=gzip"
+        );
         return ExitCode::from(2);
     }
     let seed = value("--seed").and_then(|v| v.parse().ok()).unwrap_or(1);
     let minutes = value("--minutes").and_then(|v| v.parse().ok());
+    let mut sink = Vec::new();
+    for (i, a) in args.iter().enumerate() {
+        if a != "--sink" {
+            continue;
+        }
+        match args.get(i + 1).and_then(|kv| kv.split_once('=')) {
+            Some((k, v)) => sink.push((k.to_owned(), v.to_owned())),
+            None => {
+                eprintln!("chaos: --sink takes KEY=VALUE, e.g. --sink s3.compression.type=gzip");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let tickstream = value("--tickstream")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target/debug/tickstream"));
@@ -49,6 +65,7 @@ fn main() -> ExitCode {
         dir: dir.clone(),
         tickstream,
         minutes: if mode == "soak" { minutes.or(Some(30)) } else { None },
+        sink,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -17,7 +17,8 @@ const SECRET_KEY: &str = "chaos-secret-key";
 const TOPIC: &str = "stock-market-data";
 const BUCKET: &str = "chaos-bucket";
 
-fn config_toml(broker: u16, s3_url: &str, metrics: u16, producers: bool) -> String {
+/// The instance's configuration; `sink_extra` are more `[sink]` lines (`chaos --sink`).
+fn config_toml(broker: u16, s3_url: &str, metrics: u16, producers: bool, sink_extra: &str) -> String {
     format!(
         r#"[kafka]
 mode = "plaintext"
@@ -33,6 +34,7 @@ topics = "{TOPIC}"
 "flush.size" = 50
 "rotate.interval.ms" = 1000
 "s3.bucket.name" = "{BUCKET}"
+{sink_extra}
 [s3]
 mode = "endpoint"
 endpoint = "{s3_url}"
@@ -216,12 +218,12 @@ pub(crate) async fn process_phase(
 
     std::fs::write(
         rc.dir.join("tickstream.toml"),
-        config_toml(broker_port, &proxy.url(), metrics_port, true),
+        config_toml(broker_port, &proxy.url(), metrics_port, true, &rc.sink_toml()),
     )
     .map_err(setup)?;
     std::fs::write(
         rc.dir.join("drain.toml"),
-        config_toml(broker_port, &proxy.url(), metrics_port, false),
+        config_toml(broker_port, &proxy.url(), metrics_port, false, &rc.sink_toml()),
     )
     .map_err(setup)?;
     let runtime = |config: &str| {
@@ -300,8 +302,14 @@ pub(crate) async fn process_phase(
     p.app.terminate(Duration::from_secs(45));
     let mut drain = runtime("drain.toml");
     drain.start()?;
-    let mut config = tickstream::config::parse_str(&config_toml(broker_port, &proxy.url(), metrics_port, false))
-        .map_err(|p| setup(p.message))?;
+    let mut config = tickstream::config::parse_str(&config_toml(
+        broker_port,
+        &proxy.url(),
+        metrics_port,
+        false,
+        &rc.sink_toml(),
+    ))
+    .map_err(|p| setup(p.message))?;
     config.s3.endpoint = Some(format!("http://{s3_addr}"));
     let endpoint = tickstream::s3::client::S3Endpoint {
         url: config.s3.endpoint.clone(),

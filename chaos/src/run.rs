@@ -26,6 +26,21 @@ pub struct RunConfig {
     /// Stop scheduling faults after this long (soak; five sixths for the process phase, the
     /// rest for failover); `None`: after `faults` and `failover_faults` faults.
     pub minutes: Option<u64>,
+    /// More `[sink]` settings for every instance (`--sink KEY=VALUE`), e.g. a compression.
+    pub sink: Vec<(String, String)>,
+}
+
+impl RunConfig {
+    /// The `--sink` settings as `[sink]` TOML lines (a number bare, anything else a string).
+    pub fn sink_toml(&self) -> String {
+        self.sink
+            .iter()
+            .map(|(k, v)| match v.parse::<i64>() {
+                Ok(n) => format!("{k:?} = {n}\n"),
+                Err(_) => format!("{k:?} = {v:?}\n"),
+            })
+            .collect()
+    }
 }
 
 /// Errors that end a run before its audit.
@@ -90,6 +105,7 @@ pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
         rc.failover_faults,
         budget.map(|b| b / 6),
         &rc.dir.join("failover"),
+        &rc.sink_toml(),
     )
     .await?;
     println!("{}", tickstream::verify::report::table(&outcome.audit));

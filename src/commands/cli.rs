@@ -125,8 +125,8 @@ pub enum ConnectCommand {
     /// the JSON MSK Connect takes (aws kafkaconnect create-connector --cli-input-json), Connect's
     /// REST body ({"name", "config"}), the bare settings, or a .properties file.
     ///
-    /// Every setting it cannot honour yet (a Parquet or Avro format, a time-based partitioner,
-    /// compression) is named on stderr and the exit code is 1; settings with no meaning here
+    /// Every setting it cannot honour yet (a Parquet or Avro format, a time-based or field
+    /// partitioner, a compression other than gzip) is named on stderr and the exit code is 1; settings with no meaning here
     /// (tasks.max, the key converter) are listed as ignored. Save stdout, then run
     /// `tickstream check-config` on it.
     Import {

@@ -82,6 +82,14 @@ pub struct SinkConfig {
     /// downstream).
     #[serde(rename = "max.record.bytes", default = "default_max_record_bytes")]
     pub max_record_bytes: usize,
+    /// Data files compressed (Confluent's `s3.compression.type`): `none` (default) or `gzip`,
+    /// whose keys end `.json.gz` (`.bin.gz` for raw values). Dead-letter files stay plain.
+    #[serde(rename = "s3.compression.type", default)]
+    pub compression: Compression,
+    /// The gzip level, 1 (fastest) to 9 (smallest), or -1 for zlib's default (6); Confluent's
+    /// `s3.compression.level`.
+    #[serde(rename = "s3.compression.level", default = "default_compression_level")]
+    pub compression_level: i32,
 }
 
 impl SinkConfig {
@@ -154,6 +162,15 @@ impl From<String> for ValueSchema {
     }
 }
 
+/// `s3.compression.type`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+}
+
 /// `errors.tolerance`.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -206,6 +223,10 @@ fn default_separator() -> String {
 /// Today's cap: a tick is ~200 bytes.
 fn default_max_record_bytes() -> usize {
     64 * 1024
+}
+
+fn default_compression_level() -> i32 {
+    -1
 }
 
 default_from_serde!(SinkConfig);

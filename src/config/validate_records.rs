@@ -91,6 +91,11 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         "sink.max.record.bytes",
         format!("must be between 1 and {MAX_RECORD_BYTES}, got {}", s.max_record_bytes),
     );
+    check(
+        s.compression_level == -1 || (1..=9).contains(&s.compression_level),
+        "sink.s3.compression.level",
+        format!("must be -1 (zlib's default) or 1 to 9, got {}", s.compression_level),
+    );
     let w = &c.warehouse;
     check(
         !(s.value_converter == ValueConverter::Bytes

@@ -26,12 +26,15 @@ impl KeyLayout {
     }
 
     /// The layout `[sink]` describes, for `topic`: `.bin` files under `value.converter =
-    /// "bytes"`, `.json` otherwise.
+    /// "bytes"`, `.json` otherwise, each with `.gz` under `s3.compression.type = "gzip"`.
     pub fn of(sink: &crate::config::SinkConfig, topic: &str) -> Self {
+        use crate::config::{Compression, ValueConverter};
         Self {
-            extension: match sink.value_converter {
-                crate::config::ValueConverter::Bytes => "bin",
-                _ => "json",
+            extension: match (sink.value_converter, sink.compression) {
+                (ValueConverter::Bytes, Compression::None) => "bin",
+                (ValueConverter::Bytes, Compression::Gzip) => "bin.gz",
+                (_, Compression::None) => "json",
+                (_, Compression::Gzip) => "json.gz",
             },
             ..Self::json(&sink.topics_dir, topic, sink.offset_pad_width)
         }
@@ -100,12 +103,17 @@ impl KeyLayout {
     }
 
     /// The start offset in a key of this layout and partition, or `None` for any other key.
+    /// A file of this format counts whether or not it is compressed: files written before a
+    /// change of `s3.compression.type` still hold their offsets (resuming and `verify` see them).
     pub fn parse_start_offset(&self, partition: i32, key: &str) -> Option<i64> {
         let name = key.strip_prefix(&self.partition_prefix(partition))?;
-        let digits = name
-            .strip_prefix(&format!("{}+{}+", self.topic, partition))?
-            .strip_suffix(&format!(".{}", self.extension))?;
-        number(digits)
+        let rest = name.strip_prefix(&format!("{}+{}+", self.topic, partition))?;
+        let rest = rest.strip_suffix(super::compression::GZIP_SUFFIX).unwrap_or(rest);
+        let format = self
+            .extension
+            .strip_suffix(super::compression::GZIP_SUFFIX)
+            .unwrap_or(self.extension);
+        number(rest.strip_suffix(&format!(".{format}"))?)
     }
 }
 
@@ -184,6 +192,30 @@ mod tests {
         assert_eq!(l.parse_dead_letter_offset(1, &l.dead_letter_key(2, 77)), None);
         let old = "dlq/stock-market-data/partition=2/stock-market-data+2+0000000078.bin";
         assert_eq!(l.parse_dead_letter_offset(2, old), Some((78, DeadFile::Single)));
+    }
+
+    #[test]
+    fn gzip_files_end_in_gz_and_plain_files_of_the_same_format_still_parse() {
+        let sink = crate::config::SinkConfig {
+            compression: crate::config::Compression::Gzip,
+            ..crate::config::SinkConfig::default()
+        };
+        let l = KeyLayout::of(&sink, "t");
+        let key = l.object_key(1, 7);
+        assert!(key.ends_with("t+1+0000000007.json.gz"), "{key}");
+        assert_eq!(l.parse_start_offset(1, &key), Some(7));
+        assert_eq!(
+            l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.json"),
+            Some(3)
+        );
+        assert_eq!(
+            l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.bin.gz"),
+            None
+        );
+        assert_eq!(
+            layout().parse_start_offset(0, &layout().object_key(0, 5).replace(".json", ".json.gz")),
+            Some(5)
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
 
 pub mod client;
+pub mod compression;
 pub mod embedded;
 pub mod error;
 pub mod keys;

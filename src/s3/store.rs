@@ -226,6 +226,17 @@ impl S3SegmentStore {
     }
 }
 
+/// The `Content-Type` of a file by its key: gzip, raw values, or JSON lines.
+fn content_type(key: &str) -> &'static str {
+    if key.ends_with(super::compression::GZIP_SUFFIX) {
+        "application/gzip"
+    } else if key.ends_with(".bin") {
+        "application/octet-stream"
+    } else {
+        "application/json"
+    }
+}
+
 impl SegmentStore for S3SegmentStore {
     async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
         let sent = self
@@ -233,7 +244,7 @@ impl SegmentStore for S3SegmentStore {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type("application/json")
+            .content_type(content_type(key))
             .metadata(META_END_OFFSET, meta.end_offset.to_string())
             .metadata(META_RECORDS, meta.records.to_string())
             .set_metadata_error(meta.error.as_deref())
@@ -290,8 +301,14 @@ impl SegmentStore for S3SegmentStore {
         {
             return Ok(end);
         }
-        // Written by another tool (e.g. the Confluent connector): one record per line.
+        // Written by another tool (e.g. the Confluent connector), or its metadata lost with a
+        // crashed server: one record per line, of the file as decompressed.
         let body = self.get(key).await?;
+        let body = super::compression::decode(key, body).map_err(|e| S3Error::Body {
+            bucket: self.bucket.clone(),
+            key: key.to_owned(),
+            source: Box::new(e),
+        })?;
         let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
         Ok(start + lines as i64)
     }

@@ -88,6 +88,8 @@ pub struct Rules {
     pub halt_on_error: bool,
     /// Dead letters go to a Kafka topic: no dead-letter file body is built.
     pub dead_to_kafka: bool,
+    /// How data files are compressed (`s3.compression.type`, `s3.compression.level`).
+    pub compression: (crate::config::Compression, i32),
 }
 
 impl Rules {
@@ -103,6 +105,7 @@ impl Rules {
             separator,
             halt_on_error: sink.errors_tolerance == crate::config::ErrorsTolerance::None,
             dead_to_kafka: sink.dlq_topic.is_some(),
+            compression: (sink.compression, sink.compression_level),
         })
     }
 
@@ -114,6 +117,7 @@ impl Rules {
             separator: b"\n".to_vec(),
             halt_on_error: false,
             dead_to_kafka: false,
+            compression: (crate::config::Compression::None, -1),
         }
     }
 }
@@ -319,9 +323,10 @@ impl Segmenter {
 
     fn close_data(&mut self, out: &mut Vec<Segment>) {
         if let Some(b) = self.batch.take() {
+            let (compression, level) = self.rules.compression;
             out.push(Segment {
                 key: self.layout.object_key(self.partition, b.start),
-                body: Bytes::from(b.body),
+                body: Bytes::from(crate::s3::compression::compress(b.body, compression, level)),
                 meta: SegmentMeta {
                     start_offset: b.start,
                     end_offset: b.last + 1,

@@ -42,6 +42,13 @@ pub enum ReadError {
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     S3(#[from] S3Error),
+    /// A data file that does not decompress (`….gz`).
+    #[error("s3: {key}: not a gzip file")]
+    Corrupt {
+        key: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 type AuditConsumer = BaseConsumer<AuthContext>;
@@ -222,6 +229,10 @@ pub async fn read_objects(
             continue;
         };
         let body = store.get(&key).await?;
+        let body = crate::s3::compression::decode(&key, body).map_err(|source| ReadError::Corrupt {
+            key: key.clone(),
+            source,
+        })?;
         objects
             .files
             .entry(p)

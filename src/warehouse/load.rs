@@ -181,9 +181,22 @@ fn load_in(
     if known {
         return Ok((LoadOutcome::AlreadyLoaded, Vec::new()));
     }
+    let body = match crate::s3::compression::decode(&f.key, f.body.clone()) {
+        Ok(body) => body,
+        Err(e) => {
+            // Not a gzip file after all: nothing of it can load, whatever `on_error` says.
+            let first_error = format!("not a gzip file: {e}");
+            tx.execute(
+                "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, rows_rejected, status, first_error)
+                 VALUES (?1, ?2, 0, 0, 'LOAD_FAILED', ?3)",
+                params![f.key, f.etag, first_error],
+            )?;
+            return Ok((LoadOutcome::Failed { first_error }, Vec::new()));
+        }
+    };
     let mut rows = Vec::new();
     let (mut rejected, mut first_error) = (0usize, None);
-    for (i, raw) in records(&f.body, &rules.format).into_iter().enumerate() {
+    for (i, raw) in records(&body, &rules.format).into_iter().enumerate() {
         match row(layout, f, f.start + i as i64, raw, &rules.format) {
             Ok(r) => rows.push(r),
             Err(e) => {

@@ -256,3 +256,32 @@ fn raw_values_load_as_json_strings_between_their_separators() {
         .unwrap();
     assert_eq!(rows, vec![(5, "a,b".into()), (6, "line\nwith newline".into())]);
 }
+
+#[test]
+fn a_gzip_file_loads_its_records_and_a_corrupt_one_is_load_failed() {
+    use crate::config::Compression;
+    let layout = ticks();
+    let mut conn = db(&layout);
+    let lines = "{\"symbol\":\"AAPL\",\"price\":1.5}\n{\"symbol\":\"MSFT\",\"price\":2.5}\n";
+    let gz = crate::s3::compression::compress(lines.as_bytes().to_vec(), Compression::Gzip, 6);
+    let good = FetchedFile {
+        body: bytes::Bytes::from(gz.clone()),
+        ..file("topics/t/partition=0/t+0+0000000000.json.gz", 0, 0, "")
+    };
+    let corrupt = FetchedFile {
+        body: bytes::Bytes::from(gz[..gz.len() / 2].to_vec()),
+        ..file("topics/t/partition=0/t+0+0000000002.json.gz", 0, 2, "")
+    };
+    let loaded = load(&mut conn, &layout, &json_rules(OnError::Continue), &[good, corrupt]);
+    assert!(matches!(loaded[0].outcome, LoadOutcome::Loaded { rows: 2, .. }));
+    assert!(
+        matches!(&loaded[1].outcome, LoadOutcome::Failed { first_error } if first_error.starts_with("not a gzip file")),
+        "{:?}",
+        loaded[1].outcome
+    );
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM T WHERE price IN (1.5, 2.5)"), 2);
+    assert_eq!(
+        count(&conn, "SELECT COUNT(*) FROM LOAD_HISTORY WHERE status = 'LOAD_FAILED'"),
+        1
+    );
+}

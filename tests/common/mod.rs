@@ -138,7 +138,7 @@ impl TestEnv {
         report
     }
 
-    /// Every data object: partition → start offset → its lines.
+    /// Every data object: partition → start offset → its lines (gzip files decompressed).
     pub async fn objects(&self) -> BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>> {
         let store = self.store().await;
         let layout = self.layout();
@@ -148,8 +148,13 @@ impl TestEnv {
             let (p, start) = (0..PARTITIONS)
                 .find_map(|p| layout.parse_start_offset(p, &key).map(|s| (p, s)))
                 .unwrap_or_else(|| panic!("key {key:?} does not follow the Confluent layout"));
-            assert_eq!(key, layout.object_key(p, start), "listed key equals the written key");
+            assert_eq!(
+                key.strip_suffix(".gz").unwrap_or(&key),
+                layout.object_key(p, start),
+                "listed key equals the written key (a gzip file's with .gz)"
+            );
             let body = store.get(&key).await.expect("get");
+            let body = tickstream::s3::compression::decode(&key, body).expect("a .gz file gunzips");
             assert!(body.ends_with(b"\n"), "{key} ends with a newline");
             let lines = body
                 .split(|b| *b == b'\n')
