@@ -31,12 +31,14 @@
 //! - [`sink`]: the per-(topic, partition) sink actors and their exactly-once rules (converting
 //!   and validating records, segmenting, dead letters, resuming, uploading, commit pacing);
 //!   never imports [`consumer`].
-//! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), embedded s3s-fs.
+//! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), gzip, embedded
+//!   s3s-fs.
 //! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
 //! - [`verify`]: the exactly-once audit of topic vs bucket (`tickstream verify`).
-//! - [`connect_import`]: a Confluent S3 sink connector's configuration → tickstream's TOML.
+//! - [`connect_import`]: a Confluent S3 sink connector's configuration → tickstream's TOML;
+//!   [`athena`]: the Athena tables that query the files in place.
 //! - [`pipeline`]: start (after waiting for Kafka and S3), the supervision tree, stop in an
 //!   order that loses nothing, and [`pipeline::Admin`]: health, readiness, fault injection.
 //! - [`telemetry`]: metric events (names live only there), `/metrics` and `/readyz`, the
@@ -48,6 +50,7 @@
 //!
 //! The binary (`src/main.rs`, `src/commands/`) parses the command line and runs one subcommand.
 
+pub mod athena;
 pub mod auth;
 pub mod config;
 pub mod connect_import;

@@ -108,6 +108,9 @@ pub enum Command {
     /// Snowflake (production warehouse).
     #[command(subcommand)]
     Snowflake(SnowflakeCommand),
+    /// Querying the files in place with Amazon Athena (Glue).
+    #[command(subcommand)]
+    Athena(AthenaCommand),
     /// Migrating from Kafka Connect.
     #[command(subcommand)]
     Connect(ConnectCommand),
@@ -116,6 +119,21 @@ pub enum Command {
         /// The configuration file (TOML).
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AthenaCommand {
+    /// Print the CREATE EXTERNAL TABLE, per topic, that queries this configuration's files in
+    /// S3 where they are: the typed columns (warehouse.columns / topic_columns, with their source
+    /// fields as SerDe mappings), the OpenX JSON SerDe (gzip files too), and the Kafka partition
+    /// as a projected partition column, so no crawler or MSCK REPAIR is needed.
+    Ddl {
+        #[arg(short, long, value_name = "FILE")]
+        config: PathBuf,
+        /// The Glue database the tables go in.
+        #[arg(long, default_value = "tickstream")]
+        database: String,
     },
 }
 

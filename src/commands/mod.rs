@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use tickstream::config::{self, Config};
 
+mod athena;
 mod check_auth;
 mod check_config;
 pub mod cli;
@@ -18,7 +19,7 @@ mod status;
 mod token;
 mod verify;
 
-use cli::{AuthCommand, Command, ConnectCommand, SnowflakeCommand};
+use cli::{AthenaCommand, AuthCommand, Command, ConnectCommand, SnowflakeCommand};
 
 /// Exit code for a configuration that cannot be used.
 pub const EXIT_CONFIG: u8 = 2;
@@ -50,6 +51,7 @@ pub fn dispatch(command: Command) -> ExitCode {
         Command::Snowflake(SnowflakeCommand::Ddl { config }) => snowflake::ddl(&config),
         Command::Snowflake(SnowflakeCommand::Fingerprint { config }) => snowflake::fingerprint(&config),
         Command::Connect(ConnectCommand::Import { file }) => connect::import(&file),
+        Command::Athena(AthenaCommand::Ddl { config, database }) => athena::ddl(&config, &database),
         Command::CheckAuth { config, timeout_secs } => check_auth::run(&config, timeout_secs),
         Command::Auth(AuthCommand::Token { region, role_arn }) => token::run(&region, role_arn.as_deref()),
     };

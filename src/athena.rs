@@ -1,0 +1,165 @@
+//! `tickstream athena ddl`: the Glue/Athena `CREATE EXTERNAL TABLE` that queries a topic's
+//! files where they are (seeds 002 and 004 query S3 with Glue and Athena).
+//!
+//! One table per topic over `s3://<bucket>/<topics.dir>/<topic>/`: the typed columns the
+//! warehouse declares (`warehouse.columns` or `topic_columns`), read by the OpenX JSON SerDe,
+//! case-insensitively and through `mapping.<column>` when a column has a `source` field (as the
+//! SQLite warehouse and Snowpipe read them), and the Kafka partition as a partition column found
+//! by partition projection, so no `MSCK REPAIR` or crawler is needed. Gzip files are read by
+//! their `.gz` extension. A `TIMESTAMP` column is declared `string`: records may carry RFC 3339
+//! with or without a zone or epoch numbers, which no one SerDe format parses; query it with
+//! `from_iso8601_timestamp(…)` (tickstream's own ticks) or `from_unixtime(… / 1000)`.
+
+use crate::config::{ColumnType, Config, ValueConverter};
+use crate::warehouse::table::TableLayout;
+
+fn athena_type(kind: ColumnType) -> &'static str {
+    match kind {
+        ColumnType::Text | ColumnType::Timestamp => "string",
+        ColumnType::Real => "double",
+        ColumnType::Integer => "bigint",
+        ColumnType::Boolean => "boolean",
+    }
+}
+
+/// A Glue table name: lower case, `_` for anything but letters and digits.
+fn table_name(table: &str) -> String {
+    table
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() {
+            true => c.to_ascii_lowercase(),
+            false => '_',
+        })
+        .collect()
+}
+
+/// The DDL for every topic of `config` in `database`, or why there is none.
+pub fn ddl(config: &Config, database: &str) -> Result<String, String> {
+    if config.sink.value_converter == ValueConverter::Bytes {
+        return Err("value.converter = \"bytes\" writes raw values, not JSON: no JSON table to declare".into());
+    }
+    let topics = config.sink.topic_list();
+    if config.sink.topics_regex.is_some() || topics.is_empty() {
+        return Err("topics.regex names no topics in advance: set topics to the ones to declare".into());
+    }
+    let mut out = format!(
+        "-- tickstream: Athena tables over s3://{}/{}/ (run in the Athena query editor)\n\
+         CREATE DATABASE IF NOT EXISTS `{database}`;\n",
+        config.sink.bucket, config.sink.topics_dir
+    );
+    for topic in &topics {
+        out.push('\n');
+        out.push_str(&table_ddl(config, database, topic));
+    }
+    Ok(out)
+}
+
+fn table_ddl(config: &Config, database: &str, topic: &str) -> String {
+    let layout = TableLayout::for_topic(config, topic);
+    let location = format!("s3://{}/{}/{topic}/", config.sink.bucket, config.sink.topics_dir);
+    let columns: Vec<String> = layout
+        .columns
+        .iter()
+        .map(|c| format!("  `{}` {}", c.name.to_ascii_lowercase(), athena_type(c.kind)))
+        .collect();
+    let mut serde = vec!["  'case.insensitive' = 'TRUE'".to_owned()];
+    for c in &layout.columns {
+        if let Some(source) = &c.source {
+            serde.push(format!("  'mapping.{}' = '{source}'", c.name.to_ascii_lowercase()));
+        }
+    }
+    let last_partition = config.kafka.partitions.max(1) - 1;
+    format!(
+        "-- topic {topic}: its files, gzip or not; the Kafka partition is projected (0–{last_partition}: \
+         raise the range if the topic has more partitions)
+CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (
+{columns}
+)
+PARTITIONED BY (`kafka_partition` int)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+WITH SERDEPROPERTIES (
+{serde}
+)
+STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION '{location}'
+TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.kafka_partition.type' = 'integer',
+  'projection.kafka_partition.range' = '0,{last_partition}',
+  'storage.location.template' = '{location}partition=${{kafka_partition}}/'
+);
+",
+        table = table_name(&layout.table),
+        columns = columns.join(",\n"),
+        serde = serde.join(",\n"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Column, ColumnType};
+
+    #[test]
+    fn the_tick_table_has_the_tick_columns_and_projects_the_partition() {
+        let ddl = ddl(&Config::default(), "kafka_db").unwrap();
+        assert!(ddl.contains("CREATE EXTERNAL TABLE IF NOT EXISTS `kafka_db`.`stock_market_data` ("));
+        for col in [
+            "`symbol` string",
+            "`price` double",
+            "`volume` bigint",
+            "`timestamp` string",
+            "`seq` bigint",
+        ] {
+            assert!(ddl.contains(col), "{col}: {ddl}");
+        }
+        assert!(ddl.contains("LOCATION 's3://kafka-msk-snowflake-bucket/topics/stock-market-data/'"));
+        assert!(ddl.contains(
+            "'storage.location.template' = 's3://kafka-msk-snowflake-bucket/topics/stock-market-data/partition=${kafka_partition}/'"
+        ));
+        assert!(
+            ddl.contains("'projection.kafka_partition.range' = '0,2'"),
+            "3 partitions by default"
+        );
+        assert!(!ddl.contains("mapping."), "the tick's columns are its field names");
+    }
+
+    #[test]
+    fn a_topic_with_source_fields_maps_them_and_every_listed_topic_gets_a_table() {
+        let mut c = Config::default();
+        c.sink.topics = "stock-market-data, finnhub-trades".into();
+        c.warehouse.topic_columns.insert(
+            "finnhub-trades".into(),
+            vec![
+                Column {
+                    name: "Price".into(),
+                    kind: ColumnType::Real,
+                    source: Some("p".into()),
+                },
+                Column {
+                    name: "symbol".into(),
+                    kind: ColumnType::Text,
+                    source: Some("s".into()),
+                },
+            ],
+        );
+        let ddl = ddl(&c, "db").unwrap();
+        assert_eq!(ddl.matches("CREATE EXTERNAL TABLE").count(), 2);
+        assert!(
+            ddl.contains("`db`.`finnhub_trades` (\n  `price` double,\n  `symbol` string\n)"),
+            "{ddl}"
+        );
+        assert!(ddl.contains("'mapping.price' = 'p'") && ddl.contains("'mapping.symbol' = 's'"));
+    }
+
+    #[test]
+    fn raw_values_and_a_pattern_of_topics_are_refused_with_why() {
+        let mut c = Config::default();
+        c.sink.value_converter = ValueConverter::Bytes;
+        assert!(ddl(&c, "db").unwrap_err().contains("raw values"));
+        let mut c = Config::default();
+        c.sink.topics_regex = Some("market-.*".into());
+        assert!(ddl(&c, "db").unwrap_err().contains("topics.regex"));
+    }
+}
