@@ -126,7 +126,7 @@ FROM (
          OBJECT_CONSTRUCT(
            'topic', '{topic}',
            'partition', REGEXP_SUBSTR(METADATA$FILENAME, 'partition=([0-9]+)', 1, 1, 'e', 1)::NUMBER,
-           'offset', REGEXP_SUBSTR(METADATA$FILENAME, '[+]([0-9]+)[.][a-z]+$', 1, 1, 'e', 1)::NUMBER
+           'offset', REGEXP_SUBSTR(METADATA$FILENAME, '[+]([0-9]+)[.][a-z.]+$', 1, 1, 'e', 1)::NUMBER
                      + METADATA$FILE_ROW_NUMBER - 1,
            's3_key', METADATA$FILENAME),
 {values}         CURRENT_TIMESTAMP()
@@ -186,6 +186,22 @@ mod tests {
             "seq",
         ] {
             assert!(ddl.contains(&format!("$1:\"{field}\"::")), "{field} is loaded");
+        }
+    }
+
+    #[test]
+    fn the_offset_pattern_finds_the_start_offset_of_every_file_kind() {
+        let ddl = super::ddl(&Config::default());
+        let at = ddl.find("'offset', REGEXP_SUBSTR(METADATA$FILENAME, '").unwrap();
+        let rest = &ddl[at + "'offset', REGEXP_SUBSTR(METADATA$FILENAME, '".len()..];
+        let pattern = regex_lite::Regex::new(&rest[..rest.find('\'').unwrap()]).unwrap();
+        for (name, offset) in [
+            ("topics/t/partition=0/t+0+0000000042.json", "0000000042"),
+            ("topics/t/partition=0/t+0+0000000042.json.gz", "0000000042"),
+            ("topics/t/partition=1/t+1+0000000007.bin", "0000000007"),
+        ] {
+            let got = pattern.captures(name).and_then(|c| c.get(1)).map(|m| m.as_str());
+            assert_eq!(got, Some(offset), "{name}");
         }
     }
 
