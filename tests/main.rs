@@ -20,6 +20,7 @@ mod compression;
 mod dashboard;
 mod dead_letters;
 mod faults;
+mod independent_reader;
 mod metrics_endpoint;
 mod msk_iam;
 mod pipeline;

@@ -3,7 +3,8 @@
 //! `prometheus` with `config/prometheus/alerts.yml`, and the faults an operator would meet,
 //! provoked for real: an actor's first restart, a restart storm, a spent restart budget (the
 //! process exits and is started again), S3 killed, the warehouse locked, the process killed,
-//! records deleted by the embedded broker's retention. Each alert must fire
+//! records deleted by the embedded broker's retention, a record the sink may not skip
+//! (`errors.tolerance = "none"`). Each alert must fire
 //! (and, where the fault ends, clear) as Prometheus itself reports at `/api/v1/alerts`. While the
 //! scenarios run, every panel of the Grafana dashboard must evaluate to data, and `promtool
 //! check metrics` must find nothing to say about a live scrape.
@@ -20,6 +21,7 @@ use tickstream::s3::embedded::{EmbeddedS3, ACCESS_KEY, SECRET_KEY};
 mod data_loss;
 mod escalation;
 mod ingestion_stalled;
+mod partition_halted;
 mod sink_stalled;
 
 use crate::dashboard::empty_or_failing_panels;
@@ -187,6 +189,8 @@ async fn alerts_fire_and_clear_on_a_real_prometheus_scraping_real_processes() {
     let loss_s3 = EmbeddedS3::start(loss_dir.path(), 0).await.expect("s3s-fs");
     let loss_kafka = Arc::new(EmbeddedKafka::start(1).expect("mock cluster"));
     let loss_t = data_loss::start(&loss_kafka, &loss_s3);
+    // Its own topic on the same mock cluster.
+    let halted_t = partition_halted::start(&loss_kafka);
 
     let sasl = crate::sasl_broker::SaslBroker::start();
     let msk_t = crate::startup::msk_iam_process(&sasl);
@@ -198,6 +202,7 @@ async fn alerts_fire_and_clear_on_a_real_prometheus_scraping_real_processes() {
         &stalled_t,
         &ingest_t,
         &loss_t,
+        &halted_t,
         &msk_t,
     ];
     let targets: Vec<Target> = all
@@ -234,15 +239,16 @@ async fn alerts_fire_and_clear_on_a_real_prometheus_scraping_real_processes() {
     };
     let (mut report, _) = tokio::join!(
         async {
-            let (a, b, c, d, e, f) = tokio::join!(
+            let (a, b, c, d, e, f, g) = tokio::join!(
                 restarts(&prom, &restarts_t),
                 down(&prom, &mut down_t),
                 escalation::run(&prom, &mut escalation_t),
                 sink_stalled::run(&prom, &stalled_t, s3, s3_dir.path()),
                 ingestion_stalled::run(&prom, &ingest_t),
                 data_loss::run(&prom, &loss_t, &loss_kafka, loss_s3, loss_dir.path()),
+                partition_halted::run(&prom, &loss_kafka),
             );
-            [a, b, c, d, e, f].concat()
+            [a, b, c, d, e, f, g].concat()
         },
         dashboard,
     );
@@ -258,7 +264,16 @@ async fn alerts_fire_and_clear_on_a_real_prometheus_scraping_real_processes() {
         );
     }
     drop(prom);
-    drop((restarts_t, down_t, escalation_t, stalled_t, ingest_t, loss_t, msk_t));
+    drop((
+        restarts_t,
+        down_t,
+        escalation_t,
+        stalled_t,
+        ingest_t,
+        loss_t,
+        halted_t,
+        msk_t,
+    ));
     let kafka = Arc::try_unwrap(loss_kafka)
         .ok()
         .expect("the data-loss broker is ours alone at the end");

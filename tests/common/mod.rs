@@ -84,6 +84,13 @@ impl TestEnv {
         c
     }
 
+    /// Where the S3 server keeps `key` of this environment's bucket (s3s-fs stores objects as
+    /// files), for readers that are not S3 clients.
+    #[allow(dead_code)] // not every test binary reads the files directly
+    pub fn object_path(&self, key: &str) -> std::path::PathBuf {
+        self.dir.path().join("s3").join(&self.bucket).join(key)
+    }
+
     /// The warehouse file the configurations of this environment load into.
     #[allow(dead_code)] // not every test binary reads the warehouse
     pub fn warehouse_path(&self) -> std::path::PathBuf {
