@@ -1,6 +1,6 @@
 //! The files read back by an independent reader, DuckDB (from PyPI, in the venv
-//! `scripts/install-test-deps` makes): plain and gzip JSON-lines files of one topic, written by
-//! the real pipeline, give every record once with the tick's types.
+//! `scripts/install-test-deps` makes): plain, gzip and zstd JSON-lines files of one topic,
+//! written by the real pipeline, give every record once with the tick's types.
 
 use std::time::Duration;
 
@@ -11,11 +11,11 @@ use tickstream::pipeline::{Pipeline, RunOptions};
 const PYTHON: &str = "target/test-venv/bin/python";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn duckdb_reads_every_record_of_the_plain_and_gzip_files_once_with_the_ticks_types() {
+async fn duckdb_reads_every_record_of_the_plain_gzip_and_zstd_files_once_with_the_ticks_types() {
     let env = TestEnv::start().await;
     let (symbols, ticks) = (4, 50);
     let mut config = env.config(symbols, ticks, 16, 400);
-    for (seed, compression) in [(1, Compression::None), (2, Compression::Gzip)] {
+    for (seed, compression) in [(1, Compression::None), (2, Compression::Gzip), (3, Compression::Zstd)] {
         config.sink.compression = compression;
         let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(seed)))
             .await
@@ -28,7 +28,7 @@ async fn duckdb_reads_every_record_of_the_plain_and_gzip_files_once_with_the_tic
         pipeline.shutdown().await;
     }
     let report = env.verified(&config, 16).await;
-    assert_eq!(records_in_s3(&report), 400);
+    assert_eq!(records_in_s3(&report), 600);
 
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PYTHON);
     assert!(
@@ -52,10 +52,10 @@ async fn duckdb_reads_every_record_of_the_plain_and_gzip_files_once_with_the_tic
     );
     let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("count.py prints JSON");
     let files = report.partitions.iter().map(|p| p.files).sum::<u64>();
-    assert_eq!(got["files"], files, "every file, plain and gzip: {got}");
+    assert_eq!(got["files"], files, "every file, plain, gzip and zstd: {got}");
     assert_eq!(
         (got["rows"].as_u64(), got["distinct"].as_u64()),
-        (Some(400), Some(400)),
+        (Some(600), Some(600)),
         "{got}"
     );
     assert_eq!(got["types"]["price"], "DOUBLE", "{got}");

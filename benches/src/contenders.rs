@@ -25,7 +25,8 @@ pub struct Figures {
     pub bytes_in_s3: u64,
 }
 
-/// Lines (gzip files decompressed) and stored bytes of every `.json` or `.json.gz` object under
+/// Lines (compressed files decompressed) and stored bytes of every `.json`, `.json.gz` or
+/// `.json.zst` object under
 /// `<s3 root>/<bucket>/topics/` (s3s-fs keeps objects as files).
 fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
     fn walk(dir: &Path, lines: &mut u64, stored: &mut u64) {
@@ -35,7 +36,7 @@ fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
             let name = path.to_string_lossy().into_owned();
             if path.is_dir() {
                 walk(&path, lines, stored);
-            } else if name.ends_with(".json") || name.ends_with(".json.gz") {
+            } else if name.ends_with(".json") || name.ends_with(".json.gz") || name.ends_with(".json.zst") {
                 let bytes = std::fs::read(&path).unwrap_or_default();
                 *stored += bytes.len() as u64;
                 let body = tickstream::s3::compression::decode(&name, bytes.into()).unwrap_or_default();
@@ -194,6 +195,8 @@ pub enum Variant {
     Tick,
     /// Any JSON, gzip files (`s3.compression.type = "gzip"`, zlib's default level 6).
     Gzip,
+    /// Any JSON, zstd files (`s3.compression.type = "zstd"`, zstd's default level 3).
+    Zstd,
 }
 
 impl Variant {
@@ -202,6 +205,7 @@ impl Variant {
             Self::Json => "ours",
             Self::Tick => "tick",
             Self::Gzip => "gzip",
+            Self::Zstd => "zstd",
         }
     }
 
@@ -210,6 +214,7 @@ impl Variant {
             Self::Json => "",
             Self::Tick => "\"value.schema\" = \"tick\"",
             Self::Gzip => "\"s3.compression.type\" = \"gzip\"",
+            Self::Zstd => "\"s3.compression.type\" = \"zstd\"",
         }
     }
 }

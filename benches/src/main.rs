@@ -47,7 +47,7 @@ struct Args {
     /// Skip the sink with `value.schema = "tick"` (e.g. to measure a binary older than it).
     #[arg(long)]
     no_tick: bool,
-    /// Skip the sink writing gzip files (likewise).
+    /// Skip the sinks writing gzip and zstd files (likewise).
     #[arg(long)]
     no_gzip: bool,
     /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
@@ -144,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
                 Some(Variant::Json),
                 (!a.no_tick).then_some(Variant::Tick),
                 (!a.no_gzip).then_some(Variant::Gzip),
+                (!a.no_gzip).then_some(Variant::Zstd),
                 None, // the peer
             ];
             let n = order.len();
@@ -248,6 +249,14 @@ async fn main() -> anyhow::Result<()> {
             (
                 format!("flush{flush}.gzip_over_json_cpu_per_record"),
                 ratio(&stats, &k("gzip", "cpu_s_per_million"), &k("ours", "cpu_s_per_million")),
+            ),
+            (
+                format!("flush{flush}.zstd_over_json_bytes_per_record"),
+                ratio(&stats, &k("zstd", "bytes_per_record"), &k("ours", "bytes_per_record")),
+            ),
+            (
+                format!("flush{flush}.zstd_over_json_cpu_per_record"),
+                ratio(&stats, &k("zstd", "cpu_s_per_million"), &k("ours", "cpu_s_per_million")),
             ),
             (
                 format!("flush{flush}.gzip_over_ceiling"),

@@ -82,12 +82,13 @@ pub struct SinkConfig {
     /// downstream).
     #[serde(rename = "max.record.bytes", default = "default_max_record_bytes")]
     pub max_record_bytes: usize,
-    /// Data files compressed (Confluent's `s3.compression.type`): `none` (default) or `gzip`,
-    /// whose keys end `.json.gz` (`.bin.gz` for raw values). Dead-letter files stay plain.
+    /// Data files compressed (Confluent's `s3.compression.type`): `none` (default), `gzip`
+    /// (keys end `.json.gz`, `.bin.gz` for raw values) or `zstd` (`.json.zst`; not in
+    /// Confluent's sink). Dead-letter files stay plain.
     #[serde(rename = "s3.compression.type", default)]
     pub compression: Compression,
-    /// The gzip level, 1 (fastest) to 9 (smallest), or -1 for zlib's default (6); Confluent's
-    /// `s3.compression.level`.
+    /// The level, -1 for the codec's default (gzip 6, zstd 3), or gzip 1 (fastest) to 9
+    /// (smallest), zstd 1 to 22; Confluent's `s3.compression.level`.
     #[serde(rename = "s3.compression.level", default = "default_compression_level")]
     pub compression_level: i32,
 }
@@ -169,6 +170,7 @@ pub enum Compression {
     #[default]
     None,
     Gzip,
+    Zstd,
 }
 
 /// `errors.tolerance`.

@@ -91,10 +91,17 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         "sink.max.record.bytes",
         format!("must be between 1 and {MAX_RECORD_BYTES}, got {}", s.max_record_bytes),
     );
+    let (top, codec) = match s.compression {
+        super::Compression::Zstd => (22, "zstd"),
+        _ => (9, "gzip"),
+    };
     check(
-        s.compression_level == -1 || (1..=9).contains(&s.compression_level),
+        s.compression_level == -1 || (1..=top).contains(&s.compression_level),
         "sink.s3.compression.level",
-        format!("must be -1 (zlib's default) or 1 to 9, got {}", s.compression_level),
+        format!(
+            "must be -1 (the codec's default) or 1 to {top} for {codec}, got {}",
+            s.compression_level
+        ),
     );
     let w = &c.warehouse;
     check(

@@ -26,15 +26,17 @@ impl KeyLayout {
     }
 
     /// The layout `[sink]` describes, for `topic`: `.bin` files under `value.converter =
-    /// "bytes"`, `.json` otherwise, each with `.gz` under `s3.compression.type = "gzip"`.
+    /// "bytes"`, `.json` otherwise, each with `.gz` or `.zst` when `s3.compression.type` says.
     pub fn of(sink: &crate::config::SinkConfig, topic: &str) -> Self {
         use crate::config::{Compression, ValueConverter};
         Self {
             extension: match (sink.value_converter, sink.compression) {
                 (ValueConverter::Bytes, Compression::None) => "bin",
                 (ValueConverter::Bytes, Compression::Gzip) => "bin.gz",
+                (ValueConverter::Bytes, Compression::Zstd) => "bin.zst",
                 (_, Compression::None) => "json",
                 (_, Compression::Gzip) => "json.gz",
+                (_, Compression::Zstd) => "json.zst",
             },
             ..Self::json(&sink.topics_dir, topic, sink.offset_pad_width)
         }
@@ -108,11 +110,8 @@ impl KeyLayout {
     pub fn parse_start_offset(&self, partition: i32, key: &str) -> Option<i64> {
         let name = key.strip_prefix(&self.partition_prefix(partition))?;
         let rest = name.strip_prefix(&format!("{}+{}+", self.topic, partition))?;
-        let rest = rest.strip_suffix(super::compression::GZIP_SUFFIX).unwrap_or(rest);
-        let format = self
-            .extension
-            .strip_suffix(super::compression::GZIP_SUFFIX)
-            .unwrap_or(self.extension);
+        let rest = super::compression::strip_suffix(rest);
+        let format = super::compression::strip_suffix(self.extension);
         number(rest.strip_suffix(&format!(".{format}"))?)
     }
 }
@@ -207,6 +206,10 @@ mod tests {
         assert_eq!(
             l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.json"),
             Some(3)
+        );
+        assert_eq!(
+            l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000004.json.zst"),
+            Some(4)
         );
         assert_eq!(
             l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.bin.gz"),

@@ -230,6 +230,8 @@ impl S3SegmentStore {
 fn content_type(key: &str) -> &'static str {
     if key.ends_with(super::compression::GZIP_SUFFIX) {
         "application/gzip"
+    } else if key.ends_with(super::compression::ZSTD_SUFFIX) {
+        "application/zstd"
     } else if key.ends_with(".bin") {
         "application/octet-stream"
     } else {

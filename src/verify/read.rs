@@ -42,8 +42,8 @@ pub enum ReadError {
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     S3(#[from] S3Error),
-    /// A data file that does not decompress (`….gz`).
-    #[error("s3: {key}: not a gzip file")]
+    /// A data file that does not decompress (`….gz`, `….zst`).
+    #[error("s3: {key}: does not decompress")]
     Corrupt {
         key: String,
         #[source]

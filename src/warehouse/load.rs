@@ -184,8 +184,8 @@ fn load_in(
     let body = match crate::s3::compression::decode(&f.key, f.body.clone()) {
         Ok(body) => body,
         Err(e) => {
-            // Not a gzip file after all: nothing of it can load, whatever `on_error` says.
-            let first_error = format!("not a gzip file: {e}");
+            // Not a gzip or zstd file after all: nothing of it can load, whatever `on_error` says.
+            let first_error = format!("does not decompress: {e}");
             tx.execute(
                 "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, rows_rejected, status, first_error)
                  VALUES (?1, ?2, 0, 0, 'LOAD_FAILED', ?3)",
