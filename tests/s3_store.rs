@@ -15,14 +15,42 @@ fn meta(records: u64) -> SegmentMeta {
     }
 }
 
+/// An s3s-fs server on 127.0.0.1 with a fresh bucket, and the store over it.
+struct Server {
+    _dir: tempfile::TempDir,
+    s3: EmbeddedS3,
+    bucket: String,
+    sdk: aws_sdk_s3::Client,
+    store: S3SegmentStore,
+}
+
+impl Server {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = EmbeddedS3::start(&dir.path().join("s3"), 0).await.unwrap();
+        let bucket = format!("bucket-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let sdk = client::build(&s3.endpoint()).await;
+        let store = S3SegmentStore::new(sdk.clone(), bucket.clone());
+        store.ensure_bucket().await.unwrap();
+        Self {
+            _dir: dir,
+            s3,
+            bucket,
+            sdk,
+            store,
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_put_carries_a_crc32_the_server_checks_and_keeps_and_never_overwrites() {
-    let dir = tempfile::tempdir().unwrap();
-    let s3 = EmbeddedS3::start(&dir.path().join("s3"), 0).await.unwrap();
-    let bucket = format!("bucket-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let sdk = client::build(&s3.endpoint()).await;
-    let store = S3SegmentStore::new(sdk.clone(), bucket.clone());
-    store.ensure_bucket().await.unwrap();
+    let Server {
+        _dir,
+        s3,
+        bucket,
+        sdk,
+        store,
+    } = Server::start().await;
 
     let key = "topics/t/partition=0/t+0+0000000000.json";
     let body = Bytes::from_static(b"{\"a\":1}\n{\"a\":2}\n");
@@ -62,14 +90,9 @@ async fn a_put_carries_a_crc32_the_server_checks_and_keeps_and_never_overwrites(
 
 #[tokio::test]
 async fn a_body_that_does_not_match_its_crc32_is_refused_as_bad_digest() {
-    let dir = tempfile::tempdir().unwrap();
-    let s3 = EmbeddedS3::start(&dir.path().join("s3"), 0).await.unwrap();
-    let bucket = format!("bucket-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let sdk = client::build(&s3.endpoint()).await;
-    S3SegmentStore::new(sdk.clone(), bucket.clone())
-        .ensure_bucket()
-        .await
-        .unwrap();
+    let Server {
+        _dir, s3, bucket, sdk, ..
+    } = Server::start().await;
 
     // The CRC32 of other bytes: as if the body had changed on its way.
     let wrong = {
@@ -97,12 +120,13 @@ async fn a_body_that_does_not_match_its_crc32_is_refused_as_bad_digest() {
 /// in the file as decompressed.
 #[tokio::test]
 async fn a_file_without_metadata_ends_after_its_lines_compressed_or_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let s3 = EmbeddedS3::start(&dir.path().join("s3"), 0).await.unwrap();
-    let bucket = format!("bucket-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let sdk = client::build(&s3.endpoint()).await;
-    let store = S3SegmentStore::new(sdk.clone(), bucket.clone());
-    store.ensure_bucket().await.unwrap();
+    let Server {
+        _dir,
+        s3,
+        bucket,
+        sdk,
+        store,
+    } = Server::start().await;
 
     let lines = b"{\"a\":1}\n".repeat(50);
     let gz = tickstream::s3::compression::compress(lines.clone(), tickstream::config::Compression::Gzip, 6);
@@ -134,4 +158,5 @@ async fn a_file_without_metadata_ends_after_its_lines_compressed_or_not() {
         250,
         "the 50 records, not the {raw_newlines} newline bytes of the compressed file"
     );
+    s3.stop().await;
 }
