@@ -31,8 +31,8 @@
 //! - [`sink`]: the per-(topic, partition) sink actors and their exactly-once rules (converting
 //!   and validating records, segmenting, dead letters, resuming, uploading, commit pacing);
 //!   never imports [`consumer`].
-//! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), gzip, embedded
-//!   s3s-fs.
+//! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), file compression
+//!   (gzip, zstd), embedded s3s-fs.
 //! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
