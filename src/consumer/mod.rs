@@ -8,9 +8,9 @@
 //! - [`router`]: the consumer thread: commands (attach, shut down), seeks, holding and pausing a
 //!   partition whose sink is full (the memory bound; each sink counts what it holds in its
 //!   [`crate::sink::gate::Gate`]).
-//! - [`intake`]: one round: records taken a batch at a time within each sink's room, then
+//! - `intake`: one round: records taken a batch at a time within each sink's room, then
 //!   delivered.
-//! - [`round`]: a round's records, per partition, in one buffer.
+//! - `round`: a round's records, per partition, in one buffer.
 //! - [`fetch_queue`]: each attached partition's records, read from librdkafka a batch at a time.
 //! - [`directory`]: partition → its sink and gate, shared by the router and the rebalance listener.
 //! - [`rebalance`]: assignments start sinks; revocations drain them first.

@@ -15,7 +15,7 @@
 //! `memory://`) can skip records there. Either way memory stays bounded while S3 is slow or
 //! down.
 //!
-//! [`super::intake`] takes each round of records and hands each partition's share to its sink.
+//! `super::intake` takes each round of records and hands each partition's share to its sink.
 
 use std::collections::HashMap;
 use std::sync::{mpsc, Arc};

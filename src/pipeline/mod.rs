@@ -3,9 +3,9 @@
 //!
 //! - [`startup`]: wait until Kafka and S3 answer (called first by `tickstream run`).
 //! - this file: [`Pipeline::start`]: topics → the shared producer → the sink side
-//!   ([`sink_side`]: bucket, store, consumer actor) → the file-landed channel → the supervision
+//!   (`sink_side`: bucket, store, consumer actor) → the file-landed channel → the supervision
 //!   tree ([`tree`], which declares every restart kind) → [`admin`].
-//! - [`shutdown`]: producers stop → ticks flushed → the consumer reads to the end and its sinks
+//! - `shutdown`: producers stop → ticks flushed → the consumer reads to the end and its sinks
 //!   drain → the watcher loads the last files → everything stops.
 //! - [`admin`]: health for the systemd watchdog, readiness, fault injection.
 

@@ -10,7 +10,7 @@
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
-//! - [`commit_pace`]: at most one commit per `offset.flush.interval.ms`.
+//! - `commit_pace`: at most one commit per `offset.flush.interval.ms`.
 //! - [`gate`]: what the sink holds in memory, for the consumer's memory bound.
 //! - [`source`]: what a sink needs from Kafka, as a trait the sink owns ([`crate::consumer`]
 //!   implements it; the sink never imports the consumer side).

@@ -4,7 +4,7 @@
 //! - [`read`]: reads every partition of each topic from its earliest offset, every object under
 //!   the topic's prefix, and the dead letters (S3 `dlq/` or the dead-letter topic's headers)
 //!   (pure I/O, no judgement).
-//! - [`check`]: compares them (pure): per partition, records in Kafka and in S3, missing and
+//! - [`check`](mod@check): compares them (pure): per partition, records in Kafka and in S3, missing and
 //!   duplicated offsets, overlapping files, records that differ from what the converter makes of
 //!   them, committed offset vs what S3 accounts for; and, for the records that carry `run_id`,
 //!   `symbol` and `seq` (tickstream's ticks), seq gaps and duplicates per (run_id, symbol).

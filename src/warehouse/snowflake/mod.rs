@@ -1,7 +1,7 @@
 //! Snowflake, the production warehouse: Snowpipe loads our files there, so tickstream only
 //! prints the set-up and watches the pipe.
 //!
-//! - [`ddl`]: the integration, stage, file format, table and AUTO_INGEST pipe (`tickstream
+//! - [`ddl`](mod@ddl): the integration, stage, file format, table and AUTO_INGEST pipe (`tickstream
 //!   snowflake ddl`).
 //! - [`jwt`]: key-pair authentication (RS256 JWT naming the public key's fingerprint).
 //! - [`sql_api`]: a client of Snowflake's SQL API (`POST /api/v2/statements`, 202 polling,

@@ -4,10 +4,10 @@
 //! up to `max.inflight.uploads` files at once. So a cursor stays `lookback` files behind the
 //! newest key seen, and those last few are listed again (they are in LOAD_HISTORY, so skipping
 //! them is a lookup). Partitions `0..kafka.partitions` of each listed topic are listed from the
-//! start; every [`REDISCOVER_EVERY`] polls each topic's next partition number is probed, to find
+//! start; every `REDISCOVER_EVERY` polls each topic's next partition number is probed, to find
 //! partitions added since, and under `topics.regex` the topic folders are listed to find new
 //! topics. A partition whose sink announced its files (and they loaded) need not be listed at the
-//! next poll, except every [`FULL_LISTING_EVERY`] polls, which finds whatever an announcement
+//! next poll, except every `FULL_LISTING_EVERY` polls, which finds whatever an announcement
 //! missed.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,7 +38,7 @@ pub struct Discovery {
     cursors: BTreeMap<TopicPartition, Option<String>>,
     polls: u64,
     /// Partitions whose new files were announced by their sinks (and loaded) since the last
-    /// poll: the poll need not list them, except every [`FULL_LISTING_EVERY`] polls.
+    /// poll: the poll need not list them, except every `FULL_LISTING_EVERY` polls.
     announced: BTreeSet<TopicPartition>,
     /// Partitions with an announced file that was not loaded since the last poll (unreadable,
     /// a failed load, or more files than were kept): the poll lists them whatever else was
@@ -122,9 +122,9 @@ impl Discovery {
     }
 
     /// One poll's listing: the partitions to look at, each listed after its cursor
-    /// ([`LIST_CONCURRENCY`] listings at a time: at 64 partitions one after another took longer
+    /// (`LIST_CONCURRENCY` listings at a time: at 64 partitions one after another took longer
     /// than the files took to land). Announced partitions are skipped but every
-    /// [`FULL_LISTING_EVERY`] polls: listing all 64 while files landed held their loads back.
+    /// `FULL_LISTING_EVERY` polls: listing all 64 while files landed held their loads back.
     pub async fn list<S: ObjectSource>(&mut self, source: &S) -> Result<Listing, WarehouseError> {
         use futures::{StreamExt, TryStreamExt};
         self.polls += 1;

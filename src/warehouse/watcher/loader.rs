@@ -1,5 +1,5 @@
 //! What the watcher does with the files it found: skip those LOAD_HISTORY has, fetch the rest
-//! ([`FETCH_CONCURRENCY`] reads at a time) and load them [`LOAD_BATCH`] per transaction, each
+//! ([`FETCH_CONCURRENCY`] reads at a time) and load them `LOAD_BATCH` per transaction, each
 //! exactly once (see [`crate::warehouse::load`]); and record the pipe's state.
 
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ impl<S: ObjectSource> Loader<S> {
         Ok(pending)
     }
 
-    /// Fetches `pending` ([`FETCH_CONCURRENCY`] GETs at a time) and loads it [`LOAD_BATCH`]
+    /// Fetches `pending` ([`FETCH_CONCURRENCY`] GETs at a time) and loads it `LOAD_BATCH`
     /// files per transaction. A file that cannot be read is not recorded (it may be readable
     /// at the next poll), and the files after it in its partition wait with it; returns each
     /// such partition's first unreadable key.
