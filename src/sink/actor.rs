@@ -297,6 +297,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         }
         sink_events::records_consumed(&self.args.stats, tp, n);
         sink_events::sink_buffer(tp, seg.buffered());
+        self.args.stats.held(tp, self.args.gate.held());
         self.start_uploads(myself, out);
     }
 
@@ -337,6 +338,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 landed.send(&self.args.tp, &u.key);
             }
             self.args.gate.release(u.records);
+            self.args.stats.held(&self.args.tp, self.args.gate.held());
         }
         let durable = self.durable_until();
         if durable.is_some_and(|d| self.committed.is_none_or(|c| d > c)) {

@@ -40,6 +40,9 @@ impl std::fmt::Debug for PerTickCounters {
 pub struct PartitionProgress {
     pub files: u64,
     pub committed: Option<i64>,
+    /// Records the partition's sink holds in memory (buffered, queued or uploading), as of its
+    /// last append or landed upload: what `max.buffered.records` bounds.
+    pub held: u64,
 }
 
 /// A consistent-enough copy of [`PipelineStats`].
@@ -75,6 +78,10 @@ impl PipelineStats {
 
     pub(crate) fn committed(&self, tp: &TopicPartition, offset: i64) {
         self.lock().entry(tp.clone()).or_default().committed = Some(offset);
+    }
+
+    pub(crate) fn held(&self, tp: &TopicPartition, records: i64) {
+        self.lock().entry(tp.clone()).or_default().held = records.max(0) as u64;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<TopicPartition, PartitionProgress>> {
