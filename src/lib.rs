@@ -33,6 +33,8 @@
 //!   never imports [`consumer`].
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), file compression
 //!   (gzip, zstd), embedded s3s-fs.
+//! - [`columnar`]: Parquet files (`format.class = "parquet"`): the typed columns' row batch, the
+//!   writer, and the reader that gives a file back as JSON lines for `verify` and the warehouse.
 //! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
@@ -52,6 +54,7 @@
 
 pub mod athena;
 pub mod auth;
+pub mod columnar;
 pub mod config;
 pub mod connect_import;
 pub mod consumer;

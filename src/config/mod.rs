@@ -21,6 +21,7 @@ macro_rules! default_from_serde {
 }
 
 mod env;
+mod format;
 mod load;
 mod sections;
 mod sink;
@@ -29,6 +30,7 @@ mod validate_records;
 mod warehouse;
 
 pub use env::ENV_OVERRIDES;
+pub use format::*;
 pub use load::{load, parse_str, ConfigError, Problem};
 pub use sections::*;
 pub use sink::*;

@@ -91,6 +91,19 @@ pub struct SinkConfig {
     /// (smallest), zstd 1 to 22; Confluent's `s3.compression.level`.
     #[serde(rename = "s3.compression.level", default = "default_compression_level")]
     pub compression_level: i32,
+    /// What a data file is (Confluent's `format.class`): `json` (default), `parquet` (the
+    /// topic's typed columns, `[warehouse] columns`, with their types), or `bytearray` (raw
+    /// values, with `value.converter = "bytes"`). Confluent's class names are accepted too.
+    #[serde(rename = "format.class", default)]
+    pub format_class: super::FormatClass,
+    /// Parquet page compression: `snappy` (default), `zstd`, `gzip` or `none`; keys end
+    /// `.snappy.parquet`, `.zstd.parquet`, `.gz.parquet`, `.parquet` as Confluent names them.
+    #[serde(rename = "parquet.codec", default)]
+    pub parquet_codec: super::ParquetCodec,
+    /// Whether a Parquet file also holds each record's JSON text (column `RECORD_CONTENT`):
+    /// `auto` (default: only for a topic without typed columns), `always`, `never`.
+    #[serde(rename = "parquet.record.content", default)]
+    pub parquet_record_content: super::RecordContent,
 }
 
 impl SinkConfig {
@@ -98,6 +111,14 @@ impl SinkConfig {
     pub fn max_buffered(&self) -> u64 {
         self.max_buffered_records
             .unwrap_or_else(|| (self.flush_size.saturating_mul(4)).max(1_000))
+    }
+
+    /// What the data files are: `value.converter = "bytes"` always writes raw values.
+    pub fn format(&self) -> super::FormatClass {
+        match self.value_converter {
+            ValueConverter::Bytes => super::FormatClass::ByteArray,
+            _ => self.format_class,
+        }
     }
 
     /// The topics of `topics`, trimmed, in order (empty when `topics.regex` is used).

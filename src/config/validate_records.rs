@@ -104,6 +104,7 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         ),
     );
     let w = &c.warehouse;
+    formats(c, &mut check);
     check(
         !(s.value_converter == ValueConverter::Bytes
             && s.bytearray_separator.is_empty()
@@ -156,6 +157,41 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         }
     }
     p
+}
+
+/// `format.class` against the converter, and a Parquet file's columns.
+fn formats(c: &Config, check: &mut impl FnMut(bool, &str, String)) {
+    use super::{FormatClass, RecordContent};
+    let s = &c.sink;
+    let (format, converter) = (s.format_class, s.value_converter);
+    check(
+        !(format == FormatClass::ByteArray && converter != ValueConverter::Bytes),
+        "sink.format.class",
+        format!("bytearray writes raw values: it needs value.converter = \"bytes\", got {converter:?}"),
+    );
+    check(
+        !(format == FormatClass::Parquet && converter == ValueConverter::Bytes),
+        "sink.format.class",
+        "parquet writes typed columns of JSON records: value.converter = \"bytes\" has none".into(),
+    );
+    check(
+        !(format == FormatClass::Parquet && s.compression != super::Compression::None),
+        "sink.s3.compression.type",
+        "applies to json and bytearray files; a Parquet file is compressed by parquet.codec".into(),
+    );
+    if format != FormatClass::Parquet || s.parquet_record_content != RecordContent::Never {
+        return;
+    }
+    let w = &c.warehouse;
+    let lists = std::iter::once(("warehouse.columns".to_owned(), &w.columns))
+        .chain(w.topic_columns.iter().map(|(t, cols)| (format!("warehouse.topic_columns.{t}"), cols)));
+    for (key, cols) in lists {
+        check(
+            !cols.is_empty(),
+            "sink.parquet.record.content",
+            format!("is never, but {key} declares no typed columns: its Parquet files would have no column"),
+        );
+    }
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub(super) async fn prepare(
     };
     let sinks = SinkSettings {
         layout: KeyLayout::of(s, s.topic_list().first().map_or("", String::as_str)),
-        rules: Rules::from_config(s)?,
+        rules: Rules::from_config(config)?,
         dead_topic,
         single_topic: topics.single(),
         rotate_interval: Duration::from_millis(s.rotate_interval_ms),

@@ -7,7 +7,10 @@
 //! - [`tick_json`]: a symbol's ticks encoded byte for byte as serde would, with the fixed
 //!   strings encoded once.
 //! - [`tick_scan`]: the one-pass check of a plainly written tick (serde decides the rest).
+//! - [`cell`]: a record's typed columns (name, type, source field) read as typed values, the same
+//!   for the warehouse's rows and the sink's Parquet files.
 
+pub mod cell;
 pub mod tick;
 pub mod tick_json;
 pub mod tick_scan;

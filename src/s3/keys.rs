@@ -1,6 +1,7 @@
 //! Object keys exactly as the Confluent S3 Sink Connector names them:
 //! `<topics.dir>/<topic>/partition=<p>/<topic>+<p>+<start offset, zero padded>.<extension>`
-//! (`json`, or `bin` for raw values), and tickstream's dead-letter files beside them.
+//! (`json`, `snappy.parquet` and the other Parquet codecs', or `bin` for raw values, each
+//! `.gz`/`.zst` when compressed), and tickstream's dead-letter files beside them.
 
 /// Where one topic-partition's files live.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,18 +26,20 @@ impl KeyLayout {
         }
     }
 
-    /// The layout `[sink]` describes, for `topic`: `.bin` files under `value.converter =
-    /// "bytes"`, `.json` otherwise, each with `.gz` or `.zst` when `s3.compression.type` says.
+    /// The layout `[sink]` describes, for `topic`: `.bin` files of raw values, `.json` files,
+    /// each with `.gz` or `.zst` when `s3.compression.type` says, or Parquet files named by
+    /// their codec (`.snappy.parquet`).
     pub fn of(sink: &crate::config::SinkConfig, topic: &str) -> Self {
-        use crate::config::{Compression, ValueConverter};
+        use crate::config::{Compression, FormatClass};
         Self {
-            extension: match (sink.value_converter, sink.compression) {
-                (ValueConverter::Bytes, Compression::None) => "bin",
-                (ValueConverter::Bytes, Compression::Gzip) => "bin.gz",
-                (ValueConverter::Bytes, Compression::Zstd) => "bin.zst",
-                (_, Compression::None) => "json",
-                (_, Compression::Gzip) => "json.gz",
-                (_, Compression::Zstd) => "json.zst",
+            extension: match (sink.format(), sink.compression) {
+                (FormatClass::Parquet, _) => sink.parquet_codec.extension(),
+                (FormatClass::ByteArray, Compression::None) => "bin",
+                (FormatClass::ByteArray, Compression::Gzip) => "bin.gz",
+                (FormatClass::ByteArray, Compression::Zstd) => "bin.zst",
+                (FormatClass::Json, Compression::None) => "json",
+                (FormatClass::Json, Compression::Gzip) => "json.gz",
+                (FormatClass::Json, Compression::Zstd) => "json.zst",
             },
             ..Self::json(&sink.topics_dir, topic, sink.offset_pad_width)
         }
@@ -105,16 +108,27 @@ impl KeyLayout {
     }
 
     /// The start offset in a key of this layout and partition, or `None` for any other key.
-    /// A file of this format counts whether or not it is compressed: files written before a
-    /// change of `s3.compression.type` still hold their offsets (resuming and `verify` see them).
+    /// A file of JSON records counts whatever its format (JSON lines, compressed or not, or
+    /// Parquet of any codec), and a raw-value file whether or not it is compressed: files
+    /// written before a change of `format.class`, `parquet.codec` or `s3.compression.type` still
+    /// hold their offsets (resuming and `verify` see them).
     pub fn parse_start_offset(&self, partition: i32, key: &str) -> Option<i64> {
         let name = key.strip_prefix(&self.partition_prefix(partition))?;
         let rest = name.strip_prefix(&format!("{}+{}+", self.topic, partition))?;
-        let rest = super::compression::strip_suffix(rest);
-        let format = super::compression::strip_suffix(self.extension);
-        number(rest.strip_suffix(&format!(".{format}"))?)
+        let raw = |ext: &str| super::compression::strip_suffix(ext) == "bin";
+        if raw(self.extension) {
+            return number(super::compression::strip_suffix(rest).strip_suffix(".bin")?);
+        }
+        let digits = PARQUET_EXTENSIONS
+            .iter()
+            .find_map(|ext| rest.strip_suffix(ext))
+            .or_else(|| super::compression::strip_suffix(rest).strip_suffix(".json"))?;
+        number(digits)
     }
 }
+
+/// The extensions of Parquet files, one per `parquet.codec`.
+const PARQUET_EXTENSIONS: [&str; 4] = [".snappy.parquet", ".zstd.parquet", ".gz.parquet", ".parquet"];
 
 /// What a dead-letter object holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,6 +233,34 @@ mod tests {
             layout().parse_start_offset(0, &layout().object_key(0, 5).replace(".json", ".json.gz")),
             Some(5)
         );
+    }
+
+    #[test]
+    fn parquet_files_are_named_by_their_codec_and_any_json_record_file_still_parses() {
+        use crate::config::{FormatClass, ParquetCodec, SinkConfig};
+        for (codec, ext) in [
+            (ParquetCodec::Snappy, ".snappy.parquet"),
+            (ParquetCodec::Zstd, ".zstd.parquet"),
+            (ParquetCodec::Gzip, ".gz.parquet"),
+            (ParquetCodec::None, ".parquet"),
+        ] {
+            let sink = SinkConfig {
+                format_class: FormatClass::Parquet,
+                parquet_codec: codec,
+                ..SinkConfig::default()
+            };
+            let l = KeyLayout::of(&sink, "t");
+            let key = l.object_key(1, 9);
+            assert_eq!(key, format!("topics/t/partition=1/t+1+0000000009{ext}"));
+            assert_eq!(l.parse_start_offset(1, &key), Some(9));
+            for other in ["json", "json.gz", "zstd.parquet", "snappy.parquet"] {
+                let k = format!("topics/t/partition=1/t+1+0000000003.{other}");
+                assert_eq!(l.parse_start_offset(1, &k), Some(3), "{other}");
+                assert_eq!(layout().for_topic("t").parse_start_offset(1, &k), Some(3), "json sees {other}");
+            }
+            assert_eq!(l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.bin"), None);
+            assert_eq!(l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.lz4.parquet"), None);
+        }
     }
 
     #[test]

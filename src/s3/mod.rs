@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod compression;
+pub mod data_file;
 pub mod embedded;
 pub mod error;
 pub mod keys;

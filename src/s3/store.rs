@@ -226,12 +226,14 @@ impl S3SegmentStore {
     }
 }
 
-/// The `Content-Type` of a file by its key: gzip, raw values, or JSON lines.
+/// The `Content-Type` of a file by its key: gzip, zstd, Parquet, raw values, or JSON lines.
 fn content_type(key: &str) -> &'static str {
     if key.ends_with(super::compression::GZIP_SUFFIX) {
         "application/gzip"
     } else if key.ends_with(super::compression::ZSTD_SUFFIX) {
         "application/zstd"
+    } else if key.ends_with(super::data_file::PARQUET_SUFFIX) {
+        "application/vnd.apache.parquet"
     } else if key.ends_with(".bin") {
         "application/octet-stream"
     } else {
@@ -304,9 +306,10 @@ impl SegmentStore for S3SegmentStore {
             return Ok(end);
         }
         // Written by another tool (e.g. the Confluent connector), or its metadata lost with a
-        // crashed server: one record per line, of the file as decompressed.
+        // crashed server: one record per line, of the file as decompressed (or a Parquet
+        // file's rows).
         let body = self.get(key).await?;
-        let body = super::compression::decode(key, body).map_err(|e| S3Error::Body {
+        let body = super::data_file::decode(key, body).map(|d| d.body).map_err(|e| S3Error::Body {
             bucket: self.bucket.clone(),
             key: key.to_owned(),
             source: Box::new(e),

@@ -160,7 +160,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
 
     async fn post_stop(&self, _: ActorRef<SinkMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
         st.uploads.clear();
-        sink_events::sink_buffer(&st.args.tp, 0);
+        sink_events::sink_buffer(&st.args.tp, 0, 0);
         Ok(())
     }
 
@@ -296,7 +296,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             }
         }
         sink_events::records_consumed(&self.args.stats, tp, n);
-        sink_events::sink_buffer(tp, seg.buffered());
+        sink_events::sink_buffer(tp, seg.buffered(), seg.buffered_bytes());
         self.args.stats.held(tp, self.args.gate.held());
         self.start_uploads(myself, out);
     }
@@ -314,7 +314,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             self.uploads.push_back(upload);
         }
         if let Some(seg) = &self.seg {
-            sink_events::sink_buffer(&self.args.tp, seg.buffered());
+            sink_events::sink_buffer(&self.args.tp, seg.buffered(), seg.buffered_bytes());
         }
     }
 

@@ -6,7 +6,9 @@
 //! - inside a file of its lane that already exists in S3: skipped, and the open data batch is
 //!   cut first, so a new file never overlaps an existing one;
 //! - written: appended to the open data batch, closed at `flush.size` records. A data file
-//!   always holds consecutive offsets, so its n-th line is the record at its start offset + n;
+//!   always holds consecutive offsets, so its n-th line (or Parquet row) is the record at its
+//!   start offset + n. Under `format.class = "parquet"` a record whose field cannot take its
+//!   column's type is rejected (below) with the column named;
 //! - rejected: the open data batch is cut, and the record joins the dead-letter batch (closed
 //!   at `flush.size` dead letters or by its own timer), or, under `errors.tolerance = none`,
 //!   the partition halts there: nothing at or after it is taken;
@@ -24,6 +26,8 @@ use bytes::Bytes;
 use super::convert::{Converter, Verdict};
 use super::dead_letter::{DeadBatch, DeadLetter};
 use super::Record;
+use crate::columnar::writer::RowBatch;
+use crate::columnar::{ParquetLayouts, ParquetSpec, Row};
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
 
@@ -74,7 +78,10 @@ struct Batch {
     first_timestamp_ms: Option<i64>,
     last: i64,
     records: u64,
+    /// JSON lines or raw values (empty for Parquet).
     body: Vec<u8>,
+    /// The rows of a Parquet file.
+    rows: Option<RowBatch>,
 }
 
 /// How the segmenter writes and what it tolerates.
@@ -90,11 +97,15 @@ pub struct Rules {
     pub dead_to_kafka: bool,
     /// How data files are compressed (`s3.compression.type`, `s3.compression.level`).
     pub compression: (crate::config::Compression, i32),
+    /// `format.class = "parquet"`: each topic's columns and the codec.
+    pub parquet: Option<std::sync::Arc<ParquetLayouts>>,
 }
 
 impl Rules {
-    /// The rules `[sink]` describes (reading its JSON Schema, if any).
-    pub fn from_config(sink: &crate::config::SinkConfig) -> Result<Self, super::convert::ConvertError> {
+    /// The rules `[sink]` describes (reading its JSON Schema, if any), with `[warehouse]`'s
+    /// typed columns for Parquet files.
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, super::convert::ConvertError> {
+        let sink = &config.sink;
         let separator = match sink.value_converter {
             crate::config::ValueConverter::Bytes => sink.bytearray_separator.as_bytes().to_vec(),
             _ => b"\n".to_vec(),
@@ -106,6 +117,7 @@ impl Rules {
             halt_on_error: sink.errors_tolerance == crate::config::ErrorsTolerance::None,
             dead_to_kafka: sink.dlq_topic.is_some(),
             compression: (sink.compression, sink.compression_level),
+            parquet: ParquetLayouts::from_config(config).map(std::sync::Arc::new),
         })
     }
 
@@ -118,6 +130,7 @@ impl Rules {
             halt_on_error: false,
             dead_to_kafka: false,
             compression: (crate::config::Compression::None, -1),
+            parquet: None,
         }
     }
 }
@@ -128,6 +141,8 @@ pub struct Segmenter {
     layout: KeyLayout,
     partition: i32,
     rules: Rules,
+    /// This topic's Parquet columns, when files are Parquet.
+    parquet: Option<ParquetSpec>,
     next_offset: i64,
     existing: VecDeque<Span>,
     existing_dead: VecDeque<Span>,
@@ -137,6 +152,17 @@ pub struct Segmenter {
     /// Offsets that never arrived (deleted by retention before they were sunk), total.
     missing: u64,
     halted: bool,
+    /// A file that could not be written starts here: nothing from it on may be committed.
+    stuck_from: Option<i64>,
+    /// Why, until the next record reports it.
+    failure: Option<String>,
+}
+
+/// What one record becomes.
+enum Take<'a> {
+    Write(std::borrow::Cow<'a, [u8]>, Option<Row>),
+    Reject(String),
+    Skip,
 }
 
 impl Segmenter {
@@ -151,6 +177,7 @@ impl Segmenter {
         existing_dead: Vec<Span>,
     ) -> Self {
         Self {
+            parquet: rules.parquet.as_ref().map(|p| p.spec(&layout.topic)),
             layout,
             partition,
             rules,
@@ -162,6 +189,8 @@ impl Segmenter {
             next_batch_id: 0,
             missing: 0,
             halted: false,
+            stuck_from: None,
+            failure: None,
         }
     }
 
@@ -175,12 +204,19 @@ impl Segmenter {
     pub fn pending_from(&self) -> i64 {
         let data = self.batch.as_ref().map_or(i64::MAX, |b| b.start);
         let dead = self.dead.as_ref().map_or(i64::MAX, DeadBatch::first);
-        data.min(dead).min(self.next_offset)
+        data.min(dead).min(self.next_offset).min(self.stuck_from.unwrap_or(i64::MAX))
     }
 
     /// Records in the open batches.
     pub fn buffered(&self) -> u64 {
         self.batch.as_ref().map_or(0, |b| b.records) + self.dead.as_ref().map_or(0, DeadBatch::len)
+    }
+
+    /// Bytes of the open data batch's records (JSON lines, or a Parquet file's column buffers).
+    pub fn buffered_bytes(&self) -> u64 {
+        self.batch
+            .as_ref()
+            .map_or(0, |b| (b.body.len() + b.rows.as_ref().map_or(0, RowBatch::bytes)) as u64)
     }
 
     /// Offsets that were expected but never arrived.
@@ -192,7 +228,8 @@ impl Segmenter {
     /// of offsets that never arrived, if this record skipped some.
     pub fn push(&mut self, rec: &Record, out: &mut Vec<Segment>) -> (Pushed, Option<(i64, i64)>) {
         if self.halted {
-            return (Pushed::Halted("the partition is halted".into()), None);
+            let reason = self.failure.take().unwrap_or_else(|| "the partition is halted".into());
+            return (Pushed::Halted(reason), None);
         }
         if rec.offset < self.next_offset {
             return (Pushed::Stale, None);
@@ -210,16 +247,15 @@ impl Segmenter {
             self.existing.pop_front();
         }
         let gap = (rec.offset > self.next_offset).then_some((self.next_offset, rec.offset));
-        let verdict = self.rules.converter.convert(rec.value.as_deref());
-        let pushed = match verdict {
-            Verdict::Write(line) => self.buffer(rec, &line, out),
-            Verdict::Reject(reason) if self.rules.halt_on_error => {
+        let pushed = match self.take(rec) {
+            Take::Write(line, row) => self.buffer(rec, &line, row, out),
+            Take::Reject(reason) if self.rules.halt_on_error => {
                 self.close_data(out);
                 self.halted = true;
                 return (Pushed::Halted(reason), gap);
             }
-            Verdict::Reject(reason) => self.dead_letter(rec, reason, out),
-            Verdict::Skip => {
+            Take::Reject(reason) => self.dead_letter(rec, reason, out),
+            Take::Skip => {
                 self.close_data(out);
                 Pushed::Ignored
             }
@@ -231,7 +267,21 @@ impl Segmenter {
         (pushed, gap)
     }
 
-    fn buffer(&mut self, rec: &Record, line: &[u8], out: &mut Vec<Segment>) -> Pushed {
+    /// What `rec` becomes: the converter's verdict, and for a Parquet file its row (a field
+    /// that cannot take its column's type rejects the record).
+    fn take<'a>(&self, rec: &'a Record) -> Take<'a> {
+        match (self.rules.converter.convert(rec.value.as_deref()), &self.parquet) {
+            (Verdict::Write(line), Some(spec)) => match spec.row(&line) {
+                Ok(row) => Take::Write(line, Some(row)),
+                Err(reason) => Take::Reject(reason),
+            },
+            (Verdict::Write(line), None) => Take::Write(line, None),
+            (Verdict::Reject(reason), _) => Take::Reject(reason),
+            (Verdict::Skip, _) => Take::Skip,
+        }
+    }
+
+    fn buffer(&mut self, rec: &Record, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
         // Offsets that never came (retention, compaction, a transaction's marker) cut the file:
         // its lines stay consecutive offsets.
         if self.batch.as_ref().is_some_and(|b| rec.offset != b.last + 1) {
@@ -249,19 +299,31 @@ impl Segmenter {
                     records: 0,
                     // Room for the whole batch at this record's size (capped: a batch that
                     // rotates early must not pin megabytes), instead of ~10 doublings.
-                    body: Vec::with_capacity(
-                        (line.len() + 1)
-                            .saturating_mul(self.rules.flush_size.min(u64::from(u32::MAX)) as usize)
-                            .min(256 * 1024),
-                    ),
+                    body: match &self.parquet {
+                        Some(_) => Vec::new(),
+                        None => Vec::with_capacity(
+                            (line.len() + 1)
+                                .saturating_mul(self.rules.flush_size.min(u64::from(u32::MAX)) as usize)
+                                .min(256 * 1024),
+                        ),
+                    },
+                    rows: self
+                        .parquet
+                        .as_ref()
+                        .map(|spec| RowBatch::new(spec, self.rules.flush_size.min(4_096) as usize)),
                 });
                 Some(id)
             }
         };
         let (flush_size, separator) = (self.rules.flush_size, &self.rules.separator);
         if let Some(b) = &mut self.batch {
-            b.body.extend_from_slice(line);
-            b.body.extend_from_slice(separator);
+            match (&mut b.rows, &row) {
+                (Some(rows), Some(row)) => rows.push(row),
+                _ => {
+                    b.body.extend_from_slice(line);
+                    b.body.extend_from_slice(separator);
+                }
+            }
             b.last = rec.offset;
             b.records += 1;
             if b.records >= flush_size {
@@ -324,9 +386,23 @@ impl Segmenter {
     fn close_data(&mut self, out: &mut Vec<Segment>) {
         if let Some(b) = self.batch.take() {
             let (compression, level) = self.rules.compression;
+            let body = match (b.rows, &self.parquet) {
+                (Some(rows), Some(spec)) => match rows.finish(spec) {
+                    Ok(file) => file,
+                    Err(e) => {
+                        // Rows that passed their columns' types always write; should one not,
+                        // the partition stops here (its records stay uncommitted in Kafka).
+                        self.halted = true;
+                        self.stuck_from = Some(b.start);
+                        self.failure = Some(format!("writing the Parquet file at offset {}: {e}", b.start));
+                        return;
+                    }
+                },
+                _ => crate::s3::compression::compress(b.body, compression, level),
+            };
             out.push(Segment {
                 key: self.layout.object_key(self.partition, b.start),
-                body: Bytes::from(crate::s3::compression::compress(b.body, compression, level)),
+                body: Bytes::from(body),
                 meta: SegmentMeta {
                     start_offset: b.start,
                     end_offset: b.last + 1,

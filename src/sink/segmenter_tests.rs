@@ -180,3 +180,48 @@ fn an_ignored_tombstone_cuts_the_file_so_files_stay_contiguous() {
     s.close(&mut out);
     assert_eq!(spans(&out), vec![(0, 1, false), (2, 3, false)]);
 }
+
+fn parquet_rules(flush_size: u64) -> Rules {
+    let mut config = crate::config::Config::default();
+    config.sink.format_class = crate::config::FormatClass::Parquet;
+    config.sink.parquet_codec = crate::config::ParquetCodec::Zstd;
+    Rules {
+        flush_size,
+        ..Rules::from_config(&config).expect("rules")
+    }
+}
+
+#[test]
+fn parquet_files_hold_rows_of_the_typed_columns_and_a_record_of_the_wrong_type_is_a_dead_letter() {
+    let layout = KeyLayout {
+        extension: crate::config::ParquetCodec::Zstd.extension(),
+        ..layout()
+    };
+    let mut s = Segmenter::new(layout, 0, parquet_rules(3), 0, vec![], vec![]);
+    let wrong = Record {
+        offset: 4,
+        value: Some(Bytes::from_static(br#"{"symbol":"AAPL","price":"high"}"#)),
+        timestamp_ms: None,
+    };
+    let mut out = push_all(&mut s, [tick(0), tick(1), tick(2), tick(3), wrong, tick(5)]);
+    assert!(s.buffered_bytes() > 0, "the open file's column buffers are counted");
+    s.close(&mut out);
+    // close() writes the open data file before the dead letters.
+    assert_eq!(spans(&out), vec![(0, 3, false), (3, 4, false), (5, 6, false), (4, 5, true)]);
+    assert_eq!(out[0].key, "topics/t/partition=0/t+0+0000.zstd.parquet");
+    assert!(
+        String::from_utf8_lossy(&out[3].body).contains("column price (REAL)"),
+        "the reason is kept: {:?}",
+        out[3].body
+    );
+    let decoded = crate::s3::data_file::decode(&out[0].key, out[0].body.clone()).expect("reads back");
+    let rows: Vec<serde_json::Value> = decoded
+        .body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["seq"], 2);
+    assert!(decoded.by_column_name);
+}

@@ -17,7 +17,7 @@ pub fn layout(pad_width: usize) -> crate::s3::keys::KeyLayout {
 /// A well-formed tick record at `offset` (its seq is the offset).
 pub fn tick(offset: i64) -> super::Record {
     let v = format!(
-        r#"{{"symbol":"A","price":1.0,"volume":1,"change":0.0,"timestamp":"x","exchange":"N","run_id":"r","seq":{offset}}}"#
+        r#"{{"symbol":"A","price":1.0,"volume":1,"change":0.0,"timestamp":"2026-12-01T10:00:00.000Z","exchange":"N","run_id":"r","seq":{offset}}}"#
     );
     super::Record {
         offset,

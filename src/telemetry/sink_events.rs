@@ -11,6 +11,7 @@ use crate::sink::resume::ResumePlan;
 
 const RECORDS_CONSUMED: &str = "tickstream_sink_records_consumed_total";
 const BUFFER_RECORDS: &str = "tickstream_sink_buffer_records";
+const BUFFER_BYTES: &str = "tickstream_sink_buffer_bytes";
 pub(crate) const FLUSH_DURATION: &str = "tickstream_sink_flush_duration_seconds";
 pub(crate) const FILE_LATENCY: &str = "tickstream_sink_file_latency_seconds";
 const FILES_UPLOADED: &str = "tickstream_sink_files_uploaded_total";
@@ -46,6 +47,11 @@ pub fn describe() {
         BUFFER_RECORDS,
         Unit::Count,
         "Records in the partition's open file, not yet uploaded"
+    );
+    describe_gauge!(
+        BUFFER_BYTES,
+        Unit::Bytes,
+        "Bytes of the records in the partition's open file (JSON lines, or a Parquet file's column buffers)"
     );
     describe_histogram!(
         FLUSH_DURATION,
@@ -133,7 +139,8 @@ pub fn sink_started(tp: &TopicPartition) {
         counter!(UPLOAD_ERRORS, retriable_labels(tp, retriable)).increment(0);
     }
     gauge!(HALTED, label.clone()).set(0.0);
-    gauge!(BUFFER_RECORDS, label).set(0.0);
+    gauge!(BUFFER_RECORDS, label.clone()).set(0.0);
+    gauge!(BUFFER_BYTES, label).set(0.0);
 }
 
 pub fn records_consumed(stats: &PipelineStats, tp: &TopicPartition, n: u64) {
@@ -141,8 +148,10 @@ pub fn records_consumed(stats: &PipelineStats, tp: &TopicPartition, n: u64) {
     counter!(RECORDS_CONSUMED, p(tp)).increment(n);
 }
 
-pub fn sink_buffer(tp: &TopicPartition, records: u64) {
+/// What the partition's open file holds: records, and their bytes in memory.
+pub fn sink_buffer(tp: &TopicPartition, records: u64, bytes: u64) {
     gauge!(BUFFER_RECORDS, p(tp)).set(records as f64);
+    gauge!(BUFFER_BYTES, p(tp)).set(bytes as f64);
 }
 
 pub fn file_uploaded(stats: &PipelineStats, tp: &TopicPartition, file: &UploadedFile<'_>) {

@@ -94,6 +94,9 @@ pub struct TopicAudit<'a> {
     pub dead_letters: &'a DeadLetters,
     /// The group's committed offsets.
     pub committed: &'a BTreeMap<i32, Option<i64>>,
+    /// The topic's Parquet layout: what a record becomes in a Parquet file (its files read back
+    /// as JSON lines of its typed columns, or of its text).
+    pub parquet: &'a crate::columnar::ParquetSpec,
 }
 
 /// `(run_id, symbol, seq)` of a record that carries all three.
@@ -131,6 +134,7 @@ pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
             let mut coverage: BTreeMap<i64, u32> = BTreeMap::new();
             let mut previous_end: Option<i64> = None;
             for (start, lines) in files {
+                let parquet = t.objects.parquet.contains(&(*p, *start));
                 if previous_end.is_some_and(|e| *start < e) {
                     r.overlapping_files.push(*start);
                 }
@@ -142,6 +146,7 @@ pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
                     r.records_in_s3 += 1;
                     if let Some(value) = records.get(&offset) {
                         let expected = match converter.convert(value.as_deref()) {
+                            Verdict::Write(bytes) if parquet => t.parquet.expected(&bytes).ok().map(Into::into),
                             Verdict::Write(bytes) => Some(bytes),
                             _ => None,
                         };
@@ -216,7 +221,7 @@ mod tests {
 
     fn tick_line(symbol: &str, seq: u64) -> Vec<u8> {
         format!(
-            r#"{{"symbol":"{symbol}","price":1.0,"volume":1,"change":0.0,"timestamp":"t","exchange":"N","run_id":"r","seq":{seq}}}"#
+            r#"{{"symbol":"{symbol}","price":1.0,"volume":1,"change":0.0,"timestamp":"2026-12-01T10:00:00.000Z","exchange":"N","run_id":"r","seq":{seq}}}"#
         )
         .into_bytes()
     }
@@ -242,14 +247,41 @@ mod tests {
 
     fn audit(t: &TopicRecords, o: &Objects, dlq: &DeadLetters, committed: Option<i64>, c: &Converter) -> VerifyReport {
         let committed = BTreeMap::from([(0, committed)]);
+        let parquet = parquet_spec();
         let topics = [TopicAudit {
             topic: "t",
             records: t,
             objects: o,
             dead_letters: dlq,
             committed: &committed,
+            parquet: &parquet,
         }];
         check(&topics, c)
+    }
+
+    fn parquet_spec() -> crate::columnar::ParquetSpec {
+        use crate::config::{ParquetCodec, RecordContent};
+        crate::columnar::ParquetSpec::new(&crate::config::tick_columns(), RecordContent::Auto, ParquetCodec::Snappy)
+    }
+
+    #[test]
+    fn a_parquet_file_is_compared_with_the_rows_its_records_become() {
+        let t = topic(10);
+        let spec = parquet_spec();
+        let mut o = Objects::default();
+        let rows = |r: std::ops::Range<i64>| -> Vec<Vec<u8>> {
+            r.map(|x| spec.expected(t[&0][&x].as_deref().unwrap()).unwrap()).collect()
+        };
+        o.files.entry(0).or_default().insert(0, rows(0..4));
+        o.parquet.insert((0, 0));
+        o.files.entry(0).or_default().insert(4, files(&[(4, 10)], &t).files[&0][&4].clone());
+        let r = audit(&t, &o, &BTreeMap::new(), Some(10), &Converter::json());
+        assert!(r.ok(), "a Parquet file beside a JSON one: {r:?}");
+        assert_eq!(r.symbols[0].ticks, 10, "rows carry run_id, symbol and seq");
+        // JSON lines where Parquet rows belong: every line differs from its row.
+        o.parquet.insert((0, 4));
+        let r = audit(&t, &o, &BTreeMap::new(), Some(10), &Converter::json());
+        assert_eq!(r.partitions[0].mismatched, 6);
     }
 
     fn run(spans: &[(i64, i64)], committed: Option<i64>) -> VerifyReport {

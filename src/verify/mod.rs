@@ -80,16 +80,22 @@ pub async fn audit(
                 .collect(),
             None => read_dead_letters(&store, &layout, &partitions).await?,
         };
-        sides.push((topic, records, objects, dead_letters, committed));
+        let parquet = crate::columnar::ParquetSpec::new(
+            config.warehouse.columns_for(&topic),
+            sink.parquet_record_content,
+            sink.parquet_codec,
+        );
+        sides.push((topic, records, objects, dead_letters, committed, parquet));
     }
     let audits: Vec<TopicAudit<'_>> = sides
         .iter()
-        .map(|(topic, records, objects, dead_letters, committed)| TopicAudit {
+        .map(|(topic, records, objects, dead_letters, committed, parquet)| TopicAudit {
             topic,
             records,
             objects,
             dead_letters,
             committed,
+            parquet,
         })
         .collect();
     Ok(check(&audits, &converter))

@@ -25,6 +25,8 @@ pub type DeadLetters = BTreeMap<i32, BTreeSet<i64>>;
 #[derive(Debug, Default)]
 pub struct Objects {
     pub files: BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>>,
+    /// (Partition, start offset) of the files that are Parquet (their lines are rows).
+    pub parquet: BTreeSet<(i32, i64)>,
     pub foreign_keys: Vec<String>,
 }
 
@@ -42,8 +44,8 @@ pub enum ReadError {
     Auth(#[from] crate::auth::AuthError),
     #[error(transparent)]
     S3(#[from] S3Error),
-    /// A data file that does not decompress (`….gz`, `….zst`).
-    #[error("s3: {key}: does not decompress")]
+    /// A data file that does not decompress (`….gz`, `….zst`) or is not Parquet (`….parquet`).
+    #[error("s3: {key}: cannot be read")]
     Corrupt {
         key: String,
         #[source]
@@ -228,11 +230,16 @@ pub async fn read_objects(
             objects.foreign_keys.push(key);
             continue;
         };
+        if key.ends_with(crate::s3::data_file::PARQUET_SUFFIX) {
+            objects.parquet.insert((p, start));
+        }
         let body = store.get(&key).await?;
-        let body = crate::s3::compression::decode(&key, body).map_err(|source| ReadError::Corrupt {
-            key: key.clone(),
-            source,
-        })?;
+        let body = crate::s3::data_file::decode(&key, body)
+            .map_err(|source| ReadError::Corrupt {
+                key: key.clone(),
+                source,
+            })?
+            .body;
         objects
             .files
             .entry(p)

@@ -3,7 +3,8 @@
 //! already in its table (same topic, partition, offset) is ignored, so no record is loaded twice
 //! even from two overlapping files.
 //!
-//! Each line of a data file is one record; its offset is the file's start offset (in its key)
+//! Each line of a data file is one record (a Parquet file is read as one JSON line per row:
+//! its `RECORD_CONTENT`, or an object of its typed columns); its offset is the file's start offset (in its key)
 //! plus the line's index, since the sink only writes consecutive offsets into a file. A line that
 //! is not JSON, or a value that cannot take its column's type, follows `warehouse.on_error`:
 //! `skip_file` records the file LOAD_FAILED with that first error (Snowpipe's `ON_ERROR =
@@ -103,7 +104,15 @@ fn records<'a>(body: &'a [u8], format: &FileFormat) -> Vec<&'a [u8]> {
 }
 
 /// The row of one record, or why it cannot be loaded.
-fn row(layout: &TableLayout, f: &FetchedFile, offset: i64, raw: &[u8], format: &FileFormat) -> Result<Row, String> {
+/// `by_name`: the record is a Parquet row by column name (typed columns ignore `source`).
+fn row(
+    layout: &TableLayout,
+    f: &FetchedFile,
+    offset: i64,
+    raw: &[u8],
+    format: &FileFormat,
+    by_name: bool,
+) -> Result<Row, String> {
     let (content, value) = match format {
         FileFormat::JsonLines => {
             let text = std::str::from_utf8(raw).map_err(|e| format!("not UTF-8: {e}"))?;
@@ -127,7 +136,7 @@ fn row(layout: &TableLayout, f: &FetchedFile, offset: i64, raw: &[u8], format: &
     values.push(Sql::Text(metadata.to_string()));
     let mut timestamp = None;
     for c in &layout.columns {
-        let v = column_value(&value, c)?;
+        let v = column_value(&value, c, by_name)?;
         if c.kind == ColumnType::Timestamp && c.name.eq_ignore_ascii_case("timestamp") {
             if let Sql::Text(t) = &v {
                 timestamp = Some(t.clone());
@@ -181,11 +190,12 @@ fn load_in(
     if known {
         return Ok((LoadOutcome::AlreadyLoaded, Vec::new()));
     }
-    let body = match crate::s3::compression::decode(&f.key, f.body.clone()) {
-        Ok(body) => body,
+    let (body, by_name) = match crate::s3::data_file::decode(&f.key, f.body.clone()) {
+        Ok(d) => (d.body, d.by_column_name),
         Err(e) => {
-            // Not a gzip or zstd file after all: nothing of it can load, whatever `on_error` says.
-            let first_error = format!("does not decompress: {e}");
+            // Not a gzip, zstd or Parquet file after all: nothing of it can load, whatever
+            // `on_error` says.
+            let first_error = format!("cannot be read: {e}");
             tx.execute(
                 "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, rows_rejected, status, first_error)
                  VALUES (?1, ?2, 0, 0, 'LOAD_FAILED', ?3)",
@@ -197,7 +207,7 @@ fn load_in(
     let mut rows = Vec::new();
     let (mut rejected, mut first_error) = (0usize, None);
     for (i, raw) in records(&body, &rules.format).into_iter().enumerate() {
-        match row(layout, f, f.start + i as i64, raw, &rules.format) {
+        match row(layout, f, f.start + i as i64, raw, &rules.format, by_name) {
             Ok(r) => rows.push(r),
             Err(e) => {
                 rejected += 1;

@@ -1,0 +1,142 @@
+//! Parquet data files (`format.class = "parquet"`): a topic's typed columns (`[warehouse]
+//! columns`, the same rules as the warehouse's rows, [`crate::record::cell`]) with their types,
+//! plus the record's JSON text as `RECORD_CONTENT` when `parquet.record.content` says.
+//!
+//! - [`ParquetSpec`]: one topic's columns and codec; [`ParquetSpec::row`] converts a record, or
+//!   says why it cannot take a column's type (the record is then a dead letter).
+//! - [`writer::RowBatch`]: an open file's rows, column by column, written out as one row group.
+//! - [`reader::json_lines`]: a Parquet file read back as one JSON line per row, as `verify` and
+//!   the ingestion watcher read every other format; [`ParquetSpec::expected`] is the line a
+//!   record becomes, so `verify` compares like with like.
+//!
+//! Column types: TEXT → UTF8 string, REAL → DOUBLE, INTEGER → INT64, BOOLEAN → BOOLEAN,
+//! TIMESTAMP → INT64 `TIMESTAMP(MILLIS, UTC)`; every column is nullable (a missing field).
+
+pub mod reader;
+pub mod writer;
+
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::config::{Column, ColumnType, ParquetCodec, RecordContent};
+use crate::record::cell::{cell, Cell};
+
+/// The column that holds a record's JSON text.
+pub const RECORD_CONTENT: &str = "RECORD_CONTENT";
+
+/// One record as a row: its typed cells in column order, and its JSON text when kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    pub content: Option<String>,
+}
+
+/// One topic's Parquet layout.
+#[derive(Clone, Debug)]
+pub struct ParquetSpec {
+    pub columns: Arc<[Column]>,
+    /// Whether `RECORD_CONTENT` is written.
+    pub content: bool,
+    pub codec: ParquetCodec,
+    pub schema: SchemaRef,
+}
+
+impl ParquetSpec {
+    pub fn new(columns: &[Column], content: RecordContent, codec: ParquetCodec) -> Self {
+        let content = match content {
+            RecordContent::Always => true,
+            RecordContent::Never => false,
+            RecordContent::Auto => columns.is_empty(),
+        };
+        let mut fields: Vec<Field> = columns
+            .iter()
+            .map(|c| Field::new(&c.name, arrow_type(c.kind), true))
+            .collect();
+        if content {
+            fields.push(Field::new(RECORD_CONTENT, DataType::Utf8, true));
+        }
+        Self {
+            columns: columns.into(),
+            content,
+            codec,
+            schema: Arc::new(Schema::new(fields)),
+        }
+    }
+
+    /// The row `line` (a record as the converter wrote it: JSON) becomes, or why it cannot.
+    pub fn row(&self, line: &[u8]) -> Result<Row, String> {
+        let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+        let cells = self
+            .columns
+            .iter()
+            .map(|c| cell(&value, c, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        let content = match self.content {
+            true => Some(String::from_utf8(line.to_vec()).map_err(|e| format!("not UTF-8: {e}"))?),
+            false => None,
+        };
+        Ok(Row { cells, content })
+    }
+
+    /// The JSON line [`reader::json_lines`] gives back for the record `line`: the record's text
+    /// when `RECORD_CONTENT` is kept, else an object of the typed columns by name.
+    pub fn expected(&self, line: &[u8]) -> Result<Vec<u8>, String> {
+        let row = self.row(line)?;
+        Ok(match row.content {
+            Some(text) => text.into_bytes(),
+            None => {
+                let names = self.columns.iter().map(|c| c.name.as_str());
+                render(names.zip(row.cells.iter()))
+            }
+        })
+    }
+}
+
+/// Every topic's Parquet layout: `[warehouse] columns` (or the topic's own
+/// `topic_columns`), `parquet.record.content` and `parquet.codec`.
+#[derive(Clone, Debug)]
+pub struct ParquetLayouts {
+    columns: Vec<Column>,
+    topic_columns: std::collections::BTreeMap<String, Vec<Column>>,
+    content: RecordContent,
+    codec: ParquetCodec,
+}
+
+impl ParquetLayouts {
+    /// The layouts, when the sink writes Parquet files.
+    pub fn from_config(config: &crate::config::Config) -> Option<Self> {
+        (config.sink.format() == crate::config::FormatClass::Parquet).then(|| Self {
+            columns: config.warehouse.columns.clone(),
+            topic_columns: config.warehouse.topic_columns.clone(),
+            content: config.sink.parquet_record_content,
+            codec: config.sink.parquet_codec,
+        })
+    }
+
+    /// `topic`'s layout.
+    pub fn spec(&self, topic: &str) -> ParquetSpec {
+        let columns = self.topic_columns.get(topic).unwrap_or(&self.columns);
+        ParquetSpec::new(columns, self.content, self.codec)
+    }
+}
+
+/// A row without `RECORD_CONTENT` as one JSON object of its columns by name.
+pub fn render<'a>(cells: impl Iterator<Item = (&'a str, &'a Cell)>) -> Vec<u8> {
+    let object: serde_json::Map<String, serde_json::Value> = cells.map(|(n, c)| (n.to_owned(), c.to_json())).collect();
+    serde_json::to_vec(&object).unwrap_or_default()
+}
+
+fn arrow_type(kind: ColumnType) -> DataType {
+    match kind {
+        ColumnType::Text => DataType::Utf8,
+        ColumnType::Real => DataType::Float64,
+        ColumnType::Integer => DataType::Int64,
+        ColumnType::Boolean => DataType::Boolean,
+        ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+    }
+}
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;

@@ -1,0 +1,84 @@
+//! A Parquet file read back as JSON lines, one per row in file order: the row's
+//! `RECORD_CONTENT` when the file has that column, else an object of its columns by name (as
+//! [`super::render`] makes it). Files of any writer are read, as long as their columns are of the
+//! types tickstream writes (strings, doubles and floats, integers, booleans, timestamps).
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use bytes::Bytes;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::RECORD_CONTENT;
+use crate::record::cell::Cell;
+
+/// The file's rows as JSON lines (each ending in a newline), and whether they are objects of
+/// the file's columns (false: each is a record's own text, from `RECORD_CONTENT`).
+pub fn json_lines(body: Bytes) -> Result<(Vec<u8>, bool), String> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(body)
+        .and_then(|b| b.build())
+        .map_err(|e| format!("not a Parquet file: {e}"))?;
+    let mut out = Vec::new();
+    let mut by_name = true;
+    for batch in reader {
+        let batch = batch.map_err(|e| format!("reading its rows: {e}"))?;
+        by_name = lines(&batch, &mut out)?;
+    }
+    Ok((out, by_name))
+}
+
+fn lines(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<bool, String> {
+    let schema = batch.schema();
+    if let Some((i, _)) = schema.column_with_name(RECORD_CONTENT) {
+        let texts = batch
+            .column(i)
+            .as_string_opt::<i32>()
+            .ok_or_else(|| format!("column {RECORD_CONTENT} is not a string"))?;
+        for row in 0..batch.num_rows() {
+            out.extend_from_slice(if texts.is_null(row) { "null" } else { texts.value(row) }.as_bytes());
+            out.push(b'\n');
+        }
+        return Ok(false);
+    }
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut row_cells = Vec::with_capacity(names.len());
+    for row in 0..batch.num_rows() {
+        row_cells.clear();
+        for (i, column) in batch.columns().iter().enumerate() {
+            row_cells.push(cell(column.as_ref(), row).map_err(|t| format!("column {}: {t}", names[i]))?);
+        }
+        out.extend(super::render(names.iter().copied().zip(row_cells.iter())));
+        out.push(b'\n');
+    }
+    Ok(true)
+}
+
+/// The value at `row` of `column`, or the column's type when it is not one tickstream reads.
+fn cell(column: &dyn Array, row: usize) -> Result<Cell, String> {
+    if column.is_null(row) {
+        return Ok(Cell::Null);
+    }
+    Ok(match column.data_type() {
+        DataType::Utf8 => Cell::Text(column.as_string::<i32>().value(row).to_owned()),
+        DataType::LargeUtf8 => Cell::Text(column.as_string::<i64>().value(row).to_owned()),
+        DataType::Float64 => Cell::Real(column.as_primitive::<Float64Type>().value(row)),
+        DataType::Float32 => Cell::Real(f64::from(column.as_primitive::<Float32Type>().value(row))),
+        DataType::Int64 => Cell::Integer(column.as_primitive::<Int64Type>().value(row)),
+        DataType::Int32 => Cell::Integer(i64::from(column.as_primitive::<Int32Type>().value(row))),
+        DataType::Boolean => Cell::Boolean(column.as_boolean().value(row)),
+        DataType::Timestamp(unit, _) => {
+            use arrow_array::types::{
+                TimestampMicrosecondType as Us, TimestampMillisecondType as Ms, TimestampNanosecondType as Ns,
+                TimestampSecondType as S,
+            };
+            Cell::Timestamp(match unit {
+                TimeUnit::Second => column.as_primitive::<S>().value(row) * 1_000,
+                TimeUnit::Millisecond => column.as_primitive::<Ms>().value(row),
+                TimeUnit::Microsecond => column.as_primitive::<Us>().value(row) / 1_000,
+                TimeUnit::Nanosecond => column.as_primitive::<Ns>().value(row) / 1_000_000,
+            })
+        }
+        other => return Err(format!("type {other} is not one tickstream reads")),
+    })
+}

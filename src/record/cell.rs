@@ -1,0 +1,235 @@
+//! A record's typed columns, read the same way by every writer: the ingestion watcher's SQL
+//! rows and the sink's Parquet files. Each column takes the record's field of its name (or
+//! `source`), matched case-insensitively as Snowpipe's `MATCH_BY_COLUMN_NAME` does, converted to
+//! the column's type. A missing field (or a JSON `null`) is NULL; a value that cannot take the
+//! type is an error that names the column, the field and the value.
+//!
+//! Timestamps are read from RFC 3339 with a zone, ISO 8601 without one (taken as UTC: the seed's
+//! `datetime.now()`), a date alone, or a number of epoch seconds, milliseconds or microseconds,
+//! and kept as UTC epoch milliseconds; as text they are `2026-12-01T10:00:00.123Z`.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde_json::Value;
+
+use crate::config::{Column, ColumnType};
+
+/// One typed value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Null,
+    Text(String),
+    Real(f64),
+    Integer(i64),
+    Boolean(bool),
+    /// UTC epoch milliseconds.
+    Timestamp(i64),
+}
+
+impl Cell {
+    /// The cell as JSON: a timestamp as its RFC 3339 text, a real that JSON cannot hold (NaN,
+    /// infinity) as `null`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Null => Value::Null,
+            Self::Text(s) => Value::String(s.clone()),
+            Self::Real(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Self::Integer(i) => Value::from(*i),
+            Self::Boolean(b) => Value::Bool(*b),
+            Self::Timestamp(ms) => millis_text(*ms).map_or(Value::Null, Value::String),
+        }
+    }
+}
+
+/// The field `column` reads from `record` (a top-level member, case-insensitively); with
+/// `by_name`, the column's own name whatever its `source` (a Parquet file's columns already
+/// carry the names).
+pub fn field<'a>(record: &'a Value, column: &Column, by_name: bool) -> Option<&'a Value> {
+    let want = match (&column.source, by_name) {
+        (Some(s), false) => s,
+        _ => &column.name,
+    };
+    let obj = record.as_object()?;
+    obj.get(want)
+        .or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(want)).map(|(_, v)| v))
+}
+
+/// The value of `column` for `record`, or why it cannot take the column's type.
+pub fn cell(record: &Value, column: &Column, by_name: bool) -> Result<Cell, String> {
+    let Some(v) = field(record, column, by_name).filter(|v| !v.is_null()) else {
+        return Ok(Cell::Null);
+    };
+    let bad = |what: &str| {
+        let shown: String = v.to_string().chars().take(80).collect();
+        format!("column {} ({}): {shown} is not {what}", column.name, column.kind.sql())
+    };
+    Ok(match column.kind {
+        ColumnType::Text => match v {
+            Value::String(s) => Cell::Text(s.clone()),
+            other => Cell::Text(other.to_string()),
+        },
+        ColumnType::Real => match v {
+            Value::Number(n) => Cell::Real(n.as_f64().ok_or_else(|| bad("a number"))?),
+            Value::String(s) => Cell::Real(s.trim().parse().map_err(|_| bad("a number"))?),
+            _ => return Err(bad("a number")),
+        },
+        ColumnType::Integer => match v {
+            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Cell::Integer(i),
+                (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Cell::Integer(f as i64),
+                _ => return Err(bad("an integer")),
+            },
+            Value::String(s) => Cell::Integer(s.trim().parse().map_err(|_| bad("an integer"))?),
+            _ => return Err(bad("an integer")),
+        },
+        ColumnType::Boolean => match v {
+            Value::Bool(b) => Cell::Boolean(*b),
+            Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Cell::Boolean(n.as_i64() == Some(1)),
+            Value::String(s) if s.eq_ignore_ascii_case("true") => Cell::Boolean(true),
+            Value::String(s) if s.eq_ignore_ascii_case("false") => Cell::Boolean(false),
+            _ => return Err(bad("a boolean")),
+        },
+        ColumnType::Timestamp => Cell::Timestamp(timestamp_ms(v).ok_or_else(|| bad("a timestamp"))?),
+    })
+}
+
+/// `v` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, if it reads as a point in time.
+pub fn timestamp(v: &Value) -> Option<String> {
+    millis_text(timestamp_ms(v)?)
+}
+
+/// `v` as UTC epoch milliseconds, if it reads as a point in time.
+pub fn timestamp_ms(v: &Value) -> Option<i64> {
+    let t = match v {
+        Value::Number(n) => epoch(n.as_f64()?)?,
+        Value::String(s) => parse_text(s.trim())?,
+        _ => return None,
+    };
+    Some(t.timestamp_millis())
+}
+
+/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn millis_text(ms: i64) -> Option<String> {
+    let t = Utc.timestamp_millis_opt(ms).single()?;
+    Some(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+}
+
+/// Epoch seconds, milliseconds or microseconds, told apart by size (seconds reach 1e11 only in
+/// the year 5138; milliseconds 1e14 in 5138 too).
+fn epoch(n: f64) -> Option<DateTime<Utc>> {
+    let ms = match n.abs() {
+        a if a < 1e11 => n * 1e3,
+        a if a < 1e14 => n,
+        a if a < 1e17 => n / 1e3,
+        _ => return None,
+    };
+    Utc.timestamp_millis_opt(ms.round() as i64).single()
+}
+
+fn parse_text(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    // Digits only: an epoch number written as text.
+    s.parse::<f64>().ok().and_then(epoch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn col(name: &str, kind: ColumnType, source: Option<&str>) -> Column {
+        Column {
+            name: name.into(),
+            kind,
+            source: source.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn timestamps_of_every_shape_are_normalised_to_utc_millis() {
+        for (given, want) in [
+            (json!("2026-12-01T10:00:00.123Z"), "2026-12-01T10:00:00.123Z"),
+            (json!("2026-12-01T11:00:00.123+01:00"), "2026-12-01T10:00:00.123Z"),
+            (json!("2026-12-01T10:00:00.123456"), "2026-12-01T10:00:00.123Z"),
+            (json!("2026-12-01 10:00:00"), "2026-12-01T10:00:00.000Z"),
+            (json!("2013-02-08"), "2013-02-08T00:00:00.000Z"),
+            (json!(1733050000), "2024-12-01T10:46:40.000Z"),
+            (json!(1733050000123_i64), "2024-12-01T10:46:40.123Z"),
+            (json!(1733050000123456_i64), "2024-12-01T10:46:40.123Z"),
+            (json!("1733050000123"), "2024-12-01T10:46:40.123Z"),
+        ] {
+            assert_eq!(timestamp(&given).as_deref(), Some(want), "{given}");
+        }
+        assert_eq!(timestamp(&json!("yesterday")), None);
+        assert_eq!(timestamp(&json!(true)), None);
+    }
+
+    #[test]
+    fn fields_match_by_name_case_insensitively_or_by_source() {
+        let trade = json!({"s": "AAPL", "p": 189.12, "v": 100, "t": 1733050000000_i64, "c": ["1"]});
+        assert_eq!(
+            cell(&trade, &col("symbol", ColumnType::Text, Some("s")), false).unwrap(),
+            Cell::Text("AAPL".into())
+        );
+        assert_eq!(
+            cell(&trade, &col("timestamp", ColumnType::Timestamp, Some("t")), false).unwrap(),
+            Cell::Timestamp(1_733_050_000_000)
+        );
+        let row = json!({"Date": "2013-02-08", "Close": 14.75, "Volume": 8407500, "Name": "AAL"});
+        assert_eq!(
+            cell(&row, &col("close", ColumnType::Real, None), false).unwrap(),
+            Cell::Real(14.75)
+        );
+        assert_eq!(
+            cell(&row, &col("volume", ColumnType::Integer, None), false).unwrap(),
+            Cell::Integer(8407500)
+        );
+        assert_eq!(
+            cell(&row, &col("price", ColumnType::Real, None), false).unwrap(),
+            Cell::Null,
+            "missing"
+        );
+        assert_eq!(
+            cell(&json!({"c": ["1"]}), &col("c", ColumnType::Text, None), false).unwrap(),
+            Cell::Text("[\"1\"]".into()),
+            "an array in a TEXT column is its JSON"
+        );
+    }
+
+    #[test]
+    fn a_value_that_cannot_take_the_type_names_the_column_and_the_value() {
+        let e = cell(&json!({"price": "high"}), &col("price", ColumnType::Real, None), false).unwrap_err();
+        assert_eq!(e, "column price (REAL): \"high\" is not a number");
+        assert!(cell(&json!({"volume": 1.5}), &col("volume", ColumnType::Integer, None), false).is_err());
+        assert!(cell(&json!({"t": "soon"}), &col("t", ColumnType::Timestamp, None), false).is_err());
+        assert_eq!(
+            cell(&json!({"volume": 100.0}), &col("volume", ColumnType::Integer, None), false).unwrap(),
+            Cell::Integer(100)
+        );
+    }
+
+    #[test]
+    fn by_name_reads_the_column_name_whatever_its_source() {
+        let row = json!({"price": 1.5});
+        let price = col("price", ColumnType::Real, Some("p"));
+        assert_eq!(cell(&row, &price, false).unwrap(), Cell::Null, "the source p is missing");
+        assert_eq!(cell(&row, &price, true).unwrap(), Cell::Real(1.5));
+    }
+
+    #[test]
+    fn cells_as_json_keep_their_type_and_a_timestamp_reads_as_text() {
+        assert_eq!(Cell::Timestamp(1_733_050_000_123).to_json(), json!("2024-12-01T10:46:40.123Z"));
+        assert_eq!(Cell::Real(f64::NAN).to_json(), Value::Null);
+        assert_eq!(Cell::Integer(7).to_json(), json!(7));
+        assert_eq!(Cell::Boolean(true).to_json(), json!(true));
+    }
+}
