@@ -23,6 +23,7 @@ mod faults;
 mod independent_reader;
 mod metrics_endpoint;
 mod msk_iam;
+mod parquet;
 mod pipeline;
 mod rebalance;
 mod s3_store;

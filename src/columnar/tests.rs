@@ -17,16 +17,24 @@ const TICK: &str = r#"{"symbol":"AAPL","price":189.12,"volume":300,"change":-0.2
 
 #[test]
 fn a_tick_file_reads_back_as_the_lines_verify_expects() {
-    for codec in [ParquetCodec::Snappy, ParquetCodec::Zstd, ParquetCodec::Gzip, ParquetCodec::None] {
+    for codec in [
+        ParquetCodec::Snappy,
+        ParquetCodec::Zstd,
+        ParquetCodec::Gzip,
+        ParquetCodec::None,
+    ] {
         let spec = ParquetSpec::new(&tick_columns(), RecordContent::Auto, codec);
         assert!(!spec.content, "typed columns: no RECORD_CONTENT by default");
         let file = write(&spec, &[TICK, r#"{"symbol":"MSFT"}"#]);
         assert_eq!(&file[..4], b"PAR1");
         let (lines, by_name) = reader::json_lines(Bytes::from(file)).expect("reads");
         assert!(by_name);
-        let want = [spec.expected(TICK.as_bytes()).unwrap(), spec.expected(br#"{"symbol":"MSFT"}"#).unwrap()]
-            .map(|l| String::from_utf8(l).unwrap() + "\n")
-            .concat();
+        let want = [
+            spec.expected(TICK.as_bytes()).unwrap(),
+            spec.expected(br#"{"symbol":"MSFT"}"#).unwrap(),
+        ]
+        .map(|l| String::from_utf8(l).unwrap() + "\n")
+        .concat();
         assert_eq!(String::from_utf8(lines).unwrap(), want, "{codec:?}");
     }
     let spec = ParquetSpec::new(&tick_columns(), RecordContent::Auto, ParquetCodec::Snappy);
@@ -43,12 +51,19 @@ fn timestamps_are_parquet_timestamps_and_numbers_keep_their_types() {
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(Bytes::from(file)).unwrap();
     let schema = reader.schema().clone();
     let ty = |n: &str| schema.field_with_name(n).unwrap().data_type().clone();
-    assert_eq!(ty("timestamp"), DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())));
+    assert_eq!(
+        ty("timestamp"),
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+    );
     assert_eq!(ty("price"), DataType::Float64);
     assert_eq!(ty("seq"), DataType::Int64);
     assert_eq!(ty("symbol"), DataType::Utf8);
     let parquet_schema = reader.parquet_schema();
-    let ts = parquet_schema.columns().iter().find(|c| c.name() == "timestamp").unwrap();
+    let ts = parquet_schema
+        .columns()
+        .iter()
+        .find(|c| c.name() == "timestamp")
+        .unwrap();
     assert_eq!(ts.physical_type(), parquet::basic::Type::INT64);
     assert_eq!(reader.metadata().num_row_groups(), 1, "one file, one row group");
 }
@@ -75,15 +90,31 @@ fn without_typed_columns_the_record_text_is_the_column_and_reads_back_as_written
 #[test]
 fn the_record_content_column_costs_bytes() {
     let ticks: Vec<String> = (0..1_000)
-        .map(|i| TICK.replace("\"seq\":7", &format!("\"seq\":{i}")).replace("189.12", &format!("{}.{}", 180 + i % 7, i % 100)))
+        .map(|i| {
+            TICK.replace("\"seq\":7", &format!("\"seq\":{i}"))
+                .replace("189.12", &format!("{}.{}", 180 + i % 7, i % 100))
+        })
         .collect();
     let refs: Vec<&str> = ticks.iter().map(String::as_str).collect();
-    let typed = write(&ParquetSpec::new(&tick_columns(), RecordContent::Never, ParquetCodec::Zstd), &refs);
-    let with_text = write(&ParquetSpec::new(&tick_columns(), RecordContent::Always, ParquetCodec::Zstd), &refs);
-    assert!(with_text.len() > typed.len() * 3 / 2, "{} vs {}", with_text.len(), typed.len());
+    let typed = write(
+        &ParquetSpec::new(&tick_columns(), RecordContent::Never, ParquetCodec::Zstd),
+        &refs,
+    );
+    let with_text = write(
+        &ParquetSpec::new(&tick_columns(), RecordContent::Always, ParquetCodec::Zstd),
+        &refs,
+    );
+    assert!(
+        with_text.len() > typed.len() * 3 / 2,
+        "{} vs {}",
+        with_text.len(),
+        typed.len()
+    );
 }
 
 #[test]
 fn a_foreign_file_that_is_not_parquet_is_an_error() {
-    assert!(reader::json_lines(Bytes::from_static(b"{\"a\":1}\n")).unwrap_err().starts_with("not a Parquet file"));
+    assert!(reader::json_lines(Bytes::from_static(b"{\"a\":1}\n"))
+        .unwrap_err()
+        .starts_with("not a Parquet file"));
 }

@@ -183,8 +183,11 @@ fn formats(c: &Config, check: &mut impl FnMut(bool, &str, String)) {
         return;
     }
     let w = &c.warehouse;
-    let lists = std::iter::once(("warehouse.columns".to_owned(), &w.columns))
-        .chain(w.topic_columns.iter().map(|(t, cols)| (format!("warehouse.topic_columns.{t}"), cols)));
+    let lists = std::iter::once(("warehouse.columns".to_owned(), &w.columns)).chain(
+        w.topic_columns
+            .iter()
+            .map(|(t, cols)| (format!("warehouse.topic_columns.{t}"), cols)),
+    );
     for (key, cols) in lists {
         check(
             !cols.is_empty(),

@@ -209,10 +209,20 @@ mod tests {
     fn a_value_that_cannot_take_the_type_names_the_column_and_the_value() {
         let e = cell(&json!({"price": "high"}), &col("price", ColumnType::Real, None), false).unwrap_err();
         assert_eq!(e, "column price (REAL): \"high\" is not a number");
-        assert!(cell(&json!({"volume": 1.5}), &col("volume", ColumnType::Integer, None), false).is_err());
+        assert!(cell(
+            &json!({"volume": 1.5}),
+            &col("volume", ColumnType::Integer, None),
+            false
+        )
+        .is_err());
         assert!(cell(&json!({"t": "soon"}), &col("t", ColumnType::Timestamp, None), false).is_err());
         assert_eq!(
-            cell(&json!({"volume": 100.0}), &col("volume", ColumnType::Integer, None), false).unwrap(),
+            cell(
+                &json!({"volume": 100.0}),
+                &col("volume", ColumnType::Integer, None),
+                false
+            )
+            .unwrap(),
             Cell::Integer(100)
         );
     }
@@ -221,13 +231,20 @@ mod tests {
     fn by_name_reads_the_column_name_whatever_its_source() {
         let row = json!({"price": 1.5});
         let price = col("price", ColumnType::Real, Some("p"));
-        assert_eq!(cell(&row, &price, false).unwrap(), Cell::Null, "the source p is missing");
+        assert_eq!(
+            cell(&row, &price, false).unwrap(),
+            Cell::Null,
+            "the source p is missing"
+        );
         assert_eq!(cell(&row, &price, true).unwrap(), Cell::Real(1.5));
     }
 
     #[test]
     fn cells_as_json_keep_their_type_and_a_timestamp_reads_as_text() {
-        assert_eq!(Cell::Timestamp(1_733_050_000_123).to_json(), json!("2024-12-01T10:46:40.123Z"));
+        assert_eq!(
+            Cell::Timestamp(1_733_050_000_123).to_json(),
+            json!("2024-12-01T10:46:40.123Z")
+        );
         assert_eq!(Cell::Real(f64::NAN).to_json(), Value::Null);
         assert_eq!(Cell::Integer(7).to_json(), json!(7));
         assert_eq!(Cell::Boolean(true).to_json(), json!(true));

@@ -256,10 +256,17 @@ mod tests {
             for other in ["json", "json.gz", "zstd.parquet", "snappy.parquet"] {
                 let k = format!("topics/t/partition=1/t+1+0000000003.{other}");
                 assert_eq!(l.parse_start_offset(1, &k), Some(3), "{other}");
-                assert_eq!(layout().for_topic("t").parse_start_offset(1, &k), Some(3), "json sees {other}");
+                assert_eq!(
+                    layout().for_topic("t").parse_start_offset(1, &k),
+                    Some(3),
+                    "json sees {other}"
+                );
             }
             assert_eq!(l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.bin"), None);
-            assert_eq!(l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.lz4.parquet"), None);
+            assert_eq!(
+                l.parse_start_offset(1, "topics/t/partition=1/t+1+0000000003.lz4.parquet"),
+                None
+            );
         }
     }
 

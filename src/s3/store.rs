@@ -309,11 +309,13 @@ impl SegmentStore for S3SegmentStore {
         // crashed server: one record per line, of the file as decompressed (or a Parquet
         // file's rows).
         let body = self.get(key).await?;
-        let body = super::data_file::decode(key, body).map(|d| d.body).map_err(|e| S3Error::Body {
-            bucket: self.bucket.clone(),
-            key: key.to_owned(),
-            source: Box::new(e),
-        })?;
+        let body = super::data_file::decode(key, body)
+            .map(|d| d.body)
+            .map_err(|e| S3Error::Body {
+                bucket: self.bucket.clone(),
+                key: key.to_owned(),
+                source: Box::new(e),
+            })?;
         let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
         Ok(start + lines as i64)
     }

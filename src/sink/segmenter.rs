@@ -204,7 +204,9 @@ impl Segmenter {
     pub fn pending_from(&self) -> i64 {
         let data = self.batch.as_ref().map_or(i64::MAX, |b| b.start);
         let dead = self.dead.as_ref().map_or(i64::MAX, DeadBatch::first);
-        data.min(dead).min(self.next_offset).min(self.stuck_from.unwrap_or(i64::MAX))
+        data.min(dead)
+            .min(self.next_offset)
+            .min(self.stuck_from.unwrap_or(i64::MAX))
     }
 
     /// Records in the open batches.
@@ -214,9 +216,9 @@ impl Segmenter {
 
     /// Bytes of the open data batch's records (JSON lines, or a Parquet file's column buffers).
     pub fn buffered_bytes(&self) -> u64 {
-        self.batch
-            .as_ref()
-            .map_or(0, |b| (b.body.len() + b.rows.as_ref().map_or(0, RowBatch::bytes)) as u64)
+        self.batch.as_ref().map_or(0, |b| {
+            (b.body.len() + b.rows.as_ref().map_or(0, RowBatch::bytes)) as u64
+        })
     }
 
     /// Offsets that were expected but never arrived.

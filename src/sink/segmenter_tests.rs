@@ -207,7 +207,10 @@ fn parquet_files_hold_rows_of_the_typed_columns_and_a_record_of_the_wrong_type_i
     assert!(s.buffered_bytes() > 0, "the open file's column buffers are counted");
     s.close(&mut out);
     // close() writes the open data file before the dead letters.
-    assert_eq!(spans(&out), vec![(0, 3, false), (3, 4, false), (5, 6, false), (4, 5, true)]);
+    assert_eq!(
+        spans(&out),
+        vec![(0, 3, false), (3, 4, false), (5, 6, false), (4, 5, true)]
+    );
     assert_eq!(out[0].key, "topics/t/partition=0/t+0+0000.zstd.parquet");
     assert!(
         String::from_utf8_lossy(&out[3].body).contains("column price (REAL)"),

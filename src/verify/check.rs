@@ -261,7 +261,11 @@ mod tests {
 
     fn parquet_spec() -> crate::columnar::ParquetSpec {
         use crate::config::{ParquetCodec, RecordContent};
-        crate::columnar::ParquetSpec::new(&crate::config::tick_columns(), RecordContent::Auto, ParquetCodec::Snappy)
+        crate::columnar::ParquetSpec::new(
+            &crate::config::tick_columns(),
+            RecordContent::Auto,
+            ParquetCodec::Snappy,
+        )
     }
 
     #[test]
@@ -270,11 +274,15 @@ mod tests {
         let spec = parquet_spec();
         let mut o = Objects::default();
         let rows = |r: std::ops::Range<i64>| -> Vec<Vec<u8>> {
-            r.map(|x| spec.expected(t[&0][&x].as_deref().unwrap()).unwrap()).collect()
+            r.map(|x| spec.expected(t[&0][&x].as_deref().unwrap()).unwrap())
+                .collect()
         };
         o.files.entry(0).or_default().insert(0, rows(0..4));
         o.parquet.insert((0, 0));
-        o.files.entry(0).or_default().insert(4, files(&[(4, 10)], &t).files[&0][&4].clone());
+        o.files
+            .entry(0)
+            .or_default()
+            .insert(4, files(&[(4, 10)], &t).files[&0][&4].clone());
         let r = audit(&t, &o, &BTreeMap::new(), Some(10), &Converter::json());
         assert!(r.ok(), "a Parquet file beside a JSON one: {r:?}");
         assert_eq!(r.symbols[0].ticks, 10, "rows carry run_id, symbol and seq");

@@ -89,14 +89,16 @@ pub async fn audit(
     }
     let audits: Vec<TopicAudit<'_>> = sides
         .iter()
-        .map(|(topic, records, objects, dead_letters, committed, parquet)| TopicAudit {
-            topic,
-            records,
-            objects,
-            dead_letters,
-            committed,
-            parquet,
-        })
+        .map(
+            |(topic, records, objects, dead_letters, committed, parquet)| TopicAudit {
+                topic,
+                records,
+                objects,
+                dead_letters,
+                committed,
+                parquet,
+            },
+        )
         .collect();
     Ok(check(&audits, &converter))
 }

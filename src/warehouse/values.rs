@@ -38,8 +38,14 @@ mod tests {
             column_value(&r, &col("t", ColumnType::Timestamp), false).unwrap(),
             Sql::Text("2024-12-01T10:46:40.123Z".into())
         );
-        assert_eq!(column_value(&r, &col("ok", ColumnType::Boolean), false).unwrap(), Sql::Integer(1));
-        assert_eq!(column_value(&r, &col("p", ColumnType::Real), false).unwrap(), Sql::Real(1.5));
+        assert_eq!(
+            column_value(&r, &col("ok", ColumnType::Boolean), false).unwrap(),
+            Sql::Integer(1)
+        );
+        assert_eq!(
+            column_value(&r, &col("p", ColumnType::Real), false).unwrap(),
+            Sql::Real(1.5)
+        );
         assert_eq!(column_value(&r, &col("x", ColumnType::Real), false).unwrap(), Sql::Null);
     }
 }
