@@ -1,11 +1,12 @@
 //! The files read back by an independent reader, DuckDB (from PyPI, in the venv
-//! `scripts/install-test-deps` makes): plain, gzip and zstd JSON-lines files of one topic,
-//! written by the real pipeline, give every record once with the tick's types.
+//! `scripts/install-test-deps` makes): plain, gzip and zstd JSON-lines files of one topic, and
+//! snappy and zstd Parquet files, written by the real pipeline, give every record once with the
+//! tick's types (in Parquet, the timestamp a timestamp).
 
 use std::time::Duration;
 
 use crate::common::{eventually, records_in_s3, TestEnv};
-use tickstream::config::Compression;
+use tickstream::config::{Compression, Config, FormatClass, ParquetCodec};
 use tickstream::pipeline::{Pipeline, RunOptions};
 
 const PYTHON: &str = "target/test-venv/bin/python";
@@ -30,27 +31,11 @@ async fn duckdb_reads_every_record_of_the_plain_gzip_and_zstd_files_once_with_th
     let report = env.verified(&config, 16).await;
     assert_eq!(records_in_s3(&report), 600);
 
-    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PYTHON);
-    assert!(
-        python.exists(),
-        "{} is missing: run scripts/install-test-deps (scripts/test does)",
-        python.display()
-    );
     let glob = env
         .object_path(&format!("topics/{}/partition=*/*.json*", env.topic))
         .display()
         .to_string();
-    let out = std::process::Command::new(&python)
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/readers/count.py"))
-        .arg(&glob)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "count.py: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).expect("count.py prints JSON");
+    let got = duckdb(&[&glob]);
     let files = report.partitions.iter().map(|p| p.files).sum::<u64>();
     assert_eq!(got["files"], files, "every file, plain, gzip and zstd: {got}");
     assert_eq!(
@@ -62,4 +47,78 @@ async fn duckdb_reads_every_record_of_the_plain_gzip_and_zstd_files_once_with_th
     assert_eq!(got["types"]["volume"], "BIGINT", "{got}");
     assert_eq!(got["types"]["seq"], "BIGINT", "{got}");
     assert_eq!(got["types"]["symbol"], "VARCHAR", "{got}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_reads_the_snappy_and_zstd_parquet_files_with_their_column_types() {
+    let env = TestEnv::start().await;
+    let (symbols, ticks) = (4, 50);
+    let mut config = env.config(symbols, ticks, 16, 400);
+    config.sink.format_class = FormatClass::Parquet;
+    let started = chrono::Utc::now().timestamp_millis();
+    for (seed, codec) in [(1, ParquetCodec::Snappy), (2, ParquetCodec::Zstd)] {
+        config.sink.parquet_codec = codec;
+        run(&env, &config, seed, symbols as u64 * ticks).await;
+    }
+    let report = env.verified(&config, 16).await;
+    assert_eq!(records_in_s3(&report), 400);
+
+    let glob = env
+        .object_path(&format!("topics/{}/partition=*/*.parquet", env.topic))
+        .display()
+        .to_string();
+    let got = duckdb(&["--parquet", &glob]);
+    let files = report.partitions.iter().map(|p| p.files).sum::<u64>();
+    assert_eq!(got["files"], files, "every file, snappy and zstd: {got}");
+    assert_eq!(
+        (got["rows"].as_u64(), got["distinct"].as_u64()),
+        (Some(400), Some(400)),
+        "{got}"
+    );
+    assert_eq!(got["types"]["timestamp"], "TIMESTAMP WITH TIME ZONE", "{got}");
+    assert_eq!(got["types"]["price"], "DOUBLE", "{got}");
+    assert_eq!(got["types"]["seq"], "BIGINT", "{got}");
+    assert_eq!(got["types"]["symbol"], "VARCHAR", "{got}");
+    // The tick's eight columns, and DuckDB's hive partition column from `partition=<p>/`.
+    assert_eq!(got["types"].as_object().map(|t| t.len()), Some(9), "{got}");
+    assert_eq!(got["types"]["partition"], "BIGINT", "{got}");
+    let now = chrono::Utc::now().timestamp_millis();
+    let (lo, hi) = (got["timestamp_ms"][0].as_i64(), got["timestamp_ms"][1].as_i64());
+    assert!(
+        lo.is_some_and(|t| t >= started - 1_000) && hi.is_some_and(|t| t <= now),
+        "the ticks' times, as points in time: {got}"
+    );
+}
+
+async fn run(env: &TestEnv, config: &Config, seed: u64, ticks: u64) {
+    let pipeline = Pipeline::start(config, &env.infra(), RunOptions::new(Some(seed)))
+        .await
+        .expect("start");
+    let stats = pipeline.stats().clone();
+    eventually(Duration::from_secs(60), "every tick acknowledged", || {
+        stats.snapshot().ticks_acked == ticks
+    })
+    .await;
+    pipeline.shutdown().await;
+}
+
+/// What `tests/readers/count.py` (DuckDB) finds with `args`.
+fn duckdb(args: &[&str]) -> serde_json::Value {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PYTHON);
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/install-test-deps (scripts/test does)",
+        python.display()
+    );
+    let out = std::process::Command::new(&python)
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/readers/count.py"))
+        .args(args)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "count.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("count.py prints JSON")
 }
