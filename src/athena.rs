@@ -9,12 +9,17 @@
 //! their `.gz` extension. A `TIMESTAMP` column is declared `string`: records may carry RFC 3339
 //! with or without a zone or epoch numbers, which no one SerDe format parses; query it with
 //! `from_iso8601_timestamp(…)` (tickstream's own ticks) or `from_unixtime(… / 1000)`.
+//!
+//! Under `format.class = "parquet"` the table is `STORED AS PARQUET`: the file's columns by name
+//! with their Parquet types (a `TIMESTAMP` column is a `timestamp`), plus `record_content` when the
+//! files keep each record's text.
 
-use crate::config::{ColumnType, Config, ValueConverter};
+use crate::config::{ColumnType, Config, FormatClass, ValueConverter};
 use crate::warehouse::table::TableLayout;
 
-fn athena_type(kind: ColumnType) -> &'static str {
+fn athena_type(kind: ColumnType, parquet: bool) -> &'static str {
     match kind {
+        ColumnType::Timestamp if parquet => "timestamp",
         ColumnType::Text | ColumnType::Timestamp => "string",
         ColumnType::Real => "double",
         ColumnType::Integer => "bigint",
@@ -57,18 +62,57 @@ pub fn ddl(config: &Config, database: &str) -> Result<String, String> {
 fn table_ddl(config: &Config, database: &str, topic: &str) -> String {
     let layout = TableLayout::for_topic(config, topic);
     let location = format!("s3://{}/{}/{topic}/", config.sink.bucket, config.sink.topics_dir);
-    let columns: Vec<String> = layout
+    let parquet = config.sink.format() == FormatClass::Parquet;
+    let mut columns: Vec<String> = layout
         .columns
         .iter()
-        .map(|c| format!("  `{}` {}", c.name.to_ascii_lowercase(), athena_type(c.kind)))
+        .map(|c| format!("  `{}` {}", c.name.to_ascii_lowercase(), athena_type(c.kind, parquet)))
         .collect();
+    if parquet {
+        let spec = crate::columnar::ParquetSpec::new(
+            &layout.columns,
+            config.sink.parquet_record_content,
+            config.sink.parquet_codec,
+        );
+        if spec.content {
+            columns.push(format!(
+                "  `{}` string",
+                crate::columnar::RECORD_CONTENT.to_ascii_lowercase()
+            ));
+        }
+    }
+    let last_partition = config.kafka.partitions.max(1) - 1;
+    let projection = format!(
+        "TBLPROPERTIES (
+  'projection.enabled' = 'true',
+  'projection.kafka_partition.type' = 'integer',
+  'projection.kafka_partition.range' = '0,{last_partition}',
+  'storage.location.template' = '{location}partition=${{kafka_partition}}/'
+);"
+    );
+    if parquet {
+        return format!(
+            "-- topic {topic}: its Parquet files ({codec}); the Kafka partition is projected (0–{last_partition}: \
+             raise the range if the topic has more partitions)
+CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (
+{columns}
+)
+PARTITIONED BY (`kafka_partition` int)
+STORED AS PARQUET
+LOCATION '{location}'
+{projection}
+",
+            codec = config.sink.parquet_codec.extension(),
+            table = table_name(&layout.table),
+            columns = columns.join(",\n"),
+        );
+    }
     let mut serde = vec!["  'case.insensitive' = 'TRUE'".to_owned()];
     for c in &layout.columns {
         if let Some(source) = &c.source {
             serde.push(format!("  'mapping.{}' = '{source}'", c.name.to_ascii_lowercase()));
         }
     }
-    let last_partition = config.kafka.partitions.max(1) - 1;
     format!(
         "-- topic {topic}: its files, gzip or not; the Kafka partition is projected (0–{last_partition}: \
          raise the range if the topic has more partitions)
@@ -83,12 +127,7 @@ WITH SERDEPROPERTIES (
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION '{location}'
-TBLPROPERTIES (
-  'projection.enabled' = 'true',
-  'projection.kafka_partition.type' = 'integer',
-  'projection.kafka_partition.range' = '0,{last_partition}',
-  'storage.location.template' = '{location}partition=${{kafka_partition}}/'
-);
+{projection}
 ",
         table = table_name(&layout.table),
         columns = columns.join(",\n"),
@@ -100,6 +139,21 @@ TBLPROPERTIES (
 mod tests {
     use super::*;
     use crate::config::{Column, ColumnType};
+
+    #[test]
+    fn parquet_files_get_a_parquet_table_with_a_real_timestamp() {
+        let mut c = Config::default();
+        c.sink.format_class = FormatClass::Parquet;
+        let ddl = ddl(&c, "kafka_db").unwrap();
+        assert!(ddl.contains("STORED AS PARQUET"), "{ddl}");
+        assert!(ddl.contains("`timestamp` timestamp"), "{ddl}");
+        assert!(ddl.contains("`price` double"), "{ddl}");
+        assert!(!ddl.contains("record_content"), "typed columns only: {ddl}");
+        assert!(!ddl.contains("JsonSerDe"), "{ddl}");
+        assert!(ddl.contains("'projection.kafka_partition.range' = '0,2'"), "{ddl}");
+        c.sink.parquet_record_content = crate::config::RecordContent::Always;
+        assert!(super::ddl(&c, "kafka_db").unwrap().contains("`record_content` string"));
+    }
 
     #[test]
     fn the_tick_table_has_the_tick_columns_and_projects_the_partition() {

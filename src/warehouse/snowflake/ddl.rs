@@ -8,6 +8,10 @@
 //! 2024_02), and only a transformation can fill `RECORD_CONTENT` (the whole record) and the
 //! offset in `RECORD_METADATA`. Each typed column takes its field by name (or `source`), as the
 //! SQLite warehouse does; Snowflake's paths are case-sensitive, so name the field as produced.
+//!
+//! The file format follows `format.class`: JSON (gzip or zstd found by its extension), or
+//! Parquet, where `$1` is the row (its columns by name: a typed column reads its own name) and
+//! `RECORD_CONTENT` is the record's text when the files keep it, else that row.
 
 use crate::config::{ColumnType, Config};
 use crate::warehouse::table::Tables;
@@ -42,7 +46,23 @@ pub fn ddl(config: &Config) -> String {
     let fq = |name: &str| format!("{db}.{schema}.{name}");
     let location = format!("s3://{}/{}/", config.sink.bucket, config.sink.topics_dir);
     let stage = fq(&sf.stage);
-    let format = fq("RECORD_JSON");
+    let parquet = config.sink.format() == crate::config::FormatClass::Parquet;
+    let format = fq(if parquet { "RECORD_PARQUET" } else { "RECORD_JSON" });
+    let format_ddl = match parquet {
+        true => format!(
+            "-- A Parquet file's rows, as the sink writes them (parquet.codec {}).
+CREATE FILE FORMAT IF NOT EXISTS {format}
+  TYPE = PARQUET;",
+            config.sink.parquet_codec.extension()
+        ),
+        false => format!(
+            "-- One JSON value per line, as the Confluent S3 sink's JSON format writes them (gzip or
+-- zstd files are found by their extension).
+CREATE FILE FORMAT IF NOT EXISTS {format}
+  TYPE = JSON
+  STRIP_OUTER_ARRAY = FALSE;"
+        ),
+    };
     let integration = &sf.storage_integration;
     let role = &sf.aws_role_arn;
     let mut out = format!(
@@ -61,10 +81,7 @@ CREATE STORAGE INTEGRATION IF NOT EXISTS {integration}
 CREATE DATABASE IF NOT EXISTS {db};
 CREATE SCHEMA IF NOT EXISTS {db}.{schema};
 
--- One JSON value per line, as the Confluent S3 sink's JSON format writes them.
-CREATE FILE FORMAT IF NOT EXISTS {format}
-  TYPE = JSON
-  STRIP_OUTER_ARRAY = FALSE;
+{format_ddl}
 
 CREATE STAGE IF NOT EXISTS {stage}
   URL = '{location}'
@@ -102,10 +119,22 @@ CREATE STAGE IF NOT EXISTS {stage}
             .columns
             .iter()
             .map(|c| {
-                let field = c.source.as_deref().unwrap_or(&c.name);
+                let field = match parquet {
+                    true => &c.name,
+                    false => c.source.as_deref().unwrap_or(&c.name),
+                };
                 format!("         $1:\"{field}\"::{},\n", snowflake_type(c.kind))
             })
             .collect();
+        let spec = crate::columnar::ParquetSpec::new(
+            &layout.columns,
+            config.sink.parquet_record_content,
+            config.sink.parquet_codec,
+        );
+        let content = match parquet && spec.content {
+            true => format!("PARSE_JSON($1:\"{}\")", crate::columnar::RECORD_CONTENT),
+            false => "$1".to_owned(),
+        };
         out.push_str(&format!(
             "
 -- Topic {topic}: one row per record, the Snowflake Kafka connector's layout.
@@ -122,7 +151,7 @@ CREATE PIPE IF NOT EXISTS {pipe}
 AS
 COPY INTO {table} (RECORD_CONTENT, RECORD_METADATA, {names}LOADED_AT)
 FROM (
-  SELECT $1,
+  SELECT {content},
          OBJECT_CONSTRUCT(
            'topic', '{topic}',
            'partition', REGEXP_SUBSTR(METADATA$FILENAME, 'partition=([0-9]+)', 1, 1, 'e', 1)::NUMBER,
@@ -190,6 +219,31 @@ mod tests {
     }
 
     #[test]
+    fn parquet_files_get_a_parquet_file_format_and_columns_read_by_name() {
+        let mut c = Config::default();
+        c.sink.format_class = crate::config::FormatClass::Parquet;
+        c.warehouse.columns[1].source = Some("p".into());
+        let ddl = super::ddl(&c);
+        assert!(
+            ddl.contains("CREATE FILE FORMAT IF NOT EXISTS KAFKA_DB.KAFKA_SCHEMA.RECORD_PARQUET\n  TYPE = PARQUET;")
+        );
+        assert!(
+            ddl.contains("FORMAT_NAME = 'KAFKA_DB.KAFKA_SCHEMA.RECORD_PARQUET'"),
+            "{ddl}"
+        );
+        assert!(
+            ddl.contains("$1:\"price\"::FLOAT"),
+            "a Parquet column carries its name: {ddl}"
+        );
+        assert!(
+            ddl.contains("SELECT $1,"),
+            "typed columns only: the row is the content: {ddl}"
+        );
+        c.sink.parquet_record_content = crate::config::RecordContent::Always;
+        assert!(super::ddl(&c).contains("SELECT PARSE_JSON($1:\"RECORD_CONTENT\"),"));
+    }
+
+    #[test]
     fn the_offset_pattern_finds_the_start_offset_of_every_file_kind() {
         let ddl = super::ddl(&Config::default());
         let at = ddl.find("'offset', REGEXP_SUBSTR(METADATA$FILENAME, '").unwrap();
@@ -198,6 +252,7 @@ mod tests {
         for (name, offset) in [
             ("topics/t/partition=0/t+0+0000000042.json", "0000000042"),
             ("topics/t/partition=0/t+0+0000000042.json.gz", "0000000042"),
+            ("topics/t/partition=0/t+0+0000000042.snappy.parquet", "0000000042"),
             ("topics/t/partition=1/t+1+0000000007.bin", "0000000007"),
         ] {
             let got = pattern.captures(name).and_then(|c| c.get(1)).map(|m| m.as_str());
