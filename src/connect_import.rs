@@ -3,7 +3,7 @@
 //!
 //! Each setting is honoured (mapped to its tickstream key, mostly under the same name), ignored
 //! with a reason (it has no meaning here: `tasks.max`, the key converter), or **unsupported**:
-//! tickstream cannot do it yet (a Parquet or Avro format, a time-based partitioner), and
+//! tickstream cannot do it yet (an Avro format, a field or time-based partitioner), and
 //! the import says so and fails rather than write a configuration that would behave differently.
 //!
 //! The consumer group becomes Connect's own, `connect-<name>`: tickstream resumes where the
@@ -199,9 +199,22 @@ pub fn convert(src: &Source) -> Imported {
             ),
             "value.converter.schemas.enable" => {}
             "format.class" => match v.rsplit('.').next().unwrap_or(v) {
-                "JsonFormat" | "ByteArrayFormat" => {}
+                "JsonFormat" => {}
+                "ByteArrayFormat" => sink.set(k, str_value("bytearray"), &connect),
+                "ParquetFormat" => sink.set(
+                    k,
+                    str_value("parquet"),
+                    "Connect's format.class ParquetFormat: the columns are [warehouse] columns (the tick's \
+                     by default), typed; declare your records' fields there",
+                ),
                 other => out.unsupported.push(format!(
-                    "format.class = {v:?}: {other} files are not written yet (JSON lines and raw bytes are)"
+                    "format.class = {v:?}: {other} files are not written yet (JSON lines, Parquet and raw bytes are)"
+                )),
+            },
+            "parquet.codec" => match v.trim() {
+                "none" | "snappy" | "gzip" | "zstd" => sink.set(k, str_value(v.trim()), &connect),
+                other => out.unsupported.push(format!(
+                    "parquet.codec = {other:?}: tickstream writes snappy, zstd, gzip or uncompressed Parquet"
                 )),
             },
             "format.bytearray.separator" => sink.set("format.bytearray.separator", str_value(v), &connect),
@@ -225,6 +238,13 @@ pub fn convert(src: &Source) -> Imported {
             "rotate.schedule.interval.ms" => out.unsupported.push(format!(
                 "rotate.schedule.interval.ms = {v}: wall-clock rotation is not supported; rotate.interval.ms rotates by record time"
             )),
+            "s3.compression.type" | "s3.compression.level"
+                if s.get("format.class").is_some_and(|f| f.ends_with("ParquetFormat")) =>
+            {
+                out.ignored.push(format!(
+                    "{k} = {v}: Connect applies it to JSON and bytes files only; Parquet pages are compressed by parquet.codec"
+                ))
+            }
             "s3.compression.type" => match v.trim() {
                 "none" | "gzip" => sink.set(k, str_value(v.trim()), &connect),
                 other => out.unsupported.push(format!(

@@ -71,6 +71,7 @@ topics=finnhub-trades, csv-replay
 format.class=io.confluent.connect.s3.format.parquet.ParquetFormat
 partitioner.class=io.confluent.connect.storage.partitioner.TimeBasedPartitioner
 path.format='year'=YYYY/'month'=MM
+parquet.codec=zstd
 s3.compression.type=gzip
 store.url=http://127.0.0.1:9000
 s3.bucket.name=trades
@@ -78,15 +79,38 @@ flush.size=1000
 ";
     let out = convert(&read("s3-sink.properties", props).unwrap());
     let joined = out.unsupported.join("\n");
-    for setting in ["format.class", "partitioner.class", "path.format"] {
+    for setting in ["partitioner.class", "path.format"] {
         assert!(joined.contains(setting), "{setting} is named: {joined}");
     }
-    assert!(!joined.contains("s3.compression.type"), "gzip is honoured: {joined}");
+    assert!(!joined.contains("format.class"), "Parquet is honoured: {joined}");
+    assert!(
+        out.ignored.iter().any(|i| i.starts_with("s3.compression.type")),
+        "Connect ignores it for Parquet: {:?}",
+        out.ignored
+    );
     let c = crate::config::parse_str(&out.toml).expect("still valid TOML");
-    assert_eq!(c.sink.compression, crate::config::Compression::Gzip);
+    assert_eq!(c.sink.format_class, crate::config::FormatClass::Parquet);
+    assert_eq!(c.sink.parquet_codec, crate::config::ParquetCodec::Zstd);
+    assert_eq!(c.sink.compression, crate::config::Compression::None);
     assert_eq!(c.sink.topic_list(), vec!["finnhub-trades", "csv-replay"]);
     assert_eq!(c.s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
     assert_eq!(c.kafka.consumer_group, "connect-trades-s3");
+}
+
+#[test]
+fn a_json_connector_with_gzip_imports_clean() {
+    let props = "name=g\nconnector.class=io.confluent.connect.s3.S3SinkConnector\ntopics=t\n\
+                 format.class=io.confluent.connect.s3.format.json.JsonFormat\ns3.compression.type=gzip\n\
+                 s3.compression.level=9\ns3.bucket.name=my-lake\nflush.size=10\n";
+    let out = convert(&read("g.properties", props).unwrap());
+    assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
+    let c = crate::config::parse_str(&out.toml).expect("valid TOML");
+    assert_eq!(
+        (c.sink.compression, c.sink.compression_level),
+        (crate::config::Compression::Gzip, 9)
+    );
+    let problems = crate::config::validate(&c);
+    assert!(problems.is_empty(), "{problems:?}\n{}", out.toml);
 }
 
 #[test]

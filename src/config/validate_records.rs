@@ -253,4 +253,33 @@ mod tests {
         let table = problems("[sink]\ntopics = \"stock-market-data,9lives\"\n");
         assert!(table.contains("9LIVES") || table.contains("9lives"), "{table}");
     }
+
+    #[test]
+    fn formats_must_fit_the_converter_and_parquet_needs_columns() {
+        let ok = problems("[sink]\n\"format.class\" = \"io.confluent.connect.s3.format.parquet.ParquetFormat\"\n\"parquet.codec\" = \"zstd\"\n");
+        assert_eq!(ok, "", "Confluent's class name is accepted");
+        let raw = problems("[sink]\n\"format.class\" = \"bytearray\"\n");
+        assert!(
+            raw.contains("sink.format.class") && raw.contains("value.converter"),
+            "{raw}"
+        );
+        let gz = problems("[sink]\n\"format.class\" = \"parquet\"\n\"s3.compression.type\" = \"gzip\"\n");
+        assert!(
+            gz.contains("sink.s3.compression.type") && gz.contains("parquet.codec"),
+            "{gz}"
+        );
+        let bytes = problems("[sink]\n\"format.class\" = \"parquet\"\n\"value.converter\" = \"bytes\"\n");
+        assert!(bytes.contains("sink.format.class"), "{bytes}");
+        let none = problems(
+            "[sink]\n\"format.class\" = \"parquet\"\n\"parquet.record.content\" = \"never\"\n[warehouse]\ncolumns = []\n",
+        );
+        assert!(
+            none.contains("sink.parquet.record.content") && none.contains("warehouse.columns"),
+            "{none}"
+        );
+        let codec = problems("[sink]\n\"parquet.codec\" = \"lzo\"\n");
+        assert!(codec.contains("parquet.codec"), "{codec}");
+        let class = problems("[sink]\n\"format.class\" = \"avro\"\n");
+        assert!(class.contains("json, parquet or bytearray"), "{class}");
+    }
 }
