@@ -25,8 +25,8 @@ pub struct Figures {
     pub bytes_in_s3: u64,
 }
 
-/// Lines (compressed files decompressed) and stored bytes of every `.json`, `.json.gz` or
-/// `.json.zst` object under
+/// Records (compressed files decompressed, Parquet files read back) and stored bytes of every
+/// `.json`, `.json.gz`, `.json.zst` or `….parquet` object under
 /// `<s3 root>/<bucket>/topics/` (s3s-fs keeps objects as files).
 fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
     fn walk(dir: &Path, lines: &mut u64, stored: &mut u64) {
@@ -36,10 +36,15 @@ fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
             let name = path.to_string_lossy().into_owned();
             if path.is_dir() {
                 walk(&path, lines, stored);
-            } else if name.ends_with(".json") || name.ends_with(".json.gz") || name.ends_with(".json.zst") {
+            } else if [".json", ".json.gz", ".json.zst", ".parquet"]
+                .iter()
+                .any(|e| name.ends_with(e))
+            {
                 let bytes = std::fs::read(&path).unwrap_or_default();
                 *stored += bytes.len() as u64;
-                let body = tickstream::s3::compression::decode(&name, bytes.into()).unwrap_or_default();
+                let body = tickstream::s3::data_file::decode(&name, bytes.into())
+                    .map(|d| d.body)
+                    .unwrap_or_default();
                 *lines += body.iter().filter(|b| **b == b'\n').count() as u64;
             }
         }
@@ -197,6 +202,10 @@ pub enum Variant {
     Gzip,
     /// Any JSON, zstd files (`s3.compression.type = "zstd"`, zstd's default level 3).
     Zstd,
+    /// Parquet of the tick's typed columns, snappy pages (`format.class = "parquet"`).
+    ParquetSnappy,
+    /// The same with zstd pages (`parquet.codec = "zstd"`).
+    ParquetZstd,
 }
 
 impl Variant {
@@ -206,6 +215,8 @@ impl Variant {
             Self::Tick => "tick",
             Self::Gzip => "gzip",
             Self::Zstd => "zstd",
+            Self::ParquetSnappy => "pq-snappy",
+            Self::ParquetZstd => "pq-zstd",
         }
     }
 
@@ -215,6 +226,8 @@ impl Variant {
             Self::Tick => "\"value.schema\" = \"tick\"",
             Self::Gzip => "\"s3.compression.type\" = \"gzip\"",
             Self::Zstd => "\"s3.compression.type\" = \"zstd\"",
+            Self::ParquetSnappy => "\"format.class\" = \"parquet\"",
+            Self::ParquetZstd => "\"format.class\" = \"parquet\"\n\"parquet.codec\" = \"zstd\"",
         }
     }
 }

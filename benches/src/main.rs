@@ -50,6 +50,9 @@ struct Args {
     /// Skip the sinks writing gzip and zstd files (likewise).
     #[arg(long)]
     no_gzip: bool,
+    /// Skip the sinks writing Parquet files (snappy and zstd).
+    #[arg(long)]
+    no_parquet: bool,
     /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
     /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
     #[arg(long, default_value_t = 60)]
@@ -145,6 +148,8 @@ async fn main() -> anyhow::Result<()> {
                 (!a.no_tick).then_some(Variant::Tick),
                 (!a.no_gzip).then_some(Variant::Gzip),
                 (!a.no_gzip).then_some(Variant::Zstd),
+                (!a.no_parquet).then_some(Variant::ParquetSnappy),
+                (!a.no_parquet).then_some(Variant::ParquetZstd),
                 None, // the peer
             ];
             let n = order.len();
@@ -257,6 +262,46 @@ async fn main() -> anyhow::Result<()> {
             (
                 format!("flush{flush}.zstd_over_json_cpu_per_record"),
                 ratio(&stats, &k("zstd", "cpu_s_per_million"), &k("ours", "cpu_s_per_million")),
+            ),
+            (
+                format!("flush{flush}.pq-snappy_over_json_bytes_per_record"),
+                ratio(
+                    &stats,
+                    &k("pq-snappy", "bytes_per_record"),
+                    &k("ours", "bytes_per_record"),
+                ),
+            ),
+            (
+                format!("flush{flush}.pq-zstd_over_json_bytes_per_record"),
+                ratio(
+                    &stats,
+                    &k("pq-zstd", "bytes_per_record"),
+                    &k("ours", "bytes_per_record"),
+                ),
+            ),
+            (
+                format!("flush{flush}.pq-snappy_over_json_cpu_per_record"),
+                ratio(
+                    &stats,
+                    &k("pq-snappy", "cpu_s_per_million"),
+                    &k("ours", "cpu_s_per_million"),
+                ),
+            ),
+            (
+                format!("flush{flush}.pq-zstd_over_json_cpu_per_record"),
+                ratio(
+                    &stats,
+                    &k("pq-zstd", "cpu_s_per_million"),
+                    &k("ours", "cpu_s_per_million"),
+                ),
+            ),
+            (
+                format!("flush{flush}.pq-zstd_over_ceiling"),
+                ratio(
+                    &stats,
+                    &k("pq-zstd", "records_per_sec"),
+                    "broker.ceiling.records_per_sec",
+                ),
             ),
             (
                 format!("flush{flush}.gzip_over_ceiling"),
