@@ -12,6 +12,7 @@
 //! Column types: TEXT → UTF8 string, REAL → DOUBLE, INTEGER → INT64, BOOLEAN → BOOLEAN,
 //! TIMESTAMP → INT64 `TIMESTAMP(MILLIS, UTC)`; every column is nullable (a missing field).
 
+pub mod fields;
 pub mod reader;
 pub mod writer;
 
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::config::{Column, ColumnType, ParquetCodec, RecordContent};
-use crate::record::cell::{cell, Cell};
+use crate::record::cell::Cell;
 
 /// The column that holds a record's JSON text.
 pub const RECORD_CONTENT: &str = "RECORD_CONTENT";
@@ -66,11 +67,13 @@ impl ParquetSpec {
 
     /// The row `line` (a record as the converter wrote it: JSON) becomes, or why it cannot.
     pub fn row(&self, line: &[u8]) -> Result<Row, String> {
-        let value: serde_json::Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+        // Only the fields a column reads are parsed into values (a tick's are all of them, but
+        // its keys are borrowed and no map is built).
+        let fields = fields::Fields::parse(line)?;
         let cells = self
             .columns
             .iter()
-            .map(|c| cell(&value, c, false))
+            .map(|c| fields::cell(fields.get(c.source.as_deref().unwrap_or(&c.name)), c))
             .collect::<Result<Vec<_>, _>>()?;
         let content = match self.content {
             true => Some(String::from_utf8(line.to_vec()).map_err(|e| format!("not UTF-8: {e}"))?),

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use parquet::basic::{Compression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use super::{ParquetSpec, Row};
 use crate::config::{ColumnType, ParquetCodec};
@@ -143,10 +144,20 @@ impl RowBatch {
             arrays.push(Arc::new(b.finish()));
         }
         let batch = RecordBatch::try_new(spec.schema.clone(), arrays)?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(compression(spec.codec))
-            .set_created_by(format!("tickstream {}", env!("CARGO_PKG_VERSION")))
-            .build();
+            .set_created_by(format!("tickstream {}", env!("CARGO_PKG_VERSION")));
+        for c in spec.columns.iter() {
+            let path = ColumnPath::from(c.name.as_str());
+            let encoding = match c.kind {
+                ColumnType::Integer | ColumnType::Timestamp => Encoding::DELTA_BINARY_PACKED,
+                ColumnType::Real | ColumnType::Text | ColumnType::Boolean => continue,
+            };
+            props = props
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_encoding(path, encoding);
+        }
+        let props = props.build();
         let mut out = Vec::with_capacity(self.bytes / 4 + 1024);
         let mut writer = ArrowWriter::try_new(&mut out, spec.schema.clone(), Some(props))?;
         writer.write(&batch)?;

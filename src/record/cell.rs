@@ -55,24 +55,41 @@ pub fn field<'a>(record: &'a Value, column: &Column, by_name: bool) -> Option<&'
 
 /// The value of `column` for `record`, or why it cannot take the column's type.
 pub fn cell(record: &Value, column: &Column, by_name: bool) -> Result<Cell, String> {
-    let Some(v) = field(record, column, by_name).filter(|v| !v.is_null()) else {
-        return Ok(Cell::Null);
-    };
+    cell_of(field(record, column, by_name), column)
+}
+
+/// The value of `column` for the field value `v` (`None`: the record has no such field).
+pub fn cell_of(v: Option<&Value>, column: &Column) -> Result<Cell, String> {
+    match v {
+        Some(v) if !v.is_null() => convert(v.clone(), column),
+        _ => Ok(Cell::Null),
+    }
+}
+
+/// [`cell_of`] of a value the caller owns: its text moves into the cell.
+pub fn owned_cell(v: Option<Value>, column: &Column) -> Result<Cell, String> {
+    match v {
+        Some(v) if !v.is_null() => convert(v, column),
+        _ => Ok(Cell::Null),
+    }
+}
+
+fn convert(v: Value, column: &Column) -> Result<Cell, String> {
     let bad = |what: &str| {
         let shown: String = v.to_string().chars().take(80).collect();
         format!("column {} ({}): {shown} is not {what}", column.name, column.kind.sql())
     };
     Ok(match column.kind {
         ColumnType::Text => match v {
-            Value::String(s) => Cell::Text(s.clone()),
+            Value::String(s) => Cell::Text(s),
             other => Cell::Text(other.to_string()),
         },
-        ColumnType::Real => match v {
+        ColumnType::Real => match &v {
             Value::Number(n) => Cell::Real(n.as_f64().ok_or_else(|| bad("a number"))?),
             Value::String(s) => Cell::Real(s.trim().parse().map_err(|_| bad("a number"))?),
             _ => return Err(bad("a number")),
         },
-        ColumnType::Integer => match v {
+        ColumnType::Integer => match &v {
             Value::Number(n) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) => Cell::Integer(i),
                 (None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => Cell::Integer(f as i64),
@@ -81,14 +98,14 @@ pub fn cell(record: &Value, column: &Column, by_name: bool) -> Result<Cell, Stri
             Value::String(s) => Cell::Integer(s.trim().parse().map_err(|_| bad("an integer"))?),
             _ => return Err(bad("an integer")),
         },
-        ColumnType::Boolean => match v {
+        ColumnType::Boolean => match &v {
             Value::Bool(b) => Cell::Boolean(*b),
             Value::Number(n) if n.as_i64() == Some(0) || n.as_i64() == Some(1) => Cell::Boolean(n.as_i64() == Some(1)),
             Value::String(s) if s.eq_ignore_ascii_case("true") => Cell::Boolean(true),
             Value::String(s) if s.eq_ignore_ascii_case("false") => Cell::Boolean(false),
             _ => return Err(bad("a boolean")),
         },
-        ColumnType::Timestamp => Cell::Timestamp(timestamp_ms(v).ok_or_else(|| bad("a timestamp"))?),
+        ColumnType::Timestamp => Cell::Timestamp(timestamp_ms(&v).ok_or_else(|| bad("a timestamp"))?),
     })
 }
 
@@ -105,6 +122,11 @@ pub fn timestamp_ms(v: &Value) -> Option<i64> {
         _ => return None,
     };
     Some(t.timestamp_millis())
+}
+
+/// A timestamp written as text (what [`timestamp_ms`] does with a JSON string).
+pub fn text_timestamp_ms(s: &str) -> Option<i64> {
+    Some(parse_text(s.trim())?.timestamp_millis())
 }
 
 /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
