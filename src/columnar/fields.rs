@@ -13,13 +13,17 @@ use serde_json::value::RawValue;
 use crate::config::{Column, ColumnType};
 use crate::record::cell::{owned_cell, text_timestamp_ms, Cell};
 
-/// The fields of one JSON object (empty for any other JSON value).
-pub struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// The fields of one JSON object (empty for any other JSON value): each key and its value's
+/// raw JSON text.
+pub struct Fields<'a>(Vec<(Cow<'a, str>, &'a str)>);
 
 impl<'a> Fields<'a> {
     /// The fields of `line`, or why it is not JSON.
     pub fn parse(line: &'a [u8]) -> Result<Self, String> {
         let text = std::str::from_utf8(line).map_err(|e| format!("not JSON: {e}"))?;
+        if let Some(fields) = flat(text) {
+            return Ok(Self(fields));
+        }
         if !text.trim_start().starts_with('{') {
             // Still checked to be JSON, as a parsed record would be.
             serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| format!("not JSON: {e}"))?;
@@ -34,7 +38,7 @@ impl<'a> Fields<'a> {
     }
 
     /// The raw value of the field named `want`.
-    pub fn get(&self, want: &str) -> Option<&'a RawValue> {
+    pub fn get(&self, want: &str) -> Option<&'a str> {
         if let Some((_, v)) = self.0.iter().rev().find(|(k, _)| k == want) {
             return Some(v);
         }
@@ -49,11 +53,10 @@ impl<'a> Fields<'a> {
 /// The cell of `column` from a raw field value: plain strings and numbers straight to the
 /// cell, anything else through [`value`] and [`owned_cell`], which decide the same way (a test
 /// compares the two on every kind of value).
-pub fn cell(raw: Option<&RawValue>, column: &Column) -> Result<Cell, String> {
-    let Some(raw) = raw else {
+pub fn cell(raw: Option<&str>, column: &Column) -> Result<Cell, String> {
+    let Some(text) = raw else {
         return Ok(Cell::Null);
     };
-    let text = raw.get();
     let plain = text.len() >= 2 && text.starts_with('"') && !text.contains('\\');
     let number = text.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !text.is_empty();
     let fast = match column.kind {
@@ -65,7 +68,7 @@ pub fn cell(raw: Option<&RawValue>, column: &Column) -> Result<Cell, String> {
     };
     match fast {
         Some(cell) => Ok(cell),
-        None => owned_cell(Some(value(raw)?), column),
+        None => owned_cell(Some(value(text)?), column),
     }
 }
 
@@ -85,9 +88,8 @@ fn is_decimal(text: &str) -> bool {
 
 /// A raw field value as a JSON value: plain strings, numbers and literals directly, anything
 /// else (escapes, objects, arrays) through serde_json.
-pub fn value(raw: &RawValue) -> Result<serde_json::Value, String> {
+pub fn value(text: &str) -> Result<serde_json::Value, String> {
     use serde_json::Value;
-    let text = raw.get();
     let plain_string = text.len() >= 2 && text.starts_with('"') && !text.contains('\\');
     Ok(match text.as_bytes().first() {
         _ if plain_string => Value::String(text[1..text.len() - 1].to_owned()),
@@ -97,6 +99,93 @@ pub fn value(raw: &RawValue) -> Result<serde_json::Value, String> {
         Some(b'n') => Value::Null,
         _ => serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?,
     })
+}
+
+/// The fields of a flat object written plainly (no escapes, no nested values), in one pass;
+/// `None` sends anything else to serde, which reads it or says why not.
+fn flat(text: &str) -> Option<Vec<(Cow<'_, str>, &str)>> {
+    let b = text.as_bytes();
+    let ws = |mut i: usize| {
+        while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+        }
+        i
+    };
+    // A string without escapes or control characters starting at the quote at `i`: its end.
+    let string = |i: usize| {
+        let len = b[i + 1..].iter().position(|c| *c == b'"' || *c == b'\\' || *c < 0x20)?;
+        (b[i + 1 + len] == b'"').then_some(i + len + 2)
+    };
+    let mut out = Vec::with_capacity(8);
+    let mut i = ws(0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = ws(i + 1);
+    if b.get(i) == Some(&b'}') {
+        return (ws(i + 1) == b.len()).then_some(out);
+    }
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string(i)?;
+        let key = &text[i + 1..key_end - 1];
+        i = ws(key_end);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = ws(i + 1);
+        let start = i;
+        i = match b.get(i)? {
+            b'"' => string(i)?,
+            b'-' | b'0'..=b'9' => {
+                let len = b[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
+                let end = len.map_or(b.len(), |l| i + l);
+                is_number(&text[i..end]).then_some(end)?
+            }
+            _ => ["true", "false", "null"]
+                .iter()
+                .find(|lit| text[i..].starts_with(*lit))
+                .map(|lit| i + lit.len())?,
+        };
+        out.push((Cow::Borrowed(key), &text[start..i]));
+        i = ws(i);
+        match b.get(i)? {
+            b',' => i = ws(i + 1),
+            b'}' => return (ws(i + 1) == b.len()).then_some(out),
+            _ => return None,
+        }
+    }
+}
+
+/// JSON's number grammar: `-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_number(t: &str) -> bool {
+    let t = t.strip_prefix('-').unwrap_or(t);
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let int = digits(t);
+    if int == 0 || (int > 1 && t.starts_with('0')) {
+        return false;
+    }
+    let mut rest = &t[int..];
+    if let Some(f) = rest.strip_prefix('.') {
+        let n = digits(f);
+        if n == 0 {
+            return false;
+        }
+        rest = &f[n..];
+    }
+    if let Some(e) = rest.strip_prefix(['e', 'E']) {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        let n = digits(e);
+        if n == 0 {
+            return false;
+        }
+        rest = &e[n..];
+    }
+    rest.is_empty()
 }
 
 struct FieldsVisitor;
@@ -111,7 +200,7 @@ impl<'de> Visitor<'de> for FieldsVisitor {
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
         while let Some((Key(k), v)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
-            out.push((k, v));
+            out.push((k, v.get()));
         }
         Ok(Fields(out))
     }
@@ -201,13 +290,52 @@ mod tests {
     }
 
     #[test]
+    fn the_one_pass_scan_reads_what_serde_reads_and_leaves_the_rest_to_it() {
+        let serde_fields = |line: &str| -> Vec<(String, String)> {
+            let mut de = serde_json::Deserializer::from_str(line);
+            let f = de.deserialize_map(FieldsVisitor).unwrap();
+            f.0.into_iter().map(|(k, v)| (k.into_owned(), v.to_owned())).collect()
+        };
+        for line in [
+            r#"{"symbol":"AAPL","price":189.12,"volume":300,"change":-0.25,"ok":true,"x":null}"#,
+            r#" { "a" : 1e5 , "b":-0.5E-3, "c":"ü 📈", "d":0 } "#,
+            "{}",
+            r#"{"a":"","b":false}"#,
+        ] {
+            let fast: Vec<(String, String)> = flat(line)
+                .expect(line)
+                .into_iter()
+                .map(|(k, v)| (k.into_owned(), v.to_owned()))
+                .collect();
+            assert_eq!(fast, serde_fields(line), "{line}");
+        }
+        for line in [
+            r#"{"a":"x\"y"}"#,
+            r#"{"a\n":1}"#,
+            r#"{"a":[1]}"#,
+            r#"{"a":{"b":1}}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1,}"#,
+            r#"{"a":1} x"#,
+            r#"{"a":tru}"#,
+            "{\"a\":\"\n\"}",
+            r#"{"a" 1}"#,
+            "[1]",
+        ] {
+            assert!(flat(line).is_none(), "left to serde: {line}");
+        }
+    }
+
+    #[test]
     fn fields_are_found_as_in_a_parsed_record() {
         let line = br#"{"Price":1,"price":2,"PRICE":3,"x":1,"x":2}"#;
         let f = Fields::parse(line).unwrap();
         let record: serde_json::Value = serde_json::from_slice(line).unwrap();
         for want in ["price", "PRICE", "Price", "pRiCe", "x", "y"] {
             assert_eq!(
-                f.get(want).map(|r| r.get().to_owned()),
+                f.get(want).map(str::to_owned),
                 record.get(want).map(|v| v.to_string()).or_else(|| record
                     .as_object()
                     .unwrap()
