@@ -6,7 +6,8 @@
 //! - [`factory`]: what every sink of the process is built from; partition `p`'s child spec.
 //! - [`convert`]: what a record becomes (`value.converter`, `value.schema`, tombstones, size).
 //! - [`dead_letter`]: records that cannot be written, batched into files (or a Kafka topic).
-//! - [`segmenter`]: cutting records into files; the exactly-once rules (pure).
+//! - [`segmenter`]: cutting records into files; the exactly-once rules (pure), under the
+//!   [`rules`] `[sink]` gives (flush.size, converter, tolerance, compression, Parquet columns).
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
@@ -23,6 +24,7 @@ pub mod factory;
 pub mod gate;
 pub mod resume;
 pub mod rotation;
+pub mod rules;
 pub mod segmenter;
 pub mod source;
 pub mod upload;

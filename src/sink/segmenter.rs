@@ -23,11 +23,12 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use super::convert::{Converter, Verdict};
+use super::convert::Verdict;
 use super::dead_letter::{DeadBatch, DeadLetter};
+pub use super::rules::Rules;
 use super::Record;
 use crate::columnar::writer::RowBatch;
-use crate::columnar::{ParquetLayouts, ParquetSpec, Row};
+use crate::columnar::{ParquetSpec, Row};
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
 
@@ -82,57 +83,6 @@ struct Batch {
     body: Vec<u8>,
     /// The rows of a Parquet file.
     rows: Option<RowBatch>,
-}
-
-/// How the segmenter writes and what it tolerates.
-#[derive(Clone, Debug)]
-pub struct Rules {
-    pub flush_size: u64,
-    pub converter: Converter,
-    /// Between two records of a data file (a newline for JSON lines).
-    pub separator: Vec<u8>,
-    /// `errors.tolerance = none`: halt at the first record that cannot be written.
-    pub halt_on_error: bool,
-    /// Dead letters go to a Kafka topic: no dead-letter file body is built.
-    pub dead_to_kafka: bool,
-    /// How data files are compressed (`s3.compression.type`, `s3.compression.level`).
-    pub compression: (crate::config::Compression, i32),
-    /// `format.class = "parquet"`: each topic's columns and the codec.
-    pub parquet: Option<std::sync::Arc<ParquetLayouts>>,
-}
-
-impl Rules {
-    /// The rules `[sink]` describes (reading its JSON Schema, if any), with `[warehouse]`'s
-    /// typed columns for Parquet files.
-    pub fn from_config(config: &crate::config::Config) -> Result<Self, super::convert::ConvertError> {
-        let sink = &config.sink;
-        let separator = match sink.value_converter {
-            crate::config::ValueConverter::Bytes => sink.bytearray_separator.as_bytes().to_vec(),
-            _ => b"\n".to_vec(),
-        };
-        Ok(Self {
-            flush_size: sink.flush_size,
-            converter: Converter::from_config(sink)?,
-            separator,
-            halt_on_error: sink.errors_tolerance == crate::config::ErrorsTolerance::None,
-            dead_to_kafka: sink.dlq_topic.is_some(),
-            compression: (sink.compression, sink.compression_level),
-            parquet: ParquetLayouts::from_config(config).map(std::sync::Arc::new),
-        })
-    }
-
-    /// JSON lines of any JSON, dead letters to S3 (tests).
-    pub fn json(flush_size: u64) -> Self {
-        Self {
-            flush_size,
-            converter: Converter::json(),
-            separator: b"\n".to_vec(),
-            halt_on_error: false,
-            dead_to_kafka: false,
-            compression: (crate::config::Compression::None, -1),
-            parquet: None,
-        }
-    }
 }
 
 /// One partition's file cutter.

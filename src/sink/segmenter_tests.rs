@@ -166,7 +166,7 @@ fn an_ignored_tombstone_cuts_the_file_so_files_stay_contiguous() {
                 null_values: crate::config::NullValues::Ignore,
                 ..crate::config::SinkConfig::default()
             };
-            Converter::from_config(&sink).unwrap()
+            crate::sink::convert::Converter::from_config(&sink).unwrap()
         },
         ..Rules::json(100)
     };
