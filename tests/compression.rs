@@ -3,39 +3,23 @@
 //! warehouse, across a restart and across changes of the setting (files written before stay
 //! counted).
 
-use std::time::Duration;
-
-use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
-use tickstream::config::{Compression, Config};
-use tickstream::pipeline::{Pipeline, RunOptions};
-
-async fn run(env: &TestEnv, config: &Config, seed: u64, ticks: u64) {
-    let pipeline = Pipeline::start(config, &env.infra(), RunOptions::new(Some(seed)))
-        .await
-        .expect("start");
-    let stats = pipeline.stats().clone();
-    eventually(Duration::from_secs(60), "every tick acknowledged", || {
-        stats.snapshot().ticks_acked == ticks
-    })
-    .await;
-    // The watcher loads the sinks' last files at shutdown.
-    pipeline.shutdown().await;
-}
+use crate::common::{assert_ticks_per_symbol, records_in_s3, run_until_acked, TestEnv};
+use tickstream::config::Compression;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compressed_files_hold_every_record_once_across_a_restart_and_changes_of_compression() {
     let env = TestEnv::start().await;
     let (symbols, ticks, flush_size) = (3, 40, 8);
     let plain = env.config(symbols, ticks, flush_size, 400);
-    run(&env, &plain, 1, 120).await;
+    run_until_acked(&env, &plain, 1, 120).await;
     let mut gzip = plain.clone();
     gzip.sink.compression = Compression::Gzip;
     gzip.sink.compression_level = 9;
-    run(&env, &gzip, 2, 120).await;
-    run(&env, &gzip, 3, 120).await;
+    run_until_acked(&env, &gzip, 2, 120).await;
+    run_until_acked(&env, &gzip, 3, 120).await;
     let mut zstd = plain.clone();
     zstd.sink.compression = Compression::Zstd;
-    run(&env, &zstd, 4, 120).await;
+    run_until_acked(&env, &zstd, 4, 120).await;
 
     let keys = tickstream::s3::SegmentStore::list(&env.store().await, "topics/", None)
         .await

@@ -3,11 +3,8 @@
 //! snappy and zstd Parquet files, written by the real pipeline, give every record once with the
 //! tick's types (in Parquet, the timestamp a timestamp).
 
-use std::time::Duration;
-
-use crate::common::{eventually, records_in_s3, TestEnv};
-use tickstream::config::{Compression, Config, FormatClass, ParquetCodec};
-use tickstream::pipeline::{Pipeline, RunOptions};
+use crate::common::{records_in_s3, run_until_acked, TestEnv};
+use tickstream::config::{Compression, FormatClass, ParquetCodec};
 
 const PYTHON: &str = "target/test-venv/bin/python";
 
@@ -18,15 +15,7 @@ async fn duckdb_reads_every_record_of_the_plain_gzip_and_zstd_files_once_with_th
     let mut config = env.config(symbols, ticks, 16, 400);
     for (seed, compression) in [(1, Compression::None), (2, Compression::Gzip), (3, Compression::Zstd)] {
         config.sink.compression = compression;
-        let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(seed)))
-            .await
-            .expect("start");
-        let stats = pipeline.stats().clone();
-        eventually(Duration::from_secs(60), "every tick acknowledged", || {
-            stats.snapshot().ticks_acked == symbols as u64 * ticks
-        })
-        .await;
-        pipeline.shutdown().await;
+        run_until_acked(&env, &config, seed, symbols as u64 * ticks).await;
     }
     let report = env.verified(&config, 16).await;
     assert_eq!(records_in_s3(&report), 600);
@@ -58,7 +47,7 @@ async fn duckdb_reads_the_snappy_and_zstd_parquet_files_with_their_column_types(
     let started = chrono::Utc::now().timestamp_millis();
     for (seed, codec) in [(1, ParquetCodec::Snappy), (2, ParquetCodec::Zstd)] {
         config.sink.parquet_codec = codec;
-        run(&env, &config, seed, symbols as u64 * ticks).await;
+        run_until_acked(&env, &config, seed, symbols as u64 * ticks).await;
     }
     let report = env.verified(&config, 16).await;
     assert_eq!(records_in_s3(&report), 400);
@@ -88,18 +77,6 @@ async fn duckdb_reads_the_snappy_and_zstd_parquet_files_with_their_column_types(
         lo.is_some_and(|t| t >= started - 1_000) && hi.is_some_and(|t| t <= now),
         "the ticks' times, as points in time: {got}"
     );
-}
-
-async fn run(env: &TestEnv, config: &Config, seed: u64, ticks: u64) {
-    let pipeline = Pipeline::start(config, &env.infra(), RunOptions::new(Some(seed)))
-        .await
-        .expect("start");
-    let stats = pipeline.stats().clone();
-    eventually(Duration::from_secs(60), "every tick acknowledged", || {
-        stats.snapshot().ticks_acked == ticks
-    })
-    .await;
-    pipeline.shutdown().await;
 }
 
 /// What `tests/readers/count.py` (DuckDB) finds with `args`.

@@ -4,24 +4,9 @@
 //! records of any producer, a field that cannot take its column's type dead-lettered, and a
 //! topic without typed columns keeping each record's text.
 
-use std::time::Duration;
-
 use crate::any_records::{producer, run_until_committed, send, sink_only, some, FINNHUB, SEED_002};
-use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
+use crate::common::{assert_ticks_per_symbol, records_in_s3, run_until_acked, TestEnv};
 use tickstream::config::{Config, FormatClass, ParquetCodec};
-use tickstream::pipeline::{Pipeline, RunOptions};
-
-async fn run(env: &TestEnv, config: &Config, seed: u64, ticks: u64) {
-    let pipeline = Pipeline::start(config, &env.infra(), RunOptions::new(Some(seed)))
-        .await
-        .expect("start");
-    let stats = pipeline.stats().clone();
-    eventually(Duration::from_secs(60), "every tick acknowledged", || {
-        stats.snapshot().ticks_acked == ticks
-    })
-    .await;
-    pipeline.shutdown().await;
-}
 
 fn parquet(config: &Config, codec: ParquetCodec) -> Config {
     let mut c = config.clone();
@@ -35,12 +20,12 @@ async fn parquet_files_hold_every_record_once_across_a_restart_and_changes_of_fo
     let env = TestEnv::start().await;
     let (symbols, ticks, flush_size) = (3, 40, 8);
     let json = env.config(symbols, ticks, flush_size, 400);
-    run(&env, &json, 1, 120).await;
+    run_until_acked(&env, &json, 1, 120).await;
     let snappy = parquet(&json, ParquetCodec::Snappy);
-    run(&env, &snappy, 2, 120).await;
-    run(&env, &snappy, 3, 120).await;
+    run_until_acked(&env, &snappy, 2, 120).await;
+    run_until_acked(&env, &snappy, 3, 120).await;
     let zstd = parquet(&json, ParquetCodec::Zstd);
-    run(&env, &zstd, 4, 120).await;
+    run_until_acked(&env, &zstd, 4, 120).await;
 
     let keys = tickstream::s3::SegmentStore::list(&env.store().await, "topics/", None)
         .await

@@ -178,6 +178,22 @@ impl TestEnv {
     }
 }
 
+/// Runs the pipeline (seed `seed`) until `ticks` are acknowledged, then stops it: the sinks
+/// write their last files and the watcher loads them at shutdown.
+#[allow(dead_code)] // not every test binary runs a pipeline this way
+pub async fn run_until_acked(env: &TestEnv, config: &Config, seed: u64, ticks: u64) {
+    let pipeline =
+        tickstream::pipeline::Pipeline::start(config, &env.infra(), tickstream::pipeline::RunOptions::new(Some(seed)))
+            .await
+            .expect("start");
+    let stats = pipeline.stats().clone();
+    eventually(Duration::from_secs(60), "every tick acknowledged", || {
+        stats.snapshot().ticks_acked == ticks
+    })
+    .await;
+    pipeline.shutdown().await;
+}
+
 /// Records in S3 across partitions.
 pub fn records_in_s3(r: &VerifyReport) -> u64 {
     r.partitions.iter().map(|p| p.records_in_s3).sum()
