@@ -14,7 +14,7 @@ use clap::Parser;
 
 use contenders::{ours, peer, producer, Programs, Variant};
 use infra::{Servers, PARTITIONS};
-use report::{ratio, table, Samples};
+use report::{table, Samples};
 
 /// Benchmarks: sink throughput and CPU at flush.size 100 and 10,000 (ours on any JSON, ours checking
 /// ticks, and the peer, in rotation), the broker's ceiling, and producer throughput with 7 and
@@ -227,110 +227,7 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let stats = samples.stats();
-    let mut ratios = serde_json::Map::new();
-    for &flush in &a.flush_sizes {
-        let k = |who: &str, what: &str| format!("sink.{who}.flush{flush}.{what}");
-        let pairs = [
-            (
-                format!("flush{flush}.ours_over_peer_records_per_sec"),
-                ratio(&stats, &k("ours", "records_per_sec"), &k("peer", "records_per_sec")),
-            ),
-            (
-                format!("flush{flush}.ours_over_ceiling"),
-                ratio(&stats, &k("ours", "records_per_sec"), "broker.ceiling.records_per_sec"),
-            ),
-            (
-                format!("flush{flush}.peer_over_ceiling"),
-                ratio(&stats, &k("peer", "records_per_sec"), "broker.ceiling.records_per_sec"),
-            ),
-            (
-                format!("flush{flush}.tick_over_ceiling"),
-                ratio(&stats, &k("tick", "records_per_sec"), "broker.ceiling.records_per_sec"),
-            ),
-            (
-                format!("flush{flush}.gzip_over_json_bytes_per_record"),
-                ratio(&stats, &k("gzip", "bytes_per_record"), &k("ours", "bytes_per_record")),
-            ),
-            (
-                format!("flush{flush}.gzip_over_json_cpu_per_record"),
-                ratio(&stats, &k("gzip", "cpu_s_per_million"), &k("ours", "cpu_s_per_million")),
-            ),
-            (
-                format!("flush{flush}.zstd_over_json_bytes_per_record"),
-                ratio(&stats, &k("zstd", "bytes_per_record"), &k("ours", "bytes_per_record")),
-            ),
-            (
-                format!("flush{flush}.zstd_over_json_cpu_per_record"),
-                ratio(&stats, &k("zstd", "cpu_s_per_million"), &k("ours", "cpu_s_per_million")),
-            ),
-            (
-                format!("flush{flush}.pq-snappy_over_json_bytes_per_record"),
-                ratio(
-                    &stats,
-                    &k("pq-snappy", "bytes_per_record"),
-                    &k("ours", "bytes_per_record"),
-                ),
-            ),
-            (
-                format!("flush{flush}.pq-zstd_over_json_bytes_per_record"),
-                ratio(
-                    &stats,
-                    &k("pq-zstd", "bytes_per_record"),
-                    &k("ours", "bytes_per_record"),
-                ),
-            ),
-            (
-                format!("flush{flush}.pq-snappy_over_json_cpu_per_record"),
-                ratio(
-                    &stats,
-                    &k("pq-snappy", "cpu_s_per_million"),
-                    &k("ours", "cpu_s_per_million"),
-                ),
-            ),
-            (
-                format!("flush{flush}.pq-zstd_over_json_cpu_per_record"),
-                ratio(
-                    &stats,
-                    &k("pq-zstd", "cpu_s_per_million"),
-                    &k("ours", "cpu_s_per_million"),
-                ),
-            ),
-            (
-                format!("flush{flush}.pq-zstd_over_ceiling"),
-                ratio(
-                    &stats,
-                    &k("pq-zstd", "records_per_sec"),
-                    "broker.ceiling.records_per_sec",
-                ),
-            ),
-            (
-                format!("flush{flush}.gzip_over_ceiling"),
-                ratio(&stats, &k("gzip", "records_per_sec"), "broker.ceiling.records_per_sec"),
-            ),
-            (
-                format!("flush{flush}.json_over_tick_cpu_per_record"),
-                ratio(&stats, &k("ours", "cpu_s_per_million"), &k("tick", "cpu_s_per_million")),
-            ),
-            (
-                format!("flush{flush}.ours_over_peer_cpu_per_record"),
-                ratio(&stats, &k("ours", "cpu_s_per_million"), &k("peer", "cpu_s_per_million")),
-            ),
-        ];
-        for (name, r) in pairs {
-            if let Some(r) = r {
-                ratios.insert(name, serde_json::json!(r));
-            }
-        }
-    }
-    for &n in &a.symbols {
-        if let Some(r) = ratio(
-            &stats,
-            &format!("producer.symbols{n}.ticks_per_sec"),
-            &format!("producer.symbols{n}.ceiling_ticks_per_sec"),
-        ) {
-            ratios.insert(format!("producer.symbols{n}.ours_over_ceiling"), serde_json::json!(r));
-        }
-    }
+    let ratios = report::ratios(&stats, &a.flush_sizes, &a.symbols);
     println!("{}", table(&stats));
     for (k, v) in &ratios {
         println!("{k:<52}  {:.2}", v.as_f64().unwrap_or_default());

@@ -80,3 +80,129 @@ pub fn table(stats: &BTreeMap<String, Stat>) -> String {
 pub fn ratio(stats: &BTreeMap<String, Stat>, a: &str, b: &str) -> Option<f64> {
     Some(stats.get(a)?.median / stats.get(b)?.median)
 }
+
+/// The ceiling every sink and the producer are compared with.
+const CEILING: &str = "broker.ceiling.records_per_sec";
+
+/// A contender's figure: `(contender, figure)`.
+type Figure = (&'static str, &'static str);
+
+/// Each ratio the bench reports, `(name, numerator, denominator)` per flush size; a `None`
+/// denominator is the broker's ceiling.
+const SINK_RATIOS: [(&str, Figure, Option<Figure>); 16] = [
+    (
+        "ours_over_peer_records_per_sec",
+        ("ours", "records_per_sec"),
+        Some(("peer", "records_per_sec")),
+    ),
+    ("ours_over_ceiling", ("ours", "records_per_sec"), None),
+    ("peer_over_ceiling", ("peer", "records_per_sec"), None),
+    ("tick_over_ceiling", ("tick", "records_per_sec"), None),
+    (
+        "gzip_over_json_bytes_per_record",
+        ("gzip", "bytes_per_record"),
+        Some(("ours", "bytes_per_record")),
+    ),
+    (
+        "gzip_over_json_cpu_per_record",
+        ("gzip", "cpu_s_per_million"),
+        Some(("ours", "cpu_s_per_million")),
+    ),
+    (
+        "zstd_over_json_bytes_per_record",
+        ("zstd", "bytes_per_record"),
+        Some(("ours", "bytes_per_record")),
+    ),
+    (
+        "zstd_over_json_cpu_per_record",
+        ("zstd", "cpu_s_per_million"),
+        Some(("ours", "cpu_s_per_million")),
+    ),
+    (
+        "pq-snappy_over_json_bytes_per_record",
+        ("pq-snappy", "bytes_per_record"),
+        Some(("ours", "bytes_per_record")),
+    ),
+    (
+        "pq-zstd_over_json_bytes_per_record",
+        ("pq-zstd", "bytes_per_record"),
+        Some(("ours", "bytes_per_record")),
+    ),
+    (
+        "pq-snappy_over_json_cpu_per_record",
+        ("pq-snappy", "cpu_s_per_million"),
+        Some(("ours", "cpu_s_per_million")),
+    ),
+    (
+        "pq-zstd_over_json_cpu_per_record",
+        ("pq-zstd", "cpu_s_per_million"),
+        Some(("ours", "cpu_s_per_million")),
+    ),
+    ("pq-zstd_over_ceiling", ("pq-zstd", "records_per_sec"), None),
+    ("gzip_over_ceiling", ("gzip", "records_per_sec"), None),
+    (
+        "json_over_tick_cpu_per_record",
+        ("ours", "cpu_s_per_million"),
+        Some(("tick", "cpu_s_per_million")),
+    ),
+    (
+        "ours_over_peer_cpu_per_record",
+        ("ours", "cpu_s_per_million"),
+        Some(("peer", "cpu_s_per_million")),
+    ),
+];
+
+/// Every ratio whose two figures were measured, by name (`flush<N>.<ratio>`,
+/// `producer.symbols<N>.ours_over_ceiling`).
+pub fn ratios(
+    stats: &BTreeMap<String, Stat>,
+    flush_sizes: &[u64],
+    symbols: &[usize],
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for &flush in flush_sizes {
+        let k = |(who, what): (&str, &str)| format!("sink.{who}.flush{flush}.{what}");
+        for (name, top, bottom) in SINK_RATIOS {
+            let bottom = bottom.map_or(CEILING.to_owned(), k);
+            if let Some(r) = ratio(stats, &k(top), &bottom) {
+                out.insert(format!("flush{flush}.{name}"), serde_json::json!(r));
+            }
+        }
+    }
+    for &n in symbols {
+        let (top, bottom) = (
+            format!("producer.symbols{n}.ticks_per_sec"),
+            format!("producer.symbols{n}.ceiling_ticks_per_sec"),
+        );
+        if let Some(r) = ratio(stats, &top, &bottom) {
+            out.insert(format!("producer.symbols{n}.ours_over_ceiling"), serde_json::json!(r));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod ratio_tests {
+    use super::*;
+
+    #[test]
+    fn ratios_are_named_per_flush_size_and_need_both_figures() {
+        let stat = |m: f64| Stat::of(&[m]).unwrap();
+        let stats = BTreeMap::from([
+            ("broker.ceiling.records_per_sec".to_owned(), stat(200.0)),
+            ("sink.ours.flush100.records_per_sec".to_owned(), stat(180.0)),
+            ("sink.ours.flush100.bytes_per_record".to_owned(), stat(150.0)),
+            ("sink.pq-zstd.flush100.bytes_per_record".to_owned(), stat(9.0)),
+            ("producer.symbols7.ticks_per_sec".to_owned(), stat(90.0)),
+            ("producer.symbols7.ceiling_ticks_per_sec".to_owned(), stat(100.0)),
+        ]);
+        let r = ratios(&stats, &[100], &[7]);
+        assert_eq!(r["flush100.ours_over_ceiling"], serde_json::json!(0.9));
+        assert_eq!(
+            r["flush100.pq-zstd_over_json_bytes_per_record"],
+            serde_json::json!(0.06)
+        );
+        assert_eq!(r["producer.symbols7.ours_over_ceiling"], serde_json::json!(0.9));
+        assert_eq!(r.len(), 3, "no ratio without both figures: {r:?}");
+    }
+}
