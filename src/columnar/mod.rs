@@ -96,12 +96,11 @@ impl ParquetSpec {
     }
 }
 
-/// Every topic's Parquet layout: `[warehouse] columns` (or the topic's own
+/// Every topic's Parquet layout: its typed columns (`[warehouse] columns`, or the topic's own
 /// `topic_columns`), `parquet.record.content` and `parquet.codec`.
 #[derive(Clone, Debug)]
 pub struct ParquetLayouts {
-    columns: Vec<Column>,
-    topic_columns: std::collections::BTreeMap<String, Vec<Column>>,
+    warehouse: crate::config::WarehouseConfig,
     content: RecordContent,
     codec: ParquetCodec,
 }
@@ -110,8 +109,7 @@ impl ParquetLayouts {
     /// The layouts, when the sink writes Parquet files.
     pub fn from_config(config: &crate::config::Config) -> Option<Self> {
         (config.sink.format() == crate::config::FormatClass::Parquet).then(|| Self {
-            columns: config.warehouse.columns.clone(),
-            topic_columns: config.warehouse.topic_columns.clone(),
+            warehouse: config.warehouse.clone(),
             content: config.sink.parquet_record_content,
             codec: config.sink.parquet_codec,
         })
@@ -119,8 +117,7 @@ impl ParquetLayouts {
 
     /// `topic`'s layout.
     pub fn spec(&self, topic: &str) -> ParquetSpec {
-        let columns = self.topic_columns.get(topic).unwrap_or(&self.columns);
-        ParquetSpec::new(columns, self.content, self.codec)
+        ParquetSpec::new(self.warehouse.columns_for(topic), self.content, self.codec)
     }
 }
 
