@@ -93,13 +93,8 @@ impl Servers {
 
     /// Creates `topic` with [`PARTITIONS`] partitions.
     pub fn create_topic(&self, topic: &str) -> anyhow::Result<()> {
-        let status = std::process::Command::new("tansu")
-            .args(["topic", "create", topic, "--partitions", &PARTITIONS.to_string()])
-            .args(["--broker", &format!("tcp://{}", self.broker)])
-            .current_dir(&self.dir)
-            .stdout(std::process::Stdio::null())
-            .status()?;
-        anyhow::ensure!(status.success(), "tansu topic create {topic}: {status}");
+        let listener = format!("tcp://{}", self.broker);
+        procs::tansu_create_topic(&self.dir, &listener, topic, PARTITIONS as u32).map_err(anyhow::Error::msg)?;
         Ok(())
     }
 

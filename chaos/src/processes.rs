@@ -207,14 +207,7 @@ pub(crate) async fn process_phase(
     let mut broker = procs::tansu(&rc.dir, broker_port, "sqlite://tansu.db");
     broker.start()?;
     broker.wait_listening(broker_addr, Duration::from_secs(60))?;
-    let created = std::process::Command::new("tansu")
-        .args(["topic", "create", TOPIC, "--partitions", "3", "--broker", &listener])
-        .current_dir(&rc.dir)
-        .status()
-        .map_err(setup)?;
-    if !created.success() {
-        return Err(setup(format!("tansu topic create failed: {created}")));
-    }
+    procs::tansu_create_topic(&rc.dir, &listener, TOPIC, 3).map_err(setup)?;
 
     std::fs::write(
         rc.dir.join("tickstream.toml"),

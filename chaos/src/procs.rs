@@ -220,6 +220,33 @@ pub fn tansu(cwd: &Path, port: u16, storage: &str) -> Proc {
     Proc::new("tansu", "tansu", &args, cwd)
 }
 
+/// Creates `topic` on the tansu broker at `listener` with `tansu topic create`, retrying: a
+/// broker that has just started to listen can still close the first connection ("early eof",
+/// seen once in CI). A retry that finds the topic already there counts as created.
+pub fn tansu_create_topic(cwd: &Path, listener: &str, topic: &str, partitions: u32) -> Result<(), String> {
+    const ATTEMPTS: u32 = 5;
+    let mut last = String::new();
+    for attempt in 1..=ATTEMPTS {
+        let out = Command::new("tansu")
+            .args(["topic", "create", topic, "--partitions"])
+            .arg(partitions.to_string())
+            .args(["--broker", listener])
+            .current_dir(cwd)
+            .output()
+            .map_err(|e| format!("running tansu topic create: {e}"))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() || (attempt > 1 && stderr.contains("already exists")) {
+            return Ok(());
+        }
+        last = format!("{}: {}", out.status, stderr.trim());
+        eprintln!("chaos: tansu topic create {topic} (attempt {attempt}/{ATTEMPTS}) failed: {last}");
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    Err(format!(
+        "tansu topic create {topic} on {listener} failed {ATTEMPTS} times; last: {last}"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
