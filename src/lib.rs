@@ -31,6 +31,8 @@
 //! - [`sink`]: the per-(topic, partition) sink actors and their exactly-once rules (converting
 //!   and validating records, segmenting, dead letters, resuming, uploading, commit pacing);
 //!   never imports [`consumer`].
+//! - [`partitioner`]: which directory a record's file goes to (`partitioner.class`: default,
+//!   field, time), a pure function of the record.
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), file compression
 //!   (gzip, zstd), embedded s3s-fs.
 //! - [`columnar`]: Parquet files (`format.class = "parquet"`): the typed columns' row batch, the
@@ -62,6 +64,7 @@ pub mod embedded;
 pub mod error;
 pub mod kafka;
 pub mod landed;
+pub mod partitioner;
 pub mod pipeline;
 pub mod producer;
 pub mod record;

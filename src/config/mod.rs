@@ -23,6 +23,7 @@ macro_rules! default_from_serde {
 mod env;
 mod format;
 mod load;
+mod partitioner;
 mod sections;
 mod sink;
 mod validate;
@@ -32,6 +33,7 @@ mod warehouse;
 pub use env::ENV_OVERRIDES;
 pub use format::*;
 pub use load::{load, parse_str, ConfigError, Problem};
+pub use partitioner::*;
 pub use sections::*;
 pub use sink::*;
 pub use validate::validate;

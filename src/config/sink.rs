@@ -104,6 +104,42 @@ pub struct SinkConfig {
     /// `auto` (default: only for a topic without typed columns), `always`, `never`.
     #[serde(rename = "parquet.record.content", default)]
     pub parquet_record_content: super::RecordContent,
+    /// Which directory a record's file goes to (Confluent's `partitioner.class`): `default`
+    /// (`partition=<p>/`), `field` (`partition.field.name`), `time` (`path.format`,
+    /// `partition.duration.ms`, `timestamp.extractor`), or `hourly` / `daily`. Confluent's
+    /// class names are accepted too.
+    #[serde(rename = "partitioner.class", default)]
+    pub partitioner_class: super::PartitionerClass,
+    /// `field`: the record's fields that name its directory, comma-separated
+    /// (`symbol` → `symbol=AAPL/`; `exchange,symbol` → `exchange=NASDAQ/symbol=AAPL/`).
+    #[serde(rename = "partition.field.name", default)]
+    pub partition_field_name: Option<String>,
+    /// `time`: the directory of a time, Joda style (`'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH`;
+    /// numeric fields YYYY yyyy YY MM dd HH mm ss, literals in single quotes).
+    #[serde(rename = "path.format", default)]
+    pub path_format: Option<String>,
+    /// `time`: the length of one time partition (3600000 for hours).
+    #[serde(rename = "partition.duration.ms", default)]
+    pub partition_duration_ms: Option<i64>,
+    /// `time`: `Record` (the Kafka timestamp; default), `RecordField` (`timestamp.field`) or
+    /// `Wallclock` (the sink's clock; not exactly once across restarts, see the README).
+    #[serde(rename = "timestamp.extractor", default)]
+    pub timestamp_extractor: super::TimestampExtractor,
+    /// `RecordField`: the field holding the time (RFC 3339 text, or epoch milliseconds).
+    #[serde(rename = "timestamp.field", default)]
+    pub timestamp_field: Option<String>,
+    /// `time`: the zone `path.format` is written in (an IANA name such as `UTC` or
+    /// `America/New_York`); default UTC.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// `time`: Confluent's `locale`; accepted for pasted configs, unused (`path.format` has only
+    /// numeric fields, which no locale changes).
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Files a Kafka partition keeps open at once under `field` and `time`, one per directory;
+    /// at the cap the oldest is written out to make room.
+    #[serde(rename = "max.open.files.per.partition", default = "default_max_open_files")]
+    pub max_open_files_per_partition: usize,
 }
 
 impl SinkConfig {
@@ -246,6 +282,13 @@ fn default_separator() -> String {
 /// Today's cap: a tick is ~200 bytes.
 fn default_max_record_bytes() -> usize {
     64 * 1024
+}
+
+fn default_timezone() -> String {
+    "UTC".into()
+}
+fn default_max_open_files() -> usize {
+    1_000
 }
 
 fn default_compression_level() -> i32 {

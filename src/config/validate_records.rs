@@ -105,6 +105,9 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
     );
     let w = &c.warehouse;
     formats(c, &mut check);
+    if let Err(e) = crate::partitioner::Partitioner::from_config(&c.sink) {
+        check(false, &format!("sink.{}", e.field), e.message);
+    }
     check(
         !(s.value_converter == ValueConverter::Bytes
             && s.bytearray_separator.is_empty()

@@ -1,0 +1,119 @@
+use super::*;
+use crate::config::parse_str;
+
+fn sink(toml: &str) -> SinkConfig {
+    parse_str(&format!("[sink]\n{toml}")).expect("config parses").sink
+}
+
+fn of(toml: &str) -> Result<Partitioner, PartitionerError> {
+    Partitioner::from_config(&sink(toml))
+}
+
+const TICK: &[u8] =
+    br#"{"symbol":"AAPL","price":1.5,"exchange":"NASDAQ","volume":7,"timestamp":"2026-03-07T09:41:12.5-05:00"}"#;
+/// 2026-03-07T14:41:12Z
+const KAFKA_MS: i64 = 1_772_894_472_000;
+
+#[test]
+fn default_names_the_kafka_partition() {
+    let p = of("").unwrap();
+    assert!(p.is_default() && p.consecutive() && p.deterministic());
+    assert_eq!(p.encode(2, None, b"not even json", 0).unwrap(), "partition=2");
+}
+
+#[test]
+fn field_writes_each_field_in_order_and_rejects_a_record_without_one() {
+    let p = of("\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"exchange, symbol\"").unwrap();
+    assert!(!p.consecutive() && p.deterministic());
+    assert_eq!(p.encode(0, None, TICK, 0).unwrap(), "exchange=NASDAQ/symbol=AAPL");
+    let vol = Partitioner::field(&["volume"]);
+    assert_eq!(vol.encode(0, None, TICK, 0).unwrap(), "volume=7");
+    let missing = p.encode(0, None, br#"{"symbol":"AAPL"}"#, 0).unwrap_err();
+    assert!(missing.contains("no field \"exchange\""), "{missing}");
+    let nested = Partitioner::field(&["symbol"])
+        .encode(0, None, br#"{"symbol":{"a":1}}"#, 0)
+        .unwrap_err();
+    assert!(nested.contains("not a string, number or boolean"), "{nested}");
+    let slash = Partitioner::field(&["symbol"])
+        .encode(0, None, br#"{"symbol":"BRK/B"}"#, 0)
+        .unwrap_err();
+    assert!(slash.contains("cannot name a directory"), "{slash}");
+    assert!(Partitioner::field(&["symbol"]).encode(0, None, b"[1,2]", 0).is_err());
+}
+
+#[test]
+fn hourly_floors_the_kafka_timestamp_in_the_zone() {
+    let p = of("\"partitioner.class\" = \"io.confluent.connect.storage.partitioner.HourlyPartitioner\"").unwrap();
+    assert!(!p.consecutive() && p.deterministic());
+    assert_eq!(
+        p.encode(0, Some(KAFKA_MS), TICK, 0).unwrap(),
+        "year=2026/month=03/day=07/hour=14"
+    );
+    let ny = of("\"partitioner.class\" = \"hourly\"\ntimezone = \"America/New_York\"").unwrap();
+    assert_eq!(
+        ny.encode(0, Some(KAFKA_MS), TICK, 0).unwrap(),
+        "year=2026/month=03/day=07/hour=09"
+    );
+    let err = p.encode(0, None, TICK, 0).unwrap_err();
+    assert!(err.contains("no Kafka timestamp"), "{err}");
+}
+
+#[test]
+fn time_with_a_duration_and_a_record_field() {
+    let p = of(concat!(
+        "\"partitioner.class\" = \"time\"\n\"path.format\" = \"YYYY/MM/dd/HH/mm\"\n",
+        "\"partition.duration.ms\" = 900000\n\"timestamp.extractor\" = \"RecordField\"\n",
+        "\"timestamp.field\" = \"timestamp\""
+    ))
+    .unwrap();
+    // 09:41:12.5-05:00 is 14:41:12.5Z: the quarter hour starting 14:30.
+    assert_eq!(p.encode(0, None, TICK, 0).unwrap(), "2026/03/07/14/30");
+    let epoch = p.encode(0, None, br#"{"timestamp":1772894472000}"#, 0).unwrap();
+    assert_eq!(epoch, "2026/03/07/14/30");
+    let bad = p.encode(0, None, br#"{"timestamp":"soon"}"#, 0).unwrap_err();
+    assert!(bad.contains("not a time"), "{bad}");
+}
+
+#[test]
+fn wallclock_uses_the_clock_and_keeps_files_consecutive() {
+    let p = of("\"partitioner.class\" = \"daily\"\n\"timestamp.extractor\" = \"Wallclock\"").unwrap();
+    assert!(p.consecutive() && !p.deterministic());
+    assert_eq!(
+        p.encode(0, Some(0), TICK, KAFKA_MS).unwrap(),
+        "year=2026/month=03/day=07"
+    );
+}
+
+#[test]
+fn each_bad_setting_is_named() {
+    let field = |t: &str| of(t).unwrap_err().field;
+    assert_eq!(field("\"partitioner.class\" = \"field\""), "partition.field.name");
+    assert_eq!(
+        field("\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"s\"\n\"value.converter\" = \"bytes\""),
+        "partitioner.class"
+    );
+    assert_eq!(
+        field("\"partitioner.class\" = \"time\"\n\"partition.duration.ms\" = 1"),
+        "path.format"
+    );
+    assert_eq!(
+        field("\"partitioner.class\" = \"time\"\n\"path.format\" = \"HH\""),
+        "partition.duration.ms"
+    );
+    assert_eq!(
+        field("\"partitioner.class\" = \"time\"\n\"path.format\" = \"HH\"\n\"partition.duration.ms\" = 0"),
+        "partition.duration.ms"
+    );
+    assert_eq!(
+        field("\"partitioner.class\" = \"hourly\"\ntimezone = \"Mars/Olympus\""),
+        "timezone"
+    );
+    assert_eq!(
+        field("\"partitioner.class\" = \"hourly\"\n\"timestamp.extractor\" = \"RecordField\""),
+        "timestamp.field"
+    );
+    assert_eq!(
+        field("\"max.open.files.per.partition\" = 0"),
+        "max.open.files.per.partition"
+    );
+}
