@@ -53,9 +53,10 @@ impl KeyLayout {
         }
     }
 
-    /// `topics/stock-market-data/partition=0/` (with the trailing slash).
+    /// `topics/stock-market-data/partition=0/` (with the trailing slash): the default
+    /// partitioner's directory of a Kafka partition.
     pub fn partition_prefix(&self, partition: i32) -> String {
-        format!("{}/{}/partition={}/", self.topics_dir, self.topic, partition)
+        self.dir_prefix(&format!("partition={partition}"))
     }
 
     /// `topics/stock-market-data/` (with the trailing slash).
@@ -63,13 +64,29 @@ impl KeyLayout {
         format!("{}/{}/", self.topics_dir, self.topic)
     }
 
-    /// The key of the file whose first record is at `start_offset`.
+    /// `topics/<topic>/<dir>/`: a directory a partitioner names (`symbol=AAPL`,
+    /// `year=2026/month=03/day=07/hour=14`).
+    pub fn dir_prefix(&self, dir: &str) -> String {
+        format!("{}/{}/{}/", self.topics_dir, self.topic, dir)
+    }
+
+    /// `topics/<topic>/<dir>/<topic>+<p>+`: what every file of Kafka partition `partition` in
+    /// `dir` starts with.
+    pub fn file_prefix(&self, dir: &str, partition: i32) -> String {
+        format!("{}{}+{}+", self.dir_prefix(dir), self.topic, partition)
+    }
+
+    /// The key of the default partitioner's file whose first record is at `start_offset`.
     pub fn object_key(&self, partition: i32, start_offset: i64) -> String {
+        self.key_in(&format!("partition={partition}"), partition, start_offset)
+    }
+
+    /// The key of the file in `dir` of Kafka partition `partition` whose first record is at
+    /// `start_offset`.
+    pub fn key_in(&self, dir: &str, partition: i32, start_offset: i64) -> String {
         format!(
-            "{}{}+{}+{:0width$}.{}",
-            self.partition_prefix(partition),
-            self.topic,
-            partition,
+            "{}{:0width$}.{}",
+            self.file_prefix(dir, partition),
             start_offset,
             self.extension,
             width = self.pad_width
@@ -113,8 +130,28 @@ impl KeyLayout {
     /// written before a change of `format.class`, `parquet.codec` or `s3.compression.type` still
     /// hold their offsets (resuming and `verify` see them).
     pub fn parse_start_offset(&self, partition: i32, key: &str) -> Option<i64> {
-        let name = key.strip_prefix(&self.partition_prefix(partition))?;
-        let rest = name.strip_prefix(&format!("{}+{}+", self.topic, partition))?;
+        self.parse_in(&format!("partition={partition}"), partition, key)
+    }
+
+    /// The start offset in a key of a file of `partition` in `dir` (as
+    /// [`Self::parse_start_offset`] reads it).
+    pub fn parse_in(&self, dir: &str, partition: i32, key: &str) -> Option<i64> {
+        self.start_of(key.strip_prefix(&self.file_prefix(dir, partition))?)
+    }
+
+    /// Any data file of this topic, whatever directory it is in.
+    pub fn parse_any(&self, key: &str) -> Option<FileKey> {
+        let (dir, name) = key.strip_prefix(&self.topic_prefix())?.rsplit_once('/')?;
+        let (partition, rest) = name.strip_prefix(&format!("{}+", self.topic))?.split_once('+')?;
+        Some(FileKey {
+            dir: dir.to_owned(),
+            partition: i32::try_from(number(partition)?).ok()?,
+            start: self.start_of(rest)?,
+        })
+    }
+
+    /// The start offset of `<digits>.<extension>`.
+    fn start_of(&self, rest: &str) -> Option<i64> {
         let raw = |ext: &str| super::compression::strip_suffix(ext) == "bin";
         if raw(self.extension) {
             return number(super::compression::strip_suffix(rest).strip_suffix(".bin")?);
@@ -125,6 +162,14 @@ impl KeyLayout {
             .or_else(|| super::compression::strip_suffix(rest).strip_suffix(".json"))?;
         number(digits)
     }
+}
+
+/// A data file's place: its directory, Kafka partition and first offset.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileKey {
+    pub dir: String,
+    pub partition: i32,
+    pub start: i64,
 }
 
 /// The extensions of Parquet files, one per `parquet.codec`.
@@ -279,6 +324,39 @@ mod tests {
         assert!(l.object_key(0, 5).ends_with("+0+0000000005.bin"));
         assert_eq!(l.parse_start_offset(0, &l.object_key(0, 5)), Some(5));
         assert_eq!(l.parse_start_offset(0, &layout().object_key(0, 5)), None);
+    }
+
+    #[test]
+    fn partitioned_keys_put_the_directory_between_topic_and_file() {
+        let l = layout().for_topic("t");
+        let key = l.key_in("symbol=AAPL", 2, 40);
+        assert_eq!(key, "topics/t/symbol=AAPL/t+2+0000000040.json");
+        assert_eq!(l.parse_in("symbol=AAPL", 2, &key), Some(40));
+        assert_eq!(l.parse_in("symbol=MSFT", 2, &key), None);
+        let deep = l.key_in("year=2026/month=03/day=07/hour=14", 0, 7);
+        assert_eq!(
+            l.parse_any(&deep),
+            Some(FileKey {
+                dir: "year=2026/month=03/day=07/hour=14".into(),
+                partition: 0,
+                start: 7
+            })
+        );
+        assert_eq!(
+            l.parse_any(&l.object_key(1, 3)).map(|f| f.dir),
+            Some("partition=1".into())
+        );
+        assert_eq!(
+            l.parse_any("topics/t/t+0+0000000001.json"),
+            None,
+            "a file needs a directory"
+        );
+        assert_eq!(
+            l.parse_any("topics/t/symbol=A/u+0+0000000001.json"),
+            None,
+            "another topic's name"
+        );
+        assert_eq!(l.parse_any("topics/t/symbol=A/t+x+0000000001.json"), None);
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub enum SinkMsg {
     Plan,
     /// Records from the router, in offset order.
     Append(Vec<Record>),
+    /// Internal: retry the records held back while a directory's listing failed.
+    Relist,
     /// Internal: batch `id`'s rotation interval has passed.
     Rotate(u64),
     /// Internal: the commit interval is up; commit the pending offset.
@@ -122,6 +124,10 @@ pub struct SinkState<S, P> {
     /// S3, but this member's commits would be refused, and a synchronous one would stall.
     may_commit: bool,
     plan_failures: u32,
+    /// Records not taken yet: a directory they route to could not be listed (S3 failing);
+    /// retried by `Relist`, and new records queue behind them.
+    waiting: VecDeque<Record>,
+    list_failures: u32,
 }
 
 impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
@@ -154,6 +160,8 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
             draining: None,
             may_commit: true,
             plan_failures: 0,
+            waiting: VecDeque::new(),
+            list_failures: 0,
             args,
         })
     }
@@ -172,7 +180,11 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             SinkMsg::Plan => st.plan(&myself).await?,
-            SinkMsg::Append(records) => st.append(&myself, records),
+            SinkMsg::Append(records) => st.append(&myself, records).await,
+            SinkMsg::Relist => {
+                let waiting = std::mem::take(&mut st.waiting);
+                st.push(&myself, waiting).await;
+            }
             SinkMsg::Rotate(id) => {
                 let mut out = Vec::new();
                 if let Some(seg) = &mut st.seg {
@@ -218,16 +230,13 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             let committed = in_kafka.max(a.gate.last_commit());
             let low = a.source.low_watermark(partition).await.map_err(|e| chain(&e))?;
             let dead_in_s3 = a.dead_topic.is_none();
-            let plan = resume::plan(
-                &*a.store,
-                &a.layout,
-                partition,
-                committed,
-                low,
-                a.rules.flush_size,
-                dead_in_s3,
-            )
-            .await
+            let plan = match a.rules.partitioner.is_default() {
+                true => {
+                    let flush = a.rules.flush_size;
+                    resume::plan(&*a.store, &a.layout, partition, committed, low, flush, dead_in_s3).await
+                }
+                false => resume::plan_partitioned(&*a.store, &a.layout, partition, committed, low, dead_in_s3).await,
+            }
             .map_err(|e| chain(&e))?;
             Ok::<_, String>((committed, low, plan))
         };
@@ -266,38 +275,81 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         Ok(())
     }
 
-    fn append(&mut self, myself: &ActorRef<SinkMsg>, records: Vec<Record>) {
+    async fn append(&mut self, myself: &ActorRef<SinkMsg>, records: Vec<Record>) {
+        if !self.waiting.is_empty() {
+            // Behind records still waiting for a listing: offset order is kept.
+            self.waiting.extend(records);
+            return;
+        }
+        self.push(myself, records.into()).await;
+    }
+
+    /// Pushes `records` in order, listing a directory's existing files when the segmenter asks
+    /// (then pushing the record again); if a listing fails, the rest waits for `Relist`.
+    async fn push(&mut self, myself: &ActorRef<SinkMsg>, mut records: VecDeque<Record>) {
         let Some(seg) = &mut self.seg else {
             // Not attached yet, so the router cannot have sent these; drop them all the same.
             self.args.gate.release(records.len() as u64);
             return;
         };
-        let (tp, n) = (&self.args.tp, records.len() as u64);
-        let mut out = Vec::new();
-        for rec in &records {
+        let a = &self.args;
+        let tp = &a.tp;
+        let (mut taken, mut out) = (0, Vec::new());
+        seg.set_clock(unix_ms());
+        while let Some(rec) = records.front() {
             let (pushed, gap) = seg.push(rec, &mut out);
             match pushed {
-                Pushed::Stale | Pushed::Skipped | Pushed::Ignored => self.args.gate.release(1),
+                Pushed::NeedsListing(dir) => {
+                    let listed = resume::dir_spans(
+                        &*a.store,
+                        &a.layout,
+                        &dir,
+                        tp.partition,
+                        seg.next_offset(),
+                        a.rules.span_limit(),
+                    )
+                    .await;
+                    match listed {
+                        Ok(spans) => {
+                            self.list_failures = 0;
+                            seg.add_listing(&dir, spans);
+                            continue;
+                        }
+                        Err(e) => {
+                            let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
+                                .nth(self.list_failures as usize)
+                                .unwrap_or(PLAN_RETRY_MAX);
+                            self.list_failures += 1;
+                            sink_events::sink_plan_failed(tp, &format!("listing {dir}: {}", chain(&e)), delay);
+                            myself.send_after(delay, || SinkMsg::Relist);
+                            self.waiting = std::mem::take(&mut records);
+                            break;
+                        }
+                    }
+                }
+                Pushed::Stale | Pushed::Skipped | Pushed::Ignored => a.gate.release(1),
                 Pushed::Buffered { opened: Some(id) } | Pushed::DeadLettered { opened: Some(id) } => {
-                    let delay = rotate_delay(self.args.rotate_interval, rec.timestamp_ms, unix_ms());
+                    let delay = rotate_delay(a.rotate_interval, rec.timestamp_ms, unix_ms());
                     myself.send_after(delay, move || SinkMsg::Rotate(id));
                 }
                 Pushed::Buffered { opened: None } | Pushed::DeadLettered { opened: None } => {}
                 Pushed::Halted(reason) => {
-                    if !self.args.gate.is_halted() {
-                        self.args.gate.halt();
+                    if !a.gate.is_halted() {
+                        a.gate.halt();
                         sink_events::sink_halted(tp, rec.offset, &reason);
                     }
-                    self.args.gate.release(1);
+                    a.gate.release(1);
                 }
             }
             if let Some((from, to)) = gap {
-                sink_events::offsets_missing(&self.args.stats, tp, from, to);
+                sink_events::offsets_missing(&a.stats, tp, from, to);
             }
+            taken += 1;
+            records.pop_front();
         }
-        sink_events::records_consumed(&self.args.stats, tp, n);
+        sink_events::records_consumed(&a.stats, tp, taken);
         sink_events::sink_buffer(tp, seg.buffered(), seg.buffered_bytes());
-        self.args.stats.held(tp, self.args.gate.held());
+        a.stats.held(tp, a.gate.held());
         self.start_uploads(myself, out);
     }
 

@@ -52,6 +52,10 @@ pub enum ConvertError {
     },
     #[error("sink.value.schema: {path} is not a valid JSON Schema: {reason}")]
     NotSchema { path: String, reason: String },
+    /// The partitioner's settings (checked when the configuration is read; here for callers
+    /// that skipped that).
+    #[error(transparent)]
+    Partitioner(#[from] crate::partitioner::PartitionerError),
 }
 
 /// Reads values as `[sink]` says.

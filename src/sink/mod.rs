@@ -8,6 +8,7 @@
 //! - [`dead_letter`]: records that cannot be written, batched into files (or a Kafka topic).
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure), under the
 //!   [`rules`] `[sink]` gives (flush.size, converter, tolerance, compression, Parquet columns).
+//!   Its open data files (one per directory the partitioner names) are `open_files`.
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
@@ -22,6 +23,7 @@ pub mod convert;
 pub mod dead_letter;
 pub mod factory;
 pub mod gate;
+mod open_files;
 pub mod resume;
 pub mod rotation;
 pub mod rules;

@@ -8,7 +8,14 @@
 //! from the earliest offset Kafka still has, skipping every file that exists.
 //!
 //! Data files are listed from `flush.size` before the committed offset (a data file holds at
-//! most that many consecutive offsets). Dead-letter batches can span far more offsets (a few bad
+//! most that many consecutive offsets).
+//!
+//! Under the `field` and `time` partitioners ([`plan_partitioned`]) a partition keeps several
+//! files open, so the commit stops at the oldest one's first offset and files that closed
+//! later already hold some records after it. No file ends at the committed offset then; the
+//! partition resumes there and each directory's files are listed when the first replayed
+//! record routes to it ([`dir_spans`]), from [`super::rules::Rules::span_limit`] offsets
+//! before the resume offset (no file spreads wider), so years of directories are never listed. Dead-letter batches can span far more offsets (a few bad
 //! records among many good ones), so a partition's dead-letter files are listed whole: there
 //! are few of them, `flush.size` dead letters each.
 
@@ -80,6 +87,55 @@ pub async fn plan<S: SegmentStore>(
         existing_dead: dead.into_iter().filter(|s| s.end > low_watermark).collect(),
         committed_not_in_s3: committed.filter(|c| *c > low_watermark),
     })
+}
+
+/// Where a partition resumes under a `field` or `time` partitioner: at the committed offset
+/// (or the earliest Kafka still has), its directories listed as records reach them.
+pub async fn plan_partitioned<S: SegmentStore>(
+    store: &S,
+    layout: &KeyLayout,
+    partition: i32,
+    committed: Option<i64>,
+    low_watermark: i64,
+    dead_in_s3: bool,
+) -> Result<ResumePlan, S3Error> {
+    let start = committed.map_or(low_watermark, |c| c.max(low_watermark));
+    let dead = match dead_in_s3 {
+        true => dead_spans(store, layout, partition).await?,
+        false => Vec::new(),
+    };
+    Ok(ResumePlan {
+        start,
+        existing: Vec::new(),
+        existing_dead: dead.into_iter().filter(|s| s.end > start).collect(),
+        committed_not_in_s3: None,
+    })
+}
+
+/// The files of `partition` in `dir` that may hold records at or after `from`, sorted: a file
+/// starts less than `span_limit` offsets before every record it holds, so the listing starts
+/// `span_limit` before `from`.
+pub async fn dir_spans<S: SegmentStore>(
+    store: &S,
+    layout: &KeyLayout,
+    dir: &str,
+    partition: i32,
+    from: i64,
+    span_limit: i64,
+) -> Result<Vec<Span>, S3Error> {
+    let floor = from.saturating_sub(span_limit);
+    let start_after = (floor > 0).then(|| layout.key_in(dir, partition, floor - 1));
+    let keys = store
+        .list(&layout.file_prefix(dir, partition), start_after.as_deref())
+        .await?;
+    let mut files: Vec<(i64, String)> = keys
+        .into_iter()
+        .filter_map(|k| layout.parse_in(dir, partition, &k).map(|o| (o, k)))
+        .collect();
+    files.sort();
+    let mut out = spans(store, files.iter()).await?;
+    out.retain(|s| s.end > from);
+    Ok(out)
 }
 
 /// Every dead-letter file of the partition as a span, sorted.
@@ -210,5 +266,33 @@ mod tests {
         assert_eq!(p.existing_dead, vec![Span { start: 20, end: 30 }]);
         let p = plan(&s, &layout(), 0, Some(13), 0, 100, false).await.unwrap();
         assert_eq!(p.start, 0, "without S3 dead letters, 13 is not backed by any file");
+    }
+
+    #[tokio::test]
+    async fn a_directory_lists_only_from_the_span_limit_before_the_resume_offset() {
+        let s = MemoryStore::default();
+        let l = layout();
+        for (start, end) in [(0, 40), (500, 900), (950, 1_200), (1_300, 1_400)] {
+            s.insert(&l.key_in("symbol=A", 0, start), start, end);
+        }
+        s.insert(&l.key_in("symbol=B", 0, 1_000), 1_000, 1_100);
+        // Resuming at 1,000 with files spread at most 600 offsets: 0..40 is never listed,
+        // 500..900 ends before the resume offset.
+        let spans = dir_spans(&s, &l, "symbol=A", 0, 1_000, 600).await.unwrap();
+        assert_eq!(
+            spans,
+            vec![
+                Span { start: 950, end: 1_200 },
+                Span {
+                    start: 1_300,
+                    end: 1_400
+                }
+            ]
+        );
+        assert_eq!(s.last_start_after(), Some(l.key_in("symbol=A", 0, 399)));
+        let p = plan_partitioned(&s, &l, 0, Some(1_000), 0, true).await.unwrap();
+        assert_eq!((p.start, p.existing, p.committed_not_in_s3), (1_000, vec![], None));
+        let low = plan_partitioned(&s, &l, 0, Some(10), 20, true).await.unwrap();
+        assert_eq!(low.start, 20, "never below what Kafka still has");
     }
 }

@@ -3,6 +3,7 @@
 
 use super::convert::Converter;
 use crate::columnar::ParquetLayouts;
+use crate::partitioner::Partitioner;
 
 /// How the segmenter writes and what it tolerates.
 #[derive(Clone, Debug)]
@@ -19,6 +20,10 @@ pub struct Rules {
     pub compression: (crate::config::Compression, i32),
     /// `format.class = "parquet"`: each topic's columns and the codec.
     pub parquet: Option<std::sync::Arc<ParquetLayouts>>,
+    /// `partitioner.class` and its settings: which directory each record's file goes to.
+    pub partitioner: Partitioner,
+    /// `max.open.files.per.partition` (under `field` and `time`).
+    pub max_open_files: usize,
 }
 
 impl Rules {
@@ -38,6 +43,8 @@ impl Rules {
             dead_to_kafka: sink.dlq_topic.is_some(),
             compression: (sink.compression, sink.compression_level),
             parquet: ParquetLayouts::from_config(config).map(std::sync::Arc::new),
+            partitioner: Partitioner::from_config(sink)?,
+            max_open_files: sink.max_open_files_per_partition,
         })
     }
 
@@ -51,6 +58,17 @@ impl Rules {
             dead_to_kafka: false,
             compression: (crate::config::Compression::None, -1),
             parquet: None,
+            partitioner: Partitioner::default(),
+            max_open_files: 1_000,
         }
+    }
+
+    /// How far a file's offsets may spread: a file whose first offset is this far behind the
+    /// partition's newest record is written out. It bounds what a resume lists (files that
+    /// may hold records at or after the resume offset start at most this far before it), and
+    /// how far the commit can lag behind a slow directory.
+    pub fn span_limit(&self) -> i64 {
+        let span = self.flush_size.saturating_mul(self.max_open_files as u64);
+        i64::try_from(span).unwrap_or(i64::MAX).max(1)
     }
 }

@@ -1,30 +1,45 @@
 //! Cutting one partition's records into files: the exactly-once rules, without any I/O.
 //!
-//! Records arrive in offset order. The [`Converter`] says what each becomes; the segmenter
-//! keeps two open batches, one per lane, and decides per record:
+//! Records arrive in offset order. The [`Converter`] says what each becomes and the
+//! partitioner which directory its file is in; the segmenter keeps the open data files (one
+//! per directory) and one dead-letter batch, and decides per record:
 //! - below the next expected offset: stale (already durable, or from before a seek): dropped;
-//! - inside a file of its lane that already exists in S3: skipped, and the open data batch is
-//!   cut first, so a new file never overlaps an existing one;
-//! - written: appended to the open data batch, closed at `flush.size` records. A data file
-//!   always holds consecutive offsets, so its n-th line (or Parquet row) is the record at its
-//!   start offset + n. Under `format.class = "parquet"` a record whose field cannot take its
-//!   column's type is rejected (below) with the column named;
-//! - rejected: the open data batch is cut, and the record joins the dead-letter batch (closed
-//!   at `flush.size` dead letters or by its own timer), or, under `errors.tolerance = none`,
-//!   the partition halts there: nothing at or after it is taken;
-//! - skipped on purpose (an ignored tombstone): the open data batch is cut; so is it by an
-//!   offset that never arrived (retention, compaction, a transaction marker).
+//! - in a directory whose existing files are not known yet: [`Pushed::NeedsListing`]; the
+//!   caller lists them ([`Segmenter::add_listing`]) and pushes the record again;
+//! - inside a file of its directory that already exists in S3: skipped, and that directory's
+//!   open file is cut first, so a new file never overlaps an existing one;
+//! - written: appended to its directory's open file, closed at `flush.size` records. Under
+//!   `format.class = "parquet"` a record whose field cannot take its column's type is
+//!   rejected (below) with the column named, and so is one the partitioner cannot place;
+//! - rejected: the record joins the dead-letter batch (closed at `flush.size` dead letters or
+//!   by its own timer), or, under `errors.tolerance = none`, the partition halts there:
+//!   nothing at or after it is taken;
+//! - skipped on purpose (an ignored tombstone): nothing written.
+//!
+//! Two ways of cutting, by partitioner:
+//! - **consecutive** (`default`, and `Wallclock`, whose directory only moves forward): one file
+//!   open at a time, cut by a new directory, a rejected or skipped record, or an offset that
+//!   never arrived (retention, compaction, a transaction marker). A file holds consecutive
+//!   offsets, so its n-th line (or Parquet row) is the record at its start offset + n.
+//! - **interleaved** (`field`, and `time` by `Record` or `RecordField`): a file per directory,
+//!   up to `max.open.files.per.partition` (at the cap the oldest is written out), each with its
+//!   own count and rotation timer. A file holds every written record of its directory between
+//!   its first and last offset: routing is a pure function of the record, so which ones is
+//!   decidable again (on resume, and by `verify`). A file whose first offset falls
+//!   [`Rules::span_limit`] behind the newest record is written out, which bounds the listing.
 //!
 //! Closed batches come out as [`Segment`]s for the uploader. Rotation by time is the caller's
 //! timer calling [`Segmenter::rotate`] with the batch id it was given. What may be committed is
 //! [`Segmenter::pending_from`]: every record below it is in a closed batch or was dropped.
 
-use std::collections::VecDeque;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 
 use super::convert::Verdict;
 use super::dead_letter::{DeadBatch, DeadLetter};
+use super::open_files::{Batch, OpenFiles};
 pub use super::rules::Rules;
 use super::Record;
 use crate::columnar::writer::RowBatch;
@@ -60,8 +75,8 @@ pub enum Pushed {
     Stale,
     /// Already in an existing S3 file: dropped.
     Skipped,
-    /// Appended to the open data batch; `opened` carries the id of a batch this record opened
-    /// (start its rotation timer).
+    /// Appended to its directory's open file; `opened` carries the id of a batch this record
+    /// opened (start its rotation timer).
     Buffered { opened: Option<u64> },
     /// Joined the dead-letter batch (`opened` as above).
     DeadLettered { opened: Option<u64> },
@@ -69,20 +84,9 @@ pub enum Pushed {
     Ignored,
     /// `errors.tolerance = none`: the partition stops at this record, for this reason.
     Halted(String),
-}
-
-/// The open data batch.
-#[derive(Debug)]
-struct Batch {
-    id: u64,
-    start: i64,
-    first_timestamp_ms: Option<i64>,
-    last: i64,
-    records: u64,
-    /// JSON lines or raw values (empty for Parquet).
-    body: Vec<u8>,
-    /// The rows of a Parquet file.
-    rows: Option<RowBatch>,
+    /// Not taken: the files already in S3 under this directory must be listed first
+    /// ([`Segmenter::add_listing`]); then push the record again.
+    NeedsListing(String),
 }
 
 /// One partition's file cutter.
@@ -94,9 +98,11 @@ pub struct Segmenter {
     /// This topic's Parquet columns, when files are Parquet.
     parquet: Option<ParquetSpec>,
     next_offset: i64,
-    existing: VecDeque<Span>,
+    /// Files already in S3 reaching past the start, per directory (a directory is here once
+    /// it has been listed).
+    existing: HashMap<String, VecDeque<Span>>,
     existing_dead: VecDeque<Span>,
-    batch: Option<Batch>,
+    open: OpenFiles,
     dead: Option<DeadBatch>,
     next_batch_id: u64,
     /// Offsets that never arrived (deleted by retention before they were sunk), total.
@@ -106,18 +112,21 @@ pub struct Segmenter {
     stuck_from: Option<i64>,
     /// Why, until the next record reports it.
     failure: Option<String>,
+    /// The clock for `Wallclock` (epoch ms), set by the caller.
+    now_ms: i64,
 }
 
 /// What one record becomes.
 enum Take<'a> {
-    Write(std::borrow::Cow<'a, [u8]>, Option<Row>),
+    Write(Cow<'a, [u8]>, Option<Row>),
     Reject(String),
     Skip,
 }
 
 impl Segmenter {
-    /// Starts at `start`, skipping the `existing` data files and `existing_dead` dead-letter
-    /// files (each sorted by start).
+    /// Starts at `start`, skipping the `existing` data files (under the default partitioner,
+    /// in `partition=<p>`; other partitioners' directories are listed as records reach them)
+    /// and the `existing_dead` dead-letter files (each sorted by start).
     pub fn new(
         layout: KeyLayout,
         partition: i32,
@@ -126,21 +135,26 @@ impl Segmenter {
         existing: Vec<Span>,
         existing_dead: Vec<Span>,
     ) -> Self {
+        let mut known = HashMap::new();
+        if rules.partitioner.is_default() {
+            known.insert(format!("partition={partition}"), existing.into());
+        }
         Self {
             parquet: rules.parquet.as_ref().map(|p| p.spec(&layout.topic)),
             layout,
             partition,
             rules,
             next_offset: start,
-            existing: existing.into(),
+            existing: known,
             existing_dead: existing_dead.into(),
-            batch: None,
+            open: OpenFiles::default(),
             dead: None,
             next_batch_id: 0,
             missing: 0,
             halted: false,
             stuck_from: None,
             failure: None,
+            now_ms: 0,
         }
     }
 
@@ -149,10 +163,23 @@ impl Segmenter {
         self.next_offset
     }
 
+    /// Sets the clock a `Wallclock` partitioner reads (epoch ms).
+    pub fn set_clock(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+    }
+
+    /// The files already in S3 under `dir` that may hold records at or after the start
+    /// (sorted by start), as listed by the caller after [`Pushed::NeedsListing`].
+    pub fn add_listing(&mut self, dir: &str, mut spans: Vec<Span>) {
+        spans.retain(|s| s.end > self.next_offset);
+        spans.sort_by_key(|s| s.start);
+        self.existing.insert(dir.to_owned(), spans.into());
+    }
+
     /// Every record below this offset is in a closed batch, or was dropped or skipped: the
     /// most that may be committed once the closed batches are durable.
     pub fn pending_from(&self) -> i64 {
-        let data = self.batch.as_ref().map_or(i64::MAX, |b| b.start);
+        let data = self.open.first_start().unwrap_or(i64::MAX);
         let dead = self.dead.as_ref().map_or(i64::MAX, DeadBatch::first);
         data.min(dead)
             .min(self.next_offset)
@@ -161,14 +188,17 @@ impl Segmenter {
 
     /// Records in the open batches.
     pub fn buffered(&self) -> u64 {
-        self.batch.as_ref().map_or(0, |b| b.records) + self.dead.as_ref().map_or(0, DeadBatch::len)
+        self.open.records() + self.dead.as_ref().map_or(0, DeadBatch::len)
     }
 
-    /// Bytes of the open data batch's records (JSON lines, or a Parquet file's column buffers).
+    /// Bytes of the open data files' records (JSON lines, or Parquet column buffers).
     pub fn buffered_bytes(&self) -> u64 {
-        self.batch.as_ref().map_or(0, |b| {
-            (b.body.len() + b.rows.as_ref().map_or(0, RowBatch::bytes)) as u64
-        })
+        self.open.bytes()
+    }
+
+    /// Data files open now.
+    pub fn open_files(&self) -> usize {
+        self.open.len()
     }
 
     /// Offsets that were expected but never arrived.
@@ -186,29 +216,55 @@ impl Segmenter {
         if rec.offset < self.next_offset {
             return (Pushed::Stale, None);
         }
-        // A record inside an existing data file is in S3 already, whatever it is.
-        while let Some(span) = self.existing.front().copied() {
-            if span.start > rec.offset {
-                break;
+        let consecutive = self.rules.partitioner.consecutive();
+        // Consecutive files: the directory does not depend on the record, and a record inside
+        // an existing file is in S3 already, whatever it is.
+        let fixed_dir = match consecutive {
+            true => match self.directory(rec, b"") {
+                Ok(dir) => Some(dir),
+                Err(reason) => return (Pushed::Halted(reason), None),
+            },
+            false => None,
+        };
+        if let Some(dir) = &fixed_dir {
+            if !self.existing.contains_key(dir) {
+                return (Pushed::NeedsListing(dir.clone()), None);
             }
-            self.close(out);
-            if rec.offset < span.end {
+            if self.in_existing(dir, rec.offset, out) {
                 self.next_offset = rec.offset + 1;
                 return (Pushed::Skipped, None);
             }
-            self.existing.pop_front();
         }
         let gap = (rec.offset > self.next_offset).then_some((self.next_offset, rec.offset));
-        let pushed = match self.take(rec) {
-            Take::Write(line, row) => self.buffer(rec, &line, row, out),
-            Take::Reject(reason) if self.rules.halt_on_error => {
+        let take = match (self.take(rec), fixed_dir) {
+            (Take::Write(line, row), Some(dir)) => Ok((line, row, dir)),
+            (Take::Write(line, row), None) => match self.directory(rec, &line) {
+                Ok(dir) => Ok((line, row, dir)),
+                Err(reason) => Err(Take::Reject(reason)),
+            },
+            (other, _) => Err(other),
+        };
+        let pushed = match take {
+            Ok((line, row, dir)) => {
+                if !self.existing.contains_key(&dir) {
+                    return (Pushed::NeedsListing(dir), None);
+                }
+                if !consecutive && self.in_existing(&dir, rec.offset, out) {
+                    self.next_offset = rec.offset + 1;
+                    return (Pushed::Skipped, None);
+                }
+                self.buffer(rec, dir, &line, row, out)
+            }
+            Err(Take::Reject(reason)) if self.rules.halt_on_error => {
                 self.close_data(out);
                 self.halted = true;
                 return (Pushed::Halted(reason), gap);
             }
-            Take::Reject(reason) => self.dead_letter(rec, reason, out),
-            Take::Skip => {
-                self.close_data(out);
+            Err(Take::Reject(reason)) => self.dead_letter(rec, reason, out),
+            Err(_) => {
+                if consecutive {
+                    self.close_data(out);
+                }
                 Pushed::Ignored
             }
         };
@@ -217,6 +273,34 @@ impl Segmenter {
         }
         self.next_offset = rec.offset + 1;
         (pushed, gap)
+    }
+
+    fn directory(&self, rec: &Record, line: &[u8]) -> Result<String, String> {
+        self.rules
+            .partitioner
+            .encode(self.partition, rec.timestamp_ms, line, self.now_ms)
+    }
+
+    /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of
+    /// any directory, for consecutive files) is cut first.
+    fn in_existing(&mut self, dir: &str, offset: i64, out: &mut Vec<Segment>) -> bool {
+        let Some(spans) = self.existing.get_mut(dir) else {
+            return false;
+        };
+        while let Some(span) = spans.front().copied() {
+            if span.start > offset {
+                return false;
+            }
+            if offset < span.end {
+                match self.rules.partitioner.consecutive() {
+                    true => self.close(out),
+                    false => self.close_dir(dir, out),
+                }
+                return true;
+            }
+            spans.pop_front();
+        }
+        false
     }
 
     /// What `rec` becomes: the converter's verdict, and for a Parquet file its row (a field
@@ -233,42 +317,36 @@ impl Segmenter {
         }
     }
 
-    fn buffer(&mut self, rec: &Record, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
-        // Offsets that never came (retention, compaction, a transaction's marker) cut the file:
-        // its lines stay consecutive offsets.
-        if self.batch.as_ref().is_some_and(|b| rec.offset != b.last + 1) {
-            self.close_data(out);
+    fn buffer(&mut self, rec: &Record, dir: String, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
+        if self.rules.partitioner.consecutive() {
+            // One file at a time, of consecutive offsets: a new directory or an offset that
+            // never came (retention, compaction, a transaction's marker) cuts it.
+            let cut = self.open.only_dir().is_some_and(|d| d != dir)
+                || self.open.get(&dir).is_some_and(|b| rec.offset != b.last + 1);
+            if cut {
+                self.close_data(out);
+            }
+        } else {
+            // A file far behind holds the commit back and widens what a resume must list.
+            let limit = self.rules.span_limit();
+            while self.open.first_start().is_some_and(|s| rec.offset - s >= limit) {
+                self.close_oldest(out);
+            }
         }
-        let opened = match &mut self.batch {
+        let opened = match self.open.get(&dir) {
             Some(_) => None,
             None => {
+                if self.open.len() >= self.rules.max_open_files {
+                    self.close_oldest(out);
+                }
                 let id = self.take_id();
-                self.batch = Some(Batch {
-                    id,
-                    start: rec.offset,
-                    first_timestamp_ms: rec.timestamp_ms,
-                    last: rec.offset,
-                    records: 0,
-                    // Room for the whole batch at this record's size (capped: a batch that
-                    // rotates early must not pin megabytes), instead of ~10 doublings.
-                    body: match &self.parquet {
-                        Some(_) => Vec::new(),
-                        None => Vec::with_capacity(
-                            (line.len() + 1)
-                                .saturating_mul(self.rules.flush_size.min(u64::from(u32::MAX)) as usize)
-                                .min(256 * 1024),
-                        ),
-                    },
-                    rows: self
-                        .parquet
-                        .as_ref()
-                        .map(|spec| RowBatch::new(spec, self.rules.flush_size.min(4_096) as usize)),
-                });
+                let batch = self.new_batch(id, dir.clone(), rec, line.len());
+                self.open.open(batch);
                 Some(id)
             }
         };
-        let (flush_size, separator) = (self.rules.flush_size, &self.rules.separator);
-        if let Some(b) = &mut self.batch {
+        let separator = &self.rules.separator;
+        if let Some(b) = self.open.get_mut(&dir) {
             match (&mut b.rows, &row) {
                 (Some(rows), Some(row)) => rows.push(row),
                 _ => {
@@ -276,17 +354,43 @@ impl Segmenter {
                     b.body.extend_from_slice(separator);
                 }
             }
-            b.last = rec.offset;
-            b.records += 1;
-            if b.records >= flush_size {
-                self.close_data(out);
-            }
+        }
+        if self.open.count(&dir, rec.offset) >= self.rules.flush_size {
+            self.close_dir(&dir, out);
         }
         Pushed::Buffered { opened }
     }
 
+    fn new_batch(&self, id: u64, dir: String, rec: &Record, line_len: usize) -> Batch {
+        // Room for the whole file at this record's size (capped: a file that rotates early
+        // must not pin megabytes), instead of ~10 doublings; little when many files are open.
+        let (rows_at_first, bytes_cap) = match self.rules.partitioner.consecutive() {
+            true => (4_096, 256 * 1024),
+            false => (64, 8 * 1024),
+        };
+        let flush = self.rules.flush_size.min(u64::from(u32::MAX)) as usize;
+        Batch {
+            id,
+            dir,
+            start: rec.offset,
+            first_timestamp_ms: rec.timestamp_ms,
+            last: rec.offset,
+            records: 0,
+            body: match &self.parquet {
+                Some(_) => Vec::new(),
+                None => Vec::with_capacity((line_len + 1).saturating_mul(flush).min(bytes_cap)),
+            },
+            rows: self
+                .parquet
+                .as_ref()
+                .map(|spec| RowBatch::new(spec, flush.min(rows_at_first))),
+        }
+    }
+
     fn dead_letter(&mut self, rec: &Record, reason: String, out: &mut Vec<Segment>) -> Pushed {
-        self.close_data(out);
+        if self.rules.partitioner.consecutive() {
+            self.close_data(out);
+        }
         while let Some(span) = self.existing_dead.front().copied() {
             if span.start > rec.offset {
                 break;
@@ -321,51 +425,68 @@ impl Segmenter {
 
     /// The rotation timer of batch `id` fired: close it if it is still open.
     pub fn rotate(&mut self, id: u64, out: &mut Vec<Segment>) {
-        if self.batch.as_ref().is_some_and(|b| b.id == id) {
-            self.close_data(out);
+        if let Some(dir) = self.open.dir_of(id) {
+            self.close_dir(&dir, out);
         }
         if self.dead.as_ref().is_some_and(|d| d.id() == id) {
             self.close_dead(out);
         }
     }
 
-    /// Closes both open batches, if any (shutdown, revocation).
+    /// Closes every open batch (shutdown, revocation).
     pub fn close(&mut self, out: &mut Vec<Segment>) {
         self.close_data(out);
         self.close_dead(out);
     }
 
+    /// Closes every open data file, oldest first.
     fn close_data(&mut self, out: &mut Vec<Segment>) {
-        if let Some(b) = self.batch.take() {
-            let (compression, level) = self.rules.compression;
-            let body = match (b.rows, &self.parquet) {
-                (Some(rows), Some(spec)) => match rows.finish(spec) {
-                    Ok(file) => file,
-                    Err(e) => {
-                        // Rows that passed their columns' types always write; should one not,
-                        // the partition stops here (its records stay uncommitted in Kafka).
-                        self.halted = true;
-                        self.stuck_from = Some(b.start);
-                        self.failure = Some(format!("writing the Parquet file at offset {}: {e}", b.start));
-                        return;
-                    }
-                },
-                _ => crate::s3::compression::compress(b.body, compression, level),
-            };
-            out.push(Segment {
-                key: self.layout.object_key(self.partition, b.start),
-                body: Bytes::from(body),
-                meta: SegmentMeta {
-                    start_offset: b.start,
-                    end_offset: b.last + 1,
-                    records: b.records,
-                    error: None,
-                },
-                dead_letter: false,
-                dead: Vec::new(),
-                first_timestamp_ms: b.first_timestamp_ms,
-            });
+        while self.open.len() > 0 {
+            self.close_oldest(out);
         }
+    }
+
+    fn close_oldest(&mut self, out: &mut Vec<Segment>) {
+        if let Some(b) = self.open.take_oldest() {
+            self.finish(b, out);
+        }
+    }
+
+    fn close_dir(&mut self, dir: &str, out: &mut Vec<Segment>) {
+        if let Some(b) = self.open.take(dir) {
+            self.finish(b, out);
+        }
+    }
+
+    fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
+        let (compression, level) = self.rules.compression;
+        let body = match (b.rows, &self.parquet) {
+            (Some(rows), Some(spec)) => match rows.finish(spec) {
+                Ok(file) => file,
+                Err(e) => {
+                    // Rows that passed their columns' types always write; should one not,
+                    // the partition stops here (its records stay uncommitted in Kafka).
+                    self.halted = true;
+                    self.stuck_from = Some(self.stuck_from.map_or(b.start, |s| s.min(b.start)));
+                    self.failure = Some(format!("writing the Parquet file at offset {}: {e}", b.start));
+                    return;
+                }
+            },
+            _ => crate::s3::compression::compress(b.body, compression, level),
+        };
+        out.push(Segment {
+            key: self.layout.key_in(&b.dir, self.partition, b.start),
+            body: Bytes::from(body),
+            meta: SegmentMeta {
+                start_offset: b.start,
+                end_offset: b.last + 1,
+                records: b.records,
+                error: None,
+            },
+            dead_letter: false,
+            dead: Vec::new(),
+            first_timestamp_ms: b.first_timestamp_ms,
+        });
     }
 
     fn close_dead(&mut self, out: &mut Vec<Segment>) {
@@ -378,3 +499,7 @@ impl Segmenter {
 #[cfg(test)]
 #[path = "segmenter_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "segmenter_partition_tests.rs"]
+mod partition_tests;

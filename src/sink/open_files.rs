@@ -1,0 +1,150 @@
+//! A partition's open data files: one per directory the partitioner names (a single one under
+//! the default partitioner), each with its own first offset, record count and rotation id.
+//! Kept by directory and by first offset, so the oldest file (the one that holds the commit
+//! back) is found at once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::columnar::writer::RowBatch;
+
+/// One open data file.
+#[derive(Debug)]
+pub(super) struct Batch {
+    pub id: u64,
+    /// The partitioner's directory (`partition=0`, `symbol=AAPL`, …).
+    pub dir: String,
+    pub start: i64,
+    pub first_timestamp_ms: Option<i64>,
+    pub last: i64,
+    pub records: u64,
+    /// JSON lines or raw values (empty for Parquet).
+    pub body: Vec<u8>,
+    /// The rows of a Parquet file.
+    pub rows: Option<RowBatch>,
+}
+
+impl Batch {
+    /// Bytes held: the lines, or the Parquet column buffers.
+    pub fn bytes(&self) -> u64 {
+        (self.body.len() + self.rows.as_ref().map_or(0, RowBatch::bytes)) as u64
+    }
+}
+
+/// The open files of one partition.
+#[derive(Debug, Default)]
+pub(super) struct OpenFiles {
+    by_dir: HashMap<String, Batch>,
+    /// First offset → directory (first offsets are distinct: each file opens at its record).
+    by_start: BTreeMap<i64, String>,
+    records: u64,
+}
+
+impl OpenFiles {
+    pub fn len(&self) -> usize {
+        self.by_dir.len()
+    }
+
+    /// Records in all open files.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.by_dir.values().map(Batch::bytes).sum()
+    }
+
+    /// The first offset of the oldest open file.
+    pub fn first_start(&self) -> Option<i64> {
+        self.by_start.keys().next().copied()
+    }
+
+    /// The only open file's directory, when exactly one is open.
+    pub fn only_dir(&self) -> Option<&str> {
+        match self.by_dir.len() {
+            1 => self.by_dir.keys().next().map(String::as_str),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, dir: &str) -> Option<&Batch> {
+        self.by_dir.get(dir)
+    }
+
+    pub fn open(&mut self, batch: Batch) {
+        self.by_start.insert(batch.start, batch.dir.clone());
+        self.records += batch.records;
+        self.by_dir.insert(batch.dir.clone(), batch);
+    }
+
+    /// Adds one record's count to `dir`'s file (its bytes are added by the caller through
+    /// [`Self::get_mut`]); returns its record count.
+    pub fn count(&mut self, dir: &str, offset: i64) -> u64 {
+        let Some(b) = self.by_dir.get_mut(dir) else {
+            return 0;
+        };
+        b.last = offset;
+        b.records += 1;
+        self.records += 1;
+        b.records
+    }
+
+    pub fn get_mut(&mut self, dir: &str) -> Option<&mut Batch> {
+        self.by_dir.get_mut(dir)
+    }
+
+    pub fn take(&mut self, dir: &str) -> Option<Batch> {
+        let b = self.by_dir.remove(dir)?;
+        self.by_start.remove(&b.start);
+        self.records -= b.records;
+        Some(b)
+    }
+
+    /// Takes the oldest open file.
+    pub fn take_oldest(&mut self) -> Option<Batch> {
+        let dir = self.by_start.values().next()?.clone();
+        self.take(&dir)
+    }
+
+    /// The directory of the file with rotation id `id`.
+    pub fn dir_of(&self, id: u64) -> Option<String> {
+        self.by_dir.values().find(|b| b.id == id).map(|b| b.dir.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(id: u64, dir: &str, start: i64) -> Batch {
+        Batch {
+            id,
+            dir: dir.into(),
+            start,
+            first_timestamp_ms: None,
+            last: start,
+            records: 1,
+            body: b"{}\n".to_vec(),
+            rows: None,
+        }
+    }
+
+    #[test]
+    fn the_oldest_file_is_the_one_with_the_smallest_first_offset() {
+        let mut o = OpenFiles::default();
+        o.open(batch(0, "symbol=B", 5));
+        o.open(batch(1, "symbol=A", 2));
+        assert_eq!((o.len(), o.records(), o.first_start()), (2, 2, Some(2)));
+        assert_eq!(o.count("symbol=B", 9), 2);
+        assert_eq!(o.dir_of(0).as_deref(), Some("symbol=B"));
+        assert_eq!(o.take_oldest().map(|b| b.dir), Some("symbol=A".into()));
+        assert_eq!(
+            (o.records(), o.first_start(), o.only_dir()),
+            (2, Some(5), Some("symbol=B"))
+        );
+        assert_eq!(
+            o.take("symbol=B").map(|b| (b.start, b.last, b.records)),
+            Some((5, 9, 2))
+        );
+        assert_eq!((o.len(), o.records(), o.first_start()), (0, 0, None));
+    }
+}
