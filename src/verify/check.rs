@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::read::{DeadLetters, Objects, TopicRecords};
+use super::read::{DeadLetters, Objects, Timestamps, TopicRecords};
+use crate::partitioner::Partitioner;
 use crate::sink::convert::{Converter, Verdict};
 
 /// One partition's audit.
@@ -89,6 +90,12 @@ impl VerifyReport {
 pub struct TopicAudit<'a> {
     pub topic: &'a str,
     pub records: &'a TopicRecords,
+    /// The records' Kafka timestamps (a time partitioner by `Record` routes by them).
+    pub timestamps: &'a Timestamps,
+    /// Which directory each record's file is in: under `field` and `time` a file holds every
+    /// written record of its directory from its first offset on, so its lines are matched to
+    /// the records the partitioner sends there.
+    pub partitioner: &'a Partitioner,
     pub objects: &'a Objects,
     /// Partition → its dead-lettered offsets.
     pub dead_letters: &'a DeadLetters,
@@ -132,18 +139,44 @@ pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
                 ..PartitionReport::default()
             };
             let mut coverage: BTreeMap<i64, u32> = BTreeMap::new();
+            let routed = (!t.partitioner.consecutive()).then(|| {
+                // Under Parquet a record whose fields do not take their columns' types is a
+                // dead letter, not a row.
+                let parquet = t.objects.parquet.iter().any(|(q, _)| q == p).then_some(t.parquet);
+                route(records, t.timestamps.get(p), converter, parquet, t.partitioner, *p)
+            });
+            // The end of the files so far: of the partition's for consecutive files, of each
+            // directory's otherwise (files of different directories interleave).
+            let mut ends: BTreeMap<&str, i64> = BTreeMap::new();
             let mut previous_end: Option<i64> = None;
             for (start, lines) in files {
                 let parquet = t.objects.parquet.contains(&(*p, *start));
-                if previous_end.is_some_and(|e| *start < e) {
+                let dir = t.objects.dirs.get(&(*p, *start)).map_or("", String::as_str);
+                let offsets: Vec<Option<i64>> = match &routed {
+                    None => (0..lines.len() as i64).map(|i| Some(start + i)).collect(),
+                    Some(by_dir) => {
+                        let mine = by_dir
+                            .get(dir)
+                            .map_or(&[][..], |v| &v[v.partition_point(|o| o < start)..]);
+                        (0..lines.len()).map(|i| mine.get(i).copied()).collect()
+                    }
+                };
+                let file_end = offsets.iter().flatten().last().map_or(*start, |o| o + 1);
+                let lane = if routed.is_some() { dir } else { "" };
+                if ends.get(lane).is_some_and(|e| *start < *e) || t.objects.clashes.contains(&(*p, *start)) {
                     r.overlapping_files.push(*start);
                 }
-                let file_end = start + lines.len() as i64;
+                let e = ends.entry(lane).or_insert(file_end);
+                *e = (*e).max(file_end);
                 previous_end = Some(previous_end.map_or(file_end, |e| e.max(file_end)));
-                for (i, line) in lines.iter().enumerate() {
-                    let offset = start + i as i64;
-                    *coverage.entry(offset).or_default() += 1;
+                for (line, offset) in lines.iter().zip(offsets) {
                     r.records_in_s3 += 1;
+                    let Some(offset) = offset else {
+                        // More lines than records the partitioner sends to this directory.
+                        r.mismatched += 1;
+                        continue;
+                    };
+                    *coverage.entry(offset).or_default() += 1;
                     if let Some(value) = records.get(&offset) {
                         let expected = match converter.convert(value.as_deref()) {
                             Verdict::Write(bytes) if parquet => t.parquet.expected(&bytes).ok().map(Into::into),
@@ -203,6 +236,31 @@ pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
     report
 }
 
+/// Directory → the offsets (ascending) of the records of `partition` that are written (the
+/// converter's verdict) and that the partitioner sends there.
+fn route(
+    records: &BTreeMap<i64, Option<Vec<u8>>>,
+    timestamps: Option<&BTreeMap<i64, i64>>,
+    converter: &Converter,
+    parquet: Option<&crate::columnar::ParquetSpec>,
+    partitioner: &Partitioner,
+    partition: i32,
+) -> std::collections::HashMap<String, Vec<i64>> {
+    let mut out: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
+    for (o, value) in records {
+        if let Verdict::Write(line) = converter.convert(value.as_deref()) {
+            if parquet.is_some_and(|spec| spec.row(&line).is_err()) {
+                continue;
+            }
+            let ts = timestamps.and_then(|t| t.get(o)).copied();
+            if let Ok(dir) = partitioner.encode(partition, ts, &line, 0) {
+                out.entry(dir).or_default().push(*o);
+            }
+        }
+    }
+    out
+}
+
 /// Sorted values → maximal runs `[from, to)`.
 fn ranges(values: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
     let mut out: Vec<(i64, i64)> = Vec::new();
@@ -218,3 +276,7 @@ fn ranges(values: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
 #[cfg(test)]
 #[path = "check_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "check_partition_tests.rs"]
+mod partition_tests;

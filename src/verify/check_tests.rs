@@ -27,11 +27,25 @@ fn files(spans: &[(i64, i64)], t: &TopicRecords) -> Objects {
 }
 
 fn audit(t: &TopicRecords, o: &Objects, dlq: &DeadLetters, committed: Option<i64>, c: &Converter) -> VerifyReport {
+    audit_by(&Partitioner::default(), t, o, dlq, committed, c)
+}
+
+pub(super) fn audit_by(
+    partitioner: &Partitioner,
+    t: &TopicRecords,
+    o: &Objects,
+    dlq: &DeadLetters,
+    committed: Option<i64>,
+    c: &Converter,
+) -> VerifyReport {
     let committed = BTreeMap::from([(0, committed)]);
     let parquet = parquet_spec();
+    let timestamps = Timestamps::new();
     let topics = [TopicAudit {
         topic: "t",
         records: t,
+        timestamps: &timestamps,
+        partitioner,
         objects: o,
         dead_letters: dlq,
         committed: &committed,

@@ -15,7 +15,7 @@ pub mod read;
 pub mod report;
 
 pub use check::{check, PartitionReport, SymbolReport, TopicAudit, VerifyReport};
-pub use read::{read_dead_letters, read_objects, read_topic, DeadLetters, Objects, TopicRecords};
+pub use read::{read_dead_letters, read_objects, read_topic, DeadLetters, Objects, Timestamps, TopicRecords};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -68,7 +68,9 @@ pub async fn audit(
         _ => b"\n",
     };
     let mut sides = Vec::new();
-    for (topic, records, committed) in kafka.topics {
+    let partitioner =
+        crate::partitioner::Partitioner::from_config(sink).map_err(|e| ReadError::Topic(e.to_string()))?;
+    for (topic, records, timestamps, committed) in kafka.topics {
         let layout = KeyLayout::of(sink, &topic);
         let partitions: Vec<i32> = records.keys().copied().collect();
         let objects = read_objects(&store, &layout, &partitions, separator).await?;
@@ -85,14 +87,16 @@ pub async fn audit(
             sink.parquet_record_content,
             sink.parquet_codec,
         );
-        sides.push((topic, records, objects, dead_letters, committed, parquet));
+        sides.push((topic, records, timestamps, objects, dead_letters, committed, parquet));
     }
     let audits: Vec<TopicAudit<'_>> = sides
         .iter()
         .map(
-            |(topic, records, objects, dead_letters, committed, parquet)| TopicAudit {
+            |(topic, records, timestamps, objects, dead_letters, committed, parquet)| TopicAudit {
                 topic,
                 records,
+                timestamps,
+                partitioner: &partitioner,
                 objects,
                 dead_letters,
                 committed,
@@ -103,10 +107,13 @@ pub async fn audit(
     Ok(check(&audits, &converter))
 }
 
+/// Partition → the group's committed offset (`None`: never committed).
+type Committed = BTreeMap<i32, Option<i64>>;
+
 /// What the audit reads from Kafka.
 struct KafkaSide {
     /// Each topic's records and the group's committed offsets.
-    topics: Vec<(String, TopicRecords, BTreeMap<i32, Option<i64>>)>,
+    topics: Vec<(String, TopicRecords, Timestamps, Committed)>,
     /// What the dead-letter topic accounts for, when dead letters go to one.
     dead_letter_topic: Option<BTreeMap<crate::record::TopicPartition, std::collections::BTreeSet<i64>>>,
 }
@@ -127,10 +134,10 @@ fn read_kafka(
     }
     let mut topics = Vec::new();
     for topic in names {
-        let records = read_topic(client, &topic, timeout, token)?;
+        let (records, times) = read_topic(client, &topic, timeout, token)?;
         let partitions: Vec<i32> = records.keys().copied().collect();
         let committed = read_committed(client, group, &topic, &partitions, timeout, token)?;
-        topics.push((topic, records, committed));
+        topics.push((topic, records, times, committed));
     }
     let dead_letter_topic = dlq
         .map(|t| read::read_dead_letter_topic(client, t, timeout, token))

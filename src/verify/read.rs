@@ -17,16 +17,23 @@ use crate::sink::dead_letter::DeadLine;
 
 /// Partition → offset → value (`None`: a tombstone).
 pub type TopicRecords = BTreeMap<i32, BTreeMap<i64, Option<Vec<u8>>>>;
+/// Partition → offset → the record's Kafka timestamp (ms), where it has one.
+pub type Timestamps = BTreeMap<i32, BTreeMap<i64, i64>>;
 /// Partition → dead-lettered offsets.
 pub type DeadLetters = BTreeMap<i32, BTreeSet<i64>>;
 
-/// One topic's files: partition → start offset → the file's records; plus keys under the
-/// topic's prefix that do not follow the layout.
+/// One topic's files: partition → start offset → the file's records, and each file's
+/// directory; plus keys under the topic's prefix that do not follow the layout.
 #[derive(Debug, Default)]
 pub struct Objects {
     pub files: BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>>,
     /// (Partition, start offset) of the files that are Parquet (their lines are rows).
     pub parquet: BTreeSet<(i32, i64)>,
+    /// (Partition, start offset) → the partitioner's directory the file is in.
+    pub dirs: BTreeMap<(i32, i64), String>,
+    /// (Partition, start offset) of a second file starting at the same offset in another
+    /// directory: a record in two files.
+    pub clashes: Vec<(i32, i64)>,
     pub foreign_keys: Vec<String>,
 }
 
@@ -142,24 +149,28 @@ fn consume(
     Ok(partitions)
 }
 
-/// Reads every partition of `topic`. `client` carries bootstrap servers and security.
+/// Reads every partition of `topic`, with each record's Kafka timestamp. `client` carries
+/// bootstrap servers and security.
 pub fn read_topic(
     client: &ClientConfig,
     topic: &str,
     timeout: Duration,
     token: Option<&TokenCell>,
-) -> Result<TopicRecords, ReadError> {
+) -> Result<(TopicRecords, Timestamps), ReadError> {
     let c = consumer(client, token)?;
-    let mut out = TopicRecords::new();
+    let (mut out, mut times) = (TopicRecords::new(), Timestamps::new());
     let partitions = consume(&c, topic, timeout, |m| {
         out.entry(m.partition())
             .or_default()
             .insert(m.offset(), m.payload().map(<[u8]>::to_vec));
+        if let Some(ms) = m.timestamp().to_millis() {
+            times.entry(m.partition()).or_default().insert(m.offset(), ms);
+        }
     })?;
     for p in partitions {
         out.entry(p).or_default();
     }
-    Ok(out)
+    Ok((out, times))
 }
 
 /// The records the dead-letter topic accounts for, from Connect's `__connect.errors.topic`,
@@ -223,13 +234,14 @@ pub async fn read_objects(
 ) -> Result<Objects, ReadError> {
     let mut objects = Objects::default();
     for key in store.list(&layout.topic_prefix(), None).await? {
-        let Some((p, start)) = partitions
-            .iter()
-            .find_map(|p| layout.parse_start_offset(*p, &key).map(|s| (*p, s)))
-        else {
+        let Some(file) = layout.parse_any(&key).filter(|f| partitions.contains(&f.partition)) else {
             objects.foreign_keys.push(key);
             continue;
         };
+        let (p, start) = (file.partition, file.start);
+        if objects.dirs.insert((p, start), file.dir).is_some() {
+            objects.clashes.push((p, start));
+        }
         if key.ends_with(crate::s3::data_file::PARQUET_SUFFIX) {
             objects.parquet.insert((p, start));
         }
