@@ -33,6 +33,7 @@ fn rules() -> LoadRules {
     LoadRules {
         format: FileFormat::JsonLines,
         on_error: OnError::SkipFile,
+        positional_offsets: true,
     }
 }
 

@@ -13,6 +13,8 @@ pub struct KeyLayout {
     pub pad_width: usize,
     /// The data files' extension: `json`, or `bin` (`value.converter = "bytes"`).
     pub extension: &'static str,
+    /// Files are in a `field` or `time` partitioner's directories, not `partition=<p>/`.
+    pub by_directory: bool,
 }
 
 impl KeyLayout {
@@ -23,6 +25,7 @@ impl KeyLayout {
             topic: topic.to_owned(),
             pad_width,
             extension: "json",
+            by_directory: false,
         }
     }
 
@@ -41,6 +44,7 @@ impl KeyLayout {
                 (FormatClass::Json, Compression::Gzip) => "json.gz",
                 (FormatClass::Json, Compression::Zstd) => "json.zst",
             },
+            by_directory: sink.partitioner_class != crate::config::PartitionerClass::Default,
             ..Self::json(&sink.topics_dir, topic, sink.offset_pad_width)
         }
     }

@@ -5,7 +5,11 @@
 //!
 //! Each line of a data file is one record (a Parquet file is read as one JSON line per row:
 //! its `RECORD_CONTENT`, or an object of its typed columns); its offset is the file's start offset (in its key)
-//! plus the line's index, since the sink only writes consecutive offsets into a file. A line that
+//! plus the line's index, since under the default partitioner (and `Wallclock`) the sink only
+//! writes consecutive offsets into a file. Under `field` and `time` partitioners a file holds
+//! its directory's records among others', so a row's offset is not in the file: it is NULL, and
+//! `RECORD_METADATA` names the file and the row (`s3_key`, `row`), which is what Snowpipe knows
+//! of a file it loads. The file still loads once, by its key. A line that
 //! is not JSON, or a value that cannot take its column's type, follows `warehouse.on_error`:
 //! `skip_file` records the file LOAD_FAILED with that first error (Snowpipe's `ON_ERROR =
 //! SKIP_FILE`), `continue` leaves the row out, loads the rest and records the file
@@ -69,6 +73,9 @@ pub struct Loaded {
 pub struct LoadRules {
     pub format: FileFormat,
     pub on_error: OnError,
+    /// A row's offset is its file's start offset plus its place (files of consecutive offsets:
+    /// the default partitioner, `Wallclock`); false under `field` and `time` partitioners.
+    pub positional_offsets: bool,
 }
 
 /// One row: its values in [`TableLayout::insert_sql`] order, and its timestamp column's value.
@@ -103,12 +110,12 @@ fn records<'a>(body: &'a [u8], format: &FileFormat) -> Vec<&'a [u8]> {
     out
 }
 
-/// The row of one record, or why it cannot be loaded.
+/// The row of one record (at `offset`, or at a row of its file), or why it cannot be loaded.
 /// `by_name`: the record is a Parquet row by column name (typed columns ignore `source`).
 fn row(
     layout: &TableLayout,
     f: &FetchedFile,
-    offset: i64,
+    offset: Result<i64, usize>,
     raw: &[u8],
     format: &FileFormat,
     by_name: bool,
@@ -125,12 +132,21 @@ fn row(
             (value.to_string(), value)
         }
     };
-    let metadata = serde_json::json!({
-        "topic": &*f.tp.topic,
-        "partition": f.tp.partition,
-        "offset": offset,
-        "s3_key": f.key,
-    });
+    let metadata = match offset {
+        Ok(offset) => serde_json::json!({
+            "topic": &*f.tp.topic,
+            "partition": f.tp.partition,
+            "offset": offset,
+            "s3_key": f.key,
+        }),
+        Err(row) => serde_json::json!({
+            "topic": &*f.tp.topic,
+            "partition": f.tp.partition,
+            "offset": null,
+            "s3_key": f.key,
+            "row": row,
+        }),
+    };
     let mut values = Vec::with_capacity(layout.columns.len() + 6);
     values.push(Sql::Text(content));
     values.push(Sql::Text(metadata.to_string()));
@@ -147,7 +163,7 @@ fn row(
     values.extend([
         Sql::Text(f.tp.topic.to_string()),
         Sql::Integer(f.tp.partition.into()),
-        Sql::Integer(offset),
+        offset.map_or(Sql::Null, Sql::Integer),
         Sql::Text(f.key.clone()),
     ]);
     Ok(Row { values, timestamp })
@@ -207,7 +223,12 @@ fn load_in(
     let mut rows = Vec::new();
     let (mut rejected, mut first_error) = (0usize, None);
     for (i, raw) in records(&body, &rules.format).into_iter().enumerate() {
-        match row(layout, f, f.start + i as i64, raw, &rules.format, by_name) {
+        // Where the offset is not known, the row's place in its file (from 0).
+        let offset = match rules.positional_offsets {
+            true => Ok(f.start + i as i64),
+            false => Err(i),
+        };
+        match row(layout, f, offset, raw, &rules.format, by_name) {
             Ok(r) => rows.push(r),
             Err(e) => {
                 rejected += 1;

@@ -15,6 +15,7 @@ fn json_rules(on_error: OnError) -> LoadRules {
     LoadRules {
         format: FileFormat::JsonLines,
         on_error,
+        positional_offsets: true,
     }
 }
 
@@ -240,6 +241,7 @@ fn raw_values_load_as_json_strings_between_their_separators() {
             separator: b"||".to_vec(),
         },
         on_error: OnError::SkipFile,
+        positional_offsets: true,
     };
     load(
         &mut conn,
@@ -284,4 +286,47 @@ fn a_gzip_file_loads_its_records_and_a_corrupt_one_is_load_failed() {
         count(&conn, "SELECT COUNT(*) FROM LOAD_HISTORY WHERE status = 'LOAD_FAILED'"),
         1
     );
+}
+
+#[test]
+fn files_of_a_field_partitioner_load_with_no_offset_and_their_row_once() {
+    let layout = ticks();
+    let mut conn = db(&layout);
+    let rules = LoadRules {
+        positional_offsets: false,
+        ..json_rules(OnError::SkipFile)
+    };
+    // Two files of partition 0 whose offsets interleave (symbol=A holds 0, 2; symbol=B 1, 3).
+    let a = file(
+        "topics/t/symbol=A/t+0+0000000000.json",
+        0,
+        0,
+        "{\"symbol\":\"A\"}\n{\"symbol\":\"A\"}\n",
+    );
+    let b = file(
+        "topics/t/symbol=B/t+0+0000000001.json",
+        0,
+        1,
+        "{\"symbol\":\"B\"}\n{\"symbol\":\"B\"}\n",
+    );
+    load(&mut conn, &layout, &rules, &[a.clone(), b]);
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM T WHERE offset IS NULL"), 4);
+    let meta: String = conn
+        .query_row(
+            "SELECT RECORD_METADATA FROM T WHERE symbol = 'A' AND RECORD_METADATA ->> '$.row' = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&meta).unwrap(),
+        serde_json::json!({"topic": "t", "partition": 0, "offset": null, "s3_key": a.key, "row": 1})
+    );
+    let again = load(&mut conn, &layout, &rules, &[a]);
+    assert_eq!(
+        again[0].outcome,
+        LoadOutcome::AlreadyLoaded,
+        "a file loads once, by its key"
+    );
+    assert_eq!(count(&conn, "SELECT COUNT(*) FROM T"), 4);
 }

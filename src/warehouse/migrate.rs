@@ -6,7 +6,9 @@
 //!   start offset plus the row's place in the file (rows were inserted in file order, and
 //!   files held consecutive offsets);
 //! - `LOAD_HISTORY` gains `rows_rejected` and the `PARTIALLY_LOADED` status;
-//! - a typed column added to the configuration since is added to its table (NULL in old rows).
+//! - a typed column added to the configuration since is added to its table (NULL in old rows);
+//! - a table whose `offset` is `NOT NULL` (before the `field` and `time` partitioners, whose
+//!   rows have no offset) is rebuilt with it nullable, every row kept.
 //!
 //! A table of the configured name that is neither layout is refused, naming its columns.
 
@@ -38,6 +40,9 @@ pub fn upgrade(conn: &mut rusqlite::Connection, tables: &[TableLayout]) -> Resul
             continue;
         }
         if has(&cols, "RECORD_CONTENT") {
+            if offset_not_null(&tx, &t.table)? {
+                nullable_offset(&tx, t, &cols)?;
+            }
             for c in t.columns.iter().filter(|c| !has(&cols, &c.name)) {
                 tracing::info!(
                     table = t.table,
@@ -80,13 +85,24 @@ pub fn file_identity(key: &str) -> Option<(String, i64)> {
     Some((parts.next()?.to_owned(), start))
 }
 
-fn from_tick_layout(tx: &Transaction<'_>, t: &TableLayout, legacy_cols: &[String]) -> Result<(), WarehouseError> {
+/// Whether `table`'s `offset` column is declared `NOT NULL`.
+fn offset_not_null(tx: &Transaction<'_>, table: &str) -> Result<bool, WarehouseError> {
+    let mut stmt = tx.prepare(&format!("PRAGMA table_info({table})"))?;
+    let cols = stmt.query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(3)?)))?;
+    for c in cols {
+        let (name, not_null) = c?;
+        if name.eq_ignore_ascii_case("offset") {
+            return Ok(not_null != 0);
+        }
+    }
+    Ok(false)
+}
+
+/// Renames `table` aside, drops its indexes, creates today's table (and indexes) in its place.
+/// Returns the name it was renamed to.
+fn set_aside(tx: &Transaction<'_>, t: &TableLayout, suffix: &str) -> Result<String, WarehouseError> {
     let table = &t.table;
-    let legacy = format!("{table}_v1");
-    tracing::warn!(
-        table,
-        "warehouse: migrating the table from the tick-only layout (rows kept)"
-    );
+    let legacy = format!("{table}_{suffix}");
     tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO {legacy}"))?;
     let indexes: Vec<String> = {
         let mut stmt =
@@ -98,6 +114,30 @@ fn from_tick_layout(tx: &Transaction<'_>, t: &TableLayout, legacy_cols: &[String
         tx.execute_batch(&format!("DROP INDEX {i}"))?;
     }
     t.ensure(tx)?;
+    Ok(legacy)
+}
+
+fn nullable_offset(tx: &Transaction<'_>, t: &TableLayout, cols: &[String]) -> Result<(), WarehouseError> {
+    let table = &t.table;
+    tracing::info!(table, "warehouse: making offset nullable (rows kept)");
+    let legacy = set_aside(tx, t, "v2")?;
+    // The columns both tables have (a configured column added since is NULL in old rows).
+    let now = existing_columns(tx, table)?;
+    let both: Vec<&str> = cols.iter().map(String::as_str).filter(|c| has(&now, c)).collect();
+    let list = both.join(", ");
+    tx.execute_batch(&format!(
+        "INSERT INTO {table} ({list}) SELECT {list} FROM {legacy}; DROP TABLE {legacy};"
+    ))?;
+    Ok(())
+}
+
+fn from_tick_layout(tx: &Transaction<'_>, t: &TableLayout, legacy_cols: &[String]) -> Result<(), WarehouseError> {
+    let table = &t.table;
+    tracing::warn!(
+        table,
+        "warehouse: migrating the table from the tick-only layout (rows kept)"
+    );
+    let legacy = set_aside(tx, t, "v1")?;
     tx.execute_batch(
         "CREATE TEMP TABLE key_start (s3_key TEXT PRIMARY KEY, topic TEXT NOT NULL, start INTEGER NOT NULL)",
     )?;

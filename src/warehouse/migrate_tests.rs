@@ -134,6 +134,7 @@ fn a_warehouse_in_the_tick_layout_is_migrated_in_place_with_every_row_and_its_id
     let rules = LoadRules {
         format: FileFormat::JsonLines,
         on_error: crate::config::OnError::SkipFile,
+        positional_offsets: true,
     };
     let body = "{\"symbol\":\"MSFT\",\"price\":1.0}\n{\"symbol\":\"MSFT\",\"price\":2.0}\n";
     let overlapping = FetchedFile {
@@ -181,4 +182,49 @@ fn file_names_give_their_topic_and_start_offset() {
         Some(("a.b-c".into(), 42))
     );
     assert_eq!(file_identity("topics/t/partition=0/notes.txt"), None);
+}
+
+#[test]
+fn a_table_whose_offset_is_not_null_is_rebuilt_nullable_with_its_rows_and_indexes() {
+    let dir = std::env::temp_dir().join(format!("tickstream-migrate-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("warehouse.db");
+    let layout = TableLayout::for_topic(&Config::default(), "stock-market-data");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        let ddl = layout.ddl();
+        assert!(ddl.contains("offset    INTEGER,"), "{ddl}");
+        old.execute_batch(&ddl.replace("offset    INTEGER,", "offset    INTEGER NOT NULL,"))
+            .unwrap();
+        old.execute(
+            "INSERT INTO STOCK_MARKET_DATA (RECORD_CONTENT, RECORD_METADATA, symbol, topic, partition, offset, s3_key)
+             VALUES ('{}', '{}', 'AAPL', 't', 0, 7, 'k')",
+            [],
+        )
+        .unwrap();
+    }
+    let conn = crate::warehouse::schema::open(&path, std::slice::from_ref(&layout)).unwrap();
+    conn.execute(
+        "INSERT INTO STOCK_MARKET_DATA (RECORD_CONTENT, RECORD_METADATA, topic, partition, offset, s3_key)
+         VALUES ('{}', '{}', 't', 0, NULL, 'k2')",
+        [],
+    )
+    .expect("offset takes NULL now");
+    let kept: (String, i64) = conn
+        .query_row(
+            "SELECT symbol, offset FROM STOCK_MARKET_DATA WHERE s3_key = 'k'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(kept, ("AAPL".into(), 7));
+    let indexes: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'STOCK_MARKET_DATA' AND sql IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(indexes >= 2, "the table's indexes are made again: {indexes}");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -148,16 +148,11 @@ pub async fn pipe_status<S: ObjectSource>(
         let prefix = layout.topic_prefix();
         let keys = source.list(&prefix, None).await?;
         let known = known_keys(db, &keys)?;
-        pending.extend(keys.into_iter().filter(|k| !known.contains(k)).filter_map(|k| {
-            let p: i32 = k
-                .strip_prefix(&prefix)?
-                .strip_prefix("partition=")?
-                .split('/')
-                .next()?
-                .parse()
-                .ok()?;
-            layout.parse_start_offset(p, &k).map(|s| (s, k))
-        }));
+        pending.extend(
+            keys.into_iter()
+                .filter(|k| !known.contains(k))
+                .filter_map(|k| layout.parse_any(&k).map(|f| (f.start, k))),
+        );
     }
     pending.sort();
     status.pending_file_count = pending.len();

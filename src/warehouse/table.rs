@@ -2,7 +2,9 @@
 //! `RECORD_CONTENT` (the record as written, JSON; SQLite's `json_extract` and `->>` query it),
 //! `RECORD_METADATA` (`{"topic", "partition", "offset", "s3_key"}`), the typed columns the
 //! configuration declares, and the row's identity `(topic, partition, offset)`, unique: a record
-//! is loaded once even if two files hold it.
+//! is loaded once even if two files hold it. Under `field` and `time` partitioners a row's
+//! offset is not in its file: it is NULL there (and `RECORD_METADATA` names the row of the
+//! file), and the file loading once (by its key) is what keeps a record from loading twice.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -44,7 +46,7 @@ impl TableLayout {
             RECORD_METADATA TEXT    NOT NULL,
 {typed}            topic     TEXT    NOT NULL,
             partition INTEGER NOT NULL,
-            offset    INTEGER NOT NULL,
+            offset    INTEGER,
             s3_key    TEXT    NOT NULL,
             loaded_at TEXT    NOT NULL DEFAULT ({NOW_MS}),
             UNIQUE (topic, partition, offset)

@@ -9,6 +9,12 @@
 //! topics. A partition whose sink announced its files (and they loaded) need not be listed at the
 //! next poll, except every `FULL_LISTING_EVERY` polls, which finds whatever an announcement
 //! missed.
+//!
+//! Under the `field` and `time` partitioners a partition's files are spread over directories
+//! (one per symbol, hour, …), so there is no per-partition prefix: a listing poll lists the
+//! topic's prefix whole and sorts the keys into partitions by their names. The sinks announce
+//! every file they write, so in the embedded pipeline only every `FULL_LISTING_EVERY`-th poll
+//! lists (a bucket of years of files is better watched through Snowpipe's event notifications).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,10 +50,14 @@ pub struct Discovery {
     /// a failed load, or more files than were kept): the poll lists them whatever else was
     /// announced.
     unsettled: BTreeSet<TopicPartition>,
+    /// Files are in partitioner directories (`field`, `time`), not `partition=<p>/`
+    /// ([`KeyLayout::by_directory`]).
+    by_directory: bool,
 }
 
 impl Discovery {
     pub fn new(layout: KeyLayout, topics: Topics, lookback: usize, partitions: i32) -> Self {
+        let by_directory = layout.by_directory;
         let listed = match &topics {
             Topics::List(l) => l.clone(),
             Topics::Pattern(_) => Vec::new(),
@@ -64,6 +74,7 @@ impl Discovery {
             polls: 0,
             announced: BTreeSet::new(),
             unsettled: BTreeSet::new(),
+            by_directory,
         }
     }
 
@@ -75,8 +86,13 @@ impl Discovery {
         if !self.topics.contains(topic) {
             return None;
         }
+        let layout = self.layout.for_topic(topic);
+        if self.by_directory {
+            let file = layout.parse_any(key)?;
+            return Some((TopicPartition::new(topic, file.partition), file.start));
+        }
         let p: i32 = rest.strip_prefix("partition=")?.split('/').next()?.parse().ok()?;
-        let start = self.layout.for_topic(topic).parse_start_offset(p, key)?;
+        let start = layout.parse_start_offset(p, key)?;
         Some((TopicPartition::new(topic, p), start))
     }
 
@@ -138,6 +154,9 @@ impl Discovery {
         if self.polls % REDISCOVER_EVERY == 1 {
             self.rediscover(source).await?;
         }
+        if self.by_directory {
+            return self.list_topics(source, &skip).await;
+        }
         let wanted: Vec<(TopicPartition, String, Option<String>)> = self
             .cursors
             .iter()
@@ -168,6 +187,32 @@ impl Discovery {
             .collect())
     }
 
+    /// A poll's listing when files are in partitioner directories: each topic's prefix whole,
+    /// its keys sorted into partitions (new partitions tracked), `skip`ped ones left out.
+    async fn list_topics<S: ObjectSource>(
+        &mut self,
+        source: &S,
+        skip: &BTreeSet<TopicPartition>,
+    ) -> Result<Listing, WarehouseError> {
+        let topics: BTreeSet<std::sync::Arc<str>> = self.cursors.keys().map(|tp| tp.topic.clone()).collect();
+        let mut out = Listing::new();
+        for topic in topics {
+            for key in source.list(&self.layout.for_topic(&topic).topic_prefix(), None).await? {
+                if let Some((tp, _)) = self.identify(&key) {
+                    out.entry(tp).or_default().push(key);
+                }
+            }
+        }
+        for tp in out.keys() {
+            self.track(tp.clone());
+        }
+        out.retain(|tp, _| !skip.contains(tp));
+        for keys in out.values_mut() {
+            keys.sort_by_key(|k| self.identify(k).map(|(_, start)| start));
+        }
+        Ok(out)
+    }
+
     /// Keeps the announced keys of each topic-partition that are data files of it, sorted; a
     /// topic-partition seen for the first time is tracked from now on.
     pub fn sort_announced(&mut self, landed: Listing) -> Listing {
@@ -191,6 +236,9 @@ impl Discovery {
     /// Moves each listed partition's cursor past what is settled: up to its first unreadable
     /// file (`failed`), and never closer than `lookback` files to the newest.
     pub fn advance(&mut self, listed: Listing, failed: &BTreeMap<TopicPartition, String>) {
+        if self.by_directory {
+            return; // no per-partition prefix to hold a cursor in
+        }
         for (tp, keys) in listed {
             let resolved_until = match failed.get(&tp) {
                 Some(stuck) => keys.iter().position(|k| k == stuck).unwrap_or(0),

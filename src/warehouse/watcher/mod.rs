@@ -311,6 +311,8 @@ pub async fn sqlite_watcher(
             rules: LoadRules {
                 format,
                 on_error: wh.on_error,
+                positional_offsets: crate::partitioner::Partitioner::from_config(&config.sink)
+                    .map_or(true, |p| p.consecutive()),
             },
             topics: Topics::from_config(&config.sink),
             layout: KeyLayout::of(&config.sink, ""),
