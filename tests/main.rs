@@ -24,6 +24,7 @@ mod independent_reader;
 mod metrics_endpoint;
 mod msk_iam;
 mod parquet;
+mod partitioners;
 mod pipeline;
 mod rebalance;
 mod s3_store;

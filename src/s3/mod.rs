@@ -16,4 +16,4 @@ pub mod keys;
 pub mod store;
 
 pub use error::{is_retriable, is_transient, S3Error};
-pub use store::{PutOutcome, S3SegmentStore, SegmentMeta, SegmentStore};
+pub use store::{Extent, PutOutcome, S3SegmentStore, SegmentMeta, SegmentStore};

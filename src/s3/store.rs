@@ -49,8 +49,32 @@ pub trait SegmentStore: Send + Sync + 'static {
         start_after: Option<&str>,
     ) -> impl Future<Output = Result<Vec<String>, S3Error>> + Send;
 
-    /// The offset after the last record of the file at `key`, whose first record is at `start`.
-    fn end_offset(&self, key: &str, start: i64) -> impl Future<Output = Result<i64, S3Error>> + Send;
+    /// How far the file at `key` (first record at `start`) reaches: its end offset from its
+    /// metadata, or, when it has none, its count of records.
+    fn extent(&self, key: &str, start: i64) -> impl Future<Output = Result<Extent, S3Error>> + Send;
+
+    /// The offset after the last record of the file at `key`, whose first record is at `start`,
+    /// for a file of consecutive offsets (its count of records says it when the metadata does
+    /// not).
+    fn end_offset(&self, key: &str, start: i64) -> impl Future<Output = Result<i64, S3Error>> + Send {
+        async move {
+            Ok(match self.extent(key, start).await? {
+                Extent::End(end) => end,
+                Extent::Records(n) => start + n as i64,
+            })
+        }
+    }
+}
+
+/// How far a file reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// The offset after its last record (tickstream's metadata).
+    End(i64),
+    /// Only its count of records is known: written by another tool, or its metadata was lost
+    /// (s3s-fs writes an object's metadata after its body, so a crash or an aborted PUT between
+    /// the two leaves a file without it; S3 writes both at once).
+    Records(u64),
 }
 
 const META_END_OFFSET: &str = "tickstream-end-offset";
@@ -289,7 +313,7 @@ impl SegmentStore for S3SegmentStore {
         Ok(keys)
     }
 
-    async fn end_offset(&self, key: &str, start: i64) -> Result<i64, S3Error> {
+    async fn extent(&self, key: &str, _start: i64) -> Result<Extent, S3Error> {
         let head = self
             .client
             .head_object()
@@ -303,7 +327,7 @@ impl SegmentStore for S3SegmentStore {
             .and_then(|m| m.get(META_END_OFFSET))
             .and_then(|v| v.parse().ok())
         {
-            return Ok(end);
+            return Ok(Extent::End(end));
         }
         // Written by another tool (e.g. the Confluent connector), or its metadata lost with a
         // crashed server: one record per line, of the file as decompressed (or a Parquet
@@ -317,6 +341,6 @@ impl SegmentStore for S3SegmentStore {
                 source: Box::new(e),
             })?;
         let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
-        Ok(start + lines as i64)
+        Ok(Extent::Records(lines as u64))
     }
 }

@@ -54,6 +54,17 @@ pub struct Span {
     pub end: i64,
 }
 
+/// A file already in S3 in one directory, as a resume lists it: it starts at `start` and
+/// holds the directory's records up to its end offset (from its metadata) or, for a file
+/// without metadata, its next `n` records of the directory. Only a file whose upload had not
+/// been acknowledged can lack metadata (see [`crate::s3::Extent`]), and such a file starts at
+/// or after the committed offset, so its records are all replayed and counting them is exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirFile {
+    pub start: i64,
+    pub extent: crate::s3::Extent,
+}
+
 /// What to upload.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Segment {
@@ -100,7 +111,7 @@ pub struct Segmenter {
     next_offset: i64,
     /// Files already in S3 reaching past the start, per directory (a directory is here once
     /// it has been listed).
-    existing: HashMap<String, VecDeque<Span>>,
+    existing: HashMap<String, VecDeque<DirFile>>,
     existing_dead: VecDeque<Span>,
     open: OpenFiles,
     dead: Option<DeadBatch>,
@@ -137,7 +148,11 @@ impl Segmenter {
     ) -> Self {
         let mut known = HashMap::new();
         if rules.partitioner.is_default() {
-            known.insert(format!("partition={partition}"), existing.into());
+            let files = existing.iter().map(|s| DirFile {
+                start: s.start,
+                extent: crate::s3::Extent::End(s.end),
+            });
+            known.insert(format!("partition={partition}"), files.collect());
         }
         Self {
             parquet: rules.parquet.as_ref().map(|p| p.spec(&layout.topic)),
@@ -168,12 +183,31 @@ impl Segmenter {
         self.now_ms = now_ms;
     }
 
-    /// The files already in S3 under `dir` that may hold records at or after the start
-    /// (sorted by start), as listed by the caller after [`Pushed::NeedsListing`].
-    pub fn add_listing(&mut self, dir: &str, mut spans: Vec<Span>) {
-        spans.retain(|s| s.end > self.next_offset);
-        spans.sort_by_key(|s| s.start);
-        self.existing.insert(dir.to_owned(), spans.into());
+    /// The files already in S3 under `dir` that may hold records at or after the start, as
+    /// listed by the caller after [`Pushed::NeedsListing`].
+    pub fn add_listing(&mut self, dir: &str, files: Vec<DirFile>) {
+        use crate::s3::Extent;
+        let from = self.next_offset;
+        let consecutive = self.rules.partitioner.consecutive();
+        let mut files: Vec<DirFile> = files
+            .into_iter()
+            .map(|f| match f.extent {
+                // Consecutive offsets: a count of records is an end.
+                Extent::Records(n) if consecutive => DirFile {
+                    extent: Extent::End(f.start + n as i64),
+                    ..f
+                },
+                _ => f,
+            })
+            .filter(|f| match f.extent {
+                Extent::End(end) => end > from,
+                // Counted from before the resume point, its count is of records not replayed:
+                // not skipped (a duplicate at worst, never a loss).
+                Extent::Records(_) => f.start >= from,
+            })
+            .collect();
+        files.sort_by_key(|f| f.start);
+        self.existing.insert(dir.to_owned(), files.into());
     }
 
     /// Every record below this offset is in a closed batch, or was dropped or skipped: the
@@ -284,23 +318,40 @@ impl Segmenter {
     /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of
     /// any directory, for consecutive files) is cut first.
     fn in_existing(&mut self, dir: &str, offset: i64, out: &mut Vec<Segment>) -> bool {
-        let Some(spans) = self.existing.get_mut(dir) else {
+        use crate::s3::Extent;
+        let Some(files) = self.existing.get_mut(dir) else {
             return false;
         };
-        while let Some(span) = spans.front().copied() {
-            if span.start > offset {
-                return false;
+        let mut inside = false;
+        while let Some(f) = files.front_mut() {
+            if f.start > offset {
+                break;
             }
-            if offset < span.end {
-                match self.rules.partitioner.consecutive() {
-                    true => self.close(out),
-                    false => self.close_dir(dir, out),
+            match &mut f.extent {
+                Extent::End(end) if offset < *end => {
+                    inside = true;
+                    break;
                 }
-                return true;
+                Extent::Records(n) if *n > 0 => {
+                    *n -= 1;
+                    if *n == 0 {
+                        files.pop_front();
+                    }
+                    inside = true;
+                    break;
+                }
+                _ => {
+                    files.pop_front();
+                }
             }
-            spans.pop_front();
         }
-        false
+        if inside {
+            match self.rules.partitioner.consecutive() {
+                true => self.close(out),
+                false => self.close_dir(dir, out),
+            }
+        }
+        inside
     }
 
     /// What `rec` becomes: the converter's verdict, and for a Parquet file its row (a field

@@ -5,6 +5,7 @@ use bytes::Bytes;
 
 use super::*;
 use crate::partitioner::Partitioner;
+use crate::s3::Extent;
 use crate::sink::testing;
 
 fn rules(flush_size: u64, max_open_files: usize) -> Rules {
@@ -28,20 +29,31 @@ fn seg(rules: Rules, start: i64) -> Segmenter {
     Segmenter::new(testing::layout(4), 0, rules, start, vec![], vec![])
 }
 
-/// Pushes, answering every listing from `s3` (the segments already written).
+fn end(start: i64, end: i64) -> DirFile {
+    DirFile {
+        start,
+        extent: Extent::End(end),
+    }
+}
+
+/// Pushes, answering every listing from `s3` (the segments already written; one whose
+/// `meta.error` is set lost its metadata: only its count of records is known).
 fn push(s: &mut Segmenter, r: &Record, s3: &[Segment], out: &mut Vec<Segment>) -> Pushed {
     loop {
         match s.push(r, out).0 {
             Pushed::NeedsListing(dir) => {
-                let spans = s3
+                let files = s3
                     .iter()
                     .filter(|f| f.key.contains(&format!("/{dir}/")))
-                    .map(|f| Span {
+                    .map(|f| DirFile {
                         start: f.meta.start_offset,
-                        end: f.meta.end_offset,
+                        extent: match f.meta.error {
+                            Some(_) => Extent::Records(f.meta.records),
+                            None => Extent::End(f.meta.end_offset),
+                        },
                     })
                     .collect();
-                s.add_listing(&dir, spans);
+                s.add_listing(&dir, files);
             }
             other => return other,
         }
@@ -170,7 +182,7 @@ fn records_in_an_existing_file_of_their_directory_are_skipped_and_the_open_file_
         Pushed::NeedsListing("symbol=A".into())
     );
     // A file of A from 2 to 5 is in S3 already; B has none.
-    s.add_listing("symbol=A", vec![Span { start: 2, end: 6 }]);
+    s.add_listing("symbol=A", vec![end(2, 6)]);
     s.add_listing("symbol=B", vec![]);
     let got: Vec<Pushed> = [(0, "A"), (1, "B"), (2, "A"), (3, "B"), (5, "A"), (6, "A")]
         .iter()
@@ -185,6 +197,29 @@ fn records_in_an_existing_file_of_their_directory_are_skipped_and_the_open_file_
     );
     s.close(&mut out);
     assert_eq!(offsets(&out), vec![0, 1, 3, 6]);
+}
+
+#[test]
+fn a_file_without_metadata_skips_its_count_of_its_directorys_records() {
+    let mut s = seg(rules(100, 10), 2);
+    let mut out = Vec::new();
+    // A's file from 2 holds two records (2 and 5: B's 3 and 4 are elsewhere); its end is lost.
+    s.add_listing(
+        "symbol=A",
+        vec![DirFile {
+            start: 2,
+            extent: Extent::Records(2),
+        }],
+    );
+    s.add_listing("symbol=B", vec![]);
+    let got: Vec<Pushed> = [(2, "A"), (3, "B"), (4, "B"), (5, "A"), (6, "A")]
+        .iter()
+        .map(|(o, sym)| s.push(&rec(*o, sym), &mut out).0)
+        .collect();
+    assert_eq!((&got[0], &got[3]), (&Pushed::Skipped, &Pushed::Skipped));
+    assert!(matches!(got[4], Pushed::Buffered { .. }), "{got:?}");
+    s.close(&mut out);
+    assert_eq!(offsets(&out), vec![3, 4, 6]);
 }
 
 /// Crash after any record: the first run's closed files are in S3, its commit is where the
@@ -212,9 +247,11 @@ fn a_restart_after_any_record_writes_each_record_exactly_once() {
         }
         let mut committed = first.pending_from();
         if !last_landed {
-            // The newest closed file was still uploading: the commit stopped before it.
-            if let Some(lost) = s3.pop() {
-                committed = committed.min(lost.meta.start_offset);
+            // The newest closed file was still uploading: the commit stopped before it, and
+            // S3 kept its body but not its metadata.
+            if let Some(last) = s3.last_mut() {
+                committed = committed.min(last.meta.start_offset);
+                last.meta.error = Some("metadata lost".into());
             }
         }
         let mut second = seg(rules(7, 3), committed);

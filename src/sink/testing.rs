@@ -48,6 +48,17 @@ impl MemoryStore {
         self.objects.lock().unwrap().insert(key.into(), (Bytes::new(), meta));
     }
 
+    /// A file whose metadata was lost: only its count of records is known.
+    pub fn insert_without_metadata(&self, key: &str, start: i64, records: u64) {
+        let meta = SegmentMeta {
+            start_offset: start,
+            end_offset: -1,
+            records,
+            error: None,
+        };
+        self.objects.lock().unwrap().insert(key.into(), (Bytes::new(), meta));
+    }
+
     pub fn keys(&self) -> Vec<String> {
         self.objects.lock().unwrap().keys().cloned().collect()
     }
@@ -105,7 +116,11 @@ impl SegmentStore for MemoryStore {
             .collect())
     }
 
-    async fn end_offset(&self, key: &str, start: i64) -> Result<i64, S3Error> {
-        Ok(self.get(key).map_or(start, |(_, m)| m.end_offset))
+    async fn extent(&self, key: &str, _start: i64) -> Result<crate::s3::Extent, S3Error> {
+        Ok(match self.get(key) {
+            Some((_, m)) if m.end_offset < 0 => crate::s3::Extent::Records(m.records),
+            Some((_, m)) => crate::s3::Extent::End(m.end_offset),
+            None => crate::s3::Extent::Records(0),
+        })
     }
 }

@@ -153,10 +153,12 @@ impl TestEnv {
         let keys = store.list("topics/", None).await.expect("list");
         let mut out: BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>> = BTreeMap::new();
         for key in keys {
-            let (p, start) = (0..PARTITIONS)
-                .find_map(|p| layout.parse_start_offset(p, &key).map(|s| (p, s)))
+            let file = layout
+                .parse_any(&key)
+                .filter(|f| (0..PARTITIONS).contains(&f.partition))
                 .unwrap_or_else(|| panic!("key {key:?} does not follow the Confluent layout"));
-            let stem = layout.object_key(p, start);
+            let (p, start) = (file.partition, file.start);
+            let stem = layout.key_in(&file.dir, p, start);
             let stem = stem.strip_suffix("json").unwrap_or(&stem);
             assert!(
                 key.starts_with(stem),
