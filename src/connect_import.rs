@@ -3,7 +3,7 @@
 //!
 //! Each setting is honoured (mapped to its tickstream key, mostly under the same name), ignored
 //! with a reason (it has no meaning here: `tasks.max`, the key converter), or **unsupported**:
-//! tickstream cannot do it yet (an Avro format, a field or time-based partitioner), and
+//! tickstream cannot do it yet (an Avro format, wall-clock scheduled rotation), and
 //! the import says so and fails rather than write a configuration that would behave differently.
 //!
 //! The consumer group becomes Connect's own, `connect-<name>`: tickstream resumes where the
@@ -218,23 +218,35 @@ pub fn convert(src: &Source) -> Imported {
                 )),
             },
             "format.bytearray.separator" => sink.set("format.bytearray.separator", str_value(v), &connect),
-            "partitioner.class" => match v.rsplit('.').next().unwrap_or(v) {
-                "DefaultPartitioner" => {}
-                other => out.unsupported.push(format!(
-                    "partitioner.class = {v:?}: only the default partitioner's paths (topic/partition=N/) are written, not {other}'s"
-                )),
+            "partitioner.class" => match crate::config::PartitionerClass::try_from(v.trim().to_owned()) {
+                Ok(crate::config::PartitionerClass::Default) => {}
+                Ok(class) => {
+                    let name = format!("{class:?}").to_lowercase();
+                    sink.set(k, str_value(&name), &connect);
+                    let time_based = !matches!(class, crate::config::PartitionerClass::Field);
+                    if time_based && !s.contains_key("timestamp.extractor") {
+                        sink.set(
+                            "timestamp.extractor",
+                            str_value("Wallclock"),
+                            "Connect's default extractor, kept so paths stay the same; Record (tickstream's \
+                             default) files by the record's time and keeps exactly once across restarts",
+                        );
+                    }
+                }
+                Err(e) => out.unsupported.push(format!("partitioner.class: {e}")),
             },
-            "path.format" | "partition.duration.ms" | "timestamp.extractor" | "timestamp.field"
-            | "partition.field.name" | "locale" | "timezone" => {
-                let default_partitioner = s
-                    .get("partitioner.class")
-                    .is_none_or(|p| p.ends_with("DefaultPartitioner"));
-                if !default_partitioner {
-                    out.unsupported.push(format!("{k}: belongs to the partitioner above"));
-                } else {
-                    out.ignored.push(format!("{k}: only a time-based or field partitioner reads it"));
+            "path.format" | "timestamp.field" | "partition.field.name" | "locale" | "timezone" => {
+                sink.set(k, str_value(v.trim()), &connect)
+            }
+            "partition.duration.ms" => {
+                if let Some(n) = int_value(k, v, &mut out) {
+                    sink.set(k, n, &connect);
                 }
             }
+            "timestamp.extractor" => match crate::config::TimestampExtractor::try_from(v.trim().to_owned()) {
+                Ok(e) => sink.set(k, str_value(&format!("{e:?}")), &connect),
+                Err(e) => out.unsupported.push(format!("timestamp.extractor: {e}")),
+            },
             "rotate.schedule.interval.ms" => out.unsupported.push(format!(
                 "rotate.schedule.interval.ms = {v}: wall-clock rotation is not supported; rotate.interval.ms rotates by record time"
             )),

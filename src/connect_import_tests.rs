@@ -71,6 +71,10 @@ topics=finnhub-trades, csv-replay
 format.class=io.confluent.connect.s3.format.parquet.ParquetFormat
 partitioner.class=io.confluent.connect.storage.partitioner.TimeBasedPartitioner
 path.format='year'=YYYY/'month'=MM
+partition.duration.ms=3600000
+locale=en-US
+timezone=UTC
+rotate.schedule.interval.ms=600000
 parquet.codec=zstd
 s3.compression.type=gzip
 store.url=http://127.0.0.1:9000
@@ -79,8 +83,9 @@ flush.size=1000
 ";
     let out = convert(&read("s3-sink.properties", props).unwrap());
     let joined = out.unsupported.join("\n");
-    for setting in ["partitioner.class", "path.format"] {
-        assert!(joined.contains(setting), "{setting} is named: {joined}");
+    assert!(joined.contains("rotate.schedule.interval.ms"), "named: {joined}");
+    for honoured in ["partitioner.class", "path.format", "partition.duration.ms", "locale", "timezone"] {
+        assert!(!joined.contains(honoured), "{honoured} is honoured: {joined}");
     }
     assert!(!joined.contains("format.class"), "Parquet is honoured: {joined}");
     assert!(
@@ -95,6 +100,40 @@ flush.size=1000
     assert_eq!(c.sink.topic_list(), vec!["finnhub-trades", "csv-replay"]);
     assert_eq!(c.s3.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
     assert_eq!(c.kafka.consumer_group, "connect-trades-s3");
+    use crate::config::{PartitionerClass, TimestampExtractor};
+    assert_eq!(c.sink.partitioner_class, PartitionerClass::Time);
+    assert_eq!(c.sink.path_format.as_deref(), Some("'year'=YYYY/'month'=MM"));
+    assert_eq!(c.sink.partition_duration_ms, Some(3_600_000));
+    assert_eq!(
+        c.sink.timestamp_extractor,
+        TimestampExtractor::Wallclock,
+        "Connect's default extractor, kept"
+    );
+}
+
+#[test]
+fn a_field_partitioner_by_symbol_imports_clean() {
+    let props = "name=f\nconnector.class=io.confluent.connect.s3.S3SinkConnector\ntopics=t\n\
+                 partitioner.class=io.confluent.connect.storage.partitioner.FieldPartitioner\n\
+                 partition.field.name=symbol\ns3.bucket.name=lake\nflush.size=10\n";
+    let out = convert(&read("f.properties", props).unwrap());
+    assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
+    let c = crate::config::parse_str(&out.toml).expect("valid TOML");
+    assert_eq!(c.sink.partitioner_class, crate::config::PartitionerClass::Field);
+    assert_eq!(c.sink.partition_field_name.as_deref(), Some("symbol"));
+    assert!(crate::config::validate(&c).is_empty(), "{}", out.toml);
+    let hourly = "name=h\nconnector.class=io.confluent.connect.s3.S3SinkConnector\ntopics=t\n\
+                  partitioner.class=io.confluent.connect.storage.partitioner.HourlyPartitioner\n\
+                  timestamp.extractor=RecordField\ntimestamp.field=ts\nlocale=en\ntimezone=UTC\n";
+    let c = crate::config::parse_str(&convert(&read("h.properties", hourly).unwrap()).toml).unwrap();
+    assert_eq!(
+        (c.sink.partitioner_class, c.sink.timestamp_extractor, c.sink.timestamp_field.as_deref()),
+        (
+            crate::config::PartitionerClass::Hourly,
+            crate::config::TimestampExtractor::RecordField,
+            Some("ts")
+        )
+    );
 }
 
 #[test]
