@@ -13,6 +13,10 @@
 //! Under `format.class = "parquet"` the table is `STORED AS PARQUET`: the file's columns by name
 //! with their Parquet types (a `TIMESTAMP` column is a `timestamp`), plus `record_content` when the
 //! files keep each record's text.
+//!
+//! The partition columns follow `partitioner.class`: the Kafka partition (`partition=<p>/`), a
+//! `p_<field>` column per `field` (injected projection: a query names the values it reads), or
+//! one `dt` column of the time directories (date projection, `path.format` as its format).
 
 use crate::config::{ColumnType, Config, FormatClass, ValueConverter};
 use crate::warehouse::table::TableLayout;
@@ -81,23 +85,14 @@ fn table_ddl(config: &Config, database: &str, topic: &str) -> String {
             ));
         }
     }
-    let last_partition = config.kafka.partitions.max(1) - 1;
-    let projection = format!(
-        "TBLPROPERTIES (
-  'projection.enabled' = 'true',
-  'projection.kafka_partition.type' = 'integer',
-  'projection.kafka_partition.range' = '0,{last_partition}',
-  'storage.location.template' = '{location}partition=${{kafka_partition}}/'
-);"
-    );
+    let (partitioned_by, projection, about) = projection(config, &location);
     if parquet {
         return format!(
-            "-- topic {topic}: its Parquet files ({codec}); the Kafka partition is projected (0–{last_partition}: \
-             raise the range if the topic has more partitions)
+            "-- topic {topic}: its Parquet files ({codec}); {about}
 CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (
 {columns}
 )
-PARTITIONED BY (`kafka_partition` int)
+PARTITIONED BY ({partitioned_by})
 STORED AS PARQUET
 LOCATION '{location}'
 {projection}
@@ -114,12 +109,11 @@ LOCATION '{location}'
         }
     }
     format!(
-        "-- topic {topic}: its files, gzip or not; the Kafka partition is projected (0–{last_partition}: \
-         raise the range if the topic has more partitions)
+        "-- topic {topic}: its files, gzip or not; {about}
 CREATE EXTERNAL TABLE IF NOT EXISTS `{database}`.`{table}` (
 {columns}
 )
-PARTITIONED BY (`kafka_partition` int)
+PARTITIONED BY ({partitioned_by})
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (
 {serde}
@@ -132,6 +126,61 @@ LOCATION '{location}'
         table = table_name(&layout.table),
         columns = columns.join(",\n"),
         serde = serde.join(",\n"),
+    )
+}
+
+/// The partition columns, the projection that finds their directories (no crawler, no
+/// `MSCK REPAIR`), and a line about them, for the configured partitioner.
+fn projection(config: &Config, location: &str) -> (String, String, String) {
+    let p = crate::partitioner::Partitioner::from_config(&config.sink).unwrap_or_default();
+    let props = |lines: Vec<String>, template: String| {
+        format!(
+            "TBLPROPERTIES (\n  'projection.enabled' = 'true',\n{},\n  'storage.location.template' = '{location}{template}/'\n);",
+            lines.join(",\n")
+        )
+    };
+    if let Some(fields) = p.fields() {
+        // A partition column may not share a data column's name: `p_<field>`.
+        let cols: Vec<String> = fields.iter().map(|f| format!("p_{}", f.to_ascii_lowercase())).collect();
+        let lines = cols
+            .iter()
+            .map(|c| format!("  'projection.{c}.type' = 'injected'"))
+            .collect();
+        let template: Vec<String> = fields.iter().zip(&cols).map(|(f, c)| format!("{f}=${{{c}}}")).collect();
+        let by = cols
+            .iter()
+            .map(|c| format!("`{c}` string"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let about = format!(
+            "its directories ({}) are projected from the values a query names: filter on {}",
+            template.join("/"),
+            cols.join(", ")
+        );
+        return (by, props(lines, template.join("/")), about);
+    }
+    if let Some(t) = p.time_projection() {
+        let lines = vec![
+            "  'projection.dt.type' = 'date'".to_owned(),
+            format!("  'projection.dt.format' = '{}'", t.format.replace('\'', "''")),
+            format!("  'projection.dt.range' = '{},NOW'", t.first),
+            format!("  'projection.dt.interval' = '{}'", t.interval),
+            format!("  'projection.dt.interval.unit' = '{}'", t.unit),
+        ];
+        let about = "its time directories are projected as `dt` from 2020 to now: filter on dt to read fewer files";
+        return ("`dt` string".into(), props(lines, "${dt}".into()), about.into());
+    }
+    let last = config.kafka.partitions.max(1) - 1;
+    let lines = vec![
+        "  'projection.kafka_partition.type' = 'integer'".to_owned(),
+        format!("  'projection.kafka_partition.range' = '0,{last}'"),
+    ];
+    let about =
+        format!("the Kafka partition is projected (0–{last}: raise the range if the topic has more partitions)");
+    (
+        "`kafka_partition` int".into(),
+        props(lines, "partition=${kafka_partition}".into()),
+        about,
     )
 }
 
@@ -205,6 +254,39 @@ mod tests {
             "{ddl}"
         );
         assert!(ddl.contains("'mapping.price' = 'p'") && ddl.contains("'mapping.symbol' = 's'"));
+    }
+
+    #[test]
+    fn field_and_time_directories_are_projected() {
+        let mut c = Config::default();
+        c.sink.partitioner_class = crate::config::PartitionerClass::Field;
+        c.sink.partition_field_name = Some("exchange,symbol".into());
+        let ddl = ddl(&c, "db").unwrap();
+        assert!(
+            ddl.contains("PARTITIONED BY (`p_exchange` string, `p_symbol` string)"),
+            "{ddl}"
+        );
+        assert!(ddl.contains("'projection.p_symbol.type' = 'injected'"), "{ddl}");
+        assert!(
+            ddl.contains("stock-market-data/exchange=${p_exchange}/symbol=${p_symbol}/'"),
+            "{ddl}"
+        );
+        assert!(ddl.contains("`symbol` string"), "the data column stays: {ddl}");
+        let mut c = Config::default();
+        c.sink.partitioner_class = crate::config::PartitionerClass::Hourly;
+        c.sink.format_class = FormatClass::Parquet;
+        let ddl = super::ddl(&c, "db").unwrap();
+        assert!(ddl.contains("PARTITIONED BY (`dt` string)"), "{ddl}");
+        assert!(
+            ddl.contains(r"'projection.dt.format' = '''year=''yyyy''/month=''MM''/day=''dd''/hour=''HH'"),
+            "quotes doubled inside the SQL string: {ddl}"
+        );
+        assert!(
+            ddl.contains("'projection.dt.range' = 'year=2020/month=01/day=01/hour=00,NOW'"),
+            "{ddl}"
+        );
+        assert!(ddl.contains("'projection.dt.interval.unit' = 'HOURS'"), "{ddl}");
+        assert!(ddl.contains("stock-market-data/${dt}/'"), "{ddl}");
     }
 
     #[test]

@@ -84,7 +84,13 @@ flush.size=1000
     let out = convert(&read("s3-sink.properties", props).unwrap());
     let joined = out.unsupported.join("\n");
     assert!(joined.contains("rotate.schedule.interval.ms"), "named: {joined}");
-    for honoured in ["partitioner.class", "path.format", "partition.duration.ms", "locale", "timezone"] {
+    for honoured in [
+        "partitioner.class",
+        "path.format",
+        "partition.duration.ms",
+        "locale",
+        "timezone",
+    ] {
         assert!(!joined.contains(honoured), "{honoured} is honoured: {joined}");
     }
     assert!(!joined.contains("format.class"), "Parquet is honoured: {joined}");
@@ -127,7 +133,11 @@ fn a_field_partitioner_by_symbol_imports_clean() {
                   timestamp.extractor=RecordField\ntimestamp.field=ts\nlocale=en\ntimezone=UTC\n";
     let c = crate::config::parse_str(&convert(&read("h.properties", hourly).unwrap()).toml).unwrap();
     assert_eq!(
-        (c.sink.partitioner_class, c.sink.timestamp_extractor, c.sink.timestamp_field.as_deref()),
+        (
+            c.sink.partitioner_class,
+            c.sink.timestamp_extractor,
+            c.sink.timestamp_field.as_deref()
+        ),
         (
             crate::config::PartitionerClass::Hourly,
             crate::config::TimestampExtractor::RecordField,

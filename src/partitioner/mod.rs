@@ -236,6 +236,52 @@ impl Partitioner {
     }
 }
 
+/// What Athena's date projection needs of a time partitioner's directories.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeProjection {
+    /// `path.format` as a Java `DateTimeFormatter` pattern.
+    pub format: String,
+    /// One partition's length, in `unit`s.
+    pub interval: i64,
+    /// `DAYS`, `HOURS`, `MINUTES`, `SECONDS` or `MILLISECONDS`.
+    pub unit: &'static str,
+    /// The directory of 2020-01-01T00:00Z, where the projected range starts.
+    pub first: String,
+}
+
+impl Partitioner {
+    /// The fields of a `field` partitioner.
+    pub fn fields(&self) -> Option<&[String]> {
+        match &self.kind {
+            Kind::Field(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// How a `time` partitioner's directories are projected.
+    pub fn time_projection(&self) -> Option<TimeProjection> {
+        let Kind::Time(t) = &self.kind else {
+            return None;
+        };
+        let d = t.duration_ms;
+        let (interval, unit) = [
+            (86_400_000, "DAYS"),
+            (3_600_000, "HOURS"),
+            (60_000, "MINUTES"),
+            (1_000, "SECONDS"),
+        ]
+        .into_iter()
+        .find(|(ms, _)| d % ms == 0)
+        .map_or((d, "MILLISECONDS"), |(ms, unit)| (d / ms, unit));
+        Some(TimeProjection {
+            format: t.format.java_pattern(),
+            interval,
+            unit,
+            first: t.directory(1_577_836_800_000),
+        })
+    }
+}
+
 impl Time {
     /// Confluent's rule: floor the local time to the duration, then write it.
     fn directory(&self, utc_ms: i64) -> String {

@@ -89,6 +89,33 @@ impl PathFormat {
         Ok(Self(pieces))
     }
 
+    /// The same pattern as a Java `DateTimeFormatter` pattern (Athena's date projection):
+    /// literals quoted, the year as `yyyy` (Java's `YYYY` is the week-based year).
+    pub fn java_pattern(&self) -> String {
+        let mut out = String::new();
+        for piece in &self.0 {
+            match piece {
+                Piece::Literal(s) => out.push_str(&format!("'{}'", s.replace('\'', "''"))),
+                Piece::Field(unit, width) => {
+                    let letter = match unit {
+                        Unit::Year if *width == 2 => "yy",
+                        Unit::Year => "yyyy",
+                        Unit::Month => "M",
+                        Unit::Day => "d",
+                        Unit::Hour => "H",
+                        Unit::Minute => "m",
+                        Unit::Second => "s",
+                    };
+                    match unit {
+                        Unit::Year => out.push_str(letter),
+                        _ => out.push_str(&letter.repeat(*width)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The directory of the local time `t`.
     pub fn render(&self, t: NaiveDateTime) -> String {
         let mut out = String::with_capacity(32);
@@ -130,6 +157,16 @@ mod tests {
         assert_eq!(plain.render(at("2026-12-01 18:00:00")), "2026/12/01/18");
         let quoted = PathFormat::parse("'it''s'-yy-M-d").unwrap();
         assert_eq!(quoted.render(at("2026-03-07 00:00:00")), "it's-26-3-7");
+    }
+
+    #[test]
+    fn the_java_pattern_quotes_literals_and_writes_the_calendar_year() {
+        let f = PathFormat::parse("'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH").unwrap();
+        assert_eq!(f.java_pattern(), "'year='yyyy'/month='MM'/day='dd'/hour='HH");
+        assert_eq!(
+            PathFormat::parse("YYYY/MM/dd").unwrap().java_pattern(),
+            "yyyy'/'MM'/'dd"
+        );
     }
 
     #[test]

@@ -101,6 +101,7 @@ CREATE STAGE IF NOT EXISTS {stage}
              -- topic listed in sink.topics (the pattern's matches) to get its table and pipe.\n",
         );
     }
+    let positional = crate::partitioner::Partitioner::from_config(&config.sink).map_or(true, |p| p.consecutive());
     for topic in listed {
         let layout = tables.layout(&topic);
         let table = fq(&layout.table);
@@ -144,8 +145,7 @@ CREATE TABLE IF NOT EXISTS {table} (
 {columns}  LOADED_AT TIMESTAMP_LTZ DEFAULT CURRENT_TIMESTAMP()
 );
 
--- Each file loads once (Snowpipe keeps 14 days of load history per path); the offset of a
--- row is its file's start offset (in its name) plus its line in the file.
+-- Each file loads once (Snowpipe keeps 14 days of load history per path); {offset_note}
 CREATE PIPE IF NOT EXISTS {pipe}
   AUTO_INGEST = TRUE
 AS
@@ -154,10 +154,8 @@ FROM (
   SELECT {content},
          OBJECT_CONSTRUCT(
            'topic', '{topic}',
-           'partition', REGEXP_SUBSTR(METADATA$FILENAME, 'partition=([0-9]+)', 1, 1, 'e', 1)::NUMBER,
-           'offset', REGEXP_SUBSTR(METADATA$FILENAME, '[+]([0-9]+)[.][a-z.]+$', 1, 1, 'e', 1)::NUMBER
-                     + METADATA$FILE_ROW_NUMBER - 1,
-           's3_key', METADATA$FILENAME),
+           'partition', REGEXP_SUBSTR(METADATA$FILENAME, '[+]([0-9]+)[+][0-9]+[.][a-z.]+$', 1, 1, 'e', 1)::NUMBER,
+{offset}           's3_key', METADATA$FILENAME),
 {values}         CURRENT_TIMESTAMP()
   FROM @{stage}/{topic}/
 )
@@ -172,6 +170,14 @@ ON_ERROR = {on_error};
 --           TABLE_NAME => '{table}', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP())));
 ",
             pipe_short = pipe_name(config, &topic, &layout.table),
+            offset_note = match positional {
+                true => "the offset of a\n-- row is its file's start offset (in its name) plus its line in the file.",
+                false => "under a field or time\n-- partitioner a file holds its directory's records among others': no offset, its row.",
+            },
+            offset = match positional {
+                true => "           'offset', REGEXP_SUBSTR(METADATA$FILENAME, '[+]([0-9]+)[.][a-z.]+$', 1, 1, 'e', 1)::NUMBER\n                     + METADATA$FILE_ROW_NUMBER - 1,\n",
+                false => "           'row', METADATA$FILE_ROW_NUMBER - 1,\n",
+            },
             prefix = config.sink.topics_dir,
         ));
     }
@@ -258,6 +264,28 @@ mod tests {
             let got = pattern.captures(name).and_then(|c| c.get(1)).map(|m| m.as_str());
             assert_eq!(got, Some(offset), "{name}");
         }
+    }
+
+    #[test]
+    fn the_partition_comes_from_the_file_name_and_partitioned_files_give_their_row() {
+        let ddl = super::ddl(&Config::default());
+        let at = ddl.find("'partition', REGEXP_SUBSTR(METADATA$FILENAME, '").unwrap();
+        let rest = &ddl[at + "'partition', REGEXP_SUBSTR(METADATA$FILENAME, '".len()..];
+        let pattern = regex_lite::Regex::new(&rest[..rest.find('\'').unwrap()]).unwrap();
+        for (name, partition) in [
+            ("topics/t/partition=2/t+2+0000000042.json", "2"),
+            ("topics/t/symbol=AAPL/t+1+0000000042.snappy.parquet", "1"),
+            ("topics/t-2+x/year=2026/month=03/t-2+x+10+0000000007.json.gz", "10"),
+        ] {
+            let got = pattern.captures(name).and_then(|c| c.get(1)).map(|m| m.as_str());
+            assert_eq!(got, Some(partition), "{name}");
+        }
+        let mut c = Config::default();
+        c.sink.partitioner_class = crate::config::PartitionerClass::Field;
+        c.sink.partition_field_name = Some("symbol".into());
+        let ddl = super::ddl(&c);
+        assert!(ddl.contains("'row', METADATA$FILE_ROW_NUMBER - 1,"), "{ddl}");
+        assert!(!ddl.contains("'offset'"), "no offset is in such a file: {ddl}");
     }
 
     #[test]
