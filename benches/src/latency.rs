@@ -24,6 +24,8 @@ pub struct Scenario {
     pub secs: u64,
     /// Kill S3 this long after the start, for 30 s.
     pub outage_at: Option<Duration>,
+    /// More `[sink]` settings (a partitioner).
+    pub sink: &'static str,
 }
 
 /// Percentiles in seconds.
@@ -81,6 +83,7 @@ topics = "stock-market-data"
 "flush.size" = 100
 "rotate.interval.ms" = 1000
 "s3.bucket.name" = "latency"
+{sink}
 [s3]
 mode = "endpoint"
 endpoint = "{s3_url}"
@@ -96,6 +99,7 @@ shutdown_timeout_ms = 60000
 "#,
         partitions = s.partitions,
         symbols = symbols.join(", "),
+        sink = s.sink,
     )
 }
 
@@ -180,21 +184,27 @@ fn parse_ts(ts: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
 }
 
-/// When the last partition wrote its first file (each `partition=N` directory's oldest mtime).
+/// When the last directory of files (`partition=N`, or a partitioner's `symbol=…`, `…/hour=HH`)
+/// wrote its first file.
 fn all_flowing(root: &Path) -> anyhow::Result<Option<SystemTime>> {
-    let mut latest: Option<SystemTime> = None;
-    for topic in std::fs::read_dir(root)? {
-        for partition in std::fs::read_dir(topic?.path())? {
-            let mut first: Option<SystemTime> = None;
-            for file in std::fs::read_dir(partition?.path())? {
-                let t = file?.metadata()?.modified()?;
+    fn walk(dir: &Path, latest: &mut Option<SystemTime>) -> anyhow::Result<()> {
+        let mut first: Option<SystemTime> = None;
+        for e in std::fs::read_dir(dir)? {
+            let path = e?.path();
+            if path.is_dir() {
+                walk(&path, latest)?;
+            } else {
+                let t = std::fs::metadata(&path)?.modified()?;
                 first = Some(first.map_or(t, |f| f.min(t)));
             }
-            if let Some(f) = first {
-                latest = Some(latest.map_or(f, |l| l.max(f)));
-            }
         }
+        if let Some(f) = first {
+            *latest = Some(latest.map_or(f, |l| l.max(f)));
+        }
+        Ok(())
     }
+    let mut latest = None;
+    walk(root, &mut latest)?;
     Ok(latest)
 }
 

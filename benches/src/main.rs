@@ -54,7 +54,8 @@ struct Args {
     #[arg(long)]
     no_parquet: bool,
     /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
-    /// 3 partitions), 1,000 symbols × 64 partitions, and the latter through a 30 s S3 outage.
+    /// 3 partitions), 1,000 symbols × 64 partitions (default partitioner, then the field and
+    /// hourly partitioners), and the default partitioner through a 30 s S3 outage.
     #[arg(long, default_value_t = 60)]
     latency_secs: u64,
     /// Run only the latency/memory scenarios (no tansu, no sinks, no producer): they use the
@@ -62,7 +63,11 @@ struct Args {
     #[arg(long)]
     latency_only: bool,
     /// The latency/memory scenarios to run, by name.
-    #[arg(long, value_delimiter = ',', default_value = "default,symbols1000x64,s3_outage")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "default,symbols1000x64,field1000x64,hourly1000x64,s3_outage"
+    )]
     scenarios: Vec<String>,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
@@ -259,6 +264,7 @@ fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mu
             partitions: 3,
             secs,
             outage_at: None,
+            sink: "",
         },
         Scenario {
             name: "symbols1000x64",
@@ -266,6 +272,23 @@ fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mu
             partitions: 64,
             secs,
             outage_at: None,
+            sink: "",
+        },
+        Scenario {
+            name: "field1000x64",
+            symbols: 1_000,
+            partitions: 64,
+            secs,
+            outage_at: None,
+            sink: "\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol\"",
+        },
+        Scenario {
+            name: "hourly1000x64",
+            symbols: 1_000,
+            partitions: 64,
+            secs,
+            outage_at: None,
+            sink: "\"partitioner.class\" = \"hourly\"",
         },
         Scenario {
             name: "s3_outage",
@@ -273,6 +296,7 @@ fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mu
             partitions: 64,
             secs: secs.max(30) + 40,
             outage_at: Some(std::time::Duration::from_secs(secs.max(30) / 2)),
+            sink: "",
         },
     ];
     for s in scenarios.iter().filter(|s| a.scenarios.iter().any(|n| n == s.name)) {

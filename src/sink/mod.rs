@@ -8,7 +8,8 @@
 //! - [`dead_letter`]: records that cannot be written, batched into files (or a Kafka topic).
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure), under the
 //!   [`rules`] `[sink]` gives (flush.size, converter, tolerance, compression, Parquet columns).
-//!   Its open data files (one per directory the partitioner names) are `open_files`.
+//!   Its open data files (one per directory the partitioner names) are `open_files`, the
+//!   files already in S3 a replay skips are `existing`, what it takes and gives [`segment`].
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
 //! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
 //! - [`upload`]: one file's PUT, retried with backoff.
@@ -21,12 +22,14 @@ pub mod actor;
 mod commit_pace;
 pub mod convert;
 pub mod dead_letter;
+mod existing;
 pub mod factory;
 pub mod gate;
 mod open_files;
 pub mod resume;
 pub mod rotation;
 pub mod rules;
+pub mod segment;
 pub mod segmenter;
 pub mod source;
 pub mod upload;

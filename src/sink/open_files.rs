@@ -5,7 +5,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::Record;
 use crate::columnar::writer::RowBatch;
+use crate::columnar::ParquetSpec;
+use crate::config::Compression;
 
 /// One open data file.
 #[derive(Debug)]
@@ -24,6 +27,50 @@ pub(super) struct Batch {
 }
 
 impl Batch {
+    /// A file opened by `rec` (its line `line_len` bytes): room for the whole file at this
+    /// record's size (capped: a file that rotates early must not pin megabytes) instead of ~10
+    /// doublings, and little when `many` files are open at once.
+    pub fn new(
+        id: u64,
+        dir: String,
+        rec: &Record,
+        line_len: usize,
+        flush_size: u64,
+        parquet: Option<&ParquetSpec>,
+        many: bool,
+    ) -> Self {
+        let (rows_at_first, bytes_cap) = match many {
+            false => (4_096, 256 * 1024),
+            true => (64, 8 * 1024),
+        };
+        let flush = flush_size.min(u64::from(u32::MAX)) as usize;
+        Self {
+            id,
+            dir,
+            start: rec.offset,
+            first_timestamp_ms: rec.timestamp_ms,
+            last: rec.offset,
+            records: 0,
+            body: match parquet {
+                Some(_) => Vec::new(),
+                None => Vec::with_capacity((line_len + 1).saturating_mul(flush).min(bytes_cap)),
+            },
+            rows: parquet.map(|spec| RowBatch::new(spec, flush.min(rows_at_first))),
+        }
+    }
+
+    /// The file's bytes: the Parquet file of its rows, or its lines compressed as configured.
+    pub fn into_body(self, parquet: Option<&ParquetSpec>, compression: (Compression, i32)) -> Result<Vec<u8>, String> {
+        match (self.rows, parquet) {
+            (Some(rows), Some(spec)) => rows.finish(spec).map_err(|e| e.to_string()),
+            _ => Ok(crate::s3::compression::compress(
+                self.body,
+                compression.0,
+                compression.1,
+            )),
+        }
+    }
+
     /// Bytes held: the lines, or the Parquet column buffers.
     pub fn bytes(&self) -> u64 {
         (self.body.len() + self.rows.as_ref().map_or(0, RowBatch::bytes)) as u64

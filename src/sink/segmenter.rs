@@ -33,72 +33,20 @@
 //! [`Segmenter::pending_from`]: every record below it is in a closed batch or was dropped.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
 use super::convert::Verdict;
 use super::dead_letter::{DeadBatch, DeadLetter};
+use super::existing::Existing;
 use super::open_files::{Batch, OpenFiles};
 pub use super::rules::Rules;
+pub use super::segment::{DirFile, Pushed, Segment, Span};
 use super::Record;
-use crate::columnar::writer::RowBatch;
 use crate::columnar::{ParquetSpec, Row};
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
-
-/// Offsets `[start, end)` of a file already in S3.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span {
-    pub start: i64,
-    pub end: i64,
-}
-
-/// A file already in S3 in one directory, as a resume lists it: it starts at `start` and
-/// holds the directory's records up to its end offset (from its metadata) or, for a file
-/// without metadata, its next `n` records of the directory. Only a file whose upload had not
-/// been acknowledged can lack metadata (see [`crate::s3::Extent`]), and such a file starts at
-/// or after the committed offset, so its records are all replayed and counting them is exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DirFile {
-    pub start: i64,
-    pub extent: crate::s3::Extent,
-}
-
-/// What to upload.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Segment {
-    pub key: String,
-    pub body: Bytes,
-    pub meta: SegmentMeta,
-    /// A batch of dead letters (its records are also in `dead`, for a Kafka dead-letter topic).
-    pub dead_letter: bool,
-    /// The dead letters, when this is a dead-letter batch.
-    pub dead: Vec<DeadLetter>,
-    /// The Kafka timestamp of the first record (ms), for the record → S3 latency.
-    pub first_timestamp_ms: Option<i64>,
-}
-
-/// What happened to one pushed record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pushed {
-    /// Below the next expected offset: dropped.
-    Stale,
-    /// Already in an existing S3 file: dropped.
-    Skipped,
-    /// Appended to its directory's open file; `opened` carries the id of a batch this record
-    /// opened (start its rotation timer).
-    Buffered { opened: Option<u64> },
-    /// Joined the dead-letter batch (`opened` as above).
-    DeadLettered { opened: Option<u64> },
-    /// Skipped on purpose (an ignored tombstone).
-    Ignored,
-    /// `errors.tolerance = none`: the partition stops at this record, for this reason.
-    Halted(String),
-    /// Not taken: the files already in S3 under this directory must be listed first
-    /// ([`Segmenter::add_listing`]); then push the record again.
-    NeedsListing(String),
-}
 
 /// One partition's file cutter.
 #[derive(Debug)]
@@ -111,7 +59,7 @@ pub struct Segmenter {
     next_offset: i64,
     /// Files already in S3 reaching past the start, per directory (a directory is here once
     /// it has been listed).
-    existing: HashMap<String, VecDeque<DirFile>>,
+    existing: Existing,
     existing_dead: VecDeque<Span>,
     open: OpenFiles,
     dead: Option<DeadBatch>,
@@ -146,13 +94,13 @@ impl Segmenter {
         existing: Vec<Span>,
         existing_dead: Vec<Span>,
     ) -> Self {
-        let mut known = HashMap::new();
+        let mut known = Existing::default();
         if rules.partitioner.is_default() {
             let files = existing.iter().map(|s| DirFile {
                 start: s.start,
                 extent: crate::s3::Extent::End(s.end),
             });
-            known.insert(format!("partition={partition}"), files.collect());
+            known.insert(&format!("partition={partition}"), files.collect(), start, true);
         }
         Self {
             parquet: rules.parquet.as_ref().map(|p| p.spec(&layout.topic)),
@@ -186,28 +134,8 @@ impl Segmenter {
     /// The files already in S3 under `dir` that may hold records at or after the start, as
     /// listed by the caller after [`Pushed::NeedsListing`].
     pub fn add_listing(&mut self, dir: &str, files: Vec<DirFile>) {
-        use crate::s3::Extent;
-        let from = self.next_offset;
         let consecutive = self.rules.partitioner.consecutive();
-        let mut files: Vec<DirFile> = files
-            .into_iter()
-            .map(|f| match f.extent {
-                // Consecutive offsets: a count of records is an end.
-                Extent::Records(n) if consecutive => DirFile {
-                    extent: Extent::End(f.start + n as i64),
-                    ..f
-                },
-                _ => f,
-            })
-            .filter(|f| match f.extent {
-                Extent::End(end) => end > from,
-                // Counted from before the resume point, its count is of records not replayed:
-                // not skipped (a duplicate at worst, never a loss).
-                Extent::Records(_) => f.start >= from,
-            })
-            .collect();
-        files.sort_by_key(|f| f.start);
-        self.existing.insert(dir.to_owned(), files.into());
+        self.existing.insert(dir, files, self.next_offset, consecutive);
     }
 
     /// Every record below this offset is in a closed batch, or was dropped or skipped: the
@@ -261,7 +189,7 @@ impl Segmenter {
             false => None,
         };
         if let Some(dir) = &fixed_dir {
-            if !self.existing.contains_key(dir) {
+            if !self.existing.knows(dir) {
                 return (Pushed::NeedsListing(dir.clone()), None);
             }
             if self.in_existing(dir, rec.offset, out) {
@@ -280,7 +208,7 @@ impl Segmenter {
         };
         let pushed = match take {
             Ok((line, row, dir)) => {
-                if !self.existing.contains_key(&dir) {
+                if !self.existing.knows(&dir) {
                     return (Pushed::NeedsListing(dir), None);
                 }
                 if !consecutive && self.in_existing(&dir, rec.offset, out) {
@@ -318,33 +246,7 @@ impl Segmenter {
     /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of
     /// any directory, for consecutive files) is cut first.
     fn in_existing(&mut self, dir: &str, offset: i64, out: &mut Vec<Segment>) -> bool {
-        use crate::s3::Extent;
-        let Some(files) = self.existing.get_mut(dir) else {
-            return false;
-        };
-        let mut inside = false;
-        while let Some(f) = files.front_mut() {
-            if f.start > offset {
-                break;
-            }
-            match &mut f.extent {
-                Extent::End(end) if offset < *end => {
-                    inside = true;
-                    break;
-                }
-                Extent::Records(n) if *n > 0 => {
-                    *n -= 1;
-                    if *n == 0 {
-                        files.pop_front();
-                    }
-                    inside = true;
-                    break;
-                }
-                _ => {
-                    files.pop_front();
-                }
-            }
-        }
+        let inside = self.existing.holds(dir, offset);
         if inside {
             match self.rules.partitioner.consecutive() {
                 true => self.close(out),
@@ -391,7 +293,16 @@ impl Segmenter {
                     self.close_oldest(out);
                 }
                 let id = self.take_id();
-                let batch = self.new_batch(id, dir.clone(), rec, line.len());
+                let many = !self.rules.partitioner.consecutive();
+                let batch = Batch::new(
+                    id,
+                    dir.clone(),
+                    rec,
+                    line.len(),
+                    self.rules.flush_size,
+                    self.parquet.as_ref(),
+                    many,
+                );
                 self.open.open(batch);
                 Some(id)
             }
@@ -410,32 +321,6 @@ impl Segmenter {
             self.close_dir(&dir, out);
         }
         Pushed::Buffered { opened }
-    }
-
-    fn new_batch(&self, id: u64, dir: String, rec: &Record, line_len: usize) -> Batch {
-        // Room for the whole file at this record's size (capped: a file that rotates early
-        // must not pin megabytes), instead of ~10 doublings; little when many files are open.
-        let (rows_at_first, bytes_cap) = match self.rules.partitioner.consecutive() {
-            true => (4_096, 256 * 1024),
-            false => (64, 8 * 1024),
-        };
-        let flush = self.rules.flush_size.min(u64::from(u32::MAX)) as usize;
-        Batch {
-            id,
-            dir,
-            start: rec.offset,
-            first_timestamp_ms: rec.timestamp_ms,
-            last: rec.offset,
-            records: 0,
-            body: match &self.parquet {
-                Some(_) => Vec::new(),
-                None => Vec::with_capacity((line_len + 1).saturating_mul(flush).min(bytes_cap)),
-            },
-            rows: self
-                .parquet
-                .as_ref()
-                .map(|spec| RowBatch::new(spec, flush.min(rows_at_first))),
-        }
     }
 
     fn dead_letter(&mut self, rec: &Record, reason: String, out: &mut Vec<Segment>) -> Pushed {
@@ -510,33 +395,32 @@ impl Segmenter {
     }
 
     fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
-        let (compression, level) = self.rules.compression;
-        let body = match (b.rows, &self.parquet) {
-            (Some(rows), Some(spec)) => match rows.finish(spec) {
-                Ok(file) => file,
-                Err(e) => {
-                    // Rows that passed their columns' types always write; should one not,
-                    // the partition stops here (its records stay uncommitted in Kafka).
-                    self.halted = true;
-                    self.stuck_from = Some(self.stuck_from.map_or(b.start, |s| s.min(b.start)));
-                    self.failure = Some(format!("writing the Parquet file at offset {}: {e}", b.start));
-                    return;
-                }
-            },
-            _ => crate::s3::compression::compress(b.body, compression, level),
+        let (start, first_timestamp_ms) = (b.start, b.first_timestamp_ms);
+        let key = self.layout.key_in(&b.dir, self.partition, start);
+        let meta = SegmentMeta {
+            start_offset: start,
+            end_offset: b.last + 1,
+            records: b.records,
+            error: None,
+        };
+        let body = match b.into_body(self.parquet.as_ref(), self.rules.compression) {
+            Ok(body) => body,
+            Err(e) => {
+                // Rows that passed their columns' types always write; should one not, the
+                // partition stops here (its records stay uncommitted in Kafka).
+                self.halted = true;
+                self.stuck_from = Some(self.stuck_from.map_or(start, |s| s.min(start)));
+                self.failure = Some(format!("writing the Parquet file at offset {start}: {e}"));
+                return;
+            }
         };
         out.push(Segment {
-            key: self.layout.key_in(&b.dir, self.partition, b.start),
+            key,
             body: Bytes::from(body),
-            meta: SegmentMeta {
-                start_offset: b.start,
-                end_offset: b.last + 1,
-                records: b.records,
-                error: None,
-            },
+            meta,
             dead_letter: false,
             dead: Vec::new(),
-            first_timestamp_ms: b.first_timestamp_ms,
+            first_timestamp_ms,
         });
     }
 
