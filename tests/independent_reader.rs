@@ -1,7 +1,8 @@
 //! The files read back by an independent reader, DuckDB (from PyPI, in the venv
 //! `scripts/install-test-deps` makes): plain, gzip and zstd JSON-lines files of one topic, and
 //! snappy and zstd Parquet files, written by the real pipeline, give every record once with the
-//! tick's types (in Parquet, the timestamp a timestamp).
+//! tick's types (in Parquet, the timestamp a timestamp), and so do files in field and hourly
+//! partitioner directories (DuckDB reads those as hive partitions).
 
 use crate::common::{records_in_s3, run_until_acked, TestEnv};
 use tickstream::config::{Compression, FormatClass, ParquetCodec};
@@ -98,4 +99,59 @@ fn duckdb(args: &[&str]) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("count.py prints JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duckdb_reads_files_per_symbol_and_per_hour_through_their_hive_directories() {
+    use tickstream::config::{PartitionerClass, TimestampExtractor};
+    let env = TestEnv::start().await;
+    let (symbols, ticks) = (4, 50);
+    let mut by_symbol = env.config(symbols, ticks, 16, 400);
+    by_symbol.sink.partitioner_class = PartitionerClass::Field;
+    by_symbol.sink.partition_field_name = Some("symbol".into());
+    run_until_acked(&env, &by_symbol, 1, symbols as u64 * ticks).await;
+    assert_eq!(records_in_s3(&env.verified(&by_symbol, 16).await), 200);
+
+    let hourly_topic = format!("{}-hourly", env.topic);
+    let mut hourly = env.config(symbols, ticks, 16, 400);
+    hourly.producer.topic = hourly_topic.clone();
+    hourly.sink.topics = hourly_topic.clone();
+    hourly.kafka.consumer_group = format!("group-{hourly_topic}");
+    hourly.sink.partitioner_class = PartitionerClass::Hourly;
+    hourly.sink.timestamp_extractor = TimestampExtractor::RecordField;
+    hourly.sink.timestamp_field = Some("timestamp".into());
+    hourly.sink.format_class = FormatClass::Parquet;
+    hourly.sink.parquet_codec = ParquetCodec::Zstd;
+    run_until_acked(&env, &hourly, 2, symbols as u64 * ticks).await;
+    assert_eq!(records_in_s3(&env.verified(&hourly, 16).await), 200);
+
+    let glob = |pattern: &str| env.object_path(pattern).display().to_string();
+    let got = duckdb(&[&glob(&format!("topics/{}/symbol=*/*.json", env.topic))]);
+    assert_eq!(
+        (got["rows"].as_u64(), got["distinct"].as_u64()),
+        (Some(200), Some(200)),
+        "{got}"
+    );
+    assert_eq!(
+        got["types"]["symbol"], "VARCHAR",
+        "the field and its directory agree: {got}"
+    );
+    let got = duckdb(&[
+        "--parquet",
+        &glob(&format!(
+            "topics/{hourly_topic}/year=*/month=*/day=*/hour=*/*.zstd.parquet"
+        )),
+    ]);
+    assert_eq!(
+        (got["rows"].as_u64(), got["distinct"].as_u64()),
+        (Some(200), Some(200)),
+        "{got}"
+    );
+    assert_eq!(got["types"]["timestamp"], "TIMESTAMP WITH TIME ZONE", "{got}");
+    for hive in ["year", "month", "day", "hour"] {
+        assert!(
+            got["types"].get(hive).is_some(),
+            "DuckDB finds {hive} in the path: {got}"
+        );
+    }
 }

@@ -153,6 +153,9 @@ impl TestEnv {
         let keys = store.list("topics/", None).await.expect("list");
         let mut out: BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>> = BTreeMap::new();
         for key in keys {
+            // Any topic of this environment's bucket (a test may sink several).
+            let topic = key.split('/').nth(1).unwrap_or_default();
+            let layout = layout.for_topic(topic);
             let file = layout
                 .parse_any(&key)
                 .filter(|f| (0..PARTITIONS).contains(&f.partition))
