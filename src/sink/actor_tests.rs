@@ -17,7 +17,7 @@ use crate::telemetry::PipelineStats;
 
 /// A Kafka side that remembers what the sink asked of it.
 #[derive(Default)]
-struct FakeSource {
+pub(super) struct FakeSource {
     committed: Option<i64>,
     attached: Mutex<Vec<i64>>,
     commits: Mutex<Vec<(i64, bool)>>,
@@ -65,11 +65,11 @@ fn layout() -> KeyLayout {
     super::testing::layout(10)
 }
 
-struct Harness {
-    sink: ActorRef<SinkMsg>,
-    store: Arc<MemoryStore>,
+pub(super) struct Harness {
+    pub(super) sink: ActorRef<SinkMsg>,
+    pub(super) store: Arc<MemoryStore>,
     source: Arc<FakeSource>,
-    gate: Arc<Gate>,
+    pub(super) gate: Arc<Gate>,
     stats: Arc<PipelineStats>,
 }
 
@@ -85,13 +85,24 @@ async fn start_paced(
     store: MemoryStore,
     commit_interval: Duration,
 ) -> Harness {
+    start_with(Rules::json(flush_size), rotate_ms, source, store, commit_interval).await
+}
+
+/// A sink of partition 0 with these rules, started and attached.
+pub(super) async fn start_with(
+    rules: Rules,
+    rotate_ms: u64,
+    source: FakeSource,
+    store: MemoryStore,
+    commit_interval: Duration,
+) -> Harness {
     let (store, source) = (Arc::new(store), Arc::new(source));
     let gate = Arc::new(Gate::new(1_000));
     let stats = Arc::new(PipelineStats::default());
     let args = SinkArgs {
         tp: crate::record::TopicPartition::new("t", 0),
         layout: layout(),
-        rules: Rules::json(flush_size),
+        rules,
         rotate_interval: Duration::from_millis(rotate_ms),
         max_inflight_uploads: 2,
         commit_interval,
@@ -127,7 +138,7 @@ impl Harness {
     }
 
     /// Lets actors and timers run (the clock is paused, so this takes no real time).
-    async fn wait_until(&self, cond: impl Fn(&Self) -> bool) {
+    pub(super) async fn wait_until(&self, cond: impl Fn(&Self) -> bool) {
         for _ in 0..10_000 {
             if cond(self) {
                 return;
@@ -137,7 +148,7 @@ impl Harness {
         panic!("condition not reached");
     }
 
-    fn commits(&self) -> Vec<(i64, bool)> {
+    pub(super) fn commits(&self) -> Vec<(i64, bool)> {
         self.source.commits.lock().unwrap().clone()
     }
 }

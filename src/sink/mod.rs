@@ -35,6 +35,8 @@ pub mod source;
 pub mod upload;
 
 #[cfg(test)]
+mod actor_partition_tests;
+#[cfg(test)]
 mod actor_tests;
 #[cfg(test)]
 pub(crate) mod testing;

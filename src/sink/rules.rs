@@ -24,6 +24,9 @@ pub struct Rules {
     pub partitioner: Partitioner,
     /// `max.open.files.per.partition` (under `field` and `time`).
     pub max_open_files: usize,
+    /// `max.buffered.records`: under `field` and `time`, open files holding this many records
+    /// in all are written out oldest first, so the memory bound never waits for their timers.
+    pub max_buffered: u64,
 }
 
 impl Rules {
@@ -45,6 +48,7 @@ impl Rules {
             parquet: ParquetLayouts::from_config(config).map(std::sync::Arc::new),
             partitioner: Partitioner::from_config(sink)?,
             max_open_files: sink.max_open_files_per_partition,
+            max_buffered: sink.max_buffered(),
         })
     }
 
@@ -60,6 +64,7 @@ impl Rules {
             parquet: None,
             partitioner: Partitioner::default(),
             max_open_files: 1_000,
+            max_buffered: flush_size.saturating_mul(4).max(1_000),
         }
     }
 

@@ -280,9 +280,12 @@ impl Segmenter {
                 self.close_data(out);
             }
         } else {
-            // A file far behind holds the commit back and widens what a resume must list.
+            // A file far behind holds the commit back and widens what a resume must list; and
+            // the open files together stay within the partition's memory bound.
             let limit = self.rules.span_limit();
-            while self.open.first_start().is_some_and(|s| rec.offset - s >= limit) {
+            while self.open.first_start().is_some_and(|s| rec.offset - s >= limit)
+                || (self.open.len() > 0 && self.open.records() >= self.rules.max_buffered)
+            {
                 self.close_oldest(out);
             }
         }

@@ -153,6 +153,23 @@ fn a_file_left_behind_by_the_span_limit_is_written_out() {
 }
 
 #[test]
+fn open_files_holding_the_partitions_memory_bound_are_written_out_oldest_first() {
+    let r = Rules {
+        max_buffered: 4,
+        ..rules(100, 10)
+    };
+    let mut s = seg(r, 0);
+    let mut out = Vec::new();
+    for (o, sym) in [(0, "A"), (1, "B"), (2, "C"), (3, "B")] {
+        push(&mut s, &rec(o, sym), &[], &mut out);
+    }
+    assert!(out.is_empty());
+    push(&mut s, &rec(4, "D"), &[], &mut out);
+    assert_eq!(files(&out), vec![("symbol=A".into(), 0, 1, 1)]);
+    assert_eq!(s.buffered(), 4);
+}
+
+#[test]
 fn a_record_the_partitioner_cannot_place_is_a_dead_letter_and_cuts_nothing() {
     let mut s = seg(rules(100, 10), 0);
     let mut out = Vec::new();

@@ -33,6 +33,9 @@ pub struct MemoryStore {
     /// The next this-many puts fail with a 503.
     pub failing_puts: AtomicU32,
     pub put_attempts: AtomicU32,
+    /// The next this-many listings fail with a 503.
+    pub failing_lists: AtomicU32,
+    pub list_attempts: AtomicU32,
     /// Every put takes this many milliseconds (of tokio's clock, paused in tests).
     pub put_delay_ms: AtomicU64,
 }
@@ -105,6 +108,18 @@ impl SegmentStore for MemoryStore {
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, S3Error> {
+        self.list_attempts.fetch_add(1, Ordering::SeqCst);
+        if self.failing_lists.load(Ordering::SeqCst) > 0 {
+            self.failing_lists.fetch_sub(1, Ordering::SeqCst);
+            return Err(S3Error::Service {
+                op: "ListObjectsV2",
+                bucket: "mem".into(),
+                key: prefix.into(),
+                status: 503,
+                code: "SlowDown".into(),
+                message: String::new(),
+            });
+        }
         *self.last_start_after.lock().unwrap() = start_after.map(str::to_owned);
         Ok(self
             .objects

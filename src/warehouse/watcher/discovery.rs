@@ -11,10 +11,12 @@
 //! missed.
 //!
 //! Under the `field` and `time` partitioners a partition's files are spread over directories
-//! (one per symbol, hour, …), so there is no per-partition prefix: a listing poll lists the
-//! topic's prefix whole and sorts the keys into partitions by their names. The sinks announce
-//! every file they write, so in the embedded pipeline only every `FULL_LISTING_EVERY`-th poll
-//! lists (a bucket of years of files is better watched through Snowpipe's event notifications).
+//! (one per symbol, hour, …), so there is no per-partition prefix: a listing lists the topic's
+//! prefix whole and sorts the keys into partitions by their names. Its cost grows with the
+//! bucket, so it runs at the first poll (what landed while the watcher was down), when an
+//! announcement was lost or a file failed to load, and every `DIRECTORY_LISTING_EVERY` polls;
+//! otherwise the sinks' announcements are the watcher's event notifications (as S3's are
+//! Snowpipe's).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +31,8 @@ const REDISCOVER_EVERY: u64 = 30;
 /// Every this many polls, partitions whose files were all announced are listed too: the
 /// safety net for what an announcement cannot cover.
 const FULL_LISTING_EVERY: u64 = 10;
+/// Under `field` and `time` partitioners, every this many polls the topic is listed whole.
+const DIRECTORY_LISTING_EVERY: u64 = 100;
 
 /// Listed keys, per topic-partition, sorted.
 pub type Listing = BTreeMap<TopicPartition, Vec<String>>;
@@ -155,7 +159,11 @@ impl Discovery {
             self.rediscover(source).await?;
         }
         if self.by_directory {
-            return self.list_topics(source, &skip).await;
+            let due = self.polls % DIRECTORY_LISTING_EVERY == 1 || !unsettled.is_empty();
+            if !due {
+                return Ok(Listing::new());
+            }
+            return self.list_topics(source, &BTreeSet::new()).await;
         }
         let wanted: Vec<(TopicPartition, String, Option<String>)> = self
             .cursors
@@ -272,5 +280,74 @@ impl Discovery {
             }
             Err(()) => self.unsettled.extend(complete.into_keys()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::s3::S3Error;
+
+    #[derive(Default)]
+    struct Keys(Vec<String>, AtomicU32);
+
+    impl ObjectSource for Keys {
+        async fn list(&self, prefix: &str, _: Option<&str>) -> Result<Vec<String>, S3Error> {
+            self.1.fetch_add(1, Ordering::SeqCst);
+            Ok(self.0.iter().filter(|k| k.starts_with(prefix)).cloned().collect())
+        }
+        async fn fetch(&self, _: &str) -> Result<(bytes::Bytes, Option<String>), S3Error> {
+            Ok((bytes::Bytes::new(), None))
+        }
+        async fn folders(&self, _: &str) -> Result<Vec<String>, S3Error> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn files_in_partitioner_directories_are_listed_at_the_first_poll_then_when_unsettled() {
+        let layout = KeyLayout {
+            by_directory: true,
+            ..KeyLayout::json("topics", "t", 4)
+        };
+        let source = Keys(
+            vec![
+                layout.key_in("symbol=B", 0, 7),
+                layout.key_in("symbol=A", 0, 3),
+                layout.key_in("symbol=A", 1, 0),
+                "topics/t/notes.txt".into(),
+            ],
+            AtomicU32::new(0),
+        );
+        let mut d = Discovery::new(layout.clone(), Topics::List(vec!["t".into()]), 2, 2);
+        let first = d.list(&source).await.unwrap();
+        let p0 = &first[&TopicPartition::new("t", 0)];
+        assert_eq!(
+            p0,
+            &vec![layout.key_in("symbol=A", 0, 3), layout.key_in("symbol=B", 0, 7)],
+            "by offset"
+        );
+        assert_eq!(first[&TopicPartition::new("t", 1)].len(), 1);
+        assert_eq!(
+            d.identify(&layout.key_in("symbol=A", 1, 0)),
+            Some((TopicPartition::new("t", 1), 0))
+        );
+        let lists = source.1.load(Ordering::SeqCst);
+        assert!(
+            d.list(&source).await.unwrap().is_empty(),
+            "announcements cover the next polls"
+        );
+        assert_eq!(source.1.load(Ordering::SeqCst), lists, "no listing");
+        d.announced(
+            BTreeMap::from([(TopicPartition::new("t", 0), false)]),
+            Ok(&BTreeMap::new()),
+        );
+        assert_eq!(
+            d.list(&source).await.unwrap().len(),
+            2,
+            "an announcement was lost: listed again"
+        );
     }
 }

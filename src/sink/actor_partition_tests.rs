@@ -1,0 +1,61 @@
+//! The sink actor under the `field` partitioner: directories listed as records reach them, and
+//! a listing S3 refuses holds the records back, in order, until it answers.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::actor::SinkMsg;
+use super::actor_tests::{start_with, FakeSource};
+use super::segmenter::Rules;
+use super::testing::MemoryStore;
+use super::Record;
+use crate::partitioner::Partitioner;
+
+fn rec(offset: i64, symbol: &str) -> Record {
+    Record {
+        offset,
+        value: Some(Bytes::from(format!(r#"{{"symbol":"{symbol}","o":{offset}}}"#))),
+        timestamp_ms: Some(offset),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_listing_s3_refuses_holds_the_records_back_in_order_until_it_answers() {
+    let store = MemoryStore::default();
+    let rules = Rules {
+        partitioner: Partitioner::field(&["symbol"]),
+        ..Rules::json(2)
+    };
+    // An earlier run's file of B from 3 is in S3 (uploaded, never committed).
+    let layout = super::testing::layout(10);
+    store.insert(&layout.key_in("symbol=B", 0, 3), 3, 5);
+    let h = start_with(rules, 60_000, FakeSource::default(), store, Duration::ZERO).await;
+    // Attached: the next three listings (the first directories') fail.
+    h.store.failing_lists.store(3, Ordering::SeqCst);
+    let send = |records: Vec<Record>| {
+        h.gate.hold(records.len());
+        h.sink.cast(SinkMsg::Append(records)).unwrap();
+    };
+    send(vec![rec(0, "A"), rec(1, "A"), rec(2, "A")]);
+    send(vec![rec(3, "B"), rec(4, "B"), rec(5, "B"), rec(6, "B")]);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(h.store.keys().len() == 1, "nothing written while the listing fails");
+    h.wait_until(|h| h.store.keys().len() == 3).await;
+    assert_eq!(
+        h.store.keys(),
+        vec![
+            layout.key_in("symbol=A", 0, 0),
+            layout.key_in("symbol=B", 0, 3),
+            layout.key_in("symbol=B", 0, 5),
+        ],
+        "A's file, and B's records after the file already in S3"
+    );
+    assert!(
+        h.store.list_attempts.load(Ordering::SeqCst) >= 5,
+        "retried, then one listing per directory"
+    );
+    h.wait_until(|h| h.commits().last() == Some(&(2, false))).await;
+    assert_eq!(h.gate.held(), 1, "A's 2 waits in its open file");
+}
