@@ -126,7 +126,60 @@ pub fn timestamp_ms(v: &Value) -> Option<i64> {
 
 /// A timestamp written as text (what [`timestamp_ms`] does with a JSON string).
 pub fn text_timestamp_ms(s: &str) -> Option<i64> {
-    Some(parse_text(s.trim())?.timestamp_millis())
+    let s = s.trim();
+    if let Some(ms) = utc_millis(s) {
+        return Some(ms);
+    }
+    Some(parse_text(s)?.timestamp_millis())
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what tickstream's producer and most others write) read
+/// without chrono's general parser; `None` sends anything else, or anything out of range,
+/// to it. Years 1970–9999 only, so that dropping digits past the millisecond is chrono's floor.
+fn utc_millis(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let digit = |i: usize| b[i].is_ascii_digit().then(|| i64::from(b[i] - b'0'));
+    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    let year = two(0)? * 100 + two(2)?;
+    let (month, day, hour, minute, second) = (two(5)?, two(8)?, two(11)?, two(14)?, two(17)?);
+    let fraction = &b[19..b.len() - 1];
+    let millis = match fraction.split_first() {
+        None => 0,
+        Some((b'.', digits)) if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) => {
+            let mut ms = 0;
+            for i in 0..3 {
+                ms = ms * 10 + digits.get(i).map_or(0, |d| i64::from(d - b'0'));
+            }
+            ms
+        }
+        _ => return None,
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let valid = (1970..=9999).contains(&year)
+        && (1..=12).contains(&month)
+        && day >= 1
+        && day <= days_in_month[(month - 1) as usize]
+        && hour <= 23
+        && minute <= 59
+        && second <= 59;
+    if !valid {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 + millis)
 }
 
 /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
@@ -193,6 +246,39 @@ mod tests {
         }
         assert_eq!(timestamp(&json!("yesterday")), None);
         assert_eq!(timestamp(&json!(true)), None);
+    }
+
+    #[test]
+    fn the_fast_utc_reading_agrees_with_chrono_or_leaves_the_text_to_it() {
+        let mut x: u64 = 42;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let ms = (x >> 20) as i64 % 253_402_300_799_000; // 1970 .. 9999
+            let t = Utc.timestamp_millis_opt(ms).unwrap();
+            for text in [
+                t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+                format!("{}Z", &t.format("%Y-%m-%dT%H:%M:%S%.3f").to_string()[..21]),
+            ] {
+                let chrono = DateTime::parse_from_rfc3339(&text).unwrap().timestamp_millis();
+                assert_eq!(utc_millis(&text), Some(chrono), "{text}");
+            }
+        }
+        for other in [
+            "2026-02-29T00:00:00Z",
+            "2026-13-01T00:00:00Z",
+            "2026-12-01T24:00:00Z",
+            "2026-12-01T10:00:60Z",
+            "1969-12-31T23:59:59Z",
+            "2026-12-01T10:00:00.Z",
+            "2026-12-01T10:00:00+00:00",
+            "2026-12-01 10:00:00Z",
+            "2026-12-01T10:00:0xZ",
+        ] {
+            assert_eq!(utc_millis(other), None, "{other}");
+        }
+        assert_eq!(text_timestamp_ms("2024-02-29T12:00:00.5Z"), Some(1_709_208_000_500));
     }
 
     #[test]
