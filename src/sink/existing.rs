@@ -9,7 +9,7 @@ use crate::s3::Extent;
 
 /// Listed directories and their files that reach past the resume point, sorted by start.
 #[derive(Debug, Default)]
-pub(super) struct Existing(HashMap<String, VecDeque<DirFile>>);
+pub(super) struct Existing(HashMap<String, VecDeque<DirFile>, foldhash::fast::RandomState>);
 
 impl Existing {
     /// Whether `dir` has been listed.

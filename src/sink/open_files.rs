@@ -3,19 +3,27 @@
 //! Kept by directory and by first offset, so the oldest file (the one that holds the commit
 //! back) is found at once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Record;
 use crate::columnar::writer::RowBatch;
 use crate::columnar::ParquetSpec;
 use crate::config::Compression;
 
+/// A directory's name, shared by its open file and the index by first offset (a clone is a
+/// count, not a copy: the default partitioner's one name serves every record).
+pub(super) type Dir = Arc<str>;
+
+/// A map by directory with a fast hasher (a lookup or two per record).
+type ByDir<V> = std::collections::HashMap<Dir, V, foldhash::fast::RandomState>;
+
 /// One open data file.
 #[derive(Debug)]
 pub(super) struct Batch {
     pub id: u64,
     /// The partitioner's directory (`partition=0`, `symbol=AAPL`, …).
-    pub dir: String,
+    pub dir: Dir,
     pub start: i64,
     pub first_timestamp_ms: Option<i64>,
     pub last: i64,
@@ -32,7 +40,7 @@ impl Batch {
     /// doublings, and little when `many` files are open at once.
     pub fn new(
         id: u64,
-        dir: String,
+        dir: Dir,
         rec: &Record,
         line_len: usize,
         flush_size: u64,
@@ -80,9 +88,9 @@ impl Batch {
 /// The open files of one partition.
 #[derive(Debug, Default)]
 pub(super) struct OpenFiles {
-    by_dir: HashMap<String, Batch>,
+    by_dir: ByDir<Batch>,
     /// First offset → directory (first offsets are distinct: each file opens at its record).
-    by_start: BTreeMap<i64, String>,
+    by_start: BTreeMap<i64, Dir>,
     records: u64,
 }
 
@@ -105,16 +113,16 @@ impl OpenFiles {
         self.by_start.keys().next().copied()
     }
 
-    /// The only open file's directory, when exactly one is open.
-    pub fn only_dir(&self) -> Option<&str> {
+    /// The only open file, when exactly one is open.
+    pub fn only(&self) -> Option<&Batch> {
         match self.by_dir.len() {
-            1 => self.by_dir.keys().next().map(String::as_str),
+            1 => self.by_dir.values().next(),
             _ => None,
         }
     }
 
-    pub fn get(&self, dir: &str) -> Option<&Batch> {
-        self.by_dir.get(dir)
+    pub fn contains(&self, dir: &str) -> bool {
+        self.by_dir.contains_key(dir)
     }
 
     pub fn open(&mut self, batch: Batch) {
@@ -123,20 +131,17 @@ impl OpenFiles {
         self.by_dir.insert(batch.dir.clone(), batch);
     }
 
-    /// Adds one record's count to `dir`'s file (its bytes are added by the caller through
-    /// [`Self::get_mut`]); returns its record count.
-    pub fn count(&mut self, dir: &str, offset: i64) -> u64 {
+    /// Appends the record at `offset` to `dir`'s file (`write` adds its bytes); returns the
+    /// file's count of records.
+    pub fn append(&mut self, dir: &str, offset: i64, write: impl FnOnce(&mut Batch)) -> u64 {
         let Some(b) = self.by_dir.get_mut(dir) else {
             return 0;
         };
+        write(b);
         b.last = offset;
         b.records += 1;
         self.records += 1;
         b.records
-    }
-
-    pub fn get_mut(&mut self, dir: &str) -> Option<&mut Batch> {
-        self.by_dir.get_mut(dir)
     }
 
     pub fn take(&mut self, dir: &str) -> Option<Batch> {
@@ -153,7 +158,7 @@ impl OpenFiles {
     }
 
     /// The directory of the file with rotation id `id`.
-    pub fn dir_of(&self, id: u64) -> Option<String> {
+    pub fn dir_of(&self, id: u64) -> Option<Dir> {
         self.by_dir.values().find(|b| b.id == id).map(|b| b.dir.clone())
     }
 }
@@ -165,7 +170,7 @@ mod tests {
     fn batch(id: u64, dir: &str, start: i64) -> Batch {
         Batch {
             id,
-            dir: dir.into(),
+            dir: Dir::from(dir),
             start,
             first_timestamp_ms: None,
             last: start,
@@ -181,13 +186,11 @@ mod tests {
         o.open(batch(0, "symbol=B", 5));
         o.open(batch(1, "symbol=A", 2));
         assert_eq!((o.len(), o.records(), o.first_start()), (2, 2, Some(2)));
-        assert_eq!(o.count("symbol=B", 9), 2);
+        assert_eq!(o.append("symbol=B", 9, |_| {}), 2);
         assert_eq!(o.dir_of(0).as_deref(), Some("symbol=B"));
         assert_eq!(o.take_oldest().map(|b| b.dir), Some("symbol=A".into()));
-        assert_eq!(
-            (o.records(), o.first_start(), o.only_dir()),
-            (2, Some(5), Some("symbol=B"))
-        );
+        assert_eq!((o.records(), o.first_start()), (2, Some(5)));
+        assert_eq!(o.only().map(|b| &*b.dir), Some("symbol=B"));
         assert_eq!(
             o.take("symbol=B").map(|b| (b.start, b.last, b.records)),
             Some((5, 9, 2))

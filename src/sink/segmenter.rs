@@ -40,7 +40,7 @@ use bytes::Bytes;
 use super::convert::Verdict;
 use super::dead_letter::{DeadBatch, DeadLetter};
 use super::existing::Existing;
-use super::open_files::{Batch, OpenFiles};
+use super::open_files::{Batch, Dir, OpenFiles};
 pub use super::rules::Rules;
 pub use super::segment::{DirFile, Pushed, Segment, Span};
 use super::Record;
@@ -73,6 +73,8 @@ pub struct Segmenter {
     failure: Option<String>,
     /// The clock for `Wallclock` (epoch ms), set by the caller.
     now_ms: i64,
+    /// `partition=<p>`, under the default partitioner.
+    default_dir: Option<Dir>,
 }
 
 /// What one record becomes.
@@ -95,7 +97,8 @@ impl Segmenter {
         existing_dead: Vec<Span>,
     ) -> Self {
         let mut known = Existing::default();
-        if rules.partitioner.is_default() {
+        let rules_default = rules.partitioner.is_default();
+        if rules_default {
             let files = existing.iter().map(|s| DirFile {
                 start: s.start,
                 extent: crate::s3::Extent::End(s.end),
@@ -118,6 +121,7 @@ impl Segmenter {
             stuck_from: None,
             failure: None,
             now_ms: 0,
+            default_dir: rules_default.then(|| Dir::from(format!("partition={partition}"))),
         }
     }
 
@@ -190,7 +194,7 @@ impl Segmenter {
         };
         if let Some(dir) = &fixed_dir {
             if !self.existing.knows(dir) {
-                return (Pushed::NeedsListing(dir.clone()), None);
+                return (Pushed::NeedsListing(dir.to_string()), None);
             }
             if self.in_existing(dir, rec.offset, out) {
                 self.next_offset = rec.offset + 1;
@@ -209,7 +213,7 @@ impl Segmenter {
         let pushed = match take {
             Ok((line, row, dir)) => {
                 if !self.existing.knows(&dir) {
-                    return (Pushed::NeedsListing(dir), None);
+                    return (Pushed::NeedsListing(dir.to_string()), None);
                 }
                 if !consecutive && self.in_existing(&dir, rec.offset, out) {
                     self.next_offset = rec.offset + 1;
@@ -237,10 +241,14 @@ impl Segmenter {
         (pushed, gap)
     }
 
-    fn directory(&self, rec: &Record, line: &[u8]) -> Result<String, String> {
+    fn directory(&self, rec: &Record, line: &[u8]) -> Result<Dir, String> {
+        if let Some(dir) = &self.default_dir {
+            return Ok(dir.clone()); // the same for every record: no formatting per record
+        }
         self.rules
             .partitioner
             .encode(self.partition, rec.timestamp_ms, line, self.now_ms)
+            .map(Dir::from)
     }
 
     /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of
@@ -270,12 +278,14 @@ impl Segmenter {
         }
     }
 
-    fn buffer(&mut self, rec: &Record, dir: String, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
+    fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
         if self.rules.partitioner.consecutive() {
             // One file at a time, of consecutive offsets: a new directory or an offset that
             // never came (retention, compaction, a transaction's marker) cuts it.
-            let cut = self.open.only_dir().is_some_and(|d| d != dir)
-                || self.open.get(&dir).is_some_and(|b| rec.offset != b.last + 1);
+            let cut = self
+                .open
+                .only()
+                .is_some_and(|b| b.dir != dir || rec.offset != b.last + 1);
             if cut {
                 self.close_data(out);
             }
@@ -289,38 +299,27 @@ impl Segmenter {
                 self.close_oldest(out);
             }
         }
-        let opened = match self.open.get(&dir) {
-            Some(_) => None,
-            None => {
-                if self.open.len() >= self.rules.max_open_files {
-                    self.close_oldest(out);
-                }
-                let id = self.take_id();
-                let many = !self.rules.partitioner.consecutive();
-                let batch = Batch::new(
-                    id,
-                    dir.clone(),
-                    rec,
-                    line.len(),
-                    self.rules.flush_size,
-                    self.parquet.as_ref(),
-                    many,
-                );
-                self.open.open(batch);
-                Some(id)
+        let mut opened = None;
+        if !self.open.contains(&dir) {
+            if self.open.len() >= self.rules.max_open_files {
+                self.close_oldest(out);
             }
-        };
-        let separator = &self.rules.separator;
-        if let Some(b) = self.open.get_mut(&dir) {
-            match (&mut b.rows, &row) {
-                (Some(rows), Some(row)) => rows.push(row),
-                _ => {
-                    b.body.extend_from_slice(line);
-                    b.body.extend_from_slice(separator);
-                }
-            }
+            let id = self.take_id();
+            let many = !self.rules.partitioner.consecutive();
+            let (flush, parquet) = (self.rules.flush_size, self.parquet.as_ref());
+            self.open
+                .open(Batch::new(id, dir.clone(), rec, line.len(), flush, parquet, many));
+            opened = Some(id);
         }
-        if self.open.count(&dir, rec.offset) >= self.rules.flush_size {
+        let separator = &self.rules.separator;
+        let records = self.open.append(&dir, rec.offset, |b| match (&mut b.rows, &row) {
+            (Some(rows), Some(row)) => rows.push(row),
+            _ => {
+                b.body.extend_from_slice(line);
+                b.body.extend_from_slice(separator);
+            }
+        });
+        if records >= self.rules.flush_size {
             self.close_dir(&dir, out);
         }
         Pushed::Buffered { opened }

@@ -291,3 +291,38 @@ fn a_restart_after_any_record_writes_each_record_exactly_once() {
         }
     }
 }
+
+#[test]
+fn under_wallclock_one_file_is_open_at_a_time_and_a_new_hour_cuts_it() {
+    use crate::config::{PartitionerClass, SinkConfig, TimestampExtractor};
+    let sink = SinkConfig {
+        partitioner_class: PartitionerClass::Hourly,
+        timestamp_extractor: TimestampExtractor::Wallclock,
+        ..SinkConfig::default()
+    };
+    let r = Rules {
+        partitioner: Partitioner::from_config(&sink).unwrap(),
+        ..Rules::json(100)
+    };
+    let mut s = seg(r, 0);
+    let mut out = Vec::new();
+    // 2026-03-07T14:59:59Z, then a second later the next hour.
+    s.set_clock(1_772_895_599_000);
+    push(&mut s, &rec(0, "A"), &[], &mut out);
+    push(&mut s, &rec(1, "B"), &[], &mut out);
+    assert_eq!(s.open_files(), 1, "consecutive offsets, whatever the record");
+    s.set_clock(1_772_895_600_000);
+    push(&mut s, &rec(2, "A"), &[], &mut out);
+    assert_eq!(
+        files(&out),
+        vec![("year=2026".into(), 0, 2, 2)],
+        "the hour's file is cut when the clock moves on"
+    );
+    assert!(
+        out[0].key.contains("/year=2026/month=03/day=07/hour=14/"),
+        "{}",
+        out[0].key
+    );
+    s.close(&mut out);
+    assert!(out[1].key.contains("/hour=15/t+0+0002.json"), "{}", out[1].key);
+}
