@@ -13,9 +13,7 @@ use tokio::time::Instant;
 use super::commit_pace::{CommitPace, Next};
 use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
-use super::resume;
-use super::rotation::{rotate_delay, unix_ms};
-use super::segmenter::{Pushed, Rules, Segment, Segmenter};
+use super::segmenter::{Rules, Segment, Segmenter};
 use super::source::PartitionSource;
 use super::upload::{Delivery, Upload};
 use super::Record;
@@ -26,6 +24,8 @@ use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
 use crate::telemetry::reachability::Reachability;
 use crate::telemetry::{sink_events, PipelineStats};
+
+mod intake;
 
 /// The sink actor's behaviour, generic over its store and its Kafka side.
 pub struct SinkActor<S, P>(PhantomData<fn() -> (S, P)>);
@@ -222,137 +222,6 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
 }
 
 impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
-    async fn plan(&mut self, myself: &ActorRef<SinkMsg>) -> Result<(), ActorProcessingErr> {
-        let a = &self.args;
-        let (tp, partition) = (&a.tp, a.tp.partition);
-        let attempt = async {
-            let in_kafka = a.source.committed(partition).await.map_err(|e| chain(&e))?;
-            let committed = in_kafka.max(a.gate.last_commit());
-            let low = a.source.low_watermark(partition).await.map_err(|e| chain(&e))?;
-            let dead_in_s3 = a.dead_topic.is_none();
-            let plan = match a.rules.partitioner.is_default() {
-                true => {
-                    let flush = a.rules.flush_size;
-                    resume::plan(&*a.store, &a.layout, partition, committed, low, flush, dead_in_s3).await
-                }
-                false => resume::plan_partitioned(&*a.store, &a.layout, partition, committed, low, dead_in_s3).await,
-            }
-            .map_err(|e| chain(&e))?;
-            Ok::<_, String>((committed, low, plan))
-        };
-        match attempt.await {
-            Ok((committed, low, plan)) => {
-                sink_events::sink_planned(tp, committed, &plan);
-                self.committed = committed;
-                self.seg = Some(Segmenter::new(
-                    a.layout.clone(),
-                    partition,
-                    a.rules.clone(),
-                    plan.start,
-                    plan.existing,
-                    plan.existing_dead,
-                ));
-                a.gate.reset();
-                a.source
-                    .attach(partition, myself.clone(), plan.start, committed.unwrap_or(low))?;
-            }
-            Err(e) => {
-                self.plan_failures += 1;
-                if self.plan_failures >= PLAN_ATTEMPTS {
-                    // Past this, the sink fails: its supervisor restarts it within the restart
-                    // budget, and the restart is counted and alerted on.
-                    return Err(
-                        format!("{tp}: cannot work out where to resume after {PLAN_ATTEMPTS} attempts: {e}").into(),
-                    );
-                }
-                let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
-                    .nth(self.plan_failures as usize - 1)
-                    .unwrap_or(PLAN_RETRY_MAX);
-                sink_events::sink_plan_failed(tp, &e, delay);
-                myself.send_after(delay, || SinkMsg::Plan);
-            }
-        }
-        Ok(())
-    }
-
-    async fn append(&mut self, myself: &ActorRef<SinkMsg>, records: Vec<Record>) {
-        if !self.waiting.is_empty() {
-            // Behind records still waiting for a listing: offset order is kept.
-            self.waiting.extend(records);
-            return;
-        }
-        self.push(myself, records.into()).await;
-    }
-
-    /// Pushes `records` in order, listing a directory's existing files when the segmenter asks
-    /// (then pushing the record again); if a listing fails, the rest waits for `Relist`.
-    async fn push(&mut self, myself: &ActorRef<SinkMsg>, mut records: VecDeque<Record>) {
-        let Some(seg) = &mut self.seg else {
-            // Not attached yet, so the router cannot have sent these; drop them all the same.
-            self.args.gate.release(records.len() as u64);
-            return;
-        };
-        let a = &self.args;
-        let tp = &a.tp;
-        let (mut taken, mut out) = (0, Vec::new());
-        seg.set_clock(unix_ms());
-        while let Some(rec) = records.front() {
-            let (pushed, gap) = seg.push(rec, &mut out);
-            match pushed {
-                Pushed::NeedsListing(dir) => {
-                    let listed = resume::dir_spans(
-                        &*a.store,
-                        &a.layout,
-                        &dir,
-                        tp.partition,
-                        seg.next_offset(),
-                        a.rules.span_limit(),
-                    )
-                    .await;
-                    match listed {
-                        Ok(spans) => {
-                            self.list_failures = 0;
-                            seg.add_listing(&dir, spans);
-                            continue;
-                        }
-                        Err(e) => {
-                            let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
-                                .nth(self.list_failures as usize)
-                                .unwrap_or(PLAN_RETRY_MAX);
-                            self.list_failures += 1;
-                            sink_events::sink_plan_failed(tp, &format!("listing {dir}: {}", chain(&e)), delay);
-                            myself.send_after(delay, || SinkMsg::Relist);
-                            self.waiting = std::mem::take(&mut records);
-                            break;
-                        }
-                    }
-                }
-                Pushed::Stale | Pushed::Skipped | Pushed::Ignored => a.gate.release(1),
-                Pushed::Buffered { opened: Some(id) } | Pushed::DeadLettered { opened: Some(id) } => {
-                    let delay = rotate_delay(a.rotate_interval, rec.timestamp_ms, unix_ms());
-                    myself.send_after(delay, move || SinkMsg::Rotate(id));
-                }
-                Pushed::Buffered { opened: None } | Pushed::DeadLettered { opened: None } => {}
-                Pushed::Halted(reason) => {
-                    if !a.gate.is_halted() {
-                        a.gate.halt();
-                        sink_events::sink_halted(tp, rec.offset, &reason);
-                    }
-                    a.gate.release(1);
-                }
-            }
-            if let Some((from, to)) = gap {
-                sink_events::offsets_missing(&a.stats, tp, from, to);
-            }
-            taken += 1;
-            records.pop_front();
-        }
-        sink_events::records_consumed(&a.stats, tp, taken);
-        sink_events::sink_buffer(tp, seg.buffered(), seg.buffered_bytes());
-        a.stats.held(tp, a.gate.held());
-        self.start_uploads(myself, out);
-    }
-
     /// Queues closed segments and starts as many uploads as `max.inflight.uploads` allows.
     fn start_uploads(&mut self, myself: &ActorRef<SinkMsg>, segments: Vec<Segment>) {
         self.queued.extend(segments);

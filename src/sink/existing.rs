@@ -9,12 +9,16 @@ use crate::s3::Extent;
 
 /// Listed directories and their files that reach past the resume point, sorted by start.
 #[derive(Debug, Default)]
-pub(super) struct Existing(HashMap<String, VecDeque<DirFile>, foldhash::fast::RandomState>);
+pub(super) struct Existing {
+    by_dir: HashMap<String, VecDeque<DirFile>, foldhash::fast::RandomState>,
+    /// Files left in all directories: once the replay is past them, nothing is looked up.
+    remaining: usize,
+}
 
 impl Existing {
     /// Whether `dir` has been listed.
     pub fn knows(&self, dir: &str) -> bool {
-        self.0.contains_key(dir)
+        self.by_dir.contains_key(dir)
     }
 
     /// `dir`'s files, listed when the partition was at offset `from`. `consecutive`: files
@@ -37,13 +41,19 @@ impl Existing {
             })
             .collect();
         files.sort_by_key(|f| f.start);
-        self.0.insert(dir.to_owned(), files.into());
+        self.remaining += files.len();
+        if let Some(old) = self.by_dir.insert(dir.to_owned(), files.into()) {
+            self.remaining -= old.len();
+        }
     }
 
     /// Whether the record at `offset` of `dir` is in one of its files (records of one
     /// directory arrive in offset order; a counted file is used up by its records).
     pub fn holds(&mut self, dir: &str, offset: i64) -> bool {
-        let Some(files) = self.0.get_mut(dir) else {
+        if self.remaining == 0 {
+            return false;
+        }
+        let Some(files) = self.by_dir.get_mut(dir) else {
             return false;
         };
         while let Some(f) = files.front_mut() {
@@ -56,11 +66,13 @@ impl Existing {
                     *n -= 1;
                     if *n == 0 {
                         files.pop_front();
+                        self.remaining -= 1;
                     }
                     return true;
                 }
                 _ => {
                     files.pop_front();
+                    self.remaining -= 1;
                 }
             }
         }

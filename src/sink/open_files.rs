@@ -121,8 +121,12 @@ impl OpenFiles {
         }
     }
 
-    pub fn contains(&self, dir: &str) -> bool {
-        self.by_dir.contains_key(dir)
+    pub fn contains(&self, dir: &Dir) -> bool {
+        match self.by_dir.len() {
+            0 => false,
+            1 if self.by_dir.values().next().is_some_and(|b| Arc::ptr_eq(&b.dir, dir)) => true,
+            _ => self.by_dir.contains_key(&**dir),
+        }
     }
 
     pub fn open(&mut self, batch: Batch) {
@@ -133,8 +137,16 @@ impl OpenFiles {
 
     /// Appends the record at `offset` to `dir`'s file (`write` adds its bytes); returns the
     /// file's count of records.
-    pub fn append(&mut self, dir: &str, offset: i64, write: impl FnOnce(&mut Batch)) -> u64 {
-        let Some(b) = self.by_dir.get_mut(dir) else {
+    pub fn append(&mut self, dir: &Dir, offset: i64, write: impl FnOnce(&mut Batch)) -> u64 {
+        // One file open (the default partitioner's case): no hashing.
+        let only = match self.by_dir.len() {
+            1 => self.by_dir.values_mut().next().filter(|b| Arc::ptr_eq(&b.dir, dir)),
+            _ => None,
+        };
+        let Some(b) = (match only {
+            Some(b) => Some(b),
+            None => self.by_dir.get_mut(&**dir),
+        }) else {
             return 0;
         };
         write(b);
@@ -186,7 +198,7 @@ mod tests {
         o.open(batch(0, "symbol=B", 5));
         o.open(batch(1, "symbol=A", 2));
         assert_eq!((o.len(), o.records(), o.first_start()), (2, 2, Some(2)));
-        assert_eq!(o.append("symbol=B", 9, |_| {}), 2);
+        assert_eq!(o.append(&Dir::from("symbol=B"), 9, |_| {}), 2);
         assert_eq!(o.dir_of(0).as_deref(), Some("symbol=B"));
         assert_eq!(o.take_oldest().map(|b| b.dir), Some("symbol=A".into()));
         assert_eq!((o.records(), o.first_start()), (2, Some(5)));

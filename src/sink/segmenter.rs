@@ -34,6 +34,7 @@
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -193,7 +194,8 @@ impl Segmenter {
             false => None,
         };
         if let Some(dir) = &fixed_dir {
-            if !self.existing.knows(dir) {
+            // The default partitioner's one directory was listed by the resume plan.
+            if self.default_dir.is_none() && !self.existing.knows(dir) {
                 return (Pushed::NeedsListing(dir.to_string()), None);
             }
             if self.in_existing(dir, rec.offset, out) {
@@ -212,7 +214,7 @@ impl Segmenter {
         };
         let pushed = match take {
             Ok((line, row, dir)) => {
-                if !self.existing.knows(&dir) {
+                if self.default_dir.is_none() && !self.existing.knows(&dir) {
                     return (Pushed::NeedsListing(dir.to_string()), None);
                 }
                 if !consecutive && self.in_existing(&dir, rec.offset, out) {
@@ -285,7 +287,7 @@ impl Segmenter {
             let cut = self
                 .open
                 .only()
-                .is_some_and(|b| b.dir != dir || rec.offset != b.last + 1);
+                .is_some_and(|b| !(Arc::ptr_eq(&b.dir, &dir) || b.dir == dir) || rec.offset != b.last + 1);
             if cut {
                 self.close_data(out);
             }
