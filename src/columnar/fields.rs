@@ -39,7 +39,10 @@ impl<'a> Fields<'a> {
 
     /// The raw value of the field named `want`.
     pub fn get(&self, want: &str) -> Option<&'a str> {
-        if let Some((_, v)) = self.0.iter().rev().find(|(k, _)| k == want) {
+        // Length and first byte before the bytes: most keys differ there, with no call.
+        let first = want.as_bytes().first();
+        let same = |k: &str| k.len() == want.len() && k.as_bytes().first() == first && k == want;
+        if let Some((_, v)) = self.0.iter().rev().find(|(k, _)| same(k)) {
             return Some(v);
         }
         self.0
