@@ -103,7 +103,7 @@ fn duckdb(args: &[&str]) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duckdb_reads_files_per_symbol_and_per_hour_through_their_hive_directories() {
-    use tickstream::config::{PartitionerClass, TimestampExtractor};
+    use tickstream::config::PartitionerClass;
     let env = TestEnv::start().await;
     let (symbols, ticks) = (4, 50);
     let mut by_symbol = env.config(symbols, ticks, 16, 400);
@@ -117,11 +117,7 @@ async fn duckdb_reads_files_per_symbol_and_per_hour_through_their_hive_directori
     hourly.producer.topic = hourly_topic.clone();
     hourly.sink.topics = hourly_topic.clone();
     hourly.kafka.consumer_group = format!("group-{hourly_topic}");
-    hourly.sink.partitioner_class = PartitionerClass::Hourly;
-    hourly.sink.timestamp_extractor = TimestampExtractor::RecordField;
-    hourly.sink.timestamp_field = Some("timestamp".into());
-    hourly.sink.format_class = FormatClass::Parquet;
-    hourly.sink.parquet_codec = ParquetCodec::Zstd;
+    crate::partitioners::hourly_parquet_by_record_time(&mut hourly.sink);
     run_until_acked(&env, &hourly, 2, symbols as u64 * ticks).await;
     assert_eq!(records_in_s3(&env.verified(&hourly, 16).await), 200);
 

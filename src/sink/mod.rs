@@ -1,8 +1,10 @@
-//! The S3 sink: per-partition actors that batch records into Confluent-named JSON-lines files,
-//! upload them, and commit offsets only after the upload, with the pure rules they follow.
+//! The S3 sink: per-partition actors that batch records into Confluent-named files (JSON lines,
+//! Parquet, raw values; in the partitioner's directories), upload them, and commit offsets only
+//! after the upload, with the pure rules they follow.
 //!
-//! - [`actor`]: [`SinkActor`], one per assigned partition: its open batch, rotation timer,
-//!   uploads in flight and in-order commits.
+//! - [`actor`]: [`SinkActor`], one per assigned partition: its open files, rotation timers,
+//!   uploads in flight and in-order commits; how records enter it (its resume plan, directory
+//!   listings) is `actor/intake.rs`.
 //! - [`factory`]: what every sink of the process is built from; partition `p`'s child spec.
 //! - [`convert`]: what a record becomes (`value.converter`, `value.schema`, tombstones, size).
 //! - [`dead_letter`]: records that cannot be written, batched into files (or a Kafka topic).
@@ -11,7 +13,8 @@
 //!   Its open data files (one per directory the partitioner names) are `open_files`, the
 //!   files already in S3 a replay skips are `existing`, what it takes and gives [`segment`].
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
-//! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing.
+//! - [`resume`]: where a partition resumes, from the committed offset and the S3 listing (per
+//!   directory under the `field` and `time` partitioners).
 //! - [`upload`]: one file's PUT, retried with backoff.
 //! - `commit_pace`: at most one commit per `offset.flush.interval.ms`.
 //! - [`gate`]: what the sink holds in memory, for the consumer's memory bound.

@@ -6,10 +6,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::segment::Segment;
 use super::Record;
 use crate::columnar::writer::RowBatch;
 use crate::columnar::ParquetSpec;
 use crate::config::Compression;
+use crate::s3::keys::KeyLayout;
+use crate::s3::SegmentMeta;
 
 /// A directory's name, shared by its open file and the index by first offset (a clone is a
 /// count, not a copy: the default partitioner's one name serves every record).
@@ -67,16 +70,34 @@ impl Batch {
         }
     }
 
-    /// The file's bytes: the Parquet file of its rows, or its lines compressed as configured.
-    pub fn into_body(self, parquet: Option<&ParquetSpec>, compression: (Compression, i32)) -> Result<Vec<u8>, String> {
-        match (self.rows, parquet) {
-            (Some(rows), Some(spec)) => rows.finish(spec).map_err(|e| e.to_string()),
-            _ => Ok(crate::s3::compression::compress(
-                self.body,
-                compression.0,
-                compression.1,
-            )),
-        }
+    /// The file to upload: its key, the Parquet file of its rows or its lines compressed as
+    /// configured, its offsets; or why the Parquet file could not be written.
+    pub fn into_segment(
+        self,
+        layout: &KeyLayout,
+        partition: i32,
+        parquet: Option<&ParquetSpec>,
+        compression: (Compression, i32),
+    ) -> Result<Segment, String> {
+        let key = layout.key_in(&self.dir, partition, self.start);
+        let meta = SegmentMeta {
+            start_offset: self.start,
+            end_offset: self.last + 1,
+            records: self.records,
+            error: None,
+        };
+        let body = match (self.rows, parquet) {
+            (Some(rows), Some(spec)) => rows.finish(spec).map_err(|e| e.to_string())?,
+            _ => crate::s3::compression::compress(self.body, compression.0, compression.1),
+        };
+        Ok(Segment {
+            key,
+            body: bytes::Bytes::from(body),
+            meta,
+            dead_letter: false,
+            dead: Vec::new(),
+            first_timestamp_ms: self.first_timestamp_ms,
+        })
     }
 
     /// Bytes held: the lines, or the Parquet column buffers.

@@ -112,9 +112,9 @@ pub async fn plan_partitioned<S: SegmentStore>(
     })
 }
 
-/// The files of `partition` in `dir` that may hold records at or after `from`, sorted: a file
-/// starts less than `span_limit` offsets before every record it holds, so the listing starts
-/// `span_limit` before `from`.
+/// The files of `partition` in `dir` that may hold records at or after `from`, sorted, with
+/// their keys: a file starts less than `span_limit` offsets before every record it holds, so
+/// the listing starts `span_limit` before `from`.
 pub async fn dir_spans<S: SegmentStore>(
     store: &S,
     layout: &KeyLayout,
@@ -122,7 +122,7 @@ pub async fn dir_spans<S: SegmentStore>(
     partition: i32,
     from: i64,
     span_limit: i64,
-) -> Result<Vec<DirFile>, S3Error> {
+) -> Result<Vec<(String, DirFile)>, S3Error> {
     let floor = from.saturating_sub(span_limit);
     let start_after = (floor > 0).then(|| layout.key_in(dir, partition, floor - 1));
     let keys = store
@@ -137,7 +137,7 @@ pub async fn dir_spans<S: SegmentStore>(
     for (start, key) in files {
         let extent = store.extent(&key, start).await?;
         if !matches!(extent, crate::s3::Extent::End(end) if end <= from) {
-            out.push(DirFile { start, extent });
+            out.push((key, DirFile { start, extent }));
         }
     }
     Ok(out)
@@ -286,7 +286,7 @@ mod tests {
         s.insert_without_metadata(&l.key_in("symbol=A", 0, 1_500), 1_500, 7);
         let spans = dir_spans(&s, &l, "symbol=A", 0, 1_000, 600).await.unwrap();
         use crate::s3::Extent::{End, Records};
-        let got: Vec<(i64, crate::s3::Extent)> = spans.iter().map(|f| (f.start, f.extent)).collect();
+        let got: Vec<(i64, crate::s3::Extent)> = spans.iter().map(|(_, f)| (f.start, f.extent)).collect();
         assert_eq!(got, vec![(950, End(1_200)), (1_300, End(1_400)), (1_500, Records(7))]);
         assert_eq!(s.last_start_after(), Some(l.key_in("symbol=A", 0, 399)));
         let p = plan_partitioned(&s, &l, 0, Some(1_000), 0, true).await.unwrap();

@@ -36,8 +36,6 @@ use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::Bytes;
-
 use super::convert::Verdict;
 use super::dead_letter::{DeadBatch, DeadLetter};
 use super::existing::Existing;
@@ -47,7 +45,6 @@ pub use super::segment::{DirFile, Pushed, Segment, Span};
 use super::Record;
 use crate::columnar::{ParquetSpec, Row};
 use crate::s3::keys::KeyLayout;
-use crate::s3::SegmentMeta;
 
 /// One partition's file cutter.
 #[derive(Debug)]
@@ -399,33 +396,22 @@ impl Segmenter {
     }
 
     fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
-        let (start, first_timestamp_ms) = (b.start, b.first_timestamp_ms);
-        let key = self.layout.key_in(&b.dir, self.partition, start);
-        let meta = SegmentMeta {
-            start_offset: start,
-            end_offset: b.last + 1,
-            records: b.records,
-            error: None,
-        };
-        let body = match b.into_body(self.parquet.as_ref(), self.rules.compression) {
-            Ok(body) => body,
+        let start = b.start;
+        match b.into_segment(
+            &self.layout,
+            self.partition,
+            self.parquet.as_ref(),
+            self.rules.compression,
+        ) {
+            Ok(segment) => out.push(segment),
             Err(e) => {
                 // Rows that passed their columns' types always write; should one not, the
                 // partition stops here (its records stay uncommitted in Kafka).
                 self.halted = true;
                 self.stuck_from = Some(self.stuck_from.map_or(start, |s| s.min(start)));
                 self.failure = Some(format!("writing the Parquet file at offset {start}: {e}"));
-                return;
             }
-        };
-        out.push(Segment {
-            key,
-            body: Bytes::from(body),
-            meta,
-            dead_letter: false,
-            dead: Vec::new(),
-            first_timestamp_ms,
-        });
+        }
     }
 
     fn close_dead(&mut self, out: &mut Vec<Segment>) {

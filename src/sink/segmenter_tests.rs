@@ -1,5 +1,6 @@
 use super::*;
 use crate::sink::testing::{self, tick};
+use bytes::Bytes;
 
 fn layout() -> KeyLayout {
     testing::layout(4)

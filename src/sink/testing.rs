@@ -26,6 +26,18 @@ pub fn tick(offset: i64) -> super::Record {
     }
 }
 
+/// S3's 503 SlowDown to `op` on `key`.
+fn slow_down(op: &'static str, key: &str) -> S3Error {
+    S3Error::Service {
+        op,
+        bucket: "mem".into(),
+        key: key.into(),
+        status: 503,
+        code: "SlowDown".into(),
+        message: String::new(),
+    }
+}
+
 #[derive(Default)]
 pub struct MemoryStore {
     objects: Mutex<BTreeMap<String, (Bytes, SegmentMeta)>>,
@@ -84,14 +96,7 @@ impl SegmentStore for MemoryStore {
         }
         if self.failing_puts.load(Ordering::SeqCst) > 0 {
             self.failing_puts.fetch_sub(1, Ordering::SeqCst);
-            return Err(S3Error::Service {
-                op: "PutObject",
-                bucket: "mem".into(),
-                key: key.into(),
-                status: 503,
-                code: "SlowDown".into(),
-                message: String::new(),
-            });
+            return Err(slow_down("PutObject", key));
         }
         let mut objects = self.objects.lock().unwrap();
         match objects.get(key) {
@@ -111,14 +116,7 @@ impl SegmentStore for MemoryStore {
         self.list_attempts.fetch_add(1, Ordering::SeqCst);
         if self.failing_lists.load(Ordering::SeqCst) > 0 {
             self.failing_lists.fetch_sub(1, Ordering::SeqCst);
-            return Err(S3Error::Service {
-                op: "ListObjectsV2",
-                bucket: "mem".into(),
-                key: prefix.into(),
-                status: 503,
-                code: "SlowDown".into(),
-                message: String::new(),
-            });
+            return Err(slow_down("ListObjectsV2", prefix));
         }
         *self.last_start_after.lock().unwrap() = start_after.map(str::to_owned);
         Ok(self

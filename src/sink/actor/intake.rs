@@ -105,9 +105,14 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                     )
                     .await;
                     match listed {
-                        Ok(spans) => {
+                        Ok(files) => {
                             self.list_failures = 0;
-                            seg.add_listing(&dir, spans);
+                            // Files an earlier run left (an upload cut off by a crash may have
+                            // landed unannounced): the watcher loads any it has not yet.
+                            if let Some(landed) = &a.landed {
+                                files.iter().for_each(|(key, _)| landed.send(tp, key));
+                            }
+                            seg.add_listing(&dir, files.into_iter().map(|(_, f)| f).collect());
                             continue;
                         }
                         Err(e) => {

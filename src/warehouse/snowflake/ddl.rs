@@ -249,12 +249,16 @@ mod tests {
         assert!(super::ddl(&c).contains("SELECT PARSE_JSON($1:\"RECORD_CONTENT\"),"));
     }
 
+    /// The pattern the pipe reads `field` of RECORD_METADATA from the file name with.
+    fn filename_pattern(ddl: &str, field: &str) -> regex_lite::Regex {
+        let before = format!("'{field}', REGEXP_SUBSTR(METADATA$FILENAME, '");
+        let rest = &ddl[ddl.find(&before).unwrap() + before.len()..];
+        regex_lite::Regex::new(&rest[..rest.find('\'').unwrap()]).unwrap()
+    }
+
     #[test]
     fn the_offset_pattern_finds_the_start_offset_of_every_file_kind() {
-        let ddl = super::ddl(&Config::default());
-        let at = ddl.find("'offset', REGEXP_SUBSTR(METADATA$FILENAME, '").unwrap();
-        let rest = &ddl[at + "'offset', REGEXP_SUBSTR(METADATA$FILENAME, '".len()..];
-        let pattern = regex_lite::Regex::new(&rest[..rest.find('\'').unwrap()]).unwrap();
+        let pattern = filename_pattern(&super::ddl(&Config::default()), "offset");
         for (name, offset) in [
             ("topics/t/partition=0/t+0+0000000042.json", "0000000042"),
             ("topics/t/partition=0/t+0+0000000042.json.gz", "0000000042"),
@@ -268,10 +272,7 @@ mod tests {
 
     #[test]
     fn the_partition_comes_from_the_file_name_and_partitioned_files_give_their_row() {
-        let ddl = super::ddl(&Config::default());
-        let at = ddl.find("'partition', REGEXP_SUBSTR(METADATA$FILENAME, '").unwrap();
-        let rest = &ddl[at + "'partition', REGEXP_SUBSTR(METADATA$FILENAME, '".len()..];
-        let pattern = regex_lite::Regex::new(&rest[..rest.find('\'').unwrap()]).unwrap();
+        let pattern = filename_pattern(&super::ddl(&Config::default()), "partition");
         for (name, partition) in [
             ("topics/t/partition=2/t+2+0000000042.json", "2"),
             ("topics/t/symbol=AAPL/t+1+0000000042.snappy.parquet", "1"),
