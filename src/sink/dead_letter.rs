@@ -14,10 +14,12 @@
 //! `errors.deadletterqueue.topic.name` the same records go to that Kafka topic instead, with
 //! Connect's `__connect.errors.*` headers.
 
+use std::collections::VecDeque;
+
 use base64::Engine;
 use bytes::Bytes;
 
-use super::segmenter::Segment;
+use super::segmenter::{Segment, Span};
 use super::Record;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
@@ -122,6 +124,69 @@ impl DeadBatch {
             first_timestamp_ms: self.entries.first().and_then(|d| d.timestamp_ms),
             dead: self.entries,
         }
+    }
+}
+
+/// A partition's dead letters: the open batch, and the dead-letter files already in S3 that a
+/// replay skips (each sorted by start).
+#[derive(Debug)]
+pub struct DeadLane {
+    batch: Option<DeadBatch>,
+    existing: VecDeque<Span>,
+}
+
+impl DeadLane {
+    pub fn new(existing: Vec<Span>) -> Self {
+        Self {
+            batch: None,
+            existing: existing.into(),
+        }
+    }
+
+    /// Whether the dead letter at `offset` is in a file already in S3 (offsets arrive in order).
+    pub fn in_s3(&mut self, offset: i64) -> bool {
+        while let Some(span) = self.existing.front().copied() {
+            if span.start > offset {
+                return false;
+            }
+            if offset < span.end {
+                return true;
+            }
+            self.existing.pop_front();
+        }
+        false
+    }
+
+    /// Adds a dead letter, opening a batch with `new_id()` if none is open; returns that id if
+    /// it opened one, and the batch's count.
+    pub fn add(&mut self, d: DeadLetter, new_id: impl FnOnce() -> u64) -> (Option<u64>, u64) {
+        let mut opened = None;
+        let batch = self.batch.get_or_insert_with(|| {
+            let id = new_id();
+            opened = Some(id);
+            DeadBatch::new(id)
+        });
+        batch.push(d);
+        (opened, batch.len())
+    }
+
+    /// The open batch's lowest offset (`i64::MAX` if none).
+    pub fn first(&self) -> i64 {
+        self.batch.as_ref().map_or(i64::MAX, DeadBatch::first)
+    }
+
+    /// Dead letters in the open batch.
+    pub fn buffered(&self) -> u64 {
+        self.batch.as_ref().map_or(0, DeadBatch::len)
+    }
+
+    pub fn is_open(&self, id: u64) -> bool {
+        self.batch.as_ref().is_some_and(|d| d.id() == id)
+    }
+
+    /// Takes the open batch.
+    pub fn take(&mut self) -> Option<DeadBatch> {
+        self.batch.take()
     }
 }
 

@@ -3,7 +3,10 @@
 
 use bytes::Bytes;
 
+use super::convert::{Converter, Verdict};
 use super::dead_letter::DeadLetter;
+use super::Record;
+use crate::columnar::{ParquetSpec, Row};
 use crate::s3::SegmentMeta;
 
 /// Offsets `[start, end)` of a file already in S3.
@@ -57,4 +60,26 @@ pub enum Pushed {
     /// Not taken: the files already in S3 under this directory must be listed first
     /// ([`Segmenter::add_listing`]); then push the record again.
     NeedsListing(String),
+}
+
+/// What one record becomes: the converter's verdict, and for a Parquet file its row (a field
+/// that cannot take its column's type rejects the record).
+pub(super) enum Take<'a> {
+    Write(std::borrow::Cow<'a, [u8]>, Option<Row>),
+    Reject(String),
+    Skip,
+}
+
+impl<'a> Take<'a> {
+    pub fn of(rec: &'a Record, converter: &Converter, parquet: Option<&ParquetSpec>) -> Self {
+        match (converter.convert(rec.value.as_deref()), parquet) {
+            (Verdict::Write(line), Some(spec)) => match spec.row(&line) {
+                Ok(row) => Take::Write(line, Some(row)),
+                Err(reason) => Take::Reject(reason),
+            },
+            (Verdict::Write(line), None) => Take::Write(line, None),
+            (Verdict::Reject(reason), _) => Take::Reject(reason),
+            (Verdict::Skip, _) => Take::Skip,
+        }
+    }
 }

@@ -32,15 +32,13 @@
 //! timer calling [`Segmenter::rotate`] with the batch id it was given. What may be committed is
 //! [`Segmenter::pending_from`]: every record below it is in a closed batch or was dropped.
 
-use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::convert::Verdict;
-use super::dead_letter::{DeadBatch, DeadLetter};
+use super::dead_letter::{DeadLane, DeadLetter};
 use super::existing::Existing;
 use super::open_files::{Batch, Dir, OpenFiles};
 pub use super::rules::Rules;
+use super::segment::Take;
 pub use super::segment::{DirFile, Pushed, Segment, Span};
 use super::Record;
 use crate::columnar::{ParquetSpec, Row};
@@ -58,9 +56,8 @@ pub struct Segmenter {
     /// Files already in S3 reaching past the start, per directory (a directory is here once
     /// it has been listed).
     existing: Existing,
-    existing_dead: VecDeque<Span>,
     open: OpenFiles,
-    dead: Option<DeadBatch>,
+    dead: DeadLane,
     next_batch_id: u64,
     /// Offsets that never arrived (deleted by retention before they were sunk), total.
     missing: u64,
@@ -73,13 +70,6 @@ pub struct Segmenter {
     now_ms: i64,
     /// `partition=<p>`, under the default partitioner.
     default_dir: Option<Dir>,
-}
-
-/// What one record becomes.
-enum Take<'a> {
-    Write(Cow<'a, [u8]>, Option<Row>),
-    Reject(String),
-    Skip,
 }
 
 impl Segmenter {
@@ -110,9 +100,8 @@ impl Segmenter {
             rules,
             next_offset: start,
             existing: known,
-            existing_dead: existing_dead.into(),
             open: OpenFiles::default(),
-            dead: None,
+            dead: DeadLane::new(existing_dead),
             next_batch_id: 0,
             missing: 0,
             halted: false,
@@ -144,15 +133,14 @@ impl Segmenter {
     /// most that may be committed once the closed batches are durable.
     pub fn pending_from(&self) -> i64 {
         let data = self.open.first_start().unwrap_or(i64::MAX);
-        let dead = self.dead.as_ref().map_or(i64::MAX, DeadBatch::first);
-        data.min(dead)
+        data.min(self.dead.first())
             .min(self.next_offset)
             .min(self.stuck_from.unwrap_or(i64::MAX))
     }
 
     /// Records in the open batches.
     pub fn buffered(&self) -> u64 {
-        self.open.records() + self.dead.as_ref().map_or(0, DeadBatch::len)
+        self.open.records() + self.dead.buffered()
     }
 
     /// Bytes of the open data files' records (JSON lines, or Parquet column buffers).
@@ -201,7 +189,7 @@ impl Segmenter {
             }
         }
         let gap = (rec.offset > self.next_offset).then_some((self.next_offset, rec.offset));
-        let take = match (self.take(rec), fixed_dir) {
+        let take = match (Take::of(rec, &self.rules.converter, self.parquet.as_ref()), fixed_dir) {
             (Take::Write(line, row), Some(dir)) => Ok((line, row, dir)),
             (Take::Write(line, row), None) => match self.directory(rec, &line) {
                 Ok(dir) => Ok((line, row, dir)),
@@ -263,20 +251,6 @@ impl Segmenter {
         inside
     }
 
-    /// What `rec` becomes: the converter's verdict, and for a Parquet file its row (a field
-    /// that cannot take its column's type rejects the record).
-    fn take<'a>(&self, rec: &'a Record) -> Take<'a> {
-        match (self.rules.converter.convert(rec.value.as_deref()), &self.parquet) {
-            (Verdict::Write(line), Some(spec)) => match spec.row(&line) {
-                Ok(row) => Take::Write(line, Some(row)),
-                Err(reason) => Take::Reject(reason),
-            },
-            (Verdict::Write(line), None) => Take::Write(line, None),
-            (Verdict::Reject(reason), _) => Take::Reject(reason),
-            (Verdict::Skip, _) => Take::Skip,
-        }
-    }
-
     fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
         if self.rules.partitioner.consecutive() {
             // One file at a time, of consecutive offsets: a new directory or an offset that
@@ -328,28 +302,15 @@ impl Segmenter {
         if self.rules.partitioner.consecutive() {
             self.close_data(out);
         }
-        while let Some(span) = self.existing_dead.front().copied() {
-            if span.start > rec.offset {
-                break;
-            }
-            if rec.offset < span.end {
-                return Pushed::Skipped;
-            }
-            self.existing_dead.pop_front();
+        if self.dead.in_s3(rec.offset) {
+            return Pushed::Skipped;
         }
-        let opened = match &self.dead {
-            Some(_) => None,
-            None => {
-                let id = self.take_id();
-                self.dead = Some(DeadBatch::new(id));
-                Some(id)
-            }
-        };
-        let full = self.dead.as_mut().is_some_and(|d| {
-            d.push(DeadLetter::of(rec, reason));
-            d.len() >= self.rules.flush_size
+        let next_id = &mut self.next_batch_id;
+        let (opened, len) = self.dead.add(DeadLetter::of(rec, reason), || {
+            *next_id += 1;
+            *next_id - 1
         });
-        if full {
+        if len >= self.rules.flush_size {
             self.close_dead(out);
         }
         Pushed::DeadLettered { opened }
@@ -365,7 +326,7 @@ impl Segmenter {
         if let Some(dir) = self.open.dir_of(id) {
             self.close_dir(&dir, out);
         }
-        if self.dead.as_ref().is_some_and(|d| d.id() == id) {
+        if self.dead.is_open(id) {
             self.close_dead(out);
         }
     }
