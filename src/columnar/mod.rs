@@ -16,9 +16,11 @@ pub mod fields;
 pub mod reader;
 pub mod writer;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use smallvec::SmallVec;
 
 use crate::config::{Column, ColumnType, ParquetCodec, RecordContent};
 use crate::record::cell::Cell;
@@ -26,11 +28,51 @@ use crate::record::cell::Cell;
 /// The column that holds a record's JSON text.
 pub const RECORD_CONTENT: &str = "RECORD_CONTENT";
 
-/// One record as a row: its typed cells in column order, and its JSON text when kept.
+/// One record as a row: its typed cells in column order, and its JSON text when kept, both
+/// borrowed from the record's line where they can be (up to 16 columns inline: a tick's row
+/// allocates nothing).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Row<'a> {
+    pub cells: SmallVec<[CellRef<'a>; 16]>,
+    pub content: Option<&'a str>,
+}
+
+/// A [`Cell`] whose text may be borrowed from the record.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
-    pub cells: Vec<Cell>,
-    pub content: Option<String>,
+pub enum CellRef<'a> {
+    Null,
+    Text(Cow<'a, str>),
+    Real(f64),
+    Integer(i64),
+    Boolean(bool),
+    /// UTC epoch milliseconds.
+    Timestamp(i64),
+}
+
+impl CellRef<'_> {
+    pub fn into_owned(self) -> Cell {
+        match self {
+            Self::Null => Cell::Null,
+            Self::Text(s) => Cell::Text(s.into_owned()),
+            Self::Real(f) => Cell::Real(f),
+            Self::Integer(i) => Cell::Integer(i),
+            Self::Boolean(b) => Cell::Boolean(b),
+            Self::Timestamp(ms) => Cell::Timestamp(ms),
+        }
+    }
+}
+
+impl From<Cell> for CellRef<'_> {
+    fn from(cell: Cell) -> Self {
+        match cell {
+            Cell::Null => Self::Null,
+            Cell::Text(s) => Self::Text(Cow::Owned(s)),
+            Cell::Real(f) => Self::Real(f),
+            Cell::Integer(i) => Self::Integer(i),
+            Cell::Boolean(b) => Self::Boolean(b),
+            Cell::Timestamp(ms) => Self::Timestamp(ms),
+        }
+    }
 }
 
 /// One topic's Parquet layout.
@@ -66,20 +108,27 @@ impl ParquetSpec {
     }
 
     /// The row `line` (a record as the converter wrote it: JSON) becomes, or why it cannot.
-    pub fn row(&self, line: &[u8]) -> Result<Row, String> {
+    pub fn row<'a>(&self, line: &'a [u8]) -> Result<Row<'a>, String> {
+        let mut row = Row::default();
+        self.fill(&mut row, line)?;
+        Ok(row)
+    }
+
+    /// [`Self::row`] written into `row` where it stands (the sink's per-record path: the inline
+    /// lists are large to move).
+    pub fn fill<'a>(&self, row: &mut Row<'a>, line: &'a [u8]) -> Result<(), String> {
         // Only the fields a column reads are parsed into values (a tick's are all of them, but
         // its keys are borrowed and no map is built).
-        let fields = fields::Fields::parse(line)?;
-        let cells = self
-            .columns
-            .iter()
-            .map(|c| fields::cell(fields.get(c.source.as_deref().unwrap_or(&c.name)), c))
-            .collect::<Result<Vec<_>, _>>()?;
-        let content = match self.content {
-            true => Some(String::from_utf8(line.to_vec()).map_err(|e| format!("not UTF-8: {e}"))?),
-            false => None,
-        };
-        Ok(Row { cells, content })
+        let text = std::str::from_utf8(line).map_err(|e| format!("not JSON: {e}"))?;
+        let mut fields = fields::Fields::default();
+        fields.read(text)?;
+        row.cells.clear();
+        for c in self.columns.iter() {
+            row.cells
+                .push(fields::cell(fields.get(c.source.as_deref().unwrap_or(&c.name)), c)?);
+        }
+        row.content = self.content.then_some(text);
+        Ok(())
     }
 
     /// The JSON line [`reader::json_lines`] gives back for the record `line`: the record's text
@@ -87,10 +136,11 @@ impl ParquetSpec {
     pub fn expected(&self, line: &[u8]) -> Result<Vec<u8>, String> {
         let row = self.row(line)?;
         Ok(match row.content {
-            Some(text) => text.into_bytes(),
+            Some(text) => text.as_bytes().to_vec(),
             None => {
+                let cells: Vec<Cell> = row.cells.into_iter().map(CellRef::into_owned).collect();
                 let names = self.columns.iter().map(|c| c.name.as_str());
-                render(names.zip(row.cells.iter()))
+                render(names.zip(cells.iter()))
             }
         })
     }

@@ -10,9 +10,8 @@ use parquet::basic::{Compression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
-use super::{ParquetSpec, Row};
+use super::{CellRef, ParquetSpec, Row};
 use crate::config::{ColumnType, ParquetCodec};
-use crate::record::cell::Cell;
 
 /// One column's values so far.
 enum Builder {
@@ -42,25 +41,25 @@ impl Builder {
 
     /// Appends `cell`, which [`ParquetSpec::row`] made for this column's type; returns its
     /// bytes in memory.
-    fn push(&mut self, cell: &Cell) -> usize {
+    fn push(&mut self, cell: &CellRef) -> usize {
         match (self, cell) {
-            (Self::Text(b), Cell::Text(s)) => {
+            (Self::Text(b), CellRef::Text(s)) => {
                 b.append_value(s);
                 s.len() + 4
             }
-            (Self::Real(b), Cell::Real(f)) => {
+            (Self::Real(b), CellRef::Real(f)) => {
                 b.append_value(*f);
                 8
             }
-            (Self::Integer(b), Cell::Integer(i)) => {
+            (Self::Integer(b), CellRef::Integer(i)) => {
                 b.append_value(*i);
                 8
             }
-            (Self::Boolean(b), Cell::Boolean(v)) => {
+            (Self::Boolean(b), CellRef::Boolean(v)) => {
                 b.append_value(*v);
                 1
             }
-            (Self::Timestamp(b), Cell::Timestamp(ms)) => {
+            (Self::Timestamp(b), CellRef::Timestamp(ms)) => {
                 b.append_value(*ms);
                 8
             }
@@ -117,7 +116,7 @@ impl RowBatch {
             self.bytes += b.push(c);
         }
         if let Some(b) = &mut self.content {
-            match &row.content {
+            match row.content {
                 Some(text) => {
                     b.append_value(text);
                     self.bytes += text.len() + 4;

@@ -221,6 +221,7 @@ impl Partitioner {
                         let fields = Fields::parse(line)?;
                         let raw = fields
                             .get(&t.field)
+                            .map(|raw| raw.text)
                             .ok_or_else(|| format!("timestamp.field: the record has no field {:?}", t.field))?;
                         crate::record::cell::timestamp_ms(&value(raw)?).ok_or_else(|| {
                             format!(
@@ -302,6 +303,7 @@ impl Time {
 fn field_text(fields: &Fields<'_>, name: &str) -> Result<String, String> {
     let raw = fields
         .get(name)
+        .map(|raw| raw.text)
         .ok_or_else(|| format!("partition.field.name: the record has no field {name:?}"))?;
     match value(raw)? {
         serde_json::Value::String(s) if s.is_empty() => Err(format!("partition.field.name: field {name:?} is empty")),

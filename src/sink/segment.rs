@@ -1,12 +1,13 @@
 //! What the segmenter takes and gives: spans and files already in S3, the segments it closes,
 //! and what became of each record pushed.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 
 use super::convert::{Converter, Verdict};
 use super::dead_letter::DeadLetter;
 use super::Record;
-use crate::columnar::{ParquetSpec, Row};
 use crate::s3::SegmentMeta;
 
 /// Offsets `[start, end)` of a file already in S3.
@@ -62,24 +63,27 @@ pub enum Pushed {
     NeedsListing(String),
 }
 
-/// What one record becomes: the converter's verdict, and for a Parquet file its row (a field
-/// that cannot take its column's type rejects the record).
-pub(super) enum Take<'a> {
-    Write(std::borrow::Cow<'a, [u8]>, Option<Row>),
+/// Why a record is not written to a data file.
+pub(super) enum NotWritten {
+    /// It cannot be (converter, column type, partitioner): a dead letter, or a halt.
     Reject(String),
+    /// Skipped on purpose (an ignored tombstone).
     Skip,
 }
 
-impl<'a> Take<'a> {
-    pub fn of(rec: &'a Record, converter: &Converter, parquet: Option<&ParquetSpec>) -> Self {
-        match (converter.convert(rec.value.as_deref()), parquet) {
-            (Verdict::Write(line), Some(spec)) => match spec.row(&line) {
-                Ok(row) => Take::Write(line, Some(row)),
-                Err(reason) => Take::Reject(reason),
-            },
-            (Verdict::Write(line), None) => Take::Write(line, None),
-            (Verdict::Reject(reason), _) => Take::Reject(reason),
-            (Verdict::Skip, _) => Take::Skip,
-        }
+/// What the segmenter did with a record it could convert.
+pub(super) enum Written {
+    /// Buffered in its directory's open file.
+    Buffered(Pushed),
+    /// Not buffered, and not done with: its directory needs listing, or S3 holds it already.
+    Not(Pushed),
+}
+
+/// The bytes the converter writes for `rec`, or why none.
+pub(super) fn line_of<'a>(rec: &'a Record, converter: &Converter) -> Result<Cow<'a, [u8]>, NotWritten> {
+    match converter.convert(rec.value.as_deref()) {
+        Verdict::Write(line) => Ok(line),
+        Verdict::Reject(reason) => Err(NotWritten::Reject(reason)),
+        Verdict::Skip => Err(NotWritten::Skip),
     }
 }

@@ -38,7 +38,7 @@ use super::dead_letter::{DeadLane, DeadLetter};
 use super::existing::Existing;
 use super::open_files::{Batch, Dir, OpenFiles};
 pub use super::rules::Rules;
-use super::segment::Take;
+use super::segment::{line_of, NotWritten, Written};
 pub use super::segment::{DirFile, Pushed, Segment, Span};
 use super::Record;
 use crate::columnar::{ParquetSpec, Row};
@@ -189,32 +189,16 @@ impl Segmenter {
             }
         }
         let gap = (rec.offset > self.next_offset).then_some((self.next_offset, rec.offset));
-        let take = match (Take::of(rec, &self.rules.converter, self.parquet.as_ref()), fixed_dir) {
-            (Take::Write(line, row), Some(dir)) => Ok((line, row, dir)),
-            (Take::Write(line, row), None) => match self.directory(rec, &line) {
-                Ok(dir) => Ok((line, row, dir)),
-                Err(reason) => Err(Take::Reject(reason)),
-            },
-            (other, _) => Err(other),
-        };
-        let pushed = match take {
-            Ok((line, row, dir)) => {
-                if self.default_dir.is_none() && !self.existing.knows(&dir) {
-                    return (Pushed::NeedsListing(dir.to_string()), None);
-                }
-                if !consecutive && self.in_existing(&dir, rec.offset, out) {
-                    self.next_offset = rec.offset + 1;
-                    return (Pushed::Skipped, None);
-                }
-                self.buffer(rec, dir, &line, row, out)
-            }
-            Err(Take::Reject(reason)) if self.rules.halt_on_error => {
+        let pushed = match self.write(rec, fixed_dir, out) {
+            Ok(Written::Buffered(pushed)) => pushed,
+            Ok(Written::Not(pushed)) => return (pushed, None),
+            Err(NotWritten::Reject(reason)) if self.rules.halt_on_error => {
                 self.close_data(out);
                 self.halted = true;
                 return (Pushed::Halted(reason), gap);
             }
-            Err(Take::Reject(reason)) => self.dead_letter(rec, reason, out),
-            Err(_) => {
+            Err(NotWritten::Reject(reason)) => self.dead_letter(rec, reason, out),
+            Err(NotWritten::Skip) => {
                 if consecutive {
                     self.close_data(out);
                 }
@@ -226,6 +210,30 @@ impl Segmenter {
         }
         self.next_offset = rec.offset + 1;
         (pushed, gap)
+    }
+
+    /// Converts `rec` and buffers it in its directory's open file, unless its directory must
+    /// be listed first or a file in S3 holds it already.
+    fn write(&mut self, rec: &Record, fixed_dir: Option<Dir>, out: &mut Vec<Segment>) -> Result<Written, NotWritten> {
+        let line = line_of(rec, &self.rules.converter)?;
+        // A Parquet file's row, built where it stands (a field its column cannot take rejects).
+        let mut row = Row::default();
+        if let Some(spec) = &self.parquet {
+            spec.fill(&mut row, &line).map_err(NotWritten::Reject)?;
+        }
+        let row = self.parquet.is_some().then_some(&row);
+        let dir = match fixed_dir {
+            Some(dir) => dir,
+            None => self.directory(rec, &line).map_err(NotWritten::Reject)?,
+        };
+        if self.default_dir.is_none() && !self.existing.knows(&dir) {
+            return Ok(Written::Not(Pushed::NeedsListing(dir.to_string())));
+        }
+        if !self.rules.partitioner.consecutive() && self.in_existing(&dir, rec.offset, out) {
+            self.next_offset = rec.offset + 1;
+            return Ok(Written::Not(Pushed::Skipped));
+        }
+        Ok(Written::Buffered(self.buffer(rec, dir, &line, row, out)))
     }
 
     fn directory(&self, rec: &Record, line: &[u8]) -> Result<Dir, String> {
@@ -251,7 +259,7 @@ impl Segmenter {
         inside
     }
 
-    fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: Option<Row>, out: &mut Vec<Segment>) -> Pushed {
+    fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: Option<&Row<'_>>, out: &mut Vec<Segment>) -> Pushed {
         if self.rules.partitioner.consecutive() {
             // One file at a time, of consecutive offsets: a new directory or an offset that
             // never came (retention, compaction, a transaction's marker) cuts it.
@@ -285,7 +293,7 @@ impl Segmenter {
             opened = Some(id);
         }
         let separator = &self.rules.separator;
-        let records = self.open.append(&dir, rec.offset, |b| match (&mut b.rows, &row) {
+        let records = self.open.append(&dir, rec.offset, |b| match (&mut b.rows, row) {
             (Some(rows), Some(row)) => rows.push(row),
             _ => {
                 b.body.extend_from_slice(line);
