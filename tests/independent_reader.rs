@@ -81,7 +81,7 @@ async fn duckdb_reads_the_snappy_and_zstd_parquet_files_with_their_column_types(
 }
 
 /// What `tests/readers/count.py` (DuckDB) finds with `args`.
-fn duckdb(args: &[&str]) -> serde_json::Value {
+pub(crate) fn duckdb(args: &[&str]) -> serde_json::Value {
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(PYTHON);
     assert!(
         python.exists(),

@@ -16,6 +16,7 @@ mod sasl_broker;
 mod alerting;
 mod any_records;
 mod cli;
+mod combinations;
 mod compression;
 mod dashboard;
 mod dead_letters;

@@ -133,7 +133,8 @@ impl TestEnv {
     pub async fn verified(&self, config: &Config, flush_size: usize) -> VerifyReport {
         let report = self.audit(config).await;
         assert!(report.ok(), "{}", tickstream::verify::report::table(&report));
-        for (p, files) in self.objects().await {
+        let layout = KeyLayout::of(&config.sink, &self.topic);
+        for (p, files) in self.objects_in(layout).await {
             for (start, lines) in files {
                 assert!(
                     lines.len() <= flush_size,
@@ -148,8 +149,12 @@ impl TestEnv {
     /// Every data object: partition → start offset → its lines (compressed files decompressed,
     /// Parquet files as JSON lines).
     pub async fn objects(&self) -> BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>> {
+        self.objects_in(self.layout()).await
+    }
+
+    /// [`Self::objects`], with keys named as `layout` names them (e.g. `.bin` files).
+    pub async fn objects_in(&self, layout: KeyLayout) -> BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>> {
         let store = self.store().await;
-        let layout = self.layout();
         let keys = store.list("topics/", None).await.expect("list");
         let mut out: BTreeMap<i32, BTreeMap<i64, Vec<Vec<u8>>>> = BTreeMap::new();
         for key in keys {

@@ -183,7 +183,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         }
         let (result, reply, reschedule) = match msg {
             WatcherMsg::Poll => (st.poll().await, None, true),
-            WatcherMsg::CatchUp(reply) => (st.poll().await, Some(reply), false),
+            WatcherMsg::CatchUp(reply) => (st.catch_up().await, Some(reply), false),
             WatcherMsg::Nudge => {
                 st.nudge_queued.store(false, std::sync::atomic::Ordering::Release);
                 // The files the sinks said landed, by key: no listing (at 64 partitions the
@@ -238,6 +238,20 @@ impl<S: ObjectSource> WatcherState<S> {
         let failed = self.loader.load(&pending).await?;
         self.discovery.advance(listed, &failed);
         Ok(())
+    }
+
+    /// Shutdown's last look: the files the sinks announced (their final drain's, whose nudge
+    /// may still be on its way: under the `field` and `time` partitioners a poll lists nothing
+    /// else), then a poll.
+    async fn catch_up(&mut self) -> Result<(), WarehouseError> {
+        let landed = self
+            .args
+            .file_landed
+            .as_ref()
+            .map(LandedReceiver::take)
+            .unwrap_or_default();
+        self.load_landed(landed).await?;
+        self.poll().await
     }
 
     /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them. A
