@@ -33,3 +33,4 @@ mod snowflake;
 mod startup;
 mod supervision;
 mod warehouse;
+mod warehouse_announced;

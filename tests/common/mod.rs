@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod watcher;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
