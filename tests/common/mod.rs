@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tickstream::config::{Config, KafkaMode, S3Mode};
+use tickstream::config::{Config, FormatClass, KafkaMode, S3Mode};
 use tickstream::kafka::EmbeddedKafka;
 use tickstream::pipeline::Infra;
 use tickstream::s3::client;
@@ -135,7 +135,12 @@ impl TestEnv {
     pub async fn verified(&self, config: &Config, flush_size: usize) -> VerifyReport {
         let report = self.audit(config).await;
         assert!(report.ok(), "{}", tickstream::verify::report::table(&report));
-        let layout = KeyLayout::of(&config.sink, &self.topic);
+        // Raw-bytes files are `.bin`; the JSON layout reads every JSON and Parquet key (a test
+        // may switch compression or format between runs).
+        let layout = match config.sink.format() {
+            FormatClass::ByteArray => KeyLayout::of(&config.sink, &self.topic),
+            _ => self.layout(),
+        };
         for (p, files) in self.objects_in(layout).await {
             for (start, lines) in files {
                 assert!(
@@ -169,7 +174,10 @@ impl TestEnv {
                 .unwrap_or_else(|| panic!("key {key:?} does not follow the Confluent layout"));
             let (p, start) = (file.partition, file.start);
             let stem = layout.key_in(&file.dir, p, start);
-            let stem = stem.strip_suffix("json").unwrap_or(&stem);
+            let stem = stem
+                .strip_suffix("json")
+                .or_else(|| stem.strip_suffix("bin"))
+                .unwrap_or(&stem);
             assert!(
                 key.starts_with(stem),
                 "listed key {key} is the written key {stem}<extension>"
