@@ -188,12 +188,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
                 st.nudge_queued.store(false, std::sync::atomic::Ordering::Release);
                 // The files the sinks said landed, by key: no listing (at 64 partitions the
                 // listings were most of a poll). The periodic poll still lists everything.
-                let landed = st
-                    .args
-                    .file_landed
-                    .as_ref()
-                    .map(LandedReceiver::take)
-                    .unwrap_or_default();
+                let landed = st.take_landed();
                 (st.load_landed(landed).await, None, false)
             }
         };
@@ -244,14 +239,18 @@ impl<S: ObjectSource> WatcherState<S> {
     /// may still be on its way: under the `field` and `time` partitioners a poll lists nothing
     /// else), then a poll.
     async fn catch_up(&mut self) -> Result<(), WarehouseError> {
-        let landed = self
-            .args
+        let landed = self.take_landed();
+        self.load_landed(landed).await?;
+        self.poll().await
+    }
+
+    /// What the sinks announced since the last take (nothing without the channel).
+    fn take_landed(&self) -> discovery::Listing {
+        self.args
             .file_landed
             .as_ref()
             .map(LandedReceiver::take)
-            .unwrap_or_default();
-        self.load_landed(landed).await?;
-        self.poll().await
+            .unwrap_or_default()
     }
 
     /// Loads the files a sink of this process uploaded, unless LOAD_HISTORY has them. A
