@@ -123,6 +123,41 @@ async fn cluster_outage_loses_nothing(outage: Duration, seed: u64) {
     assert_ticks_per_symbol(&r, 3, 600);
 }
 
+/// The chaos smoke's failover phase once lost its last 6 records this way: a partition's
+/// leadership had just moved when the pipeline stopped, so the shutdown's read of that
+/// partition's high watermark failed (not the leader), and the consumer stopped short of the
+/// partition's end. A shutdown consumes every partition to the end it had when the producers
+/// stopped, leaders moving or not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_move_just_before_shutdown_still_drains_every_partition_to_its_end() {
+    let env = TestEnv::start().await;
+    let mut config = env.config(3, 0, 20, 200);
+    // Unbounded and fast: the consumer is behind the producers by a fetch when they stop.
+    config.producer.max_ticks_per_symbol = None;
+    config.producer.ticks_per_second = 300.0;
+    config.kafka.replication_factor = 3;
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(24)))
+        .await
+        .expect("start");
+    let stats = pipeline.stats().clone();
+    eventually(Duration::from_secs(30), "files flowing", || {
+        stats.snapshot().files_uploaded >= 10
+    })
+    .await;
+    // Partition 0 moves twice (the first makes sure the second is a move): after the second,
+    // its fetches stall until the consumer learns the new leader, so it lags the others.
+    env.kafka.set_leader(&env.topic, 0, Some(1)).expect("leader moves");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    env.kafka.set_leader(&env.topic, 0, Some(2)).expect("leader moves");
+    let report = pipeline.shutdown().await;
+    assert!(
+        report.producer_flushed,
+        "every tick acknowledged before the consumer drained"
+    );
+    let r = env.verified(&config, 20).await;
+    assert_eq!(records_in_s3(&r), report.stats.ticks_acked);
+}
+
 /// What the sinks hold in memory (buffered, queued, uploading; released when their file lands),
 /// as each sink last reported it. Not consumed minus committed: a file that lands while an
 /// earlier one of its partition is still retrying leaves memory but cannot be committed yet.

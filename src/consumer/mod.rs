@@ -12,6 +12,8 @@
 //!   delivered.
 //! - `round`: a round's records, per partition, in one buffer.
 //! - [`fetch_queue`]: each attached partition's records, read from librdkafka a batch at a time.
+//! - `end_targets`: what a shutdown consumes to (each partition's high watermark, read again
+//!   until it is known).
 //! - [`directory`]: partition → its sink and gate, shared by the router and the rebalance listener.
 //! - [`rebalance`]: assignments start sinks; revocations drain them first.
 //! - [`partition_source`]: the sink's [`crate::sink::source::PartitionSource`] over this side.
@@ -21,6 +23,7 @@
 pub mod actor;
 pub mod context;
 pub mod directory;
+mod end_targets;
 pub mod fetch_queue;
 mod incarnation;
 mod intake;

@@ -17,7 +17,6 @@
 //!
 //! `super::intake` takes each round of records and hands each partition's share to its sink.
 
-use std::collections::HashMap;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -27,6 +26,7 @@ use rdkafka::Offset;
 
 use super::context::{GroupWatch, SinkConsumerContext};
 use super::directory::Directory;
+use super::end_targets::{self, EndTargets};
 use super::fetch_queue::FetchQueue;
 use super::intake::Intake;
 use super::partition_list;
@@ -85,9 +85,9 @@ pub const STUCK_AFTER: Duration = Duration::from_secs(60);
 struct Stopping {
     deadline: Instant,
     done: mpsc::Sender<Committed>,
-    /// Assigned partition → (low, high) watermark at the time the group had assigned them;
-    /// `None` until the first assignment arrives (a consumer still joining its group).
-    targets: Option<HashMap<TopicPartition, (i64, i64)>>,
+    /// Each assigned partition's watermarks once the group had assigned them; `None` until
+    /// the first assignment arrives (a consumer still joining its group).
+    targets: Option<EndTargets>,
 }
 
 struct PendingAttach {
@@ -156,8 +156,10 @@ impl Router {
                 intake.deliver(round);
             }
             if let Some(stop) = &mut stopping {
-                if stop.targets.is_none() && self.directory.assigned_once() {
-                    stop.targets = Some(self.assigned_watermarks());
+                match &mut stop.targets {
+                    None if self.directory.assigned_once() => stop.targets = self.end_targets(),
+                    None => {}
+                    Some(targets) => targets.read_unknown(&mut |tp| self.watermarks(tp)),
                 }
                 if Instant::now() >= stop.deadline {
                     tracing::warn!("shutdown deadline reached before every partition was consumed to its end");
@@ -298,8 +300,9 @@ impl Router {
         }
     }
 
-    /// The watermarks of every partition the group assigned to this consumer.
-    fn assigned_watermarks(&self) -> HashMap<TopicPartition, (i64, i64)> {
+    /// The end of every partition the group assigned to this consumer (`None`: the assignment
+    /// could not be read; the next round tries again).
+    fn end_targets(&self) -> Option<EndTargets> {
         let assigned: Vec<TopicPartition> = match self.consumer.assignment() {
             Ok(tpl) => tpl
                 .elements()
@@ -308,36 +311,27 @@ impl Router {
                 .map(|e| TopicPartition::new(e.topic(), e.partition()))
                 .collect(),
             Err(e) => {
-                tracing::warn!("reading the assignment for shutdown: {e}");
-                Vec::new()
+                tracing::warn!("reading the assignment for shutdown, retrying: {e}");
+                return None;
             }
         };
-        assigned
-            .into_iter()
-            .filter_map(|tp| {
-                match self
-                    .consumer
-                    .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(5))
-                {
-                    Ok(w) => Some((tp, w)),
-                    Err(e) => {
-                        tracing::warn!(%tp, "reading the watermarks for shutdown: {e}");
-                        None
-                    }
-                }
-            })
-            .collect()
+        Some(EndTargets::read(assigned, &mut |tp| self.watermarks(tp)))
     }
 
-    /// Every target partition is empty, halted (it takes nothing more), or attached and routed
-    /// up to its high watermark.
-    fn reached(&self, targets: &HashMap<TopicPartition, (i64, i64)>) -> bool {
+    fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), String> {
+        self.consumer
+            .fetch_watermarks(&tp.topic, tp.partition, end_targets::READ_TIMEOUT)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Every target partition's end is known, and each is empty, halted (it takes nothing
+    /// more), or attached and routed up to its high watermark.
+    fn reached(&self, targets: &EndTargets) -> bool {
         let slots = self.directory.lock();
-        targets.iter().all(|(p, (low, high))| {
-            high <= low
-                || slots.get(p).is_some_and(|s| {
-                    s.gate.is_halted() || (s.sink.is_some() && s.position.is_some_and(|pos| pos >= *high))
-                })
+        targets.reached(|p, high| {
+            slots
+                .get(p)
+                .is_some_and(|s| s.gate.is_halted() || (s.sink.is_some() && s.position.is_some_and(|pos| pos >= high)))
         })
     }
 }
