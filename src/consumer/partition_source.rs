@@ -63,7 +63,7 @@ impl PartitionSource for KafkaPartitionSource {
 
     async fn low_watermark(&self, partition: i32) -> Result<i64, SourceError> {
         self.blocking(partition, "reading the watermarks", move |c, topic| {
-            c.fetch_watermarks(topic, partition, KAFKA_TIMEOUT).map(|(low, _)| low)
+            crate::kafka::watermarks::read(c, topic, partition, KAFKA_TIMEOUT).map(|(low, _)| low)
         })
         .await
     }

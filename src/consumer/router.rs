@@ -319,8 +319,7 @@ impl Router {
     }
 
     fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), String> {
-        self.consumer
-            .fetch_watermarks(&tp.topic, tp.partition, end_targets::READ_TIMEOUT)
+        crate::kafka::watermarks::read(&*self.consumer, &tp.topic, tp.partition, end_targets::READ_TIMEOUT)
             .map_err(|e| e.to_string())
     }
 

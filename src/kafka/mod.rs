@@ -7,6 +7,7 @@
 //! - [`dead_letters`]: the dead-letter topic (`errors.deadletterqueue.topic.name`).
 //! - [`diagnostics`]: librdkafka's log lines and errors, routed; a metadata probe.
 //! - [`mock`]: [`EmbeddedKafka`], librdkafka's mock cluster on its own thread.
+//! - [`watermarks`]: a partition's watermarks, read again while its leader moves.
 
 pub mod admin;
 pub mod client_config;
@@ -15,6 +16,7 @@ pub mod diagnostics;
 pub mod mock;
 pub mod oauth;
 pub mod producer;
+pub mod watermarks;
 
 pub use mock::EmbeddedKafka;
 pub use producer::TickProducer;

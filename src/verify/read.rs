@@ -121,7 +121,7 @@ fn consume(
         )));
     }
     for &p in &partitions {
-        let (low, high) = c.fetch_watermarks(topic, p, timeout).map_err(kafka)?;
+        let (low, high) = crate::kafka::watermarks::read(c, topic, p, timeout).map_err(kafka)?;
         if high <= low {
             continue;
         }
