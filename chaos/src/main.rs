@@ -6,48 +6,81 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
+
 use chaos::run::{run, RunConfig};
 
+/// Kills and stalls the broker, the S3 server and tickstream on a seeded schedule, then audits
+/// that every record on the topic is in S3 exactly once.
+///
+/// Phase 1 runs real processes on 127.0.0.1 (tansu, s3s-fs behind a fault proxy, `tickstream
+/// run`); phase 2 runs the pipeline in this process against librdkafka's three-broker mock
+/// cluster, moving partition leaders and taking one broker down. Exit 0 only when both phases
+/// verify: 0 lost, 0 duplicated.
+///
+/// Needs `tansu` and `s3s-fs` on PATH (`chaos/install`, once) and a built tickstream
+/// (`cargo build -p tickstream -p chaos --bins`). Logs, data and report.json of each run are in
+/// target/chaos/<mode>-<time>-seed<S>/.
+#[derive(Parser, Debug)]
+#[command(name = "chaos", version)]
+struct Cli {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Subcommand, Debug)]
+enum Mode {
+    /// Every fault kind once: 8 process faults, then 6 failover faults (~2–3 minutes)
+    ///
+    /// Examples:
+    ///   chaos smoke --seed 1
+    ///   chaos smoke --seed 2 --sink s3.compression.type=gzip
+    ///   chaos smoke --seed 3 --sink format.class=parquet --sink partitioner.class=hourly
+    #[command(verbatim_doc_comment)]
+    Smoke(Common),
+    /// Faults back to back for --minutes: five sixths on the process phase, the rest on failover.
+    Soak {
+        /// How long to inject faults, in minutes.
+        #[arg(long, default_value_t = 30, value_name = "M")]
+        minutes: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+#[derive(Args, Debug)]
+struct Common {
+    /// The schedule's seed: the same seed gives the same faults in the same order.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    seed: u64,
+    /// The tickstream binary the process phase runs.
+    #[arg(long, default_value = "target/debug/tickstream", value_name = "PATH")]
+    tickstream: PathBuf,
+    /// A [sink] setting for every tickstream instance of both phases (repeatable), e.g.
+    /// s3.compression.type=gzip. A number is written bare, anything else as a string.
+    #[arg(long = "sink", value_name = "KEY=VALUE", value_parser = key_value)]
+    sink: Vec<(String, String)>,
+}
+
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.trim().to_owned())),
+        _ => Err(format!("{s:?} is not KEY=VALUE, e.g. s3.compression.type=gzip")),
+    }
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
+    let cli = Cli::parse();
+    let (mode, minutes, common) = match cli.mode {
+        Mode::Smoke(common) => ("smoke", None, common),
+        Mode::Soak { minutes, common } => ("soak", Some(minutes), common),
     };
-    let mode = args.first().map(String::as_str).unwrap_or("");
-    if !matches!(mode, "smoke" | "soak") {
-        eprintln!(
-            "usage: chaos smoke [--seed S] [--tickstream PATH] [--sink KEY=VALUE]… | chaos soak --minutes M [--seed S]\n\
-             --sink adds a [sink] setting to every instance, e.g. --sink s3.compression.type=gzip"
-        );
-        return ExitCode::from(2);
-    }
-    let seed = value("--seed").and_then(|v| v.parse().ok()).unwrap_or(1);
-    let minutes = value("--minutes").and_then(|v| v.parse().ok());
-    let mut sink = Vec::new();
-    for (i, a) in args.iter().enumerate() {
-        if a != "--sink" {
-            continue;
-        }
-        match args.get(i + 1).and_then(|kv| kv.split_once('=')) {
-            Some((k, v)) => sink.push((k.to_owned(), v.to_owned())),
-            None => {
-                eprintln!("chaos: --sink takes KEY=VALUE, e.g. --sink s3.compression.type=gzip");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let tickstream = value("--tickstream")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target/debug/tickstream"));
-    let tickstream = match tickstream.canonicalize() {
+    let tickstream = match common.tickstream.canonicalize() {
         Ok(p) => p,
         Err(e) => {
             eprintln!(
                 "chaos: {}: {e} (build it: cargo build --bin tickstream)",
-                tickstream.display()
+                common.tickstream.display()
             );
             return ExitCode::from(2);
         }
@@ -56,6 +89,7 @@ fn main() -> ExitCode {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let seed = common.seed;
     let dir = PathBuf::from(format!("target/chaos/{mode}-{stamp}-seed{seed}"));
     let rc = RunConfig {
         mode: mode.to_owned(),
@@ -64,8 +98,8 @@ fn main() -> ExitCode {
         failover_faults: 6,
         dir: dir.clone(),
         tickstream,
-        minutes: if mode == "soak" { minutes.or(Some(30)) } else { None },
-        sink,
+        minutes,
+        sink: common.sink,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -88,5 +122,62 @@ fn main() -> ExitCode {
             eprintln!("chaos: {e} (logs in {})", dir.display());
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("chaos").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn ci_s_command_lines_parse_as_before() {
+        let cli = parse(&[
+            "smoke",
+            "--seed",
+            "3",
+            "--sink",
+            "format.class=parquet",
+            "--sink",
+            "parquet.codec=zstd",
+        ])
+        .expect("parses");
+        let Mode::Smoke(c) = cli.mode else { panic!("smoke") };
+        assert_eq!(c.seed, 3);
+        assert_eq!(
+            c.sink,
+            vec![
+                ("format.class".to_owned(), "parquet".to_owned()),
+                ("parquet.codec".to_owned(), "zstd".to_owned())
+            ]
+        );
+        let Mode::Soak { minutes, common } = parse(&["soak", "--seed", "7"]).expect("parses").mode else {
+            panic!("soak")
+        };
+        assert_eq!((minutes, common.seed), (30, 7));
+    }
+
+    #[test]
+    fn help_a_typo_and_a_bad_value_never_start_a_run() {
+        use clap::error::ErrorKind;
+        assert_eq!(parse(&["smoke", "--help"]).unwrap_err().kind(), ErrorKind::DisplayHelp);
+        assert_eq!(
+            parse(&["smoke", "--seeds", "4"]).unwrap_err().kind(),
+            ErrorKind::UnknownArgument
+        );
+        let bad_seed = parse(&["smoke", "--seed", "four"]).unwrap_err();
+        assert_eq!(bad_seed.kind(), ErrorKind::ValueValidation);
+        let bad_sink = parse(&["smoke", "--sink", "gzip"]).unwrap_err().to_string();
+        assert!(bad_sink.contains("\"gzip\" is not KEY=VALUE"), "{bad_sink}");
+        assert!(parse(&[]).is_err(), "a mode is required");
     }
 }
