@@ -157,7 +157,7 @@ impl Router {
             }
             if let Some(stop) = &mut stopping {
                 match &mut stop.targets {
-                    None if self.directory.assigned_once() => stop.targets = self.end_targets(),
+                    None if self.directory.assigned_once() => stop.targets = Some(self.end_targets()),
                     None => {}
                     Some(targets) => targets.read_unknown(&mut |tp| self.watermarks(tp)),
                 }
@@ -300,9 +300,10 @@ impl Router {
         }
     }
 
-    /// The end of every partition the group assigned to this consumer (`None`: the assignment
-    /// could not be read; the next round tries again).
-    fn end_targets(&self) -> Option<EndTargets> {
+    /// The end of every partition the group assigned to this consumer. An assignment that
+    /// cannot be read (the consumer is closing) gives no targets: the sinks drain where they
+    /// are, and what they did not reach stays uncommitted for the next start.
+    fn end_targets(&self) -> EndTargets {
         let assigned: Vec<TopicPartition> = match self.consumer.assignment() {
             Ok(tpl) => tpl
                 .elements()
@@ -311,11 +312,11 @@ impl Router {
                 .map(|e| TopicPartition::new(e.topic(), e.partition()))
                 .collect(),
             Err(e) => {
-                tracing::warn!("reading the assignment for shutdown, retrying: {e}");
-                return None;
+                tracing::warn!("reading the assignment for shutdown: {e}");
+                Vec::new()
             }
         };
-        Some(EndTargets::read(assigned, &mut |tp| self.watermarks(tp)))
+        EndTargets::read(assigned, &mut |tp| self.watermarks(tp))
     }
 
     fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), String> {
