@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::record::column::{tick_columns, Column, ColumnType};
+
 /// Which warehouse the watcher serves.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -147,65 +149,6 @@ impl WarehouseConfig {
     }
 }
 
-/// One typed column.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Column {
-    /// The column's name (an SQL identifier); also the field it reads, unless `source` says.
-    pub name: String,
-    /// `TEXT`, `REAL`, `INTEGER`, `BOOLEAN` or `TIMESTAMP` (Snowflake's VARCHAR, NUMBER, FLOAT,
-    /// TIMESTAMP_NTZ … are accepted as their nearest).
-    #[serde(rename = "type")]
-    pub kind: ColumnType,
-    /// The record's field, when it is not named as the column (Finnhub's `p` for `price`).
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-/// A typed column's SQL type.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
-pub enum ColumnType {
-    Text,
-    Real,
-    Integer,
-    Boolean,
-    /// Stored as RFC 3339 UTC text with milliseconds, whatever form the record gave.
-    Timestamp,
-}
-
-impl ColumnType {
-    /// Its SQL name.
-    pub fn sql(self) -> &'static str {
-        match self {
-            Self::Text => "TEXT",
-            Self::Real => "REAL",
-            Self::Integer => "INTEGER",
-            Self::Boolean => "BOOLEAN",
-            Self::Timestamp => "TIMESTAMP",
-        }
-    }
-}
-
-impl TryFrom<String> for ColumnType {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        Ok(match s.to_ascii_uppercase().as_str() {
-            "TEXT" | "VARCHAR" | "STRING" | "CHAR" => Self::Text,
-            "REAL" | "FLOAT" | "DOUBLE" | "NUMBER" | "DECIMAL" | "NUMERIC" => Self::Real,
-            "INTEGER" | "INT" | "BIGINT" => Self::Integer,
-            "BOOLEAN" | "BOOL" => Self::Boolean,
-            "TIMESTAMP" | "TIMESTAMP_NTZ" | "TIMESTAMP_TZ" | "TIMESTAMP_LTZ" | "DATETIME" => Self::Timestamp,
-            other => {
-                return Err(format!(
-                    "{other:?} is not a column type: TEXT, REAL, INTEGER, BOOLEAN or TIMESTAMP"
-                ))
-            }
-        })
-    }
-}
-
 /// `warehouse.on_error`.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -213,24 +156,6 @@ pub enum OnError {
     #[default]
     SkipFile,
     Continue,
-}
-
-/// The tick's fields as columns.
-pub fn tick_columns() -> Vec<Column> {
-    use crate::record::tick::{Kind, FIELDS};
-    FIELDS
-        .iter()
-        .map(|f| Column {
-            name: f.name.to_owned(),
-            kind: match (f.name, f.kind) {
-                ("timestamp", _) => ColumnType::Timestamp,
-                (_, Kind::Str) => ColumnType::Text,
-                (_, Kind::Float) => ColumnType::Real,
-                (_, Kind::Unsigned) => ColumnType::Integer,
-            },
-            source: None,
-        })
-        .collect()
 }
 
 fn yes() -> bool {

@@ -1,14 +1,7 @@
 //! The seeded price walk that generates a symbol's quotes (the numbers of its ticks; the tick
 //! itself is [`crate::record::tick::Tick`]).
 
-/// The numbers of one tick, before it is stamped with time and identity.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Quote {
-    pub seq: u64,
-    pub price: f64,
-    pub volume: u64,
-    pub change: f64,
-}
+pub use crate::record::tick::Quote;
 
 /// A symbol's price walk. Cloning it and stepping the clone is how a producer tries a tick
 /// without losing its place if the tick cannot be sent.

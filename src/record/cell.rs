@@ -11,7 +11,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde_json::Value;
 
-use crate::config::{Column, ColumnType};
+use super::column::{Column, ColumnType};
 
 /// One typed value.
 #[derive(Clone, Debug, PartialEq)]

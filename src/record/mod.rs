@@ -7,13 +7,18 @@
 //! - [`tick_json`]: a symbol's ticks encoded byte for byte as serde would, with the fixed
 //!   strings encoded once.
 //! - [`tick_scan`]: the one-pass check of a plainly written tick (serde decides the rest).
+//! - [`column`]: a typed column as the configuration declares it (name, SQL type, source).
 //! - [`cell`]: a record's typed columns (name, type, source field) read as typed values, the same
 //!   for the warehouse's rows and the sink's Parquet files.
 
 pub mod cell;
+pub mod column;
 pub mod tick;
 pub mod tick_json;
 pub mod tick_scan;
+
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 

@@ -54,6 +54,16 @@ tick_record! {
     seq: u64 => Unsigned,
 }
 
+/// The numbers of one tick, before it is stamped with time and identity (a producer's walk
+/// makes them; [`super::tick_json::TickEncoder`] writes them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Quote {
+    pub seq: u64,
+    pub price: f64,
+    pub volume: u64,
+    pub change: f64,
+}
+
 /// Checks that `value` is a tick (every field, of its type), with serde's message if not.
 pub fn check(value: &[u8]) -> Result<(), String> {
     serde_json::from_slice::<Tick>(value)
@@ -148,7 +158,7 @@ mod tests {
     #[test]
     fn the_stack_timestamp_matches_chronos_rfc3339() {
         use chrono::TimeZone;
-        let mut rng = crate::producer::walk::SplitMix64(42);
+        let mut rng = super::super::testing::Rng(42);
         for _ in 0..10_000 {
             let ms = (rng.next_u64() % 4_102_444_800_000) as i64; // 1970 .. 2100
             let t = chrono::Utc.timestamp_millis_opt(ms).unwrap();

@@ -9,8 +9,7 @@
 //!
 //! [`Tick`]: super::tick::Tick
 
-use super::tick::FIELDS;
-use crate::producer::walk::Quote;
+use super::tick::{Quote, FIELDS};
 
 /// One piece of a symbol's tick layout.
 #[derive(Clone, Debug)]
@@ -112,7 +111,7 @@ fn json_number<N: serde::Serialize>(out: &mut Vec<u8>, n: &N) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::producer::walk::PriceWalk;
+    use crate::record::testing::Rng;
     use crate::record::tick::{timestamp_now, Tick};
 
     fn serde_bytes(symbol: &str, exchange: &str, run_id: &str, q: &Quote, ts: &str) -> Vec<u8> {
@@ -134,9 +133,9 @@ mod tests {
         let mut out = Vec::new();
         for symbol in ["AAPL", "S0999", "BRK.B"] {
             let enc = TickEncoder::new(symbol, "NASDAQ", "0a1b2c");
-            let mut walk = PriceWalk::new(11, symbol);
-            for _ in 0..5_000 {
-                let q = walk.step();
+            let mut rng = Rng(11);
+            for seq in 0..5_000 {
+                let q = rng.quote(seq);
                 let ts = timestamp_now();
                 enc.encode(&mut out, &q, &ts);
                 assert_eq!(out, serde_bytes(symbol, "NASDAQ", "0a1b2c", &q, &ts));
