@@ -73,7 +73,7 @@ fn table_ddl(config: &Config, database: &str, topic: &str) -> String {
         .map(|c| format!("  `{}` {}", c.name.to_ascii_lowercase(), athena_type(c.kind, parquet)))
         .collect();
     if parquet {
-        let spec = crate::columnar::ParquetSpec::new(
+        let spec = crate::format::parquet::ParquetSpec::new(
             &layout.columns,
             config.sink.parquet_record_content,
             config.sink.parquet_codec,
@@ -81,7 +81,7 @@ fn table_ddl(config: &Config, database: &str, topic: &str) -> String {
         if spec.content {
             columns.push(format!(
                 "  `{}` string",
-                crate::columnar::RECORD_CONTENT.to_ascii_lowercase()
+                crate::format::parquet::RECORD_CONTENT.to_ascii_lowercase()
             ));
         }
     }

@@ -31,12 +31,12 @@
 //! - [`sink`]: the per-(topic, partition) sink actors and their exactly-once rules (converting
 //!   and validating records, segmenting, dead letters, resuming, uploading, commit pacing);
 //!   never imports [`consumer`].
+//! - [`format`]: what records and files are: the value converters, the data files of every
+//!   `format.class` (JSON lines, raw values, Parquet) and compression, written and read back.
 //! - [`partitioner`]: which directory a record's file goes to (`partitioner.class`: default,
 //!   field, time), a pure function of the record.
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), file compression
 //!   (gzip, zstd), embedded s3s-fs.
-//! - [`columnar`]: Parquet files (`format.class = "parquet"`): the typed columns' row batch, the
-//!   writer, and the reader that gives a file back as JSON lines for `verify` and the warehouse.
 //! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
@@ -56,12 +56,12 @@
 
 pub mod athena;
 pub mod auth;
-pub mod columnar;
 pub mod config;
 pub mod connect_import;
 pub mod consumer;
 pub mod embedded;
 pub mod error;
+pub mod format;
 pub mod kafka;
 pub mod landed;
 pub mod partitioner;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use tickstream::pipeline::{Pipeline, RunOptions};
+use tickstream::s3::SegmentStore;
 
 use crate::any_records::{producer, run_until_committed, send, sink_only, some, FINNHUB, SEED_002};
 use crate::common::{eventually, TestEnv};

@@ -11,10 +11,10 @@ use crate::sasl_broker::{SaslBroker, REFUSAL};
 use aws_credential_types::Credentials;
 use base64::Engine;
 use rdkafka::consumer::Consumer;
-use tickstream::auth::cell::TokenCell;
 use tickstream::auth::token::sign_token;
 use tickstream::config::{KafkaConfig, KafkaMode};
 use tickstream::kafka::producer::TickProducer;
+use tickstream::kafka::token::TokenCell;
 use tickstream::kafka::{client_config, oauth};
 use tickstream::telemetry::PipelineStats;
 

@@ -7,6 +7,7 @@
 use crate::any_records::{producer, run_until_committed, send, sink_only, some, FINNHUB, SEED_002};
 use crate::common::{assert_ticks_per_symbol, records_in_s3, run_until_acked, TestEnv};
 use tickstream::config::{Config, FormatClass, ParquetCodec};
+use tickstream::s3::SegmentStore;
 
 fn parquet(config: &Config, codec: ParquetCodec) -> Config {
     let mut c = config.clone();

@@ -116,10 +116,10 @@ async fn a_body_that_does_not_match_its_crc32_is_refused_as_bad_digest() {
 }
 
 /// A file without tickstream's end-offset metadata (another tool's, or one whose metadata a
-/// crashed server lost: the chaos smoke caught this with gzip) ends where its lines end, counted
-/// in the file as decompressed.
+/// crashed server lost: the chaos smoke caught this with gzip) holds as many records as its
+/// format splits it into: lines of the file as decompressed, or raw values at their separator.
 #[tokio::test]
-async fn a_file_without_metadata_ends_after_its_lines_compressed_or_not() {
+async fn a_file_without_metadata_holds_the_records_its_format_splits_it_into() {
     let Server {
         _dir,
         s3,
@@ -129,11 +129,15 @@ async fn a_file_without_metadata_ends_after_its_lines_compressed_or_not() {
     } = Server::start().await;
 
     let lines = b"{\"a\":1}\n".repeat(50);
-    let gz = tickstream::s3::compression::compress(lines.clone(), tickstream::config::Compression::Gzip, 6);
+    let gz = tickstream::format::compression::compress(lines.clone(), tickstream::config::Compression::Gzip, 6);
     let raw_newlines = gz.iter().filter(|b| **b == b'\n').count();
+    // Raw values (`value.converter = "bytes"`) between `format.bytearray.separator = "|"`: one
+    // holds a newline, one is empty (a tombstone written as an empty value).
+    let raw = b"a|line\nbreak||b|".to_vec();
     for (key, body) in [
         ("topics/t/partition=0/t+0+0000000100.json", lines),
         ("topics/t/partition=0/t+0+0000000200.json.gz", gz),
+        ("topics/t/partition=0/t+0+0000000300.bin", raw),
     ] {
         sdk.put_object()
             .bucket(&bucket)
@@ -143,20 +147,25 @@ async fn a_file_without_metadata_ends_after_its_lines_compressed_or_not() {
             .await
             .unwrap();
     }
+    let reader = tickstream::format::Reader::new(b"|");
+    let layout = tickstream::s3::keys::KeyLayout::json("topics", "t", 10);
+    let files = tickstream::sink::resume::Files {
+        store: &store,
+        layout: &layout,
+        reader: &reader,
+    };
+    let extent = |key: &'static str| async move { files.extent(key).await.unwrap() };
+    use tickstream::sink::segmenter::Extent::Records;
+    assert_eq!(extent("topics/t/partition=0/t+0+0000000100.json").await, Records(50));
     assert_eq!(
-        store
-            .end_offset("topics/t/partition=0/t+0+0000000100.json", 100)
-            .await
-            .unwrap(),
-        150
+        extent("topics/t/partition=0/t+0+0000000200.json.gz").await,
+        Records(50),
+        "the 50 records, not the {raw_newlines} newline bytes of the compressed file"
     );
     assert_eq!(
-        store
-            .end_offset("topics/t/partition=0/t+0+0000000200.json.gz", 200)
-            .await
-            .unwrap(),
-        250,
-        "the 50 records, not the {raw_newlines} newline bytes of the compressed file"
+        extent("topics/t/partition=0/t+0+0000000300.bin").await,
+        Records(4),
+        "raw values are counted at their separator, not at newlines"
     );
     s3.stop().await;
 }

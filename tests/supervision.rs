@@ -275,9 +275,9 @@ impl tickstream::auth::credentials::CredentialSource for CountingCredentials {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_token_refresher_restarts_alone_and_the_token_keeps_serving() {
-    use tickstream::auth::cell::TokenCell;
     use tickstream::auth::refresher::{system_clock, RefresherArgs};
     use tickstream::auth::setup::KafkaAuth;
+    use tickstream::kafka::token::TokenCell;
 
     let env = TestEnv::start().await;
     let mut config = env.config(2, 200, 50, 300);

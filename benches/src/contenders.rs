@@ -42,10 +42,8 @@ fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
             {
                 let bytes = std::fs::read(&path).unwrap_or_default();
                 *stored += bytes.len() as u64;
-                let body = tickstream::s3::data_file::decode(&name, bytes.into())
-                    .map(|d| d.body)
-                    .unwrap_or_default();
-                *lines += body.iter().filter(|b| **b == b'\n').count() as u64;
+                let records = tickstream::format::Reader::default().read(&name, bytes.into());
+                *lines += records.map_or(0, |r| r.count() as u64);
             }
         }
     }

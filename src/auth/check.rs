@@ -90,7 +90,7 @@ pub async fn check_auth(config: &Config, timeout: Duration) -> Result<AuthCheck,
 
 fn fetch_metadata(
     client: &rdkafka::ClientConfig,
-    token: &super::cell::TokenCell,
+    token: &crate::kafka::token::TokenCell,
     topic: &str,
     timeout: Duration,
 ) -> Result<(usize, bool), String> {

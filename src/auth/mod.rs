@@ -3,21 +3,20 @@
 //!
 //! - [`token`]: signing one token (what AWS's signers produce, byte for byte).
 //! - [`credentials`]: where AWS credentials come from (the default chain or an assumed role).
-//! - [`cell`]: the shared cell the refresher writes and the client contexts read.
 //! - [`refresher`]: the token-refresh actor: refresh at 80% of the lifetime, retry with backoff,
 //!   fail (and be restarted by its supervisor) only once the token has expired.
 //! - [`check`]: `tickstream check-auth`.
 //! - [`setup`]: the first token and the refresher's child spec, for the pipeline.
+//!
+//! The token and the cell the refresher writes and every client reads are
+//! [`crate::kafka::token`]: the Kafka clients read it, so it sits below them.
 
-pub mod cell;
 pub mod check;
 pub mod credentials;
 pub mod refresher;
 pub mod setup;
 pub mod token;
 
-#[cfg(test)]
-mod cell_tests;
 #[cfg(test)]
 mod refresher_tests;
 #[cfg(test)]

@@ -12,10 +12,10 @@ use std::time::{Duration, SystemTime};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use supervisors::{ChildSpec, Restart};
 
-use super::cell::TokenCell;
 use super::credentials::CredentialSource;
 use super::token::{sign_token, MskToken};
 use super::AuthError;
+use crate::kafka::token::TokenCell;
 use crate::telemetry::events;
 
 /// Refresh when this share of the token's lifetime has passed.

@@ -7,11 +7,11 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use ractor::{Actor, ActorRef, ActorStatus};
 
-use super::cell::TokenCell;
 use super::credentials::CredentialSource;
 use super::refresher::{refresh_delay, Clock, RefresherArgs, RefresherMsg, TokenRefresher};
 use super::token::{sign_token, TOKEN_EXPIRY};
 use super::AuthError;
+use crate::kafka::token::TokenCell;
 
 /// Answers from a script (then keeps answering with the last entry), counting calls.
 #[derive(Default)]

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use supervisors::{ChildSpec, Restart};
 
-use super::cell::TokenCell;
 use super::credentials::{AwsCredentialChain, CredentialSource};
 use super::refresher::{refresh_delay, refresher_spec, system_clock, RefresherArgs};
 use super::token::user_agent;
 use super::AuthError;
 use crate::config::KafkaConfig;
+use crate::kafka::token::TokenCell;
 use crate::telemetry::events;
 
 /// What the pipeline needs for MSK IAM: the token cell and the refresher's child spec.

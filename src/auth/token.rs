@@ -8,7 +8,6 @@
 //! token is byte-for-byte what AWS's Python signer produces for the same credentials and time
 //! (the known-answer test holds two).
 
-use std::fmt;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -19,6 +18,7 @@ use base64::Engine;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::AuthError;
+pub use crate::kafka::token::MskToken;
 
 /// How long a presigned token is valid (what AWS's signers use; MSK accepts at most 900 s).
 pub const TOKEN_EXPIRY: Duration = Duration::from_secs(900);
@@ -27,45 +27,6 @@ const ACTION: &str = "kafka-cluster:Connect";
 
 /// SigV4's URI encoding: everything but the unreserved characters.
 const AWS_URI: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
-
-/// One signed token. `Debug` and `Display` never show the token itself.
-#[derive(Clone, PartialEq, Eq)]
-pub struct MskToken {
-    value: String,
-    /// The `X-Amz-Date` it was signed with.
-    pub signed_at: SystemTime,
-    /// `signed_at` + 900 s, or the credentials' own expiry if sooner.
-    pub expires_at: SystemTime,
-}
-
-impl MskToken {
-    /// The token for `rd_kafka_oauthbearer_set_token`. A credential: never log it.
-    pub fn secret_value(&self) -> &str {
-        &self.value
-    }
-
-    /// Time left at `now` (zero once expired).
-    pub fn remaining(&self, now: SystemTime) -> Duration {
-        self.expires_at.duration_since(now).unwrap_or(Duration::ZERO)
-    }
-
-    /// Expiry in milliseconds since the Unix epoch (librdkafka's `md_lifetime_ms`).
-    pub fn expires_at_unix_ms(&self) -> i64 {
-        self.expires_at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    }
-}
-
-impl fmt::Debug for MskToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MskToken")
-            .field("value", &"<redacted>")
-            .field("signed_at", &self.signed_at)
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
 
 /// The `User-Agent` this build puts in its tokens (MSK logs it with the connection).
 pub fn user_agent() -> String {
@@ -124,11 +85,11 @@ pub fn sign_token(
     if let Some(creds_expiry) = credentials.expiry() {
         expires_at = expires_at.min(creds_expiry);
     }
-    Ok(MskToken {
-        value: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url),
+    Ok(MskToken::new(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url),
         signed_at,
         expires_at,
-    })
+    ))
 }
 
 fn encode(s: &str) -> String {

@@ -78,7 +78,7 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         ),
         ValueSchema::Tick => {}
         ValueSchema::File(_) => {
-            if let Err(e) = crate::sink::convert::Converter::from_config(s) {
+            if let Err(e) = crate::format::convert::Converter::from_config(s) {
                 // The error names its key and file.
                 let text = crate::error::chain(&e);
                 let text = text.strip_prefix("sink.value.schema: ").unwrap_or(&text).to_owned();

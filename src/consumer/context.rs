@@ -12,7 +12,7 @@ use rdkafka::{ClientContext, TopicPartitionList};
 use rdkafka::config::RDKafkaLogLevel;
 
 use super::Topics;
-use crate::auth::cell::TokenCell;
+use crate::kafka::token::TokenCell;
 use crate::record::TopicPartition;
 use crate::telemetry::events;
 use crate::telemetry::reachability::Reachability;

@@ -17,7 +17,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
-use crate::auth::cell::TokenCell;
+use crate::kafka::token::TokenCell;
 use crate::sink::dead_letter::{DeadLetter, DeadLetterTopic};
 use crate::telemetry::reachability::Reachability;
 

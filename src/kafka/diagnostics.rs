@@ -14,7 +14,7 @@ use rdkafka::producer::{Producer, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, ClientContext};
 
-use crate::auth::cell::TokenCell;
+use crate::kafka::token::TokenCell;
 use crate::telemetry::reachability::{Dependency, Reachability};
 
 /// Whether a global error means the brokers cannot be reached or will not let us in.

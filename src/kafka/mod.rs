@@ -7,6 +7,7 @@
 //! - [`dead_letters`]: the dead-letter topic (`errors.deadletterqueue.topic.name`).
 //! - [`diagnostics`]: librdkafka's log lines and errors, routed; a metadata probe.
 //! - [`mock`]: [`EmbeddedKafka`], librdkafka's mock cluster on its own thread.
+//! - [`token`]: the MSK IAM token every client sends, and the cell it is read from.
 //! - [`watermarks`]: a partition's watermarks, read again while its leader moves.
 
 pub mod admin;
@@ -16,7 +17,11 @@ pub mod diagnostics;
 pub mod mock;
 pub mod oauth;
 pub mod producer;
+pub mod token;
 pub mod watermarks;
+
+#[cfg(test)]
+mod token_tests;
 
 pub use mock::EmbeddedKafka;
 pub use producer::TickProducer;

@@ -10,7 +10,7 @@ use rdkafka::consumer::{BaseConsumer, ConsumerContext};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::ClientContext;
 
-use crate::auth::cell::TokenCell;
+use crate::kafka::token::TokenCell;
 
 /// The answer to librdkafka's OAUTHBEARER refresh callback: the current token, if this process
 /// authenticates with MSK IAM.

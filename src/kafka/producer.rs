@@ -11,7 +11,7 @@ use rdkafka::{ClientConfig, ClientContext};
 
 use rdkafka::config::RDKafkaLogLevel;
 
-use crate::auth::cell::TokenCell;
+use crate::kafka::token::TokenCell;
 use crate::telemetry::reachability::Reachability;
 
 use crate::telemetry::{events, PipelineStats};

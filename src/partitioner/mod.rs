@@ -22,8 +22,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Offset, TimeZone};
 
-use crate::columnar::fields::{value, Fields};
 use crate::config::{FormatClass, PartitionerClass, SinkConfig, TimestampExtractor, ValueConverter};
+use crate::record::fields::{value, Fields};
 use path_format::PathFormat;
 
 /// A setting that does not make a partitioner.

@@ -80,7 +80,7 @@ pub enum StartError {
         source: rdkafka::error::KafkaError,
     },
     #[error(transparent)]
-    Converter(#[from] crate::sink::convert::ConvertError),
+    Converter(#[from] crate::format::convert::ConvertError),
     #[error("S3 bucket {bucket}")]
     Bucket {
         bucket: String,

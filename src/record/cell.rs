@@ -9,6 +9,8 @@
 //! and kept as UTC epoch milliseconds; as text they are `2026-12-01T10:00:00.123Z`.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::column::{Column, ColumnType};
@@ -214,6 +216,44 @@ fn parse_text(s: &str) -> Option<DateTime<Utc>> {
     }
     // Digits only: an epoch number written as text.
     s.parse::<f64>().ok().and_then(epoch)
+}
+
+/// A [`Cell`] whose text may be borrowed from the record.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CellRef<'a> {
+    Null,
+    Text(Cow<'a, str>),
+    Real(f64),
+    Integer(i64),
+    Boolean(bool),
+    /// UTC epoch milliseconds.
+    Timestamp(i64),
+}
+
+impl CellRef<'_> {
+    pub fn into_owned(self) -> Cell {
+        match self {
+            Self::Null => Cell::Null,
+            Self::Text(s) => Cell::Text(s.into_owned()),
+            Self::Real(f) => Cell::Real(f),
+            Self::Integer(i) => Cell::Integer(i),
+            Self::Boolean(b) => Cell::Boolean(b),
+            Self::Timestamp(ms) => Cell::Timestamp(ms),
+        }
+    }
+}
+
+impl From<Cell> for CellRef<'_> {
+    fn from(cell: Cell) -> Self {
+        match cell {
+            Cell::Null => Self::Null,
+            Cell::Text(s) => Self::Text(Cow::Owned(s)),
+            Cell::Real(f) => Self::Real(f),
+            Cell::Integer(i) => Self::Integer(i),
+            Cell::Boolean(b) => Self::Boolean(b),
+            Cell::Timestamp(ms) => Self::Timestamp(ms),
+        }
+    }
 }
 
 #[cfg(test)]

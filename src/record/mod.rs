@@ -8,11 +8,14 @@
 //!   strings encoded once.
 //! - [`tick_scan`]: the one-pass check of a plainly written tick (serde decides the rest).
 //! - [`column`]: a typed column as the configuration declares it (name, SQL type, source).
+//! - [`fields`]: a JSON record's top-level fields read in one pass, without building the value
+//!   (the Parquet rows and the field partitioner read them).
 //! - [`cell`]: a record's typed columns (name, type, source field) read as typed values, the same
 //!   for the warehouse's rows and the sink's Parquet files.
 
 pub mod cell;
 pub mod column;
+pub mod fields;
 pub mod tick;
 pub mod tick_json;
 pub mod tick_scan;

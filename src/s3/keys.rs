@@ -33,17 +33,8 @@ impl KeyLayout {
     /// each with `.gz` or `.zst` when `s3.compression.type` says, or Parquet files named by
     /// their codec (`.snappy.parquet`).
     pub fn of(sink: &crate::config::SinkConfig, topic: &str) -> Self {
-        use crate::config::{Compression, FormatClass};
         Self {
-            extension: match (sink.format(), sink.compression) {
-                (FormatClass::Parquet, _) => sink.parquet_codec.extension(),
-                (FormatClass::ByteArray, Compression::None) => "bin",
-                (FormatClass::ByteArray, Compression::Gzip) => "bin.gz",
-                (FormatClass::ByteArray, Compression::Zstd) => "bin.zst",
-                (FormatClass::Json, Compression::None) => "json",
-                (FormatClass::Json, Compression::Gzip) => "json.gz",
-                (FormatClass::Json, Compression::Zstd) => "json.zst",
-            },
+            extension: crate::format::names::extension(sink),
             by_directory: sink.partitioner_class != crate::config::PartitionerClass::Default,
             ..Self::json(&sink.topics_dir, topic, sink.offset_pad_width)
         }
@@ -156,15 +147,10 @@ impl KeyLayout {
 
     /// The start offset of `<digits>.<extension>`.
     fn start_of(&self, rest: &str) -> Option<i64> {
-        let raw = |ext: &str| super::compression::strip_suffix(ext) == "bin";
-        if raw(self.extension) {
-            return number(super::compression::strip_suffix(rest).strip_suffix(".bin")?);
-        }
-        let digits = PARQUET_EXTENSIONS
-            .iter()
-            .find_map(|ext| rest.strip_suffix(ext))
-            .or_else(|| super::compression::strip_suffix(rest).strip_suffix(".json"))?;
-        number(digits)
+        number(crate::format::names::strip_extension(
+            rest,
+            crate::format::names::is_raw(self.extension),
+        )?)
     }
 }
 
@@ -175,9 +161,6 @@ pub struct FileKey {
     pub partition: i32,
     pub start: i64,
 }
-
-/// The extensions of Parquet files, one per `parquet.codec`.
-const PARQUET_EXTENSIONS: [&str; 4] = [".snappy.parquet", ".zstd.parquet", ".gz.parquet", ".parquet"];
 
 /// What a dead-letter object holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,16 +4,13 @@
 //! - [`error`]: [`S3Error`], [`is_retriable`] (what is retried) and [`is_transient`] (how loudly).
 //! - [`client`]: an `aws_sdk_s3::Client` for AWS or an S3-compatible server.
 //! - [`store`]: [`SegmentStore`], the three operations the sink needs, and its S3 implementation.
-//! - [`compression`]: gzip and zstd files, written by the sink and read back by key.
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
 
 pub mod client;
-pub mod compression;
-pub mod data_file;
 pub mod embedded;
 pub mod error;
 pub mod keys;
 pub mod store;
 
 pub use error::{is_retriable, is_transient, S3Error};
-pub use store::{Extent, PutOutcome, S3SegmentStore, SegmentMeta, SegmentStore};
+pub use store::{PutOutcome, S3SegmentStore, SegmentMeta, SegmentStore};

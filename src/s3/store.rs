@@ -49,32 +49,14 @@ pub trait SegmentStore: Send + Sync + 'static {
         start_after: Option<&str>,
     ) -> impl Future<Output = Result<Vec<String>, S3Error>> + Send;
 
-    /// How far the file at `key` (first record at `start`) reaches: its end offset from its
-    /// metadata, or, when it has none, its count of records.
-    fn extent(&self, key: &str, start: i64) -> impl Future<Output = Result<Extent, S3Error>> + Send;
+    /// The offset after the last record of the file at `key`, from its metadata (HEAD), or
+    /// `None` when it has none: written by another tool, or its metadata was lost (s3s-fs
+    /// writes an object's metadata after its body, so a crash or an aborted PUT between the two
+    /// leaves a file without it; S3 writes both at once). A missing key is an error.
+    fn end_offset(&self, key: &str) -> impl Future<Output = Result<Option<i64>, S3Error>> + Send;
 
-    /// The offset after the last record of the file at `key`, whose first record is at `start`,
-    /// for a file of consecutive offsets (its count of records says it when the metadata does
-    /// not).
-    fn end_offset(&self, key: &str, start: i64) -> impl Future<Output = Result<i64, S3Error>> + Send {
-        async move {
-            Ok(match self.extent(key, start).await? {
-                Extent::End(end) => end,
-                Extent::Records(n) => start + n as i64,
-            })
-        }
-    }
-}
-
-/// How far a file reaches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Extent {
-    /// The offset after its last record (tickstream's metadata).
-    End(i64),
-    /// Only its count of records is known: written by another tool, or its metadata was lost
-    /// (s3s-fs writes an object's metadata after its body, so a crash or an aborted PUT between
-    /// the two leaves a file without it; S3 writes both at once).
-    Records(u64),
+    /// Reads a whole object.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Bytes, S3Error>> + Send;
 }
 
 const META_END_OFFSET: &str = "tickstream-end-offset";
@@ -178,11 +160,6 @@ impl S3SegmentStore {
         &self.bucket
     }
 
-    /// Reads a whole object.
-    pub async fn get(&self, key: &str) -> Result<Bytes, S3Error> {
-        Ok(self.get_with_etag(key).await?.0)
-    }
-
     /// Reads a whole object and its ETag.
     pub async fn get_with_etag(&self, key: &str) -> Result<(Bytes, Option<String>), S3Error> {
         let out = self
@@ -250,21 +227,6 @@ impl S3SegmentStore {
     }
 }
 
-/// The `Content-Type` of a file by its key: gzip, zstd, Parquet, raw values, or JSON lines.
-fn content_type(key: &str) -> &'static str {
-    if key.ends_with(super::compression::GZIP_SUFFIX) {
-        "application/gzip"
-    } else if key.ends_with(super::compression::ZSTD_SUFFIX) {
-        "application/zstd"
-    } else if key.ends_with(super::data_file::PARQUET_SUFFIX) {
-        "application/vnd.apache.parquet"
-    } else if key.ends_with(".bin") {
-        "application/octet-stream"
-    } else {
-        "application/json"
-    }
-}
-
 impl SegmentStore for S3SegmentStore {
     async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
         let sent = self
@@ -272,7 +234,7 @@ impl SegmentStore for S3SegmentStore {
             .put_object()
             .bucket(&self.bucket)
             .key(key)
-            .content_type(content_type(key))
+            .content_type(crate::format::names::content_type(key))
             .metadata(META_END_OFFSET, meta.end_offset.to_string())
             .metadata(META_RECORDS, meta.records.to_string())
             .set_metadata_error(meta.error.as_deref())
@@ -313,7 +275,7 @@ impl SegmentStore for S3SegmentStore {
         Ok(keys)
     }
 
-    async fn extent(&self, key: &str, _start: i64) -> Result<Extent, S3Error> {
+    async fn end_offset(&self, key: &str) -> Result<Option<i64>, S3Error> {
         let head = self
             .client
             .head_object()
@@ -322,25 +284,13 @@ impl SegmentStore for S3SegmentStore {
             .send()
             .await
             .map_err(|e| from_sdk("HeadObject", &self.bucket, key, e))?;
-        if let Some(end) = head
+        Ok(head
             .metadata()
             .and_then(|m| m.get(META_END_OFFSET))
-            .and_then(|v| v.parse().ok())
-        {
-            return Ok(Extent::End(end));
-        }
-        // Written by another tool (e.g. the Confluent connector), or its metadata lost with a
-        // crashed server: one record per line, of the file as decompressed (or a Parquet
-        // file's rows).
-        let body = self.get(key).await?;
-        let body = super::data_file::decode(key, body)
-            .map(|d| d.body)
-            .map_err(|e| S3Error::Body {
-                bucket: self.bucket.clone(),
-                key: key.to_owned(),
-                source: Box::new(e),
-            })?;
-        let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
-        Ok(Extent::Records(lines as u64))
+            .and_then(|v| v.parse().ok()))
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, S3Error> {
+        Ok(self.get_with_etag(key).await?.0)
     }
 }

@@ -63,6 +63,17 @@ pub struct SinkArgs<S, P> {
     pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
 }
 
+impl<S, P> SinkArgs<S, P> {
+    /// The partition's files in S3, as a resume reads them.
+    fn files(&self) -> super::resume::Files<'_, S> {
+        super::resume::Files {
+            store: &self.store,
+            layout: &self.layout,
+            reader: self.rules.files.reader(),
+        }
+    }
+}
+
 /// Messages a sink handles.
 pub enum SinkMsg {
     /// Internal: work out where to resume (retried with backoff until S3 and Kafka answer).

@@ -177,7 +177,7 @@ async fn an_s3_outage_keeps_the_batch_and_commits_only_after_the_upload() {
     h.wait_until(|h| !h.commits().is_empty()).await;
     assert_eq!(h.commits(), vec![(2, false)]);
     assert_eq!(h.store.put_attempts.load(Ordering::SeqCst), 6);
-    let (body, meta) = h.store.get(&layout().object_key(0, 0)).unwrap();
+    let (body, meta) = h.store.object(&layout().object_key(0, 0)).unwrap();
     assert_eq!(body.iter().filter(|b| **b == b'\n').count(), 2);
     assert_eq!((meta.start_offset, meta.end_offset, meta.records), (0, 2, 2));
 }

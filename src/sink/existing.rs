@@ -5,7 +5,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::segment::DirFile;
-use crate::s3::Extent;
+use super::segment::Extent;
 
 /// Listed directories and their files that reach past the resume point, sorted by start.
 #[derive(Debug, Default)]

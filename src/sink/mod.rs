@@ -6,10 +6,10 @@
 //!   uploads in flight and in-order commits; how records enter it (its resume plan, directory
 //!   listings) is `actor/intake.rs`.
 //! - [`factory`]: what every sink of the process is built from; partition `p`'s child spec.
-//! - [`convert`]: what a record becomes (`value.converter`, `value.schema`, tombstones, size).
 //! - [`dead_letter`]: records that cannot be written, batched into files (or a Kafka topic).
 //! - [`segmenter`]: cutting records into files; the exactly-once rules (pure), under the
-//!   [`rules`] `[sink]` gives (flush.size, converter, tolerance, compression, Parquet columns).
+//!   [`rules`] `[sink]` gives (flush.size, converter, tolerance, file format); what a record
+//!   and a file are is [`crate::format`].
 //!   Its open data files (one per directory the partitioner names) are `open_files`, the
 //!   files already in S3 a replay skips are `existing`, what it takes and gives [`segment`].
 //! - [`rotation`]: when a batch's `rotate.interval.ms` is up (from its first record's timestamp).
@@ -23,7 +23,6 @@
 
 pub mod actor;
 mod commit_pace;
-pub mod convert;
 pub mod dead_letter;
 mod existing;
 pub mod factory;

@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use super::segment::Segment;
 use super::Record;
-use crate::columnar::writer::RowBatch;
-use crate::columnar::ParquetSpec;
-use crate::config::Compression;
+use crate::format::{FileBody, FileFormat, FormatError};
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
 
@@ -31,30 +29,22 @@ pub(super) struct Batch {
     pub first_timestamp_ms: Option<i64>,
     pub last: i64,
     pub records: u64,
-    /// JSON lines or raw values (empty for Parquet).
-    pub body: Vec<u8>,
-    /// The rows of a Parquet file.
-    pub rows: Option<RowBatch>,
+    /// Its records so far, as its format keeps them.
+    pub file: FileBody,
 }
 
 impl Batch {
-    /// A file opened by `rec` (its line `line_len` bytes): room for the whole file at this
-    /// record's size (capped: a file that rotates early must not pin megabytes) instead of ~10
-    /// doublings, and little when `many` files are open at once.
+    /// A file opened by `rec` (its line `line_len` bytes); `many`: one of many files open at
+    /// once (each starts small).
     pub fn new(
         id: u64,
         dir: Dir,
         rec: &Record,
         line_len: usize,
         flush_size: u64,
-        parquet: Option<&ParquetSpec>,
+        format: &FileFormat,
         many: bool,
     ) -> Self {
-        let (rows_at_first, bytes_cap) = match many {
-            false => (4_096, 256 * 1024),
-            true => (64, 8 * 1024),
-        };
-        let flush = flush_size.min(u64::from(u32::MAX)) as usize;
         Self {
             id,
             dir,
@@ -62,23 +52,13 @@ impl Batch {
             first_timestamp_ms: rec.timestamp_ms,
             last: rec.offset,
             records: 0,
-            body: match parquet {
-                Some(_) => Vec::new(),
-                None => Vec::with_capacity((line_len + 1).saturating_mul(flush).min(bytes_cap)),
-            },
-            rows: parquet.map(|spec| RowBatch::new(spec, flush.min(rows_at_first))),
+            file: format.open(line_len, flush_size, many),
         }
     }
 
-    /// The file to upload: its key, the Parquet file of its rows or its lines compressed as
-    /// configured, its offsets; or why the Parquet file could not be written.
-    pub fn into_segment(
-        self,
-        layout: &KeyLayout,
-        partition: i32,
-        parquet: Option<&ParquetSpec>,
-        compression: (Compression, i32),
-    ) -> Result<Segment, String> {
+    /// The file to upload: its key, its body as its format finishes it, its offsets; or why
+    /// the file could not be written.
+    pub fn into_segment(self, layout: &KeyLayout, partition: i32, format: &FileFormat) -> Result<Segment, FormatError> {
         let key = layout.key_in(&self.dir, partition, self.start);
         let meta = SegmentMeta {
             start_offset: self.start,
@@ -86,10 +66,7 @@ impl Batch {
             records: self.records,
             error: None,
         };
-        let body = match (self.rows, parquet) {
-            (Some(rows), Some(spec)) => rows.finish(spec).map_err(|e| e.to_string())?,
-            _ => crate::s3::compression::compress(self.body, compression.0, compression.1),
-        };
+        let body = format.finish(self.file)?;
         Ok(Segment {
             key,
             body: bytes::Bytes::from(body),
@@ -102,7 +79,7 @@ impl Batch {
 
     /// Bytes held: the lines, or the Parquet column buffers.
     pub fn bytes(&self) -> u64 {
-        (self.body.len() + self.rows.as_ref().map_or(0, RowBatch::bytes)) as u64
+        self.file.bytes()
     }
 }
 
@@ -208,8 +185,7 @@ mod tests {
             first_timestamp_ms: None,
             last: start,
             records: 1,
-            body: b"{}\n".to_vec(),
-            rows: None,
+            file: crate::format::FileFormats::json().for_topic("t").open(2, 1, false),
         }
     }
 

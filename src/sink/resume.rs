@@ -19,9 +19,73 @@
 //! records among many good ones), so a partition's dead-letter files are listed whole: there
 //! are few of them, `flush.size` dead letters each.
 
-use super::segmenter::{DirFile, Span};
+use super::segmenter::{DirFile, Extent, Span};
+use crate::format::dead_letter::DeadLine;
+use crate::format::{FormatError, Reader};
 use crate::s3::keys::{DeadFile, KeyLayout};
 use crate::s3::{S3Error, SegmentStore};
+
+/// Why a partition's files in S3 could not be worked out.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error(transparent)]
+    S3(#[from] S3Error),
+    /// A file without metadata could not be read to count its records.
+    #[error("counting the records of a file without metadata")]
+    Unreadable(#[from] FormatError),
+}
+
+/// What a resume reads S3 with: the store, the partition's keys, and how a file without
+/// metadata is split into records to count them.
+pub struct Files<'a, S> {
+    pub store: &'a S,
+    pub layout: &'a KeyLayout,
+    pub reader: &'a Reader,
+}
+
+impl<S> Clone for Files<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Files<'_, S> {}
+
+impl<S: SegmentStore> Files<'_, S> {
+    /// How far the file at `key` reaches: its end offset from its metadata, or else its count
+    /// of records, read back as its format splits it.
+    pub async fn extent(&self, key: &str) -> Result<Extent, ResumeError> {
+        if let Some(end) = self.store.end_offset(key).await? {
+            return Ok(Extent::End(end));
+        }
+        let body = self.store.get(key).await?;
+        Ok(Extent::Records(self.reader.read(key, body)?.count() as u64))
+    }
+
+    /// The offset after the last record of a file of consecutive offsets from `start`.
+    async fn end_of(&self, key: &str, start: i64) -> Result<i64, ResumeError> {
+        Ok(match self.extent(key).await? {
+            Extent::End(end) => end,
+            Extent::Records(n) => start + n as i64,
+        })
+    }
+
+    /// The offset after the last dead letter of a batch: from its metadata, or else from its
+    /// lines (its offsets are not consecutive).
+    async fn dead_end_of(&self, key: &str, start: i64) -> Result<i64, ResumeError> {
+        if let Some(end) = self.store.end_offset(key).await? {
+            return Ok(end);
+        }
+        let body = self.store.get(key).await?;
+        let lines = Reader::default().read(key, body)?;
+        let last = lines
+            .iter()
+            .filter_map(|l| serde_json::from_slice::<DeadLine>(l).ok())
+            .map(|d| d.offset)
+            .max();
+        Ok(last.map_or(start, |o| o.max(start)) + 1)
+    }
+}
 
 /// Where to start and what to skip.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,32 +105,32 @@ pub struct ResumePlan {
 /// committed offset can start, which keeps the listing short. `dead_in_s3`: dead letters go to
 /// S3 (not to a Kafka topic), so their files count.
 pub async fn plan<S: SegmentStore>(
-    store: &S,
-    layout: &KeyLayout,
+    files: Files<'_, S>,
     partition: i32,
     committed: Option<i64>,
     low_watermark: i64,
     flush_size: u64,
     dead_in_s3: bool,
-) -> Result<ResumePlan, S3Error> {
+) -> Result<ResumePlan, ResumeError> {
+    let (store, layout) = (files.store, files.layout);
     let prefix = layout.partition_prefix(partition);
     let dead = match dead_in_s3 {
-        true => dead_spans(store, layout, partition).await?,
+        true => dead_spans(files, partition).await?,
         false => Vec::new(),
     };
     if let Some(c) = committed {
         let window_start = c.saturating_sub(flush_size as i64);
         let start_after = (window_start > 0).then(|| layout.object_key(partition, window_start - 1));
-        let files = starts(layout, partition, store.list(&prefix, start_after.as_deref()).await?);
-        let before = files.iter().rev().find(|(start, _)| *start < c);
+        let listed = starts(layout, partition, store.list(&prefix, start_after.as_deref()).await?);
+        let before = listed.iter().rev().find(|(start, _)| *start < c);
         let backed = c <= low_watermark
             || dead.iter().any(|s| s.end == c)
             || match before {
-                Some((start, key)) => store.end_offset(key, *start).await? == c,
+                Some((start, key)) => files.end_of(key, *start).await? == c,
                 None => false,
             };
         if backed {
-            let existing = spans(store, files.iter().filter(|(s, _)| *s >= c)).await?;
+            let existing = spans(files, listed.iter().filter(|(s, _)| *s >= c)).await?;
             return Ok(ResumePlan {
                 start: c,
                 existing,
@@ -75,8 +139,8 @@ pub async fn plan<S: SegmentStore>(
             });
         }
     }
-    let files = starts(layout, partition, store.list(&prefix, None).await?);
-    let existing: Vec<Span> = spans(store, files.iter())
+    let listed = starts(layout, partition, store.list(&prefix, None).await?);
+    let existing: Vec<Span> = spans(files, listed.iter())
         .await?
         .into_iter()
         .filter(|s| s.end > low_watermark)
@@ -92,16 +156,15 @@ pub async fn plan<S: SegmentStore>(
 /// Where a partition resumes under a `field` or `time` partitioner: at the committed offset
 /// (or the earliest Kafka still has), its directories listed as records reach them.
 pub async fn plan_partitioned<S: SegmentStore>(
-    store: &S,
-    layout: &KeyLayout,
+    files: Files<'_, S>,
     partition: i32,
     committed: Option<i64>,
     low_watermark: i64,
     dead_in_s3: bool,
-) -> Result<ResumePlan, S3Error> {
+) -> Result<ResumePlan, ResumeError> {
     let start = committed.map_or(low_watermark, |c| c.max(low_watermark));
     let dead = match dead_in_s3 {
-        true => dead_spans(store, layout, partition).await?,
+        true => dead_spans(files, partition).await?,
         false => Vec::new(),
     };
     Ok(ResumePlan {
@@ -116,27 +179,27 @@ pub async fn plan_partitioned<S: SegmentStore>(
 /// their keys: a file starts less than `span_limit` offsets before every record it holds, so
 /// the listing starts `span_limit` before `from`.
 pub async fn dir_spans<S: SegmentStore>(
-    store: &S,
-    layout: &KeyLayout,
+    files: Files<'_, S>,
     dir: &str,
     partition: i32,
     from: i64,
     span_limit: i64,
-) -> Result<Vec<(String, DirFile)>, S3Error> {
+) -> Result<Vec<(String, DirFile)>, ResumeError> {
+    let (store, layout) = (files.store, files.layout);
     let floor = from.saturating_sub(span_limit);
     let start_after = (floor > 0).then(|| layout.key_in(dir, partition, floor - 1));
     let keys = store
         .list(&layout.file_prefix(dir, partition), start_after.as_deref())
         .await?;
-    let mut files: Vec<(i64, String)> = keys
+    let mut listed: Vec<(i64, String)> = keys
         .into_iter()
         .filter_map(|k| layout.parse_in(dir, partition, &k).map(|o| (o, k)))
         .collect();
-    files.sort();
+    listed.sort();
     let mut out = Vec::new();
-    for (start, key) in files {
-        let extent = store.extent(&key, start).await?;
-        if !matches!(extent, crate::s3::Extent::End(end) if end <= from) {
+    for (start, key) in listed {
+        let extent = files.extent(&key).await?;
+        if !matches!(extent, Extent::End(end) if end <= from) {
             out.push((key, DirFile { start, extent }));
         }
     }
@@ -144,14 +207,17 @@ pub async fn dir_spans<S: SegmentStore>(
 }
 
 /// Every dead-letter file of the partition as a span, sorted.
-async fn dead_spans<S: SegmentStore>(store: &S, layout: &KeyLayout, partition: i32) -> Result<Vec<Span>, S3Error> {
-    let keys = store.list(&layout.dead_letter_prefix(partition), None).await?;
+async fn dead_spans<S: SegmentStore>(files: Files<'_, S>, partition: i32) -> Result<Vec<Span>, ResumeError> {
+    let keys = files
+        .store
+        .list(&files.layout.dead_letter_prefix(partition), None)
+        .await?;
     let mut out = Vec::new();
     for key in keys {
-        match layout.parse_dead_letter_offset(partition, &key) {
+        match files.layout.parse_dead_letter_offset(partition, &key) {
             Some((start, DeadFile::Batch)) => out.push(Span {
                 start,
-                end: store.end_offset(&key, start).await?,
+                end: files.dead_end_of(&key, start).await?,
             }),
             Some((start, DeadFile::Single)) => out.push(Span { start, end: start + 1 }),
             None => {}
@@ -172,14 +238,14 @@ fn starts(layout: &KeyLayout, partition: i32, keys: Vec<String>) -> Vec<(i64, St
 }
 
 async fn spans<'a, S: SegmentStore>(
-    store: &S,
-    files: impl Iterator<Item = &'a (i64, String)>,
-) -> Result<Vec<Span>, S3Error> {
+    files: Files<'_, S>,
+    listed: impl Iterator<Item = &'a (i64, String)>,
+) -> Result<Vec<Span>, ResumeError> {
     let mut out = Vec::new();
-    for (start, key) in files {
+    for (start, key) in listed {
         out.push(Span {
             start: *start,
-            end: store.end_offset(key, *start).await?,
+            end: files.end_of(key, *start).await?,
         });
     }
     Ok(out)
@@ -194,6 +260,16 @@ mod tests {
         crate::sink::testing::layout(10)
     }
 
+    static READER: Reader = Reader::lines();
+
+    fn files<'a>(s: &'a MemoryStore, layout: &'a KeyLayout) -> Files<'a, MemoryStore> {
+        Files {
+            store: s,
+            layout,
+            reader: &READER,
+        }
+    }
+
     fn store_with(files: &[(i64, i64)]) -> MemoryStore {
         let s = MemoryStore::default();
         for (start, end) in files {
@@ -205,7 +281,7 @@ mod tests {
     #[tokio::test]
     async fn committed_offset_at_a_file_end_is_trusted() {
         let s = store_with(&[(0, 100), (100, 200)]);
-        let p = plan(&s, &layout(), 0, Some(200), 0, 100, true).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, Some(200), 0, 100, true).await.unwrap();
         assert_eq!(
             p,
             ResumePlan {
@@ -221,7 +297,7 @@ mod tests {
     async fn files_uploaded_after_the_commit_are_skipped_not_rewritten() {
         // [100,200) never landed, [200,300) did, the commit stopped at 100.
         let s = store_with(&[(0, 100), (200, 300)]);
-        let p = plan(&s, &layout(), 0, Some(100), 0, 100, true).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, Some(100), 0, 100, true).await.unwrap();
         assert_eq!(p.start, 100);
         assert_eq!(p.existing, vec![Span { start: 200, end: 300 }]);
     }
@@ -229,7 +305,7 @@ mod tests {
     #[tokio::test]
     async fn a_commit_not_backed_by_s3_rereads_from_the_earliest_offset() {
         let s = store_with(&[(0, 100)]);
-        let p = plan(&s, &layout(), 0, Some(300), 0, 100, true).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, Some(300), 0, 100, true).await.unwrap();
         assert_eq!(p.start, 0);
         assert_eq!(p.existing, vec![Span { start: 0, end: 100 }]);
         assert_eq!(p.committed_not_in_s3, Some(300));
@@ -238,7 +314,7 @@ mod tests {
     #[tokio::test]
     async fn no_commit_reads_from_the_earliest_offset_and_skips_what_exists() {
         let s = store_with(&[(100, 150)]);
-        let p = plan(&s, &layout(), 0, None, 0, 100, true).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, None, 0, 100, true).await.unwrap();
         assert_eq!(p.start, 0);
         assert_eq!(p.existing, vec![Span { start: 100, end: 150 }]);
         assert_eq!(p.committed_not_in_s3, None);
@@ -247,7 +323,7 @@ mod tests {
     #[tokio::test]
     async fn files_older_than_retention_are_ignored() {
         let s = store_with(&[(0, 100), (100, 200)]);
-        let p = plan(&s, &layout(), 0, None, 150, 100, true).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, None, 150, 100, true).await.unwrap();
         assert_eq!(p.start, 150);
         assert_eq!(p.existing, vec![Span { start: 100, end: 200 }]);
     }
@@ -255,7 +331,7 @@ mod tests {
     #[tokio::test]
     async fn the_listing_is_bounded_by_flush_size_before_the_commit() {
         let s = store_with(&[(0, 100), (100, 200), (200, 300)]);
-        plan(&s, &layout(), 0, Some(300), 0, 100, true).await.unwrap();
+        plan(files(&s, &layout()), 0, Some(300), 0, 100, true).await.unwrap();
         assert_eq!(s.last_start_after(), Some(layout().object_key(0, 199)));
     }
 
@@ -266,10 +342,10 @@ mod tests {
         // (it holds 20 and 29: the good records between are in data files or still to come).
         s.insert(&layout().dead_letter_key(0, 10), 10, 13);
         s.insert(&layout().dead_letter_key(0, 20), 20, 30);
-        let p = plan(&s, &layout(), 0, Some(13), 0, 100, true).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, Some(13), 0, 100, true).await.unwrap();
         assert_eq!((p.start, p.committed_not_in_s3), (13, None));
         assert_eq!(p.existing_dead, vec![Span { start: 20, end: 30 }]);
-        let p = plan(&s, &layout(), 0, Some(13), 0, 100, false).await.unwrap();
+        let p = plan(files(&s, &layout()), 0, Some(13), 0, 100, false).await.unwrap();
         assert_eq!(p.start, 0, "without S3 dead letters, 13 is not backed by any file");
     }
 
@@ -283,15 +359,15 @@ mod tests {
         s.insert(&l.key_in("symbol=B", 0, 1_000), 1_000, 1_100);
         // Resuming at 1,000 with files spread at most 600 offsets: 0..40 is never listed,
         // 500..900 ends before the resume offset.
-        s.insert_without_metadata(&l.key_in("symbol=A", 0, 1_500), 1_500, 7);
-        let spans = dir_spans(&s, &l, "symbol=A", 0, 1_000, 600).await.unwrap();
-        use crate::s3::Extent::{End, Records};
-        let got: Vec<(i64, crate::s3::Extent)> = spans.iter().map(|(_, f)| (f.start, f.extent)).collect();
+        s.insert_without_metadata(&l.key_in("symbol=A", 0, 1_500), &b"{}\n".repeat(7));
+        let spans = dir_spans(files(&s, &l), "symbol=A", 0, 1_000, 600).await.unwrap();
+        use Extent::{End, Records};
+        let got: Vec<(i64, Extent)> = spans.iter().map(|(_, f)| (f.start, f.extent)).collect();
         assert_eq!(got, vec![(950, End(1_200)), (1_300, End(1_400)), (1_500, Records(7))]);
         assert_eq!(s.last_start_after(), Some(l.key_in("symbol=A", 0, 399)));
-        let p = plan_partitioned(&s, &l, 0, Some(1_000), 0, true).await.unwrap();
+        let p = plan_partitioned(files(&s, &l), 0, Some(1_000), 0, true).await.unwrap();
         assert_eq!((p.start, p.existing, p.committed_not_in_s3), (1_000, vec![], None));
-        let low = plan_partitioned(&s, &l, 0, Some(10), 20, true).await.unwrap();
+        let low = plan_partitioned(files(&s, &l), 0, Some(10), 20, true).await.unwrap();
         assert_eq!(low.start, 20, "never below what Kafka still has");
     }
 }

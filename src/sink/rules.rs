@@ -1,8 +1,7 @@
 //! How a sink's segmenter writes and what it tolerates, from `[sink]` (and `[warehouse]`'s typed
 //! columns for Parquet files).
 
-use super::convert::Converter;
-use crate::columnar::ParquetLayouts;
+use crate::format::{Converter, FileFormats};
 use crate::partitioner::Partitioner;
 
 /// How the segmenter writes and what it tolerates.
@@ -10,16 +9,12 @@ use crate::partitioner::Partitioner;
 pub struct Rules {
     pub flush_size: u64,
     pub converter: Converter,
-    /// Between two records of a data file (a newline for JSON lines).
-    pub separator: Vec<u8>,
+    /// What each topic's data files are (`format.class`, compression, Parquet columns).
+    pub files: FileFormats,
     /// `errors.tolerance = none`: halt at the first record that cannot be written.
     pub halt_on_error: bool,
     /// Dead letters go to a Kafka topic: no dead-letter file body is built.
     pub dead_to_kafka: bool,
-    /// How data files are compressed (`s3.compression.type`, `s3.compression.level`).
-    pub compression: (crate::config::Compression, i32),
-    /// `format.class = "parquet"`: each topic's columns and the codec.
-    pub parquet: Option<std::sync::Arc<ParquetLayouts>>,
     /// `partitioner.class` and its settings: which directory each record's file goes to.
     pub partitioner: Partitioner,
     /// `max.open.files.per.partition` (under `field` and `time`).
@@ -32,20 +27,14 @@ pub struct Rules {
 impl Rules {
     /// The rules `[sink]` describes (reading its JSON Schema, if any), with `[warehouse]`'s
     /// typed columns for Parquet files.
-    pub fn from_config(config: &crate::config::Config) -> Result<Self, super::convert::ConvertError> {
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, crate::format::convert::ConvertError> {
         let sink = &config.sink;
-        let separator = match sink.value_converter {
-            crate::config::ValueConverter::Bytes => sink.bytearray_separator.as_bytes().to_vec(),
-            _ => b"\n".to_vec(),
-        };
         Ok(Self {
             flush_size: sink.flush_size,
             converter: Converter::from_config(sink)?,
-            separator,
+            files: FileFormats::from_config(config),
             halt_on_error: sink.errors_tolerance == crate::config::ErrorsTolerance::None,
             dead_to_kafka: sink.dlq_topic.is_some(),
-            compression: (sink.compression, sink.compression_level),
-            parquet: ParquetLayouts::from_config(config).map(std::sync::Arc::new),
             partitioner: Partitioner::from_config(sink)?,
             max_open_files: sink.max_open_files_per_partition,
             max_buffered: sink.max_buffered(),
@@ -57,11 +46,9 @@ impl Rules {
         Self {
             flush_size,
             converter: Converter::json(),
-            separator: b"\n".to_vec(),
+            files: FileFormats::json(),
             halt_on_error: false,
             dead_to_kafka: false,
-            compression: (crate::config::Compression::None, -1),
-            parquet: None,
             partitioner: Partitioner::default(),
             max_open_files: 1_000,
             max_buffered: flush_size.saturating_mul(4).max(1_000),

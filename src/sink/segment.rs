@@ -5,9 +5,9 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::convert::{Converter, Verdict};
 use super::dead_letter::DeadLetter;
 use super::Record;
+use crate::format::{Converter, Verdict};
 use crate::s3::SegmentMeta;
 
 /// Offsets `[start, end)` of a file already in S3.
@@ -20,12 +20,22 @@ pub struct Span {
 /// A file already in S3 in one directory, as a resume lists it: it starts at `start` and
 /// holds the directory's records up to its end offset (from its metadata) or, for a file
 /// without metadata, its next `n` records of the directory. Only a file whose upload had not
-/// been acknowledged can lack metadata (see [`crate::s3::Extent`]), and such a file starts at
-/// or after the committed offset, so its records are all replayed and counting them is exact.
+/// been acknowledged can lack metadata (see [`Extent`]), and such a file starts at or after
+/// the committed offset, so its records are all replayed and counting them is exact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirFile {
     pub start: i64,
-    pub extent: crate::s3::Extent,
+    pub extent: Extent,
+}
+
+/// How far a file in S3 reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// The offset after its last record (tickstream's metadata).
+    End(i64),
+    /// Only its count of records is known: written by another tool, or its metadata was lost
+    /// ([`crate::s3::SegmentStore::end_offset`] says how).
+    Records(u64),
 }
 
 /// What to upload.

@@ -39,9 +39,9 @@ use super::existing::Existing;
 use super::open_files::{Batch, Dir, OpenFiles};
 pub use super::rules::Rules;
 use super::segment::{line_of, NotWritten, Written};
-pub use super::segment::{DirFile, Pushed, Segment, Span};
+pub use super::segment::{DirFile, Extent, Pushed, Segment, Span};
 use super::Record;
-use crate::columnar::{ParquetSpec, Row};
+use crate::format::{FileFormat, Row};
 use crate::s3::keys::KeyLayout;
 
 /// One partition's file cutter.
@@ -50,8 +50,8 @@ pub struct Segmenter {
     layout: KeyLayout,
     partition: i32,
     rules: Rules,
-    /// This topic's Parquet columns, when files are Parquet.
-    parquet: Option<ParquetSpec>,
+    /// What this topic's data files are.
+    format: FileFormat,
     next_offset: i64,
     /// Files already in S3 reaching past the start, per directory (a directory is here once
     /// it has been listed).
@@ -89,12 +89,12 @@ impl Segmenter {
         if rules_default {
             let files = existing.iter().map(|s| DirFile {
                 start: s.start,
-                extent: crate::s3::Extent::End(s.end),
+                extent: super::segment::Extent::End(s.end),
             });
             known.insert(&format!("partition={partition}"), files.collect(), start, true);
         }
         Self {
-            parquet: rules.parquet.as_ref().map(|p| p.spec(&layout.topic)),
+            format: rules.files.for_topic(&layout.topic),
             layout,
             partition,
             rules,
@@ -218,10 +218,7 @@ impl Segmenter {
         let line = line_of(rec, &self.rules.converter)?;
         // A Parquet file's row, built where it stands (a field its column cannot take rejects).
         let mut row = Row::default();
-        if let Some(spec) = &self.parquet {
-            spec.fill(&mut row, &line).map_err(NotWritten::Reject)?;
-        }
-        let row = self.parquet.is_some().then_some(&row);
+        self.format.encode(&line, &mut row).map_err(NotWritten::Reject)?;
         let dir = match fixed_dir {
             Some(dir) => dir,
             None => self.directory(rec, &line).map_err(NotWritten::Reject)?,
@@ -233,7 +230,7 @@ impl Segmenter {
             self.next_offset = rec.offset + 1;
             return Ok(Written::Not(Pushed::Skipped));
         }
-        Ok(Written::Buffered(self.buffer(rec, dir, &line, row, out)))
+        Ok(Written::Buffered(self.buffer(rec, dir, &line, &row, out)))
     }
 
     fn directory(&self, rec: &Record, line: &[u8]) -> Result<Dir, String> {
@@ -259,7 +256,7 @@ impl Segmenter {
         inside
     }
 
-    fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: Option<&Row<'_>>, out: &mut Vec<Segment>) -> Pushed {
+    fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: &Row<'_>, out: &mut Vec<Segment>) -> Pushed {
         if self.rules.partitioner.consecutive() {
             // One file at a time, of consecutive offsets: a new directory or an offset that
             // never came (retention, compaction, a transaction's marker) cuts it.
@@ -287,19 +284,15 @@ impl Segmenter {
             }
             let id = self.take_id();
             let many = !self.rules.partitioner.consecutive();
-            let (flush, parquet) = (self.rules.flush_size, self.parquet.as_ref());
+            let flush = self.rules.flush_size;
             self.open
-                .open(Batch::new(id, dir.clone(), rec, line.len(), flush, parquet, many));
+                .open(Batch::new(id, dir.clone(), rec, line.len(), flush, &self.format, many));
             opened = Some(id);
         }
-        let separator = &self.rules.separator;
-        let records = self.open.append(&dir, rec.offset, |b| match (&mut b.rows, row) {
-            (Some(rows), Some(row)) => rows.push(row),
-            _ => {
-                b.body.extend_from_slice(line);
-                b.body.extend_from_slice(separator);
-            }
-        });
+        let format = &self.format;
+        let records = self
+            .open
+            .append(&dir, rec.offset, |b| format.append(&mut b.file, line, row));
         if records >= self.rules.flush_size {
             self.close_dir(&dir, out);
         }
@@ -366,19 +359,14 @@ impl Segmenter {
 
     fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
         let start = b.start;
-        match b.into_segment(
-            &self.layout,
-            self.partition,
-            self.parquet.as_ref(),
-            self.rules.compression,
-        ) {
+        match b.into_segment(&self.layout, self.partition, &self.format) {
             Ok(segment) => out.push(segment),
             Err(e) => {
                 // Rows that passed their columns' types always write; should one not, the
                 // partition stops here (its records stay uncommitted in Kafka).
                 self.halted = true;
                 self.stuck_from = Some(self.stuck_from.map_or(start, |s| s.min(start)));
-                self.failure = Some(format!("writing the Parquet file at offset {start}: {e}"));
+                self.failure = Some(format!("the file at offset {start}: {}", crate::error::chain(&e)));
             }
         }
     }

@@ -5,7 +5,7 @@ use bytes::Bytes;
 
 use super::*;
 use crate::partitioner::Partitioner;
-use crate::s3::Extent;
+use crate::sink::segment::Extent;
 use crate::sink::testing;
 
 fn rules(flush_size: u64, max_open_files: usize) -> Rules {

@@ -167,7 +167,7 @@ fn an_ignored_tombstone_cuts_the_file_so_files_stay_contiguous() {
                 null_values: crate::config::NullValues::Ignore,
                 ..crate::config::SinkConfig::default()
             };
-            crate::sink::convert::Converter::from_config(&sink).unwrap()
+            crate::format::convert::Converter::from_config(&sink).unwrap()
         },
         ..Rules::json(100)
     };
@@ -218,13 +218,10 @@ fn parquet_files_hold_rows_of_the_typed_columns_and_a_record_of_the_wrong_type_i
         "the reason is kept: {:?}",
         out[3].body
     );
-    let decoded = crate::s3::data_file::decode(&out[0].key, out[0].body.clone()).expect("reads back");
-    let rows: Vec<serde_json::Value> = decoded
-        .body
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).unwrap())
-        .collect();
+    let decoded = crate::format::Reader::default()
+        .read(&out[0].key, out[0].body.clone())
+        .expect("reads back");
+    let rows: Vec<serde_json::Value> = decoded.iter().map(|l| serde_json::from_slice(l).unwrap()).collect();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[2]["seq"], 2);
     assert!(decoded.by_column_name);

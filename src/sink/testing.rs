@@ -26,6 +26,18 @@ pub fn tick(offset: i64) -> super::Record {
     }
 }
 
+/// S3's 404 NoSuchKey to `op` on `key`.
+fn no_such_key(op: &'static str, key: &str) -> S3Error {
+    S3Error::Service {
+        op,
+        bucket: "mem".into(),
+        key: key.into(),
+        status: 404,
+        code: "NoSuchKey".into(),
+        message: "The specified key does not exist.".into(),
+    }
+}
+
 /// S3's 503 SlowDown to `op` on `key`.
 fn slow_down(op: &'static str, key: &str) -> S3Error {
     S3Error::Service {
@@ -63,22 +75,26 @@ impl MemoryStore {
         self.objects.lock().unwrap().insert(key.into(), (Bytes::new(), meta));
     }
 
-    /// A file whose metadata was lost: only its count of records is known.
-    pub fn insert_without_metadata(&self, key: &str, start: i64, records: u64) {
+    /// A file whose metadata was lost: only its body is there to read.
+    pub fn insert_without_metadata(&self, key: &str, body: &[u8]) {
         let meta = SegmentMeta {
-            start_offset: start,
+            start_offset: -1,
             end_offset: -1,
-            records,
+            records: 0,
             error: None,
         };
-        self.objects.lock().unwrap().insert(key.into(), (Bytes::new(), meta));
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(key.into(), (Bytes::copy_from_slice(body), meta));
     }
 
     pub fn keys(&self) -> Vec<String> {
         self.objects.lock().unwrap().keys().cloned().collect()
     }
 
-    pub fn get(&self, key: &str) -> Option<(Bytes, SegmentMeta)> {
+    /// The object at `key` and its metadata, as stored.
+    pub fn object(&self, key: &str) -> Option<(Bytes, SegmentMeta)> {
         self.objects.lock().unwrap().get(key).cloned()
     }
 
@@ -129,11 +145,17 @@ impl SegmentStore for MemoryStore {
             .collect())
     }
 
-    async fn extent(&self, key: &str, _start: i64) -> Result<crate::s3::Extent, S3Error> {
-        Ok(match self.get(key) {
-            Some((_, m)) if m.end_offset < 0 => crate::s3::Extent::Records(m.records),
-            Some((_, m)) => crate::s3::Extent::End(m.end_offset),
-            None => crate::s3::Extent::Records(0),
-        })
+    async fn end_offset(&self, key: &str) -> Result<Option<i64>, S3Error> {
+        match self.object(key) {
+            Some((_, m)) => Ok((m.end_offset >= 0).then_some(m.end_offset)),
+            None => Err(no_such_key("HeadObject", key)),
+        }
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, S3Error> {
+        match self.object(key) {
+            Some((body, _)) => Ok(body),
+            None => Err(no_such_key("GetObject", key)),
+        }
     }
 }

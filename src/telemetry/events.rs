@@ -182,7 +182,7 @@ pub fn token_refreshed(remaining: Duration, next_in: Duration) {
 }
 
 /// Signing a token failed; the current one (valid for `remaining`) stays in use.
-pub fn token_refresh_failed(err: &crate::auth::AuthError, remaining: Duration, retry_in: Duration) {
+pub fn token_refresh_failed(err: &(dyn std::error::Error + 'static), remaining: Duration, retry_in: Duration) {
     counter!(TOKEN_REFRESH, "result" => "error").increment(1);
     gauge!(TOKEN_EXPIRY).set(remaining.as_secs_f64());
     tracing::warn!(

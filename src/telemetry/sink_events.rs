@@ -7,7 +7,6 @@ use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gau
 
 use super::PipelineStats;
 use crate::record::TopicPartition;
-use crate::sink::resume::ResumePlan;
 
 const RECORDS_CONSUMED: &str = "tickstream_sink_records_consumed_total";
 const BUFFER_RECORDS: &str = "tickstream_sink_buffer_records";
@@ -209,7 +208,13 @@ pub fn offsets_missing(stats: &PipelineStats, tp: &TopicPartition, from: i64, to
 
 /// One failed PUT attempt; counted here, logged at debug (the WARN line for S3 comes from the
 /// reachability record, once per interval for every partition).
-pub fn upload_retry(tp: &TopicPartition, key: &str, retriable: bool, err: &crate::s3::S3Error, delay: Duration) {
+pub fn upload_retry(
+    tp: &TopicPartition,
+    key: &str,
+    retriable: bool,
+    err: &(dyn std::error::Error + 'static),
+    delay: Duration,
+) {
     counter!(
         UPLOAD_ERRORS,
         retriable_labels(tp, if retriable { "true" } else { "false" })
@@ -226,22 +231,31 @@ pub fn upload_retry(tp: &TopicPartition, key: &str, retriable: bool, err: &crate
     );
 }
 
-pub fn sink_planned(tp: &TopicPartition, committed: Option<i64>, plan: &ResumePlan) {
-    if let Some(c) = plan.committed_not_in_s3 {
+/// Where a sink resumes: the committed offset, where it reads from, how many files in S3 it skips,
+/// and, when no file ends at the committed offset, that offset.
+pub struct Resumed {
+    pub committed: Option<i64>,
+    pub start: i64,
+    pub skip_files: usize,
+    pub committed_not_in_s3: Option<i64>,
+}
+
+pub fn sink_planned(tp: &TopicPartition, r: &Resumed) {
+    if let Some(c) = r.committed_not_in_s3 {
         tracing::warn!(
             topic = &*tp.topic,
-        partition = tp.partition,
+            partition = tp.partition,
             committed = c,
-            start = plan.start,
+            start = r.start,
             "no file in S3 ends at the committed offset: re-reading from the earliest offset, skipping files already in S3"
         );
     }
     tracing::info!(
         topic = &*tp.topic,
         partition = tp.partition,
-        ?committed,
-        start = plan.start,
-        skip_files = plan.existing.len(),
+        committed = ?r.committed,
+        start = r.start,
+        skip_files = r.skip_files,
         "sink resumes"
     );
 }

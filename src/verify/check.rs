@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::read::{DeadLetters, Objects, Timestamps, TopicRecords};
+use crate::format::convert::{Converter, Verdict};
 use crate::partitioner::Partitioner;
-use crate::sink::convert::{Converter, Verdict};
 
 /// One partition's audit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -103,7 +103,7 @@ pub struct TopicAudit<'a> {
     pub committed: &'a BTreeMap<i32, Option<i64>>,
     /// The topic's Parquet layout: what a record becomes in a Parquet file (its files read back
     /// as JSON lines of its typed columns, or of its text).
-    pub parquet: &'a crate::columnar::ParquetSpec,
+    pub parquet: &'a crate::format::parquet::ParquetSpec,
 }
 
 /// `(run_id, symbol, seq)` of a record that carries all three.
@@ -242,7 +242,7 @@ fn route(
     records: &BTreeMap<i64, Option<Vec<u8>>>,
     timestamps: Option<&BTreeMap<i64, i64>>,
     converter: &Converter,
-    parquet: Option<&crate::columnar::ParquetSpec>,
+    parquet: Option<&crate::format::parquet::ParquetSpec>,
     partitioner: &Partitioner,
     partition: i32,
 ) -> std::collections::HashMap<String, Vec<i64>> {

@@ -54,9 +54,9 @@ pub(super) fn audit_by(
     check(&topics, c)
 }
 
-fn parquet_spec() -> crate::columnar::ParquetSpec {
+fn parquet_spec() -> crate::format::parquet::ParquetSpec {
     use crate::config::{ParquetCodec, RecordContent};
-    crate::columnar::ParquetSpec::new(
+    crate::format::parquet::ParquetSpec::new(
         &crate::config::tick_columns(),
         RecordContent::Auto,
         ParquetCodec::Snappy,

@@ -23,15 +23,15 @@ use std::time::Duration;
 use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::auth::cell::TokenCell;
 use crate::auth::setup::KafkaAuth;
 use crate::config::{Config, KafkaMode};
 use crate::consumer::Topics;
+use crate::format::convert::Converter;
+use crate::kafka::token::TokenCell;
 use crate::kafka::{client_config, oauth};
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::keys::KeyLayout;
 use crate::s3::S3SegmentStore;
-use crate::sink::convert::Converter;
 pub use read::ReadError;
 
 /// Reads the sink's topics, the bucket, the dead letters and the group's committed offsets,
@@ -63,17 +63,14 @@ pub async fn audit(
         .map_err(|e| ReadError::Topic(format!("the reading thread stopped: {e}")))??
     };
     let store = S3SegmentStore::new(client::build(s3).await, sink.bucket.clone());
-    let separator: &[u8] = match sink.value_converter {
-        crate::config::ValueConverter::Bytes => sink.bytearray_separator.as_bytes(),
-        _ => b"\n",
-    };
+    let reader = crate::format::Reader::of(sink);
     let mut sides = Vec::new();
     let partitioner =
         crate::partitioner::Partitioner::from_config(sink).map_err(|e| ReadError::Topic(e.to_string()))?;
     for (topic, records, timestamps, committed) in kafka.topics {
         let layout = KeyLayout::of(sink, &topic);
         let partitions: Vec<i32> = records.keys().copied().collect();
-        let objects = read_objects(&store, &layout, &partitions, separator).await?;
+        let objects = read_objects(&store, &layout, &partitions, &reader).await?;
         let dead_letters = match &kafka.dead_letter_topic {
             Some(dlq) => dlq
                 .iter()
@@ -82,7 +79,7 @@ pub async fn audit(
                 .collect(),
             None => read_dead_letters(&store, &layout, &partitions).await?,
         };
-        let parquet = crate::columnar::ParquetSpec::new(
+        let parquet = crate::format::parquet::ParquetSpec::new(
             config.warehouse.columns_for(&topic),
             sink.parquet_record_content,
             sink.parquet_codec,

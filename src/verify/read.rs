@@ -7,13 +7,14 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use crate::auth::cell::TokenCell;
 use crate::consumer::Topics;
+use crate::format::dead_letter::DeadLine;
+use crate::format::Reader;
 use crate::kafka::oauth::AuthContext;
+use crate::kafka::token::TokenCell;
 use crate::record::TopicPartition;
 use crate::s3::keys::{DeadFile, KeyLayout};
 use crate::s3::{S3Error, S3SegmentStore, SegmentStore};
-use crate::sink::dead_letter::DeadLine;
 
 /// Partition → offset → value (`None`: a tombstone).
 pub type TopicRecords = BTreeMap<i32, BTreeMap<i64, Option<Vec<u8>>>>;
@@ -52,12 +53,8 @@ pub enum ReadError {
     #[error(transparent)]
     S3(#[from] S3Error),
     /// A data file that does not decompress (`….gz`, `….zst`) or is not Parquet (`….parquet`).
-    #[error("s3: {key}: cannot be read")]
-    Corrupt {
-        key: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("s3")]
+    Unreadable(#[from] crate::format::FormatError),
 }
 
 type AuditConsumer = BaseConsumer<AuthContext>;
@@ -203,34 +200,12 @@ pub fn read_dead_letter_topic(
     Ok(out)
 }
 
-/// The records of one file: lines of a JSON-lines file, or values between `separator`s.
-pub fn split_records(body: &[u8], separator: &[u8]) -> Vec<Vec<u8>> {
-    if separator.is_empty() {
-        return vec![body.to_vec()];
-    }
-    let mut out = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        match rest.windows(separator.len()).position(|w| w == separator) {
-            Some(i) => {
-                out.push(rest[..i].to_vec());
-                rest = &rest[i + separator.len()..];
-            }
-            None => {
-                out.push(rest.to_vec());
-                break;
-            }
-        }
-    }
-    out
-}
-
 /// Reads every object under the topic's prefix and sorts it into partitions by its key.
 pub async fn read_objects(
     store: &S3SegmentStore,
     layout: &KeyLayout,
     partitions: &[i32],
-    separator: &[u8],
+    reader: &Reader,
 ) -> Result<Objects, ReadError> {
     let mut objects = Objects::default();
     for key in store.list(&layout.topic_prefix(), None).await? {
@@ -242,21 +217,12 @@ pub async fn read_objects(
         if objects.dirs.insert((p, start), file.dir).is_some() {
             objects.clashes.push((p, start));
         }
-        if key.ends_with(crate::s3::data_file::PARQUET_SUFFIX) {
+        if key.ends_with(crate::format::names::PARQUET_SUFFIX) {
             objects.parquet.insert((p, start));
         }
-        let body = store.get(&key).await?;
-        let body = crate::s3::data_file::decode(&key, body)
-            .map_err(|source| ReadError::Corrupt {
-                key: key.clone(),
-                source,
-            })?
-            .body;
-        objects
-            .files
-            .entry(p)
-            .or_default()
-            .insert(start, split_records(&body, separator));
+        let records = reader.read(&key, store.get(&key).await?)?;
+        let records = records.iter().map(<[u8]>::to_vec).collect();
+        objects.files.entry(p).or_default().insert(start, records);
     }
     Ok(objects)
 }
@@ -276,9 +242,10 @@ pub async fn read_dead_letters(
                     out.entry(p).or_default().insert(offset);
                 }
                 Some((_, DeadFile::Batch)) => {
-                    let body = store.get(&key).await?;
-                    let lines = body.split(|b| *b == b'\n').filter(|l| !l.is_empty());
-                    let offsets = lines.filter_map(|l| serde_json::from_slice::<DeadLine>(l).ok().map(|d| d.offset));
+                    let lines = Reader::default().read(&key, store.get(&key).await?)?;
+                    let offsets = lines
+                        .iter()
+                        .filter_map(|l| serde_json::from_slice::<DeadLine>(l).ok().map(|d| d.offset));
                     out.entry(p).or_default().extend(offsets);
                 }
                 None => {}

@@ -23,6 +23,7 @@ use super::table::TableLayout;
 use super::values::column_value;
 use super::WarehouseError;
 use crate::config::{ColumnType, OnError};
+use crate::format::{FileRecords, Reader};
 use crate::record::TopicPartition;
 
 /// What happened to one file.
@@ -38,15 +39,6 @@ pub enum LoadOutcome {
     Failed {
         first_error: String,
     },
-}
-
-/// How the records of a file are separated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileFormat {
-    /// JSON lines (`value.converter` `json` or `string`).
-    JsonLines,
-    /// Raw values between separators (`bytes`): each loads as a JSON string of its text.
-    Bytes { separator: Vec<u8> },
 }
 
 /// One fetched object, ready to load.
@@ -71,7 +63,9 @@ pub struct Loaded {
 /// How the loader reads and where rows go.
 #[derive(Clone, Debug)]
 pub struct LoadRules {
-    pub format: FileFormat,
+    /// How a file is read back and split into records (a raw-value file at
+    /// `format.bytearray.separator`).
+    pub reader: Reader,
     pub on_error: OnError,
     /// A row's offset is its file's start offset plus its place (files of consecutive offsets:
     /// the default partitioner, `Wallclock`); false under `field` and `time` partitioners.
@@ -84,50 +78,24 @@ struct Row {
     timestamp: Option<String>,
 }
 
-/// The records of `body`, in order (a trailing separator ends the last one).
-fn records<'a>(body: &'a [u8], format: &FileFormat) -> Vec<&'a [u8]> {
-    let sep: &[u8] = match format {
-        FileFormat::JsonLines => b"\n",
-        FileFormat::Bytes { separator } => separator,
-    };
-    if sep.is_empty() {
-        return vec![body];
-    }
-    let mut out = Vec::new();
-    let mut rest = body;
-    while !rest.is_empty() {
-        match rest.windows(sep.len()).position(|w| w == sep) {
-            Some(i) => {
-                out.push(&rest[..i]);
-                rest = &rest[i + sep.len()..];
-            }
-            None => {
-                out.push(rest);
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// The row of one record (at `offset`, or at a row of its file), or why it cannot be loaded.
-/// `by_name`: the record is a Parquet row by column name (typed columns ignore `source`).
+/// The row of one record of `file` (at `offset`, or at a row of its file), or why it cannot
+/// be loaded.
 fn row(
     layout: &TableLayout,
     f: &FetchedFile,
     offset: Result<i64, usize>,
     raw: &[u8],
-    format: &FileFormat,
-    by_name: bool,
+    file: &FileRecords,
 ) -> Result<Row, String> {
-    let (content, value) = match format {
-        FileFormat::JsonLines => {
+    let by_name = file.by_column_name;
+    let (content, value) = match file.raw {
+        false => {
             let text = std::str::from_utf8(raw).map_err(|e| format!("not UTF-8: {e}"))?;
             let text = text.strip_suffix('\r').unwrap_or(text);
             let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
             (text.to_owned(), value)
         }
-        FileFormat::Bytes { .. } => {
+        true => {
             let value = Value::String(String::from_utf8_lossy(raw).into_owned());
             (value.to_string(), value)
         }
@@ -206,12 +174,12 @@ fn load_in(
     if known {
         return Ok((LoadOutcome::AlreadyLoaded, Vec::new()));
     }
-    let (body, by_name) = match crate::s3::data_file::decode(&f.key, f.body.clone()) {
-        Ok(d) => (d.body, d.by_column_name),
+    let file = match rules.reader.read(&f.key, f.body.clone()) {
+        Ok(file) => file,
         Err(e) => {
             // Not a gzip, zstd or Parquet file after all: nothing of it can load, whatever
             // `on_error` says.
-            let first_error = format!("cannot be read: {e}");
+            let first_error = format!("cannot be read: {}", crate::error::chain(&e));
             tx.execute(
                 "INSERT INTO LOAD_HISTORY (s3_key, etag, rows, rows_rejected, status, first_error)
                  VALUES (?1, ?2, 0, 0, 'LOAD_FAILED', ?3)",
@@ -222,13 +190,13 @@ fn load_in(
     };
     let mut rows = Vec::new();
     let (mut rejected, mut first_error) = (0usize, None);
-    for (i, raw) in records(&body, &rules.format).into_iter().enumerate() {
+    for (i, raw) in file.iter().enumerate() {
         // Where the offset is not known, the row's place in its file (from 0).
         let offset = match rules.positional_offsets {
             true => Ok(f.start + i as i64),
             false => Err(i),
         };
-        match row(layout, f, offset, raw, &rules.format, by_name) {
+        match row(layout, f, offset, raw, &file) {
             Ok(r) => rows.push(r),
             Err(e) => {
                 rejected += 1;

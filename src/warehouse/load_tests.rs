@@ -13,7 +13,7 @@ fn file(key: &str, partition: i32, start: i64, body: &str) -> FetchedFile {
 
 fn json_rules(on_error: OnError) -> LoadRules {
     LoadRules {
-        format: FileFormat::JsonLines,
+        reader: crate::format::Reader::lines(),
         on_error,
         positional_offsets: true,
     }
@@ -237,9 +237,7 @@ fn raw_values_load_as_json_strings_between_their_separators() {
     };
     let mut conn = db(&layout);
     let rules = LoadRules {
-        format: FileFormat::Bytes {
-            separator: b"||".to_vec(),
-        },
+        reader: crate::format::Reader::new(b"||"),
         on_error: OnError::SkipFile,
         positional_offsets: true,
     };
@@ -247,7 +245,12 @@ fn raw_values_load_as_json_strings_between_their_separators() {
         &mut conn,
         &layout,
         &rules,
-        &[file("k", 0, 5, "a,b||line\nwith newline||")],
+        &[file(
+            "topics/raw/partition=0/raw+0+0000000005.bin",
+            0,
+            5,
+            "a,b||line\nwith newline||",
+        )],
     );
     let rows: Vec<(i64, String)> = conn
         .prepare("SELECT offset, RECORD_CONTENT ->> '$' FROM RAW ORDER BY offset")
@@ -265,7 +268,7 @@ fn a_gzip_file_loads_its_records_and_a_corrupt_one_is_load_failed() {
     let layout = ticks();
     let mut conn = db(&layout);
     let lines = "{\"symbol\":\"AAPL\",\"price\":1.5}\n{\"symbol\":\"MSFT\",\"price\":2.5}\n";
-    let gz = crate::s3::compression::compress(lines.as_bytes().to_vec(), Compression::Gzip, 6);
+    let gz = crate::format::compression::compress(lines.as_bytes().to_vec(), Compression::Gzip, 6);
     let good = FetchedFile {
         body: bytes::Bytes::from(gz.clone()),
         ..file("topics/t/partition=0/t+0+0000000000.json.gz", 0, 0, "")

@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::Config;
 use crate::record::TopicPartition;
-use crate::warehouse::load::{load_files, FetchedFile, FileFormat, LoadOutcome, LoadRules};
+use crate::warehouse::load::{load_files, FetchedFile, LoadOutcome, LoadRules};
 
 /// The warehouse exactly as tickstream 0.x (before records were data) created it.
 const TICK_LAYOUT_V1: &str = "
@@ -132,7 +132,7 @@ fn a_warehouse_in_the_tick_layout_is_migrated_in_place_with_every_row_and_its_id
 
     // The upgraded file loads new files, and a record it already has is not loaded again.
     let rules = LoadRules {
-        format: FileFormat::JsonLines,
+        reader: crate::format::Reader::lines(),
         on_error: crate::config::OnError::SkipFile,
         positional_offsets: true,
     };

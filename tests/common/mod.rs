@@ -183,15 +183,13 @@ impl TestEnv {
                 "listed key {key} is the written key {stem}<extension>"
             );
             let body = store.get(&key).await.expect("get");
-            let body = tickstream::s3::data_file::decode(&key, body)
-                .expect("a compressed or Parquet file reads back")
-                .body;
-            assert!(body.ends_with(b"\n"), "{key} ends with a newline");
-            let lines = body
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.is_empty())
-                .map(<[u8]>::to_vec)
-                .collect();
+            if key.ends_with(".json") {
+                assert!(body.ends_with(b"\n"), "{key} ends with a newline");
+            }
+            let file = tickstream::format::Reader::default()
+                .read(&key, body)
+                .expect("a compressed or Parquet file reads back");
+            let lines = file.iter().map(<[u8]>::to_vec).collect();
             out.entry(p).or_default().insert(start, lines);
         }
         out

@@ -12,7 +12,7 @@ use tickstream::consumer::Topics;
 use tickstream::landed::LandedReceiver;
 use tickstream::s3::client;
 use tickstream::s3::keys::KeyLayout;
-use tickstream::warehouse::load::{FileFormat, LoadRules};
+use tickstream::warehouse::load::LoadRules;
 use tickstream::warehouse::schema;
 use tickstream::warehouse::status::{pipe_status, PipeStatus};
 use tickstream::warehouse::table::Tables;
@@ -29,7 +29,7 @@ pub(crate) fn tables(env: &TestEnv) -> Arc<Tables> {
 
 pub(crate) fn rules() -> LoadRules {
     LoadRules {
-        format: FileFormat::JsonLines,
+        reader: tickstream::format::Reader::lines(),
         on_error: OnError::SkipFile,
         positional_offsets: true,
     }

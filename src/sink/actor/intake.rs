@@ -25,19 +25,25 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             let committed = in_kafka.max(a.gate.last_commit());
             let low = a.source.low_watermark(partition).await.map_err(|e| chain(&e))?;
             let dead_in_s3 = a.dead_topic.is_none();
+            let files = a.files();
             let plan = match a.rules.partitioner.is_default() {
-                true => {
-                    let flush = a.rules.flush_size;
-                    resume::plan(&*a.store, &a.layout, partition, committed, low, flush, dead_in_s3).await
-                }
-                false => resume::plan_partitioned(&*a.store, &a.layout, partition, committed, low, dead_in_s3).await,
+                true => resume::plan(files, partition, committed, low, a.rules.flush_size, dead_in_s3).await,
+                false => resume::plan_partitioned(files, partition, committed, low, dead_in_s3).await,
             }
             .map_err(|e| chain(&e))?;
             Ok::<_, String>((committed, low, plan))
         };
         match attempt.await {
             Ok((committed, low, plan)) => {
-                sink_events::sink_planned(tp, committed, &plan);
+                sink_events::sink_planned(
+                    tp,
+                    &sink_events::Resumed {
+                        committed,
+                        start: plan.start,
+                        skip_files: plan.existing.len(),
+                        committed_not_in_s3: plan.committed_not_in_s3,
+                    },
+                );
                 self.committed = committed;
                 self.seg = Some(Segmenter::new(
                     a.layout.clone(),
@@ -95,15 +101,8 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             let (pushed, gap) = seg.push(rec, &mut out);
             match pushed {
                 Pushed::NeedsListing(dir) => {
-                    let listed = resume::dir_spans(
-                        &*a.store,
-                        &a.layout,
-                        &dir,
-                        tp.partition,
-                        seg.next_offset(),
-                        a.rules.span_limit(),
-                    )
-                    .await;
+                    let listed =
+                        resume::dir_spans(a.files(), &dir, tp.partition, seg.next_offset(), a.rules.span_limit()).await;
                     match listed {
                         Ok(files) => {
                             self.list_failures = 0;

@@ -127,13 +127,13 @@ CREATE STAGE IF NOT EXISTS {stage}
                 format!("         $1:\"{field}\"::{},\n", snowflake_type(c.kind))
             })
             .collect();
-        let spec = crate::columnar::ParquetSpec::new(
+        let spec = crate::format::parquet::ParquetSpec::new(
             &layout.columns,
             config.sink.parquet_record_content,
             config.sink.parquet_codec,
         );
         let content = match parquet && spec.content {
-            true => format!("PARSE_JSON($1:\"{}\")", crate::columnar::RECORD_CONTENT),
+            true => format!("PARSE_JSON($1:\"{}\")", crate::format::parquet::RECORD_CONTENT),
             false => "$1".to_owned(),
         };
         out.push_str(&format!(

@@ -14,7 +14,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use rusqlite::Connection;
 use supervisors::{ChildSpec, Restart};
 
-use super::load::{FileFormat, LoadRules};
+use super::load::LoadRules;
 use super::source::ObjectSource;
 use super::table::Tables;
 use super::WarehouseError;
@@ -310,19 +310,13 @@ pub async fn sqlite_watcher(
     let store = crate::s3::S3SegmentStore::new(crate::s3::client::build(s3).await, config.sink.bucket.clone());
     let names: Vec<&str> = listed.iter().map(|t| t.table.as_str()).collect();
     tracing::info!(path = %path.display(), tables = names.join(", "), "ingestion watcher: loading new S3 files into SQLite");
-    let format = match config.sink.value_converter {
-        crate::config::ValueConverter::Bytes => FileFormat::Bytes {
-            separator: config.sink.bytearray_separator.as_bytes().to_vec(),
-        },
-        _ => FileFormat::JsonLines,
-    };
     Ok(watcher_spec(
         WatcherArgs {
             source: Arc::new(store),
             db: Arc::new(Mutex::new(db)),
             tables,
             rules: LoadRules {
-                format,
+                reader: crate::format::Reader::of(&config.sink),
                 on_error: wh.on_error,
                 positional_offsets: crate::partitioner::Partitioner::from_config(&config.sink)
                     .map_or(true, |p| p.consecutive()),

@@ -12,18 +12,17 @@
 //! Column types: TEXT → UTF8 string, REAL → DOUBLE, INTEGER → INT64, BOOLEAN → BOOLEAN,
 //! TIMESTAMP → INT64 `TIMESTAMP(MILLIS, UTC)`; every column is nullable (a missing field).
 
-pub mod fields;
 pub mod reader;
 pub mod writer;
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use smallvec::SmallVec;
 
 use crate::config::{Column, ColumnType, ParquetCodec, RecordContent};
-use crate::record::cell::Cell;
+use crate::record::cell::{Cell, CellRef};
+use crate::record::fields;
 
 /// The column that holds a record's JSON text.
 pub const RECORD_CONTENT: &str = "RECORD_CONTENT";
@@ -35,44 +34,6 @@ pub const RECORD_CONTENT: &str = "RECORD_CONTENT";
 pub struct Row<'a> {
     pub cells: SmallVec<[CellRef<'a>; 16]>,
     pub content: Option<&'a str>,
-}
-
-/// A [`Cell`] whose text may be borrowed from the record.
-#[derive(Clone, Debug, PartialEq)]
-pub enum CellRef<'a> {
-    Null,
-    Text(Cow<'a, str>),
-    Real(f64),
-    Integer(i64),
-    Boolean(bool),
-    /// UTC epoch milliseconds.
-    Timestamp(i64),
-}
-
-impl CellRef<'_> {
-    pub fn into_owned(self) -> Cell {
-        match self {
-            Self::Null => Cell::Null,
-            Self::Text(s) => Cell::Text(s.into_owned()),
-            Self::Real(f) => Cell::Real(f),
-            Self::Integer(i) => Cell::Integer(i),
-            Self::Boolean(b) => Cell::Boolean(b),
-            Self::Timestamp(ms) => Cell::Timestamp(ms),
-        }
-    }
-}
-
-impl From<Cell> for CellRef<'_> {
-    fn from(cell: Cell) -> Self {
-        match cell {
-            Cell::Null => Self::Null,
-            Cell::Text(s) => Self::Text(Cow::Owned(s)),
-            Cell::Real(f) => Self::Real(f),
-            Cell::Integer(i) => Self::Integer(i),
-            Cell::Boolean(b) => Self::Boolean(b),
-            Cell::Timestamp(ms) => Self::Timestamp(ms),
-        }
-    }
 }
 
 /// One topic's Parquet layout.

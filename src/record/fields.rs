@@ -11,9 +11,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use smallvec::SmallVec;
 
-use super::CellRef;
-use crate::config::{Column, ColumnType};
-use crate::record::cell::{owned_cell, text_timestamp_ms};
+use super::cell::{owned_cell, text_timestamp_ms, CellRef};
+use super::column::{Column, ColumnType};
 
 /// One field: its key, its value's raw JSON text, and what the value looked like when the
 /// one-pass scan read it.

@@ -3,14 +3,11 @@
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use aws_credential_types::Credentials;
+use super::token::{MskToken, TokenCell, PRINCIPAL};
 
-use super::cell::{TokenCell, PRINCIPAL};
-use super::token::sign_token;
-
-fn token_at(now: SystemTime) -> super::token::MskToken {
-    let c = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
-    sign_token("us-east-1", &c, now, "ua").unwrap()
+/// A token as the refresher publishes one: signed now, valid for 900 s.
+fn token_at(now: SystemTime) -> MskToken {
+    MskToken::new("eyJ0b2tlbiI".into(), now, now + Duration::from_secs(900))
 }
 
 #[test]

@@ -1,16 +1,64 @@
-//! The shared token cell: the refresher writes it, librdkafka's OAUTHBEARER callback reads it.
+//! The MSK IAM token and the cell every client reads it from: the token-refresh actor
+//! ([`crate::auth::refresher`]) writes the cell, librdkafka's OAUTHBEARER callback reads it.
 //!
 //! librdkafka calls `generate_oauth_token` synchronously on one of its own threads; it must never
 //! wait on async work or on the network. Reading the cell is a pointer copy under a lock that
 //! writers hold only to swap a pointer (signing happens before, outside the lock).
 
 use std::error::Error;
+use std::fmt;
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use rdkafka::client::OAuthToken;
 
-use super::token::MskToken;
+/// One signed token. `Debug` and `Display` never show the token itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MskToken {
+    value: String,
+    /// The `X-Amz-Date` it was signed with.
+    pub signed_at: SystemTime,
+    /// `signed_at` + 900 s, or the credentials' own expiry if sooner.
+    pub expires_at: SystemTime,
+}
+
+impl MskToken {
+    /// A token signed at `signed_at`, valid until `expires_at` ([`crate::auth::token`] signs it).
+    pub fn new(value: String, signed_at: SystemTime, expires_at: SystemTime) -> Self {
+        Self {
+            value,
+            signed_at,
+            expires_at,
+        }
+    }
+
+    /// The token for `rd_kafka_oauthbearer_set_token`. A credential: never log it.
+    pub fn secret_value(&self) -> &str {
+        &self.value
+    }
+
+    /// Time left at `now` (zero once expired).
+    pub fn remaining(&self, now: SystemTime) -> Duration {
+        self.expires_at.duration_since(now).unwrap_or(Duration::ZERO)
+    }
+
+    /// Expiry in milliseconds since the Unix epoch (librdkafka's `md_lifetime_ms`).
+    pub fn expires_at_unix_ms(&self) -> i64 {
+        self.expires_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    }
+}
+
+impl fmt::Debug for MskToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MskToken")
+            .field("value", &"<redacted>")
+            .field("signed_at", &self.signed_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
 
 /// The principal name librdkafka attaches to the token (MSK authenticates the signature, not
 /// this name; AWS's signers leave it to the client too).

@@ -8,31 +8,11 @@ use std::io::{Read, Write};
 use bytes::Bytes;
 use flate2::{read::MultiGzDecoder, write::GzEncoder};
 
+use super::names::{GZIP_SUFFIX, ZSTD_SUFFIX};
 use crate::config::Compression;
-
-/// The suffix a gzip file's key carries after its format's extension.
-pub const GZIP_SUFFIX: &str = ".gz";
-/// The suffix of a zstd file's key.
-pub const ZSTD_SUFFIX: &str = ".zst";
 
 /// zstd's level when `s3.compression.level` is -1 (the codec's default).
 const ZSTD_DEFAULT_LEVEL: i32 = 3;
-
-/// The key suffix of `compression` (empty for none).
-pub fn suffix(compression: Compression) -> &'static str {
-    match compression {
-        Compression::None => "",
-        Compression::Gzip => GZIP_SUFFIX,
-        Compression::Zstd => ZSTD_SUFFIX,
-    }
-}
-
-/// `name` without a compression suffix, if it has one.
-pub fn strip_suffix(name: &str) -> &str {
-    name.strip_suffix(GZIP_SUFFIX)
-        .or_else(|| name.strip_suffix(ZSTD_SUFFIX))
-        .unwrap_or(name)
-}
 
 /// `body` as the file to upload, compressed at `level` (-1: the codec's default, gzip 6 and
 /// zstd 3), or as it is. Deterministic: the same records make the same bytes.
@@ -111,13 +91,5 @@ mod tests {
             body.truncate(body.len() / 2);
             assert!(decode(key, Bytes::from(body)).is_err(), "{c:?}");
         }
-    }
-
-    #[test]
-    fn suffixes_strip_to_the_format() {
-        assert_eq!(strip_suffix("t+0+5.json.gz"), "t+0+5.json");
-        assert_eq!(strip_suffix("t+0+5.json.zst"), "t+0+5.json");
-        assert_eq!(strip_suffix("t+0+5.json"), "t+0+5.json");
-        assert_eq!(suffix(Compression::Zstd), ".zst");
     }
 }
