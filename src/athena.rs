@@ -132,7 +132,7 @@ LOCATION '{location}'
 /// The partition columns, the projection that finds their directories (no crawler, no
 /// `MSCK REPAIR`), and a line about them, for the configured partitioner.
 fn projection(config: &Config, location: &str) -> (String, String, String) {
-    let p = crate::partitioner::Partitioner::from_config(&config.sink).unwrap_or_default();
+    let p = crate::partitioner::Partitioner::new(config.sink.partitioner().unwrap_or_default());
     let props = |lines: Vec<String>, template: String| {
         format!(
             "TBLPROPERTIES (\n  'projection.enabled' = 'true',\n{},\n  'storage.location.template' = '{location}{template}/'\n);",
@@ -295,7 +295,7 @@ mod tests {
         c.sink.value_converter = ValueConverter::Bytes;
         assert!(ddl(&c, "db").unwrap_err().contains("raw values"));
         let mut c = Config::default();
-        c.sink.topics_regex = Some("market-.*".into());
+        c.sink.topics_regex = Some(crate::config::TopicPattern::try_from("market-.*".to_owned()).unwrap());
         assert!(ddl(&c, "db").unwrap_err().contains("topics.regex"));
     }
 }

@@ -24,7 +24,8 @@ async fn schema_failures_go_to_dead_letters_a_burst_in_few_files_and_verify_acco
     .unwrap();
     let mut config = sink_only(&env, &env.topic);
     config.sink.flush_size = 100;
-    config.sink.value_schema = tickstream::config::ValueSchema::File(schema);
+    config.sink.value_schema =
+        tickstream::config::ValueSchema::Json(tickstream::config::JsonSchema::read(&schema).unwrap());
     config.warehouse.enabled = false;
     env.create_topics(&config).await;
     let p = producer(env.kafka.bootstrap_servers());

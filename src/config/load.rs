@@ -14,6 +14,17 @@ pub struct Problem {
     pub message: String,
 }
 
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.key.as_str() {
+            "" => f.write_str(&self.message),
+            key => write!(f, "{key}: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
 impl Problem {
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self {

@@ -24,8 +24,10 @@ mod env;
 mod format;
 mod load;
 mod partitioner;
+mod path_format;
 mod sections;
 mod sink;
+mod topics;
 mod validate;
 mod validate_records;
 mod warehouse;
@@ -36,6 +38,7 @@ pub use load::{load, parse_str, ConfigError, Problem};
 pub use partitioner::*;
 pub use sections::*;
 pub use sink::*;
+pub use topics::{TopicPattern, Topics};
 pub use validate::validate;
 pub use warehouse::*;
 

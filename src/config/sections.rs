@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 /// How tickstream reaches Kafka.
@@ -163,9 +165,9 @@ impl SupervisionConfig {
     pub fn policy(&self) -> supervisors::RestartPolicy {
         supervisors::RestartPolicy {
             max_restarts: self.max_restarts,
-            within: std::time::Duration::from_millis(self.window_ms),
-            backoff_min: std::time::Duration::from_millis(self.backoff_min_ms),
-            backoff_max: std::time::Duration::from_millis(self.backoff_max_ms),
+            within: Duration::from_millis(self.window_ms),
+            backoff_min: Duration::from_millis(self.backoff_min_ms),
+            backoff_max: Duration::from_millis(self.backoff_max_ms),
         }
     }
 }
@@ -188,6 +190,23 @@ pub struct RuntimeConfig {
     /// systemd's `TimeoutStartSec=` (120 s in the shipped unit).
     #[serde(default = "default_startup_timeout_ms")]
     pub startup_timeout_ms: u64,
+}
+
+impl RuntimeConfig {
+    /// `progress_interval_ms`; `None` when progress lines are off.
+    pub fn progress_interval(&self) -> Option<Duration> {
+        (self.progress_interval_ms > 0).then(|| Duration::from_millis(self.progress_interval_ms))
+    }
+
+    /// `shutdown_timeout_ms`.
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_millis(self.shutdown_timeout_ms)
+    }
+
+    /// `startup_timeout_ms`.
+    pub fn startup_timeout(&self) -> Duration {
+        Duration::from_millis(self.startup_timeout_ms)
+    }
 }
 
 fn yes() -> bool {

@@ -2,6 +2,8 @@
 //! checked and dead-lettered (Kafka Connect's names where Connect has the concept).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -19,7 +21,7 @@ pub struct SinkConfig {
     /// A pattern of topics to sink instead of a list (Connect's `topics.regex`; the whole name
     /// must match). New topics that match are picked up as they appear.
     #[serde(rename = "topics.regex", default)]
-    pub topics_regex: Option<String>,
+    pub topics_regex: Option<super::TopicPattern>,
     /// Records per file: a partition's buffer is written when it holds this many.
     #[serde(rename = "flush.size", default = "default_flush_size")]
     pub flush_size: u64,
@@ -113,11 +115,11 @@ pub struct SinkConfig {
     /// `field`: the record's fields that name its directory, comma-separated
     /// (`symbol` → `symbol=AAPL/`; `exchange,symbol` → `exchange=NASDAQ/symbol=AAPL/`).
     #[serde(rename = "partition.field.name", default)]
-    pub partition_field_name: Option<String>,
+    pub partition_field_name: Option<super::FieldNames>,
     /// `time`: the directory of a time, Joda style (`'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH`;
     /// numeric fields YYYY yyyy YY MM dd HH mm ss, literals in single quotes).
     #[serde(rename = "path.format", default)]
-    pub path_format: Option<String>,
+    pub path_format: Option<super::PathFormat>,
     /// `time`: the length of one time partition (3600000 for hours).
     #[serde(rename = "partition.duration.ms", default)]
     pub partition_duration_ms: Option<i64>,
@@ -130,8 +132,8 @@ pub struct SinkConfig {
     pub timestamp_field: Option<String>,
     /// `time`: the zone `path.format` is written in (an IANA name such as `UTC` or
     /// `America/New_York`); default UTC.
-    #[serde(default = "default_timezone")]
-    pub timezone: String,
+    #[serde(default)]
+    pub timezone: super::TimeZone,
     /// `time`: Confluent's `locale`; accepted for pasted configs, unused (`path.format` has only
     /// numeric fields, which no locale changes).
     #[serde(default)]
@@ -149,11 +151,29 @@ impl SinkConfig {
             .unwrap_or_else(|| (self.flush_size.saturating_mul(4)).max(1_000))
     }
 
+    /// `rotate.interval.ms`.
+    pub fn rotate_interval(&self) -> Duration {
+        Duration::from_millis(self.rotate_interval_ms)
+    }
+
+    /// `offset.flush.interval.ms`.
+    pub fn commit_interval(&self) -> Duration {
+        Duration::from_millis(self.offset_flush_interval_ms)
+    }
+
     /// What the data files are: `value.converter = "bytes"` always writes raw values.
     pub fn format(&self) -> super::FormatClass {
         match self.value_converter {
             ValueConverter::Bytes => super::FormatClass::ByteArray,
             _ => self.format_class,
+        }
+    }
+
+    /// The topics the sink reads: `topics.regex`, or else the list `topics`.
+    pub fn topic_set(&self) -> super::Topics {
+        match &self.topics_regex {
+            Some(p) => super::Topics::Pattern(p.clone()),
+            None => super::Topics::List(self.topic_list()),
         }
     }
 
@@ -200,23 +220,61 @@ impl TryFrom<String> for ValueConverter {
 }
 
 /// `value.schema`.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(from = "String")]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(try_from = "String")]
 pub enum ValueSchema {
     #[default]
     None,
     Tick,
-    /// A JSON Schema file.
-    File(PathBuf),
+    /// A JSON Schema file, read and compiled when the configuration is.
+    Json(JsonSchema),
 }
 
-impl From<String> for ValueSchema {
-    fn from(s: String) -> Self {
-        match s.as_str() {
+impl TryFrom<String> for ValueSchema {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
             "none" => Self::None,
             "tick" => Self::Tick,
-            path => Self::File(path.into()),
-        }
+            path => Self::Json(JsonSchema::read(path.as_ref())?),
+        })
+    }
+}
+
+/// A compiled JSON Schema and the file it came from.
+#[derive(Clone)]
+pub struct JsonSchema {
+    pub path: PathBuf,
+    pub validator: Arc<jsonschema::Validator>,
+}
+
+impl JsonSchema {
+    /// Reads and compiles the schema at `path`, or says what is wrong with the file.
+    pub fn read(path: &std::path::Path) -> Result<Self, String> {
+        let shown = path.display();
+        let text = std::fs::read(path).map_err(|e| format!("reading {shown}: {e}"))?;
+        let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{shown} is not JSON: {e}"))?;
+        let validator =
+            jsonschema::validator_for(&doc).map_err(|e| format!("{shown} is not a valid JSON Schema: {e}"))?;
+        Ok(Self {
+            path: path.to_owned(),
+            validator: Arc::new(validator),
+        })
+    }
+}
+
+impl std::fmt::Debug for JsonSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonSchema")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for JsonSchema {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
     }
 }
 
@@ -284,9 +342,6 @@ fn default_max_record_bytes() -> usize {
     64 * 1024
 }
 
-fn default_timezone() -> String {
-    "UTC".into()
-}
 fn default_max_open_files() -> usize {
     1_000
 }

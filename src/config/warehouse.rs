@@ -107,6 +107,11 @@ pub struct SnowflakeConfig {
 }
 
 impl SnowflakeConfig {
+    /// `poll_interval_ms`.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.poll_interval_ms)
+    }
+
     /// The SQL API's base URL.
     pub fn api_base_url(&self) -> Option<String> {
         self.api_url.clone().or_else(|| {
@@ -118,6 +123,11 @@ impl SnowflakeConfig {
 }
 
 impl WarehouseConfig {
+    /// `poll_interval_ms`.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.poll_interval_ms)
+    }
+
     /// The SQLite file: `path`, else `<data_dir>/warehouse.db`.
     pub fn sqlite_path(&self, data_dir: &Path) -> PathBuf {
         self.path.clone().unwrap_or_else(|| data_dir.join("warehouse.db"))

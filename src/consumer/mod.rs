@@ -34,6 +34,7 @@ pub mod router;
 
 use rdkafka::TopicPartitionList;
 
+pub use crate::config::Topics;
 use crate::record::TopicPartition;
 
 /// A list of one topic-partition.
@@ -41,45 +42,4 @@ fn partition_list(tp: &TopicPartition) -> TopicPartitionList {
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition(&tp.topic, tp.partition);
     tpl
-}
-
-/// The topics the sink reads: a list (`topics`) or a pattern (`topics.regex`).
-#[derive(Clone, Debug)]
-pub enum Topics {
-    List(Vec<String>),
-    Pattern(regex_lite::Regex),
-}
-
-impl Topics {
-    /// From `[sink]` (a pattern that does not compile was refused by validation; it matches
-    /// nothing here).
-    pub fn from_config(sink: &crate::config::SinkConfig) -> Self {
-        match &sink.topics_regex {
-            Some(p) => Self::Pattern(
-                regex_lite::Regex::new(&format!("^({p})$"))
-                    .unwrap_or_else(|_| regex_lite::Regex::new("^$").expect("the empty pattern compiles")),
-            ),
-            None => Self::List(sink.topic_list()),
-        }
-    }
-
-    pub fn contains(&self, topic: &str) -> bool {
-        match self {
-            Self::List(l) => l.iter().any(|t| t == topic),
-            Self::Pattern(r) => r.is_match(topic),
-        }
-    }
-
-    /// What to subscribe to: the topic names, or librdkafka's `^pattern` form.
-    pub fn subscription(&self) -> Vec<String> {
-        match self {
-            Self::List(l) => l.clone(),
-            Self::Pattern(r) => vec![r.as_str().to_owned()],
-        }
-    }
-
-    /// One named topic (sink ids and metrics then keep today's `sink-<partition>`).
-    pub fn single(&self) -> bool {
-        matches!(self, Self::List(l) if l.len() == 1)
-    }
 }

@@ -35,29 +35,6 @@ enum Schema {
     Json(Arc<jsonschema::Validator>),
 }
 
-/// Why the converter could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum ConvertError {
-    #[error("sink.value.schema: reading {path}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("sink.value.schema: {path} is not JSON")]
-    NotJson {
-        path: String,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("sink.value.schema: {path} is not a valid JSON Schema: {reason}")]
-    NotSchema { path: String, reason: String },
-    /// The partitioner's settings (checked when the configuration is read; here for callers
-    /// that skipped that).
-    #[error(transparent)]
-    Partitioner(#[from] crate::partitioner::PartitionerError),
-}
-
 /// Reads values as `[sink]` says.
 #[derive(Clone)]
 pub struct Converter {
@@ -77,34 +54,19 @@ impl std::fmt::Debug for Converter {
 }
 
 impl Converter {
-    /// The converter `[sink]` describes (reading and compiling its JSON Schema, if any).
-    pub fn from_config(sink: &SinkConfig) -> Result<Self, ConvertError> {
+    /// The converter `[sink]` describes.
+    pub fn new(sink: &SinkConfig) -> Self {
         let schema = match &sink.value_schema {
             ValueSchema::None => Schema::None,
             ValueSchema::Tick => Schema::Tick,
-            ValueSchema::File(path) => {
-                let shown = path.display().to_string();
-                let text = std::fs::read(path).map_err(|source| ConvertError::Read {
-                    path: shown.clone(),
-                    source,
-                })?;
-                let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|source| ConvertError::NotJson {
-                    path: shown.clone(),
-                    source,
-                })?;
-                let validator = jsonschema::validator_for(&doc).map_err(|e| ConvertError::NotSchema {
-                    path: shown,
-                    reason: e.to_string(),
-                })?;
-                Schema::Json(Arc::new(validator))
-            }
+            ValueSchema::Json(s) => Schema::Json(s.validator.clone()),
         };
-        Ok(Self {
+        Self {
             kind: sink.value_converter,
             schema,
             max_bytes: sink.max_record_bytes,
             null_values: sink.null_values,
-        })
+        }
     }
 
     /// Any JSON, 64 KiB at most: the defaults (tests).
@@ -282,10 +244,10 @@ mod tests {
         )
         .unwrap();
         let sink = SinkConfig {
-            value_schema: ValueSchema::File(path),
+            value_schema: ValueSchema::Json(crate::config::JsonSchema::read(&path).unwrap()),
             ..SinkConfig::default()
         };
-        let c = Converter::from_config(&sink).unwrap();
+        let c = Converter::new(&sink);
         assert!(matches!(
             c.convert(Some(br#"{"s":"AAPL","p":189.12}"#)),
             Verdict::Write(_)
@@ -293,16 +255,6 @@ mod tests {
         let why = reason(c.convert(Some(br#"{"s":"AAPL","p":"high"}"#)));
         assert!(why.starts_with("does not match the schema: /p: "), "{why}");
         assert!(reason(c.convert(Some(br#"{"p":1}"#))).contains("\"s\" is a required property"));
-    }
-
-    #[test]
-    fn a_bad_schema_file_names_the_file() {
-        let sink = SinkConfig {
-            value_schema: ValueSchema::File("/nonexistent/schema.json".into()),
-            ..SinkConfig::default()
-        };
-        let e = Converter::from_config(&sink).unwrap_err();
-        assert!(crate::error::chain(&e).contains("/nonexistent/schema.json"), "{e}");
     }
 
     #[test]

@@ -12,13 +12,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::ClientConfig;
 
+use crate::format::dead_letter::DeadLetter;
 use crate::kafka::token::TokenCell;
-use crate::sink::dead_letter::{DeadLetter, DeadLetterTopic};
 use crate::telemetry::reachability::Reachability;
 
 /// How long one batch may wait for its acknowledgements before it is retried.
@@ -68,14 +67,11 @@ fn headers(topic: &str, partition: i32, d: &DeadLetter) -> OwnedHeaders {
     })
 }
 
-impl DeadLetterTopic for DeadLetterProducer {
-    fn send<'a>(
-        &'a self,
-        topic: &'a str,
-        partition: i32,
-        letters: &'a [DeadLetter],
-    ) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async move {
+impl DeadLetterProducer {
+    /// Sends `letters` of `topic`'s `partition`; resolves once the broker acknowledged every
+    /// one.
+    pub async fn send(&self, topic: &str, partition: i32, letters: &[DeadLetter]) -> Result<(), String> {
+        {
             let sends = letters.iter().map(|d| {
                 let mut record: FutureRecord<'_, [u8], [u8]> =
                     FutureRecord::to(&self.topic).headers(headers(topic, partition, d));
@@ -91,6 +87,6 @@ impl DeadLetterTopic for DeadLetterProducer {
                 sent.map_err(|(e, _)| format!("producing to the dead-letter topic {}: {e}", self.topic))?;
             }
             Ok(())
-        })
+        }
     }
 }

@@ -1,12 +1,12 @@
 use super::*;
-use crate::config::parse_str;
+use crate::config::{parse_str, SinkConfig};
 
 fn sink(toml: &str) -> SinkConfig {
     parse_str(&format!("[sink]\n{toml}")).expect("config parses").sink
 }
 
-fn of(toml: &str) -> Result<Partitioner, PartitionerError> {
-    Partitioner::from_config(&sink(toml))
+fn of(toml: &str) -> Result<Partitioner, crate::config::Problem> {
+    sink(toml).partitioner().map(Partitioner::new)
 }
 
 const TICK: &[u8] =
@@ -81,39 +81,5 @@ fn wallclock_uses_the_clock_and_keeps_files_consecutive() {
     assert_eq!(
         p.encode(0, Some(0), TICK, KAFKA_MS).unwrap(),
         "year=2026/month=03/day=07"
-    );
-}
-
-#[test]
-fn each_bad_setting_is_named() {
-    let field = |t: &str| of(t).unwrap_err().field;
-    assert_eq!(field("\"partitioner.class\" = \"field\""), "partition.field.name");
-    assert_eq!(
-        field("\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"s\"\n\"value.converter\" = \"bytes\""),
-        "partitioner.class"
-    );
-    assert_eq!(
-        field("\"partitioner.class\" = \"time\"\n\"partition.duration.ms\" = 1"),
-        "path.format"
-    );
-    assert_eq!(
-        field("\"partitioner.class\" = \"time\"\n\"path.format\" = \"HH\""),
-        "partition.duration.ms"
-    );
-    assert_eq!(
-        field("\"partitioner.class\" = \"time\"\n\"path.format\" = \"HH\"\n\"partition.duration.ms\" = 0"),
-        "partition.duration.ms"
-    );
-    assert_eq!(
-        field("\"partitioner.class\" = \"hourly\"\ntimezone = \"Mars/Olympus\""),
-        "timezone"
-    );
-    assert_eq!(
-        field("\"partitioner.class\" = \"hourly\"\n\"timestamp.extractor\" = \"RecordField\""),
-        "timestamp.field"
-    );
-    assert_eq!(
-        field("\"max.open.files.per.partition\" = 0"),
-        "max.open.files.per.partition"
     );
 }

@@ -79,8 +79,8 @@ pub enum StartError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
-    #[error(transparent)]
-    Converter(#[from] crate::format::convert::ConvertError),
+    #[error("configuration")]
+    Config(#[from] crate::config::Problem),
     #[error("S3 bucket {bucket}")]
     Bucket {
         bucket: String,
@@ -233,7 +233,7 @@ impl Pipeline {
             consumer,
             stats,
             options,
-            shutdown_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),
+            shutdown_timeout: config.runtime.shutdown_timeout(),
             admin,
         })
     }

@@ -2,12 +2,10 @@
 //! group consumer and the router thread, and starts the sinks) is built from.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{tree, Infra, StartError};
 use crate::config::Config;
 use crate::consumer::actor::{ConsumerArgs, ConsumerShared};
-use crate::consumer::Topics;
 use crate::kafka::client_config;
 use crate::kafka::dead_letters::DeadLetterProducer;
 use crate::landed::LandedSender;
@@ -33,7 +31,7 @@ pub(super) async fn prepare(
             source,
         })?;
     }
-    let topics = Topics::from_config(s);
+    let topics = s.topic_set();
     let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
     let dead_topic = match &s.dlq_topic {
         Some(topic) => {
@@ -56,9 +54,9 @@ pub(super) async fn prepare(
         rules: Rules::from_config(config)?,
         dead_topic,
         single_topic: topics.single(),
-        rotate_interval: Duration::from_millis(s.rotate_interval_ms),
+        rotate_interval: s.rotate_interval(),
         max_inflight_uploads: s.max_inflight_uploads,
-        commit_interval: Duration::from_millis(s.offset_flush_interval_ms),
+        commit_interval: s.commit_interval(),
         max_buffered: s.max_buffered(),
         restart: tree::SINK,
         store: store.clone(),
@@ -73,7 +71,7 @@ pub(super) async fn prepare(
         token,
         reach: infra.reachability.clone(),
         sinks,
-        drain_timeout: Duration::from_millis(config.runtime.shutdown_timeout_ms),
+        drain_timeout: config.runtime.shutdown_timeout(),
         shared: Arc::new(ConsumerShared::default()),
     };
     Ok((store, args))

@@ -49,7 +49,7 @@ pub fn register(config: &Config, infra: &Infra) {
 pub async fn wait_for_dependencies(config: &Config, infra: &Infra) -> Result<(), StartError> {
     register(config, infra);
     let needs = needs(config);
-    let limit = Duration::from_millis(config.runtime.startup_timeout_ms);
+    let limit = config.runtime.startup_timeout();
     let started = Instant::now();
     let store = if needs.s3 {
         let client = crate::s3::client::build(&infra.s3).await;

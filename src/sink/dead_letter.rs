@@ -150,3 +150,14 @@ pub trait DeadLetterTopic: Send + Sync + 'static {
         letters: &'a [DeadLetter],
     ) -> futures::future::BoxFuture<'a, Result<(), String>>;
 }
+
+impl DeadLetterTopic for crate::kafka::dead_letters::DeadLetterProducer {
+    fn send<'a>(
+        &'a self,
+        topic: &'a str,
+        partition: i32,
+        letters: &'a [DeadLetter],
+    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
+        Box::pin(crate::kafka::dead_letters::DeadLetterProducer::send(self, topic, partition, letters))
+    }
+}

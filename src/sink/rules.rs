@@ -25,17 +25,17 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// The rules `[sink]` describes (reading its JSON Schema, if any), with `[warehouse]`'s
-    /// typed columns for Parquet files.
-    pub fn from_config(config: &crate::config::Config) -> Result<Self, crate::format::convert::ConvertError> {
+    /// The rules `[sink]` describes, with `[warehouse]`'s typed columns for Parquet files
+    /// (`Err`: the partitioner's settings do not fit together; a loaded configuration's do).
+    pub fn from_config(config: &crate::config::Config) -> Result<Self, crate::config::Problem> {
         let sink = &config.sink;
         Ok(Self {
             flush_size: sink.flush_size,
-            converter: Converter::from_config(sink)?,
+            converter: Converter::new(sink),
             files: FileFormats::from_config(config),
             halt_on_error: sink.errors_tolerance == crate::config::ErrorsTolerance::None,
             dead_to_kafka: sink.dlq_topic.is_some(),
-            partitioner: Partitioner::from_config(sink)?,
+            partitioner: Partitioner::new(sink.partitioner()?),
             max_open_files: sink.max_open_files_per_partition,
             max_buffered: sink.max_buffered(),
         })

@@ -301,7 +301,7 @@ fn under_wallclock_one_file_is_open_at_a_time_and_a_new_hour_cuts_it() {
         ..SinkConfig::default()
     };
     let r = Rules {
-        partitioner: Partitioner::from_config(&sink).unwrap(),
+        partitioner: Partitioner::new(sink.partitioner().unwrap()),
         ..Rules::json(100)
     };
     let mut s = seg(r, 0);

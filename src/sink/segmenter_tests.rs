@@ -167,7 +167,7 @@ fn an_ignored_tombstone_cuts_the_file_so_files_stay_contiguous() {
                 null_values: crate::config::NullValues::Ignore,
                 ..crate::config::SinkConfig::default()
             };
-            crate::format::convert::Converter::from_config(&sink).unwrap()
+            crate::format::convert::Converter::new(&sink)
         },
         ..Rules::json(100)
     };

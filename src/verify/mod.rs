@@ -24,8 +24,8 @@ use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::auth::setup::KafkaAuth;
+use crate::config::Topics;
 use crate::config::{Config, KafkaMode};
-use crate::consumer::Topics;
 use crate::format::convert::Converter;
 use crate::kafka::token::TokenCell;
 use crate::kafka::{client_config, oauth};
@@ -43,13 +43,13 @@ pub async fn audit(
     timeout: Duration,
 ) -> Result<VerifyReport, ReadError> {
     let sink = &config.sink;
-    let converter = Converter::from_config(sink).map_err(|e| ReadError::Topic(crate::error::chain(&e)))?;
+    let converter = Converter::new(sink);
     let client = client_config::base(&config.kafka, bootstrap_servers);
     let token = match config.kafka.mode {
         KafkaMode::MskIam => Some(KafkaAuth::msk_iam(&config.kafka).await?.token),
         _ => None,
     };
-    let wanted = Topics::from_config(sink);
+    let wanted = sink.topic_set();
     let kafka = {
         let (client, group, dlq) = (
             client.clone(),
@@ -66,7 +66,7 @@ pub async fn audit(
     let reader = crate::format::Reader::of(sink);
     let mut sides = Vec::new();
     let partitioner =
-        crate::partitioner::Partitioner::from_config(sink).map_err(|e| ReadError::Topic(e.to_string()))?;
+        crate::partitioner::Partitioner::new(sink.partitioner().map_err(|e| ReadError::Topic(e.to_string()))?);
     for (topic, records, timestamps, committed) in kafka.topics {
         let layout = KeyLayout::of(sink, &topic);
         let partitions: Vec<i32> = records.keys().copied().collect();

@@ -7,7 +7,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-use crate::consumer::Topics;
+use crate::config::Topics;
 use crate::format::dead_letter::DeadLine;
 use crate::format::Reader;
 use crate::kafka::oauth::AuthContext;

@@ -5,8 +5,8 @@ use super::schema::open_read_only;
 use super::status::{pipe_status, PipeStatus};
 use super::table::Tables;
 use super::WarehouseError;
+use crate::config::Topics;
 use crate::config::{Config, S3Mode, WarehouseKind};
-use crate::consumer::Topics;
 use crate::s3::client::{self, S3Endpoint};
 use crate::s3::embedded::EmbeddedS3;
 use crate::s3::keys::KeyLayout;
@@ -55,7 +55,7 @@ pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
 
 /// The sink's topics: its list, or the topic folders in the bucket that match its pattern.
 async fn topic_names(config: &Config, store: &S3SegmentStore) -> Result<Vec<String>, WarehouseError> {
-    let topics = Topics::from_config(&config.sink);
+    let topics = config.sink.topic_set();
     if let Topics::List(l) = topics {
         return Ok(l);
     }

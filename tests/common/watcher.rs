@@ -8,7 +8,7 @@ use bytes::Bytes;
 use ractor::{Actor, ActorRef};
 use rusqlite::Connection;
 use tickstream::config::OnError;
-use tickstream::consumer::Topics;
+use tickstream::config::Topics;
 use tickstream::landed::LandedReceiver;
 use tickstream::s3::client;
 use tickstream::s3::keys::KeyLayout;

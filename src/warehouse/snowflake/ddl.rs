@@ -101,7 +101,7 @@ CREATE STAGE IF NOT EXISTS {stage}
              -- topic listed in sink.topics (the pattern's matches) to get its table and pipe.\n",
         );
     }
-    let positional = crate::partitioner::Partitioner::from_config(&config.sink).map_or(true, |p| p.consecutive());
+    let positional = config.sink.partitioner().map_or(true, |p| p.consecutive());
     for topic in listed {
         let layout = tables.layout(&topic);
         let table = fq(&layout.table);

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use supervisors::{ChildSpec, Restart};
@@ -168,7 +167,7 @@ impl Actor for SnowpipeMonitor {
         if let Err(e) = st.poll().await {
             events::poll_failed(&crate::error::chain(&e));
         }
-        let every = Duration::from_millis(st.args.config.warehouse.snowflake.poll_interval_ms);
+        let every = st.args.config.warehouse.snowflake.poll_interval();
         myself.send_after(every, || MonitorMsg::Poll);
         Ok(())
     }

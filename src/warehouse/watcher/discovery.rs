@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::LIST_CONCURRENCY;
-use crate::consumer::Topics;
+use crate::config::Topics;
 use crate::record::TopicPartition;
 use crate::s3::keys::KeyLayout;
 use crate::warehouse::source::ObjectSource;

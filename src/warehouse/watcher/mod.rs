@@ -18,7 +18,7 @@ use super::load::LoadRules;
 use super::source::ObjectSource;
 use super::table::Tables;
 use super::WarehouseError;
-use crate::consumer::Topics;
+use crate::config::Topics;
 use crate::error::chain;
 use crate::landed::LandedReceiver;
 use crate::record::TopicPartition;
@@ -318,12 +318,11 @@ pub async fn sqlite_watcher(
             rules: LoadRules {
                 reader: crate::format::Reader::of(&config.sink),
                 on_error: wh.on_error,
-                positional_offsets: crate::partitioner::Partitioner::from_config(&config.sink)
-                    .map_or(true, |p| p.consecutive()),
+                positional_offsets: config.sink.partitioner().map_or(true, |p| p.consecutive()),
             },
-            topics: Topics::from_config(&config.sink),
+            topics: config.sink.topic_set(),
             layout: KeyLayout::of(&config.sink, ""),
-            poll_interval: Duration::from_millis(wh.poll_interval_ms),
+            poll_interval: wh.poll_interval(),
             lookback: config.sink.max_inflight_uploads + 1,
             handle,
             partitions: config.kafka.partitions,

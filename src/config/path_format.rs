@@ -1,8 +1,10 @@
 //! `path.format`: a Joda-style pattern of a time partition's directory, as Confluent's
-//! TimeBasedPartitioner writes it. Only numeric fields are supported (no month or day names,
-//! so `locale` changes nothing); anything else is refused when the configuration is read.
+//! TimeBasedPartitioner writes it, parsed when the configuration is read. Only numeric fields
+//! are supported (no month or day names, so `locale` changes nothing); anything else is refused
+//! there, with the key and line.
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
+use serde::Deserialize;
 
 /// One piece of a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,10 +25,28 @@ enum Unit {
 }
 
 /// A parsed `path.format`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathFormat(Vec<Piece>);
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PathFormat {
+    /// As written.
+    source: String,
+    pieces: Vec<Piece>,
+}
+
+impl TryFrom<String> for PathFormat {
+    type Error = String;
+
+    fn try_from(pattern: String) -> Result<Self, String> {
+        Self::parse(&pattern)
+    }
+}
 
 impl PathFormat {
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
     /// Parses `pattern`, or says which letter it cannot write.
     pub fn parse(pattern: &str) -> Result<Self, String> {
         let mut pieces = Vec::new();
@@ -86,14 +106,17 @@ impl PathFormat {
         if !pieces.iter().any(|p| matches!(p, Piece::Field(..))) {
             return Err(format!("{pattern:?} has no time field (YYYY, MM, dd, HH, …)"));
         }
-        Ok(Self(pieces))
+        Ok(Self {
+            source: pattern.to_owned(),
+            pieces,
+        })
     }
 
     /// The same pattern as a Java `DateTimeFormatter` pattern (Athena's date projection):
     /// literals quoted, the year as `yyyy` (Java's `YYYY` is the week-based year).
     pub fn java_pattern(&self) -> String {
         let mut out = String::new();
-        for piece in &self.0 {
+        for piece in &self.pieces {
             match piece {
                 Piece::Literal(s) => out.push_str(&format!("'{}'", s.replace('\'', "''"))),
                 Piece::Field(unit, width) => {
@@ -119,7 +142,7 @@ impl PathFormat {
     /// The directory of the local time `t`.
     pub fn render(&self, t: NaiveDateTime) -> String {
         let mut out = String::with_capacity(32);
-        for piece in &self.0 {
+        for piece in &self.pieces {
             match piece {
                 Piece::Literal(s) => out.push_str(s),
                 Piece::Field(unit, width) => {
