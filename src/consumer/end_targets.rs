@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::kafka::KafkaError;
 use crate::record::TopicPartition;
 
 /// How long one read of a partition's watermarks may take.
@@ -15,7 +16,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
 const RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// Reads a partition's (low, high) watermarks.
-pub type ReadWatermarks<'a> = dyn FnMut(&TopicPartition) -> Result<(i64, i64), String> + 'a;
+pub type ReadWatermarks<'a> = dyn FnMut(&TopicPartition) -> Result<(i64, i64), KafkaError> + 'a;
 
 /// Each assigned partition's (low, high) watermarks, or that it is still to be read.
 pub struct EndTargets {
@@ -94,7 +95,14 @@ mod tests {
         let mut read = |t: &TopicPartition| {
             if t.partition == 0 && fail_p0 > 0 {
                 fail_p0 -= 1;
-                return Err("Broker: Not leader for partition".to_owned());
+                return Err(KafkaError::Partition {
+                    topic: "t".into(),
+                    partition: 0,
+                    op: "reading the watermarks",
+                    source: rdkafka::error::KafkaError::MetadataFetch(
+                        rdkafka::error::RDKafkaErrorCode::NotLeaderForPartition,
+                    ),
+                });
             }
             Ok((0, 10 + t.partition as i64))
         };

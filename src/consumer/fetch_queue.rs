@@ -51,6 +51,15 @@ pub struct FetchQueue<C: ConsumerContext + 'static> {
 // `read`, on the caller's thread, and never kept between calls.
 unsafe impl<C: ConsumerContext + 'static> Send for FetchQueue<C> {}
 
+/// librdkafka has no queue for the partition (yet: its assignment is still being applied, or it
+/// was revoked meanwhile); the router tries again.
+#[derive(Debug, thiserror::Error)]
+#[error("librdkafka has no queue for {topic} partition {partition}")]
+pub struct NoQueue {
+    pub topic: String,
+    pub partition: i32,
+}
+
 impl<C: ConsumerContext + 'static> FetchQueue<C> {
     pub fn new(consumer: Arc<BaseConsumer<C>>) -> Self {
         // SAFETY: the client pointer is valid while `consumer` lives; the queue is destroyed in
@@ -66,15 +75,19 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
 
     /// Sends `partition`'s records to this queue from now on (and those its own queue holds).
     /// Call while the partition is paused: see the module documentation.
-    pub fn take(&self, topic: &str, partition: i32) -> Result<(), String> {
-        let topic_c = CString::new(topic).map_err(|_| format!("topic name {topic:?} contains a NUL byte"))?;
+    pub fn take(&self, topic: &str, partition: i32) -> Result<(), NoQueue> {
+        let no_queue = || NoQueue {
+            topic: topic.to_owned(),
+            partition,
+        };
+        let topic_c = CString::new(topic).map_err(|_| no_queue())?;
         // SAFETY: valid client pointer and C string; the partition queue handle is released
         // right after the forward (the forward keeps its own reference to our queue).
         unsafe {
             let part =
                 rdsys::rd_kafka_queue_get_partition(self.consumer.client().native_ptr(), topic_c.as_ptr(), partition);
             if part.is_null() {
-                return Err(format!("librdkafka has no queue for {topic} partition {partition}"));
+                return Err(no_queue());
             }
             rdsys::rd_kafka_queue_forward(part, self.queue.as_ptr());
             rdsys::rd_kafka_queue_destroy(part);

@@ -32,6 +32,7 @@ use super::intake::Intake;
 use super::partition_list;
 use super::rebalance::{drain_all, Committed};
 use super::Topics;
+use crate::kafka::KafkaError;
 use crate::record::TopicPartition;
 use crate::sink::SinkMsg;
 use crate::telemetry::{events, sink_events};
@@ -319,9 +320,15 @@ impl Router {
         EndTargets::read(assigned, &mut |tp| self.watermarks(tp))
     }
 
-    fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), String> {
-        crate::kafka::watermarks::read(&*self.consumer, &tp.topic, tp.partition, end_targets::READ_TIMEOUT)
-            .map_err(|e| e.to_string())
+    fn watermarks(&self, tp: &TopicPartition) -> Result<(i64, i64), KafkaError> {
+        crate::kafka::watermarks::read(&*self.consumer, &tp.topic, tp.partition, end_targets::READ_TIMEOUT).map_err(
+            |source| KafkaError::Partition {
+                topic: tp.topic.to_string(),
+                partition: tp.partition,
+                op: "reading the watermarks",
+                source,
+            },
+        )
     }
 
     /// Every target partition's end is known, and each is empty, halted (it takes nothing

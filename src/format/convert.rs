@@ -15,6 +15,7 @@ use std::sync::Arc;
 use crate::config::{NullValues, SinkConfig, ValueConverter, ValueSchema};
 use crate::record::tick::check as check_tick;
 use crate::record::tick_scan::is_plain_tick;
+use crate::record::RecordError;
 
 /// What to do with one record.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,7 +23,7 @@ pub enum Verdict<'a> {
     /// Write these bytes (without the separator that follows them in the file).
     Write(Cow<'a, [u8]>),
     /// It cannot be written; why.
-    Reject(String),
+    Reject(RecordError),
     /// Skip it (a tombstone under `behavior.on.null.values = ignore`).
     Skip,
 }
@@ -91,24 +92,23 @@ impl Converter {
     pub fn convert<'a>(&self, value: Option<&'a [u8]>) -> Verdict<'a> {
         let Some(value) = value else {
             return match self.null_values {
-                NullValues::Fail => Verdict::Reject("a null value (tombstone); behavior.on.null.values = fail".into()),
+                NullValues::Fail => Verdict::Reject(RecordError::Tombstone),
                 NullValues::Ignore => Verdict::Skip,
                 NullValues::Write if self.kind == ValueConverter::Bytes => Verdict::Write(Cow::Borrowed(b"")),
                 NullValues::Write => Verdict::Write(Cow::Borrowed(b"null")),
             };
         };
         if value.len() > self.max_bytes {
-            return Verdict::Reject(format!(
-                "value of {} bytes exceeds max.record.bytes ({})",
-                value.len(),
-                self.max_bytes
-            ));
+            return Verdict::Reject(RecordError::TooLarge {
+                bytes: value.len(),
+                max: self.max_bytes,
+            });
         }
         match self.kind {
             ValueConverter::Bytes => Verdict::Write(Cow::Borrowed(value)),
             ValueConverter::String => match std::str::from_utf8(value) {
                 Ok(text) => Verdict::Write(Cow::Owned(serde_json::to_vec(text).unwrap_or_default())),
-                Err(e) => Verdict::Reject(format!("not UTF-8 text: {e}")),
+                Err(e) => Verdict::Reject(RecordError::NotUtf8(e.to_string())),
             },
             ValueConverter::Json => self.json_value(value),
         }
@@ -123,7 +123,7 @@ impl Converter {
             Schema::Tick => check_tick(value),
             Schema::None => serde_json::from_slice::<serde::de::IgnoredAny>(value)
                 .map(drop)
-                .map_err(|e| format!("not JSON: {e}")),
+                .map_err(RecordError::not_json),
             Schema::Json(validator) => validate(validator, value),
         };
         if let Err(reason) = checked {
@@ -157,8 +157,8 @@ fn fold(value: &[u8]) -> Vec<u8> {
 }
 
 /// A JSON Schema's verdict, with up to three of its reasons.
-fn validate(validator: &jsonschema::Validator, value: &[u8]) -> Result<(), String> {
-    let doc: serde_json::Value = serde_json::from_slice(value).map_err(|e| format!("not JSON: {e}"))?;
+fn validate(validator: &jsonschema::Validator, value: &[u8]) -> Result<(), RecordError> {
+    let doc: serde_json::Value = serde_json::from_slice(value).map_err(RecordError::not_json)?;
     let reasons: Vec<String> = validator
         .iter_errors(&doc)
         .take(3)
@@ -169,7 +169,7 @@ fn validate(validator: &jsonschema::Validator, value: &[u8]) -> Result<(), Strin
         .collect();
     match reasons.is_empty() {
         true => Ok(()),
-        false => Err(format!("does not match the schema: {}", reasons.join("; "))),
+        false => Err(RecordError::Schema(reasons.join("; "))),
     }
 }
 
@@ -188,7 +188,7 @@ mod tests {
 
     fn reason(v: Verdict<'_>) -> String {
         match v {
-            Verdict::Reject(r) => r,
+            Verdict::Reject(r) => r.to_string(),
             other => panic!("not rejected: {other:?}"),
         }
     }

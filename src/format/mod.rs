@@ -26,6 +26,7 @@ pub mod read;
 use std::sync::Arc;
 
 use crate::config::{Compression, Config, FormatClass};
+use crate::record::RecordError;
 pub use convert::{Converter, Verdict};
 use parquet::writer::RowBatch;
 pub use parquet::{ParquetLayouts, ParquetSpec, Row};
@@ -132,7 +133,7 @@ impl FileFormat {
 
     /// Encodes a converted value (`line`) for this file: a Parquet file's row is filled in
     /// `row` where it stands (or says which column the value cannot take); lines need nothing.
-    pub fn encode<'a>(&self, line: &'a [u8], row: &mut Row<'a>) -> Result<(), String> {
+    pub fn encode<'a>(&self, line: &'a [u8], row: &mut Row<'a>) -> Result<(), RecordError> {
         match &self.kind {
             Kind::Parquet(spec) => spec.fill(row, line),
             Kind::JsonLines | Kind::RawValues { .. } => Ok(()),
@@ -251,7 +252,7 @@ mod tests {
         .unwrap();
         let format = FileFormats::from_config(&c).for_topic("t");
         let mut row = Row::default();
-        let why = format.encode(br#"{"price":"high"}"#, &mut row).unwrap_err();
+        let why = format.encode(br#"{"price":"high"}"#, &mut row).unwrap_err().to_string();
         assert!(why.contains("price"), "{why}");
     }
 }

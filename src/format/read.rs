@@ -60,7 +60,7 @@ impl Reader {
                 super::parquet::reader::json_lines(body).map_err(|source| FormatError::Unreadable {
                     key: key.to_owned(),
                     what: "Parquet",
-                    source: source.into(),
+                    source: Box::new(source),
                 })?;
             return Ok(FileRecords {
                 body: Bytes::from(lines),

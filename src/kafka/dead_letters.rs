@@ -70,7 +70,7 @@ fn headers(topic: &str, partition: i32, d: &DeadLetter) -> OwnedHeaders {
 impl DeadLetterProducer {
     /// Sends `letters` of `topic`'s `partition`; resolves once the broker acknowledged every
     /// one.
-    pub async fn send(&self, topic: &str, partition: i32, letters: &[DeadLetter]) -> Result<(), String> {
+    pub async fn send(&self, topic: &str, partition: i32, letters: &[DeadLetter]) -> Result<(), super::KafkaError> {
         {
             let sends = letters.iter().map(|d| {
                 let mut record: FutureRecord<'_, [u8], [u8]> =
@@ -84,7 +84,10 @@ impl DeadLetterProducer {
                 self.producer.send(record, ACK_TIMEOUT)
             });
             for sent in futures::future::join_all(sends).await {
-                sent.map_err(|(e, _)| format!("producing to the dead-letter topic {}: {e}", self.topic))?;
+                sent.map_err(|(source, _)| super::KafkaError::Produce {
+                    topic: self.topic.clone(),
+                    source,
+                })?;
             }
             Ok(())
         }

@@ -4,6 +4,7 @@
 //! - [`client_config`]: librdkafka properties for each mode (embedded, plaintext, MSK IAM).
 //! - [`producer`]: [`TickProducer`], one idempotent producer shared by every producer actor.
 //! - [`admin`]: creating the topic when it is absent.
+//! - [`error`]: [`KafkaError`] and the class of each librdkafka error code.
 //! - [`dead_letters`]: the dead-letter topic (`errors.deadletterqueue.topic.name`).
 //! - [`diagnostics`]: librdkafka's log lines and errors, routed; a metadata probe.
 //! - [`mock`]: [`EmbeddedKafka`], librdkafka's mock cluster on its own thread.
@@ -14,6 +15,7 @@ pub mod admin;
 pub mod client_config;
 pub mod dead_letters;
 pub mod diagnostics;
+pub mod error;
 pub mod mock;
 pub mod oauth;
 pub mod producer;
@@ -23,5 +25,6 @@ pub mod watermarks;
 #[cfg(test)]
 mod token_tests;
 
+pub use error::KafkaError;
 pub use mock::EmbeddedKafka;
 pub use producer::TickProducer;

@@ -21,6 +21,7 @@ use chrono::{DateTime, Offset, TimeZone};
 pub use crate::config::PartitionerSpec;
 use crate::config::{TimeSpec, TimestampExtractor};
 use crate::record::fields::{value, Fields};
+use crate::record::RecordError;
 
 /// The configured partitioner.
 #[derive(Clone, Debug, Default)]
@@ -63,7 +64,7 @@ impl Partitioner {
         timestamp_ms: Option<i64>,
         line: &[u8],
         now_ms: i64,
-    ) -> Result<String, String> {
+    ) -> Result<String, RecordError> {
         match &self.kind {
             PartitionerSpec::Default => Ok(format!("partition={partition}")),
             PartitionerSpec::Field(names) => {
@@ -81,21 +82,23 @@ impl Partitioner {
             }
             PartitionerSpec::Time(t) => {
                 let ms = match t.extractor {
-                    TimestampExtractor::Record => {
-                        timestamp_ms.ok_or("timestamp.extractor = Record: the record has no Kafka timestamp")?
-                    }
+                    TimestampExtractor::Record => timestamp_ms.ok_or_else(|| RecordError::Unplaceable {
+                        setting: "timestamp.extractor = Record",
+                        reason: "the record has no Kafka timestamp".into(),
+                    })?,
                     TimestampExtractor::Wallclock => now_ms,
                     TimestampExtractor::RecordField => {
                         let fields = Fields::parse(line)?;
+                        let unplaceable = |reason: String| RecordError::Unplaceable {
+                            setting: "timestamp.field",
+                            reason,
+                        };
                         let raw = fields
                             .get(&t.field)
                             .map(|raw| raw.text)
-                            .ok_or_else(|| format!("timestamp.field: the record has no field {:?}", t.field))?;
+                            .ok_or_else(|| unplaceable(format!("the record has no field {:?}", t.field)))?;
                         crate::record::cell::timestamp_ms(&value(raw)?).ok_or_else(|| {
-                            format!(
-                                "timestamp.field {:?}: {raw} is not a time (RFC 3339 or epoch ms)",
-                                t.field
-                            )
+                            unplaceable(format!("{:?} is {raw}, not a time (RFC 3339 or epoch ms)", t.field))
                         })?
                     }
                 };
@@ -166,22 +169,26 @@ fn directory(t: &TimeSpec, utc_ms: i64) -> String {
 }
 
 /// A field's value as a directory name: strings as they are, numbers and booleans as written.
-fn field_text(fields: &Fields<'_>, name: &str) -> Result<String, String> {
+fn field_text(fields: &Fields<'_>, name: &str) -> Result<String, RecordError> {
+    let unplaceable = |reason: String| RecordError::Unplaceable {
+        setting: "partition.field.name",
+        reason,
+    };
     let raw = fields
         .get(name)
         .map(|raw| raw.text)
-        .ok_or_else(|| format!("partition.field.name: the record has no field {name:?}"))?;
+        .ok_or_else(|| unplaceable(format!("the record has no field {name:?}")))?;
     match value(raw)? {
-        serde_json::Value::String(s) if s.is_empty() => Err(format!("partition.field.name: field {name:?} is empty")),
-        serde_json::Value::String(s) if s.contains('/') || s.chars().any(char::is_control) => Err(format!(
-            "partition.field.name: field {name:?} is {s:?}: a '/' or a control character cannot name a directory"
+        serde_json::Value::String(s) if s.is_empty() => Err(unplaceable(format!("field {name:?} is empty"))),
+        serde_json::Value::String(s) if s.contains('/') || s.chars().any(char::is_control) => Err(unplaceable(
+            format!("field {name:?} is {s:?}: a '/' or a control character cannot name a directory"),
         )),
         serde_json::Value::String(s) => Ok(s),
         serde_json::Value::Number(n) => Ok(n.to_string()),
         serde_json::Value::Bool(b) => Ok(b.to_string()),
-        other => Err(format!(
-            "partition.field.name: field {name:?} is {other}, not a string, number or boolean"
-        )),
+        other => Err(unplaceable(format!(
+            "field {name:?} is {other}, not a string, number or boolean"
+        ))),
     }
 }
 

@@ -12,7 +12,7 @@ use supervisors::{ChildInfo, SupervisorMsg};
 use crate::consumer::actor::ConsumerShared;
 use crate::kafka::TickProducer;
 use crate::s3::S3SegmentStore;
-use crate::telemetry::http::Operator;
+use crate::telemetry::http::{AdminError, Operator};
 use crate::telemetry::reachability::{Dependency, Reachability};
 
 /// How long a readiness probe waits for Kafka or S3.
@@ -43,47 +43,44 @@ impl Admin {
         slot.lock().ok()?.clone()
     }
 
-    /// The supervisor's children, or why it did not say.
-    async fn children(sup: &ActorRef<SupervisorMsg>) -> Result<Vec<ChildInfo>, String> {
-        ractor::call_t!(sup, SupervisorMsg::GetChildren, ANSWER_MS)
-            .map_err(|e| format!("its supervisor did not answer within {ANSWER_MS} ms ({e})"))
+    /// The supervisor's children, or `None` when it did not answer in time.
+    async fn children(sup: &ActorRef<SupervisorMsg>) -> Option<Vec<ChildInfo>> {
+        ractor::call_t!(sup, SupervisorMsg::GetChildren, ANSWER_MS).ok()
     }
 
     /// Kills actor `id` (`producer-AAPL`, `sink-2`, or a whole supervisor: `producers`, `sinks`)
     /// and lets its supervisor handle it as a failure.
-    pub async fn fail_actor(&self, id: &str) -> Result<(), String> {
+    pub async fn fail_actor(&self, id: &str) -> Result<(), AdminError> {
         let mut owners: Vec<ActorRef<SupervisorMsg>> = self
             .supervisors
             .iter()
             .filter_map(|(name, _)| self.supervisor(name))
             .collect();
         owners.push(self.root.clone());
-        let mut silent = Vec::new();
+        let mut silent = false;
         for sup in owners {
-            let children = match Self::children(&sup).await {
-                Ok(children) => children,
-                Err(e) => {
-                    silent.push(e);
-                    continue;
-                }
+            let Some(children) = Self::children(&sup).await else {
+                silent = true;
+                continue;
             };
             if children.iter().any(|c| c.id == id) {
-                return match ractor::call_t!(sup, SupervisorMsg::FailChild, 2_000, id.to_owned()) {
+                return match ractor::call_t!(sup, SupervisorMsg::FailChild, ANSWER_MS, id.to_owned()) {
                     Ok(true) => Ok(()),
-                    Ok(false) => Err(format!("{id} is not running right now (restarting?)")),
-                    Err(e) => Err(format!("its supervisor did not answer: {e}")),
+                    Ok(false) => Err(AdminError::NotRunning { id: id.to_owned() }),
+                    Err(_) => Err(AdminError::Unanswered {
+                        what: format!("failing {id}"),
+                        waited_ms: ANSWER_MS,
+                    }),
                 };
             }
         }
-        if !silent.is_empty() {
-            return Err(format!(
-                "{id} not found, but a supervisor could not be asked: {}",
-                silent.join("; ")
-            ));
+        match silent {
+            true => Err(AdminError::Unanswered {
+                what: format!("finding {id}"),
+                waited_ms: ANSWER_MS,
+            }),
+            false => Err(AdminError::NoSuchActor { id: id.to_owned() }),
         }
-        Err(format!(
-            "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, consumer, token-refresher, ingest-watcher, producers, sinks, auth or warehouse"
-        ))
     }
 
     /// The supervision tree is up: the root and every child supervisor run. The watchdog pings
@@ -104,12 +101,9 @@ impl Admin {
         }
         for (name, _) in &self.supervisors {
             let Some(sup) = self.supervisor(name) else { continue };
-            let children = match Self::children(&sup).await {
-                Ok(children) => children,
-                Err(e) => {
-                    problems.push(format!("{name}: {e}"));
-                    continue;
-                }
+            let Some(children) = Self::children(&sup).await else {
+                problems.push(format!("{name}: its supervisor did not answer within {ANSWER_MS} ms"));
+                continue;
             };
             let down: Vec<&str> = children.iter().filter(|c| !c.running).map(|c| c.id.as_str()).collect();
             if !down.is_empty() {
@@ -198,8 +192,8 @@ impl Operator for Starting {
         })
     }
 
-    fn fail_actor<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        Box::pin(async { Err("the pipeline is still starting: no actor runs yet".to_owned()) })
+    fn fail_actor<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {
+        Box::pin(async { Err(AdminError::Starting) })
     }
 }
 
@@ -208,7 +202,7 @@ impl Operator for Admin {
         Box::pin(Admin::readiness(self))
     }
 
-    fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), String>> {
+    fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {
         Box::pin(Admin::fail_actor(self, id))
     }
 }

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::column::{Column, ColumnType};
+use super::RecordError;
 
 /// One typed value.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,12 +57,12 @@ pub fn field<'a>(record: &'a Value, column: &Column, by_name: bool) -> Option<&'
 }
 
 /// The value of `column` for `record`, or why it cannot take the column's type.
-pub fn cell(record: &Value, column: &Column, by_name: bool) -> Result<Cell, String> {
+pub fn cell(record: &Value, column: &Column, by_name: bool) -> Result<Cell, RecordError> {
     cell_of(field(record, column, by_name), column)
 }
 
 /// The value of `column` for the field value `v` (`None`: the record has no such field).
-pub fn cell_of(v: Option<&Value>, column: &Column) -> Result<Cell, String> {
+pub fn cell_of(v: Option<&Value>, column: &Column) -> Result<Cell, RecordError> {
     match v {
         Some(v) if !v.is_null() => convert(v.clone(), column),
         _ => Ok(Cell::Null),
@@ -69,17 +70,19 @@ pub fn cell_of(v: Option<&Value>, column: &Column) -> Result<Cell, String> {
 }
 
 /// [`cell_of`] of a value the caller owns: its text moves into the cell.
-pub fn owned_cell(v: Option<Value>, column: &Column) -> Result<Cell, String> {
+pub fn owned_cell(v: Option<Value>, column: &Column) -> Result<Cell, RecordError> {
     match v {
         Some(v) if !v.is_null() => convert(v, column),
         _ => Ok(Cell::Null),
     }
 }
 
-fn convert(v: Value, column: &Column) -> Result<Cell, String> {
-    let bad = |what: &str| {
-        let shown: String = v.to_string().chars().take(80).collect();
-        format!("column {} ({}): {shown} is not {what}", column.name, column.kind.sql())
+fn convert(v: Value, column: &Column) -> Result<Cell, RecordError> {
+    let bad = |expected: &'static str| RecordError::Column {
+        column: column.name.clone(),
+        sql: column.kind.sql(),
+        value: v.to_string().chars().take(80).collect(),
+        expected,
     };
     Ok(match column.kind {
         ColumnType::Text => match v {
@@ -356,7 +359,7 @@ mod tests {
     #[test]
     fn a_value_that_cannot_take_the_type_names_the_column_and_the_value() {
         let e = cell(&json!({"price": "high"}), &col("price", ColumnType::Real, None), false).unwrap_err();
-        assert_eq!(e, "column price (REAL): \"high\" is not a number");
+        assert_eq!(e.to_string(), "column price (REAL): \"high\" is not a number");
         assert!(cell(
             &json!({"volume": 1.5}),
             &col("volume", ColumnType::Integer, None),

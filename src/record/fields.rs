@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 
 use super::cell::{owned_cell, text_timestamp_ms, CellRef};
 use super::column::{Column, ColumnType};
+use super::RecordError;
 
 /// One field: its key, its value's raw JSON text, and what the value looked like when the
 /// one-pass scan read it.
@@ -59,8 +60,8 @@ type FieldList<'a> = SmallVec<[(Cow<'a, str>, Raw<'a>); 16]>;
 
 impl<'a> Fields<'a> {
     /// The fields of `line`, or why it is not JSON.
-    pub fn parse(line: &'a [u8]) -> Result<Self, String> {
-        let text = std::str::from_utf8(line).map_err(|e| format!("not JSON: {e}"))?;
+    pub fn parse(line: &'a [u8]) -> Result<Self, RecordError> {
+        let text = std::str::from_utf8(line).map_err(RecordError::not_json)?;
         let mut fields = Self::default();
         fields.read(text)?;
         Ok(fields)
@@ -68,7 +69,7 @@ impl<'a> Fields<'a> {
 
     /// Reads the fields of `text` in place of the ones held (filled where it stands: the
     /// inline list is large to move), or says why it is not JSON.
-    pub fn read(&mut self, text: &'a str) -> Result<(), String> {
+    pub fn read(&mut self, text: &'a str) -> Result<(), RecordError> {
         self.0.clear();
         if flat(text, &mut self.0).is_some() {
             return Ok(());
@@ -76,13 +77,13 @@ impl<'a> Fields<'a> {
         self.0.clear();
         if !text.trim_start().starts_with('{') {
             // Still checked to be JSON, as a parsed record would be.
-            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| format!("not JSON: {e}"))?;
+            serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(RecordError::not_json)?;
             return Ok(());
         }
         let mut de = serde_json::Deserializer::from_str(text);
         de.deserialize_map(FieldsVisitor(&mut self.0))
-            .map_err(|e| format!("not JSON: {e}"))?;
-        de.end().map_err(|e| format!("not JSON: {e}"))
+            .map_err(RecordError::not_json)?;
+        de.end().map_err(RecordError::not_json)
     }
 
     /// The raw value of the field named `want`.
@@ -107,7 +108,7 @@ impl<'a> Fields<'a> {
 /// The cell of `column` from a raw field value: plain strings (borrowed) and numbers straight
 /// to the cell, anything else through [`value`] and [`owned_cell`], which decide the same way
 /// (a test compares the two on every kind of value).
-pub fn cell<'a>(raw: Option<Raw<'a>>, column: &Column) -> Result<CellRef<'a>, String> {
+pub fn cell<'a>(raw: Option<Raw<'a>>, column: &Column) -> Result<CellRef<'a>, RecordError> {
     let Some(Raw { text, kind }) = raw else {
         return Ok(CellRef::Null);
     };
@@ -147,16 +148,16 @@ fn is_decimal(text: &str) -> bool {
 
 /// A raw field value as a JSON value: plain strings, numbers and literals directly, anything
 /// else (escapes, objects, arrays) through serde_json.
-pub fn value(text: &str) -> Result<serde_json::Value, String> {
+pub fn value(text: &str) -> Result<serde_json::Value, RecordError> {
     use serde_json::Value;
     let plain_string = text.len() >= 2 && text.starts_with('"') && !text.contains('\\');
     Ok(match text.as_bytes().first() {
         _ if plain_string => Value::String(text[1..text.len() - 1].to_owned()),
-        Some(b'-' | b'0'..=b'9') => Value::Number(text.parse().map_err(|e| format!("not JSON: {e}"))?),
+        Some(b'-' | b'0'..=b'9') => Value::Number(text.parse().map_err(RecordError::not_json)?),
         Some(b't') => Value::Bool(true),
         Some(b'f') => Value::Bool(false),
         Some(b'n') => Value::Null,
-        _ => serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?,
+        _ => serde_json::from_str(text).map_err(RecordError::not_json)?,
     })
 }
 

@@ -2,6 +2,7 @@
 //!
 //! - [`Record`]: one consumed Kafka record (offset, value as produced, timestamp): what the
 //!   consumer hands a sink; [`TopicPartition`]: where it comes from.
+//! - [`RecordError`]: why a record cannot be written (it is the record's fault, every time).
 //! - [`tick`]: tickstream's own tick ([`tick::Tick`], its [`tick::FIELDS`], its timestamp
 //!   format): the producer writes it, the sink checks it, the warehouse and `verify` read it.
 //! - [`tick_json`]: a symbol's ticks encoded byte for byte as serde would, with the fixed
@@ -15,6 +16,7 @@
 
 pub mod cell;
 pub mod column;
+mod error;
 pub mod fields;
 pub mod tick;
 pub mod tick_json;
@@ -26,6 +28,8 @@ mod testing;
 use std::sync::Arc;
 
 use bytes::Bytes;
+
+pub use error::RecordError;
 
 /// One consumed record: its offset, its value as produced, and its Kafka timestamp (ms).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -65,10 +65,10 @@ pub struct Quote {
 }
 
 /// Checks that `value` is a tick (every field, of its type), with serde's message if not.
-pub fn check(value: &[u8]) -> Result<(), String> {
+pub fn check(value: &[u8]) -> Result<(), super::RecordError> {
     serde_json::from_slice::<Tick>(value)
         .map(drop)
-        .map_err(|e| format!("not a tick: {e}"))
+        .map_err(|e| super::RecordError::NotTick(e.to_string()))
 }
 
 /// Now, in the tick's timestamp format.
@@ -152,6 +152,7 @@ mod tests {
             .replace("\"volume\":120", "\"volume\":\"lots\"");
         assert!(check(wrong.as_bytes())
             .unwrap_err()
+            .to_string()
             .starts_with("not a tick: invalid type"));
     }
 

@@ -3,6 +3,8 @@
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
+use crate::error::ErrorClass;
+
 /// An S3 operation that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum S3Error {
@@ -43,25 +45,43 @@ pub enum S3Error {
 /// A boxed cause (the SDK's error types differ by operation).
 pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
-/// Whether the same request should be tried again. Everything is, except a conflict: the key
-/// holds other bytes, so only a re-plan from S3 can go on (retrying would never succeed, and
-/// overwriting would break exactly-once). A 403 is retried too: the records wait in Kafka until
-/// a person fixes the policy, and nothing is dropped meanwhile.
-pub fn is_retriable(err: &S3Error) -> bool {
-    !matches!(err, S3Error::Conflict { .. })
+impl S3Error {
+    /// What the error means for the data path: the S3 half of `docs/errors.md`'s table.
+    ///
+    /// A conflict is transient for the partition, not for the request: another writer landed
+    /// a different file at the key, and the sink resolves it by planning again from S3
+    /// ([`Self::is_retriable`] is false for it).
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Conflict { .. } | Self::Transport { .. } | Self::Body { .. } => ErrorClass::Transient,
+            Self::Service { status, code, .. } => service_class(*status, code),
+        }
+    }
+
+    /// Whether sending the same request again may succeed: transient, and not a conflict.
+    pub fn is_retriable(&self) -> bool {
+        self.class() == ErrorClass::Transient && !self.is_conflict()
+    }
+
+    /// A conditional write found the key holding other bytes.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Conflict { .. })
+    }
 }
 
-/// Whether the failure is transient (throttling, a server error, an answer that never came),
-/// as opposed to one that needs a person (403 AccessDenied, 404 NoSuchBucket) or a re-plan. The
-/// `retriable` label of `tickstream_sink_upload_errors_total` and the log level follow it.
-pub fn is_transient(err: &S3Error) -> bool {
-    match err {
-        S3Error::Conflict { .. } => false,
-        S3Error::Service { status, code, .. } => {
-            // BadDigest: the body changed on its way (the CRC32 did not match): send it again.
-            *status >= 500 || *status == 429 || matches!(code.as_str(), "SlowDown" | "RequestTimeout" | "BadDigest")
-        }
-        S3Error::Transport { .. } | S3Error::Body { .. } => true,
+/// S3's answer by status and code.
+fn service_class(status: u16, code: &str) -> ErrorClass {
+    match code {
+        // The body changed on its way (the CRC32 did not match), a slow client, throttling.
+        "BadDigest" | "RequestTimeout" | "SlowDown" | "Throttling" | "UnparsableResponse" => ErrorClass::Transient,
+        // The record made a key or a body S3 cannot take: it will fail every time.
+        "KeyTooLongError" | "EntityTooLarge" | "MetadataTooLarge" | "InvalidObjectName" => ErrorClass::Record,
+        // A key listed a moment ago and gone now (a racing writer): list again.
+        "NoSuchKey" => ErrorClass::Transient,
+        _ if status >= 500 || status == 429 => ErrorClass::Transient,
+        // 403 AccessDenied (a bucket policy, a KMS key), 404 NoSuchBucket, 301 a wrong region,
+        // 400 a malformed request (a wrong setting): someone has to change something.
+        _ => ErrorClass::NeedsPerson,
     }
 }
 
@@ -113,31 +133,54 @@ mod tests {
     }
 
     #[test]
-    fn throttling_and_server_errors_are_transient() {
-        assert!(is_transient(&service(503, "SlowDown")));
-        assert!(is_transient(&service(500, "InternalError")));
-        assert!(is_transient(&service(400, "RequestTimeout")));
-        assert!(is_transient(&service(400, "BadDigest")));
-        assert!(is_transient(&S3Error::Transport {
+    fn throttling_server_errors_and_lost_answers_are_transient() {
+        for (status, code) in [
+            (503, "SlowDown"),
+            (500, "InternalError"),
+            (400, "RequestTimeout"),
+            (400, "BadDigest"),
+            (429, "TooManyRequests"),
+        ] {
+            assert_eq!(service(status, code).class(), ErrorClass::Transient, "{status} {code}");
+            assert!(service(status, code).is_retriable(), "{status} {code}");
+        }
+        let lost = S3Error::Transport {
             op: "PutObject",
             bucket: "b".into(),
             key: "k".into(),
             source: "connection refused".into(),
-        }));
+        };
+        assert_eq!(lost.class(), ErrorClass::Transient);
     }
 
     #[test]
-    fn client_errors_are_not_transient_but_still_retried_and_a_conflict_is_neither() {
-        assert!(!is_transient(&service(403, "AccessDenied")));
-        assert!(
-            is_retriable(&service(403, "AccessDenied")),
-            "records wait for a fixed policy"
-        );
+    fn what_a_person_must_fix_and_what_the_record_caused_are_told_apart() {
+        for (status, code) in [
+            (403, "AccessDenied"),
+            (404, "NoSuchBucket"),
+            (301, "PermanentRedirect"),
+            (400, "InvalidBucketName"),
+        ] {
+            assert_eq!(
+                service(status, code).class(),
+                ErrorClass::NeedsPerson,
+                "{status} {code}"
+            );
+        }
+        for code in ["KeyTooLongError", "EntityTooLarge"] {
+            assert_eq!(service(400, code).class(), ErrorClass::Record, "{code}");
+            assert!(!service(400, code).is_retriable(), "{code} fails every time");
+        }
+    }
+
+    #[test]
+    fn a_conflict_is_resolved_by_planning_again_not_by_sending_again() {
         let conflict = S3Error::Conflict {
             bucket: "b".into(),
             key: "k".into(),
         };
-        assert!(!is_transient(&conflict) && !is_retriable(&conflict));
+        assert_eq!(conflict.class(), ErrorClass::Transient);
+        assert!(!conflict.is_retriable());
     }
 
     #[test]

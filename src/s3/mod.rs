@@ -1,7 +1,7 @@
 //! S3: where the sink's files go, in the Confluent S3 Sink Connector's layout.
 //!
 //! - [`keys`]: the object key layout and its parsing (pure).
-//! - [`error`]: [`S3Error`], [`is_retriable`] (what is retried) and [`is_transient`] (how loudly).
+//! - [`error`]: [`S3Error`] and its [`crate::error::ErrorClass`] by status and code.
 //! - [`client`]: an `aws_sdk_s3::Client` for AWS or an S3-compatible server.
 //! - [`store`]: [`SegmentStore`], the three operations the sink needs, and its S3 implementation.
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
@@ -12,5 +12,5 @@ pub mod error;
 pub mod keys;
 pub mod store;
 
-pub use error::{is_retriable, is_transient, S3Error};
+pub use error::S3Error;
 pub use store::{PutOutcome, S3SegmentStore, SegmentMeta, SegmentStore};

@@ -15,13 +15,13 @@ use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
 use super::segmenter::{Rules, Segment, Segmenter};
 use super::source::PartitionSource;
-use super::upload::{Delivery, Upload};
+use super::upload::{Delivery, DeliveryError, Upload};
 use super::Record;
 use crate::error::chain;
 use crate::landed::LandedSender;
 use crate::record::TopicPartition;
 use crate::s3::keys::KeyLayout;
-use crate::s3::{PutOutcome, S3Error, SegmentStore};
+use crate::s3::{PutOutcome, SegmentStore};
 use crate::telemetry::reachability::Reachability;
 use crate::telemetry::{sink_events, PipelineStats};
 
@@ -89,7 +89,7 @@ pub enum SinkMsg {
     /// Internal: an upload finished.
     Uploaded {
         ticket: u64,
-        result: Result<PutOutcome, S3Error>,
+        result: Result<PutOutcome, DeliveryError>,
     },
     /// Close the open batch, wait for every upload, commit synchronously (unless `commit` is
     /// false: the group already took the partition away), answer the committed offset, and stop.
@@ -254,7 +254,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         &mut self,
         myself: &ActorRef<SinkMsg>,
         ticket: u64,
-        result: Result<PutOutcome, S3Error>,
+        result: Result<PutOutcome, DeliveryError>,
     ) -> Result<(), ActorProcessingErr> {
         // Only a conflict comes back as an error: the plan was wrong, so start over from S3.
         result?;

@@ -148,7 +148,7 @@ pub trait DeadLetterTopic: Send + Sync + 'static {
         topic: &'a str,
         partition: i32,
         letters: &'a [DeadLetter],
-    ) -> futures::future::BoxFuture<'a, Result<(), String>>;
+    ) -> futures::future::BoxFuture<'a, Result<(), crate::kafka::KafkaError>>;
 }
 
 impl DeadLetterTopic for crate::kafka::dead_letters::DeadLetterProducer {
@@ -157,7 +157,9 @@ impl DeadLetterTopic for crate::kafka::dead_letters::DeadLetterProducer {
         topic: &'a str,
         partition: i32,
         letters: &'a [DeadLetter],
-    ) -> futures::future::BoxFuture<'a, Result<(), String>> {
-        Box::pin(crate::kafka::dead_letters::DeadLetterProducer::send(self, topic, partition, letters))
+    ) -> futures::future::BoxFuture<'a, Result<(), crate::kafka::KafkaError>> {
+        Box::pin(crate::kafka::dead_letters::DeadLetterProducer::send(
+            self, topic, partition, letters,
+        ))
     }
 }

@@ -20,6 +20,7 @@
 //! are few of them, `flush.size` dead letters each.
 
 use super::segmenter::{DirFile, Extent, Span};
+use crate::error::ErrorClass;
 use crate::format::dead_letter::DeadLine;
 use crate::format::{FormatError, Reader};
 use crate::s3::keys::{DeadFile, KeyLayout};
@@ -33,6 +34,35 @@ pub enum ResumeError {
     /// A file without metadata could not be read to count its records.
     #[error("counting the records of a file without metadata")]
     Unreadable(#[from] FormatError),
+}
+
+impl ResumeError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::S3(e) => e.class(),
+            // A file the sink cannot read back holds records nobody can account for.
+            Self::Unreadable(_) => ErrorClass::NeedsPerson,
+        }
+    }
+}
+
+/// Why a partition could not work out where to resume.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The committed offset or the earliest offset could not be read.
+    #[error("kafka")]
+    Kafka(#[from] super::source::SourceError),
+    #[error(transparent)]
+    Files(#[from] ResumeError),
+}
+
+impl PlanError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Kafka(e) => e.class(),
+            Self::Files(e) => e.class(),
+        }
+    }
 }
 
 /// What a resume reads S3 with: the store, the partition's keys, and how a file without

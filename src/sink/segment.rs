@@ -8,6 +8,7 @@ use bytes::Bytes;
 use super::dead_letter::DeadLetter;
 use super::Record;
 use crate::format::{Converter, Verdict};
+use crate::record::RecordError;
 use crate::s3::SegmentMeta;
 
 /// Offsets `[start, end)` of a file already in S3.
@@ -76,7 +77,7 @@ pub enum Pushed {
 /// Why a record is not written to a data file.
 pub(super) enum NotWritten {
     /// It cannot be (converter, column type, partitioner): a dead letter, or a halt.
-    Reject(String),
+    Reject(RecordError),
     /// Skipped on purpose (an ignored tombstone).
     Skip,
 }

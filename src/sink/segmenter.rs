@@ -42,6 +42,7 @@ use super::segment::{line_of, NotWritten, Written};
 pub use super::segment::{DirFile, Extent, Pushed, Segment, Span};
 use super::Record;
 use crate::format::{FileFormat, Row};
+use crate::record::RecordError;
 use crate::s3::keys::KeyLayout;
 
 /// One partition's file cutter.
@@ -174,7 +175,7 @@ impl Segmenter {
         let fixed_dir = match consecutive {
             true => match self.directory(rec, b"") {
                 Ok(dir) => Some(dir),
-                Err(reason) => return (Pushed::Halted(reason), None),
+                Err(reason) => return (Pushed::Halted(reason.to_string()), None),
             },
             false => None,
         };
@@ -195,7 +196,7 @@ impl Segmenter {
             Err(NotWritten::Reject(reason)) if self.rules.halt_on_error => {
                 self.close_data(out);
                 self.halted = true;
-                return (Pushed::Halted(reason), gap);
+                return (Pushed::Halted(reason.to_string()), gap);
             }
             Err(NotWritten::Reject(reason)) => self.dead_letter(rec, reason, out),
             Err(NotWritten::Skip) => {
@@ -233,7 +234,7 @@ impl Segmenter {
         Ok(Written::Buffered(self.buffer(rec, dir, &line, &row, out)))
     }
 
-    fn directory(&self, rec: &Record, line: &[u8]) -> Result<Dir, String> {
+    fn directory(&self, rec: &Record, line: &[u8]) -> Result<Dir, RecordError> {
         if let Some(dir) = &self.default_dir {
             return Ok(dir.clone()); // the same for every record: no formatting per record
         }
@@ -299,7 +300,7 @@ impl Segmenter {
         Pushed::Buffered { opened }
     }
 
-    fn dead_letter(&mut self, rec: &Record, reason: String, out: &mut Vec<Segment>) -> Pushed {
+    fn dead_letter(&mut self, rec: &Record, reason: RecordError, out: &mut Vec<Segment>) -> Pushed {
         if self.rules.partitioner.consecutive() {
             self.close_data(out);
         }
@@ -307,7 +308,7 @@ impl Segmenter {
             return Pushed::Skipped;
         }
         let next_id = &mut self.next_batch_id;
-        let (opened, len) = self.dead.add(DeadLetter::of(rec, reason), || {
+        let (opened, len) = self.dead.add(DeadLetter::of(rec, reason.to_string()), || {
             *next_id += 1;
             *next_id - 1
         });

@@ -6,6 +6,7 @@ use std::future::Future;
 use ractor::ActorRef;
 
 use super::actor::SinkMsg;
+use crate::error::ErrorClass;
 
 /// Errors from the Kafka side of a sink.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +30,17 @@ pub enum SourceError {
     /// own sinks).
     #[error("the consumer loop has stopped")]
     RouterGone,
+}
+
+impl SourceError {
+    /// What the error means for the data path: a timeout, a consumer that is being replaced,
+    /// and what librdkafka says passes are transient; see [`crate::kafka::error::class`].
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Kafka { source, .. } => crate::kafka::error::class(source),
+            Self::Timeout { .. } | Self::RouterGone => ErrorClass::Transient,
+        }
+    }
 }
 
 /// Offsets and routing for one sink's partition.

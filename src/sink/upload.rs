@@ -11,11 +11,32 @@ use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
 use super::segmenter::Segment;
 use crate::error::chain;
+use crate::error::ErrorClass;
+use crate::kafka::KafkaError;
 use crate::record::TopicPartition;
-use crate::s3::{is_retriable, is_transient, PutOutcome, S3Error, SegmentStore};
+use crate::s3::{PutOutcome, S3Error, SegmentStore};
 use crate::task::TaskGuard;
 use crate::telemetry::reachability::{Dependency, Reachability};
 use crate::telemetry::{sink_events, PipelineStats};
+
+/// Why a segment was not delivered: only a conflict in S3 ends the retries (the sink then
+/// plans again from S3); every other error is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error(transparent)]
+    S3(#[from] S3Error),
+    #[error("the dead-letter topic")]
+    DeadLetterTopic(#[from] KafkaError),
+}
+
+impl DeliveryError {
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::S3(e) => e.class(),
+            Self::DeadLetterTopic(e) => e.class(),
+        }
+    }
+}
 
 /// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
 /// never dropped: the partition's memory gate pauses consumption while it waits.
@@ -52,7 +73,7 @@ impl<S: SegmentStore> Delivery<S> {
         &self,
         ticket: u64,
         seg: Segment,
-        done: impl FnOnce(Result<PutOutcome, S3Error>) + Send + 'static,
+        done: impl FnOnce(Result<PutOutcome, DeliveryError>) + Send + 'static,
     ) -> Upload {
         let (key, first, records, bytes) = (seg.key.clone(), seg.meta.start_offset, seg.meta.records, seg.body.len());
         let (dead_letter, first_timestamp_ms) = (seg.dead_letter, seg.first_timestamp_ms);
@@ -73,11 +94,12 @@ impl<S: SegmentStore> Delivery<S> {
 
     /// Delivers a closed segment: a dead-letter batch to the dead-letter topic when there is
     /// one, anything else to S3. Either way it is retried until it lands (or conflicts, in S3).
-    pub async fn deliver(&self, seg: &Segment) -> Result<PutOutcome, S3Error> {
+    pub async fn deliver(&self, seg: &Segment) -> Result<PutOutcome, DeliveryError> {
         let Some(dlq) = self.dead_topic.as_deref().filter(|_| seg.dead_letter) else {
-            return put_with_retry(&*self.store, &self.gate, &self.reach, &self.tp, seg).await;
+            return Ok(put_with_retry(&*self.store, &self.gate, &self.reach, &self.tp, seg).await?);
         };
-        send_with_retry(dlq, &self.gate, &self.reach, &self.tp, seg).await
+        send_with_retry(dlq, &self.gate, &self.reach, &self.tp, seg).await?;
+        Ok(PutOutcome::Created)
     }
 }
 
@@ -89,40 +111,35 @@ async fn send_with_retry(
     reach: &Reachability,
     tp: &TopicPartition,
     seg: &Segment,
-) -> Result<PutOutcome, S3Error> {
+) -> Result<(), KafkaError> {
     let partition = tp.partition;
     let mut failing = None;
     let sent = (|| dlq.send(&tp.topic, partition, &seg.dead))
         .retry(backoff())
-        .notify(|e: &String, delay| {
+        .notify(|e: &KafkaError, delay| {
             failing.get_or_insert_with(|| gate.retrying());
-            reach.failed(Dependency::Kafka, e);
+            let why = chain(e);
+            reach.failed(Dependency::Kafka, &why);
             tracing::debug!(
                 partition,
                 delay_ms = delay.as_millis() as u64,
-                "dead letters not sent, retrying: {e}"
+                class = e.class().as_str(),
+                "dead letters not sent, retrying: {why}"
             );
         })
         .await;
     if failing.is_some() && sent.is_ok() {
         reach.answered(Dependency::Kafka);
     }
-    match sent {
-        Ok(()) => Ok(PutOutcome::Created),
-        // Retried without end: this is never reached.
-        Err(e) => Err(S3Error::Transport {
-            op: "dead-letter produce",
-            bucket: String::new(),
-            key: seg.key.clone(),
-            source: e.into(),
-        }),
-    }
+    sent
 }
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
-/// re-plan from S3 can resolve. From its first failure until it ends, the upload marks the
-/// partition's gate as failing, so the router stops feeding the partition; the failure goes to
-/// the reachability record (one WARN per interval, whatever the number of partitions).
+/// re-plan from S3 can resolve: a transient one until it passes, and one that needs a person
+/// (or one the records caused) until someone acts, the records waiting in Kafka. From its first
+/// failure until it ends, the upload marks the partition's gate as failing, so the router stops
+/// feeding the partition; the failure goes to the reachability record (one WARN per interval,
+/// whatever the number of partitions).
 pub async fn put_with_retry<S: SegmentStore>(
     store: &S,
     gate: &Gate,
@@ -133,11 +150,11 @@ pub async fn put_with_retry<S: SegmentStore>(
     let mut failing = None;
     let result = (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
         .retry(backoff())
-        .when(is_retriable)
+        .when(|e: &S3Error| !e.is_conflict())
         .notify(|e, delay| {
             failing.get_or_insert_with(|| gate.retrying());
             reach.failed(Dependency::S3, &chain(e));
-            sink_events::upload_retry(tp, &seg.key, is_transient(e), e, delay)
+            sink_events::upload_retry(tp, &seg.key, e.class() == ErrorClass::Transient, e, delay)
         })
         .await;
     if failing.is_some() && result.is_ok() {

@@ -42,12 +42,42 @@ pub fn recorder() -> Result<PrometheusHandle, String> {
     Ok(handle)
 }
 
+/// Why a request to the admin endpoint was not carried out; each answers with its own status.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No actor has that id (404).
+    #[error(
+        "no actor named {id:?}; try producer-<SYMBOL>, sink-<partition>, consumer, token-refresher, \
+         ingest-watcher, producers, sinks, auth or warehouse"
+    )]
+    NoSuchActor { id: String },
+    /// The actor exists but is not running right now: it is being restarted (409).
+    #[error("{id} is not running right now (restarting?)")]
+    NotRunning { id: String },
+    /// The pipeline is still starting: no actor runs yet (503).
+    #[error("the pipeline is still starting: no actor runs yet")]
+    Starting,
+    /// A supervisor did not answer in time, so the actor could not be found or failed (503).
+    #[error("{what}: a supervisor did not answer within {waited_ms} ms")]
+    Unanswered { what: String, waited_ms: u64 },
+}
+
+impl AdminError {
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::NoSuchActor { .. } => StatusCode::NOT_FOUND,
+            Self::NotRunning { .. } => StatusCode::CONFLICT,
+            Self::Starting | Self::Unanswered { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+}
+
 /// What the endpoint can ask of a running pipeline.
 pub trait Operator: Send + Sync + 'static {
     /// `Ok` when every actor runs and Kafka and S3 answer; the reasons otherwise.
     fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>>;
     /// Fault injection: make actor `id` fail.
-    fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), String>>;
+    fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), AdminError>>;
 }
 
 /// Where the running pipeline's [`Operator`] is published once it has started.
@@ -175,6 +205,47 @@ async fn admin_fail(path: &str, op: Option<Arc<dyn Operator>>, admin: bool) -> (
             "text/plain",
             format!("{id}: failed on request; its supervisor restarts it\n"),
         ),
-        Err(e) => (StatusCode::NOT_FOUND, "text/plain", format!("{id}: {e}\n")),
+        Err(e) => (e.status(), "text/plain", format!("{e}\n")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers every fault injection with the same error.
+    struct Refuses(fn() -> AdminError);
+
+    impl Operator for Refuses {
+        fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
+            Box::pin(async { Ok(()) })
+        }
+
+        fn fail_actor<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {
+            let e = (self.0)();
+            Box::pin(async move { Err(e) })
+        }
+    }
+
+    #[tokio::test]
+    async fn each_refusal_answers_with_its_own_status() {
+        let cases: [(fn() -> AdminError, u16); 4] = [
+            (|| AdminError::NoSuchActor { id: "sink-9".into() }, 404),
+            (|| AdminError::NotRunning { id: "sink-0".into() }, 409),
+            (|| AdminError::Starting, 503),
+            (
+                || AdminError::Unanswered {
+                    what: "finding sink-0".into(),
+                    waited_ms: 2_000,
+                },
+                503,
+            ),
+        ];
+        for (error, want) in cases {
+            let op: Arc<dyn Operator> = Arc::new(Refuses(error));
+            let (status, _, body) = admin_fail("/admin/actors/sink-0/fail", Some(op), true).await;
+            assert_eq!(status.as_u16(), want, "{body}");
+            assert_eq!(body, format!("{}\n", error()));
+        }
     }
 }

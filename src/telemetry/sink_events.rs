@@ -260,12 +260,13 @@ pub fn sink_planned(tp: &TopicPartition, r: &Resumed) {
     );
 }
 
-pub fn sink_plan_failed(tp: &TopicPartition, err: &str, retry_in: Duration) {
+pub fn sink_plan_failed(tp: &TopicPartition, err: &str, class: crate::error::ErrorClass, retry_in: Duration) {
     counter!(PLAN_ERRORS, p(tp)).increment(1);
     tracing::warn!(
         topic = &*tp.topic,
         partition = tp.partition,
         retry_in_ms = retry_in.as_millis() as u64,
+        class = class.as_str(),
         "cannot work out where to resume yet: {err}"
     );
 }

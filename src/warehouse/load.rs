@@ -24,7 +24,7 @@ use super::values::column_value;
 use super::WarehouseError;
 use crate::config::{ColumnType, OnError};
 use crate::format::{FileRecords, Reader};
-use crate::record::TopicPartition;
+use crate::record::{RecordError, TopicPartition};
 
 /// What happened to one file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,13 +86,13 @@ fn row(
     offset: Result<i64, usize>,
     raw: &[u8],
     file: &FileRecords,
-) -> Result<Row, String> {
+) -> Result<Row, RecordError> {
     let by_name = file.by_column_name;
     let (content, value) = match file.raw {
         false => {
-            let text = std::str::from_utf8(raw).map_err(|e| format!("not UTF-8: {e}"))?;
+            let text = std::str::from_utf8(raw).map_err(|e| RecordError::NotUtf8(e.to_string()))?;
             let text = text.strip_suffix('\r').unwrap_or(text);
-            let value: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+            let value: Value = serde_json::from_str(text).map_err(RecordError::not_json)?;
             (text.to_owned(), value)
         }
         true => {

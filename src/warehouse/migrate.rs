@@ -59,12 +59,10 @@ pub fn upgrade(conn: &mut rusqlite::Connection, tables: &[TableLayout]) -> Resul
         } else if ["run_id", "seq", "s3_key", "partition"].iter().all(|c| has(&cols, c)) {
             from_tick_layout(&tx, t, &cols)?;
         } else {
-            return Err(WarehouseError::Other(format!(
-                "table {} exists in neither tickstream's layout nor an earlier one (its columns: {}): \
-                 rename it, or load elsewhere (warehouse.table, warehouse.tables)",
-                t.table,
-                cols.join(", ")
-            )));
+            return Err(WarehouseError::ForeignTable {
+                table: t.table.clone(),
+                columns: cols.join(", "),
+            });
         }
     }
     tx.commit()?;
@@ -149,10 +147,9 @@ fn from_tick_layout(tx: &Transaction<'_>, t: &TableLayout, legacy_cols: &[String
     {
         let mut insert = tx.prepare("INSERT INTO temp.key_start VALUES (?1, ?2, ?3)")?;
         for k in &keys {
-            let (topic, start) = file_identity(k).ok_or_else(|| {
-                WarehouseError::Other(format!(
-                    "migrating {table}: cannot tell the topic and start offset of {k} (not a sink file name)"
-                ))
+            let (topic, start) = file_identity(k).ok_or_else(|| WarehouseError::Unmigratable {
+                table: table.to_owned(),
+                key: k.clone(),
             })?;
             insert.execute(params![k, topic, start])?;
         }

@@ -28,7 +28,7 @@ pub mod table;
 pub mod values;
 pub mod watcher;
 
-/// Warehouse errors; each names the file or key involved.
+/// Warehouse errors; each names the file, table or key involved.
 #[derive(Debug, thiserror::Error)]
 pub enum WarehouseError {
     #[error("warehouse {path}: {source}")]
@@ -37,6 +37,67 @@ pub enum WarehouseError {
     Sql(#[from] rusqlite::Error),
     #[error(transparent)]
     S3(#[from] crate::s3::S3Error),
-    #[error("warehouse: {0}")]
-    Other(String),
+    #[error("warehouse: creating {dir}: {source}")]
+    CreateDir { dir: String, source: std::io::Error },
+    #[error("warehouse: {path} does not exist: run the pipeline first (warehouse.path)")]
+    Missing { path: String },
+    #[error(
+        "warehouse: table {table} exists in neither tickstream's layout nor an earlier one (its columns: {columns}): \
+         rename it, or load elsewhere (warehouse.table, warehouse.tables)"
+    )]
+    ForeignTable { table: String, columns: String },
+    #[error("warehouse: migrating {table}: cannot tell the topic and start offset of {key} (not a sink file name)")]
+    Unmigratable { table: String, key: String },
+    #[error("warehouse: table {table} does not exist in the warehouse")]
+    NoTable { table: String },
+    #[error(
+        "warehouse: table {table} has no {missing} column: stats and --ohlc need {needed} (map them in \
+         warehouse.columns, or query RECORD_CONTENT with `tickstream query`)"
+    )]
+    NoStatsColumns {
+        table: String,
+        missing: String,
+        needed: String,
+    },
+    #[error("warehouse: query is read-only: use SELECT (or WITH … SELECT)")]
+    NotReadOnly,
+    #[error("warehouse: the Snowpipe status")]
+    Snowflake(#[source] snowflake::SnowflakeError),
+    #[error("warehouse: serving {root} to list it")]
+    ServeEmbedded {
+        root: String,
+        #[source]
+        source: crate::s3::embedded::EmbeddedS3Error,
+    },
+    #[error("warehouse: s3.mode names no endpoint")]
+    NoEndpoint,
+    /// A load's blocking task ended without an answer (it panicked, or the runtime is stopping).
+    #[error("warehouse: the loading task stopped")]
+    Task(#[source] tokio::task::JoinError),
+    #[error("warehouse: its lock was poisoned by a panic")]
+    Poisoned,
+}
+
+impl WarehouseError {
+    /// What the error means for loading: a busy or locked database, an S3 hiccup and a load
+    /// that died with its task pass; a corrupt, read-only or full database, a table that is not
+    /// tickstream's or a missing file need a person.
+    pub fn class(&self) -> crate::error::ErrorClass {
+        use crate::error::ErrorClass;
+        match self {
+            Self::Sql(e) | Self::Open { source: e, .. } => sql_class(e),
+            Self::S3(e) => e.class(),
+            Self::Task(_) | Self::Poisoned => ErrorClass::Transient,
+            _ => ErrorClass::NeedsPerson,
+        }
+    }
+}
+
+/// SQLite's answer: busy or locked passes, anything else (corrupt, read-only, full) does not.
+fn sql_class(e: &rusqlite::Error) -> crate::error::ErrorClass {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => crate::error::ErrorClass::Transient,
+        _ => crate::error::ErrorClass::NeedsPerson,
+    }
 }

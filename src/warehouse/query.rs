@@ -42,9 +42,7 @@ pub struct Table {
 pub fn run(db: &Connection, sql: &str) -> Result<Table, WarehouseError> {
     let mut stmt = db.prepare(sql)?;
     if !stmt.readonly() {
-        return Err(WarehouseError::Other(
-            "query is read-only: use SELECT (or WITH … SELECT)".into(),
-        ));
+        return Err(WarehouseError::NotReadOnly);
     }
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let n = columns.len();
@@ -82,9 +80,9 @@ pub const STATS_COLUMNS: [&str; 4] = ["symbol", "price", "volume", "timestamp"];
 pub fn check_stats_columns(db: &Connection, table: &str) -> Result<(), WarehouseError> {
     let cols = super::table::existing_columns(db, table)?;
     if cols.is_empty() {
-        return Err(WarehouseError::Other(format!(
-            "table {table} does not exist in the warehouse"
-        )));
+        return Err(WarehouseError::NoTable {
+            table: table.to_owned(),
+        });
     }
     let missing: Vec<&str> = STATS_COLUMNS
         .iter()
@@ -93,12 +91,11 @@ pub fn check_stats_columns(db: &Connection, table: &str) -> Result<(), Warehouse
         .collect();
     match missing.is_empty() {
         true => Ok(()),
-        false => Err(WarehouseError::Other(format!(
-            "table {table} has no {} column: stats and --ohlc need {} (map them in warehouse.columns, \
-             or query RECORD_CONTENT with `tickstream query`)",
-            missing.join(", "),
-            STATS_COLUMNS.join(", ")
-        ))),
+        false => Err(WarehouseError::NoStatsColumns {
+            table: table.to_owned(),
+            missing: missing.join(", "),
+            needed: STATS_COLUMNS.join(", "),
+        }),
     }
 }
 

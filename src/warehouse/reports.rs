@@ -17,7 +17,7 @@ use crate::s3::S3SegmentStore;
 /// embedded bucket's directory is served read-only for the listing when `s3.mode = "embedded"`).
 pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
     if config.warehouse.kind == WarehouseKind::Snowflake {
-        let snowflake = |e: super::snowflake::SnowflakeError| WarehouseError::Other(e.to_string());
+        let snowflake = WarehouseError::Snowflake;
         let api = super::snowflake::monitor::connect(config).map_err(snowflake)?;
         return super::snowflake::monitor::status(config, &api).await.map_err(snowflake);
     }
@@ -28,12 +28,14 @@ pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
             let root = config.runtime.data_dir.join("s3");
             let server = EmbeddedS3::start(&root, 0)
                 .await
-                .map_err(|e| WarehouseError::Other(format!("serving {} to list it: {e}", root.display())))?;
+                .map_err(|source| WarehouseError::ServeEmbedded {
+                    root: root.display().to_string(),
+                    source,
+                })?;
             (server.endpoint(), Some(server))
         }
         _ => (
-            S3Endpoint::from_config(&config.s3)
-                .ok_or_else(|| WarehouseError::Other("s3.mode names no endpoint".into()))?,
+            S3Endpoint::from_config(&config.s3).ok_or(WarehouseError::NoEndpoint)?,
             None,
         ),
     };

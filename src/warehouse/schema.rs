@@ -53,7 +53,10 @@ pub fn open(path: &Path, tables: &[TableLayout]) -> Result<Connection, Warehouse
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| WarehouseError::Other(format!("creating {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| WarehouseError::CreateDir {
+            dir: dir.display().to_string(),
+            source,
+        })?;
     }
     let mut conn = Connection::open(path).map_err(err)?;
     conn.busy_timeout(Duration::from_secs(5)).map_err(err)?;
@@ -73,10 +76,9 @@ pub fn open(path: &Path, tables: &[TableLayout]) -> Result<Connection, Warehouse
 /// Opens an existing warehouse read-only (`query`, `stats`, `status`): SQL that writes fails.
 pub fn open_read_only(path: &Path) -> Result<Connection, WarehouseError> {
     if !path.exists() {
-        return Err(WarehouseError::Other(format!(
-            "{} does not exist: run the pipeline first (warehouse.path)",
-            path.display()
-        )));
+        return Err(WarehouseError::Missing {
+            path: path.display().to_string(),
+        });
     }
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|source| WarehouseError::Open {

@@ -6,10 +6,11 @@ use serde_json::Value;
 
 use crate::config::Column;
 use crate::record::cell::{cell, Cell};
+use crate::record::RecordError;
 
 /// The SQL value of `column` for `record`, or why it cannot be stored; `by_name` as
 /// [`crate::record::cell::field`] takes it.
-pub fn column_value(record: &Value, column: &Column, by_name: bool) -> Result<Sql, String> {
+pub fn column_value(record: &Value, column: &Column, by_name: bool) -> Result<Sql, RecordError> {
     Ok(match cell(record, column, by_name)? {
         Cell::Null => Sql::Null,
         Cell::Text(s) => Sql::Text(s),

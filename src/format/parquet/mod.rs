@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 
 use crate::config::{Column, ColumnType, ParquetCodec, RecordContent};
 use crate::record::cell::{Cell, CellRef};
-use crate::record::fields;
+use crate::record::{fields, RecordError};
 
 /// The column that holds a record's JSON text.
 pub const RECORD_CONTENT: &str = "RECORD_CONTENT";
@@ -69,7 +69,7 @@ impl ParquetSpec {
     }
 
     /// The row `line` (a record as the converter wrote it: JSON) becomes, or why it cannot.
-    pub fn row<'a>(&self, line: &'a [u8]) -> Result<Row<'a>, String> {
+    pub fn row<'a>(&self, line: &'a [u8]) -> Result<Row<'a>, RecordError> {
         let mut row = Row::default();
         self.fill(&mut row, line)?;
         Ok(row)
@@ -77,10 +77,10 @@ impl ParquetSpec {
 
     /// [`Self::row`] written into `row` where it stands (the sink's per-record path: the inline
     /// lists are large to move).
-    pub fn fill<'a>(&self, row: &mut Row<'a>, line: &'a [u8]) -> Result<(), String> {
+    pub fn fill<'a>(&self, row: &mut Row<'a>, line: &'a [u8]) -> Result<(), RecordError> {
         // Only the fields a column reads are parsed into values (a tick's are all of them, but
         // its keys are borrowed and no map is built).
-        let text = std::str::from_utf8(line).map_err(|e| format!("not JSON: {e}"))?;
+        let text = std::str::from_utf8(line).map_err(RecordError::not_json)?;
         let mut fields = fields::Fields::default();
         fields.read(text)?;
         row.cells.clear();
@@ -94,7 +94,7 @@ impl ParquetSpec {
 
     /// The JSON line [`reader::json_lines`] gives back for the record `line`: the record's text
     /// when `RECORD_CONTENT` is kept, else an object of the typed columns by name.
-    pub fn expected(&self, line: &[u8]) -> Result<Vec<u8>, String> {
+    pub fn expected(&self, line: &[u8]) -> Result<Vec<u8>, RecordError> {
         let row = self.row(line)?;
         Ok(match row.content {
             Some(text) => text.as_bytes().to_vec(),

@@ -13,28 +13,43 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use super::RECORD_CONTENT;
 use crate::record::cell::Cell;
 
+/// Why a Parquet file cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetReadError {
+    #[error("not a Parquet file")]
+    NotParquet(#[source] parquet::errors::ParquetError),
+    #[error("reading its rows")]
+    Rows(#[source] arrow_schema::ArrowError),
+    /// A column of a type tickstream does not read (or `RECORD_CONTENT` not a string).
+    #[error("column {column}: type {data_type} is not one tickstream reads")]
+    Column { column: String, data_type: String },
+}
+
 /// The file's rows as JSON lines (each ending in a newline), and whether they are objects of
 /// the file's columns (false: each is a record's own text, from `RECORD_CONTENT`).
-pub fn json_lines(body: Bytes) -> Result<(Vec<u8>, bool), String> {
+pub fn json_lines(body: Bytes) -> Result<(Vec<u8>, bool), ParquetReadError> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(body)
         .and_then(|b| b.build())
-        .map_err(|e| format!("not a Parquet file: {e}"))?;
+        .map_err(ParquetReadError::NotParquet)?;
     let mut out = Vec::new();
     let mut by_name = true;
     for batch in reader {
-        let batch = batch.map_err(|e| format!("reading its rows: {e}"))?;
+        let batch = batch.map_err(ParquetReadError::Rows)?;
         by_name = lines(&batch, &mut out)?;
     }
     Ok((out, by_name))
 }
 
-fn lines(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<bool, String> {
+fn lines(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<bool, ParquetReadError> {
     let schema = batch.schema();
-    if let Some((i, _)) = schema.column_with_name(RECORD_CONTENT) {
+    if let Some((i, field)) = schema.column_with_name(RECORD_CONTENT) {
         let texts = batch
             .column(i)
             .as_string_opt::<i32>()
-            .ok_or_else(|| format!("column {RECORD_CONTENT} is not a string"))?;
+            .ok_or_else(|| ParquetReadError::Column {
+                column: RECORD_CONTENT.into(),
+                data_type: field.data_type().to_string(),
+            })?;
         for row in 0..batch.num_rows() {
             out.extend_from_slice(if texts.is_null(row) { "null" } else { texts.value(row) }.as_bytes());
             out.push(b'\n');
@@ -46,7 +61,11 @@ fn lines(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<bool, String> {
     for row in 0..batch.num_rows() {
         row_cells.clear();
         for (i, column) in batch.columns().iter().enumerate() {
-            row_cells.push(cell(column.as_ref(), row).map_err(|t| format!("column {}: {t}", names[i]))?);
+            let cell = cell(column.as_ref(), row).ok_or_else(|| ParquetReadError::Column {
+                column: names[i].to_owned(),
+                data_type: column.data_type().to_string(),
+            })?;
+            row_cells.push(cell);
         }
         out.extend(super::render(names.iter().copied().zip(row_cells.iter())));
         out.push(b'\n');
@@ -54,12 +73,12 @@ fn lines(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<bool, String> {
     Ok(true)
 }
 
-/// The value at `row` of `column`, or the column's type when it is not one tickstream reads.
-fn cell(column: &dyn Array, row: usize) -> Result<Cell, String> {
+/// The value at `row` of `column`; `None` when its type is not one tickstream reads.
+fn cell(column: &dyn Array, row: usize) -> Option<Cell> {
     if column.is_null(row) {
-        return Ok(Cell::Null);
+        return Some(Cell::Null);
     }
-    Ok(match column.data_type() {
+    Some(match column.data_type() {
         DataType::Utf8 => Cell::Text(column.as_string::<i32>().value(row).to_owned()),
         DataType::LargeUtf8 => Cell::Text(column.as_string::<i64>().value(row).to_owned()),
         DataType::Float64 => Cell::Real(column.as_primitive::<Float64Type>().value(row)),
@@ -79,6 +98,6 @@ fn cell(column: &dyn Array, row: usize) -> Result<Cell, String> {
                 TimeUnit::Nanosecond => column.as_primitive::<Ns>().value(row) / 1_000_000,
             })
         }
-        other => return Err(format!("type {other} is not one tickstream reads")),
+        _ => return None,
     })
 }

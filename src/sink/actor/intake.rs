@@ -9,7 +9,7 @@ use ractor::{ActorProcessingErr, ActorRef};
 use super::{SinkMsg, SinkState, PLAN_ATTEMPTS, PLAN_RETRY_MAX, PLAN_RETRY_MIN};
 use crate::error::chain;
 use crate::s3::SegmentStore;
-use crate::sink::resume;
+use crate::sink::resume::{self, PlanError};
 use crate::sink::rotation::{rotate_delay, unix_ms};
 use crate::sink::segmenter::{Pushed, Segmenter};
 use crate::sink::source::PartitionSource;
@@ -21,17 +21,16 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         let a = &self.args;
         let (tp, partition) = (&a.tp, a.tp.partition);
         let attempt = async {
-            let in_kafka = a.source.committed(partition).await.map_err(|e| chain(&e))?;
+            let in_kafka = a.source.committed(partition).await?;
             let committed = in_kafka.max(a.gate.last_commit());
-            let low = a.source.low_watermark(partition).await.map_err(|e| chain(&e))?;
+            let low = a.source.low_watermark(partition).await?;
             let dead_in_s3 = a.dead_topic.is_none();
             let files = a.files();
             let plan = match a.rules.partitioner.is_default() {
                 true => resume::plan(files, partition, committed, low, a.rules.flush_size, dead_in_s3).await,
                 false => resume::plan_partitioned(files, partition, committed, low, dead_in_s3).await,
-            }
-            .map_err(|e| chain(&e))?;
-            Ok::<_, String>((committed, low, plan))
+            }?;
+            Ok::<_, PlanError>((committed, low, plan))
         };
         match attempt.await {
             Ok((committed, low, plan)) => {
@@ -62,6 +61,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 if self.plan_failures >= PLAN_ATTEMPTS {
                     // Past this, the sink fails: its supervisor restarts it within the restart
                     // budget, and the restart is counted and alerted on.
+                    let e = chain(&e);
                     return Err(
                         format!("{tp}: cannot work out where to resume after {PLAN_ATTEMPTS} attempts: {e}").into(),
                     );
@@ -69,7 +69,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
                     .nth(self.plan_failures as usize - 1)
                     .unwrap_or(PLAN_RETRY_MAX);
-                sink_events::sink_plan_failed(tp, &e, delay);
+                sink_events::sink_plan_failed(tp, &chain(&e), e.class(), delay);
                 myself.send_after(delay, || SinkMsg::Plan);
             }
         }
@@ -119,7 +119,8 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                                 .nth(self.list_failures as usize)
                                 .unwrap_or(PLAN_RETRY_MAX);
                             self.list_failures += 1;
-                            sink_events::sink_plan_failed(tp, &format!("listing {dir}: {}", chain(&e)), delay);
+                            let why = format!("listing {dir}: {}", chain(&e));
+                            sink_events::sink_plan_failed(tp, &why, e.class(), delay);
                             myself.send_after(delay, || SinkMsg::Relist);
                             self.waiting = std::mem::take(&mut records);
                             break;

@@ -173,12 +173,10 @@ impl<S: ObjectSource> Loader<S> {
     ) -> Result<T, WarehouseError> {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = db
-                .lock()
-                .map_err(|_| WarehouseError::Other("warehouse lock poisoned".into()))?;
+            let mut conn = db.lock().map_err(|_| WarehouseError::Poisoned)?;
             f(&mut conn)
         })
         .await
-        .map_err(|e| WarehouseError::Other(e.to_string()))?
+        .map_err(WarehouseError::Task)?
     }
 }

@@ -1,0 +1,53 @@
+//! Why a record cannot be written: caused by the record itself, so it fails the same way every
+//! time ([`crate::error::ErrorClass::Record`]). Its text is what a dead letter says (the
+//! `error` of its line, Connect's `__connect.errors.exception.message` header).
+
+use crate::error::ErrorClass;
+
+/// Why a record cannot be written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// A null value under `behavior.on.null.values = fail`.
+    #[error("a null value (tombstone); behavior.on.null.values = fail")]
+    Tombstone,
+    /// Over `max.record.bytes`.
+    #[error("value of {bytes} bytes exceeds max.record.bytes ({max})")]
+    TooLarge { bytes: usize, max: usize },
+    /// `value.converter = "string"`: not UTF-8.
+    #[error("not UTF-8 text: {0}")]
+    NotUtf8(String),
+    /// Not JSON where JSON is read (the parser's words).
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// `value.schema = "tick"`: not a tick (serde's words).
+    #[error("not a tick: {0}")]
+    NotTick(String),
+    /// `value.schema = <file>`: up to three of the JSON Schema validator's reasons.
+    #[error("does not match the schema: {0}")]
+    Schema(String),
+    /// A field that cannot take its typed column's type.
+    #[error("column {column} ({sql}): {value} is not {expected}")]
+    Column {
+        column: String,
+        sql: &'static str,
+        /// The value as written (cut to 80 characters).
+        value: String,
+        expected: &'static str,
+    },
+    /// The partitioner cannot name the record's directory (no such field, no timestamp, a value
+    /// that cannot name a directory); the setting it reads is named first.
+    #[error("{setting}: {reason}")]
+    Unplaceable { setting: &'static str, reason: String },
+}
+
+impl RecordError {
+    /// Always [`ErrorClass::Record`].
+    pub fn class(&self) -> ErrorClass {
+        ErrorClass::Record
+    }
+
+    /// Not JSON, in the parser's words.
+    pub fn not_json(e: impl std::fmt::Display) -> Self {
+        Self::NotJson(e.to_string())
+    }
+}
