@@ -38,7 +38,7 @@ async fn a_departing_instance_hands_its_partitions_over_exactly_once() {
         let report = a.shutdown().await;
         report.stats.ticks_acked
     };
-    let sinks = b.sinks_supervisor().expect("b runs sinks");
+    let sinks = b.partitions_supervisor().expect("b runs sinks");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let children = ractor::call_t!(sinks, supervisors::SupervisorMsg::GetChildren, 2_000).unwrap();

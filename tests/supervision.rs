@@ -40,7 +40,7 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
         .await
         .expect("start");
     let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
-    let sinks = pipeline.sinks_supervisor().unwrap();
+    let sinks = pipeline.partitions_supervisor().unwrap();
     eventually(Duration::from_secs(30), "files flowing on every partition", || {
         stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
     })
@@ -81,8 +81,10 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
 }
 
 /// A panic in the router thread, the one long-lived thread outside the actor system: its
-/// watching actor (`consumer`) fails, the sinks supervisor restarts it (counted like any
-/// restart), the new consumer joins the group again, and every tick is in S3 exactly once.
+/// watching actor (`consumer`) fails, and the rest-for-one `sinks` supervisor stops
+/// `partitions` (every sink with it), restarts the consumer (counted like any restart), then
+/// starts `partitions` again; the new consumer joins the group again and starts new sinks
+/// there, and every tick is in S3 exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_in_the_consumer_thread_restarts_the_consumer_and_loses_nothing() {
     let handle = tickstream::telemetry::http::recorder().expect("recorder");
@@ -98,8 +100,26 @@ async fn a_panic_in_the_consumer_thread_restarts_the_consumer_and_loses_nothing(
         stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
     })
     .await;
+    let partitions_before = pipeline.partitions_supervisor().unwrap();
+    let sinks_before: Vec<ractor::ActorCell> = children(&partitions_before)
+        .await
+        .into_iter()
+        .filter_map(|c| c.actor)
+        .collect();
+    assert_eq!(sinks_before.len(), 3);
     assert!(pipeline.inject_consumer_panic(), "a consumer runs");
     wait_running(&sinks, "consumer", 1).await;
+    for sink in &sinks_before {
+        eventually(Duration::from_secs(30), "the old sinks stopped", || {
+            sink.get_status() == ractor::ActorStatus::Stopped
+        })
+        .await;
+    }
+    assert_eq!(
+        partitions_before.get_status(),
+        ractor::ActorStatus::Stopped,
+        "partitions was stopped with the consumer's restart"
+    );
     assert!(
         handle
             .render()
@@ -114,6 +134,19 @@ async fn a_panic_in_the_consumer_thread_restarts_the_consumer_and_loses_nothing(
         || stats.snapshot().files_uploaded > files_before,
     )
     .await;
+    let partitions = pipeline.partitions_supervisor().unwrap();
+    assert_ne!(
+        partitions.get_id(),
+        partitions_before.get_id(),
+        "a new partitions supervisor"
+    );
+    let info = children(&sinks).await;
+    let restarts: Vec<(&str, usize)> = info.iter().map(|c| (c.id.as_str(), c.recent_restarts)).collect();
+    assert_eq!(
+        restarts,
+        vec![("consumer", 1), ("partitions", 0)],
+        "one failure: partitions only followed it"
+    );
     eventually(Duration::from_secs(60), "every tick acked", || {
         stats.snapshot().ticks_acked == 7_200
     })
@@ -154,6 +187,69 @@ async fn a_failed_producer_continues_its_seq_without_a_gap() {
     pipeline.shutdown().await;
     let r = env.verified(&config, 50).await;
     assert_ticks_per_symbol(&r, 3, 300);
+}
+
+/// `partitions` failing on its own (as when its sinks fail past its intensity): the rest-for-one
+/// `sinks` supervisor restarts it alone, the consumer keeps its group membership and starts a
+/// new sink for each partition it holds there, and every tick is in S3 exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_partitions_supervisor_restarting_alone_gets_new_sinks_from_the_same_consumer() {
+    let env = TestEnv::start().await;
+    let mut config = env.config(6, 1_200, 10, 300);
+    config.producer.ticks_per_second = 200.0;
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(12)))
+        .await
+        .expect("start");
+    let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
+    let sinks = pipeline.sinks_supervisor().unwrap();
+    eventually(Duration::from_secs(30), "files flowing on every partition", || {
+        stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
+    })
+    .await;
+    let consumer = children(&sinks).await[0].actor.clone().expect("the consumer runs");
+    let before = pipeline.partitions_supervisor().unwrap();
+    control.fail_actor("partitions").await.expect("fail partitions");
+    wait_running(&sinks, "partitions", 1).await;
+    let after = pipeline.partitions_supervisor().unwrap();
+    assert_ne!(after.get_id(), before.get_id(), "a new partitions supervisor");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while children(&after)
+        .await
+        .iter()
+        .filter(|c| c.kind == "sink" && c.running)
+        .count()
+        < 3
+    {
+        assert!(
+            Instant::now() < deadline,
+            "a new sink for every partition: {:?}",
+            children(&after).await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let info = children(&sinks).await;
+    assert_eq!(
+        info[0].actor.as_ref().map(ractor::ActorCell::get_id),
+        Some(consumer.get_id()),
+        "the same consumer: it did not restart"
+    );
+    let restarts: Vec<usize> = info.iter().map(|c| c.recent_restarts).collect();
+    assert_eq!(restarts, vec![0, 1]);
+    let files_before = stats.snapshot().files_uploaded;
+    eventually(
+        Duration::from_secs(60),
+        "files flowing again through the new sinks",
+        || stats.snapshot().files_uploaded > files_before,
+    )
+    .await;
+    eventually(Duration::from_secs(60), "every tick acked", || {
+        stats.snapshot().ticks_acked == 7_200
+    })
+    .await;
+    pipeline.shutdown().await;
+    let r = env.verified(&config, 10).await;
+    assert_eq!(records_in_s3(&r), 7_200, "nothing lost, nothing duplicated");
+    assert_ticks_per_symbol(&r, 6, 1_200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,7 +320,7 @@ async fn readyz_reports_readiness_and_the_admin_endpoint_fails_an_actor() {
 
     let (status, body) = http(addr, "POST", "/admin/actors/sink-0/fail").await;
     assert_eq!(status, 202, "{body}");
-    wait_running(&pipeline.sinks_supervisor().unwrap(), "sink-0", 1).await;
+    wait_running(&pipeline.partitions_supervisor().unwrap(), "sink-0", 1).await;
     let (status, body) = http(addr, "POST", "/admin/actors/sink-9/fail").await;
     assert_eq!(status, 404);
     assert!(body.contains("no actor named \"sink-9\""), "{body}");

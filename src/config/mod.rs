@@ -63,7 +63,7 @@ pub struct Config {
     /// The Prometheus endpoint (and the optional admin endpoint).
     #[serde(default)]
     pub metrics: MetricsConfig,
-    /// Restart budgets and backoff of the supervision tree.
+    /// Restart intensity and backoff of the supervision tree.
     #[serde(default)]
     pub supervision: SupervisionConfig,
     /// Process-wide settings: state directory, progress, shutdown.

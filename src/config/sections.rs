@@ -146,11 +146,12 @@ pub struct MetricsConfig {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisionConfig {
-    /// Restarts of one actor allowed within `window_ms`; one more and its supervisor fails and
-    /// escalates (at the top, the process exits with status 1 and systemd restarts it).
+    /// Restarts each supervisor allows within `window_ms`, of all its children together (OTP's
+    /// intensity); one more and it fails and its own supervisor decides (at the top, the
+    /// process exits with status 1 and systemd restarts it).
     #[serde(default = "default_max_restarts")]
     pub max_restarts: u32,
-    /// The sliding window of the restart budget.
+    /// The sliding window of `max_restarts`.
     #[serde(default = "default_window_ms")]
     pub window_ms: u64,
     /// First delay before restarting a failed actor; doubles (with jitter) per restart in the window.

@@ -1,39 +1,39 @@
-//! The consumer side as one supervised actor, `consumer`, under the sinks supervisor. It owns
-//! the group consumer and the router thread, and starts and stops sink actors as the group
-//! assigns and revokes partitions.
+//! The consumer side as one supervised actor, `consumer`, first child of the rest-for-one
+//! `sinks` supervisor. It owns the group consumer and the router thread, and starts and stops
+//! sink actors under its sibling `partitions` supervisor as the group assigns and revokes
+//! partitions (see [`crate::pipeline::tree`]).
 //!
 //! The router thread is watched: whenever it ends other than by a drain (a panic), a notice
-//! comes back and fails this actor, so the sinks supervisor restarts it under its restart budget
-//! like any actor (`tickstream_actor_restarts_total{actor="consumer"}`). The new incarnation
-//! first retires what the old one left: a live router is told to drain and leave; otherwise the
-//! old sinks are drained here (each commits what it uploaded, through the old consumer) and the
-//! rest of the old sinks are stopped; then the old consumer is closed (it leaves the group),
-//! and a new one joins. Nothing is committed that is not in S3, so nothing is lost or doubled.
+//! comes back and fails this actor. Its supervisor then stops `partitions` (and with it every
+//! sink, which read through this incarnation), restarts this actor under its intensity like any
+//! actor (`tickstream_actor_restarts_total{actor="consumer"}`), and starts `partitions` again.
+//! The new incarnation first retires what the old one left: a live router is told to drain and
+//! leave; then the old consumer is closed (it leaves the group), and a new one joins. It starts
+//! sinks once `partitions` has started. When `partitions` restarts on its own (its sinks failed
+//! past its intensity), this actor starts a new sink for each partition it holds, under the
+//! new `partitions`. Nothing is committed that is not in S3, so nothing is lost or doubled.
 
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use supervisors::SupervisorMsg;
 
-use super::context::{close_when_unshared, GroupWatch, SinkConsumerContext};
-use super::directory::Directory;
+use super::context::{close_when_unshared, SinkConsumerContext};
 use super::incarnation::Incarnation;
-use super::partition_source::KafkaPartitionSource;
-use super::rebalance::{Committed, Listener};
-use super::router::{Router, RouterCmd};
+use super::join::Joined;
+use super::rebalance::Committed;
+use super::router::RouterCmd;
 use super::Topics;
 use crate::config::KafkaConfig;
-use crate::kafka::client_config;
 use crate::kafka::token::TokenCell;
 use crate::record::TopicPartition;
 use crate::s3::S3SegmentStore;
-use crate::sink::factory::{SinkFactory, SinkSettings};
+use crate::sink::factory::SinkSettings;
 use crate::telemetry::reachability::Reachability;
 
 type GroupConsumer = BaseConsumer<SinkConsumerContext>;
-type Factory = SinkFactory<S3SegmentStore, KafkaPartitionSource>;
 
 /// What every incarnation is built from.
 #[derive(Clone)]
@@ -56,11 +56,18 @@ pub struct ConsumerArgs {
 /// probes and shutdown), and the actor to ask.
 #[derive(Default)]
 pub struct ConsumerShared {
-    running: Mutex<Option<Incarnation>>,
+    pub(super) running: Mutex<Option<Incarnation>>,
     actor: Mutex<Option<ActorRef<ConsumerMsg>>>,
 }
 
 impl ConsumerShared {
+    /// The `partitions` supervisor (re)started: the consumer starts its sinks there.
+    pub fn partitions_started(&self, partitions: ActorRef<SupervisorMsg>) {
+        if let Some(actor) = self.actor() {
+            let _ = actor.cast(ConsumerMsg::PartitionsStarted(partitions));
+        }
+    }
+
     /// The current group consumer, for a readiness probe.
     pub fn consumer(&self) -> Option<Arc<GroupConsumer>> {
         let running = self.running.lock().ok()?;
@@ -111,19 +118,12 @@ pub enum ConsumerMsg {
         deadline: Instant,
         reply: RpcReplyPort<Committed>,
     },
+    /// The `partitions` supervisor started (after this actor, as the tree orders them).
+    PartitionsStarted(ActorRef<SupervisorMsg>),
     /// Fault injection: make the router thread panic.
     InjectPanic,
     /// Internal: the drain is over; stop.
     Drained,
-}
-
-/// Casts [`ConsumerMsg::RouterExited`] when the router thread ends, by return or by panic.
-struct ExitNotice(ActorRef<ConsumerMsg>);
-
-impl Drop for ExitNotice {
-    fn drop(&mut self) {
-        let _ = self.0.cast(ConsumerMsg::RouterExited);
-    }
 }
 
 /// The actor; see the module docs.
@@ -131,37 +131,39 @@ pub struct ConsumerActor;
 
 pub struct ConsumerState {
     args: ConsumerArgs,
-    sinks: ActorRef<SupervisorMsg>,
+    /// The `sinks` supervisor this actor runs under (the router escalates to it).
+    parent: ActorRef<SupervisorMsg>,
+    /// Where this incarnation starts its sinks, once it has started.
+    partitions: Option<ActorRef<SupervisorMsg>>,
+    /// Partitions assigned before `partitions` started: their sinks start when it does.
+    waiting: Vec<TopicPartition>,
     /// Set once this incarnation has joined the group (in `post_start`).
     joined: Option<Joined>,
     /// Set by a drain: the router's end is expected.
     draining: bool,
 }
 
-/// What a joined incarnation starts its sinks with.
-struct Joined {
-    factory: Arc<Factory>,
-    directory: Arc<Directory>,
-}
-
 impl Actor for ConsumerActor {
     type Msg = ConsumerMsg;
     type State = ConsumerState;
-    /// Its arguments, and the sinks supervisor it runs under (where it starts the sinks).
+    /// Its arguments, and the `sinks` supervisor it runs under.
     type Arguments = (ConsumerArgs, ActorRef<SupervisorMsg>);
 
     async fn pre_start(
         &self,
         myself: ActorRef<ConsumerMsg>,
-        (args, sinks): Self::Arguments,
+        (args, parent): Self::Arguments,
     ) -> Result<ConsumerState, ActorProcessingErr> {
-        // Set at once: a drain asked for while this incarnation joins waits in its mailbox.
+        // Set at once: a drain asked for while this incarnation joins waits in its mailbox, and
+        // so does `partitions`' start.
         if let Ok(mut actor) = args.shared.actor.lock() {
             *actor = Some(myself);
         }
         Ok(ConsumerState {
             args,
-            sinks,
+            parent,
+            partitions: None,
+            waiting: Vec::new(),
             joined: None,
             draining: false,
         })
@@ -174,7 +176,7 @@ impl Actor for ConsumerActor {
         myself: ActorRef<ConsumerMsg>,
         st: &mut ConsumerState,
     ) -> Result<(), ActorProcessingErr> {
-        st.joined = Some(join(myself, &st.args, &st.sinks).await?);
+        st.joined = Some(super::join::join(myself, &st.args, &st.parent).await?);
         Ok(())
     }
 
@@ -185,7 +187,8 @@ impl Actor for ConsumerActor {
         st: &mut ConsumerState,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
-            ConsumerMsg::Assigned(partitions) => st.start_sinks(&partitions).await,
+            ConsumerMsg::Assigned(partitions) => st.start_sinks(partitions).await,
+            ConsumerMsg::PartitionsStarted(sup) => st.partitions_started(sup).await,
             ConsumerMsg::Revoked(partitions) => st.stop_sinks(&partitions).await,
             ConsumerMsg::RouterExited if st.draining => {}
             ConsumerMsg::RouterExited => return Err(st.router_ended().into()),
@@ -202,83 +205,6 @@ impl Actor for ConsumerActor {
     }
 }
 
-/// Retires the previous incarnation, if any, then joins the group: the consumer, its
-/// subscription and the router thread.
-async fn join(
-    myself: ActorRef<ConsumerMsg>,
-    args: &ConsumerArgs,
-    sinks: &ActorRef<SupervisorMsg>,
-) -> Result<Joined, ActorProcessingErr> {
-    let previous = args.shared.running.lock().ok().and_then(|mut r| r.take());
-    if let Some(old) = previous {
-        tracing::warn!("the consumer restarts: draining what the last one left, then joining the group anew");
-        old.retire(sinks, args.drain_timeout).await;
-    }
-    let directory = Arc::new(Directory::default());
-    let listener = Listener {
-        directory: directory.clone(),
-        consumer: myself.clone(),
-        runtime: tokio::runtime::Handle::current(),
-        drain_timeout: args.drain_timeout,
-    };
-    let group = Arc::new(GroupWatch::default());
-    let context = SinkConsumerContext {
-        wanted: args.topics.clone(),
-        listener: Arc::new(listener),
-        token: args.token.clone(),
-        group: group.clone(),
-        reach: args.reach.clone(),
-    };
-    let consumer: GroupConsumer = client_config::consumer(&args.kafka, &args.bootstrap_servers)
-        .create_with_context(context)
-        .map_err(|e| format!("creating the sink consumer: {e}"))?;
-    let topics = args.topics.subscription();
-    let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-    consumer
-        .subscribe(&names)
-        .map_err(|e| format!("subscribing to {}: {e}", topics.join(", ")))?;
-    let consumer = Arc::new(consumer);
-    let (router_tx, router_rx) = mpsc::channel();
-    let (weak, tx) = (Arc::downgrade(&consumer), router_tx.clone());
-    let factory = Arc::new(SinkFactory {
-        settings: args.sinks.clone(),
-        source_for: Box::new(move |topic: &str| {
-            Arc::new(KafkaPartitionSource {
-                consumer: weak.clone(),
-                topic: topic.to_owned(),
-                router: tx.clone(),
-            })
-        }),
-    });
-    let router = Router {
-        consumer: consumer.clone(),
-        wanted: args.topics.clone(),
-        commands: router_rx,
-        directory: directory.clone(),
-        runtime: tokio::runtime::Handle::current(),
-        drain_timeout: args.drain_timeout,
-        group,
-        escalate: Some(sinks.clone()),
-    };
-    let notice = ExitNotice(myself.clone());
-    let thread = std::thread::Builder::new()
-        .name("sink-consumer".into())
-        .spawn(move || {
-            let _notice = notice;
-            router.run();
-        })
-        .map_err(|e| format!("starting the consumer thread: {e}"))?;
-    if let Ok(mut running) = args.shared.running.lock() {
-        *running = Some(Incarnation {
-            consumer,
-            router: router_tx,
-            thread: Some(thread),
-            directory: directory.clone(),
-        });
-    }
-    Ok(Joined { factory, directory })
-}
-
 impl ConsumerState {
     fn send(&self, cmd: RouterCmd) {
         let router = self
@@ -293,32 +219,62 @@ impl ConsumerState {
         }
     }
 
-    /// Each assigned partition gets a sink, replacing one a previous incarnation left.
-    async fn start_sinks(&self, partitions: &[TopicPartition]) {
-        let Some(Joined { factory, directory }) = &self.joined else {
-            return;
-        };
-        for tp in partitions {
-            let (spec, gate) = factory.spec(tp);
-            directory.prepare(tp.clone(), gate);
-            let id = factory.settings.sink_id(tp);
-            let _ = ractor::call_t!(self.sinks, SupervisorMsg::StopChild, 30_000, id);
-            match ractor::call_t!(self.sinks, SupervisorMsg::StartChild, 10_000, spec) {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!(%tp, "starting the sink failed: {e}"),
-                Err(e) => tracing::error!(%tp, "the sinks supervisor did not answer: {e}"),
+    /// `partitions` started. The first time, the sinks of partitions assigned meanwhile start
+    /// there. A later start means it restarted on its own (its sinks failed past its
+    /// intensity) and its sinks are gone: each partition this consumer holds gets a new one,
+    /// which resumes from S3 and the committed offset; the group membership is kept.
+    async fn partitions_started(&mut self, sup: ActorRef<SupervisorMsg>) {
+        let restarted = self.partitions.replace(sup).is_some();
+        match (restarted, &self.joined) {
+            (true, Some(joined)) => {
+                let held = joined.directory.partitions();
+                tracing::warn!(partitions = held.len(), "the sinks restart with their supervisor");
+                self.start_sinks_with(held, true).await;
+            }
+            _ => {
+                let waiting = std::mem::take(&mut self.waiting);
+                self.start_sinks(waiting).await;
             }
         }
     }
 
-    async fn stop_sinks(&self, partitions: &[TopicPartition]) {
-        let Some(Joined { factory, directory }) = &self.joined else {
+    /// Each newly assigned partition gets a sink under `partitions` (once it has started).
+    async fn start_sinks(&mut self, partitions: Vec<TopicPartition>) {
+        self.start_sinks_with(partitions, false).await;
+    }
+
+    /// A sink for each of `partitions`; `renew`: each already has a slot the router routes by
+    /// (its old sink is gone), kept with its position until the new sink attaches.
+    async fn start_sinks_with(&mut self, partitions: Vec<TopicPartition>, renew: bool) {
+        let (Some(Joined { factory, directory }), Some(sup)) = (&self.joined, &self.partitions) else {
+            self.waiting.extend(partitions);
+            return;
+        };
+        for tp in &partitions {
+            let (spec, gate) = factory.spec(tp);
+            match renew {
+                true => self.send(RouterCmd::Renew { tp: tp.clone(), gate }),
+                false => directory.prepare(tp.clone(), gate),
+            }
+            let id = factory.settings.sink_id(tp);
+            let _ = ractor::call_t!(sup, SupervisorMsg::StopChild, 30_000, id);
+            match ractor::call_t!(sup, SupervisorMsg::StartChild, 10_000, spec) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(%tp, "starting the sink failed: {e}"),
+                Err(e) => tracing::error!(%tp, "the partitions supervisor did not answer: {e}"),
+            }
+        }
+    }
+
+    async fn stop_sinks(&mut self, partitions: &[TopicPartition]) {
+        self.waiting.retain(|tp| !partitions.contains(tp));
+        let (Some(Joined { factory, directory }), Some(sup)) = (&self.joined, &self.partitions) else {
             return;
         };
         for tp in partitions {
             directory.remove(tp);
             let id = factory.settings.sink_id(tp);
-            let _ = ractor::call_t!(self.sinks, SupervisorMsg::StopChild, 30_000, id);
+            let _ = ractor::call_t!(sup, SupervisorMsg::StopChild, 30_000, id);
         }
     }
 
@@ -379,7 +335,7 @@ impl ConsumerState {
     }
 }
 
-/// The consumer as a child of the sinks supervisor.
+/// The consumer as the first child of the `sinks` supervisor.
 pub fn consumer_spec(args: ConsumerArgs, restart: supervisors::Restart) -> supervisors::ChildSpec {
     supervisors::ChildSpec::new("consumer", "consumer", restart, move |sup| {
         let args = (args.clone(), ActorRef::from(sup.clone()));

@@ -52,6 +52,11 @@ impl Directory {
         self.lock().remove(tp).and_then(|s| s.sink)
     }
 
+    /// The partitions this consumer holds.
+    pub fn partitions(&self) -> Vec<TopicPartition> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// Takes every attached sink out of the directory (a drain of them all).
     pub fn take_sinks(&self) -> Vec<(TopicPartition, ActorRef<SinkMsg>)> {
         self.lock()

@@ -4,13 +4,10 @@
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use ractor::ActorRef;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use supervisors::SupervisorMsg;
 
 use super::context::{close_when_unshared, SinkConsumerContext};
 use super::directory::Directory;
-use super::rebalance::drain_sinks;
 use super::router::RouterCmd;
 
 /// One incarnation's Kafka side.
@@ -22,40 +19,32 @@ pub(super) struct Incarnation {
 }
 
 impl Incarnation {
-    /// Ends this incarnation: its sinks drained (committing what they uploaded) and stopped, its
-    /// consumer closed (it leaves the group, so the next one is assigned at once).
-    pub async fn retire(self, sinks: &ActorRef<SupervisorMsg>, timeout: Duration) {
+    /// Ends this incarnation: its router stopped at once and its consumer closed (it leaves the
+    /// group, so the next one is assigned at once). Its sinks were stopped by their supervisor
+    /// before this incarnation's successor started (see [`crate::pipeline::tree`]): nothing is
+    /// left to drain, and what they uploaded but did not commit is skipped by the next sinks'
+    /// resume plans.
+    pub async fn retire(self, timeout: Duration) {
         let Incarnation {
             consumer,
             router,
             thread,
             directory,
         } = self;
-        let alive = thread.as_ref().is_some_and(|t| !t.is_finished());
-        if alive {
+        drop(directory.take_sinks());
+        if thread.as_ref().is_some_and(|t| !t.is_finished()) {
             let (done_tx, done_rx) = mpsc::channel();
-            let deadline = Instant::now() + timeout;
             let _ = router.send(RouterCmd::Shutdown {
-                deadline,
+                deadline: Instant::now(),
                 done: done_tx,
             });
             let _ = tokio::task::spawn_blocking(move || {
-                let _ = done_rx.recv_timeout(timeout + Duration::from_secs(5));
+                let _ = done_rx.recv_timeout(timeout);
                 if let Some(t) = thread {
                     let _ = t.join();
                 }
             })
             .await;
-        } else {
-            drain_sinks(directory.take_sinks(), true, timeout).await;
-        }
-        // Sinks that never attached (still planning) read through the old consumer too: stop
-        // them (nothing of theirs is committed past S3); the group's next assignment starts new
-        // ones.
-        for child in sinks.get_children() {
-            if child.is_message_type_of::<crate::sink::SinkMsg>() == Some(true) {
-                child.stop(Some("the consumer restarted".into()));
-            }
         }
         consumer.unsubscribe();
         close_when_unshared(consumer).await;

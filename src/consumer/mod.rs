@@ -3,6 +3,8 @@
 //!
 //! - [`actor`]: [`actor::ConsumerActor`], the supervised owner of the group consumer and the
 //!   router thread (watched: its panic fails the actor); it starts and stops the sink actors.
+//! - `join`: an incarnation joining its group (the consumer, its subscription, the watched
+//!   router thread).
 //! - [`context`]: the consumer's librdkafka context (rebalance hooks, lag, commits, the group
 //!   watchdog's view).
 //! - [`router`]: the consumer thread: commands (attach, shut down), seeks, holding and pausing a
@@ -27,6 +29,7 @@ mod end_targets;
 pub mod fetch_queue;
 mod incarnation;
 mod intake;
+mod join;
 pub mod partition_source;
 pub mod rebalance;
 mod round;

@@ -34,6 +34,7 @@ use super::rebalance::{drain_all, Committed};
 use super::Topics;
 use crate::kafka::KafkaError;
 use crate::record::TopicPartition;
+use crate::sink::gate::Gate;
 use crate::sink::SinkMsg;
 use crate::telemetry::{events, sink_events};
 use supervisors::SupervisorMsg;
@@ -59,6 +60,9 @@ pub enum RouterCmd {
         deadline: Instant,
         done: mpsc::Sender<Committed>,
     },
+    /// The partition's sink is gone with its supervisor and a new one starts with `gate`: stop
+    /// routing to the old one, pause the partition, and seek when the new one attaches.
+    Renew { tp: TopicPartition, gate: Arc<Gate> },
     /// Fault injection: panic, as a bug in this thread would (its actor then fails).
     Panic,
 }
@@ -125,6 +129,7 @@ impl Router {
                             tries: 0,
                         });
                     }
+                    Ok(RouterCmd::Renew { tp, gate }) => self.renew(&tp, gate),
                     Ok(RouterCmd::Panic) => panic!("fault injection: the consumer thread panics"),
                     Ok(RouterCmd::Shutdown { deadline, done }) => {
                         stopping = Some(Stopping {
@@ -222,6 +227,19 @@ impl Router {
             consumer: &self.consumer,
             wanted: &self.wanted,
             directory: &self.directory,
+        }
+    }
+
+    /// A new sink (with `gate`) replaces the partition's: nothing is routed until it attaches,
+    /// and then from where it starts.
+    fn renew(&self, tp: &TopicPartition, gate: Arc<Gate>) {
+        if let Some(slot) = self.directory.lock().get_mut(tp) {
+            slot.gate = gate;
+            slot.sink = None;
+            slot.needs_seek = true;
+            slot.paused_for_room = false;
+            slot.full_since = None;
+            let _ = self.consumer.pause(&partition_list(tp));
         }
     }
 

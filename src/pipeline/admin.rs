@@ -27,7 +27,8 @@ pub(crate) type Shared<T> = Arc<Mutex<Option<T>>>;
 /// shutdown.
 pub struct Admin {
     pub(crate) root: ActorRef<SupervisorMsg>,
-    /// `("auth", …)`, `("producers", …)`, `("sinks", …)`: the child supervisors, as they are now.
+    /// `("auth", …)`, `("producers", …)`, `("sinks", …)`, `("partitions", …)`: the supervisors
+    /// below the root, as they are now.
     pub(crate) supervisors: Vec<super::tree::Named>,
     pub(crate) producer: Option<Weak<TickProducer>>,
     pub(crate) consumer: Option<Arc<ConsumerShared>>,
@@ -109,7 +110,7 @@ impl Admin {
             if !down.is_empty() {
                 problems.push(format!("{name}: not running: {}", down.join(", ")));
             }
-            if *name == "sinks" && !children.iter().any(|c| c.kind == "sink") {
+            if *name == "partitions" && !children.iter().any(|c| c.kind == "sink") {
                 problems.push("sinks: no partition assigned yet".to_owned());
             }
         }

@@ -178,8 +178,10 @@ impl Pipeline {
         if config.sink.enabled {
             let (s, args) = sink_side::prepare(config, infra, stats.clone(), landed_tx).await?;
             store = Some(s);
-            consumer = Some(args.shared.clone());
-            parts.consumer = Some(consumer_spec(args, tree::CONSUMER));
+            let shared = args.shared.clone();
+            consumer = Some(shared.clone());
+            let started: tree::PartitionsStarted = Arc::new(move |sup| shared.partitions_started(sup));
+            parts.consumer = Some((consumer_spec(args, tree::CONSUMER), started));
         }
         let watcher: WatcherHandle = Arc::default();
         if config.warehouse.enabled {
@@ -266,9 +268,14 @@ impl Pipeline {
         Supervisors::get(&self.supervisors.warehouse)
     }
 
-    /// The sinks supervisor (the consumer and the sinks), if the sink runs here.
+    /// The `sinks` supervisor (the consumer, then `partitions`), if the sink runs here.
     pub fn sinks_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
         Supervisors::get(&self.supervisors.sinks)
+    }
+
+    /// The `partitions` supervisor (a sink per assigned partition), if the sink runs here.
+    pub fn partitions_supervisor(&self) -> Option<ActorRef<SupervisorMsg>> {
+        Supervisors::get(&self.supervisors.partitions)
     }
 
     /// Fault injection: the consumer's router thread panics (the consumer actor fails and its

@@ -1,16 +1,30 @@
-//! The restart budget and the backoff between restarts.
+//! How a supervisor restarts: which children a failure takes down ([`Strategy`]), how many
+//! restarts it absorbs within a window before it gives up (its intensity), and the backoff
+//! before each.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// How often a supervisor may restart one child before it gives up and escalates.
+/// Which children a child's failure restarts (OTP's restart strategies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// The failed child alone; its siblings never notice.
+    OneForOne,
+    /// The failed child and every child started after it (they depend on it): those are
+    /// stopped first, latest first, and started again in order right after it.
+    RestForOne,
+}
+
+/// How often a supervisor may restart its children before it gives up and escalates, and how
+/// long each restart waits.
 #[derive(Clone, Debug)]
 pub struct RestartPolicy {
-    /// At most this many restarts of one child within [`RestartPolicy::within`]...
+    /// At most this many restarts, of all its children together, within
+    /// [`RestartPolicy::within`] (OTP's intensity); one more and the supervisor fails.
     pub max_restarts: u32,
-    /// ...a sliding window; a child that stays up longer than this starts with a fresh budget.
+    /// ...a sliding window (OTP's period).
     pub within: Duration,
     /// First delay before a restart; doubles (with jitter) for each restart in the window.
     pub backoff_min: Duration,
@@ -29,7 +43,8 @@ impl Default for RestartPolicy {
     }
 }
 
-/// One child's recent restarts, for the budget and the backoff.
+/// Recent restarts within the policy's window: a supervisor's (its intensity) or one child's
+/// (its backoff).
 #[derive(Debug, Default)]
 pub struct RestartHistory {
     /// When each restart within the window happened, oldest first.
@@ -37,9 +52,26 @@ pub struct RestartHistory {
 }
 
 impl RestartHistory {
-    /// Records a failure at `now`. Returns the delay before the restart, or `None` when the budget
-    /// is spent and the supervisor must escalate.
-    pub fn on_failure(&mut self, policy: &RestartPolicy, now: Instant) -> Option<Duration> {
+    /// Records a restart at `now`, unless it would be one more than the policy allows within its
+    /// window: then `false`, and the supervisor must escalate.
+    pub fn allow(&mut self, policy: &RestartPolicy, now: Instant) -> bool {
+        self.forget_before(policy, now);
+        if self.recent.len() >= policy.max_restarts as usize {
+            return false;
+        }
+        self.recent.push_back(now);
+        true
+    }
+
+    /// Records a restart at `now`; the delay before it, longer the more restarts the window
+    /// holds.
+    pub fn backoff(&mut self, policy: &RestartPolicy, now: Instant) -> Duration {
+        self.forget_before(policy, now);
+        self.recent.push_back(now);
+        delay_for_attempt(policy, self.recent.len())
+    }
+
+    fn forget_before(&mut self, policy: &RestartPolicy, now: Instant) {
         while let Some(first) = self.recent.front() {
             if now.duration_since(*first) > policy.within {
                 self.recent.pop_front();
@@ -47,11 +79,6 @@ impl RestartHistory {
                 break;
             }
         }
-        if self.recent.len() >= policy.max_restarts as usize {
-            return None;
-        }
-        self.recent.push_back(now);
-        Some(delay_for_attempt(policy, self.recent.len()))
     }
 
     /// Restarts counted in the current window.
@@ -85,10 +112,10 @@ mod tests {
         let mut h = RestartHistory::default();
         let p = policy();
         for _ in 0..3 {
-            assert!(h.on_failure(&p, Instant::now()).is_some());
+            assert!(h.allow(&p, Instant::now()));
             tokio::time::advance(Duration::from_secs(1)).await;
         }
-        assert_eq!(h.on_failure(&p, Instant::now()), None);
+        assert!(!h.allow(&p, Instant::now()));
     }
 
     #[tokio::test(start_paused = true)]
@@ -96,11 +123,24 @@ mod tests {
         let mut h = RestartHistory::default();
         let p = policy();
         for _ in 0..3 {
-            assert!(h.on_failure(&p, Instant::now()).is_some());
+            assert!(h.allow(&p, Instant::now()));
         }
         tokio::time::advance(Duration::from_secs(11)).await;
-        assert!(h.on_failure(&p, Instant::now()).is_some());
+        assert!(h.allow(&p, Instant::now()));
         assert_eq!(h.in_window(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_childs_backoff_grows_with_its_own_restarts_in_the_window() {
+        let (mut h, p) = (RestartHistory::default(), policy());
+        let first = h.backoff(&p, Instant::now());
+        let second = h.backoff(&p, Instant::now());
+        assert!(first <= Duration::from_millis(200) && second >= Duration::from_millis(200));
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert!(
+            h.backoff(&p, Instant::now()) <= Duration::from_millis(200),
+            "a fresh window"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -48,10 +48,11 @@ impl ChildSpec {
     }
 }
 
-/// A supervisor as the child of another; `on_start` receives its `ActorRef` on every (re)start, so
-/// callers can always reach the live incarnation.
+/// A supervisor as the child of another (permanent: it runs as long as its parent); `on_start`
+/// receives its `ActorRef` on every (re)start, so callers can always reach the live incarnation.
 pub fn child_supervisor(
     name: &'static str,
+    strategy: crate::Strategy,
     policy: crate::RestartPolicy,
     children: Vec<ChildSpec>,
     on_start: impl Fn(ractor::ActorRef<crate::SupervisorMsg>) + Send + Sync + 'static,
@@ -62,6 +63,7 @@ pub fn child_supervisor(
         async move {
             let args = crate::SupervisorArgs {
                 name: name.into(),
+                strategy,
                 policy,
                 children,
             };

@@ -1,13 +1,13 @@
-//! The supervisor actor: one-for-one restarts under a restart budget, with dynamic children.
+//! The supervisor actor: restarts under its strategy and intensity, with dynamic children.
 
-use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::time::Instant;
 
+use crate::children::Children;
 use crate::events;
-use crate::policy::{RestartHistory, RestartPolicy};
+use crate::policy::{RestartHistory, RestartPolicy, Strategy};
 use crate::spec::{ChildSpec, Restart};
 
 /// How long a supervisor waits for its children when it stops.
@@ -20,7 +20,9 @@ pub struct Supervisor;
 pub struct SupervisorArgs {
     /// Shown in logs and in the `supervisor` label of escalations, e.g. `sinks`.
     pub name: String,
-    /// Budget and backoff applied to each child separately.
+    /// Which children a child's failure restarts.
+    pub strategy: Strategy,
+    /// The restarts it absorbs within a window (all children together), and their backoff.
     pub policy: RestartPolicy,
     /// Children started, in order, before the supervisor reports itself started.
     pub children: Vec<ChildSpec>,
@@ -57,23 +59,14 @@ pub struct ChildInfo {
     pub recent_restarts: usize,
 }
 
-/// One child's bookkeeping.
-struct Child {
-    spec: ChildSpec,
-    /// The running incarnation, if any.
-    cell: Option<ActorCell>,
-    history: RestartHistory,
-    /// Bumped on every failure so a stale `Restart` timer cannot start a second incarnation.
-    generation: u64,
-}
-
 /// The supervisor's state.
 pub struct SupervisorState {
     name: String,
+    strategy: Strategy,
     policy: RestartPolicy,
-    children: BTreeMap<String, Child>,
-    /// Which child a running actor is, to route supervision events.
-    by_actor: HashMap<ActorId, String>,
+    children: Children,
+    /// Every restart of any child within the window: the supervisor's intensity.
+    intensity: RestartHistory,
     /// Children killed by [`SupervisorMsg::FailChild`]: their exit counts as a failure.
     injected: std::collections::HashSet<ActorId>,
 }
@@ -91,9 +84,10 @@ impl Actor for Supervisor {
         events::supervisor_started(&args.name);
         let mut state = SupervisorState {
             name: args.name,
+            strategy: args.strategy,
             policy: args.policy,
-            children: BTreeMap::new(),
-            by_actor: HashMap::new(),
+            children: Children::default(),
+            intensity: RestartHistory::default(),
             injected: Default::default(),
         };
         for spec in args.children {
@@ -104,7 +98,7 @@ impl Actor for Supervisor {
 
     async fn post_stop(&self, myself: ActorRef<Self::Msg>, state: &mut Self::State) -> Result<(), ActorProcessingErr> {
         myself.stop_children_and_wait(None, Some(STOP_CHILDREN_TIMEOUT)).await;
-        for child in state.children.values() {
+        for child in state.children.iter() {
             events::child_down(&child.spec.kind, &child.spec.id);
         }
         Ok(())
@@ -164,13 +158,16 @@ impl Actor for Supervisor {
         match event {
             SupervisionEvent::ActorFailed(cell, err) => {
                 state.injected.remove(&cell.get_id());
-                state.on_child_exit(&myself, cell.get_id(), Some(err.to_string()))?;
+                state
+                    .on_child_exit(&myself, cell.get_id(), Some(err.to_string()))
+                    .await?;
             }
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
                 let injected = state.injected.remove(&cell.get_id());
                 let failure = injected.then(|| "killed by fault injection".to_owned());
                 state
                     .on_child_exit(&myself, cell.get_id(), failure)
+                    .await
                     .map_err(|e| format!("{e} (last stop reason: {})", reason.unwrap_or_else(|| "none".into())))?;
             }
             _ => {}
@@ -185,7 +182,7 @@ impl SupervisorState {
         myself: &ActorRef<SupervisorMsg>,
         spec: ChildSpec,
     ) -> Result<(), ActorProcessingErr> {
-        if self.children.contains_key(&spec.id) {
+        if self.children.contains(&spec.id) {
             return Err(format!("supervisor {}: child id {} is already taken", self.name, spec.id).into());
         }
         let id = spec.id.clone();
@@ -193,16 +190,7 @@ impl SupervisorState {
             .await
             .map_err(|e| format!("supervisor {}: starting {id} failed: {e}", self.name))?;
         events::child_up(&spec.kind, &id);
-        self.by_actor.insert(cell.get_id(), id.clone());
-        self.children.insert(
-            id,
-            Child {
-                spec,
-                cell: Some(cell),
-                history: RestartHistory::default(),
-                generation: 0,
-            },
-        );
+        self.children.add(spec, cell);
         Ok(())
     }
 
@@ -212,7 +200,6 @@ impl SupervisorState {
         };
         events::child_down(&child.spec.kind, id);
         if let Some(cell) = child.cell {
-            self.by_actor.remove(&cell.get_id());
             let _ = cell.stop_and_wait(None, Some(STOP_CHILDREN_TIMEOUT)).await;
         }
         true
@@ -220,7 +207,7 @@ impl SupervisorState {
 
     fn snapshot(&self) -> Vec<ChildInfo> {
         self.children
-            .values()
+            .iter()
             .map(|c| ChildInfo {
                 id: c.spec.id.clone(),
                 kind: c.spec.kind.clone(),
@@ -231,21 +218,19 @@ impl SupervisorState {
             .collect()
     }
 
-    /// A child stopped (`failure` is `None`) or failed. Decides: restart after backoff, remove, or
-    /// escalate by returning an error (which fails this supervisor).
-    fn on_child_exit(
+    /// A child stopped (`failure` is `None`) or failed. Decides: restart after backoff (with the
+    /// children after it, under rest-for-one), remove, or escalate by returning an error (which
+    /// fails this supervisor).
+    async fn on_child_exit(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
         actor: ActorId,
         failure: Option<String>,
     ) -> Result<(), ActorProcessingErr> {
-        let Some(id) = self.by_actor.remove(&actor) else {
+        let Some(child) = self.children.ended(&actor) else {
             return Ok(());
         };
-        let Some(child) = self.children.get_mut(&id) else {
-            return Ok(());
-        };
-        child.cell = None;
+        let id = child.spec.id.clone();
         events::child_down(&child.spec.kind, &id);
         let cause = match (failure, child.spec.restart) {
             (Some(err), _) => err,
@@ -255,36 +240,62 @@ impl SupervisorState {
                 return Ok(());
             }
         };
-        self.schedule_restart(myself, &id, &cause)
+        self.schedule_restart(myself, &id, &cause).await
     }
 
-    fn schedule_restart(
+    async fn schedule_restart(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
         id: &str,
         cause: &str,
     ) -> Result<(), ActorProcessingErr> {
+        let now = Instant::now();
+        let allowed = self.intensity.allow(&self.policy, now);
         let Some(child) = self.children.get_mut(id) else {
             return Ok(());
         };
         child.generation += 1;
-        match child.history.on_failure(&self.policy, Instant::now()) {
-            Some(delay) => {
-                events::child_restarting(&self.name, &child.spec.kind, id, cause, delay.as_millis());
-                let (id, generation) = (id.to_owned(), child.generation);
-                myself.send_after(delay, move || SupervisorMsg::Restart { id, generation });
-                Ok(())
-            }
-            None => {
-                events::escalation(&self.name, &child.spec.kind, id, cause);
-                Err(format!(
-                    "supervisor {}: {id} failed {} times within {:?}; last cause: {cause}",
-                    self.name,
-                    self.policy.max_restarts + 1,
-                    self.policy.within
-                )
-                .into())
-            }
+        if !allowed {
+            events::escalation(&self.name, &child.spec.kind, id, cause);
+            return Err(format!(
+                "supervisor {}: {} restarts within {:?} (its intensity); {id} failed again: {cause}",
+                self.name,
+                self.policy.max_restarts + 1,
+                self.policy.within
+            )
+            .into());
+        }
+        let delay = child.history.backoff(&self.policy, now);
+        events::child_restarting(&self.name, &child.spec.kind, id, cause, delay.as_millis());
+        let (restart_id, generation) = (id.to_owned(), child.generation);
+        if self.strategy == Strategy::RestForOne {
+            self.stop_later(id).await;
+        }
+        myself.send_after(delay, move || SupervisorMsg::Restart {
+            id: restart_id,
+            generation,
+        });
+        Ok(())
+    }
+
+    /// Rest-for-one: stops every running child started after `id`, latest first; they start
+    /// again right after it.
+    async fn stop_later(&mut self, id: &str) {
+        for (later, cell) in self.children.take_later(id) {
+            let kind = self
+                .children
+                .get(&later)
+                .map(|c| c.spec.kind.clone())
+                .unwrap_or_default();
+            tracing::warn!(
+                supervisor = self.name,
+                actor = later,
+                "stopping: {id} it depends on restarts"
+            );
+            events::child_down(&kind, &later);
+            let _ = cell
+                .stop_and_wait(Some(format!("{id} restarts")), Some(STOP_CHILDREN_TIMEOUT))
+                .await;
         }
     }
 
@@ -300,14 +311,34 @@ impl SupervisorState {
         if child.generation != generation || child.cell.is_some() {
             return Ok(());
         }
-        match (child.spec.start)(myself.get_cell()).await {
+        let spec = child.spec.clone();
+        match (spec.start)(myself.get_cell()).await {
             Ok(cell) => {
-                events::child_up(&child.spec.kind, id);
-                self.by_actor.insert(cell.get_id(), id.to_owned());
-                child.cell = Some(cell);
-                Ok(())
+                events::child_up(&spec.kind, id);
+                self.children.started(id, cell);
+                self.start_followers(myself).await
             }
-            Err(err) => self.schedule_restart(myself, id, &format!("restart failed: {err}")),
+            Err(err) => {
+                self.schedule_restart(myself, id, &format!("restart failed: {err}"))
+                    .await
+            }
         }
+    }
+
+    /// Starts again, in order, the children a rest-for-one restart stopped.
+    async fn start_followers(&mut self, myself: &ActorRef<SupervisorMsg>) -> Result<(), ActorProcessingErr> {
+        for spec in self.children.take_followers() {
+            match (spec.start)(myself.get_cell()).await {
+                Ok(cell) => {
+                    events::child_up(&spec.kind, &spec.id);
+                    self.children.started(&spec.id, cell);
+                }
+                Err(err) => {
+                    let cause = format!("restart after the one it depends on failed: {err}");
+                    self.schedule_restart(myself, &spec.id, &cause).await?;
+                }
+            }
+        }
+        Ok(())
     }
 }

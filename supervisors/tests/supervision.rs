@@ -1,12 +1,13 @@
-//! The supervisor with tiny inline actors: one-for-one restarts, transient vs permanent,
-//! restart budgets and escalation, panics as failures. Backoff runs on tokio's paused clock.
+//! The supervisor with tiny inline actors: one-for-one and rest-for-one restarts, transient vs
+//! permanent, the supervisor's intensity and escalation, panics as failures. Backoff runs on
+//! tokio's paused clock.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, ActorStatus, SupervisionEvent};
-use supervisors::{ChildInfo, ChildSpec, Restart, RestartPolicy, Supervisor, SupervisorArgs, SupervisorMsg};
+use supervisors::{ChildInfo, ChildSpec, Restart, RestartPolicy, Strategy, Supervisor, SupervisorArgs, SupervisorMsg};
 
 /// A child that counts its starts and fails, panics or stops when told.
 struct Worker;
@@ -82,6 +83,7 @@ async fn a_failed_child_is_restarted_alone() {
     let (a, b) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(3),
         children: vec![
             worker("a", Restart::Permanent, a.clone()),
@@ -104,6 +106,7 @@ async fn a_panic_in_a_handler_is_a_failure_and_is_restarted() {
     let a = Arc::new(AtomicU32::new(0));
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(3),
         children: vec![worker("a", Restart::Permanent, a.clone())],
     };
@@ -119,6 +122,7 @@ async fn a_transient_child_that_stops_normally_is_removed_a_permanent_one_restar
     let (t, p) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(3),
         children: vec![
             worker("t", Restart::Transient, t.clone()),
@@ -166,6 +170,7 @@ async fn a_spent_budget_escalates_to_the_parent() {
     let (parent, _) = Parent::spawn(None, Parent, failures.clone()).await.unwrap();
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(2),
         children: vec![worker("a", Restart::Permanent, a.clone())],
     };
@@ -190,6 +195,7 @@ async fn fault_injection_kills_a_child_and_counts_it_as_a_failure() {
     let (t, b) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(3),
         // Transient: a normal stop would not be restarted, so a restart proves it counted as a failure.
         children: vec![
@@ -214,6 +220,7 @@ async fn an_escalate_message_fails_the_supervisor_and_its_parent_sees_it() {
     let (parent, _) = Parent::spawn(None, Parent, failures.clone()).await.unwrap();
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(5),
         children: vec![worker("a", Restart::Permanent, a.clone())],
     };
@@ -237,6 +244,7 @@ async fn a_child_killed_once_is_not_killed_again_before_it_is_restarted() {
     let t = Arc::new(AtomicU32::new(0));
     let args = SupervisorArgs {
         name: "t".into(),
+        strategy: Strategy::OneForOne,
         policy: policy(3),
         children: vec![worker("t", Restart::Permanent, t.clone())],
     };
@@ -249,5 +257,101 @@ async fn a_child_killed_once_is_not_killed_again_before_it_is_restarted() {
     settle().await;
     let info = children(&sup).await;
     assert_eq!(info[0].recent_restarts, 1, "one failure, one restart");
+    sup.stop(None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_intensity_counts_every_childs_restarts_together() {
+    let (a, b, failures) = (
+        Arc::new(AtomicU32::new(0)),
+        Arc::new(AtomicU32::new(0)),
+        Arc::new(AtomicU32::new(0)),
+    );
+    let (parent, _) = Parent::spawn(None, Parent, failures.clone()).await.unwrap();
+    let args = SupervisorArgs {
+        name: "t".into(),
+        strategy: Strategy::OneForOne,
+        policy: policy(2),
+        children: vec![
+            worker("a", Restart::Permanent, a.clone()),
+            worker("b", Restart::Permanent, b.clone()),
+        ],
+    };
+    let (sup, _) = Supervisor::spawn_linked(None, Supervisor, args, parent.get_cell())
+        .await
+        .unwrap();
+    for id in ["a", "b"] {
+        child(&sup, id).await.cast(WorkerMsg::Fail).unwrap();
+        settle().await;
+    }
+    assert_eq!(failures.load(Ordering::SeqCst), 0, "two restarts: within the intensity");
+    child(&sup, "a").await.cast(WorkerMsg::Fail).unwrap();
+    settle().await;
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        1,
+        "a third failure escalates, though each child failed at most twice"
+    );
+    assert_eq!(sup.get_status(), ActorStatus::Stopped);
+    parent.stop(None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rest_for_one_restarts_the_children_started_after_the_failed_one() {
+    let starts: Vec<Arc<AtomicU32>> = (0..3).map(|_| Arc::new(AtomicU32::new(0))).collect();
+    let args = SupervisorArgs {
+        name: "t".into(),
+        strategy: Strategy::RestForOne,
+        policy: policy(5),
+        children: vec![
+            worker("first", Restart::Permanent, starts[0].clone()),
+            worker("second", Restart::Transient, starts[1].clone()),
+            worker("third", Restart::Permanent, starts[2].clone()),
+        ],
+    };
+    let (sup, _) = Supervisor::spawn(None, Supervisor, args).await.unwrap();
+    let count = || starts.iter().map(|s| s.load(Ordering::SeqCst)).collect::<Vec<_>>();
+    let third = child(&sup, "third").await;
+    child(&sup, "second").await.cast(WorkerMsg::Fail).unwrap();
+    settle().await;
+    assert_eq!(count(), vec![1, 2, 2], "second and the one after it");
+    assert_eq!(third.get_status(), ActorStatus::Stopped, "the old third was stopped");
+    child(&sup, "third").await.cast(WorkerMsg::Fail).unwrap();
+    settle().await;
+    assert_eq!(count(), vec![1, 2, 3], "the last one alone");
+    child(&sup, "first").await.cast(WorkerMsg::Panic).unwrap();
+    settle().await;
+    assert_eq!(count(), vec![2, 3, 4], "all of them, in order");
+    let info = children(&sup).await;
+    let ids: Vec<&str> = info.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, vec!["first", "second", "third"], "in start order");
+    assert!(info.iter().all(|c| c.running));
+    let restarts: Vec<usize> = info.iter().map(|c| c.recent_restarts).collect();
+    assert_eq!(
+        restarts,
+        vec![1, 1, 1],
+        "each failed once: those stopped with it are not failures"
+    );
+    sup.stop(None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn under_rest_for_one_a_transient_childs_normal_stop_restarts_nothing() {
+    let starts: Vec<Arc<AtomicU32>> = (0..2).map(|_| Arc::new(AtomicU32::new(0))).collect();
+    let args = SupervisorArgs {
+        name: "t".into(),
+        strategy: Strategy::RestForOne,
+        policy: policy(5),
+        children: vec![
+            worker("first", Restart::Transient, starts[0].clone()),
+            worker("second", Restart::Permanent, starts[1].clone()),
+        ],
+    };
+    let (sup, _) = Supervisor::spawn(None, Supervisor, args).await.unwrap();
+    child(&sup, "first").await.cast(WorkerMsg::Stop).unwrap();
+    settle().await;
+    let ids: Vec<String> = children(&sup).await.into_iter().map(|c| c.id).collect();
+    assert_eq!(ids, vec!["second".to_owned()]);
+    assert_eq!(starts[1].load(Ordering::SeqCst), 1, "second kept running");
     sup.stop(None);
 }

@@ -1,8 +1,10 @@
-//! A restart budget spent: sink-0 failed six times within the 60 s budget (five restarts
-//! allowed), the sinks supervisor escalates, the root gives up and the process exits 1. Started
-//! again (systemd's `Restart=on-failure`), TickstreamProcessRestarted fires: the start time
-//! changed, however short the gap (TickstreamDown needs a minute of failed scrapes).
-//! TickstreamSupervisorEscalated fires only if a scrape caught the escalation counter in the
+//! Restart intensity spent at every level: each supervisor absorbs two restarts a minute here.
+//! sink-0 failing a third time spends `partitions`' intensity: it escalates and `sinks`
+//! restarts it (new sinks, the same consumer). After the third such restart `sinks` escalates
+//! too, the root gives up and the process exits 1: nine failures of sink-0 in all. Started again
+//! (systemd's `Restart=on-failure`), TickstreamProcessRestarted fires: the start time changed,
+//! however short the gap (TickstreamDown needs a minute of failed scrapes).
+//! TickstreamSupervisorEscalated fires only if a scrape caught an escalation counter in the
 //! instant before the exit; the report says whether it did.
 
 use std::time::{Duration, Instant};
@@ -11,6 +13,9 @@ use super::{fail_when_running, Fired};
 use crate::process::Tickstream;
 use crate::prometheus::Prometheus;
 
+/// The scenario's `[supervision]`: two restarts a minute per supervisor, quick backoff.
+pub const SUPERVISION: &str = "\n[supervision]\nmax_restarts = 2\nbackoff_min_ms = 50\nbackoff_max_ms = 500\n";
+
 pub async fn run(prom: &Prometheus, t: &mut Tickstream) -> Vec<Fired> {
     prom.until(
         r#"count_over_time(process_start_time_seconds{scenario="escalation"}[1m])"#,
@@ -18,10 +23,16 @@ pub async fn run(prom: &Prometheus, t: &mut Tickstream) -> Vec<Fired> {
         |n| n >= 2.0,
     )
     .await;
-    // The sixth failure within the window spends the budget; the process then stops.
-    for _ in 0..6 {
+    // Three failures spend `partitions`' intensity; three escalations of it spend `sinks'`.
+    for _ in 0..8 {
         fail_when_running(t, "sink-0").await;
     }
+    assert!(
+        t.exited().is_none(),
+        "eight failures are absorbed below the root:\n{}",
+        t.log()
+    );
+    fail_when_running(t, "sink-0").await;
     let started = Instant::now();
     let status = loop {
         if let Some(status) = t.exited() {
@@ -47,9 +58,9 @@ pub async fn run(prom: &Prometheus, t: &mut Tickstream) -> Vec<Fired> {
     vec![Fired {
         alert: "TickstreamProcessRestarted",
         provoked_by: if escalated_seen {
-            "sink-0 failed 6 times: escalation, exit 1, started again (TickstreamSupervisorEscalated fired too)"
+            "sink-0 failed 9 times: partitions escalated thrice, sinks once, exit 1, started again (TickstreamSupervisorEscalated fired too)"
         } else {
-            "sink-0 failed 6 times: escalation, exit 1, started again (the escalation counter's 1 was not scraped before the exit)"
+            "sink-0 failed 9 times: partitions escalated thrice, sinks once, exit 1, started again (no escalation counter was scraped before the exit)"
         },
         fired_after: fired,
         cleared_after: None,

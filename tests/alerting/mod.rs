@@ -172,9 +172,12 @@ async fn promtool_is_quiet(t: &Tickstream) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn alerts_fire_and_clear_on_a_real_prometheus_scraping_real_processes() {
-    let restarts_t = Tickstream::start("restarts", EMBEDDED, &[]);
+    // Each supervisor absorbs `max_restarts` restarts of its children together: room for the
+    // storm's fourteen producer restarts within the window.
+    let restarts_config = format!("{EMBEDDED}\n[supervision]\nmax_restarts = 30\n");
+    let restarts_t = Tickstream::start("restarts", &restarts_config, &[]);
     let mut down_t = Tickstream::start("down", EMBEDDED, &[]);
-    let mut escalation_t = Tickstream::start("escalation", EMBEDDED, &[]);
+    let mut escalation_t = Tickstream::start("escalation", &format!("{EMBEDDED}{}", escalation::SUPERVISION), &[]);
 
     let s3_dir = tempfile::tempdir().expect("temp dir");
     let s3 = EmbeddedS3::start(s3_dir.path(), 0).await.expect("s3s-fs");
