@@ -47,6 +47,8 @@
 //!   order that loses nothing, and [`pipeline::Admin`]: health, readiness, fault injection.
 //! - [`telemetry`]: metric events (names live only there), `/metrics` and `/readyz`, the
 //!   progress line, and what each dependency's reachability is.
+//! - [`service`]: `run(config, options, shutdown)`: one `tickstream run` from the metrics endpoint
+//!   to the last line, every part stopped once, in order.
 //! - [`embedded`]: the zero-set-up mode (Kafka and S3 in this process); [`systemd`]: READY and
 //!   the watchdog.
 //! - [`error`]: one rendering of an error and its causes; [`task`]: a task that dies with its
@@ -69,6 +71,7 @@ pub mod pipeline;
 pub mod producer;
 pub mod record;
 pub mod s3;
+pub mod service;
 pub mod sink;
 pub mod systemd;
 pub mod task;

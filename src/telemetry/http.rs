@@ -20,8 +20,14 @@ use tokio::task::JoinHandle;
 
 static RECORDER: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
 
+/// The Prometheus recorder could not be installed (another recorder is, or a bucket list is
+/// empty).
+#[derive(Debug, thiserror::Error)]
+#[error("installing the metrics recorder")]
+pub struct RecorderError(#[source] metrics_exporter_prometheus::BuildError);
+
 /// Installs the process-wide Prometheus recorder once and returns its handle.
-pub fn recorder() -> Result<PrometheusHandle, String> {
+pub fn recorder() -> Result<PrometheusHandle, RecorderError> {
     let mut slot = RECORDER.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(h) = slot.as_ref() {
         return Ok(h.clone());
@@ -30,11 +36,9 @@ pub fn recorder() -> Result<PrometheusHandle, String> {
     for (name, buckets) in super::events::HISTOGRAMS {
         builder = builder
             .set_buckets_for_metric(Matcher::Full((*name).into()), buckets)
-            .map_err(|e| e.to_string())?;
+            .map_err(RecorderError)?;
     }
-    let handle = builder
-        .install_recorder()
-        .map_err(|e| format!("installing the metrics recorder: {e}"))?;
+    let handle = builder.install_recorder().map_err(RecorderError)?;
     super::events::describe();
     supervisors::events::describe();
     super::events::process_started();
