@@ -1,9 +1,11 @@
 //! Dependencies that do not answer are named at once: a broker, an S3 endpoint, a broker that
-//! refuses the SASL login, a Snowflake API. Each is logged within 5 s of start with its address
-//! and the underlying error, one WARN line per retry (not a line per broker and reconnect);
-//! `/readyz` says which one; start-up gives up after `runtime.startup_timeout_ms` with the same
-//! cause as the process's last line and exit status 1; a stop signal during the wait stops it
-//! at once. All against real `tickstream run` processes.
+//! refuses the SASL login, a Snowflake API. The first failed attempt is logged (its retry is
+//! the backoff's first step) with the address and the underlying error, one WARN line per retry
+//! (not a line per broker and reconnect); `/readyz` says which one; start-up gives up after
+//! `runtime.startup_timeout_ms` with the same cause as the process's last line and exit status
+//! 1; a stop signal during the wait stops it, although start-up would wait 15 minutes more. All
+//! against real `tickstream run` processes. Deadlines here only bound a hang: how fast things
+//! happen is the bench's to say.
 
 use std::time::{Duration, Instant};
 
@@ -33,6 +35,20 @@ pub fn msk_iam_process(broker: &SaslBroker) -> Tickstream {
     )
 }
 
+/// How long a test waits for a line it expects before it calls the process stuck.
+const HANG: Duration = Duration::from_secs(30);
+
+/// The delay the first line naming `needle` announces (`retrying in 1.4 s`): the start-up
+/// wait's backoff starts at 1 s, with up to as much again of jitter, so under 2 s is the
+/// first attempt's.
+fn first_retry_delay(log: &str, needle: &str) -> f64 {
+    let line = log.lines().find(|l| l.contains(needle)).unwrap_or_default();
+    let delay = line.split("retrying in ").nth(1).and_then(|r| r.split(' ').next());
+    delay
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("no retry delay in {line:?}"))
+}
+
 /// Waits for the process to exit; its status and how long that took.
 async fn exit_of(t: &mut Tickstream, limit: Duration) -> (std::process::ExitStatus, Duration) {
     let started = Instant::now();
@@ -51,9 +67,8 @@ async fn exit_of(t: &mut Tickstream, limit: Duration) -> (std::process::ExitStat
 }
 
 #[tokio::test]
-async fn an_unreachable_broker_is_named_within_5_s_and_ends_start_up_with_its_cause() {
+async fn an_unreachable_broker_is_named_by_the_first_attempt_and_ends_start_up_with_its_cause() {
     let port = free_port();
-    let started = Instant::now();
     let mut t = Tickstream::start_with_runtime(
         "no-broker",
         &format!("[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"127.0.0.1:{port}\"\n"),
@@ -61,8 +76,12 @@ async fn an_unreachable_broker_is_named_within_5_s_and_ends_start_up_with_its_ca
         &[],
     );
     let named = format!("waiting for kafka at 127.0.0.1:{port}: ");
-    t.until_logged(&named, Duration::from_secs(5)).await;
-    assert!(started.elapsed() < Duration::from_secs(5));
+    t.until_logged(&named, HANG).await;
+    assert!(
+        first_retry_delay(&t.log(), &named) < 2.05,
+        "named by the first attempt:\n{}",
+        t.log()
+    );
     let (status, body) = t.http("GET", "/readyz").await.expect("/readyz answers while waiting");
     assert_eq!(status, 503);
     assert!(
@@ -91,37 +110,37 @@ async fn an_unreachable_broker_is_named_within_5_s_and_ends_start_up_with_its_ca
 }
 
 #[tokio::test]
-async fn a_stop_signal_during_the_wait_stops_at_once() {
+async fn a_stop_signal_during_the_wait_stops_the_wait() {
     let port = free_port();
     let mut t = Tickstream::start(
         "stop-while-waiting",
         &format!("[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"127.0.0.1:{port}\"\n"),
         &[],
     );
-    t.until_logged("waiting for kafka at", Duration::from_secs(10)).await;
+    t.until_logged("waiting for kafka at", HANG).await;
     t.signal("TERM");
-    let (status, took) = exit_of(&mut t, Duration::from_secs(10)).await;
+    // Start-up would go on waiting for 15 minutes (`startup_timeout_ms = 900000`).
+    let (status, _) = exit_of(&mut t, HANG).await;
     assert_eq!(status.code(), Some(0), "a requested stop is a clean exit:\n{}", t.log());
-    assert!(took < Duration::from_secs(3), "stopped after {took:?}");
     assert!(t.log().contains("stopped before the pipeline started"), "{}", t.log());
 }
 
 #[tokio::test]
-async fn an_unreachable_s3_endpoint_is_named_within_5_s() {
+async fn an_unreachable_s3_endpoint_is_named_by_the_first_attempt() {
     let port = free_port();
-    let started = Instant::now();
     let t = Tickstream::start_with_runtime(
         "no-s3",
         &format!("[s3]\nmode = \"endpoint\"\nendpoint = \"http://127.0.0.1:{port}\"\n"),
         "startup_timeout_ms = 60000\n",
         &[("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "y")],
     );
-    t.until_logged(
-        &format!("waiting for s3 at http://127.0.0.1:{port} (bucket "),
-        Duration::from_secs(5),
-    )
-    .await;
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let named = format!("waiting for s3 at http://127.0.0.1:{port} (bucket ");
+    t.until_logged(&named, HANG).await;
+    assert!(
+        first_retry_delay(&t.log(), &named) < 2.05,
+        "named by the first attempt:\n{}",
+        t.log()
+    );
     assert!(t.log().contains("Connection refused"), "{}", t.log());
     let (_, body) = t.http("GET", "/readyz").await.expect("/readyz");
     assert!(body.contains(&format!("s3 at http://127.0.0.1:{port}")), "{body}");
@@ -147,7 +166,7 @@ async fn a_broker_that_refuses_the_sasl_login_is_named_with_its_answer() {
 }
 
 #[tokio::test]
-async fn an_unreachable_snowflake_api_is_named_within_5_s_and_in_readyz() {
+async fn an_unreachable_snowflake_api_is_named_by_the_first_poll_and_in_readyz() {
     let port = free_port();
     let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snowflake/test_rsa_key.p8");
     let t = Tickstream::start(
@@ -158,14 +177,11 @@ async fn an_unreachable_snowflake_api_is_named_within_5_s_and_in_readyz() {
         ),
         &[],
     );
-    t.until_logged("pipeline started", Duration::from_secs(30)).await;
-    let started = Instant::now();
-    t.until_logged(
-        &format!("cannot reach snowflake at http://127.0.0.1:{port}: "),
-        Duration::from_secs(5),
-    )
-    .await;
-    assert!(started.elapsed() < Duration::from_secs(5));
+    t.until_logged("pipeline started", HANG).await;
+    // The monitor's next poll would be a minute later (`poll_interval_ms` 60000): its first
+    // one names the API.
+    t.until_logged(&format!("cannot reach snowflake at http://127.0.0.1:{port}: "), HANG)
+        .await;
     let (_, body) = t.http("GET", "/readyz").await.expect("/readyz");
     assert!(
         body.contains(&format!("snowflake at http://127.0.0.1:{port}: ")),

@@ -25,11 +25,13 @@ async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
         schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
     ));
     let (landed, landed_rx) = tickstream::landed::channel();
-    // The first poll runs at start (nothing there yet); the next would be in an hour.
+    // The first poll runs at start; the next would be in an hour.
     let source = Arc::new(env.store().await);
     let args = watcher_args(&env, source, db, Duration::from_secs(3_600), Some(landed_rx));
     let (watcher, _) = Actor::spawn(None, IngestWatcher::default(), args).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Answered after the start-up poll and one more: both ran before the file existed, so only
+    // the notification can load it within the test's 20 s.
+    catch_up(&watcher).await;
     let key = env.layout().object_key(2, 0);
     put(&env, &key, file(&[tick_line("CCC", 0), tick_line("CCC", 1)])).await;
     landed.send(&TopicPartition::new(&env.topic, 2), &key);
