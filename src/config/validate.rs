@@ -1,18 +1,40 @@
 //! Checks that go beyond types: ranges, names, and fields required by a mode.
 
-use super::{Config, KafkaMode, Problem, S3Mode, WarehouseKind, ENV_OVERRIDES};
+use super::{
+    Config, KafkaConfig, KafkaMode, Problem, ProducerConfig, S3Mode, SinkConfig, WarehouseConfig, WarehouseKind,
+    ENV_OVERRIDES,
+};
 
 /// Every problem in `c`, each naming its key.
 pub fn validate(c: &Config) -> Vec<Problem> {
-    let mut p = Vec::new();
-    let mut check = |ok: bool, key: &str, msg: String| {
-        if !ok {
-            p.push(Problem::new(key, msg));
-        }
-    };
+    let mut p = Problems::default();
+    kafka(&c.kafka, &mut p);
+    producer(&c.producer, &mut p);
+    sink(&c.sink, &mut p);
+    warehouse(&c.warehouse, &mut p);
+    snowflake(&c.warehouse, &mut p);
+    process(c, &mut p);
+    let mut problems = p.0;
+    problems.extend(super::validate_records::validate_records(c));
+    problems
+}
 
-    let k = &c.kafka;
-    check(
+/// The problems found so far.
+#[derive(Default)]
+pub(super) struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    /// Records `msg` against `key` unless `ok`.
+    pub fn check(&mut self, ok: bool, key: &str, msg: String) {
+        if !ok {
+            self.0.push(Problem::new(key, msg));
+        }
+    }
+}
+
+/// The broker and its topic.
+fn kafka(k: &KafkaConfig, p: &mut Problems) {
+    p.check(
         k.mode == KafkaMode::Embedded || !k.bootstrap_servers.trim().is_empty(),
         "kafka.bootstrap_servers",
         format!(
@@ -23,26 +45,26 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     if k.mode != KafkaMode::Embedded {
         for entry in k.bootstrap_servers.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             if let Err(why) = bootstrap_entry(entry) {
-                check(false, "kafka.bootstrap_servers", format!("{entry:?}: {why}"));
+                p.check(false, "kafka.bootstrap_servers", format!("{entry:?}: {why}"));
             }
         }
     }
-    check(
+    p.check(
         k.partitions >= 1,
         "kafka.partitions",
         format!("must be ≥ 1, got {}", k.partitions),
     );
-    check(
+    p.check(
         k.replication_factor >= 1,
         "kafka.replication_factor",
         format!("must be ≥ 1, got {}", k.replication_factor),
     );
-    check(
+    p.check(
         (1..=64).contains(&k.embedded_brokers),
         "kafka.embedded_brokers",
         format!("must be between 1 and 64, got {}", k.embedded_brokers),
     );
-    check(
+    p.check(
         k.mode != KafkaMode::Embedded || k.replication_factor <= k.embedded_brokers,
         "kafka.replication_factor",
         format!(
@@ -50,17 +72,17 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             k.embedded_brokers, k.replication_factor
         ),
     );
-    check(
+    p.check(
         !k.consumer_group.trim().is_empty(),
         "kafka.consumer_group",
         "must not be empty".into(),
     );
-    check(
+    p.check(
         k.mode != KafkaMode::MskIam || k.region.is_some(),
         "kafka.region",
         "required when kafka.mode is \"msk_iam\" (or set TICKSTREAM_KAFKA_REGION / AWS_REGION)".into(),
     );
-    check(
+    p.check(
         k.mode != KafkaMode::MskIam || !k.create_topics,
         "kafka.create_topics",
         "must be false when kafka.mode is \"msk_iam\": create the topic on MSK beforehand \
@@ -68,19 +90,21 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             .into(),
     );
     if let Some(arn) = &k.iam_role_arn {
-        check(
+        p.check(
             arn.starts_with("arn:") && arn.contains(":role/"),
             "kafka.iam_role_arn",
             format!("must be an IAM role ARN like arn:aws:iam::123456789012:role/name, got {arn:?}"),
         );
     }
+}
 
-    let pr = &c.producer;
+/// The simulated producers.
+fn producer(pr: &ProducerConfig, p: &mut Problems) {
     if let Err(e) = topic_name(&pr.topic) {
-        check(false, "producer.topic", e);
+        p.check(false, "producer.topic", e);
     }
     if pr.enabled {
-        check(
+        p.check(
             !pr.symbols.is_empty(),
             "producer.symbols",
             "must list at least one symbol".into(),
@@ -92,41 +116,43 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             && s.len() <= 16
             && s.chars()
                 .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '.' || ch == '-');
-        check(
+        p.check(
             valid,
             &format!("producer.symbols[{i}]"),
             format!("must be 1–16 of A–Z 0–9 . -, got {s:?}"),
         );
-        check(
+        p.check(
             seen.insert(s),
             &format!("producer.symbols[{i}]"),
             format!("{s} is listed twice"),
         );
     }
-    check(
+    p.check(
         pr.ticks_per_second.is_finite() && pr.ticks_per_second > 0.0 && pr.ticks_per_second <= 1_000_000.0,
         "producer.ticks_per_second",
         format!("must be > 0 and ≤ 1000000, got {}", pr.ticks_per_second),
     );
-    check(!pr.exchange.is_empty(), "producer.exchange", "must not be empty".into());
+    p.check(!pr.exchange.is_empty(), "producer.exchange", "must not be empty".into());
+}
 
-    let s = &c.sink;
-    check(
+/// `[sink]`'s files, offsets and bucket.
+fn sink(s: &SinkConfig, p: &mut Problems) {
+    p.check(
         s.flush_size >= 1,
         "sink.flush.size",
         format!("must be ≥ 1, got {}", s.flush_size),
     );
-    check(
+    p.check(
         s.rotate_interval_ms >= 1,
         "sink.rotate.interval.ms",
         format!("must be ≥ 1, got {}", s.rotate_interval_ms),
     );
-    check(
+    p.check(
         (1..=19).contains(&s.offset_pad_width),
         "sink.filename.offset.zero.pad.width",
         format!("must be between 1 and 19, got {}", s.offset_pad_width),
     );
-    check(
+    p.check(
         !s.topics_dir.is_empty() && !s.topics_dir.starts_with('/') && !s.topics_dir.ends_with('/'),
         "sink.topics.dir",
         format!(
@@ -134,27 +160,29 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             s.topics_dir
         ),
     );
-    check(
+    p.check(
         (1..=64).contains(&s.max_inflight_uploads),
         "sink.max.inflight.uploads",
         format!("must be between 1 and 64, got {}", s.max_inflight_uploads),
     );
-    check(
+    p.check(
         s.offset_flush_interval_ms <= 60_000,
         "sink.offset.flush.interval.ms",
         format!("must be at most 60000 (one minute), got {}", s.offset_flush_interval_ms),
     );
     if let Err(e) = bucket_name(&s.bucket) {
-        check(false, "sink.s3.bucket.name", e);
+        p.check(false, "sink.s3.bucket.name", e);
     }
-    check(
+    p.check(
         s.max_buffered() >= s.flush_size,
         "sink.max.buffered.records",
         format!("must be ≥ flush.size ({}), got {}", s.flush_size, s.max_buffered()),
     );
+}
 
-    let w = &c.warehouse;
-    check(
+/// The warehouse's names and polling.
+fn warehouse(w: &WarehouseConfig, p: &mut Problems) {
+    p.check(
         w.poll_interval_ms >= 50,
         "warehouse.poll_interval_ms",
         format!("must be ≥ 50, got {}", w.poll_interval_ms),
@@ -170,13 +198,16 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             &w.snowflake.storage_integration,
         ),
     ] {
-        check(
+        p.check(
             sql_identifier(name),
             key,
             format!("must be an SQL identifier (a letter or _, then letters, digits, _), got {name:?}"),
         );
     }
+}
 
+/// Snowflake mode's account, user, key and polling.
+fn snowflake(w: &WarehouseConfig, p: &mut Problems) {
     let sf = &w.snowflake;
     if w.enabled && w.kind == WarehouseKind::Snowflake {
         let env = |key: &str| {
@@ -190,7 +221,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             ("warehouse.snowflake.user", sf.user.is_some()),
             ("warehouse.snowflake.private_key_path", sf.private_key_path.is_some()),
         ] {
-            check(
+            p.check(
                 set,
                 key,
                 format!(
@@ -199,7 +230,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
                 ),
             );
         }
-        check(
+        p.check(
             sf.poll_interval_ms >= 10_000,
             "warehouse.snowflake.poll_interval_ms",
             format!(
@@ -209,30 +240,33 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         );
     }
     if let Some(url) = &sf.api_url {
-        check(
+        p.check(
             url.starts_with("http://") || url.starts_with("https://"),
             "warehouse.snowflake.api_url",
             format!("must start with http:// or https://, got {url:?}"),
         );
     }
+}
 
+/// S3, the metrics endpoint, supervision and the runtime.
+fn process(c: &Config, p: &mut Problems) {
     let s3 = &c.s3;
     match (&s3.mode, &s3.endpoint) {
-        (S3Mode::Endpoint, None) => check(
+        (S3Mode::Endpoint, None) => p.check(
             false,
             "s3.endpoint",
             "required when s3.mode is \"endpoint\" (or set TICKSTREAM_S3_ENDPOINT)".into(),
         ),
-        (_, Some(url)) => check(
+        (_, Some(url)) => p.check(
             url.starts_with("http://") || url.starts_with("https://"),
             "s3.endpoint",
             format!("must start with http:// or https://, got {url:?}"),
         ),
         _ => {}
     }
-    check(!s3.region.is_empty(), "s3.region", "must not be empty".into());
+    p.check(!s3.region.is_empty(), "s3.region", "must not be empty".into());
 
-    check(
+    p.check(
         !c.metrics.admin || c.metrics.listen.ip().is_loopback(),
         "metrics.admin",
         format!(
@@ -241,12 +275,12 @@ pub fn validate(c: &Config) -> Vec<Problem> {
         ),
     );
     let sv = &c.supervision;
-    check(
+    p.check(
         sv.window_ms >= 1,
         "supervision.window_ms",
         format!("must be ≥ 1, got {}", sv.window_ms),
     );
-    check(
+    p.check(
         sv.backoff_min_ms >= 1 && sv.backoff_min_ms <= sv.backoff_max_ms,
         "supervision.backoff_min_ms",
         format!(
@@ -254,18 +288,16 @@ pub fn validate(c: &Config) -> Vec<Problem> {
             sv.backoff_max_ms, sv.backoff_min_ms
         ),
     );
-    check(
+    p.check(
         c.runtime.shutdown_timeout_ms >= 1_000,
         "runtime.shutdown_timeout_ms",
         format!("must be ≥ 1000, got {}", c.runtime.shutdown_timeout_ms),
     );
-    check(
+    p.check(
         c.runtime.startup_timeout_ms >= 1_000,
         "runtime.startup_timeout_ms",
         format!("must be ≥ 1000, got {}", c.runtime.startup_timeout_ms),
     );
-    p.extend(super::validate_records::validate_records(c));
-    p
 }
 
 /// One `host:port` of `bootstrap_servers` (an IPv6 host in brackets, `[::1]:9092`); librdkafka

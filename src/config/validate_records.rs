@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use super::validate::{sql_identifier, topic_name};
-use super::{Config, Problem, ValueConverter, ValueSchema, WarehouseKind};
+use super::validate::{sql_identifier, topic_name, Problems};
+use super::{Config, Problem, SinkConfig, ValueConverter, ValueSchema, WarehouseKind};
 
 /// Columns every record table has; a typed column may not take one of these names.
 const RESERVED_COLUMNS: [&str; 7] = [
@@ -22,22 +22,25 @@ const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
 /// Every problem in the record settings of `c`, each naming its key.
 pub fn validate_records(c: &Config) -> Vec<Problem> {
-    let mut p = Vec::new();
-    let mut check = |ok: bool, key: &str, msg: String| {
-        if !ok {
-            p.push(Problem::new(key, msg));
-        }
-    };
-    let s = &c.sink;
+    let mut p = Problems::default();
+    topics(&c.sink, &mut p);
+    values(&c.sink, &mut p);
+    files(c, &mut p);
+    tables(c, &mut p);
+    p.0
+}
+
+/// `topics`, `topics.regex` and the dead-letter topic.
+fn topics(s: &SinkConfig, p: &mut Problems) {
     match &s.topics_regex {
-        Some(_) => check(
+        Some(_) => p.check(
             s.topics == super::sink::default_topic(),
             "sink.topics.regex",
             format!("set either topics or topics.regex, not both (topics is {:?})", s.topics),
         ),
         None => {
             let list = s.topic_list();
-            check(
+            p.check(
                 !list.is_empty(),
                 "sink.topics",
                 "must name at least one topic (comma-separated), or use sink.topics.regex".into(),
@@ -45,25 +48,29 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
             let mut seen = HashSet::new();
             for t in &list {
                 if let Err(e) = topic_name(t) {
-                    check(false, "sink.topics", e);
+                    p.check(false, "sink.topics", e);
                 }
-                check(seen.insert(t), "sink.topics", format!("{t} is listed twice"));
+                p.check(seen.insert(t), "sink.topics", format!("{t} is listed twice"));
             }
         }
     }
     if let Some(dlq) = &s.dlq_topic {
         if let Err(e) = topic_name(dlq) {
-            check(false, "sink.errors.deadletterqueue.topic.name", e);
+            p.check(false, "sink.errors.deadletterqueue.topic.name", e);
         }
-        check(
+        p.check(
             !s.topic_list().contains(dlq),
             "sink.errors.deadletterqueue.topic.name",
             format!("{dlq} is one of the sink's topics: its dead letters would be sunk again"),
         );
     }
+}
+
+/// How values are read: the schema, their size, the compression level.
+fn values(s: &SinkConfig, p: &mut Problems) {
     match &s.value_schema {
         ValueSchema::None => {}
-        _ if s.value_converter != ValueConverter::Json => check(
+        _ if s.value_converter != ValueConverter::Json => p.check(
             false,
             "sink.value.schema",
             format!(
@@ -73,7 +80,7 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         ),
         ValueSchema::Tick | ValueSchema::Json(_) => {}
     }
-    check(
+    p.check(
         (1..=MAX_RECORD_BYTES).contains(&s.max_record_bytes),
         "sink.max.record.bytes",
         format!("must be between 1 and {MAX_RECORD_BYTES}, got {}", s.max_record_bytes),
@@ -82,7 +89,7 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         super::Compression::Zstd => (22, "zstd"),
         _ => (9, "gzip"),
     };
-    check(
+    p.check(
         s.compression_level == -1 || (1..=top).contains(&s.compression_level),
         "sink.s3.compression.level",
         format!(
@@ -90,12 +97,16 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
             s.compression_level
         ),
     );
-    let w = &c.warehouse;
-    formats(c, &mut check);
-    if let Err(p) = c.sink.partitioner() {
-        check(false, &p.key, p.message);
+}
+
+/// The file format, the partitioner and the separator raw values need.
+fn files(c: &Config, p: &mut Problems) {
+    let (s, w) = (&c.sink, &c.warehouse);
+    formats(c, p);
+    if let Err(problem) = c.sink.partitioner() {
+        p.check(false, &problem.key, problem.message);
     }
-    check(
+    p.check(
         !(s.value_converter == ValueConverter::Bytes
             && s.bytearray_separator.is_empty()
             && w.enabled
@@ -103,9 +114,13 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         "sink.format.bytearray.separator",
         "must not be empty while the warehouse loads the files: it splits them into records there".into(),
     );
+}
 
+/// The warehouse's tables and typed columns.
+fn tables(c: &Config, p: &mut Problems) {
+    let (s, w) = (&c.sink, &c.warehouse);
     for (topic, table) in &w.tables {
-        check(
+        p.check(
             sql_identifier(table),
             &format!("warehouse.tables.{topic}"),
             format!("must be an SQL identifier (a letter or _, then letters, digits, _), got {table:?}"),
@@ -114,7 +129,7 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
     let first = s.topic_list().into_iter().next();
     for topic in s.topic_list() {
         let table = w.table_for(&topic, first.as_deref());
-        check(
+        p.check(
             sql_identifier(&table),
             "warehouse.tables",
             format!("topic {topic}'s table would be {table:?}, not an SQL identifier: map it in warehouse.tables"),
@@ -129,42 +144,41 @@ pub fn validate_records(c: &Config) -> Vec<Problem> {
         let mut names = HashSet::new();
         for (i, col) in cols.iter().enumerate() {
             let at = format!("{key}[{i}].name");
-            check(
+            p.check(
                 sql_identifier(&col.name),
                 &at,
                 format!("must be an SQL identifier, got {:?}", col.name),
             );
-            check(
+            p.check(
                 !RESERVED_COLUMNS.iter().any(|r| r.eq_ignore_ascii_case(&col.name)),
                 &at,
                 format!("{} is a column every record table has already", col.name),
             );
-            check(
+            p.check(
                 names.insert(col.name.to_ascii_lowercase()),
                 &at,
                 format!("{} is declared twice", col.name),
             );
         }
     }
-    p
 }
 
 /// `format.class` against the converter, and a Parquet file's columns.
-fn formats(c: &Config, check: &mut impl FnMut(bool, &str, String)) {
+fn formats(c: &Config, p: &mut Problems) {
     use super::{FormatClass, RecordContent};
     let s = &c.sink;
     let (format, converter) = (s.format_class, s.value_converter);
-    check(
+    p.check(
         !(format == FormatClass::ByteArray && converter != ValueConverter::Bytes),
         "sink.format.class",
         format!("bytearray writes raw values: it needs value.converter = \"bytes\", got {converter:?}"),
     );
-    check(
+    p.check(
         !(format == FormatClass::Parquet && converter == ValueConverter::Bytes),
         "sink.format.class",
         "parquet writes typed columns of JSON records: value.converter = \"bytes\" has none".into(),
     );
-    check(
+    p.check(
         !(format == FormatClass::Parquet && s.compression != super::Compression::None),
         "sink.s3.compression.type",
         "applies to json and bytearray files; a Parquet file is compressed by parquet.codec".into(),
@@ -179,7 +193,7 @@ fn formats(c: &Config, check: &mut impl FnMut(bool, &str, String)) {
             .map(|(t, cols)| (format!("warehouse.topic_columns.{t}"), cols)),
     );
     for (key, cols) in lists {
-        check(
+        p.check(
             !cols.is_empty(),
             "sink.parquet.record.content",
             format!("is never, but {key} declares no typed columns: its Parquet files would have no column"),

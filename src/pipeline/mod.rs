@@ -20,13 +20,13 @@ use crate::config::{Config, KafkaMode, WarehouseKind};
 use crate::consumer::actor::{consumer_spec, ConsumerShared};
 use crate::kafka::admin::{create_configured_topics, TopicAdmin};
 use crate::kafka::{client_config, EmbeddedKafka, TickProducer};
-use crate::producer::{producer_specs, ProducerCommon};
 use crate::s3::client::S3Endpoint;
 use crate::telemetry::reachability::Reachability;
 use crate::telemetry::PipelineStats;
 use crate::warehouse::watcher::WatcherHandle;
 
 pub mod admin;
+mod parts;
 mod shutdown;
 mod sink_side;
 pub mod startup;
@@ -138,33 +138,13 @@ impl Pipeline {
             auth: infra.kafka_auth.as_ref().map(|a| (a.refresher)(tree::REFRESHER)),
             ..Default::default()
         };
-        let producer = match config.producer.enabled {
-            true => {
-                let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
-                let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
-                let p = TickProducer::new(&cc, stats.clone(), token, infra.reachability.clone())
-                    .map_err(StartError::Producer)?;
-                Some(Arc::new(p))
+        let producer = match parts::producers(config, infra, &options, &stats).map_err(StartError::Producer)? {
+            Some(p) => {
+                parts.producers = Some(p.specs);
+                Some(p.producer)
             }
-            false => None,
+            None => None,
         };
-        if let Some(p) = &producer {
-            let common = ProducerCommon {
-                topic: config.producer.topic.clone(),
-                exchange: config.producer.exchange.clone(),
-                run_id: options.run_id.clone(),
-                ticks_per_second: config.producer.ticks_per_second,
-                max_ticks: config.producer.max_ticks_per_symbol,
-                producer: p.clone(),
-                stats: stats.clone(),
-            };
-            parts.producers = Some(producer_specs(
-                &common,
-                &config.producer.symbols,
-                options.seed,
-                tree::PRODUCER,
-            ));
-        }
         // Files the sinks land go straight to the watcher when both run here.
         let sqlite_watcher = config.warehouse.enabled && config.warehouse.kind == WarehouseKind::Sqlite;
         let (landed_tx, landed_rx) = match config.sink.enabled && sqlite_watcher {
@@ -184,27 +164,7 @@ impl Pipeline {
             parts.consumer = Some((consumer_spec(args, tree::CONSUMER), started));
         }
         let watcher: WatcherHandle = Arc::default();
-        if config.warehouse.enabled {
-            parts.warehouse = Some(match config.warehouse.kind {
-                WarehouseKind::Sqlite => {
-                    crate::warehouse::watcher::sqlite_watcher(
-                        config,
-                        &infra.s3,
-                        watcher.clone(),
-                        landed_rx,
-                        infra.reachability.clone(),
-                        tree::WAREHOUSE,
-                    )
-                    .await?
-                }
-                // Snowpipe loads; this process watches the pipe through the SQL API.
-                WarehouseKind::Snowflake => crate::warehouse::snowflake::monitor::monitor_spec(
-                    config,
-                    infra.reachability.clone(),
-                    tree::WAREHOUSE,
-                )?,
-            });
-        }
+        parts.warehouse = parts::warehouse(config, infra, &watcher, landed_rx).await?;
 
         let supervisors = Supervisors::default();
         let (root_args, named) = tree::root(parts, &config.supervision.policy(), &supervisors);

@@ -116,106 +116,165 @@ fn seq_identity(line: &[u8]) -> Option<(String, String, u64)> {
     ))
 }
 
+/// `(run_id, symbol)` → the seqs of its records found in S3.
+type Seqs = BTreeMap<(String, String), Vec<u64>>;
+
 /// Compares each topic with its files; `converter` says what each record should have become.
 pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
     let mut report = VerifyReport::default();
-    let mut seqs: BTreeMap<(String, String), Vec<u64>> = BTreeMap::new();
-    let empty = BTreeMap::new();
+    let mut seqs = Seqs::new();
     for t in topics {
         report.foreign_keys.extend(t.objects.foreign_keys.iter().cloned());
         for (p, records) in t.records {
-            let files = t.objects.files.get(p).unwrap_or(&empty);
-            let low = records.keys().next().copied().unwrap_or(0);
-            let end = records.keys().last().map_or(low, |o| o + 1);
-            let dlq = t.dead_letters.get(p);
-            let mut r = PartitionReport {
-                topic: t.topic.to_owned(),
-                partition: *p,
-                kafka_low: low,
-                kafka_end: end,
-                records_in_kafka: records.len() as u64,
-                files: files.len() as u64,
-                committed: t.committed.get(p).copied().flatten(),
-                ..PartitionReport::default()
-            };
-            let mut coverage: BTreeMap<i64, u32> = BTreeMap::new();
-            let routed = (!t.partitioner.consecutive()).then(|| {
-                // Under Parquet a record whose fields do not take their columns' types is a
-                // dead letter, not a row.
-                let parquet = t.objects.parquet.iter().any(|(q, _)| q == p).then_some(t.parquet);
-                route(records, t.timestamps.get(p), converter, parquet, t.partitioner, *p)
-            });
-            // The end of the files so far: of the partition's for consecutive files, of each
-            // directory's otherwise (files of different directories interleave).
-            let mut ends: BTreeMap<&str, i64> = BTreeMap::new();
-            let mut previous_end: Option<i64> = None;
-            for (start, lines) in files {
-                let parquet = t.objects.parquet.contains(&(*p, *start));
-                let dir = t.objects.dirs.get(&(*p, *start)).map_or("", String::as_str);
-                let offsets: Vec<Option<i64>> = match &routed {
-                    None => (0..lines.len() as i64).map(|i| Some(start + i)).collect(),
-                    Some(by_dir) => {
-                        let mine = by_dir
-                            .get(dir)
-                            .map_or(&[][..], |v| &v[v.partition_point(|o| o < start)..]);
-                        (0..lines.len()).map(|i| mine.get(i).copied()).collect()
-                    }
-                };
-                let file_end = offsets.iter().flatten().last().map_or(*start, |o| o + 1);
-                let lane = if routed.is_some() { dir } else { "" };
-                if ends.get(lane).is_some_and(|e| *start < *e) || t.objects.clashes.contains(&(*p, *start)) {
-                    r.overlapping_files.push(*start);
-                }
-                let e = ends.entry(lane).or_insert(file_end);
-                *e = (*e).max(file_end);
-                previous_end = Some(previous_end.map_or(file_end, |e| e.max(file_end)));
-                for (line, offset) in lines.iter().zip(offsets) {
-                    r.records_in_s3 += 1;
-                    let Some(offset) = offset else {
-                        // More lines than records the partitioner sends to this directory.
-                        r.mismatched += 1;
-                        continue;
-                    };
-                    *coverage.entry(offset).or_default() += 1;
-                    if let Some(value) = records.get(&offset) {
-                        let expected = match converter.convert(value.as_deref()) {
-                            Verdict::Write(bytes) if parquet => t.parquet.expected(&bytes).ok().map(Into::into),
-                            Verdict::Write(bytes) => Some(bytes),
-                            _ => None,
-                        };
-                        if expected.as_deref() != Some(line.as_slice()) {
-                            r.mismatched += 1;
-                        }
-                    }
-                    match seq_identity(line) {
-                        Some((run_id, symbol, seq)) => seqs.entry((run_id, symbol)).or_default().push(seq),
-                        None => report.records_without_seq += 1,
-                    }
-                }
-            }
-            let is_dead_letter = |o: &i64| dlq.is_some_and(|d| d.contains(o));
-            let mut accounted_end = previous_end;
-            let mut missing = Vec::new();
-            for (o, value) in records {
-                if coverage.contains_key(o) {
-                    continue;
-                }
-                if is_dead_letter(o) {
-                    r.dead_lettered += 1;
-                } else if converter.convert(value.as_deref()) == Verdict::Skip {
-                    r.skipped += 1;
-                } else {
-                    missing.push(*o);
-                    continue;
-                }
-                accounted_end = Some(accounted_end.map_or(o + 1, |e| e.max(o + 1)));
-            }
-            r.s3_end = accounted_end;
-            r.missing = ranges(missing);
-            r.duplicated = ranges(coverage.iter().filter(|(_, n)| **n > 1).map(|(o, _)| *o));
+            let mut r = partition_report(t, *p, records);
+            let seen = files(
+                t,
+                *p,
+                records,
+                converter,
+                &mut r,
+                &mut seqs,
+                &mut report.records_without_seq,
+            );
+            account(t, *p, records, converter, seen, &mut r);
             report.partitions.push(r);
         }
     }
+    report.symbols = symbols(seqs);
+    report
+}
+
+/// A partition's report before its files are read: what Kafka has, and what was committed.
+fn partition_report(t: &TopicAudit<'_>, p: i32, records: &BTreeMap<i64, Option<Vec<u8>>>) -> PartitionReport {
+    let low = records.keys().next().copied().unwrap_or(0);
+    PartitionReport {
+        topic: t.topic.to_owned(),
+        partition: p,
+        kafka_low: low,
+        kafka_end: records.keys().last().map_or(low, |o| o + 1),
+        records_in_kafka: records.len() as u64,
+        files: t.objects.files.get(&p).map_or(0, |f| f.len() as u64),
+        committed: t.committed.get(&p).copied().flatten(),
+        ..PartitionReport::default()
+    }
+}
+
+/// What a partition's files hold: how often each offset is in them, and the end of the files.
+struct Seen {
+    coverage: BTreeMap<i64, u32>,
+    end: Option<i64>,
+}
+
+/// Reads partition `p`'s files against its records: each line matched to its record (by place
+/// in consecutive files, by the partitioner's routing otherwise), overlaps and mismatches
+/// counted into `r`, each tick's seq into `seqs`.
+fn files(
+    t: &TopicAudit<'_>,
+    p: i32,
+    records: &BTreeMap<i64, Option<Vec<u8>>>,
+    converter: &Converter,
+    r: &mut PartitionReport,
+    seqs: &mut Seqs,
+    without_seq: &mut u64,
+) -> Seen {
+    let empty = BTreeMap::new();
+    let files = t.objects.files.get(&p).unwrap_or(&empty);
+    let routed = (!t.partitioner.consecutive()).then(|| {
+        // Under Parquet a record whose fields do not take their columns' types is a dead
+        // letter, not a row.
+        let parquet = t.objects.parquet.iter().any(|(q, _)| *q == p).then_some(t.parquet);
+        route(records, t.timestamps.get(&p), converter, parquet, t.partitioner, p)
+    });
+    let mut seen = Seen {
+        coverage: BTreeMap::new(),
+        end: None,
+    };
+    // The end of the files so far: of the partition's for consecutive files, of each
+    // directory's otherwise (files of different directories interleave).
+    let mut ends: BTreeMap<&str, i64> = BTreeMap::new();
+    for (start, lines) in files {
+        let parquet = t.objects.parquet.contains(&(p, *start));
+        let dir = t.objects.dirs.get(&(p, *start)).map_or("", String::as_str);
+        let offsets: Vec<Option<i64>> = match &routed {
+            None => (0..lines.len() as i64).map(|i| Some(start + i)).collect(),
+            Some(by_dir) => {
+                let mine = by_dir
+                    .get(dir)
+                    .map_or(&[][..], |v| &v[v.partition_point(|o| o < start)..]);
+                (0..lines.len()).map(|i| mine.get(i).copied()).collect()
+            }
+        };
+        let file_end = offsets.iter().flatten().last().map_or(*start, |o| o + 1);
+        let lane = if routed.is_some() { dir } else { "" };
+        if ends.get(lane).is_some_and(|e| *start < *e) || t.objects.clashes.contains(&(p, *start)) {
+            r.overlapping_files.push(*start);
+        }
+        let e = ends.entry(lane).or_insert(file_end);
+        *e = (*e).max(file_end);
+        seen.end = Some(seen.end.map_or(file_end, |e| e.max(file_end)));
+        for (line, offset) in lines.iter().zip(offsets) {
+            r.records_in_s3 += 1;
+            let Some(offset) = offset else {
+                // More lines than records the partitioner sends to this directory.
+                r.mismatched += 1;
+                continue;
+            };
+            *seen.coverage.entry(offset).or_default() += 1;
+            if let Some(value) = records.get(&offset) {
+                let expected = match converter.convert(value.as_deref()) {
+                    Verdict::Write(bytes) if parquet => t.parquet.expected(&bytes).ok().map(Into::into),
+                    Verdict::Write(bytes) => Some(bytes),
+                    _ => None,
+                };
+                if expected.as_deref() != Some(line.as_slice()) {
+                    r.mismatched += 1;
+                }
+            }
+            match seq_identity(line) {
+                Some((run_id, symbol, seq)) => seqs.entry((run_id, symbol)).or_default().push(seq),
+                None => *without_seq += 1,
+            }
+        }
+    }
+    seen
+}
+
+/// Each record the files do not hold: a dead letter, a skipped tombstone, or missing; and
+/// the offsets held twice.
+fn account(
+    t: &TopicAudit<'_>,
+    p: i32,
+    records: &BTreeMap<i64, Option<Vec<u8>>>,
+    converter: &Converter,
+    seen: Seen,
+    r: &mut PartitionReport,
+) {
+    let dlq = t.dead_letters.get(&p);
+    let is_dead_letter = |o: &i64| dlq.is_some_and(|d| d.contains(o));
+    let mut accounted_end = seen.end;
+    let mut missing = Vec::new();
+    for (o, value) in records {
+        if seen.coverage.contains_key(o) {
+            continue;
+        }
+        if is_dead_letter(o) {
+            r.dead_lettered += 1;
+        } else if converter.convert(value.as_deref()) == Verdict::Skip {
+            r.skipped += 1;
+        } else {
+            missing.push(*o);
+            continue;
+        }
+        accounted_end = Some(accounted_end.map_or(o + 1, |e| e.max(o + 1)));
+    }
+    r.s3_end = accounted_end;
+    r.missing = ranges(missing);
+    r.duplicated = ranges(seen.coverage.iter().filter(|(_, n)| **n > 1).map(|(o, _)| *o));
+}
+
+/// Each `(run_id, symbol)`'s ticks: their count, the seqs missing, the seqs found twice.
+fn symbols(seqs: Seqs) -> Vec<SymbolReport> {
+    let mut out = Vec::new();
     for ((run_id, symbol), mut s) in seqs {
         s.sort_unstable();
         let unique: Vec<u64> = s.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
@@ -225,7 +284,7 @@ pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
             .into_iter()
             .map(|(a, b)| (a as u64, b as u64))
             .collect();
-        report.symbols.push(SymbolReport {
+        out.push(SymbolReport {
             run_id,
             symbol,
             ticks: s.len() as u64,
@@ -233,7 +292,7 @@ pub fn check(topics: &[TopicAudit<'_>], converter: &Converter) -> VerifyReport {
             duplicated_seqs: (s.len() - unique.len()) as u64,
         });
     }
-    report
+    out
 }
 
 /// Directory → the offsets (ascending) of the records of `partition` that are written (the

@@ -27,27 +27,7 @@ pub fn table(r: &VerifyReport) -> String {
         let missing: i64 = p.missing.iter().map(|(a, b)| b - a).sum();
         let duplicated: i64 = p.duplicated.iter().map(|(a, b)| b - a).sum();
         let opt = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
-        let verdict = if p.ok() {
-            "ok".to_owned()
-        } else {
-            let mut why = Vec::new();
-            if missing > 0 {
-                why.push(format!("missing {:?}", p.missing));
-            }
-            if duplicated > 0 {
-                why.push(format!("duplicated {:?}", p.duplicated));
-            }
-            if !p.overlapping_files.is_empty() {
-                why.push(format!("overlapping files at {:?}", p.overlapping_files));
-            }
-            if p.mismatched > 0 {
-                why.push(format!("{} records differ from Kafka", p.mismatched));
-            }
-            if p.commit_ahead_of_s3() {
-                why.push("commit ahead of S3".to_owned());
-            }
-            format!("FAIL: {}", why.join("; "))
-        };
+        let verdict = verdict(p, missing, duplicated);
         let _ = writeln!(
             out,
             "{:<w$} {:>9} {:>10} {:>10} {:>7} {:>5} {:>9} {:>10} {:>10} {:>10} {:>10}  {verdict}",
@@ -64,6 +44,36 @@ pub fn table(r: &VerifyReport) -> String {
             opt(p.committed)
         );
     }
+    footer(r, &mut out);
+    out
+}
+
+/// `ok`, or `FAIL:` and each reason.
+fn verdict(p: &super::check::PartitionReport, missing: i64, duplicated: i64) -> String {
+    if p.ok() {
+        return "ok".to_owned();
+    }
+    let mut why = Vec::new();
+    if missing > 0 {
+        why.push(format!("missing {:?}", p.missing));
+    }
+    if duplicated > 0 {
+        why.push(format!("duplicated {:?}", p.duplicated));
+    }
+    if !p.overlapping_files.is_empty() {
+        why.push(format!("overlapping files at {:?}", p.overlapping_files));
+    }
+    if p.mismatched > 0 {
+        why.push(format!("{} records differ from Kafka", p.mismatched));
+    }
+    if p.commit_ahead_of_s3() {
+        why.push("commit ahead of S3".to_owned());
+    }
+    format!("FAIL: {}", why.join("; "))
+}
+
+/// The ticks' seqs, the records without one, foreign keys, and the verdict.
+fn footer(r: &VerifyReport, out: &mut String) {
     let bad: Vec<_> = r
         .symbols
         .iter()
@@ -105,5 +115,4 @@ pub fn table(r: &VerifyReport) -> String {
             "FAILED"
         }
     );
-    out
 }

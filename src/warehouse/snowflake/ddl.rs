@@ -39,16 +39,60 @@ fn pipe_name(config: &Config, topic: &str, table: &str) -> String {
     }
 }
 
+/// Where the DDL puts things: the fully qualified names every statement shares.
+struct Names<'a> {
+    db: &'a str,
+    schema: &'a str,
+    /// `s3://<bucket>/<topics.dir>/`.
+    location: String,
+    stage: String,
+    format: String,
+    /// The files are Parquet (else JSON lines).
+    parquet: bool,
+}
+
+impl Names<'_> {
+    fn fq(&self, name: &str) -> String {
+        format!("{}.{}.{name}", self.db, self.schema)
+    }
+}
+
 /// The DDL for `config`'s bucket, prefix and topics, in the order it must run.
 pub fn ddl(config: &Config) -> String {
     let sf = &config.warehouse.snowflake;
-    let (db, schema) = (&sf.database, &sf.schema);
-    let fq = |name: &str| format!("{db}.{schema}.{name}");
-    let location = format!("s3://{}/{}/", config.sink.bucket, config.sink.topics_dir);
-    let stage = fq(&sf.stage);
     let parquet = config.sink.format() == crate::config::FormatClass::Parquet;
-    let format = fq(if parquet { "RECORD_PARQUET" } else { "RECORD_JSON" });
-    let format_ddl = match parquet {
+    let mut names = Names {
+        db: &sf.database,
+        schema: &sf.schema,
+        location: format!("s3://{}/{}/", config.sink.bucket, config.sink.topics_dir),
+        stage: String::new(),
+        format: String::new(),
+        parquet,
+    };
+    (names.stage, names.format) = (
+        names.fq(&sf.stage),
+        names.fq(if parquet { "RECORD_PARQUET" } else { "RECORD_JSON" }),
+    );
+    let mut out = shared(config, &names);
+    let listed = topics(config);
+    if listed.is_empty() {
+        out.push_str(
+            "\n-- sink.topics.regex: no topic is known in advance. Run `tickstream snowflake ddl` with each\n\
+             -- topic listed in sink.topics (the pattern's matches) to get its table and pipe.\n",
+        );
+    }
+    let tables = Tables::new(config);
+    for topic in listed {
+        out.push_str(&topic_ddl(config, &names, &tables, &topic));
+    }
+    out
+}
+
+/// The integration, database, schema, file format and stage every topic shares.
+fn shared(config: &Config, names: &Names<'_>) -> String {
+    let sf = &config.warehouse.snowflake;
+    let (db, schema, location, stage, format) = (names.db, names.schema, &names.location, &names.stage, &names.format);
+    let format_ddl = match names.parquet {
         true => format!(
             "-- A Parquet file's rows, as the sink writes them (parquet.codec {}).
 CREATE FILE FORMAT IF NOT EXISTS {format}
@@ -65,7 +109,7 @@ CREATE FILE FORMAT IF NOT EXISTS {format}
     };
     let integration = &sf.storage_integration;
     let role = &sf.aws_role_arn;
-    let mut out = format!(
+    format!(
         "-- tickstream: Snowflake objects for {location}
 -- Run as ACCOUNTADMIN (the integration) and a role owning {db} (the rest).
 
@@ -88,55 +132,51 @@ CREATE STAGE IF NOT EXISTS {stage}
   STORAGE_INTEGRATION = {integration}
   FILE_FORMAT = {format};
 "
-    );
-    let tables = Tables::new(config);
+    )
+}
+
+/// A table's typed columns three ways: their definitions, their names in the COPY, and the
+/// values the COPY selects for them (a Parquet file's by column name, a JSON record's by its
+/// source field).
+fn column_lists(columns: &[crate::config::Column], parquet: bool) -> (String, String, String) {
+    let upper = |c: &crate::config::Column| c.name.to_ascii_uppercase();
+    let definitions = columns
+        .iter()
+        .map(|c| format!("  {} {},\n", upper(c), snowflake_type(c.kind)));
+    let names = columns.iter().map(|c| format!("{}, ", upper(c)));
+    let values = columns.iter().map(|c| {
+        let field = match parquet {
+            true => &c.name,
+            false => c.source.as_deref().unwrap_or(&c.name),
+        };
+        format!("         $1:\"{field}\"::{},\n", snowflake_type(c.kind))
+    });
+    (definitions.collect(), names.collect(), values.collect())
+}
+
+/// One topic's table and pipe.
+fn topic_ddl(config: &Config, names: &Names<'_>, tables: &Tables, topic: &str) -> String {
+    let (db, schema, stage, format, parquet) = (names.db, names.schema, &names.stage, &names.format, names.parquet);
     let on_error = match config.warehouse.on_error {
         crate::config::OnError::SkipFile => "SKIP_FILE",
         crate::config::OnError::Continue => "CONTINUE",
     };
-    let listed = topics(config);
-    if listed.is_empty() {
-        out.push_str(
-            "\n-- sink.topics.regex: no topic is known in advance. Run `tickstream snowflake ddl` with each\n\
-             -- topic listed in sink.topics (the pattern's matches) to get its table and pipe.\n",
-        );
-    }
     let positional = config.sink.partitioner().map_or(true, |p| p.consecutive());
-    for topic in listed {
-        let layout = tables.layout(&topic);
-        let table = fq(&layout.table);
-        let pipe = fq(&pipe_name(config, &topic, &layout.table));
-        let columns: String = layout
-            .columns
-            .iter()
-            .map(|c| format!("  {} {},\n", c.name.to_ascii_uppercase(), snowflake_type(c.kind)))
-            .collect();
-        let names: String = layout
-            .columns
-            .iter()
-            .map(|c| format!("{}, ", c.name.to_ascii_uppercase()))
-            .collect();
-        let values: String = layout
-            .columns
-            .iter()
-            .map(|c| {
-                let field = match parquet {
-                    true => &c.name,
-                    false => c.source.as_deref().unwrap_or(&c.name),
-                };
-                format!("         $1:\"{field}\"::{},\n", snowflake_type(c.kind))
-            })
-            .collect();
-        let spec = crate::format::parquet::ParquetSpec::new(
-            &layout.columns,
-            config.sink.parquet_record_content,
-            config.sink.parquet_codec,
-        );
-        let content = match parquet && spec.content {
-            true => format!("PARSE_JSON($1:\"{}\")", crate::format::parquet::RECORD_CONTENT),
-            false => "$1".to_owned(),
-        };
-        out.push_str(&format!(
+    let fq = |name: &str| names.fq(name);
+    let layout = tables.layout(topic);
+    let table = fq(&layout.table);
+    let pipe = fq(&pipe_name(config, topic, &layout.table));
+    let (columns, names, values) = column_lists(&layout.columns, parquet);
+    let spec = crate::format::parquet::ParquetSpec::new(
+        &layout.columns,
+        config.sink.parquet_record_content,
+        config.sink.parquet_codec,
+    );
+    let content = match parquet && spec.content {
+        true => format!("PARSE_JSON($1:\"{}\")", crate::format::parquet::RECORD_CONTENT),
+        false => "$1".to_owned(),
+    };
+    format!(
             "
 -- Topic {topic}: one row per record, the Snowflake Kafka connector's layout.
 CREATE TABLE IF NOT EXISTS {table} (
@@ -169,7 +209,7 @@ ON_ERROR = {on_error};
 -- Loads:  SELECT * FROM TABLE({db}.INFORMATION_SCHEMA.COPY_HISTORY(
 --           TABLE_NAME => '{table}', START_TIME => DATEADD(hour, -1, CURRENT_TIMESTAMP())));
 ",
-            pipe_short = pipe_name(config, &topic, &layout.table),
+            pipe_short = pipe_name(config, topic, &layout.table),
             offset_note = match positional {
                 true => "the offset of a\n-- row is its file's start offset (in its name) plus its line in the file.",
                 false => "under a field or time\n-- partitioner a file holds its directory's records among others': no offset, its row.",
@@ -179,9 +219,7 @@ ON_ERROR = {on_error};
                 false => "           'row', METADATA$FILE_ROW_NUMBER - 1,\n",
             },
             prefix = config.sink.topics_dir,
-        ));
-    }
-    out
+        )
 }
 
 /// The statement that registers the monitoring user's public key (key-pair authentication).

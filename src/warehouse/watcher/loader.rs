@@ -12,7 +12,7 @@ use super::discovery::Listing;
 use crate::error::chain;
 use crate::record::TopicPartition;
 use crate::telemetry::ingest_events as events;
-use crate::warehouse::load::{known_keys, load_files, FetchedFile, LoadOutcome, LoadRules};
+use crate::warehouse::load::{known_keys, load_files, FetchedFile, LoadOutcome, LoadRules, Loaded};
 use crate::warehouse::schema::NOW_MS;
 use crate::warehouse::source::ObjectSource;
 use crate::warehouse::table::Tables;
@@ -124,22 +124,7 @@ impl<S: ObjectSource> Loader<S> {
                     load_files(db, &|topic| layouts[topic].clone(), &rules, &files)
                 })
                 .await?;
-            for l in loaded {
-                match l.outcome {
-                    LoadOutcome::Loaded {
-                        rows,
-                        rejected,
-                        first_error,
-                    } => {
-                        events::file_loaded(&l.key, rows, started.elapsed(), &l.latencies_s);
-                        if let Some(e) = first_error.filter(|_| rejected > 0) {
-                            events::rows_rejected(&l.key, rejected, &e);
-                        }
-                    }
-                    LoadOutcome::AlreadyLoaded => {}
-                    LoadOutcome::Failed { first_error } => events::file_failed(&l.key, &first_error),
-                }
-            }
+            loaded.into_iter().for_each(|l| report(l, started));
             left -= chunk.len();
             events::pending(left, pending.get(pending.len() - left).map(|(_, _, k)| k.as_str()));
         }
@@ -178,5 +163,23 @@ impl<S: ObjectSource> Loader<S> {
         })
         .await
         .map_err(WarehouseError::Task)?
+    }
+}
+
+/// Says what loading one file did (started at `started`).
+fn report(l: Loaded, started: Instant) {
+    match l.outcome {
+        LoadOutcome::Loaded {
+            rows,
+            rejected,
+            first_error,
+        } => {
+            events::file_loaded(&l.key, rows, started.elapsed(), &l.latencies_s);
+            if let Some(e) = first_error.filter(|_| rejected > 0) {
+                events::rows_rejected(&l.key, rejected, &e);
+            }
+        }
+        LoadOutcome::AlreadyLoaded => {}
+        LoadOutcome::Failed { first_error } => events::file_failed(&l.key, &first_error),
     }
 }
