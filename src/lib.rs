@@ -51,6 +51,8 @@
 //!   to the last line, every part stopped once, in order.
 //! - [`embedded`]: the zero-set-up mode (Kafka and S3 in this process); [`systemd`]: READY and
 //!   the watchdog.
+//! - [`rng`]: a seeded generator whose output for a seed never changes (price walks, chaos
+//!   schedules).
 //! - [`error`]: one rendering of an error and its causes; [`task`]: a task that dies with its
 //!   owner; [`test_support`]: waiting helpers for the tests.
 //!
@@ -70,6 +72,7 @@ pub mod partitioner;
 pub mod pipeline;
 pub mod producer;
 pub mod record;
+pub mod rng;
 pub mod s3;
 pub mod service;
 pub mod sink;

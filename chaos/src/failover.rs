@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tickstream::config::{Config, KafkaMode, S3Mode};
 use tickstream::kafka::EmbeddedKafka;
 use tickstream::pipeline::{Infra, Pipeline, RunOptions};
-use tickstream::producer::walk::SplitMix64;
+use tickstream::rng::SplitMix64;
 use tickstream::s3::embedded::EmbeddedS3;
 use tickstream::telemetry::PipelineStats;
 use tickstream::verify::VerifyReport;

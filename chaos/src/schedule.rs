@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tickstream::producer::walk::SplitMix64;
+use tickstream::rng::SplitMix64;
 
 /// One kind of fault the suite injects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,6 +2,7 @@
 //! itself is [`crate::record::tick::Tick`]).
 
 pub use crate::record::tick::Quote;
+use crate::rng::SplitMix64;
 
 /// A symbol's price walk. Cloning it and stepping the clone is how a producer tries a tick
 /// without losing its place if the tick cannot be sent.
@@ -69,26 +70,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and its output for a seed never changes.
-/// Also drives the chaos suite's fault schedule.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
 }
 
 #[cfg(test)]

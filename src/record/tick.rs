@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn the_stack_timestamp_matches_chronos_rfc3339() {
         use chrono::TimeZone;
-        let mut rng = super::super::testing::Rng(42);
+        let mut rng = crate::rng::SplitMix64(42);
         for _ in 0..10_000 {
             let ms = (rng.next_u64() % 4_102_444_800_000) as i64; // 1970 .. 2100
             let t = chrono::Utc.timestamp_millis_opt(ms).unwrap();

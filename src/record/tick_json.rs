@@ -111,7 +111,7 @@ fn json_number<N: serde::Serialize>(out: &mut Vec<u8>, n: &N) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::testing::Rng;
+    use crate::record::testing::{Quotes, Rng};
     use crate::record::tick::{timestamp_now, Tick};
 
     fn serde_bytes(symbol: &str, exchange: &str, run_id: &str, q: &Quote, ts: &str) -> Vec<u8> {
