@@ -69,6 +69,14 @@ pub enum Command {
     /// MSK IAM tokens.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Print the Prometheus alert rules with every runbook_url made absolute under URL, where
+    /// the docs/ folder is hosted (each links to URL/runbooks.md#runbook-<alert>). Install the
+    /// output as a rule file: `tickstream alerts --runbook-base-url URL > /etc/prometheus/rules/tickstream.yml`.
+    Alerts {
+        /// Where docs/ is served, e.g. https://wiki.example.com/tickstream/docs.
+        #[arg(long, value_name = "URL", env = "TICKSTREAM_RUNBOOK_BASE_URL")]
+        runbook_base_url: String,
+    },
     /// Ingestion status, like Snowflake's SYSTEM$PIPE_STATUS: executionState, pendingFileCount
     /// (files in S3 the warehouse has not loaded), last ingested file and time, oldest pending
     /// file, load errors, and end-to-end latency (tick timestamp → row loaded) p50/p95/p99.

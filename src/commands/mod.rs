@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use tickstream::config::{self, Config};
 
+mod alerts;
 mod athena;
 mod check_auth;
 mod check_config;
@@ -34,6 +35,7 @@ type Outcome = Result<ExitCode, ExitCode>;
 pub fn dispatch(command: Command) -> ExitCode {
     let outcome = match command {
         Command::CheckConfig { file } => check_config::run(&file),
+        Command::Alerts { runbook_base_url } => alerts::run(&runbook_base_url),
         Command::Run { config, seed } => run::run(&config, seed),
         Command::Verify {
             config,

@@ -3,7 +3,7 @@
 
 use super::{Config, Problem};
 
-/// Each override: variable, the key it replaces, and what it is for (shown by `--help`/README).
+/// Each override: variable, the key it replaces, and what it is for (shown by `--help` and docs/configuration.md).
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("TICKSTREAM_KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers"),
     ("TICKSTREAM_KAFKA_REGION", "kafka.region"),

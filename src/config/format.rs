@@ -1,11 +1,11 @@
 //! `[sink]`'s file formats (Confluent's `format.class` and `parquet.codec`) and tickstream's
 //! `parquet.record.content`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `format.class`: what a data file is.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
 pub enum FormatClass {
     /// JSON lines (`.json`, `.json.gz`, `.json.zst`).
     #[default]
@@ -34,8 +34,19 @@ impl TryFrom<String> for FormatClass {
     }
 }
 
+impl From<FormatClass> for String {
+    fn from(f: FormatClass) -> String {
+        match f {
+            FormatClass::Json => "json",
+            FormatClass::Parquet => "parquet",
+            FormatClass::ByteArray => "bytearray",
+        }
+        .into()
+    }
+}
+
 /// `parquet.codec`: how a Parquet file's pages are compressed.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ParquetCodec {
     #[default]
@@ -60,7 +71,7 @@ impl ParquetCodec {
 
 /// `parquet.record.content`: whether a Parquet file also keeps each record's JSON text, in a
 /// column named `RECORD_CONTENT` (about three times the bytes of a tick file's typed columns).
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordContent {
     /// Only for a topic that declares no typed columns (its files would have none otherwise).

@@ -42,10 +42,10 @@ pub use topics::{TopicPattern, Topics};
 pub use validate::validate;
 pub use warehouse::*;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The whole configuration file.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Where the broker is and how to reach it; the topic's shape.
@@ -73,3 +73,7 @@ pub struct Config {
     #[serde(default)]
     pub warehouse: WarehouseConfig,
 }
+
+#[cfg(test)]
+#[path = "reference_tests.rs"]
+mod reference;

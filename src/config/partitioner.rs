@@ -4,14 +4,14 @@
 
 use std::str::FromStr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use super::path_format::PathFormat;
 use super::{FormatClass, Problem, SinkConfig, ValueConverter};
 
 /// `partitioner.class`: which directory under `<topics.dir>/<topic>/` a record's file goes to.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
 pub enum PartitionerClass {
     /// `partition=<kafka partition>/` (Confluent's DefaultPartitioner).
     #[default]
@@ -50,12 +50,18 @@ impl TryFrom<String> for PartitionerClass {
     }
 }
 
+impl From<PartitionerClass> for String {
+    fn from(p: PartitionerClass) -> String {
+        format!("{p:?}").to_ascii_lowercase()
+    }
+}
+
 /// `timestamp.extractor`: whose time a time partitioner files a record under.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
 pub enum TimestampExtractor {
     /// The Kafka record's timestamp (default here; Confluent's default is Wallclock, which
-    /// cannot keep exactly once: see the README).
+    /// cannot keep exactly once: see docs/formats.md).
     #[default]
     Record,
     /// A field of the record (`timestamp.field`): RFC 3339 text, or epoch milliseconds.
@@ -84,9 +90,15 @@ impl TryFrom<String> for TimestampExtractor {
     }
 }
 
+impl From<TimestampExtractor> for String {
+    fn from(e: TimestampExtractor) -> String {
+        format!("{e:?}")
+    }
+}
+
 /// `partition.field.name`: the fields that name a directory, comma-separated.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(from = "String")]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(from = "String", into = "String")]
 pub struct FieldNames(pub Vec<String>);
 
 impl From<&str> for FieldNames {
@@ -102,9 +114,15 @@ impl From<String> for FieldNames {
     }
 }
 
+impl From<FieldNames> for String {
+    fn from(f: FieldNames) -> String {
+        f.0.join(",")
+    }
+}
+
 /// `timezone`: an IANA zone (`UTC`, `America/New_York`).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
 pub struct TimeZone(pub chrono_tz::Tz);
 
 impl Default for TimeZone {
@@ -120,6 +138,12 @@ impl TryFrom<String> for TimeZone {
         chrono_tz::Tz::from_str(name.trim())
             .map(Self)
             .map_err(|_| format!("{name:?} is not an IANA time zone (e.g. \"UTC\", \"America/New_York\")"))
+    }
+}
+
+impl From<TimeZone> for String {
+    fn from(z: TimeZone) -> String {
+        z.0.name().to_owned()
     }
 }
 

@@ -4,7 +4,7 @@
 //! there, with the key and line.
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One piece of a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +25,8 @@ enum Unit {
 }
 
 /// A parsed `path.format`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PathFormat {
     /// As written.
     source: String,
@@ -38,6 +38,12 @@ impl TryFrom<String> for PathFormat {
 
     fn try_from(pattern: String) -> Result<Self, String> {
         Self::parse(&pattern)
+    }
+}
+
+impl From<PathFormat> for String {
+    fn from(f: PathFormat) -> String {
+        f.source
     }
 }
 

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How tickstream reaches Kafka.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum KafkaMode {
     /// An in-process librdkafka mock cluster on 127.0.0.1 (real wire protocol, keeps nothing).
@@ -22,7 +22,7 @@ pub enum KafkaMode {
 }
 
 /// `[kafka]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KafkaConfig {
     /// `embedded` (default), `plaintext` or `msk_iam`.
@@ -66,7 +66,7 @@ pub struct KafkaConfig {
 }
 
 /// `[producer]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProducerConfig {
     /// Run the tick producers in this process.
@@ -93,7 +93,7 @@ pub struct ProducerConfig {
 }
 
 /// Where the S3 API is.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum S3Mode {
     /// An in-process s3s-fs server on 127.0.0.1, objects as plain files under `<data_dir>/s3/`.
@@ -106,7 +106,7 @@ pub enum S3Mode {
 }
 
 /// `[s3]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct S3Config {
     /// `embedded` (default), `endpoint` or `aws`.
@@ -127,7 +127,7 @@ pub struct S3Config {
 }
 
 /// `[metrics]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
     /// Serve Prometheus metrics.
@@ -143,7 +143,7 @@ pub struct MetricsConfig {
 }
 
 /// `[supervision]`: the restart policy of every supervisor.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SupervisionConfig {
     /// Restarts each supervisor allows within `window_ms`, of all its children together (OTP's
@@ -174,7 +174,7 @@ impl SupervisionConfig {
 }
 
 /// `[runtime]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeConfig {
     /// State directory (embedded S3 objects live in `<data_dir>/s3`).

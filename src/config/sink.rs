@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[sink]`: Confluent S3 Sink Connector property names.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SinkConfig {
     /// Run the S3 sink in this process.
@@ -124,7 +124,7 @@ pub struct SinkConfig {
     #[serde(rename = "partition.duration.ms", default)]
     pub partition_duration_ms: Option<i64>,
     /// `time`: `Record` (the Kafka timestamp; default), `RecordField` (`timestamp.field`) or
-    /// `Wallclock` (the sink's clock; not exactly once across restarts, see the README).
+    /// `Wallclock` (the sink's clock; not exactly once across restarts: docs/formats.md says what it keeps).
     #[serde(rename = "timestamp.extractor", default)]
     pub timestamp_extractor: super::TimestampExtractor,
     /// `RecordField`: the field holding the time (RFC 3339 text, or epoch milliseconds).
@@ -192,8 +192,8 @@ impl SinkConfig {
 }
 
 /// `value.converter`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
 pub enum ValueConverter {
     #[default]
     Json,
@@ -219,9 +219,15 @@ impl TryFrom<String> for ValueConverter {
     }
 }
 
+impl From<ValueConverter> for String {
+    fn from(c: ValueConverter) -> String {
+        format!("{c:?}").to_ascii_lowercase()
+    }
+}
+
 /// `value.schema`.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(try_from = "String", into = "String")]
 pub enum ValueSchema {
     #[default]
     None,
@@ -239,6 +245,16 @@ impl TryFrom<String> for ValueSchema {
             "tick" => Self::Tick,
             path => Self::Json(JsonSchema::read(path.as_ref())?),
         })
+    }
+}
+
+impl From<ValueSchema> for String {
+    fn from(s: ValueSchema) -> String {
+        match s {
+            ValueSchema::None => "none".into(),
+            ValueSchema::Tick => "tick".into(),
+            ValueSchema::Json(j) => j.path.display().to_string(),
+        }
     }
 }
 
@@ -279,7 +295,7 @@ impl PartialEq for JsonSchema {
 }
 
 /// `s3.compression.type`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Compression {
     #[default]
@@ -289,7 +305,7 @@ pub enum Compression {
 }
 
 /// `errors.tolerance`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorsTolerance {
     #[default]
@@ -298,7 +314,7 @@ pub enum ErrorsTolerance {
 }
 
 /// `behavior.on.null.values`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum NullValues {
     #[default]

@@ -1,11 +1,11 @@
 //! The sink's topics: a list (`topics`) or a pattern (`topics.regex`, compiled once, when the
 //! file is read).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `topics.regex`: a pattern the whole topic name must match, compiled.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(try_from = "String")]
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct TopicPattern {
     /// As written in the file.
     source: String,
@@ -33,6 +33,12 @@ impl TryFrom<String> for TopicPattern {
             Ok(regex) => Ok(Self { source, regex }),
             Err(e) => Err(format!("{source:?} is not a pattern: {e}")),
         }
+    }
+}
+
+impl From<TopicPattern> for String {
+    fn from(p: TopicPattern) -> String {
+        p.source
     }
 }
 

@@ -3,12 +3,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::record::column::{tick_columns, Column, ColumnType};
 
 /// Which warehouse the watcher serves.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum WarehouseKind {
     /// An SQLite file at `path`: the watcher lists new S3 files and loads each exactly once.
@@ -19,7 +19,7 @@ pub enum WarehouseKind {
 }
 
 /// `[warehouse]`
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseConfig {
     /// Run the ingestion watcher in this process.
@@ -61,20 +61,25 @@ pub struct WarehouseConfig {
 }
 
 /// `[warehouse.snowflake]`: the objects seed 000 creates by hand.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SnowflakeConfig {
+    /// The database of the table, stage and pipe `tickstream snowflake ddl` creates.
     #[serde(default = "default_database")]
     pub database: String,
+    /// Their schema.
     #[serde(default = "default_schema")]
     pub schema: String,
+    /// The storage integration that lets the stage read the bucket.
     #[serde(default = "default_integration")]
     pub storage_integration: String,
     /// The IAM role Snowflake assumes to read the bucket.
     #[serde(default = "default_role_arn")]
     pub aws_role_arn: String,
+    /// The external stage over `s3://<bucket>/<topics.dir>/`.
     #[serde(default = "default_stage")]
     pub stage: String,
+    /// The `AUTO_INGEST` pipe of the first topic (each other topic's is named after its table).
     #[serde(default = "default_pipe")]
     pub pipe: String,
     /// Account identifier, e.g. `myorg-myaccount` or `xy12345.us-east-2.aws`
@@ -89,9 +94,10 @@ pub struct SnowflakeConfig {
     /// Env: `TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH`.
     #[serde(default)]
     pub private_key_path: Option<PathBuf>,
-    /// Role and virtual warehouse the monitoring statements run as (default: the user's).
+    /// The role the monitoring statements run as (default: the user's).
     #[serde(default)]
     pub role: Option<String>,
+    /// The virtual warehouse they run on (default: the user's).
     #[serde(default)]
     pub warehouse: Option<String>,
     /// SQL API base URL; default `https://<account>.snowflakecomputing.com`.
@@ -160,7 +166,7 @@ impl WarehouseConfig {
 }
 
 /// `warehouse.on_error`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum OnError {
     #[default]

@@ -2,12 +2,12 @@
 //! column's name, SQL type and source field. The warehouse's rows and the sink's Parquet files
 //! read records through the same declaration ([`super::cell`]).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::tick::{Kind, FIELDS};
 
 /// One typed column.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Column {
     /// The column's name (an SQL identifier); also the field it reads, unless `source` says.
@@ -22,8 +22,8 @@ pub struct Column {
 }
 
 /// A typed column's SQL type.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
 pub enum ColumnType {
     Text,
     Real,
@@ -31,6 +31,12 @@ pub enum ColumnType {
     Boolean,
     /// Stored as RFC 3339 UTC text with milliseconds, whatever form the record gave.
     Timestamp,
+}
+
+impl From<ColumnType> for String {
+    fn from(c: ColumnType) -> String {
+        c.sql().into()
+    }
 }
 
 impl ColumnType {

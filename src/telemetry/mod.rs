@@ -6,8 +6,10 @@
 //! - [`ingest_events`]: the ingestion watcher's metrics and log lines.
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
+//! - [`alerts`]: the alert rules, with their runbook links under the operator's base URL.
 //! - [`reachability`]: whether Kafka, S3 and Snowflake answer, and why not (one WARN per interval).
 
+pub mod alerts;
 pub mod events;
 pub mod http;
 pub mod ingest_events;
