@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use crate::common::{assert_ticks_per_symbol, eventually, records_in_s3, TestEnv};
 use ractor::ActorRef;
 use supervisors::{ChildInfo, SupervisorMsg};
+use tickstream::config::Config;
 use tickstream::pipeline::{Pipeline, RunOptions};
 use tickstream::record::TopicPartition;
 
@@ -30,21 +31,43 @@ async fn wait_running(sup: &ActorRef<SupervisorMsg>, id: &str, restarts: usize) 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
-    let env = TestEnv::start().await;
-    // ~6 s of production, so partition 1 keeps receiving records after its sink is killed.
+/// 6 symbols × 1,200 ticks at 200 a second (~6 s of production, so records keep coming after a
+/// fault), running once every partition has written a file.
+async fn flowing(env: &TestEnv, seed: u64) -> (Pipeline, Config) {
     let mut config = env.config(6, 1_200, 10, 300);
     config.producer.ticks_per_second = 200.0;
-    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(5)))
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(seed)))
         .await
         .expect("start");
-    let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
-    let sinks = pipeline.partitions_supervisor().unwrap();
+    let stats = pipeline.stats().clone();
     eventually(Duration::from_secs(30), "files flowing on every partition", || {
         stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
     })
     .await;
+    (pipeline, config)
+}
+
+/// Waits for all of [`flowing`]'s ticks to be acknowledged, stops, and audits: every one in S3
+/// exactly once, each symbol's seqs without a gap.
+async fn all_exactly_once(env: &TestEnv, pipeline: Pipeline, config: &Config) {
+    let stats = pipeline.stats().clone();
+    eventually(Duration::from_secs(60), "every tick acked", || {
+        stats.snapshot().ticks_acked == 7_200
+    })
+    .await;
+    let report = pipeline.shutdown().await;
+    assert!(report.producer_flushed);
+    let r = env.verified(config, 10).await;
+    assert_eq!(records_in_s3(&r), 7_200, "nothing lost, nothing duplicated");
+    assert_ticks_per_symbol(&r, 6, 1_200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
+    let env = TestEnv::start().await;
+    let (pipeline, config) = flowing(&env, 5).await;
+    let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
+    let sinks = pipeline.partitions_supervisor().unwrap();
 
     let killed = Instant::now();
     control.fail_actor("sink-1").await.expect("fail sink-1");
@@ -71,13 +94,7 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
         vec![("sink-0".into(), 0), ("sink-1".into(), 1), ("sink-2".into(), 0)]
     );
 
-    eventually(Duration::from_secs(60), "every tick acked", || {
-        stats.snapshot().ticks_acked == 7_200
-    })
-    .await;
-    pipeline.shutdown().await;
-    let r = env.verified(&config, 10).await;
-    assert_eq!(records_in_s3(&r), 7_200, "nothing lost, nothing duplicated");
+    all_exactly_once(&env, pipeline, &config).await;
 }
 
 /// A panic in the router thread, the one long-lived thread outside the actor system: its
@@ -89,17 +106,9 @@ async fn a_failed_sink_restarts_alone_and_its_partition_stays_exactly_once() {
 async fn a_panic_in_the_consumer_thread_restarts_the_consumer_and_loses_nothing() {
     let handle = tickstream::telemetry::http::recorder().expect("recorder");
     let env = TestEnv::start().await;
-    let mut config = env.config(6, 1_200, 10, 300);
-    config.producer.ticks_per_second = 200.0;
-    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(9)))
-        .await
-        .expect("start");
+    let (pipeline, config) = flowing(&env, 9).await;
     let stats = pipeline.stats().clone();
     let sinks = pipeline.sinks_supervisor().unwrap();
-    eventually(Duration::from_secs(30), "files flowing on every partition", || {
-        stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
-    })
-    .await;
     let partitions_before = pipeline.partitions_supervisor().unwrap();
     let sinks_before: Vec<ractor::ActorCell> = children(&partitions_before)
         .await
@@ -147,15 +156,7 @@ async fn a_panic_in_the_consumer_thread_restarts_the_consumer_and_loses_nothing(
         vec![("consumer", 1), ("partitions", 0)],
         "one failure: partitions only followed it"
     );
-    eventually(Duration::from_secs(60), "every tick acked", || {
-        stats.snapshot().ticks_acked == 7_200
-    })
-    .await;
-    let report = pipeline.shutdown().await;
-    assert!(report.producer_flushed);
-    let r = env.verified(&config, 10).await;
-    assert_eq!(records_in_s3(&r), 7_200);
-    assert_ticks_per_symbol(&r, 6, 1_200);
+    all_exactly_once(&env, pipeline, &config).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -195,17 +196,9 @@ async fn a_failed_producer_continues_its_seq_without_a_gap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_partitions_supervisor_restarting_alone_gets_new_sinks_from_the_same_consumer() {
     let env = TestEnv::start().await;
-    let mut config = env.config(6, 1_200, 10, 300);
-    config.producer.ticks_per_second = 200.0;
-    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(12)))
-        .await
-        .expect("start");
+    let (pipeline, config) = flowing(&env, 12).await;
     let (stats, control) = (pipeline.stats().clone(), pipeline.admin());
     let sinks = pipeline.sinks_supervisor().unwrap();
-    eventually(Duration::from_secs(30), "files flowing on every partition", || {
-        stats.snapshot().partitions.values().filter(|p| p.files > 0).count() == 3
-    })
-    .await;
     let consumer = children(&sinks).await[0].actor.clone().expect("the consumer runs");
     let before = pipeline.partitions_supervisor().unwrap();
     control.fail_actor("partitions").await.expect("fail partitions");
@@ -242,14 +235,7 @@ async fn the_partitions_supervisor_restarting_alone_gets_new_sinks_from_the_same
         || stats.snapshot().files_uploaded > files_before,
     )
     .await;
-    eventually(Duration::from_secs(60), "every tick acked", || {
-        stats.snapshot().ticks_acked == 7_200
-    })
-    .await;
-    pipeline.shutdown().await;
-    let r = env.verified(&config, 10).await;
-    assert_eq!(records_in_s3(&r), 7_200, "nothing lost, nothing duplicated");
-    assert_ticks_per_symbol(&r, 6, 1_200);
+    all_exactly_once(&env, pipeline, &config).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
