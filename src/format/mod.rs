@@ -16,6 +16,7 @@
 //! Adding a format means a file here (its body, its finishing, its reading back) and its arm in
 //! [`FileFormat`] and [`read::Reader`].
 
+pub mod avro;
 pub mod compression;
 pub mod convert;
 pub mod dead_letter;

@@ -34,6 +34,32 @@ pub enum RecordError {
         value: String,
         expected: &'static str,
     },
+    /// `value.converter = "avro"`: not in the Confluent wire format (magic byte 0, then a 4-byte
+    /// schema id).
+    #[error("not in the Schema Registry wire format: {0}")]
+    NotWireFormat(String),
+    /// The record names a schema id that cannot be read with (the registry has no such id, or
+    /// it is not an Avro schema).
+    #[error("schema id {id}: {reason}")]
+    UnusableSchema { id: u32, reason: String },
+    /// The bytes after the header do not decode with the schema they name.
+    #[error("does not decode with schema id {id}: {reason}")]
+    NotAvro { id: u32, reason: String },
+    /// `value.converter.schemas.enable = true`: not a `{"schema", "payload"}` envelope, or a
+    /// payload its schema does not describe.
+    #[error("not a JsonConverter envelope: {0}")]
+    NotEnvelope(String),
+    /// `schema.compatibility` other than `NONE` compares versions, and the schema has none
+    /// under the subject.
+    #[error("schema.compatibility = {compatibility} needs the schema's version under subject {subject:?}, and schema {} has none there", id.map_or("of the envelope".to_owned(), |i| format!("id {i}")))]
+    NoSchemaVersion {
+        id: Option<u32>,
+        subject: String,
+        compatibility: String,
+    },
+    /// A Parquet file's columns are a record's fields: a value of another type has none.
+    #[error("format.class = parquet needs a record schema; schema {0} is not a record")]
+    NotARecord(String),
     /// The partitioner cannot name the record's directory (no such field, no timestamp, a value
     /// that cannot name a directory); the setting it reads is named first.
     #[error("{setting}: {reason}")]

@@ -14,6 +14,7 @@
 //! - [`cell`]: a record's typed columns (name, type, source field) read as typed values, the same
 //!   for the warehouse's rows and the sink's Parquet files.
 
+pub mod avro;
 pub mod cell;
 pub mod column;
 mod error;
