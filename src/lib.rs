@@ -21,7 +21,8 @@
 //!
 //! Where things are:
 //! - [`config`]: the TOML file, its documented fields (Confluent S3 sink names), validation.
-//! - [`record`]: the records carried, declared once: the consumed [`record::Record`], the tick.
+//! - [`record`]: the records carried, declared once: the consumed [`record::Record`], the tick,
+//!   and records with a schema (Avro values of a writer schema, JsonConverter envelopes).
 //! - [`producer`]: the per-symbol producer actors and their price walks.
 //! - [`kafka`]: librdkafka clients: the shared producer, topic creation, client settings per
 //!   mode, what librdkafka reports about the brokers, the embedded mock cluster.
@@ -32,11 +33,14 @@
 //!   and validating records, segmenting, dead letters, resuming, uploading, commit pacing);
 //!   never imports [`consumer`].
 //! - [`format`]: what records and files are: the value converters, the data files of every
-//!   `format.class` (JSON lines, raw values, Parquet) and compression, written and read back.
+//!   `format.class` (JSON lines, raw values, Parquet, Avro) and compression, written and read
+//!   back.
 //! - [`partitioner`]: which directory a record's file goes to (`partitioner.class`: default,
 //!   field, time), a pure function of the record.
 //! - [`s3`]: key layout, the S3 client, the segment store (conditional writes), file compression
 //!   (gzip, zstd), embedded s3s-fs.
+//! - [`registry`]: the Schema Registry client: writer schemas fetched by id into the cache the
+//!   converters read Avro records with.
 //! - [`landed`]: the typed channel from the sinks to the ingestion watcher.
 //! - [`warehouse`]: the ingestion watcher (Snowpipe's job) and the SQLite warehouse it loads;
 //!   `status`, `query`, `stats`; in Snowflake mode the DDL and the Snowpipe monitor (SQL API).
@@ -72,6 +76,7 @@ pub mod partitioner;
 pub mod pipeline;
 pub mod producer;
 pub mod record;
+pub mod registry;
 pub mod rng;
 pub mod s3;
 pub mod service;

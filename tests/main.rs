@@ -15,6 +15,7 @@ mod sasl_broker;
 
 mod alerting;
 mod any_records;
+mod avro;
 mod cli;
 mod combinations;
 mod compression;

@@ -25,8 +25,8 @@ pub struct Figures {
     pub bytes_in_s3: u64,
 }
 
-/// Records (compressed files decompressed, Parquet files read back) and stored bytes of every
-/// `.json`, `.json.gz`, `.json.zst` or `….parquet` object under
+/// Records (compressed files decompressed, Parquet and Avro files read back) and stored bytes of
+/// every `.json`, `.json.gz`, `.json.zst`, `….parquet` or `.avro` object under
 /// `<s3 root>/<bucket>/topics/` (s3s-fs keeps objects as files).
 fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
     fn walk(dir: &Path, lines: &mut u64, stored: &mut u64) {
@@ -36,7 +36,7 @@ fn lines_in_bucket(servers: &Servers, bucket: &str) -> (u64, u64) {
             let name = path.to_string_lossy().into_owned();
             if path.is_dir() {
                 walk(&path, lines, stored);
-            } else if [".json", ".json.gz", ".json.zst", ".parquet"]
+            } else if [".json", ".json.gz", ".json.zst", ".parquet", ".avro"]
                 .iter()
                 .any(|e| name.ends_with(e))
             {
@@ -75,10 +75,11 @@ async fn create_bucket(servers: &Servers, bucket: &str) -> anyhow::Result<()> {
 }
 
 fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64, variant: Variant) -> String {
+    let registry = servers.registry.as_str();
     // Extra `[sink]` lines for experiments (BENCH_SINK_EXTRA), tickstream's defaults otherwise.
     let extra = std::env::var("BENCH_SINK_EXTRA").unwrap_or_default().replace(';', "\n");
     // Only non-default settings are written, so that an older binary can be measured too.
-    let schema = variant.settings();
+    let schema = variant.settings(registry);
     format!(
         r#"[kafka]
 mode = "plaintext"
@@ -204,6 +205,12 @@ pub enum Variant {
     ParquetSnappy,
     /// The same with zstd pages (`parquet.codec = "zstd"`).
     ParquetZstd,
+    /// The same ticks in Avro through Schema Registry, into Parquet of the schema's columns
+    /// (snappy pages).
+    AvroParquet,
+    /// The same ticks in Avro, into Avro container files of their writer schema (`avro.codec`
+    /// null: the datums as produced).
+    AvroAvro,
 }
 
 impl Variant {
@@ -215,17 +222,31 @@ impl Variant {
             Self::Zstd => "zstd",
             Self::ParquetSnappy => "pq-snappy",
             Self::ParquetZstd => "pq-zstd",
+            Self::AvroParquet => "avro-pq",
+            Self::AvroAvro => "avro-avro",
         }
     }
 
-    fn settings(self) -> &'static str {
+    /// The pre-filled topic it reads: the ticks in JSON, or in Avro.
+    pub fn topic(self) -> &'static str {
         match self {
-            Self::Json => "",
-            Self::Tick => "\"value.schema\" = \"tick\"",
-            Self::Gzip => "\"s3.compression.type\" = \"gzip\"",
-            Self::Zstd => "\"s3.compression.type\" = \"zstd\"",
-            Self::ParquetSnappy => "\"format.class\" = \"parquet\"",
-            Self::ParquetZstd => "\"format.class\" = \"parquet\"\n\"parquet.codec\" = \"zstd\"",
+            Self::AvroParquet | Self::AvroAvro => crate::infra::AVRO_TOPIC,
+            _ => crate::infra::TOPIC,
+        }
+    }
+
+    fn settings(self, registry: &str) -> String {
+        let avro =
+            format!("\"value.converter\" = \"avro\"\n\"value.converter.schema.registry.url\" = \"{registry}\"\n");
+        match self {
+            Self::Json => String::new(),
+            Self::Tick => "\"value.schema\" = \"tick\"".into(),
+            Self::Gzip => "\"s3.compression.type\" = \"gzip\"".into(),
+            Self::Zstd => "\"s3.compression.type\" = \"zstd\"".into(),
+            Self::ParquetSnappy => "\"format.class\" = \"parquet\"".into(),
+            Self::ParquetZstd => "\"format.class\" = \"parquet\"\n\"parquet.codec\" = \"zstd\"".into(),
+            Self::AvroParquet => format!("{avro}\"format.class\" = \"parquet\""),
+            Self::AvroAvro => format!("{avro}\"format.class\" = \"avro\""),
         }
     }
 }

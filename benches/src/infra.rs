@@ -12,12 +12,18 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 pub const ACCESS_KEY: &str = "bench";
 pub const SECRET_KEY: &str = "bench-secret-key";
 pub const PARTITIONS: i32 = 3;
+/// The pre-filled topic of JSON ticks (or the seed's records).
+pub const TOPIC: &str = "ticks";
+/// The pre-filled topic of the same ticks in Avro.
+pub const AVRO_TOPIC: &str = "ticks-avro";
 
 /// The broker and the S3 server of this run; stopped on drop.
 pub struct Servers {
     pub broker: String,
     pub s3_url: String,
     pub dir: PathBuf,
+    /// The Schema Registry the Avro contenders read the tick's schema from.
+    pub registry: String,
     _tansu: Proc,
     _s3: Proc,
     /// The S3 server's objects when they live outside `dir` (removed on drop).
@@ -75,6 +81,7 @@ impl Servers {
             broker: format!("127.0.0.1:{broker_port}"),
             s3_url: format!("http://127.0.0.1:{s3_port}"),
             dir: dir.to_owned(),
+            registry: crate::registry::start()?,
             _tansu: tansu,
             _s3: s3,
             s3_root,
@@ -109,6 +116,7 @@ impl Servers {
             .set("queue.buffering.max.messages", "1000000")
             .create()?;
         let started = Instant::now();
+        let avro = AvroTicks::new()?;
         let symbols = ["AAPL", "GOOGL", "MSFT", "AMZN", "TSLA", "META", "NVDA"];
         let mut walks: Vec<tickstream::producer::walk::PriceWalk> = symbols
             .iter()
@@ -130,6 +138,7 @@ impl Servers {
             let payload = match shape {
                 Shape::Tick => serde_json::to_vec(&tick)?,
                 Shape::Seed000 => seed000(&tick).into_bytes(),
+                Shape::Avro => avro.encode(&tick)?,
             };
             let partition = (i % PARTITIONS as u64) as i32;
             let mut record = BaseRecord::to(topic)
@@ -159,6 +168,46 @@ pub enum Shape {
     /// The seed's Python producer's records: `json.dumps` spacing, a naive ISO timestamp with
     /// microseconds, no run_id or seq (the sink parses each as JSON).
     Seed000,
+    /// The same ticks in Avro, in the Schema Registry wire format (schema id 1: the tick's
+    /// fields, its timestamp a `timestamp-millis`), as a Confluent serializer writes them.
+    Avro,
+}
+
+/// Ticks encoded as Avro records of [`crate::registry::TICK_SCHEMA`], framed for its id.
+struct AvroTicks {
+    schema: tickstream::record::avro::WriterSchema,
+}
+
+impl AvroTicks {
+    fn new() -> anyhow::Result<Self> {
+        let schema = tickstream::record::avro::WriterSchema::parse(
+            Some(crate::registry::TICK_SCHEMA_ID),
+            crate::registry::TICK_SCHEMA,
+            &[],
+        )?;
+        Ok(Self { schema })
+    }
+
+    fn encode(&self, t: &tickstream::record::tick::Tick) -> anyhow::Result<Vec<u8>> {
+        use apache_avro::types::Value;
+        let ms = chrono::DateTime::parse_from_rfc3339(&t.timestamp)?.timestamp_millis();
+        let value = Value::Record(vec![
+            ("symbol".into(), Value::String(t.symbol.to_string())),
+            ("price".into(), Value::Double(t.price)),
+            ("volume".into(), Value::Long(t.volume as i64)),
+            ("change".into(), Value::Double(t.change)),
+            ("timestamp".into(), Value::TimestampMillis(ms)),
+            ("exchange".into(), Value::String(t.exchange.to_string())),
+            ("run_id".into(), Value::String(t.run_id.to_string())),
+            ("seq".into(), Value::Long(t.seq as i64)),
+        ]);
+        let mut datum = Vec::with_capacity(64);
+        tickstream::record::avro::encode::encode(&value, &self.schema, &mut datum).map_err(anyhow::Error::msg)?;
+        Ok(tickstream::record::avro::wire::frame(
+            crate::registry::TICK_SCHEMA_ID,
+            &datum,
+        ))
+    }
 }
 
 fn seed000(t: &tickstream::record::tick::Tick) -> String {

@@ -6,6 +6,7 @@ mod contenders;
 mod infra;
 mod latency;
 mod measure;
+mod registry;
 mod report;
 
 use std::path::PathBuf;
@@ -53,6 +54,10 @@ struct Args {
     /// Skip the sinks writing Parquet files (snappy and zstd).
     #[arg(long)]
     no_parquet: bool,
+    /// Skip the Avro contenders (the same ticks in Avro through Schema Registry, into Parquet
+    /// and into Avro files; their own topic and broker ceiling).
+    #[arg(long)]
+    no_avro: bool,
     /// Seconds each latency/memory scenario runs (0 skips them): the default load (7 symbols,
     /// 3 partitions), 1,000 symbols × 64 partitions (default partitioner, then the field and
     /// hourly partitioners), and the default partitioner through a 30 s S3 outage.
@@ -130,20 +135,26 @@ async fn main() -> anyhow::Result<()> {
             dir.display()
         );
         let servers = Servers::start(&dir, memory_root.as_deref())?;
-        servers.create_topic("ticks")?;
-        let filled = servers.fill("ticks", a.per_partition, a.shape)?;
-        eprintln!("  filled {total} records in {:.1} s", filled.as_secs_f64());
-        // The bench process is otherwise idle while its bare consumer reads: its CPU time is
-        // what librdkafka alone spends fetching, the floor under any librdkafka-based sink.
-        let cpu_before = measure::cpu_secs(std::process::id()).unwrap_or(0.0);
-        let ceiling = measure::broker_ceiling(&servers.broker, "ticks", total)?;
-        let floor = (measure::cpu_secs(std::process::id()).unwrap_or(0.0) - cpu_before) / (total as f64 / 1e6);
-        eprintln!(
-            "  broker ceiling (bare consumer): {:.0} records/s, {floor:.2} CPU s per million",
-            ceiling.per_sec()
-        );
-        samples.add("broker.ceiling.records_per_sec", ceiling.per_sec());
-        samples.add("broker.ceiling.cpu_s_per_million", floor);
+        let mut topics = vec![(infra::TOPIC, a.shape, "broker.ceiling")];
+        if !a.no_avro {
+            topics.push((infra::AVRO_TOPIC, infra::Shape::Avro, "broker.ceiling_avro"));
+        }
+        for (topic, shape, key) in topics {
+            servers.create_topic(topic)?;
+            let filled = servers.fill(topic, a.per_partition, shape)?;
+            eprintln!("  filled {total} records ({shape:?}) in {:.1} s", filled.as_secs_f64());
+            // The bench process is otherwise idle while its bare consumer reads: its CPU time
+            // is what librdkafka alone spends fetching, the floor under any librdkafka-based sink.
+            let cpu_before = measure::cpu_secs(std::process::id()).unwrap_or(0.0);
+            let ceiling = measure::broker_ceiling(&servers.broker, topic, total)?;
+            let floor = (measure::cpu_secs(std::process::id()).unwrap_or(0.0) - cpu_before) / (total as f64 / 1e6);
+            eprintln!(
+                "  broker ceiling of {topic} (bare consumer): {:.0} records/s, {floor:.2} CPU s per million",
+                ceiling.per_sec()
+            );
+            samples.add(format!("{key}.records_per_sec"), ceiling.per_sec());
+            samples.add(format!("{key}.cpu_s_per_million"), floor);
+        }
         for &flush in &a.flush_sizes {
             // Rotate who goes first, so none always meets a warmer broker. `ours` is the
             // default (any JSON), `tick` the same sink with `value.schema = "tick"`, `gzip`
@@ -155,6 +166,8 @@ async fn main() -> anyhow::Result<()> {
                 (!a.no_gzip).then_some(Variant::Zstd),
                 (!a.no_parquet).then_some(Variant::ParquetSnappy),
                 (!a.no_parquet).then_some(Variant::ParquetZstd),
+                (!a.no_avro).then_some(Variant::AvroParquet),
+                (!a.no_avro).then_some(Variant::AvroAvro),
                 None, // the peer
             ];
             let n = order.len();
@@ -165,9 +178,12 @@ async fn main() -> anyhow::Result<()> {
                 let (who, f) = match who {
                     Some(v) => (
                         v.name(),
-                        ours(&servers, &programs, "ticks", total, flush, v, &tag).await?,
+                        ours(&servers, &programs, v.topic(), total, flush, v, &tag).await?,
                     ),
-                    None if !a.no_peer => ("peer", peer(&servers, &programs, "ticks", total, flush, &tag).await?),
+                    None if !a.no_peer => (
+                        "peer",
+                        peer(&servers, &programs, infra::TOPIC, total, flush, &tag).await?,
+                    ),
                     None => continue,
                 };
                 eprintln!(

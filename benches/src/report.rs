@@ -89,7 +89,7 @@ type Figure = (&'static str, &'static str);
 
 /// Each ratio the bench reports, `(name, numerator, denominator)` per flush size; a `None`
 /// denominator is the broker's ceiling.
-const SINK_RATIOS: [(&str, Figure, Option<Figure>); 16] = [
+const SINK_RATIOS: [(&str, Figure, Option<Figure>); 18] = [
     (
         "ours_over_peer_records_per_sec",
         ("ours", "records_per_sec"),
@@ -150,6 +150,25 @@ const SINK_RATIOS: [(&str, Figure, Option<Figure>); 16] = [
         ("ours", "cpu_s_per_million"),
         Some(("peer", "cpu_s_per_million")),
     ),
+    (
+        "avro-pq_over_json-pq_cpu_per_record",
+        ("avro-pq", "cpu_s_per_million"),
+        Some(("pq-snappy", "cpu_s_per_million")),
+    ),
+    (
+        "avro-avro_over_json-pq_cpu_per_record",
+        ("avro-avro", "cpu_s_per_million"),
+        Some(("pq-snappy", "cpu_s_per_million")),
+    ),
+];
+
+/// The ceiling of the topic of Avro ticks, which the Avro contenders read.
+const AVRO_CEILING: &str = "broker.ceiling_avro.records_per_sec";
+
+/// The Avro contenders' throughput over their topic's ceiling.
+const AVRO_RATIOS: [(&str, &str); 2] = [
+    ("avro-pq_over_ceiling", "avro-pq"),
+    ("avro-avro_over_ceiling", "avro-avro"),
 ];
 
 /// Every ratio whose two figures were measured, by name (`flush<N>.<ratio>`,
@@ -165,6 +184,11 @@ pub fn ratios(
         for (name, top, bottom) in SINK_RATIOS {
             let bottom = bottom.map_or(CEILING.to_owned(), k);
             if let Some(r) = ratio(stats, &k(top), &bottom) {
+                out.insert(format!("flush{flush}.{name}"), serde_json::json!(r));
+            }
+        }
+        for (name, who) in AVRO_RATIOS {
+            if let Some(r) = ratio(stats, &k((who, "records_per_sec")), AVRO_CEILING) {
                 out.insert(format!("flush{flush}.{name}"), serde_json::json!(r));
             }
         }

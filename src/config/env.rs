@@ -20,6 +20,14 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
         "TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH",
         "warehouse.snowflake.private_key_path",
     ),
+    (
+        "TICKSTREAM_SCHEMA_REGISTRY_URL",
+        "sink.value.converter.schema.registry.url",
+    ),
+    (
+        "TICKSTREAM_SCHEMA_REGISTRY_USER_INFO",
+        "sink.value.converter.basic.auth.user.info",
+    ),
 ];
 
 /// Applies the overrides that are set; returns a problem for each unusable value.
@@ -61,6 +69,18 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("TICKSTREAM_S3_BUCKET") {
         config.sink.bucket = v;
+    }
+    if let Some(v) = get("TICKSTREAM_SCHEMA_REGISTRY_URL") {
+        match super::RegistryUrls::try_from(v) {
+            Ok(urls) => config.sink.registry_url = Some(urls),
+            Err(e) => problems.push(Problem::new(
+                "sink.value.converter.schema.registry.url",
+                format!("TICKSTREAM_SCHEMA_REGISTRY_URL {e}"),
+            )),
+        }
+    }
+    if let Some(v) = get("TICKSTREAM_SCHEMA_REGISTRY_USER_INFO") {
+        config.sink.registry_user_info = Some(super::Secret(v));
     }
     if let Some(v) = get("TICKSTREAM_METRICS_LISTEN") {
         match v.parse() {

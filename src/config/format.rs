@@ -14,6 +14,9 @@ pub enum FormatClass {
     Parquet,
     /// Raw values between separators (`.bin`); needs `value.converter = "bytes"`.
     ByteArray,
+    /// Avro container files of the records' writer schema (`.avro`); needs records with a
+    /// schema (`value.converter = "avro"`, or JSON envelopes).
+    Avro,
 }
 
 impl TryFrom<String> for FormatClass {
@@ -24,10 +27,11 @@ impl TryFrom<String> for FormatClass {
             "json" | "io.confluent.connect.s3.format.json.JsonFormat" => Self::Json,
             "parquet" | "io.confluent.connect.s3.format.parquet.ParquetFormat" => Self::Parquet,
             "bytearray" | "io.confluent.connect.s3.format.bytearray.ByteArrayFormat" => Self::ByteArray,
+            "avro" | "io.confluent.connect.s3.format.avro.AvroFormat" => Self::Avro,
             other => {
                 return Err(format!(
-                    "{other:?} is not a format: json, parquet or bytearray (or Confluent's JsonFormat, \
-                     ParquetFormat, ByteArrayFormat class names)"
+                    "{other:?} is not a format: json, parquet, bytearray or avro (or Confluent's JsonFormat, \
+                     ParquetFormat, ByteArrayFormat, AvroFormat class names)"
                 ))
             }
         })
@@ -40,8 +44,45 @@ impl From<FormatClass> for String {
             FormatClass::Json => "json",
             FormatClass::Parquet => "parquet",
             FormatClass::ByteArray => "bytearray",
+            FormatClass::Avro => "avro",
         }
         .into()
+    }
+}
+
+/// `avro.codec`: how an Avro file's blocks are compressed.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(try_from = "String", into = "String")]
+pub enum AvroCodec {
+    #[default]
+    Null,
+    Deflate,
+    Snappy,
+    Zstandard,
+}
+
+impl TryFrom<String> for AvroCodec {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        Ok(match s.as_str() {
+            "null" => Self::Null,
+            "deflate" => Self::Deflate,
+            "snappy" => Self::Snappy,
+            "zstandard" => Self::Zstandard,
+            "bzip2" | "xz" => return Err(format!("{s} is not supported: null, deflate, snappy or zstandard")),
+            other => {
+                return Err(format!(
+                    "{other:?} is not an Avro codec: null, deflate, snappy or zstandard"
+                ))
+            }
+        })
+    }
+}
+
+impl From<AvroCodec> for String {
+    fn from(c: AvroCodec) -> String {
+        format!("{c:?}").to_ascii_lowercase()
     }
 }
 

@@ -25,21 +25,26 @@ mod format;
 mod load;
 mod partitioner;
 mod path_format;
+mod registry;
 mod sections;
 mod sink;
 mod topics;
 mod validate;
 mod validate_records;
+mod validate_schemas;
+mod value_schema;
 mod warehouse;
 
 pub use env::ENV_OVERRIDES;
 pub use format::*;
 pub use load::{load, parse_str, ConfigError, Problem};
 pub use partitioner::*;
+pub use registry::{AuthSource, RegistryUrl, RegistryUrls, Secret};
 pub use sections::*;
 pub use sink::*;
 pub use topics::{TopicPattern, Topics};
 pub use validate::validate;
+pub use value_schema::{JsonSchema, ValueSchema};
 pub use warehouse::*;
 
 use serde::{Deserialize, Serialize};

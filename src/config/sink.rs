@@ -2,10 +2,11 @@
 //! checked and dead-lettered (Kafka Connect's names where Connect has the concept).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use super::ValueSchema;
 
 /// `[sink]`: Confluent S3 Sink Connector property names.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -55,9 +56,51 @@ pub struct SinkConfig {
     /// How record values are read (Connect's `value.converter`): `json` (default: any valid
     /// JSON, written as produced, folded onto one line), `string` (UTF-8 text, written as a JSON
     /// string), `bytes` (raw values, written as they are, `format.bytearray.separator` between
-    /// them, in `.bin` files). Connect's converter class names are accepted too.
+    /// them, in `.bin` files), `avro` (Confluent's `AvroConverter`: the Schema Registry wire
+    /// format, each record decoded with its writer schema, fetched by id from
+    /// `value.converter.schema.registry.url`). Connect's converter class names are accepted too.
     #[serde(rename = "value.converter", default)]
     pub value_converter: ValueConverter,
+    /// `value.converter = "json"` only: each value is JsonConverter's `{"schema", "payload"}`
+    /// envelope; the payload is written, typed by its schema (as an Avro record's is).
+    #[serde(rename = "value.converter.schemas.enable", default)]
+    pub schemas_enable: bool,
+    /// `value.converter = "avro"`: the Schema Registry, one URL or several comma-separated (the
+    /// next is tried when one does not answer). `https://` URLs are checked against the system's
+    /// CA certificates (and `value.converter.schema.registry.ssl.ca.location`'s).
+    /// Env: `TICKSTREAM_SCHEMA_REGISTRY_URL`.
+    #[serde(rename = "value.converter.schema.registry.url", default)]
+    pub registry_url: Option<super::RegistryUrls>,
+    /// Where the registry's basic-auth credentials come from: `USER_INFO` (default:
+    /// `value.converter.basic.auth.user.info`, when set) or `URL` (the URL's `user:password@`).
+    #[serde(rename = "value.converter.basic.auth.credentials.source", default)]
+    pub registry_auth_source: super::AuthSource,
+    /// `user:password` for the registry (never logged). Env:
+    /// `TICKSTREAM_SCHEMA_REGISTRY_USER_INFO`, to keep it out of the file.
+    #[serde(rename = "value.converter.basic.auth.user.info", default)]
+    pub registry_user_info: Option<super::Secret>,
+    /// A PEM file of CA certificates the registry's TLS certificate may chain to, besides the
+    /// system's (a Java truststore converts with `keytool -exportcert -rfc`).
+    #[serde(rename = "value.converter.schema.registry.ssl.ca.location", default)]
+    pub registry_ca_location: Option<PathBuf>,
+    /// The subject a topic's value schemas are registered under, for their versions
+    /// (`schema.compatibility` other than `NONE`): `TopicNameStrategy` (`<topic>-value`,
+    /// default), `RecordNameStrategy`, `TopicRecordNameStrategy` (Confluent's class names too).
+    #[serde(rename = "value.converter.value.subject.name.strategy", default)]
+    pub subject_name_strategy: crate::record::avro::compat::SubjectNames,
+    /// Records with schemas (Avro, envelopes): `NONE` (default) closes a file when the writer
+    /// schema changes; `BACKWARD`/`FULL` close it at a newer version and project older records
+    /// onto the file's schema; `FORWARD` the other way round. Confluent's rules.
+    #[serde(rename = "schema.compatibility", default)]
+    pub schema_compatibility: crate::record::avro::compat::Compatibility,
+    /// `format.class = "avro"`: how an Avro file's blocks are compressed: `null` (default),
+    /// `deflate`, `snappy` or `zstandard`.
+    #[serde(rename = "avro.codec", default)]
+    pub avro_codec: super::AvroCodec,
+    /// JSON files of records with schemas: decimals as `BASE64` of their unscaled bytes
+    /// (default, as Connect writes them) or as `NUMERIC` numbers.
+    #[serde(rename = "json.decimal.format", default)]
+    pub json_decimal_format: crate::record::avro::json::DecimalFormat,
     /// What goes between records in a `bytes` file (Confluent's ByteArrayFormat); default a
     /// newline.
     #[serde(rename = "format.bytearray.separator", default = "default_separator")]
@@ -94,8 +137,10 @@ pub struct SinkConfig {
     #[serde(rename = "s3.compression.level", default = "default_compression_level")]
     pub compression_level: i32,
     /// What a data file is (Confluent's `format.class`): `json` (default), `parquet` (the
-    /// topic's typed columns, `[warehouse] columns`, with their types), or `bytearray` (raw
-    /// values, with `value.converter = "bytes"`). Confluent's class names are accepted too.
+    /// topic's typed columns, `[warehouse] columns`, with their types; records with a schema:
+    /// their schema's columns), `bytearray` (raw values, with `value.converter = "bytes"`), or
+    /// `avro` (container files of the records' writer schema, `avro.codec`; records with a
+    /// schema). Confluent's class names are accepted too.
     #[serde(rename = "format.class", default)]
     pub format_class: super::FormatClass,
     /// Parquet page compression: `snappy` (default), `zstd`, `gzip` or `none`; keys end
@@ -199,6 +244,7 @@ pub enum ValueConverter {
     Json,
     String,
     Bytes,
+    Avro,
 }
 
 impl TryFrom<String> for ValueConverter {
@@ -209,10 +255,11 @@ impl TryFrom<String> for ValueConverter {
             "json" | "org.apache.kafka.connect.json.JsonConverter" => Self::Json,
             "string" | "org.apache.kafka.connect.storage.StringConverter" => Self::String,
             "bytes" | "org.apache.kafka.connect.converters.ByteArrayConverter" => Self::Bytes,
+            "avro" | "io.confluent.connect.avro.AvroConverter" => Self::Avro,
             other => {
                 return Err(format!(
-                    "{other:?} is not a converter: json, string or bytes (or Connect's JsonConverter, \
-                     StringConverter, ByteArrayConverter class names)"
+                    "{other:?} is not a converter: json, string, bytes or avro (or Connect's JsonConverter, \
+                     StringConverter, ByteArrayConverter, AvroConverter class names)"
                 ))
             }
         })
@@ -222,75 +269,6 @@ impl TryFrom<String> for ValueConverter {
 impl From<ValueConverter> for String {
     fn from(c: ValueConverter) -> String {
         format!("{c:?}").to_ascii_lowercase()
-    }
-}
-
-/// `value.schema`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
-#[serde(try_from = "String", into = "String")]
-pub enum ValueSchema {
-    #[default]
-    None,
-    Tick,
-    /// A JSON Schema file, read and compiled when the configuration is.
-    Json(JsonSchema),
-}
-
-impl TryFrom<String> for ValueSchema {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        Ok(match s.as_str() {
-            "none" => Self::None,
-            "tick" => Self::Tick,
-            path => Self::Json(JsonSchema::read(path.as_ref())?),
-        })
-    }
-}
-
-impl From<ValueSchema> for String {
-    fn from(s: ValueSchema) -> String {
-        match s {
-            ValueSchema::None => "none".into(),
-            ValueSchema::Tick => "tick".into(),
-            ValueSchema::Json(j) => j.path.display().to_string(),
-        }
-    }
-}
-
-/// A compiled JSON Schema and the file it came from.
-#[derive(Clone)]
-pub struct JsonSchema {
-    pub path: PathBuf,
-    pub validator: Arc<jsonschema::Validator>,
-}
-
-impl JsonSchema {
-    /// Reads and compiles the schema at `path`, or says what is wrong with the file.
-    pub fn read(path: &std::path::Path) -> Result<Self, String> {
-        let shown = path.display();
-        let text = std::fs::read(path).map_err(|e| format!("reading {shown}: {e}"))?;
-        let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("{shown} is not JSON: {e}"))?;
-        let validator =
-            jsonschema::validator_for(&doc).map_err(|e| format!("{shown} is not a valid JSON Schema: {e}"))?;
-        Ok(Self {
-            path: path.to_owned(),
-            validator: Arc::new(validator),
-        })
-    }
-}
-
-impl std::fmt::Debug for JsonSchema {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JsonSchema")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PartialEq for JsonSchema {
-    fn eq(&self, other: &Self) -> bool {
-        self.path == other.path
     }
 }
 

@@ -68,6 +68,7 @@ fn topics(s: &SinkConfig, p: &mut Problems) {
 
 /// How values are read: the schema, their size, the compression level.
 fn values(s: &SinkConfig, p: &mut Problems) {
+    super::validate_schemas::schemas(s, p);
     match &s.value_schema {
         ValueSchema::None => {}
         _ if s.value_converter != ValueConverter::Json => p.check(
@@ -183,6 +184,37 @@ fn formats(c: &Config, p: &mut Problems) {
         "sink.s3.compression.type",
         "applies to json and bytearray files; a Parquet file is compressed by parquet.codec".into(),
     );
+    let schemas = converter == ValueConverter::Avro || s.schemas_enable;
+    p.check(
+        format != FormatClass::Avro || schemas,
+        "sink.format.class",
+        "avro writes each record's writer schema: it needs value.converter = \"avro\" or \
+         value.converter.schemas.enable = true"
+            .into(),
+    );
+    p.check(
+        !(format == FormatClass::Avro && s.compression != super::Compression::None),
+        "sink.s3.compression.type",
+        "applies to json and bytearray files; an Avro file's blocks are compressed by avro.codec".into(),
+    );
+    p.check(
+        !(schemas
+            && matches!(format, FormatClass::Avro | FormatClass::Parquet)
+            && s.null_values == super::NullValues::Write),
+        "sink.behavior.on.null.values",
+        "write has no value to put in a file of a schema's columns (avro, parquet of records with schemas): \
+         use ignore or fail"
+            .into(),
+    );
+    p.check(
+        !(schemas && format == FormatClass::Parquet && s.parquet_record_content != RecordContent::Auto),
+        "sink.parquet.record.content",
+        "applies to Parquet files of JSON records' typed columns; records with a schema take their schema's columns"
+            .into(),
+    );
+    if schemas {
+        return;
+    }
     if format != FormatClass::Parquet || s.parquet_record_content != RecordContent::Never {
         return;
     }
@@ -239,7 +271,7 @@ mod tests {
         );
         let class = problems("[sink]\n\"value.converter\" = \"org.apache.kafka.connect.storage.StringConverter\"\n");
         assert_eq!(class, "", "Connect's class names are accepted");
-        let bad = problems("[sink]\n\"value.converter\" = \"avro\"\n");
+        let bad = problems("[sink]\n\"value.converter\" = \"protobuf\"\n");
         assert!(bad.contains("not a converter"), "{bad}");
     }
 
@@ -283,7 +315,7 @@ mod tests {
         );
         let codec = problems("[sink]\n\"parquet.codec\" = \"lzo\"\n");
         assert!(codec.contains("parquet.codec"), "{codec}");
-        let class = problems("[sink]\n\"format.class\" = \"avro\"\n");
-        assert!(class.contains("json, parquet or bytearray"), "{class}");
+        let class = problems("[sink]\n\"format.class\" = \"orc\"\n");
+        assert!(class.contains("json, parquet, bytearray or avro"), "{class}");
     }
 }

@@ -189,3 +189,54 @@ fn another_connector_or_an_unknown_setting_is_refused() {
         .to_string()
         .starts_with("x.json: not JSON"));
 }
+
+#[test]
+fn an_avro_connector_through_schema_registry_imports_clean_without_its_secret() {
+    let props = "name=trades-avro\nconnector.class=io.confluent.connect.s3.S3SinkConnector\ntopics=trades\n\
+                 format.class=io.confluent.connect.s3.format.avro.AvroFormat\navro.codec=snappy\n\
+                 value.converter=io.confluent.connect.avro.AvroConverter\n\
+                 value.converter.schema.registry.url=https://sr-1.example:8081,https://sr-2.example:8081\n\
+                 value.converter.basic.auth.credentials.source=USER_INFO\n\
+                 value.converter.basic.auth.user.info=sink:hunter2\n\
+                 value.converter.schema.registry.ssl.truststore.location=/etc/kafka/truststore.jks\n\
+                 value.converter.auto.register.schemas=false\n\
+                 schema.compatibility=BACKWARD\ns3.compression.type=gzip\ns3.bucket.name=lake\nflush.size=1000\n";
+    let out = convert(&read("avro.properties", props).unwrap());
+    assert!(
+        !out.toml.contains("hunter2"),
+        "the secret stays out of the file:\n{}",
+        out.toml
+    );
+    assert!(out
+        .ignored
+        .iter()
+        .any(|i| i.contains("TICKSTREAM_SCHEMA_REGISTRY_USER_INFO")));
+    assert_eq!(out.unsupported.len(), 1, "{:?}", out.unsupported);
+    assert!(
+        out.unsupported[0].contains("keytool -exportcert"),
+        "{:?}",
+        out.unsupported
+    );
+    let c = crate::config::parse_str(&out.toml).expect("valid TOML");
+    assert_eq!(c.sink.value_converter, crate::config::ValueConverter::Avro);
+    assert_eq!(c.sink.format_class, crate::config::FormatClass::Avro);
+    assert_eq!(c.sink.avro_codec, crate::config::AvroCodec::Snappy);
+    assert_eq!(
+        c.sink.compression,
+        crate::config::Compression::None,
+        "Connect ignores it for Avro"
+    );
+    assert_eq!(
+        c.sink.schema_compatibility,
+        crate::record::avro::compat::Compatibility::Backward
+    );
+    let urls: Vec<&str> = c
+        .sink
+        .registry_url
+        .iter()
+        .flat_map(|u| &u.0)
+        .map(|u| u.base.as_str())
+        .collect();
+    assert_eq!(urls, ["https://sr-1.example:8081", "https://sr-2.example:8081"]);
+    assert!(crate::config::validate(&c).is_empty(), "{}", out.toml);
+}

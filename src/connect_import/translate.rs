@@ -93,10 +93,32 @@ impl Draft<'_> {
             | "format.bytearray.separator" | "errors.tolerance" | "errors.deadletterqueue.topic.name"
             | "behavior.on.null.values" => self.sink.set(k, text(v), &connect(k)),
             "flush.size" | "rotate.interval.ms" | "filename.offset.zero.pad.width" => self.sink_int(k, v),
-            "value.converter.schemas.enable" if v.trim() == "true" => self.out.unsupported.push(
-                "value.converter.schemas.enable = true: records in JsonConverter's schema/payload envelope are written as produced, not unwrapped".into(),
-            ),
+            "value.converter.schemas.enable" if v.trim() == "true" => {
+                self.sink.set(k, toml::Value::Boolean(true), &connect(k))
+            }
             "value.converter.schemas.enable" => {}
+            "value.converter.schema.registry.url"
+            | "value.converter.basic.auth.credentials.source"
+            | "value.converter.value.subject.name.strategy"
+            | "schema.compatibility"
+            | "json.decimal.format"
+            | "avro.codec" => self.sink.set(k, text(v.trim()), &connect(k)),
+            "value.converter.basic.auth.user.info" => self.out.ignored.push(format!(
+                "{k}: a secret, not copied into the file; set TICKSTREAM_SCHEMA_REGISTRY_USER_INFO in the service's environment"
+            )),
+            "value.converter.schema.registry.ssl.truststore.location" => self.out.unsupported.push(format!(
+                "{k} = {v:?}: a Java truststore; export its CA as PEM (keytool -exportcert -rfc -keystore {v} -alias <ca> > ca.pem) \
+                 and set value.converter.schema.registry.ssl.ca.location"
+            )),
+            "value.converter.schema.registry.ssl.truststore.password"
+            | "value.converter.schema.registry.ssl.truststore.type"
+            | "value.converter.auto.register.schemas"
+            | "value.converter.use.latest.version"
+            | "value.converter.enhanced.avro.schema.support"
+            | "value.converter.connect.meta.data"
+            | "value.converter.schemas.cache.size" => self.out.ignored.push(format!(
+                "{k} = {v}: records are decoded with their own writer schema; this setting changes nothing here"
+            )),
             "s3.region" => self.s3.set("region", text(v), &connect(k)),
             "store.url" => {
                 self.s3.set("mode", text("endpoint"), "Connect's store.url: an S3-compatible endpoint");
@@ -109,10 +131,11 @@ impl Draft<'_> {
 
     /// What a file is: its format, codec and compression.
     fn file_key(&mut self, k: &str, v: &str) -> bool {
-        let parquet = self
+        let container = self
             .settings
             .get("format.class")
-            .is_some_and(|f| f.ends_with("ParquetFormat"));
+            .map(|f| f.rsplit('.').next().unwrap_or(f))
+            .filter(|f| ["ParquetFormat", "AvroFormat"].contains(f));
         match k {
             "format.class" => match v.rsplit('.').next().unwrap_or(v) {
                 "JsonFormat" => {}
@@ -120,11 +143,12 @@ impl Draft<'_> {
                 "ParquetFormat" => self.sink.set(
                     k,
                     text("parquet"),
-                    "Connect's format.class ParquetFormat: the columns are [warehouse] columns (the tick's \
-                     by default), typed; declare your records' fields there",
+                    "Connect's format.class ParquetFormat: records with a schema (Avro, JSON envelopes) take \
+                     their schema's columns; plain JSON records the [warehouse] columns (the tick's by default), typed",
                 ),
+                "AvroFormat" => self.sink.set(k, text("avro"), &connect(k)),
                 other => self.out.unsupported.push(format!(
-                    "format.class = {v:?}: {other} files are not written yet (JSON lines, Parquet and raw bytes are)"
+                    "format.class = {v:?}: {other} files are not written (JSON lines, Avro, Parquet and raw bytes are)"
                 )),
             },
             "parquet.codec" => match v.trim() {
@@ -133,8 +157,9 @@ impl Draft<'_> {
                     "parquet.codec = {other:?}: tickstream writes snappy, zstd, gzip or uncompressed Parquet"
                 )),
             },
-            "s3.compression.type" | "s3.compression.level" if parquet => self.out.ignored.push(format!(
-                "{k} = {v}: Connect applies it to JSON and bytes files only; Parquet pages are compressed by parquet.codec"
+            "s3.compression.type" | "s3.compression.level" if container.is_some() => self.out.ignored.push(format!(
+                "{k} = {v}: Connect applies it to JSON and bytes files only; {} files are compressed by their own codec",
+                container.unwrap_or_default()
             )),
             "s3.compression.type" => match v.trim() {
                 "none" | "gzip" => self.sink.set(k, text(v.trim()), &connect(k)),
@@ -200,7 +225,7 @@ impl Draft<'_> {
             "key.converter" | "key.converter.schemas.enable" | "header.converter" => {
                 out.ignored.push(format!("{k}: keys and headers are not written to S3 (as with JsonFormat)"))
             }
-            "storage.class" | "schema.compatibility" | "s3.part.size" | "s3.acl.canned" | "errors.log.enable"
+            "storage.class" | "s3.part.size" | "s3.acl.canned" | "errors.log.enable"
             | "errors.log.include.messages" | "errors.deadletterqueue.context.headers.enable"
             | "errors.deadletterqueue.topic.replication.factor" => {
                 out.ignored.push(format!("{k} = {v}: has no tickstream equivalent and changes nothing here"))

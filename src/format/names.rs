@@ -12,6 +12,9 @@ pub const ZSTD_SUFFIX: &str = ".zst";
 /// The suffix of a Parquet file's key (after its codec's: `.snappy.parquet`).
 pub const PARQUET_SUFFIX: &str = ".parquet";
 
+/// The suffix of an Avro file's key.
+pub const AVRO_SUFFIX: &str = ".avro";
+
 /// The extensions of Parquet files, one per `parquet.codec`, as parquet-mr names them.
 const PARQUET_EXTENSIONS: [&str; 4] = [".snappy.parquet", ".zstd.parquet", ".gz.parquet", ".parquet"];
 
@@ -20,6 +23,7 @@ const PARQUET_EXTENSIONS: [&str; 4] = [".snappy.parquet", ".zstd.parquet", ".gz.
 pub fn extension(sink: &SinkConfig) -> &'static str {
     match (sink.format(), sink.compression) {
         (FormatClass::Parquet, _) => sink.parquet_codec.extension(),
+        (FormatClass::Avro, _) => "avro",
         (FormatClass::ByteArray, Compression::None) => "bin",
         (FormatClass::ByteArray, Compression::Gzip) => "bin.gz",
         (FormatClass::ByteArray, Compression::Zstd) => "bin.zst",
@@ -43,7 +47,7 @@ pub fn strip_compression(name: &str) -> &str {
 
 /// The digits before a data file's extension (`0000000100` of `0000000100.json.gz`), or
 /// `None` when `name` is not a data file's. A layout of raw values (`raw`) reads only raw-value
-/// files; any other reads JSON lines of any compression and Parquet of any codec.
+/// files; any other reads JSON lines of any compression, Parquet of any codec and Avro.
 pub fn strip_extension(name: &str, raw: bool) -> Option<&str> {
     if raw {
         return strip_compression(name).strip_suffix(".bin");
@@ -51,6 +55,7 @@ pub fn strip_extension(name: &str, raw: bool) -> Option<&str> {
     PARQUET_EXTENSIONS
         .iter()
         .find_map(|ext| name.strip_suffix(ext))
+        .or_else(|| name.strip_suffix(AVRO_SUFFIX))
         .or_else(|| strip_compression(name).strip_suffix(".json"))
 }
 
@@ -62,6 +67,8 @@ pub fn content_type(key: &str) -> &'static str {
         "application/zstd"
     } else if key.ends_with(PARQUET_SUFFIX) {
         "application/vnd.apache.parquet"
+    } else if key.ends_with(AVRO_SUFFIX) {
+        "application/avro"
     } else if key.ends_with(".bin") {
         "application/octet-stream"
     } else {

@@ -9,8 +9,9 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 
-use super::names::{self, PARQUET_SUFFIX};
+use super::names::{self, AVRO_SUFFIX, PARQUET_SUFFIX};
 use super::FormatError;
+use crate::record::avro::json::Style;
 
 /// How files are split into records: what separates raw values (JSON lines always end in a
 /// newline).
@@ -18,6 +19,9 @@ use super::FormatError;
 pub struct Reader {
     /// `format.bytearray.separator`.
     raw_separator: Cow<'static, [u8]>,
+    /// How Avro records (of `.avro` files, and Parquet files written from Avro) are rendered
+    /// (`json.decimal.format`).
+    style: Style,
 }
 
 impl Default for Reader {
@@ -31,6 +35,10 @@ impl Reader {
     pub const fn lines() -> Self {
         Self {
             raw_separator: Cow::Borrowed(b"\n"),
+            style: Style {
+                decimals: crate::record::avro::json::DecimalFormat::Base64,
+                unions: crate::record::avro::json::Unions::ByType,
+            },
         }
     }
 
@@ -38,12 +46,24 @@ impl Reader {
     pub fn new(separator: &[u8]) -> Self {
         Self {
             raw_separator: Cow::Owned(separator.to_vec()),
+            ..Self::lines()
         }
     }
 
     /// The reader of the files `[sink]` describes.
     pub fn of(sink: &crate::config::SinkConfig) -> Self {
-        Self::new(sink.bytearray_separator.as_bytes())
+        Self {
+            style: Style {
+                decimals: sink.json_decimal_format,
+                ..Self::lines().style
+            },
+            ..Self::new(sink.bytearray_separator.as_bytes())
+        }
+    }
+
+    /// How Avro records are rendered.
+    pub fn style(&self) -> Style {
+        self.style
     }
 
     /// The records of the file at `key`.
@@ -56,17 +76,33 @@ impl Reader {
             }
         };
         if key.ends_with(PARQUET_SUFFIX) {
-            let (lines, by_column_name) =
-                super::parquet::reader::json_lines(body).map_err(|source| FormatError::Unreadable {
+            let read =
+                super::parquet::reader::json_lines(body, self.style).map_err(|source| FormatError::Unreadable {
                     key: key.to_owned(),
                     what: "Parquet",
+                    source: Box::new(source),
+                })?;
+            return Ok(FileRecords {
+                body: Bytes::from(read.lines),
+                separator: b"\n".to_vec(),
+                raw: false,
+                by_column_name: read.by_column_name,
+                schema: read.avro_schema,
+            });
+        }
+        if key.ends_with(AVRO_SUFFIX) {
+            let (lines, schema) =
+                super::avro::json_lines(&body, self.style).map_err(|source| FormatError::Unreadable {
+                    key: key.to_owned(),
+                    what: "Avro",
                     source: Box::new(source),
                 })?;
             return Ok(FileRecords {
                 body: Bytes::from(lines),
                 separator: b"\n".to_vec(),
                 raw: false,
-                by_column_name,
+                by_column_name: false,
+                schema: Some(schema.into()),
             });
         }
         let body = super::compression::decode(key, body).map_err(corrupt("compressed"))?;
@@ -79,6 +115,7 @@ impl Reader {
             },
             raw,
             by_column_name: false,
+            schema: None,
         })
     }
 }
@@ -94,6 +131,9 @@ pub struct FileRecords {
     /// The records are objects of a Parquet file's columns by name (its typed columns read
     /// them by name, not by `source`), not the records' own text.
     pub by_column_name: bool,
+    /// The writer schema's JSON of a file of records with a schema (an Avro file's, or a
+    /// Parquet file's `parquet.avro.schema`): its records are rendered from values of it.
+    pub schema: Option<std::sync::Arc<str>>,
 }
 
 impl FileRecords {

@@ -20,7 +20,7 @@ use chrono::{DateTime, Offset, TimeZone};
 
 pub use crate::config::PartitionerSpec;
 use crate::config::{TimeSpec, TimestampExtractor};
-use crate::record::fields::{value, Fields};
+use crate::record::view::{FieldSource, RecordView};
 use crate::record::RecordError;
 
 /// The configured partitioner.
@@ -57,18 +57,18 @@ impl Partitioner {
     }
 
     /// The directory (no leading or trailing `/`) of a record of Kafka `partition` with
-    /// Kafka timestamp `timestamp_ms`, written as `line`, at `now_ms`; or why it has none.
+    /// Kafka timestamp `timestamp_ms`, written as `record`, at `now_ms`; or why it has none.
     pub fn encode(
         &self,
         partition: i32,
         timestamp_ms: Option<i64>,
-        line: &[u8],
+        record: &RecordView<'_>,
         now_ms: i64,
     ) -> Result<String, RecordError> {
         match &self.kind {
             PartitionerSpec::Default => Ok(format!("partition={partition}")),
             PartitionerSpec::Field(names) => {
-                let fields = Fields::parse(line)?;
+                let fields = record.fields()?;
                 let mut out = String::new();
                 for name in names {
                     if !out.is_empty() {
@@ -88,16 +88,15 @@ impl Partitioner {
                     })?,
                     TimestampExtractor::Wallclock => now_ms,
                     TimestampExtractor::RecordField => {
-                        let fields = Fields::parse(line)?;
                         let unplaceable = |reason: String| RecordError::Unplaceable {
                             setting: "timestamp.field",
                             reason,
                         };
-                        let raw = fields
-                            .get(&t.field)
-                            .map(|raw| raw.text)
+                        let (value, raw) = record
+                            .fields()?
+                            .get(&t.field)?
                             .ok_or_else(|| unplaceable(format!("the record has no field {:?}", t.field)))?;
-                        crate::record::cell::timestamp_ms(&value(raw)?).ok_or_else(|| {
+                        crate::record::cell::timestamp_ms(&value).ok_or_else(|| {
                             unplaceable(format!("{:?} is {raw}, not a time (RFC 3339 or epoch ms)", t.field))
                         })?
                     }
@@ -169,16 +168,15 @@ fn directory(t: &TimeSpec, utc_ms: i64) -> String {
 }
 
 /// A field's value as a directory name: strings as they are, numbers and booleans as written.
-fn field_text(fields: &Fields<'_>, name: &str) -> Result<String, RecordError> {
+fn field_text(fields: &FieldSource<'_>, name: &str) -> Result<String, RecordError> {
     let unplaceable = |reason: String| RecordError::Unplaceable {
         setting: "partition.field.name",
         reason,
     };
-    let raw = fields
-        .get(name)
-        .map(|raw| raw.text)
+    let (value, _) = fields
+        .get(name)?
         .ok_or_else(|| unplaceable(format!("the record has no field {name:?}")))?;
-    match value(raw)? {
+    match value {
         serde_json::Value::String(s) if s.is_empty() => Err(unplaceable(format!("field {name:?} is empty"))),
         serde_json::Value::String(s) if s.contains('/') || s.chars().any(char::is_control) => Err(unplaceable(
             format!("field {name:?} is {s:?}: a '/' or a control character cannot name a directory"),

@@ -9,6 +9,17 @@ fn of(toml: &str) -> Result<Partitioner, crate::config::Problem> {
     sink(toml).partitioner().map(Partitioner::new)
 }
 
+/// `encode` of a JSON line.
+trait EncodeJson {
+    fn encode_json(&self, partition: i32, ts: Option<i64>, line: &[u8], now: i64) -> Result<String, RecordError>;
+}
+
+impl EncodeJson for Partitioner {
+    fn encode_json(&self, partition: i32, ts: Option<i64>, line: &[u8], now: i64) -> Result<String, RecordError> {
+        self.encode(partition, ts, &RecordView::Json(line), now)
+    }
+}
+
 const TICK: &[u8] =
     br#"{"symbol":"AAPL","price":1.5,"exchange":"NASDAQ","volume":7,"timestamp":"2026-03-07T09:41:12.5-05:00"}"#;
 /// 2026-03-07T14:41:12Z
@@ -18,29 +29,34 @@ const KAFKA_MS: i64 = 1_772_894_472_000;
 fn default_names_the_kafka_partition() {
     let p = of("").unwrap();
     assert!(p.is_default() && p.consecutive() && p.deterministic());
-    assert_eq!(p.encode(2, None, b"not even json", 0).unwrap(), "partition=2");
+    assert_eq!(p.encode_json(2, None, b"not even json", 0).unwrap(), "partition=2");
 }
 
 #[test]
 fn field_writes_each_field_in_order_and_rejects_a_record_without_one() {
     let p = of("\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"exchange, symbol\"").unwrap();
     assert!(!p.consecutive() && p.deterministic());
-    assert_eq!(p.encode(0, None, TICK, 0).unwrap(), "exchange=NASDAQ/symbol=AAPL");
+    assert_eq!(p.encode_json(0, None, TICK, 0).unwrap(), "exchange=NASDAQ/symbol=AAPL");
     let vol = Partitioner::field(&["volume"]);
-    assert_eq!(vol.encode(0, None, TICK, 0).unwrap(), "volume=7");
-    let missing = p.encode(0, None, br#"{"symbol":"AAPL"}"#, 0).unwrap_err().to_string();
+    assert_eq!(vol.encode_json(0, None, TICK, 0).unwrap(), "volume=7");
+    let missing = p
+        .encode_json(0, None, br#"{"symbol":"AAPL"}"#, 0)
+        .unwrap_err()
+        .to_string();
     assert!(missing.contains("no field \"exchange\""), "{missing}");
     let nested = Partitioner::field(&["symbol"])
-        .encode(0, None, br#"{"symbol":{"a":1}}"#, 0)
+        .encode_json(0, None, br#"{"symbol":{"a":1}}"#, 0)
         .unwrap_err()
         .to_string();
     assert!(nested.contains("not a string, number or boolean"), "{nested}");
     let slash = Partitioner::field(&["symbol"])
-        .encode(0, None, br#"{"symbol":"BRK/B"}"#, 0)
+        .encode_json(0, None, br#"{"symbol":"BRK/B"}"#, 0)
         .unwrap_err()
         .to_string();
     assert!(slash.contains("cannot name a directory"), "{slash}");
-    assert!(Partitioner::field(&["symbol"]).encode(0, None, b"[1,2]", 0).is_err());
+    assert!(Partitioner::field(&["symbol"])
+        .encode_json(0, None, b"[1,2]", 0)
+        .is_err());
 }
 
 #[test]
@@ -48,15 +64,15 @@ fn hourly_floors_the_kafka_timestamp_in_the_zone() {
     let p = of("\"partitioner.class\" = \"io.confluent.connect.storage.partitioner.HourlyPartitioner\"").unwrap();
     assert!(!p.consecutive() && p.deterministic());
     assert_eq!(
-        p.encode(0, Some(KAFKA_MS), TICK, 0).unwrap(),
+        p.encode_json(0, Some(KAFKA_MS), TICK, 0).unwrap(),
         "year=2026/month=03/day=07/hour=14"
     );
     let ny = of("\"partitioner.class\" = \"hourly\"\ntimezone = \"America/New_York\"").unwrap();
     assert_eq!(
-        ny.encode(0, Some(KAFKA_MS), TICK, 0).unwrap(),
+        ny.encode_json(0, Some(KAFKA_MS), TICK, 0).unwrap(),
         "year=2026/month=03/day=07/hour=09"
     );
-    let err = p.encode(0, None, TICK, 0).unwrap_err().to_string();
+    let err = p.encode_json(0, None, TICK, 0).unwrap_err().to_string();
     assert!(err.contains("no Kafka timestamp"), "{err}");
 }
 
@@ -69,11 +85,11 @@ fn time_with_a_duration_and_a_record_field() {
     ))
     .unwrap();
     // 09:41:12.5-05:00 is 14:41:12.5Z: the quarter hour starting 14:30.
-    assert_eq!(p.encode(0, None, TICK, 0).unwrap(), "2026/03/07/14/30");
-    let epoch = p.encode(0, None, br#"{"timestamp":1772894472000}"#, 0).unwrap();
+    assert_eq!(p.encode_json(0, None, TICK, 0).unwrap(), "2026/03/07/14/30");
+    let epoch = p.encode_json(0, None, br#"{"timestamp":1772894472000}"#, 0).unwrap();
     assert_eq!(epoch, "2026/03/07/14/30");
     let bad = p
-        .encode(0, None, br#"{"timestamp":"soon"}"#, 0)
+        .encode_json(0, None, br#"{"timestamp":"soon"}"#, 0)
         .unwrap_err()
         .to_string();
     assert!(bad.contains("not a time"), "{bad}");
@@ -84,7 +100,7 @@ fn wallclock_uses_the_clock_and_keeps_files_consecutive() {
     let p = of("\"partitioner.class\" = \"daily\"\n\"timestamp.extractor\" = \"Wallclock\"").unwrap();
     assert!(p.consecutive() && !p.deterministic());
     assert_eq!(
-        p.encode(0, Some(0), TICK, KAFKA_MS).unwrap(),
+        p.encode_json(0, Some(0), TICK, KAFKA_MS).unwrap(),
         "year=2026/month=03/day=07"
     );
 }

@@ -95,6 +95,8 @@ pub enum StartError {
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("the Snowpipe monitor")]
     Snowflake(#[from] crate::warehouse::snowflake::SnowflakeError),
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
     /// A dependency still did not answer when `runtime.startup_timeout_ms` ran out.
     #[error("not reachable after {waited_s} s (runtime.startup_timeout_ms): {}", .problems.join("; "))]
     Unreachable { waited_s: u64, problems: Vec<String> },

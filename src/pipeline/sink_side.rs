@@ -9,6 +9,7 @@ use crate::consumer::actor::{ConsumerArgs, ConsumerShared};
 use crate::kafka::client_config;
 use crate::kafka::dead_letters::DeadLetterProducer;
 use crate::landed::LandedSender;
+use crate::registry::Registry;
 use crate::s3::keys::KeyLayout;
 use crate::s3::{client, S3SegmentStore};
 use crate::sink::dead_letter::DeadLetterTopic;
@@ -49,10 +50,13 @@ pub(super) async fn prepare(
         }
         None => None,
     };
+    let rules = Rules::from_config(config)?;
+    let registry = Registry::from_config(s, rules.converter.schemas().clone(), infra.reachability.clone())?;
     let sinks = SinkSettings {
         layout: KeyLayout::of(s, s.topic_list().first().map_or("", String::as_str)),
-        rules: Rules::from_config(config)?,
+        rules,
         dead_topic,
+        registry: registry.map(Arc::new),
         single_topic: topics.single(),
         rotate_interval: s.rotate_interval(),
         max_inflight_uploads: s.max_inflight_uploads,

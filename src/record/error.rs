@@ -57,9 +57,14 @@ pub enum RecordError {
         subject: String,
         compatibility: String,
     },
-    /// A Parquet file's columns are a record's fields: a value of another type has none.
-    #[error("format.class = parquet needs a record schema; schema {0} is not a record")]
-    NotARecord(String),
+    /// A record without a schema (JSON, or an envelope whose schema is `null`) for a file of a
+    /// schema's columns (Avro, or Parquet of records with schemas).
+    #[error("format.class = {0} needs a record with a schema; this one has none")]
+    Schemaless(&'static str),
+    /// A Parquet file's columns are a record's fields: a schema that is not a record, or whose
+    /// types nest without end, has none.
+    #[error("format.class = parquet cannot write it: {0}")]
+    NoParquetColumns(String),
     /// The partitioner cannot name the record's directory (no such field, no timestamp, a value
     /// that cannot name a directory); the setting it reads is named first.
     #[error("{setting}: {reason}")]

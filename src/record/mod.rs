@@ -22,6 +22,7 @@ pub mod fields;
 pub mod tick;
 pub mod tick_json;
 pub mod tick_scan;
+pub mod view;
 
 #[cfg(test)]
 mod testing;

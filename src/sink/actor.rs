@@ -61,6 +61,8 @@ pub struct SinkArgs<S, P> {
     pub landed: Option<LandedSender>,
     /// `errors.deadletterqueue.topic.name`: dead letters go there instead of to S3.
     pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
+    /// Where the schemas of Avro records come from (it fills `rules`' converter's cache).
+    pub registry: Option<Arc<crate::registry::Registry>>,
 }
 
 impl<S, P> SinkArgs<S, P> {
@@ -80,8 +82,9 @@ pub enum SinkMsg {
     Plan,
     /// Records from the router, in offset order.
     Append(Vec<Record>),
-    /// Internal: retry the records held back while a directory's listing failed.
-    Relist,
+    /// Internal: retry the records held back while a directory's listing or a schema's fetch
+    /// failed.
+    Retry,
     /// Internal: batch `id`'s rotation interval has passed.
     Rotate(u64),
     /// Internal: the commit interval is up; commit the pending offset.
@@ -135,10 +138,12 @@ pub struct SinkState<S, P> {
     /// S3, but this member's commits would be refused, and a synchronous one would stall.
     may_commit: bool,
     plan_failures: u32,
-    /// Records not taken yet: a directory they route to could not be listed (S3 failing);
-    /// retried by `Relist`, and new records queue behind them.
+    /// Records not taken yet: a directory they route to could not be listed (S3 failing), or
+    /// the schema of the first could not be fetched (the registry failing); retried by
+    /// `Retry`, and new records queue behind them.
     waiting: VecDeque<Record>,
     list_failures: u32,
+    schema_failures: u32,
 }
 
 impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
@@ -173,6 +178,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
             plan_failures: 0,
             waiting: VecDeque::new(),
             list_failures: 0,
+            schema_failures: 0,
             args,
         })
     }
@@ -192,7 +198,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
         match msg {
             SinkMsg::Plan => st.plan(&myself).await?,
             SinkMsg::Append(records) => st.append(&myself, records).await,
-            SinkMsg::Relist => {
+            SinkMsg::Retry => {
                 let waiting = std::mem::take(&mut st.waiting);
                 st.push(&myself, waiting).await;
             }

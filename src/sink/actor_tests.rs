@@ -113,6 +113,7 @@ pub(super) async fn start_with(
         reach: Default::default(),
         landed: None,
         dead_topic: None,
+        registry: None,
     };
     let (sink, _) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
     let h = Harness {
@@ -377,6 +378,7 @@ async fn a_sink_that_cannot_plan_fails_after_its_attempts_so_its_supervisor_sees
         reach: Default::default(),
         landed: None,
         dead_topic: None,
+        registry: None,
     };
     let (sink, ended) = SinkActor::spawn(None, SinkActor::default(), args).await.unwrap();
     tokio::time::sleep(Duration::from_secs(10)).await;

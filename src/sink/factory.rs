@@ -14,6 +14,7 @@ use super::segmenter::Rules;
 use super::source::PartitionSource;
 use crate::landed::LandedSender;
 use crate::record::TopicPartition;
+use crate::registry::Registry;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentStore;
 use crate::telemetry::reachability::Reachability;
@@ -37,6 +38,9 @@ pub struct SinkSettings<S> {
     pub landed: Option<LandedSender>,
     /// `errors.deadletterqueue.topic.name`, when set.
     pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
+    /// The Schema Registry Avro records' schemas are fetched from (it fills `rules`'
+    /// converter's cache), when values are Avro.
+    pub registry: Option<Arc<Registry>>,
     /// The sink reads one named topic: its sinks keep the ids `sink-<partition>`.
     pub single_topic: bool,
 }
@@ -56,6 +60,7 @@ impl<S> Clone for SinkSettings<S> {
             reach: self.reach.clone(),
             landed: self.landed.clone(),
             dead_topic: self.dead_topic.clone(),
+            registry: self.registry.clone(),
             single_topic: self.single_topic,
         }
     }
@@ -107,6 +112,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
                 reach: s.reach.clone(),
                 landed: s.landed.clone(),
                 dead_topic: s.dead_topic.clone(),
+                registry: s.registry.clone(),
             };
             async move {
                 SinkActor::<S, P>::spawn_linked(None, SinkActor::default(), args, sup)

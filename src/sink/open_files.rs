@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use super::segment::Segment;
 use super::Record;
-use crate::format::{FileBody, FileFormat, FormatError};
+use crate::format::{Converted, FileBody, FileFormat, FormatError};
+use crate::record::RecordError;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
 
@@ -34,26 +35,26 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    /// A file opened by `rec` (its line `line_len` bytes); `many`: one of many files open at
-    /// once (each starts small).
+    /// A file opened by `rec` (converted as `first`); `many`: one of many files open at once
+    /// (each starts small). A file of a schema's columns says why the record's schema has none.
     pub fn new(
         id: u64,
         dir: Dir,
         rec: &Record,
-        line_len: usize,
+        first: &Converted<'_>,
         flush_size: u64,
         format: &FileFormat,
         many: bool,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, RecordError> {
+        Ok(Self {
             id,
             dir,
             start: rec.offset,
             first_timestamp_ms: rec.timestamp_ms,
             last: rec.offset,
             records: 0,
-            file: format.open(line_len, flush_size, many),
-        }
+            file: format.open(first, rec.offset, flush_size, many)?,
+        })
     }
 
     /// The file to upload: its key, its body as its format finishes it, its offsets; or why
@@ -116,6 +117,18 @@ impl OpenFiles {
         match self.by_dir.len() {
             1 => self.by_dir.values().next(),
             _ => None,
+        }
+    }
+
+    /// The open file of `dir`.
+    pub fn get(&self, dir: &Dir) -> Option<&Batch> {
+        match self.by_dir.len() {
+            1 => self
+                .by_dir
+                .values()
+                .next()
+                .filter(|b| Arc::ptr_eq(&b.dir, dir) || b.dir == *dir),
+            _ => self.by_dir.get(&**dir),
         }
     }
 
@@ -185,7 +198,10 @@ mod tests {
             first_timestamp_ms: None,
             last: start,
             records: 1,
-            file: crate::format::FileFormats::json().for_topic("t").open(2, 1, false),
+            file: crate::format::FileFormats::json()
+                .for_topic("t")
+                .open(&crate::format::Converted::Line(b"{}"[..].into()), start, 1, false)
+                .unwrap(),
         }
     }
 

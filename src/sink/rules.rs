@@ -3,6 +3,7 @@
 
 use crate::format::{Converter, FileFormats};
 use crate::partitioner::Partitioner;
+use crate::record::avro::compat::{Compatibility, SubjectNames};
 
 /// How the segmenter writes and what it tolerates.
 #[derive(Clone, Debug)]
@@ -22,6 +23,10 @@ pub struct Rules {
     /// `max.buffered.records`: under `field` and `time`, open files holding this many records
     /// in all are written out oldest first, so the memory bound never waits for their timers.
     pub max_buffered: u64,
+    /// `schema.compatibility`: which records with schemas share a file.
+    pub compatibility: Compatibility,
+    /// `value.subject.name.strategy`: the subject whose versions `compatibility` compares.
+    pub subjects: SubjectNames,
 }
 
 impl Rules {
@@ -38,6 +43,8 @@ impl Rules {
             partitioner: Partitioner::new(sink.partitioner()?),
             max_open_files: sink.max_open_files_per_partition,
             max_buffered: sink.max_buffered(),
+            compatibility: sink.schema_compatibility,
+            subjects: sink.subject_name_strategy,
         })
     }
 
@@ -52,6 +59,8 @@ impl Rules {
             partitioner: Partitioner::default(),
             max_open_files: 1_000,
             max_buffered: flush_size.saturating_mul(4).max(1_000),
+            compatibility: Compatibility::None,
+            subjects: SubjectNames::TopicName,
         }
     }
 

@@ -1,13 +1,11 @@
 //! What the segmenter takes and gives: spans and files already in S3, the segments it closes,
 //! and what became of each record pushed.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 
 use super::dead_letter::DeadLetter;
 use super::Record;
-use crate::format::{Converter, Verdict};
+use crate::format::{Converted, Converter, Verdict};
 use crate::record::RecordError;
 use crate::s3::SegmentMeta;
 
@@ -72,6 +70,9 @@ pub enum Pushed {
     /// Not taken: the files already in S3 under this directory must be listed first
     /// ([`Segmenter::add_listing`]); then push the record again.
     NeedsListing(String),
+    /// Not taken: the record's schema (this registry id) must be fetched into the converter's
+    /// cache first; then push the record again.
+    NeedsSchema(u32),
 }
 
 /// Why a record is not written to a data file.
@@ -80,6 +81,8 @@ pub(super) enum NotWritten {
     Reject(RecordError),
     /// Skipped on purpose (an ignored tombstone).
     Skip,
+    /// Not converted yet: its schema must be fetched first.
+    NeedsSchema(u32),
 }
 
 /// What the segmenter did with a record it could convert.
@@ -90,11 +93,12 @@ pub(super) enum Written {
     Not(Pushed),
 }
 
-/// The bytes the converter writes for `rec`, or why none.
-pub(super) fn line_of<'a>(rec: &'a Record, converter: &Converter) -> Result<Cow<'a, [u8]>, NotWritten> {
+/// What the converter writes for `rec`, or why nothing.
+pub(super) fn convert<'a>(rec: &'a Record, converter: &Converter) -> Result<Converted<'a>, NotWritten> {
     match converter.convert(rec.value.as_deref()) {
-        Verdict::Write(line) => Ok(line),
+        Verdict::Write(record) => Ok(record),
         Verdict::Reject(reason) => Err(NotWritten::Reject(reason)),
         Verdict::Skip => Err(NotWritten::Skip),
+        Verdict::NeedsSchema(id) => Err(NotWritten::NeedsSchema(id)),
     }
 }

@@ -38,10 +38,11 @@ use super::dead_letter::{DeadLane, DeadLetter};
 use super::existing::Existing;
 use super::open_files::{Batch, Dir, OpenFiles};
 pub use super::rules::Rules;
-use super::segment::{line_of, NotWritten, Written};
+use super::segment::{convert, NotWritten, Written};
 pub use super::segment::{DirFile, Extent, Pushed, Segment, Span};
 use super::Record;
-use crate::format::{FileFormat, Row};
+use crate::format::{Converted, FileFormat, Row};
+use crate::record::view::RecordView;
 use crate::record::RecordError;
 use crate::s3::keys::KeyLayout;
 
@@ -173,7 +174,7 @@ impl Segmenter {
         // Consecutive files: the directory does not depend on the record, and a record inside
         // an existing file is in S3 already, whatever it is.
         let fixed_dir = match consecutive {
-            true => match self.directory(rec, b"") {
+            true => match self.directory(rec, &RecordView::Json(b"")) {
                 Ok(dir) => Some(dir),
                 Err(reason) => return (Pushed::Halted(reason.to_string()), None),
             },
@@ -193,6 +194,7 @@ impl Segmenter {
         let pushed = match self.write(rec, fixed_dir, out) {
             Ok(Written::Buffered(pushed)) => pushed,
             Ok(Written::Not(pushed)) => return (pushed, None),
+            Err(NotWritten::NeedsSchema(id)) => return (Pushed::NeedsSchema(id), None),
             Err(NotWritten::Reject(reason)) if self.rules.halt_on_error => {
                 self.close_data(out);
                 self.halted = true;
@@ -216,13 +218,13 @@ impl Segmenter {
     /// Converts `rec` and buffers it in its directory's open file, unless its directory must
     /// be listed first or a file in S3 holds it already.
     fn write(&mut self, rec: &Record, fixed_dir: Option<Dir>, out: &mut Vec<Segment>) -> Result<Written, NotWritten> {
-        let line = line_of(rec, &self.rules.converter)?;
+        let record = convert(rec, &self.rules.converter)?;
         // A Parquet file's row, built where it stands (a field its column cannot take rejects).
         let mut row = Row::default();
-        self.format.encode(&line, &mut row).map_err(NotWritten::Reject)?;
+        self.format.encode(&record, &mut row).map_err(NotWritten::Reject)?;
         let dir = match fixed_dir {
             Some(dir) => dir,
-            None => self.directory(rec, &line).map_err(NotWritten::Reject)?,
+            None => self.directory(rec, &view(&record)).map_err(NotWritten::Reject)?,
         };
         if self.default_dir.is_none() && !self.existing.knows(&dir) {
             return Ok(Written::Not(Pushed::NeedsListing(dir.to_string())));
@@ -231,16 +233,18 @@ impl Segmenter {
             self.next_offset = rec.offset + 1;
             return Ok(Written::Not(Pushed::Skipped));
         }
-        Ok(Written::Buffered(self.buffer(rec, dir, &line, &row, out)))
+        self.buffer(rec, dir, &record, &row, out)
+            .map(Written::Buffered)
+            .map_err(NotWritten::Reject)
     }
 
-    fn directory(&self, rec: &Record, line: &[u8]) -> Result<Dir, RecordError> {
+    fn directory(&self, rec: &Record, record: &RecordView<'_>) -> Result<Dir, RecordError> {
         if let Some(dir) = &self.default_dir {
             return Ok(dir.clone()); // the same for every record: no formatting per record
         }
         self.rules
             .partitioner
-            .encode(self.partition, rec.timestamp_ms, line, self.now_ms)
+            .encode(self.partition, rec.timestamp_ms, record, self.now_ms)
             .map(Dir::from)
     }
 
@@ -257,7 +261,14 @@ impl Segmenter {
         inside
     }
 
-    fn buffer(&mut self, rec: &Record, dir: Dir, line: &[u8], row: &Row<'_>, out: &mut Vec<Segment>) -> Pushed {
+    fn buffer(
+        &mut self,
+        rec: &Record,
+        dir: Dir,
+        record: &Converted<'_>,
+        row: &Row<'_>,
+        out: &mut Vec<Segment>,
+    ) -> Result<Pushed, RecordError> {
         if self.rules.partitioner.consecutive() {
             // One file at a time, of consecutive offsets: a new directory or an offset that
             // never came (retention, compaction, a transaction's marker) cuts it.
@@ -278,26 +289,31 @@ impl Segmenter {
                 self.close_oldest(out);
             }
         }
+        let projected = match record {
+            Converted::Avro(r) => self.fit_schema(&dir, r, out)?,
+            Converted::Line(_) => None,
+        };
+        let record = projected.as_ref().unwrap_or(record);
         let mut opened = None;
         if !self.open.contains(&dir) {
+            let many = !self.rules.partitioner.consecutive();
+            let flush = self.rules.flush_size;
+            let batch = Batch::new(self.next_batch_id, dir.clone(), rec, record, flush, &self.format, many)?;
             if self.open.len() >= self.rules.max_open_files {
                 self.close_oldest(out);
             }
             let id = self.take_id();
-            let many = !self.rules.partitioner.consecutive();
-            let flush = self.rules.flush_size;
-            self.open
-                .open(Batch::new(id, dir.clone(), rec, line.len(), flush, &self.format, many));
+            self.open.open(batch);
             opened = Some(id);
         }
         let format = &self.format;
         let records = self
             .open
-            .append(&dir, rec.offset, |b| format.append(&mut b.file, line, row));
+            .append(&dir, rec.offset, |b| format.append(&mut b.file, record, row));
         if records >= self.rules.flush_size {
             self.close_dir(&dir, out);
         }
-        Pushed::Buffered { opened }
+        Ok(Pushed::Buffered { opened })
     }
 
     fn dead_letter(&mut self, rec: &Record, reason: RecordError, out: &mut Vec<Segment>) -> Pushed {
@@ -322,62 +338,13 @@ impl Segmenter {
         self.next_batch_id += 1;
         self.next_batch_id - 1
     }
-
-    /// The rotation timer of batch `id` fired: close it if it is still open.
-    pub fn rotate(&mut self, id: u64, out: &mut Vec<Segment>) {
-        if let Some(dir) = self.open.dir_of(id) {
-            self.close_dir(&dir, out);
-        }
-        if self.dead.is_open(id) {
-            self.close_dead(out);
-        }
-    }
-
-    /// Closes every open batch (shutdown, revocation).
-    pub fn close(&mut self, out: &mut Vec<Segment>) {
-        self.close_data(out);
-        self.close_dead(out);
-    }
-
-    /// Closes every open data file, oldest first.
-    fn close_data(&mut self, out: &mut Vec<Segment>) {
-        while self.open.len() > 0 {
-            self.close_oldest(out);
-        }
-    }
-
-    fn close_oldest(&mut self, out: &mut Vec<Segment>) {
-        if let Some(b) = self.open.take_oldest() {
-            self.finish(b, out);
-        }
-    }
-
-    fn close_dir(&mut self, dir: &str, out: &mut Vec<Segment>) {
-        if let Some(b) = self.open.take(dir) {
-            self.finish(b, out);
-        }
-    }
-
-    fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
-        let start = b.start;
-        match b.into_segment(&self.layout, self.partition, &self.format) {
-            Ok(segment) => out.push(segment),
-            Err(e) => {
-                // Rows that passed their columns' types always write; should one not, the
-                // partition stops here (its records stay uncommitted in Kafka).
-                self.halted = true;
-                self.stuck_from = Some(self.stuck_from.map_or(start, |s| s.min(start)));
-                self.failure = Some(format!("the file at offset {start}: {}", crate::error::chain(&e)));
-            }
-        }
-    }
-
-    fn close_dead(&mut self, out: &mut Vec<Segment>) {
-        if let Some(d) = self.dead.take() {
-            out.push(d.into_segment(&self.layout, self.partition, !self.rules.dead_to_kafka));
-        }
-    }
 }
+
+#[path = "segmenter_close.rs"]
+mod close;
+#[path = "segmenter_schema.rs"]
+mod schema;
+use schema::view;
 
 #[cfg(test)]
 #[path = "segmenter_tests.rs"]
@@ -386,3 +353,7 @@ mod tests;
 #[cfg(test)]
 #[path = "segmenter_partition_tests.rs"]
 mod partition_tests;
+
+#[cfg(test)]
+#[path = "segmenter_avro_tests.rs"]
+mod avro_tests;

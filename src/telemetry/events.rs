@@ -85,6 +85,7 @@ pub fn describe() {
     );
     super::sink_events::describe();
     super::ingest_events::describe();
+    super::registry_events::describe();
 }
 
 /// The process started: its start time, so Prometheus sees a restart however fast it was (an

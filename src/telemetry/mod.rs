@@ -7,7 +7,8 @@
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
 //! - [`alerts`]: the alert rules, with their runbook links under the operator's base URL.
-//! - [`reachability`]: whether Kafka, S3 and Snowflake answer, and why not (one WARN per interval).
+//! - [`registry_events`]: the Schema Registry client's metrics and log lines.
+//! - [`reachability`]: whether Kafka, S3, Snowflake and the Schema Registry answer, and why not (one WARN per interval).
 
 pub mod alerts;
 pub mod events;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod ingest_events;
 pub mod progress;
 pub mod reachability;
+pub mod registry_events;
 pub mod sink_events;
 pub mod stats;
 

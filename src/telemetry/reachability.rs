@@ -17,6 +17,7 @@ pub enum Dependency {
     Kafka,
     S3,
     Snowflake,
+    SchemaRegistry,
 }
 
 impl std::fmt::Display for Dependency {
@@ -25,6 +26,7 @@ impl std::fmt::Display for Dependency {
             Dependency::Kafka => "kafka",
             Dependency::S3 => "s3",
             Dependency::Snowflake => "snowflake",
+            Dependency::SchemaRegistry => "schema registry",
         })
     }
 }

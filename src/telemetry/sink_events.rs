@@ -271,6 +271,26 @@ pub fn sink_plan_failed(tp: &TopicPartition, err: &str, class: crate::error::Err
     );
 }
 
+/// A partition waits for the Schema Registry: a record's schema could not be fetched.
+pub fn schema_wait(
+    tp: &TopicPartition,
+    offset: i64,
+    schema_id: u32,
+    err: &str,
+    class: crate::error::ErrorClass,
+    retry_in: Duration,
+) {
+    tracing::warn!(
+        topic = &*tp.topic,
+        partition = tp.partition,
+        offset,
+        schema_id,
+        retry_in_ms = retry_in.as_millis() as u64,
+        class = class.as_str(),
+        "waiting for schema {schema_id} (the record at offset {offset} needs it): {err}"
+    );
+}
+
 pub fn drain_incomplete(tp: &TopicPartition, detail: &str) {
     tracing::error!(
         topic = &*tp.topic,

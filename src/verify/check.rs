@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::read::{DeadLetters, Objects, Timestamps, TopicRecords};
-use crate::format::convert::{Converter, Verdict};
+use crate::format::convert::{Converted, Converter, Verdict};
 use crate::partitioner::Partitioner;
+use crate::record::view::RecordView;
 
 /// One partition's audit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -222,8 +223,10 @@ fn files(
             *seen.coverage.entry(offset).or_default() += 1;
             if let Some(value) = records.get(&offset) {
                 let expected = match converter.convert(value.as_deref()) {
-                    Verdict::Write(bytes) if parquet => t.parquet.expected(&bytes).ok().map(Into::into),
-                    Verdict::Write(bytes) => Some(bytes),
+                    Verdict::Write(record) => {
+                        let schema = t.objects.schemas.get(&(p, *start));
+                        record.expected_in(schema, parquet.then_some(t.parquet), converter.style())
+                    }
                     _ => None,
                 };
                 if expected.as_deref() != Some(line.as_slice()) {
@@ -259,7 +262,7 @@ fn account(
         }
         if is_dead_letter(o) {
             r.dead_lettered += 1;
-        } else if converter.convert(value.as_deref()) == Verdict::Skip {
+        } else if converter.convert(value.as_deref()).is_skip() {
             r.skipped += 1;
         } else {
             missing.push(*o);
@@ -307,12 +310,18 @@ fn route(
 ) -> std::collections::HashMap<String, Vec<i64>> {
     let mut out: std::collections::HashMap<String, Vec<i64>> = std::collections::HashMap::new();
     for (o, value) in records {
-        if let Verdict::Write(line) = converter.convert(value.as_deref()) {
-            if parquet.is_some_and(|spec| spec.row(&line).is_err()) {
-                continue;
-            }
+        if let Verdict::Write(record) = converter.convert(value.as_deref()) {
+            let view = match &record {
+                Converted::Line(line) => {
+                    if parquet.is_some_and(|spec| spec.row(line).is_err()) {
+                        continue;
+                    }
+                    RecordView::Json(line)
+                }
+                Converted::Avro(r) => RecordView::Avro(&r.value, &r.schema),
+            };
             let ts = timestamps.and_then(|t| t.get(o)).copied();
-            if let Ok(dir) = partitioner.encode(partition, ts, &line, 0) {
+            if let Ok(dir) = partitioner.encode(partition, ts, &view, 0) {
                 out.entry(dir).or_default().push(*o);
             }
         }

@@ -62,6 +62,7 @@ pub async fn audit(
         .await
         .map_err(|e| ReadError::Topic(format!("the reading thread stopped: {e}")))??
     };
+    fetch_schemas(config, &converter, &kafka).await?;
     let store = S3SegmentStore::new(client::build(s3).await, sink.bucket.clone());
     let reader = crate::format::Reader::of(sink);
     let mut sides = Vec::new();
@@ -102,6 +103,25 @@ pub async fn audit(
         )
         .collect();
     Ok(check(&audits, &converter))
+}
+
+/// Fetches the schema of every Avro record read into the converter's cache (each id once).
+async fn fetch_schemas(config: &Config, converter: &Converter, kafka: &KafkaSide) -> Result<(), ReadError> {
+    let reach = std::sync::Arc::new(crate::telemetry::reachability::Reachability::default());
+    let Some(registry) = crate::registry::Registry::from_config(&config.sink, converter.schemas().clone(), reach)?
+    else {
+        return Ok(());
+    };
+    let ids: std::collections::BTreeSet<u32> = kafka
+        .topics
+        .iter()
+        .flat_map(|(_, records, _, _)| records.values().flat_map(BTreeMap::values))
+        .filter_map(|v| crate::record::avro::wire::split(v.as_deref()?).ok().map(|(id, _)| id))
+        .collect();
+    for id in ids {
+        registry.fetch(id).await?;
+    }
+    Ok(())
 }
 
 /// Partition → the group's committed offset (`None`: never committed).

@@ -1,6 +1,7 @@
 //! Reading both sides of the audit: the topics (and the dead-letter topic), and the bucket.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -12,6 +13,7 @@ use crate::format::dead_letter::DeadLine;
 use crate::format::Reader;
 use crate::kafka::oauth::AuthContext;
 use crate::kafka::token::TokenCell;
+use crate::record::avro::WriterSchema;
 use crate::record::TopicPartition;
 use crate::s3::keys::{DeadFile, KeyLayout};
 use crate::s3::{S3Error, S3SegmentStore, SegmentStore};
@@ -36,6 +38,9 @@ pub struct Objects {
     /// directory: a record in two files.
     pub clashes: Vec<(i32, i64)>,
     pub foreign_keys: Vec<String>,
+    /// (Partition, start offset) → the writer schema of a file of records with a schema (Avro,
+    /// Parquet written from Avro): records of another schema were projected onto it.
+    pub schemas: BTreeMap<(i32, i64), Arc<WriterSchema>>,
 }
 
 /// Errors reading either side.
@@ -55,6 +60,9 @@ pub enum ReadError {
     /// A data file that does not decompress (`….gz`, `….zst`) or is not Parquet (`….parquet`).
     #[error("s3")]
     Unreadable(#[from] crate::format::FormatError),
+    /// The records' schemas could not be fetched.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 type AuditConsumer = BaseConsumer<AuthContext>;
@@ -208,6 +216,7 @@ pub async fn read_objects(
     reader: &Reader,
 ) -> Result<Objects, ReadError> {
     let mut objects = Objects::default();
+    let mut parsed: std::collections::HashMap<Arc<str>, Arc<WriterSchema>> = std::collections::HashMap::new();
     for key in store.list(&layout.topic_prefix(), None).await? {
         let Some(file) = layout.parse_any(&key).filter(|f| partitions.contains(&f.partition)) else {
             objects.foreign_keys.push(key);
@@ -221,6 +230,19 @@ pub async fn read_objects(
             objects.parquet.insert((p, start));
         }
         let records = reader.read(&key, store.get(&key).await?)?;
+        if let Some(text) = &records.schema {
+            let parsed = match parsed.get(text) {
+                Some(s) => Arc::clone(s),
+                None => {
+                    let s = WriterSchema::parse(None, text, &[])
+                        .map(Arc::new)
+                        .map_err(|e| ReadError::Topic(format!("{key}: its schema: {e}")))?;
+                    parsed.insert(text.clone(), s.clone());
+                    s
+                }
+            };
+            objects.schemas.insert((p, start), parsed);
+        }
         let records = records.iter().map(<[u8]>::to_vec).collect();
         objects.files.entry(p).or_default().insert(start, records);
     }

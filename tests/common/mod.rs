@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod registry;
 pub mod watcher;
 
 use std::collections::BTreeMap;

@@ -12,6 +12,7 @@
 //! Column types: TEXT → UTF8 string, REAL → DOUBLE, INTEGER → INT64, BOOLEAN → BOOLEAN,
 //! TIMESTAMP → INT64 `TIMESTAMP(MILLIS, UTC)`; every column is nullable (a missing field).
 
+pub mod avro;
 pub mod reader;
 pub mod writer;
 

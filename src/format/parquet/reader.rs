@@ -3,6 +3,8 @@
 //! [`super::render`] makes it). Files of any writer are read, as long as their columns are of the
 //! types tickstream writes (strings, doubles and floats, integers, booleans, timestamps).
 
+use std::sync::Arc;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, RecordBatch};
@@ -10,7 +12,10 @@ use arrow_schema::{DataType, TimeUnit};
 use bytes::Bytes;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use super::avro::AVRO_SCHEMA_KEY;
 use super::RECORD_CONTENT;
+use crate::record::avro::json::{self, Style};
+use crate::record::avro::{BadSchema, WriterSchema};
 use crate::record::cell::Cell;
 
 /// Why a Parquet file cannot be read back.
@@ -20,24 +25,62 @@ pub enum ParquetReadError {
     NotParquet(#[source] parquet::errors::ParquetError),
     #[error("reading its rows")]
     Rows(#[source] arrow_schema::ArrowError),
+    /// `parquet.avro.schema` is not an Avro schema.
+    #[error("its parquet.avro.schema")]
+    AvroSchema(#[source] BadSchema),
     /// A column of a type tickstream does not read (or `RECORD_CONTENT` not a string).
     #[error("column {column}: type {data_type} is not one tickstream reads")]
     Column { column: String, data_type: String },
 }
 
-/// The file's rows as JSON lines (each ending in a newline), and whether they are objects of
-/// the file's columns (false: each is a record's own text, from `RECORD_CONTENT`).
-pub fn json_lines(body: Bytes) -> Result<(Vec<u8>, bool), ParquetReadError> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(body)
-        .and_then(|b| b.build())
-        .map_err(ParquetReadError::NotParquet)?;
+/// A Parquet file's rows as JSON lines.
+#[derive(Debug)]
+pub struct JsonLines {
+    /// One line per row, each ending in a newline.
+    pub lines: Vec<u8>,
+    /// The lines are objects of the file's columns (false: each is a record's own text, from
+    /// `RECORD_CONTENT`, or an Avro record rendered).
+    pub by_column_name: bool,
+    /// The file's `parquet.avro.schema`, when it was written from Avro records.
+    pub avro_schema: Option<Arc<str>>,
+}
+
+/// The file's rows as JSON lines; Avro records are rendered in `style`.
+pub fn json_lines(body: Bytes, style: Style) -> Result<JsonLines, ParquetReadError> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(body).map_err(ParquetReadError::NotParquet)?;
+    let avro = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|kv| kv.key == AVRO_SCHEMA_KEY))
+        .and_then(|kv| kv.value.clone());
+    let text: Option<Arc<str>> = avro.map(Arc::from);
+    let avro = text
+        .as_deref()
+        .map(|text| WriterSchema::parse(None, text, &[]).map_err(ParquetReadError::AvroSchema))
+        .transpose()?;
+    let reader = builder.build().map_err(ParquetReadError::NotParquet)?;
     let mut out = Vec::new();
     let mut by_name = true;
     for batch in reader {
         let batch = batch.map_err(ParquetReadError::Rows)?;
-        by_name = lines(&batch, &mut out)?;
+        by_name = match &avro {
+            Some(schema) => {
+                for row in 0..batch.num_rows() {
+                    let record = super::avro::values::record(&batch, row, schema)?;
+                    json::render(&record, schema, style, &mut out);
+                    out.push(b'\n');
+                }
+                false
+            }
+            None => lines(&batch, &mut out)?,
+        };
     }
-    Ok((out, by_name))
+    Ok(JsonLines {
+        lines: out,
+        by_column_name: by_name,
+        avro_schema: text,
+    })
 }
 
 fn lines(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<bool, ParquetReadError> {

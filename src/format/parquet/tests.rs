@@ -3,6 +3,7 @@ use bytes::Bytes;
 use super::writer::RowBatch;
 use super::*;
 use crate::config::tick_columns;
+use crate::record::avro::json::Style;
 
 fn write(spec: &ParquetSpec, lines: &[&str]) -> Vec<u8> {
     let mut batch = RowBatch::new(spec, lines.len());
@@ -27,7 +28,11 @@ fn a_tick_file_reads_back_as_the_lines_verify_expects() {
         assert!(!spec.content, "typed columns: no RECORD_CONTENT by default");
         let file = write(&spec, &[TICK, r#"{"symbol":"MSFT"}"#]);
         assert_eq!(&file[..4], b"PAR1");
-        let (lines, by_name) = reader::json_lines(Bytes::from(file)).expect("reads");
+        let reader::JsonLines {
+            lines,
+            by_column_name: by_name,
+            ..
+        } = reader::json_lines(Bytes::from(file), Style::default()).expect("reads");
         assert!(by_name);
         let want = [
             spec.expected(TICK.as_bytes()).unwrap(),
@@ -84,7 +89,11 @@ fn without_typed_columns_the_record_text_is_the_column_and_reads_back_as_written
     let spec = ParquetSpec::new(&[], RecordContent::Auto, ParquetCodec::Snappy);
     assert!(spec.content);
     let lines = [r#"{"stock":"AAPL","price":150.25}"#, r#""a string""#, "[1,2]"];
-    let (back, by_name) = reader::json_lines(Bytes::from(write(&spec, &lines))).unwrap();
+    let reader::JsonLines {
+        lines: back,
+        by_column_name: by_name,
+        ..
+    } = reader::json_lines(Bytes::from(write(&spec, &lines)), Style::default()).unwrap();
     assert!(!by_name);
     assert_eq!(String::from_utf8(back).unwrap(), lines.join("\n") + "\n");
     assert_eq!(spec.expected(lines[0].as_bytes()).unwrap(), lines[0].as_bytes());
@@ -117,7 +126,7 @@ fn the_record_content_column_costs_bytes() {
 
 #[test]
 fn a_foreign_file_that_is_not_parquet_is_an_error() {
-    assert!(reader::json_lines(Bytes::from_static(b"{\"a\":1}\n"))
+    assert!(reader::json_lines(Bytes::from_static(b"{\"a\":1}\n"), Style::default())
         .unwrap_err()
         .to_string()
         .starts_with("not a Parquet file"));

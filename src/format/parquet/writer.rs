@@ -10,6 +10,9 @@ use parquet::basic::{Compression, Encoding, GzipLevel, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
+use parquet::file::metadata::KeyValue;
+
+use super::avro::{AvroRows, AVRO_SCHEMA_KEY};
 use super::{CellRef, ParquetSpec, Row};
 use crate::config::{ColumnType, ParquetCodec};
 
@@ -156,13 +159,30 @@ impl RowBatch {
                 .set_column_dictionary_enabled(path.clone(), false)
                 .set_column_encoding(path, encoding);
         }
-        let props = props.build();
-        let mut out = Vec::with_capacity(self.bytes / 4 + 1024);
-        let mut writer = ArrowWriter::try_new(&mut out, spec.schema.clone(), Some(props))?;
-        writer.write(&batch)?;
-        writer.close()?;
-        Ok(out)
+        write(&batch, props.build(), self.bytes / 4 + 1024)
     }
+}
+
+/// The Parquet file of Avro records (`rows`): one row group, `codec`, the writer schema under
+/// `parquet.avro.schema`.
+pub fn finish_avro(rows: AvroRows, codec: ParquetCodec) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+    let guess = rows.bytes() / 4 + 1024;
+    let schema = rows.schema.text.to_string();
+    let batch = rows.batch()?;
+    let props = WriterProperties::builder()
+        .set_compression(compression(codec))
+        .set_created_by(format!("tickstream {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(vec![KeyValue::new(AVRO_SCHEMA_KEY.to_owned(), schema)]))
+        .build();
+    write(&batch, props, guess)
+}
+
+fn write(batch: &RecordBatch, props: WriterProperties, guess: usize) -> Result<Vec<u8>, parquet::errors::ParquetError> {
+    let mut out = Vec::with_capacity(guess);
+    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(out)
 }
 
 fn compression(codec: ParquetCodec) -> Compression {

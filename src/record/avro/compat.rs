@@ -105,6 +105,9 @@ mod tests {
 
     const V1: &str = r#"{"name": "a", "type": "long"}"#;
     const V2: &str = r#"{"name": "a", "type": "long"}, {"name": "b", "type": "string", "default": "-"}"#;
+    /// A price in three bytes, of a precision that could need eight.
+    const PRICED: &str =
+        r#"{"name": "p", "type": {"type": "bytes", "logicalType": "decimal", "precision": 18, "scale": 6}}"#;
 
     #[test]
     fn none_rotates_at_any_change_and_backward_only_at_a_newer_version() {
@@ -123,17 +126,44 @@ mod tests {
     #[test]
     fn a_projection_fills_the_newer_schemas_defaults() {
         let (v1, v2) = (schema(1, V1, 1), schema(2, V2, 2));
-        let mut datum = Vec::new();
-        super::super::encode::long(21, &mut datum);
-        let projected = v1.decode_as(&datum, &v2).unwrap();
         use apache_avro::types::Value;
+        let record = super::super::AvroRecord {
+            schema: std::sync::Arc::new(v1),
+            datum: None,
+            value: Value::Record(vec![("a".into(), Value::Long(21))]),
+        };
+        let projected = record.project(&std::sync::Arc::new(v2)).unwrap();
         assert_eq!(
-            projected,
+            projected.value,
             Value::Record(vec![
                 ("a".into(), Value::Long(21)),
                 ("b".into(), Value::String("-".into()))
             ])
         );
+    }
+
+    #[test]
+    fn a_small_decimal_of_a_large_precision_projects_to_the_same_value() {
+        use apache_avro::types::Value;
+        let (v1, v2) = (
+            schema(1, PRICED, 1),
+            schema(
+                2,
+                &format!(r#"{PRICED}, {{"name": "b", "type": "string", "default": "-"}}"#),
+                2,
+            ),
+        );
+        let record = super::super::AvroRecord {
+            schema: std::sync::Arc::new(v1),
+            datum: None,
+            value: Value::Record(vec![("p".into(), Value::Decimal(vec![0x01, 0xe2, 0x40].into()))]),
+        };
+        let projected = record.project(&std::sync::Arc::new(v2)).expect("projects");
+        let Value::Record(fields) = &projected.value else {
+            panic!()
+        };
+        assert_eq!(fields[0].1, Value::Decimal(vec![0x01, 0xe2, 0x40].into()));
+        assert_eq!(fields[1].1, Value::String("-".into()));
     }
 
     #[test]

@@ -46,6 +46,23 @@ impl Encoder<'_> {
             (Value::Uuid(u), Schema::Uuid(UuidSchema::Bytes)) => bytes(u.as_bytes(), out),
             (Value::Uuid(u), _) => bytes(u.hyphenated().to_string().as_bytes(), out),
             (Value::Duration(d), _) => out.extend_from_slice(&<[u8; 12]>::from(*d)),
+            (Value::Decimal(_) | Value::Union(..) | Value::Array(_) | Value::Map(_) | Value::Record(_), _) => {
+                return self.composite(value, schema, out)
+            }
+            (other, schema) => {
+                return Err(format!(
+                    "a value of kind {:?} for a schema of kind {:?}",
+                    apache_avro::schema::SchemaKind::from(other),
+                    apache_avro::schema::SchemaKind::from(schema)
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Decimals, unions, arrays, maps and records.
+    fn composite(&self, value: &Value, schema: &Schema, out: &mut Vec<u8>) -> Result<(), String> {
+        match (value, schema) {
             (Value::Decimal(d), Schema::Decimal(s)) => {
                 let raw = <Vec<u8>>::try_from(d).map_err(|e| e.to_string())?;
                 match &s.inner {

@@ -103,6 +103,17 @@ impl Renderer<'_> {
                 decimal(&minimal(&bytes), scale, self.style.decimals, out);
             }
             Value::BigDecimal(b) => string(&b.to_string(), out),
+            Value::Array(_) | Value::Map(_) | Value::Record(_) => self.container(value, schema, out),
+            Value::Union(index, inner) => match schema {
+                Schema::Union(u) => self.union(u, *index as usize, inner, out),
+                other => self.value(inner, other, out),
+            },
+        }
+    }
+
+    /// Arrays, maps (keys sorted) and records (fields in schema order).
+    fn container(&self, value: &Value, schema: &Schema, out: &mut Vec<u8>) {
+        match value {
             Value::Array(items) => {
                 let item = match schema {
                     Schema::Array(a) => &*a.items,
@@ -152,10 +163,7 @@ impl Renderer<'_> {
                 }
                 out.push(b'}');
             }
-            Value::Union(index, inner) => match schema {
-                Schema::Union(u) => self.union(u, *index as usize, inner, out),
-                other => self.value(inner, other, out),
-            },
+            _ => {}
         }
     }
 

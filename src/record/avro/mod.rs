@@ -10,13 +10,15 @@
 //! - [`encode`]: a value written back as a binary datum (deterministically).
 //! - [`fields`]: a top-level field as the partitioners read it.
 //! - [`envelope`]: a JsonConverter envelope's schema and payload.
-//! - [`compat`]: `schema.compatibility`: which records share a file, and as what schema.
+//! - [`compat`]: `schema.compatibility`: which records share a file, and as what schema;
+//!   [`project`](AvroRecord::project): a record made a value of another schema.
 
 pub mod compat;
 pub mod encode;
 pub mod envelope;
 pub mod fields;
 pub mod json;
+mod project;
 mod schema;
 pub mod wire;
 
@@ -25,6 +27,13 @@ use std::sync::Arc;
 use apache_avro::types::Value;
 
 pub use schema::{BadSchema, Known, SchemaCache, WriterSchema};
+
+impl AvroRecord<'_> {
+    /// The record as a value of schema `to` ([`project::project`]), or why it does not fit.
+    pub fn project(&self, to: &Arc<WriterSchema>) -> Result<AvroRecord<'static>, String> {
+        project::project(self, to)
+    }
+}
 
 /// A record decoded by its writer schema.
 #[derive(Clone, Debug)]

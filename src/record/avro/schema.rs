@@ -173,20 +173,10 @@ impl WriterSchema {
         }
     }
 
-    /// Decodes one datum written with this schema as a reader of `reader` reads it (Avro's
-    /// schema resolution: fields matched by name, defaults for those missing, numbers promoted).
-    pub fn decode_as(&self, datum: &[u8], reader: &WriterSchema) -> Result<Value, String> {
-        let own = self.parsed.borrow_schemata();
-        let theirs = reader.parsed.borrow_schemata();
-        let build = || {
-            GenericDatumReader::builder(&own[0])
-                .writer_schemata(own.iter().collect())?
-                .reader_schema(&theirs[0])
-                .reader_schemata(theirs.iter().collect())?
-                .build()
-        };
-        let mut rest = datum;
-        build().and_then(|r| r.read_value(&mut rest)).map_err(|e| e.to_string())
+    /// Decodes the datum at the front of `rest` (one of several, as in an Avro file's block),
+    /// leaving `rest` after it.
+    pub fn decode_next(&self, rest: &mut &[u8]) -> Result<Value, String> {
+        self.parsed.borrow_reader().read_value(rest).map_err(|e| e.to_string())
     }
 }
 

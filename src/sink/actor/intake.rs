@@ -3,10 +3,11 @@
 //! files in S3 listed when a replayed record first reaches it.
 
 use std::collections::VecDeque;
+use std::time::Duration;
 
 use ractor::{ActorProcessingErr, ActorRef};
 
-use super::{SinkMsg, SinkState, PLAN_ATTEMPTS, PLAN_RETRY_MAX, PLAN_RETRY_MIN};
+use super::{SinkArgs, SinkMsg, SinkState, PLAN_ATTEMPTS, PLAN_RETRY_MAX, PLAN_RETRY_MIN};
 use crate::error::chain;
 use crate::s3::SegmentStore;
 use crate::sink::resume::{self, PlanError};
@@ -85,8 +86,9 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         self.push(myself, records.into()).await;
     }
 
-    /// Pushes `records` in order, listing a directory's existing files when the segmenter asks
-    /// (then pushing the record again); if a listing fails, the rest waits for `Relist`.
+    /// Pushes `records` in order, listing a directory's existing files or fetching a schema
+    /// when the segmenter asks (then pushing the record again); if that fails, the rest waits
+    /// for `Retry`.
     pub(super) async fn push(&mut self, myself: &ActorRef<SinkMsg>, mut records: VecDeque<Record>) {
         let Some(seg) = &mut self.seg else {
             // Not attached yet, so the router cannot have sent these; drop them all the same.
@@ -99,34 +101,24 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         seg.set_clock(unix_ms());
         while let Some(rec) = records.front() {
             let (pushed, gap) = seg.push(rec, &mut out);
-            match pushed {
-                Pushed::NeedsListing(dir) => {
-                    let listed =
-                        resume::dir_spans(a.files(), &dir, tp.partition, seg.next_offset(), a.rules.span_limit()).await;
-                    match listed {
-                        Ok(files) => {
-                            self.list_failures = 0;
-                            // Files an earlier run left (an upload cut off by a crash may have
-                            // landed unannounced): the watcher loads any it has not yet.
-                            if let Some(landed) = &a.landed {
-                                files.iter().for_each(|(key, _)| landed.send(tp, key));
-                            }
-                            seg.add_listing(&dir, files.into_iter().map(|(_, f)| f).collect());
-                            continue;
-                        }
-                        Err(e) => {
-                            let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
-                                .nth(self.list_failures as usize)
-                                .unwrap_or(PLAN_RETRY_MAX);
-                            self.list_failures += 1;
-                            let why = format!("listing {dir}: {}", chain(&e));
-                            sink_events::sink_plan_failed(tp, &why, e.class(), delay);
-                            myself.send_after(delay, || SinkMsg::Relist);
-                            self.waiting = std::mem::take(&mut records);
-                            break;
-                        }
-                    }
+            // The segmenter asked for something first: the record is pushed again once it is
+            // there, or waits (with the records behind it) for `Retry`.
+            let asked = match &pushed {
+                Pushed::NeedsListing(dir) => Some(list(a, seg, dir, &mut self.list_failures).await),
+                Pushed::NeedsSchema(id) => Some(fetch_schema(a, *id, rec.offset, &mut self.schema_failures).await),
+                _ => None,
+            };
+            match asked {
+                Some(Ok(())) => continue,
+                Some(Err(delay)) => {
+                    myself.send_after(delay, || SinkMsg::Retry);
+                    self.waiting = std::mem::take(&mut records);
+                    break;
                 }
+                None => {}
+            }
+            match pushed {
+                Pushed::NeedsListing(_) | Pushed::NeedsSchema(_) => {}
                 Pushed::Stale | Pushed::Skipped | Pushed::Ignored => a.gate.release(1),
                 Pushed::Buffered { opened: Some(id) } | Pushed::DeadLettered { opened: Some(id) } => {
                     let delay = rotate_delay(a.rotate_interval, rec.timestamp_ms, unix_ms());
@@ -151,5 +143,65 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         sink_events::sink_buffer(tp, seg.buffered(), seg.buffered_bytes());
         a.stats.held(tp, a.gate.held());
         self.start_uploads(myself, out);
+    }
+}
+
+/// The delay before the `failures`-th retry (counting from 0), 100 ms doubling to 30 s.
+fn retry_delay(failures: &mut u32) -> Duration {
+    let delay = supervisors::backoff::delays(PLAN_RETRY_MIN, PLAN_RETRY_MAX)
+        .nth(*failures as usize)
+        .unwrap_or(PLAN_RETRY_MAX);
+    *failures += 1;
+    delay
+}
+
+/// Lists `dir`'s files in S3 into the segmenter; `Err`: S3 failed, try again after this long.
+async fn list<S: SegmentStore, P: PartitionSource>(
+    a: &SinkArgs<S, P>,
+    seg: &mut Segmenter,
+    dir: &str,
+    failures: &mut u32,
+) -> Result<(), Duration> {
+    let tp = &a.tp;
+    match resume::dir_spans(a.files(), dir, tp.partition, seg.next_offset(), a.rules.span_limit()).await {
+        Ok(files) => {
+            *failures = 0;
+            // Files an earlier run left (an upload cut off by a crash may have landed
+            // unannounced): the watcher loads any it has not yet.
+            if let Some(landed) = &a.landed {
+                files.iter().for_each(|(key, _)| landed.send(tp, key));
+            }
+            seg.add_listing(dir, files.into_iter().map(|(_, f)| f).collect());
+            Ok(())
+        }
+        Err(e) => {
+            let delay = retry_delay(failures);
+            let why = format!("listing {dir}: {}", chain(&e));
+            sink_events::sink_plan_failed(tp, &why, e.class(), delay);
+            Err(delay)
+        }
+    }
+}
+
+/// Fetches schema `id` (the record at `offset` needs it) into the converter's cache, found or
+/// unusable; `Err`: the registry did not answer, try again after this long (the partition
+/// waits: nothing is dead-lettered for a registry that is down).
+async fn fetch_schema<S, P>(a: &SinkArgs<S, P>, id: u32, offset: i64, failures: &mut u32) -> Result<(), Duration> {
+    let fetched = match &a.registry {
+        Some(registry) => registry.fetch(id).await,
+        None => Err(crate::registry::RegistryError::Config(
+            "value.converter = avro needs value.converter.schema.registry.url".into(),
+        )),
+    };
+    match fetched {
+        Ok(()) => {
+            *failures = 0;
+            Ok(())
+        }
+        Err(e) => {
+            let delay = retry_delay(failures);
+            sink_events::schema_wait(&a.tp, offset, id, &chain(&e), e.class(), delay);
+            Err(delay)
+        }
     }
 }

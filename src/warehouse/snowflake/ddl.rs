@@ -9,9 +9,11 @@
 //! offset in `RECORD_METADATA`. Each typed column takes its field by name (or `source`), as the
 //! SQLite warehouse does; Snowflake's paths are case-sensitive, so name the field as produced.
 //!
-//! The file format follows `format.class`: JSON (gzip or zstd found by its extension), or
-//! Parquet, where `$1` is the row (its columns by name: a typed column reads its own name) and
-//! `RECORD_CONTENT` is the record's text when the files keep it, else that row.
+//! The file format follows `format.class`: JSON (gzip or zstd found by its extension), Avro
+//! (`$1` is the record), or Parquet, where `$1` is the row. A Parquet file of JSON records'
+//! typed columns is read by column name (a typed column reads its own name) and
+//! `RECORD_CONTENT` is the record's text when the files keep it, else that row; a Parquet file
+//! of records with a schema has the schema's fields as columns, so `$1` is the record.
 
 use crate::config::{ColumnType, Config};
 use crate::warehouse::table::Tables;
@@ -47,8 +49,18 @@ struct Names<'a> {
     location: String,
     stage: String,
     format: String,
-    /// The files are Parquet (else JSON lines).
-    parquet: bool,
+    files: Files,
+}
+
+/// What the data files are, as Snowflake reads them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Files {
+    Json,
+    Avro,
+    /// Parquet of JSON records' typed columns (`typed`) or of a schema's fields.
+    Parquet {
+        typed: bool,
+    },
 }
 
 impl Names<'_> {
@@ -60,18 +72,27 @@ impl Names<'_> {
 /// The DDL for `config`'s bucket, prefix and topics, in the order it must run.
 pub fn ddl(config: &Config) -> String {
     let sf = &config.warehouse.snowflake;
-    let parquet = config.sink.format() == crate::config::FormatClass::Parquet;
+    let schemas = config.sink.value_converter == crate::config::ValueConverter::Avro || config.sink.schemas_enable;
+    let files = match config.sink.format() {
+        crate::config::FormatClass::Parquet => Files::Parquet { typed: !schemas },
+        crate::config::FormatClass::Avro => Files::Avro,
+        _ => Files::Json,
+    };
     let mut names = Names {
         db: &sf.database,
         schema: &sf.schema,
         location: format!("s3://{}/{}/", config.sink.bucket, config.sink.topics_dir),
         stage: String::new(),
         format: String::new(),
-        parquet,
+        files,
     };
     (names.stage, names.format) = (
         names.fq(&sf.stage),
-        names.fq(if parquet { "RECORD_PARQUET" } else { "RECORD_JSON" }),
+        names.fq(match files {
+            Files::Parquet { .. } => "RECORD_PARQUET",
+            Files::Avro => "RECORD_AVRO",
+            Files::Json => "RECORD_JSON",
+        }),
     );
     let mut out = shared(config, &names);
     let listed = topics(config);
@@ -92,14 +113,20 @@ pub fn ddl(config: &Config) -> String {
 fn shared(config: &Config, names: &Names<'_>) -> String {
     let sf = &config.warehouse.snowflake;
     let (db, schema, location, stage, format) = (names.db, names.schema, &names.location, &names.stage, &names.format);
-    let format_ddl = match names.parquet {
-        true => format!(
+    let format_ddl = match names.files {
+        Files::Parquet { .. } => format!(
             "-- A Parquet file's rows, as the sink writes them (parquet.codec {}).
 CREATE FILE FORMAT IF NOT EXISTS {format}
   TYPE = PARQUET;",
             config.sink.parquet_codec.extension()
         ),
-        false => format!(
+        Files::Avro => format!(
+            "-- Avro container files of the records' writer schema (avro.codec {}).
+CREATE FILE FORMAT IF NOT EXISTS {format}
+  TYPE = AVRO;",
+            String::from(config.sink.avro_codec)
+        ),
+        Files::Json => format!(
             "-- One JSON value per line, as the Confluent S3 sink's JSON format writes them (gzip or
 -- zstd files are found by their extension).
 CREATE FILE FORMAT IF NOT EXISTS {format}
@@ -156,7 +183,8 @@ fn column_lists(columns: &[crate::config::Column], parquet: bool) -> (String, St
 
 /// One topic's table and pipe.
 fn topic_ddl(config: &Config, names: &Names<'_>, tables: &Tables, topic: &str) -> String {
-    let (db, schema, stage, format, parquet) = (names.db, names.schema, &names.stage, &names.format, names.parquet);
+    let (db, schema, stage, format) = (names.db, names.schema, &names.stage, &names.format);
+    let parquet = names.files == Files::Parquet { typed: true };
     let on_error = match config.warehouse.on_error {
         crate::config::OnError::SkipFile => "SKIP_FILE",
         crate::config::OnError::Continue => "CONTINUE",
@@ -287,6 +315,21 @@ mod tests {
         assert!(super::ddl(&c).contains("SELECT PARSE_JSON($1:\"RECORD_CONTENT\"),"));
     }
 
+    #[test]
+    fn files_of_records_with_a_schema_are_the_records_their_fields_read_by_source() {
+        for (format, kind) in [("avro", "AVRO"), ("parquet", "PARQUET")] {
+            let c = crate::config::parse_str(&format!(
+                "[sink]\n\"value.converter\" = \"avro\"\n\"value.converter.schema.registry.url\" = \"http://r\"\n\
+                 \"format.class\" = \"{format}\"\n[[warehouse.columns]]\nname = \"px\"\nsource = \"price\"\ntype = \"REAL\"\n"
+            ))
+            .unwrap();
+            let ddl = super::ddl(&c);
+            assert!(ddl.contains(&format!("RECORD_{kind}\n  TYPE = {kind};")), "{ddl}");
+            assert!(ddl.contains("SELECT $1,"), "the record is the content: {ddl}");
+            assert!(ddl.contains("$1:\"price\"::FLOAT"), "by source: {ddl}");
+        }
+    }
+
     /// The pattern the pipe reads `field` of RECORD_METADATA from the file name with.
     fn filename_pattern(ddl: &str, field: &str) -> regex_lite::Regex {
         let before = format!("'{field}', REGEXP_SUBSTR(METADATA$FILENAME, '");
@@ -301,6 +344,7 @@ mod tests {
             ("topics/t/partition=0/t+0+0000000042.json", "0000000042"),
             ("topics/t/partition=0/t+0+0000000042.json.gz", "0000000042"),
             ("topics/t/partition=0/t+0+0000000042.snappy.parquet", "0000000042"),
+            ("topics/t/partition=0/t+0+0000000042.avro", "0000000042"),
             ("topics/t/partition=1/t+1+0000000007.bin", "0000000007"),
         ] {
             let got = pattern.captures(name).and_then(|c| c.get(1)).map(|m| m.as_str());
