@@ -47,6 +47,14 @@ pub fn ddl(config: &Config, database: &str) -> Result<String, String> {
     if config.sink.value_converter == ValueConverter::Bytes {
         return Err("value.converter = \"bytes\" writes raw values, not JSON: no JSON table to declare".into());
     }
+    if config.sink.value_converter == ValueConverter::Avro || config.sink.schemas_enable {
+        return Err(
+            "records with a schema (value.converter = \"avro\", or JSON envelopes) take their columns from their \
+             writer schema, which lives in the registry, not in the configuration: let a Glue crawler read the \
+             files' schema (Avro and Parquet files carry it)"
+                .into(),
+        );
+    }
     let topics = config.sink.topic_list();
     if config.sink.topics_regex.is_some() || topics.is_empty() {
         return Err("topics.regex names no topics in advance: set topics to the ones to declare".into());
@@ -297,5 +305,8 @@ mod tests {
         let mut c = Config::default();
         c.sink.topics_regex = Some(crate::config::TopicPattern::try_from("market-.*".to_owned()).unwrap());
         assert!(ddl(&c, "db").unwrap_err().contains("topics.regex"));
+        let mut c = Config::default();
+        c.sink.value_converter = ValueConverter::Avro;
+        assert!(ddl(&c, "db").unwrap_err().contains("Glue crawler"));
     }
 }

@@ -134,10 +134,15 @@ async fn a_file_without_metadata_holds_the_records_its_format_splits_it_into() {
     // Raw values (`value.converter = "bytes"`) between `format.bytearray.separator = "|"`: one
     // holds a newline, one is empty (a tombstone written as an empty value).
     let raw = b"a|line\nbreak||b|".to_vec();
+    // An Avro file of 50 longs, each 5: its datum is the byte 0x0a, a newline.
+    let mut avro =
+        tickstream::format::avro::ContainerWriter::new("\"long\"", tickstream::format::avro::Codec::Null, [9; 16]);
+    (0..50).for_each(|_| avro.append(&[0x0a]));
     for (key, body) in [
         ("topics/t/partition=0/t+0+0000000100.json", lines),
         ("topics/t/partition=0/t+0+0000000200.json.gz", gz),
         ("topics/t/partition=0/t+0+0000000300.bin", raw),
+        ("topics/t/partition=0/t+0+0000000400.avro", avro.finish()),
     ] {
         sdk.put_object()
             .bucket(&bucket)
@@ -166,6 +171,11 @@ async fn a_file_without_metadata_holds_the_records_its_format_splits_it_into() {
         extent("topics/t/partition=0/t+0+0000000300.bin").await,
         Records(4),
         "raw values are counted at their separator, not at newlines"
+    );
+    assert_eq!(
+        extent("topics/t/partition=0/t+0+0000000400.avro").await,
+        Records(50),
+        "an Avro file's records, decoded with its schema"
     );
     s3.stop().await;
 }

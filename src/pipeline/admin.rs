@@ -144,8 +144,10 @@ impl Admin {
                 }
             }
         }
-        if let Some(p) = reach.problem(Dependency::Snowflake) {
-            problems.push(p);
+        for dep in [Dependency::Snowflake, Dependency::SchemaRegistry] {
+            if let Some(p) = reach.problem(dep) {
+                problems.push(p);
+            }
         }
         if problems.is_empty() {
             Ok(())
