@@ -117,6 +117,16 @@ async fn avro_trades_land_as_avro_files_of_their_writer_schema_that_fastavro_rea
     let env = TestEnv::start().await;
     let registry = FakeRegistry::start(100).await;
     let mut config = avro_config(&env, &registry.url(), FormatClass::Avro);
+    // The warehouse loads the Avro files: the trade as JSON, and typed columns from its fields.
+    config.warehouse.enabled = true;
+    config.warehouse.columns = [("symbol", "TEXT"), ("seq", "INTEGER"), ("traded_at", "TIMESTAMP")]
+        .iter()
+        .map(|(name, kind)| tickstream::config::Column {
+            name: (*name).into(),
+            kind: tickstream::config::ColumnType::try_from((*kind).to_owned()).unwrap(),
+            source: None,
+        })
+        .collect();
     env.create_topics(&config).await;
     let bootstrap = env.kafka.bootstrap_servers().to_owned();
     // Three runs of the sink, one per codec, each after more trades (seqs continue).
@@ -193,6 +203,22 @@ async fn avro_trades_land_as_avro_files_of_their_writer_schema_that_fastavro_rea
         Some(&2),
         "the unknown id: once by the sink, once by the audit"
     );
+
+    let db = tickstream::warehouse::schema::open_read_only(&env.warehouse_path()).unwrap();
+    let (rows, seqs, first): (i64, i64, String) = db
+        .query_row(
+            "SELECT COUNT(*), COUNT(DISTINCT seq), MIN(traded_at) FROM STOCK_MARKET_DATA \
+             WHERE RECORD_CONTENT ->> '$.symbol' = symbol AND RECORD_CONTENT ->> '$.side' IN ('BUY', 'SELL')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (rows, seqs),
+        (160, 160),
+        "every trade loaded once, typed from its fields"
+    );
+    assert_eq!(first, "2025-11-24T16:00:00.000Z", "timestamp-millis as a point in time");
 
     let store = env.store().await;
     let mut reasons = Vec::new();

@@ -104,3 +104,40 @@ fn wallclock_uses_the_clock_and_keeps_files_consecutive() {
         "year=2026/month=03/day=07"
     );
 }
+
+#[test]
+fn an_avro_record_is_placed_by_its_fields_and_its_logical_timestamp() {
+    use crate::record::avro::WriterSchema;
+    use apache_avro::types::Value;
+    let schema = WriterSchema::parse(
+        Some(1),
+        r#"{"type": "record", "name": "T", "fields": [
+            {"name": "symbol", "type": ["null", "string"]},
+            {"name": "side", "type": {"type": "enum", "name": "S", "symbols": ["BUY", "SELL"]}},
+            {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+            {"name": "legs", "type": {"type": "array", "items": "int"}}]}"#,
+        &[],
+    )
+    .unwrap();
+    let value = Value::Record(vec![
+        ("symbol".into(), Value::Union(1, Box::new(Value::String("AAPL".into())))),
+        ("side".into(), Value::Enum(1, "SELL".into())),
+        ("at".into(), Value::TimestampMicros(KAFKA_MS * 1_000 + 999)),
+        ("legs".into(), Value::Array(vec![Value::Int(1)])),
+    ]);
+    let view = RecordView::Avro(&value, &schema);
+    let by_field = of("\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol,side\"").unwrap();
+    assert_eq!(by_field.encode(0, None, &view, 0).unwrap(), "symbol=AAPL/side=SELL");
+    let hourly = of("\"partitioner.class\" = \"hourly\"\n\"timestamp.extractor\" = \"RecordField\"\n\"timestamp.field\" = \"at\"\nlocale = \"en\"\ntimezone = \"UTC\"").unwrap();
+    assert_eq!(
+        hourly.encode(0, None, &view, 0).unwrap(),
+        "year=2026/month=03/day=07/hour=14",
+        "timestamp-micros read as a point in time"
+    );
+    let legs = of("\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"legs\"").unwrap();
+    let e = legs.encode(0, None, &view, 0).unwrap_err().to_string();
+    assert!(
+        e.contains("field \"legs\" is [1], not a string, number or boolean"),
+        "{e}"
+    );
+}
