@@ -6,7 +6,8 @@
 //! Tiers: `cli`, `s3_store`, `metrics_endpoint` are small; `pipeline`, `faults`, `supervision`,
 //! `rebalance`, `warehouse` run the real pipeline against the librdkafka mock cluster and s3s-fs on
 //! 127.0.0.1 (`common` starts them, with fresh topic and bucket names per test); `msk_iam` and
-//! `snowflake` play the far side (a SASL broker, the Snowflake SQL API) on 127.0.0.1.
+//! `snowflake` play the far side (a SASL broker, the Snowflake SQL API) on 127.0.0.1; `s3_objects`
+//! runs moto's S3 server as a process to see what S3 keeps beside the bytes.
 
 mod common;
 mod process;
@@ -29,6 +30,7 @@ mod parquet;
 mod partitioners;
 mod pipeline;
 mod rebalance;
+mod s3_objects;
 mod s3_store;
 mod snowflake;
 mod startup;

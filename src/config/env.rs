@@ -28,6 +28,7 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
         "TICKSTREAM_SCHEMA_REGISTRY_USER_INFO",
         "sink.value.converter.basic.auth.user.info",
     ),
+    ("TICKSTREAM_S3_SSE_CUSTOMER_KEY", "sink.s3.sse.customer.key"),
 ];
 
 /// Applies the overrides that are set; returns a problem for each unusable value.
@@ -81,6 +82,9 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("TICKSTREAM_SCHEMA_REGISTRY_USER_INFO") {
         config.sink.registry_user_info = Some(super::Secret(v));
+    }
+    if let Some(v) = get("TICKSTREAM_S3_SSE_CUSTOMER_KEY") {
+        config.sink.sse_customer_key = Some(super::Secret(v));
     }
     if let Some(v) = get("TICKSTREAM_METRICS_LISTEN") {
         match v.parse() {

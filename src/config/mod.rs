@@ -23,6 +23,7 @@ macro_rules! default_from_serde {
 mod env;
 mod format;
 mod load;
+mod objects;
 mod partitioner;
 mod path_format;
 mod registry;
@@ -38,6 +39,7 @@ mod warehouse;
 pub use env::ENV_OVERRIDES;
 pub use format::*;
 pub use load::{load, parse_str, ConfigError, Problem};
+pub use objects::{CannedAcl, ServerSideEncryption, StorageClass, TagPairs};
 pub use partitioner::*;
 pub use registry::{AuthSource, RegistryUrl, RegistryUrls, Secret};
 pub use sections::*;

@@ -136,6 +136,36 @@ pub struct SinkConfig {
     /// (smallest), zstd 1 to 22; Confluent's `s3.compression.level`.
     #[serde(rename = "s3.compression.level", default = "default_compression_level")]
     pub compression_level: i32,
+    /// Server-side encryption of every file (Confluent's `s3.ssea.name`): `AES256` (S3's keys,
+    /// or SSE-C with `s3.sse.customer.key`), `aws:kms` or `aws:kms:dsse`; default `""`, the
+    /// bucket's own.
+    #[serde(rename = "s3.ssea.name", default)]
+    pub sse: super::ServerSideEncryption,
+    /// `aws:kms` and `aws:kms:dsse`: the KMS key (ARN, id or alias); default the account's
+    /// `aws/s3` key.
+    #[serde(rename = "s3.sse.kms.key.id", default)]
+    pub sse_kms_key_id: Option<String>,
+    /// `AES256` only: a base64 256-bit key for SSE-C; every write and read of a file sends it
+    /// (never logged). Env: `TICKSTREAM_S3_SSE_CUSTOMER_KEY`, to keep it out of the file.
+    #[serde(rename = "s3.sse.customer.key", default)]
+    pub sse_customer_key: Option<super::Secret>,
+    /// A canned ACL sent with every file, e.g. `bucket-owner-full-control` for another
+    /// account's bucket; default none (the bucket's Object Ownership decides).
+    #[serde(rename = "s3.acl.canned", default)]
+    pub acl_canned: Option<super::CannedAcl>,
+    /// The storage class of every file (S3's default is `STANDARD`); classes whose objects
+    /// need a restore before a read are refused.
+    #[serde(rename = "s3.storage.class", default)]
+    pub storage_class: Option<super::StorageClass>,
+    /// Tag every file with `startOffset`, `endOffset` (its last record's offset) and
+    /// `recordCount`, as the Confluent sink does; set in the file's own PUT, so no file is
+    /// ever without them.
+    #[serde(rename = "s3.object.tagging", default)]
+    pub object_tagging: bool,
+    /// More tags for every file: `key:value` pairs, comma-separated (S3 keeps ten tags, three
+    /// of them `s3.object.tagging`'s).
+    #[serde(rename = "s3.object.tagging.key.value.pairs", default)]
+    pub object_tag_pairs: super::TagPairs,
     /// What a data file is (Confluent's `format.class`): `json` (default), `parquet` (the
     /// topic's typed columns, `[warehouse] columns`, with their types; records with a schema:
     /// their schema's columns), `bytearray` (raw values, with `value.converter = "bytes"`), or

@@ -16,6 +16,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     process(c, &mut p);
     let mut problems = p.0;
     problems.extend(super::validate_records::validate_records(c));
+    problems.extend(super::objects::validate(c));
     problems
 }
 

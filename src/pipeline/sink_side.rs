@@ -25,7 +25,7 @@ pub(super) async fn prepare(
     landed: Option<LandedSender>,
 ) -> Result<(Arc<S3SegmentStore>, ConsumerArgs), StartError> {
     let s = &config.sink;
-    let store = Arc::new(S3SegmentStore::new(client::build(&infra.s3).await, s.bucket.clone()));
+    let store = Arc::new(S3SegmentStore::for_sink(client::build(&infra.s3).await, s));
     if config.s3.create_bucket && config.s3.mode != crate::config::S3Mode::Aws {
         store.ensure_bucket().await.map_err(|source| StartError::Bucket {
             bucket: s.bucket.clone(),

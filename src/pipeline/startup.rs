@@ -53,7 +53,7 @@ pub async fn wait_for_dependencies(config: &Config, infra: &Infra) -> Result<(),
     let started = Instant::now();
     let store = if needs.s3 {
         let client = crate::s3::client::build(&infra.s3).await;
-        Some(S3SegmentStore::new(client, config.sink.bucket.clone()).single_attempt())
+        Some(S3SegmentStore::for_sink(client, &config.sink).single_attempt())
     } else {
         None
     };

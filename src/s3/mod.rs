@@ -3,6 +3,8 @@
 //! - [`keys`]: the object key layout and its parsing (pure).
 //! - [`error`]: [`S3Error`] and its [`crate::error::ErrorClass`] by status and code.
 //! - [`client`]: an `aws_sdk_s3::Client` for AWS or an S3-compatible server.
+//! - [`objects`]: what S3 keeps with each file (encryption, ACL, storage class, tags) and
+//!   the SSE-C key every read sends.
 //! - [`store`]: [`SegmentStore`], the three operations the sink needs, and its S3 implementation.
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
 
@@ -10,7 +12,9 @@ pub mod client;
 pub mod embedded;
 pub mod error;
 pub mod keys;
+pub mod objects;
 pub mod store;
 
 pub use error::S3Error;
+pub use objects::ObjectOptions;
 pub use store::{PutOutcome, S3SegmentStore, SegmentMeta, SegmentStore};

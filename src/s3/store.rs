@@ -7,6 +7,7 @@ use aws_sdk_s3::Client;
 use bytes::Bytes;
 
 use super::error::{from_sdk, S3Error};
+use super::objects::ObjectOptions;
 
 /// Metadata stored with every file (`x-amz-meta-…`), so a restart can learn where a file ends
 /// without reading it.
@@ -99,13 +100,25 @@ fn crc32_base64(body: &[u8]) -> String {
 pub struct S3SegmentStore {
     client: Client,
     bucket: String,
+    objects: ObjectOptions,
 }
 
 impl S3SegmentStore {
+    /// The store of `bucket`, with S3's default object settings.
     pub fn new(client: Client, bucket: impl Into<String>) -> Self {
         Self {
             client,
             bucket: bucket.into(),
+            objects: ObjectOptions::default(),
+        }
+    }
+
+    /// The store the sink's `[sink]` describes: its bucket and its object settings (every
+    /// read of a file sends an SSE-C key when there is one).
+    pub fn for_sink(client: Client, sink: &crate::config::SinkConfig) -> Self {
+        Self {
+            objects: ObjectOptions::from_config(sink),
+            ..Self::new(client, sink.bucket.clone())
         }
     }
 
@@ -163,10 +176,8 @@ impl S3SegmentStore {
     /// Reads a whole object and its ETag.
     pub async fn get_with_etag(&self, key: &str) -> Result<(Bytes, Option<String>), S3Error> {
         let out = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
+            .objects
+            .get(self.client.get_object().bucket(&self.bucket).key(key))
             .send()
             .await
             .map_err(|e| from_sdk("GetObject", &self.bucket, key, e))?;
@@ -190,7 +201,7 @@ impl S3SegmentStore {
             .build();
         Self {
             client: Client::from_conf(conf),
-            bucket: self.bucket.clone(),
+            ..self.clone()
         }
     }
 
@@ -229,11 +240,10 @@ impl S3SegmentStore {
 
 impl SegmentStore for S3SegmentStore {
     async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
+        let put = self.client.put_object().bucket(&self.bucket).key(key);
         let sent = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
+            .objects
+            .put(put, &meta)
             .content_type(crate::format::names::content_type(key))
             .metadata(META_END_OFFSET, meta.end_offset.to_string())
             .metadata(META_RECORDS, meta.records.to_string())
@@ -277,10 +287,8 @@ impl SegmentStore for S3SegmentStore {
 
     async fn end_offset(&self, key: &str) -> Result<Option<i64>, S3Error> {
         let head = self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
+            .objects
+            .head(self.client.head_object().bucket(&self.bucket).key(key))
             .send()
             .await
             .map_err(|e| from_sdk("HeadObject", &self.bucket, key, e))?;

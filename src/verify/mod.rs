@@ -63,7 +63,7 @@ pub async fn audit(
         .map_err(|e| ReadError::Topic(format!("the reading thread stopped: {e}")))??
     };
     fetch_schemas(config, &converter, &kafka).await?;
-    let store = S3SegmentStore::new(client::build(s3).await, sink.bucket.clone());
+    let store = S3SegmentStore::for_sink(client::build(s3).await, sink);
     let reader = crate::format::Reader::of(sink);
     let mut sides = Vec::new();
     let partitioner =

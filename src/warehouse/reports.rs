@@ -39,7 +39,7 @@ pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
             None,
         ),
     };
-    let store = S3SegmentStore::new(client::build(&endpoint).await, config.sink.bucket.clone());
+    let store = S3SegmentStore::for_sink(client::build(&endpoint).await, &config.sink);
     let result = async {
         let topics = topic_names(config, &store).await?;
         let tables = Tables::new(config);

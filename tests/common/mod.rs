@@ -4,7 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod moto;
 pub mod registry;
+pub mod sse_c;
 pub mod watcher;
 
 use std::collections::BTreeMap;

@@ -307,7 +307,7 @@ pub async fn sqlite_watcher(
     let tables = Arc::new(Tables::new(config));
     let listed = tables.listed();
     let db = super::schema::open(&path, &listed)?;
-    let store = crate::s3::S3SegmentStore::new(crate::s3::client::build(s3).await, config.sink.bucket.clone());
+    let store = crate::s3::S3SegmentStore::for_sink(crate::s3::client::build(s3).await, &config.sink);
     let names: Vec<&str> = listed.iter().map(|t| t.table.as_str()).collect();
     tracing::info!(path = %path.display(), tables = names.join(", "), "ingestion watcher: loading new S3 files into SQLite");
     Ok(watcher_spec(
