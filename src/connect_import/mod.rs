@@ -3,7 +3,7 @@
 //!
 //! Each setting is honoured (mapped to its tickstream key, mostly under the same name), ignored
 //! with a reason (it has no meaning here: `tasks.max`, the key converter), or **unsupported**:
-//! tickstream cannot do it yet (an Avro format, wall-clock scheduled rotation), and
+//! tickstream cannot do it yet (keys and headers files, wall-clock scheduled rotation), and
 //! the import says so and fails rather than write a configuration that would behave differently.
 //!
 //! The consumer group becomes Connect's own, `connect-<name>`: tickstream resumes where the
@@ -11,10 +11,16 @@
 //! lines), so a migration neither re-writes nor skips a record.
 //!
 //! - `source`: the connector's settings read from its file (JSON or properties).
-//! - `translate`: each setting honoured, ignored or refused, and the TOML written.
+//! - `translate`: each setting honoured, ignored or refused, and the TOML written; the value
+//!   converter, the file format and the partitioner.
+//! - `objects`: S3 object settings (encryption, ACL, tags) and the store's layout.
+//! - `framework`: Kafka Connect's own settings (tasks, converters of keys and headers,
+//!   transforms, error handling, consumer overrides).
 
 use std::collections::BTreeMap;
 
+mod framework;
+mod objects;
 mod source;
 mod translate;
 
@@ -56,5 +62,7 @@ pub struct Source {
     pub msk_iam: bool,
 }
 
+#[cfg(test)]
+mod reference_tests;
 #[cfg(test)]
 mod tests;

@@ -240,3 +240,66 @@ fn an_avro_connector_through_schema_registry_imports_clean_without_its_secret() 
     assert_eq!(urls, ["https://sr-1.example:8081", "https://sr-2.example:8081"]);
     assert!(crate::config::validate(&c).is_empty(), "{}", out.toml);
 }
+
+/// The production connector of "a production connector config runs as is" (issue 28).
+const PRODUCTION: &str = r#"{"connector.class": "io.confluent.connect.s3.S3SinkConnector", "tasks.max": "2",
+ "topics": "stock-market-data", "s3.region": "us-east-1", "s3.bucket.name": "kafka-msk-snowflake-bucket",
+ "flush.size": "100", "rotate.interval.ms": "60000",
+ "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+ "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+ "partitioner.class": "io.confluent.connect.storage.partitioner.DefaultPartitioner",
+ "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+ "value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
+ "schema.compatibility": "NONE", "s3.ssea.name": "aws:kms",
+ "s3.sse.kms.key.id": "arn:aws:kms:us-east-1:111122223333:key/abcd", "s3.part.size": "5242880",
+ "s3.acl.canned": "bucket-owner-full-control", "store.kafka.keys": "true",
+ "keys.format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+ "behavior.on.null.values": "ignore", "errors.tolerance": "all", "errors.log.enable": "true"}"#;
+
+#[test]
+fn a_production_connectors_encryption_and_acl_carry_over_and_only_keys_files_are_refused() {
+    let out = convert(&read("connector.json", PRODUCTION).expect("reads"));
+    assert_eq!(
+        out.unsupported,
+        vec!["store.kafka.keys = true: tickstream does not write keys or headers files yet".to_owned()]
+    );
+    let without_keys = PRODUCTION.replace(r#""store.kafka.keys": "true""#, r#""store.kafka.keys": "false""#);
+    let (out, c) = imported("connector.json", &without_keys);
+    assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
+    assert_eq!(c.sink.sse, crate::config::ServerSideEncryption::Kms);
+    assert_eq!(
+        c.sink.sse_kms_key_id.as_deref(),
+        Some("arn:aws:kms:us-east-1:111122223333:key/abcd")
+    );
+    assert_eq!(
+        c.sink.acl_canned.as_ref().map(|a| a.0.as_str()),
+        Some("bucket-owner-full-control")
+    );
+    assert!(crate::config::validate(&c).is_empty(), "{}", out.toml);
+}
+
+#[test]
+fn no_secret_and_no_value_of_an_unknown_key_is_shown() {
+    let json = r#"{"connector.class": "io.confluent.connect.s3.S3SinkConnector", "topics": "t",
+      "s3.sse.customer.key": "c2VjcmV0LWtleQ==", "s3.proxy.password": "pr0xy-pass",
+      "value.converter.basic.auth.user.info": "bob:b0b-pass", "key.converter.basic.auth.user.info": "al:al-pass",
+      "value.converter.schema.registry.ssl.truststore.password": "trust-pass",
+      "consumer.override.sasl.jaas.config": "password=jaas-pass", "my.vault.password": "vault-pass"}"#;
+    let out = convert(&read("connector.json", json).expect("reads"));
+    let shown = format!("{}{:?}{:?}", out.toml, out.ignored, out.unsupported);
+    for secret in [
+        "c2VjcmV0LWtleQ",
+        "pr0xy-pass",
+        "b0b-pass",
+        "al-pass",
+        "trust-pass",
+        "jaas-pass",
+        "vault-pass",
+    ] {
+        assert!(!shown.contains(secret), "{secret} shown: {shown}");
+    }
+    assert!(out
+        .unsupported
+        .iter()
+        .any(|u| u.starts_with("my.vault.password: not a setting")));
+}

@@ -14,10 +14,10 @@ fn region_of(bootstrap: &str) -> Option<String> {
 
 /// One TOML section being written: `key = value` lines, each with a comment.
 #[derive(Default)]
-struct Section(Vec<String>);
+pub(super) struct Section(Vec<String>);
 
 impl Section {
-    fn set(&mut self, key: &str, value: toml::Value, why: &str) {
+    pub(super) fn set(&mut self, key: &str, value: toml::Value, why: &str) {
         let key = match key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             true => key.to_owned(),
             false => format!("{key:?}"),
@@ -34,11 +34,19 @@ pub fn convert(src: &Source) -> Imported {
         kafka: Section::default(),
         sink: Section::default(),
         s3: Section::default(),
+        runtime: Section::default(),
     };
     for (k, v) in &src.settings {
-        let handled = d.sink_key(k, v) || d.file_key(k, v) || d.partitioner_key(k, v) || d.other_key(k, v);
+        let handled = d.sink_key(k, v)
+            || d.file_key(k, v)
+            || d.partitioner_key(k, v)
+            || d.object_key(k, v)
+            || d.framework_key(k, v);
         if !handled {
-            d.out.unsupported.push(format!("{k} = {v:?}: not known to tickstream"));
+            // Its value is not shown: an unknown key may hold a password.
+            d.out.unsupported.push(format!(
+                "{k}: not a setting of the Confluent S3 sink that tickstream knows"
+            ));
         }
     }
     d.storage();
@@ -47,25 +55,26 @@ pub fn convert(src: &Source) -> Imported {
 }
 
 /// The TOML being written, and what could not be carried over.
-struct Draft<'a> {
-    settings: &'a BTreeMap<String, String>,
-    out: Imported,
-    kafka: Section,
-    sink: Section,
-    s3: Section,
+pub(super) struct Draft<'a> {
+    pub(super) settings: &'a BTreeMap<String, String>,
+    pub(super) out: Imported,
+    pub(super) kafka: Section,
+    pub(super) sink: Section,
+    pub(super) s3: Section,
+    pub(super) runtime: Section,
 }
 
-fn text(v: &str) -> toml::Value {
+pub(super) fn text(v: &str) -> toml::Value {
     toml::Value::String(v.to_owned())
 }
 
-fn connect(k: &str) -> String {
+pub(super) fn connect(k: &str) -> String {
     format!("Connect's {k}")
 }
 
 impl Draft<'_> {
     /// `v` as an integer, or `None` after noting that it is not one.
-    fn int(&mut self, k: &str, v: &str) -> Option<toml::Value> {
+    pub(super) fn int(&mut self, k: &str, v: &str) -> Option<toml::Value> {
         match v.trim().parse::<i64>() {
             Ok(n) => Some(toml::Value::Integer(n)),
             Err(_) => {
@@ -76,7 +85,7 @@ impl Draft<'_> {
     }
 
     /// `k = <integer v>` in `[sink]`.
-    fn sink_int(&mut self, k: &str, v: &str) {
+    pub(super) fn sink_int(&mut self, k: &str, v: &str) {
         if let Some(n) = self.int(k, v) {
             self.sink.set(k, n, &connect(k));
         }
@@ -110,8 +119,10 @@ impl Draft<'_> {
                 "{k} = {v:?}: a Java truststore; export its CA as PEM (keytool -exportcert -rfc -keystore {v} -alias <ca> > ca.pem) \
                  and set value.converter.schema.registry.ssl.ca.location"
             )),
-            "value.converter.schema.registry.ssl.truststore.password"
-            | "value.converter.schema.registry.ssl.truststore.type"
+            "value.converter.schema.registry.ssl.truststore.password" => self.out.ignored.push(format!(
+                "{k}: a secret, not copied; the CA file (value.converter.schema.registry.ssl.ca.location) needs none"
+            )),
+            "value.converter.schema.registry.ssl.truststore.type"
             | "value.converter.auto.register.schemas"
             | "value.converter.use.latest.version"
             | "value.converter.enhanced.avro.schema.support"
@@ -206,35 +217,6 @@ impl Draft<'_> {
         true
     }
 
-    /// Settings tickstream does without, or does not have.
-    fn other_key(&mut self, k: &str, v: &str) -> bool {
-        let out = &mut self.out;
-        match k {
-            "rotate.schedule.interval.ms" => out.unsupported.push(format!(
-                "rotate.schedule.interval.ms = {v}: wall-clock rotation is not supported; rotate.interval.ms rotates by record time"
-            )),
-            "storage.class" if !v.ends_with("S3Storage") => {
-                out.unsupported.push(format!("storage.class = {v:?}: tickstream writes to S3 only"))
-            }
-            "aws.access.key.id" | "aws.secret.access.key" => out.ignored.push(format!(
-                "{k}: not copied; tickstream takes AWS credentials from the environment, profile or instance role"
-            )),
-            "tasks.max" => out.ignored.push(format!(
-                "tasks.max = {v}: tickstream runs one sink actor per partition, in one process"
-            )),
-            "key.converter" | "key.converter.schemas.enable" | "header.converter" => {
-                out.ignored.push(format!("{k}: keys and headers are not written to S3 (as with JsonFormat)"))
-            }
-            "storage.class" | "s3.part.size" | "s3.acl.canned" | "errors.log.enable"
-            | "errors.log.include.messages" | "errors.deadletterqueue.context.headers.enable"
-            | "errors.deadletterqueue.topic.replication.factor" => {
-                out.ignored.push(format!("{k} = {v}: has no tickstream equivalent and changes nothing here"))
-            }
-            _ => return false,
-        }
-        true
-    }
-
     /// Where the objects go: Amazon S3, or the `store.url` endpoint (in its region).
     fn storage(&mut self) {
         if !self.settings.contains_key("store.url") {
@@ -295,6 +277,7 @@ impl Draft<'_> {
             ("producer", producer),
             ("sink", self.sink),
             ("s3", self.s3),
+            ("runtime", self.runtime),
         ] {
             if !section.0.is_empty() {
                 toml.push_str(&format!("\n[{name}]\n{}\n", section.0.join("\n")));
