@@ -32,6 +32,7 @@ mod pipeline;
 mod rebalance;
 mod s3_objects;
 mod s3_store;
+mod scheduled_rotation;
 mod snowflake;
 mod startup;
 mod supervision;

@@ -29,6 +29,11 @@ pub struct SinkConfig {
     /// A buffer is also written this long after its first record arrived, even if no more come.
     #[serde(rename = "rotate.interval.ms", default = "default_rotate_interval_ms")]
     pub rotate_interval_ms: u64,
+    /// Every open file also closes at each multiple of this on the wall clock of `timezone`
+    /// (3600000: on the hour), whether or not records arrive; -1 (default) for none.
+    /// Exactly once still holds across crashes (a resume starts from the files in S3).
+    #[serde(rename = "rotate.schedule.interval.ms", default = "unscheduled")]
+    pub rotate_schedule_interval_ms: i64,
     /// The key prefix: objects go to `<topics.dir>/<topic>/partition=<p>/…`.
     #[serde(rename = "topics.dir", default = "default_topics_dir")]
     pub topics_dir: String,
@@ -205,8 +210,8 @@ pub struct SinkConfig {
     /// `RecordField`: the field holding the time (RFC 3339 text, or epoch milliseconds).
     #[serde(rename = "timestamp.field", default)]
     pub timestamp_field: Option<String>,
-    /// `time`: the zone `path.format` is written in (an IANA name such as `UTC` or
-    /// `America/New_York`); default UTC.
+    /// `time`: the zone `path.format` is written in, and the clock `rotate.schedule.interval.ms`
+    /// is aligned to (an IANA name such as `UTC` or `America/New_York`); default UTC.
     #[serde(default)]
     pub timezone: super::TimeZone,
     /// `time`: Confluent's `locale`; accepted for pasted configs, unused (`path.format` has only
@@ -229,6 +234,11 @@ impl SinkConfig {
     /// `rotate.interval.ms`.
     pub fn rotate_interval(&self) -> Duration {
         Duration::from_millis(self.rotate_interval_ms)
+    }
+
+    /// `rotate.schedule.interval.ms` as a length, when set.
+    pub fn rotate_schedule_interval(&self) -> Option<Duration> {
+        (self.rotate_schedule_interval_ms > 0).then(|| Duration::from_millis(self.rotate_schedule_interval_ms as u64))
     }
 
     /// `offset.flush.interval.ms`.
@@ -340,6 +350,10 @@ pub(super) fn default_topic() -> String {
 fn default_flush_size() -> u64 {
     100
 }
+fn unscheduled() -> i64 {
+    -1
+}
+
 fn default_rotate_interval_ms() -> u64 {
     60_000
 }

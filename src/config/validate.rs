@@ -149,6 +149,14 @@ fn sink(s: &SinkConfig, p: &mut Problems) {
         format!("must be ≥ 1, got {}", s.rotate_interval_ms),
     );
     p.check(
+        s.rotate_schedule_interval_ms == -1 || s.rotate_schedule_interval_ms >= 1000,
+        "sink.rotate.schedule.interval.ms",
+        format!(
+            "-1 (off) or at least 1000 (a second), got {}",
+            s.rotate_schedule_interval_ms
+        ),
+    );
+    p.check(
         (1..=19).contains(&s.offset_pad_width),
         "sink.filename.offset.zero.pad.width",
         format!("must be between 1 and 19, got {}", s.offset_pad_width),

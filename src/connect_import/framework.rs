@@ -83,9 +83,6 @@ impl Draft<'_> {
                 "{k} = true: tickstream registers no Hive tables (tickstream athena ddl writes the tables' DDL)"
             )),
             _ if k.starts_with("hive.") => out.ignored.push(format!("{k}: used only with hive.integration = true")),
-            "rotate.schedule.interval.ms" => out.unsupported.push(format!(
-                "{k} = {value}: wall-clock rotation is not supported; rotate.interval.ms rotates by record time"
-            )),
             "storage.class" if !value.ends_with("S3Storage") => out
                 .unsupported
                 .push(format!("{k} = {value:?}: tickstream writes to S3 only")),

@@ -75,6 +75,8 @@ partition.duration.ms=3600000
 locale=en-US
 timezone=UTC
 rotate.schedule.interval.ms=600000
+transforms=unwrap
+transforms.unwrap.type=io.debezium.transforms.ExtractNewRecordState
 parquet.codec=zstd
 s3.compression.type=gzip
 store.url=http://127.0.0.1:9000
@@ -83,8 +85,9 @@ flush.size=1000
 ";
     let out = convert(&read("s3-sink.properties", props).unwrap());
     let joined = out.unsupported.join("\n");
-    assert!(joined.contains("rotate.schedule.interval.ms"), "named: {joined}");
+    assert!(joined.contains("transforms = \"unwrap\""), "named: {joined}");
     for honoured in [
+        "rotate.schedule.interval.ms",
         "partitioner.class",
         "path.format",
         "partition.duration.ms",

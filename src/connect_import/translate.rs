@@ -101,7 +101,9 @@ impl Draft<'_> {
             "topics" | "topics.regex" | "topics.dir" | "s3.bucket.name" | "value.converter"
             | "format.bytearray.separator" | "errors.tolerance" | "errors.deadletterqueue.topic.name"
             | "behavior.on.null.values" => self.sink.set(k, text(v), &connect(k)),
-            "flush.size" | "rotate.interval.ms" | "filename.offset.zero.pad.width" => self.sink_int(k, v),
+            "flush.size" | "rotate.interval.ms" | "rotate.schedule.interval.ms" | "filename.offset.zero.pad.width" => {
+                self.sink_int(k, v)
+            }
             "value.converter.schemas.enable" if v.trim() == "true" => {
                 self.sink.set(k, toml::Value::Boolean(true), &connect(k))
             }

@@ -59,6 +59,12 @@ pub(super) async fn prepare(
         registry: registry.map(Arc::new),
         single_topic: topics.single(),
         rotate_interval: s.rotate_interval(),
+        rotate_schedule: s
+            .rotate_schedule_interval()
+            .map(|interval| crate::sink::rotation::Schedule {
+                interval,
+                zone: s.timezone.0,
+            }),
         max_inflight_uploads: s.max_inflight_uploads,
         commit_interval: s.commit_interval(),
         max_buffered: s.max_buffered(),

@@ -46,6 +46,8 @@ pub struct SinkArgs<S, P> {
     pub rules: Rules,
     /// `rotate.interval.ms`
     pub rotate_interval: Duration,
+    /// `rotate.schedule.interval.ms`: every open file closes at each boundary.
+    pub rotate_schedule: Option<super::rotation::Schedule>,
     /// `max.inflight.uploads`: uploads of consecutive files that may overlap.
     pub max_inflight_uploads: usize,
     /// `offset.flush.interval.ms`: at most one commit per this interval (see `commit_pace`).
@@ -87,6 +89,8 @@ pub enum SinkMsg {
     Retry,
     /// Internal: batch `id`'s rotation interval has passed.
     Rotate(u64),
+    /// Internal: a boundary of `rotate.schedule.interval.ms`: close every open file.
+    Scheduled,
     /// Internal: the commit interval is up; commit the pending offset.
     CommitDue,
     /// Internal: an upload finished.
@@ -158,6 +162,9 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
     ) -> Result<Self::State, ActorProcessingErr> {
         sink_events::sink_started(&args.tp);
         myself.send_message(SinkMsg::Plan)?;
+        if let Some(schedule) = args.rotate_schedule {
+            myself.send_after(schedule.delay(super::rotation::unix_ms()), || SinkMsg::Scheduled);
+        }
         let delivery = Delivery {
             tp: args.tp.clone(),
             store: args.store.clone(),
@@ -208,6 +215,16 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
                     seg.rotate(id, &mut out);
                 }
                 st.start_uploads(&myself, out);
+            }
+            SinkMsg::Scheduled => {
+                let mut out = Vec::new();
+                if let (Some(seg), None) = (&mut st.seg, &st.draining) {
+                    seg.close(&mut out);
+                }
+                st.start_uploads(&myself, out);
+                if let Some(schedule) = st.args.rotate_schedule {
+                    myself.send_after(schedule.delay(super::rotation::unix_ms()), || SinkMsg::Scheduled);
+                }
             }
             SinkMsg::CommitDue => {
                 let next = st.pace.woke(Instant::now());

@@ -1,5 +1,6 @@
-//! The sink actor under the `field` partitioner: directories listed as records reach them, and
-//! a listing S3 refuses holds the records back, in order, until it answers.
+//! The sink actor under the `field` partitioner (directories listed as records reach them, and
+//! a listing S3 refuses holds the records back, in order, until it answers) and under
+//! `rotate.schedule.interval.ms`.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -58,4 +59,34 @@ async fn a_listing_s3_refuses_holds_the_records_back_in_order_until_it_answers()
     );
     h.wait_until(|h| h.commits().last() == Some(&(2, false))).await;
     assert_eq!(h.gate.held(), 1, "A's 2 waits in its open file");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scheduled_rotation_closes_the_open_file_at_each_boundary_without_new_records() {
+    use super::actor_tests::{layout, start_scheduled};
+    let schedule = super::rotation::Schedule {
+        interval: Duration::from_secs(10),
+        zone: chrono_tz::Tz::UTC,
+    };
+    // Neither flush.size nor rotate.interval.ms (an hour) would close these files.
+    let h = start_scheduled(
+        Rules::json(1_000),
+        3_600_000,
+        Some(schedule),
+        FakeSource::default(),
+        MemoryStore::default(),
+        Duration::ZERO,
+    )
+    .await;
+    h.append(0..3);
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
+    h.wait_until(|h| h.commits() == vec![(3, false)]).await;
+    h.append(3..5);
+    tokio::time::sleep(Duration::from_millis(10_500)).await;
+    h.wait_until(|h| h.commits().last() == Some(&(5, false))).await;
+    assert_eq!(
+        h.store.keys(),
+        vec![layout().object_key(0, 0), layout().object_key(0, 3)],
+        "one file per boundary, each holding what arrived before it"
+    );
 }

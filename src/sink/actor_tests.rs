@@ -61,7 +61,7 @@ impl PartitionSource for FakeSource {
     }
 }
 
-fn layout() -> KeyLayout {
+pub(super) fn layout() -> KeyLayout {
     super::testing::layout(10)
 }
 
@@ -96,6 +96,18 @@ pub(super) async fn start_with(
     store: MemoryStore,
     commit_interval: Duration,
 ) -> Harness {
+    start_scheduled(rules, rotate_ms, None, source, store, commit_interval).await
+}
+
+/// [`start_with`] and a `rotate.schedule.interval.ms`.
+pub(super) async fn start_scheduled(
+    rules: Rules,
+    rotate_ms: u64,
+    rotate_schedule: Option<super::rotation::Schedule>,
+    source: FakeSource,
+    store: MemoryStore,
+    commit_interval: Duration,
+) -> Harness {
     let (store, source) = (Arc::new(store), Arc::new(source));
     let gate = Arc::new(Gate::new(1_000));
     let stats = Arc::new(PipelineStats::default());
@@ -104,6 +116,7 @@ pub(super) async fn start_with(
         layout: layout(),
         rules,
         rotate_interval: Duration::from_millis(rotate_ms),
+        rotate_schedule,
         max_inflight_uploads: 2,
         commit_interval,
         store: store.clone(),
@@ -128,7 +141,7 @@ pub(super) async fn start_with(
 }
 
 impl Harness {
-    fn append(&self, offsets: std::ops::Range<i64>) {
+    pub(super) fn append(&self, offsets: std::ops::Range<i64>) {
         let records: Vec<Record> = offsets.map(tick).collect();
         self.gate.hold(records.len());
         self.sink.cast(SinkMsg::Append(records)).unwrap();
@@ -369,6 +382,7 @@ async fn a_sink_that_cannot_plan_fails_after_its_attempts_so_its_supervisor_sees
         layout: layout(),
         rules: Rules::json(10),
         rotate_interval: Duration::from_secs(1),
+        rotate_schedule: None,
         max_inflight_uploads: 2,
         commit_interval: Duration::ZERO,
         store,

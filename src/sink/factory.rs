@@ -10,6 +10,7 @@ use supervisors::{ChildSpec, Restart};
 use super::actor::{SinkActor, SinkArgs};
 use super::dead_letter::DeadLetterTopic;
 use super::gate::Gate;
+use super::rotation::Schedule;
 use super::segmenter::Rules;
 use super::source::PartitionSource;
 use crate::landed::LandedSender;
@@ -27,6 +28,8 @@ pub struct SinkSettings<S> {
     /// `flush.size`, the converter, `errors.tolerance`.
     pub rules: Rules,
     pub rotate_interval: Duration,
+    /// `rotate.schedule.interval.ms` in `timezone`, when set.
+    pub rotate_schedule: Option<Schedule>,
     pub max_inflight_uploads: usize,
     pub commit_interval: Duration,
     pub max_buffered: u64,
@@ -51,6 +54,7 @@ impl<S> Clone for SinkSettings<S> {
             layout: self.layout.clone(),
             rules: self.rules.clone(),
             rotate_interval: self.rotate_interval,
+            rotate_schedule: self.rotate_schedule,
             max_inflight_uploads: self.max_inflight_uploads,
             commit_interval: self.commit_interval,
             max_buffered: self.max_buffered,
@@ -103,6 +107,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
                 layout: s.layout.for_topic(&tp.topic),
                 rules: s.rules.clone(),
                 rotate_interval: s.rotate_interval,
+                rotate_schedule: s.rotate_schedule,
                 max_inflight_uploads: s.max_inflight_uploads,
                 commit_interval: s.commit_interval,
                 store: s.store.clone(),
