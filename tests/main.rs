@@ -19,6 +19,7 @@ mod any_records;
 mod avro;
 mod cli;
 mod combinations;
+mod companions;
 mod compression;
 mod dashboard;
 mod dead_letters;

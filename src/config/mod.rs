@@ -34,6 +34,7 @@ mod validate;
 mod validate_records;
 mod validate_schemas;
 mod value_schema;
+mod values;
 mod warehouse;
 
 pub use env::ENV_OVERRIDES;
@@ -47,6 +48,7 @@ pub use sink::*;
 pub use topics::{TopicPattern, Topics};
 pub use validate::validate;
 pub use value_schema::{JsonSchema, ValueSchema};
+pub use values::*;
 pub use warehouse::*;
 
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::ValueSchema;
+use super::{Compression, ErrorsTolerance, NullValues, ValueConverter, ValueSchema};
 
 /// `[sink]`: Confluent S3 Sink Connector property names.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -66,6 +66,28 @@ pub struct SinkConfig {
     /// `value.converter.schema.registry.url`). Connect's converter class names are accepted too.
     #[serde(rename = "value.converter", default)]
     pub value_converter: ValueConverter,
+    /// How record keys are read for keys files (Connect's `key.converter`): `string` (default:
+    /// UTF-8 text, written as a JSON string), `json` (any JSON, written as produced), `bytes`
+    /// (written as a base64 string, as JsonConverter writes bytes). Connect's class names too.
+    #[serde(rename = "key.converter", default)]
+    pub key_converter: super::KeyConverter,
+    /// Write each data file's record keys to a file beside it, line for line (Connect's
+    /// `store.kafka.keys`): `<name>.keys.json` beside `<name>.json`, uploaded before it. A record
+    /// without a key, or whose key does not convert, follows `errors.tolerance`.
+    #[serde(rename = "store.kafka.keys", default)]
+    pub store_keys: bool,
+    /// Write each record's headers beside its data file the same way (`<name>.headers.json`,
+    /// Connect's `store.kafka.headers`): `[{"key": …, "value": …}]` per record, values as text
+    /// (base64 when not UTF-8), `[]` for a record without headers (Connect refuses it).
+    #[serde(rename = "store.kafka.headers", default)]
+    pub store_headers: bool,
+    /// The format of keys files: `json` (Connect's JsonFormat; the default here, where
+    /// Connect's default is AvroFormat).
+    #[serde(rename = "keys.format.class", default)]
+    pub keys_format_class: super::CompanionFormat,
+    /// The format of headers files: `json` (Connect's JsonFormat).
+    #[serde(rename = "headers.format.class", default)]
+    pub headers_format_class: super::CompanionFormat,
     /// `value.converter = "json"` only: each value is JsonConverter's `{"schema", "payload"}`
     /// envelope; the payload is written, typed by its schema (as an Avro record's is).
     #[serde(rename = "value.converter.schemas.enable", default)]
@@ -274,71 +296,6 @@ impl SinkConfig {
             .map(str::to_owned)
             .collect()
     }
-}
-
-/// `value.converter`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(try_from = "String", into = "String")]
-pub enum ValueConverter {
-    #[default]
-    Json,
-    String,
-    Bytes,
-    Avro,
-}
-
-impl TryFrom<String> for ValueConverter {
-    type Error = String;
-
-    fn try_from(s: String) -> Result<Self, String> {
-        Ok(match s.as_str() {
-            "json" | "org.apache.kafka.connect.json.JsonConverter" => Self::Json,
-            "string" | "org.apache.kafka.connect.storage.StringConverter" => Self::String,
-            "bytes" | "org.apache.kafka.connect.converters.ByteArrayConverter" => Self::Bytes,
-            "avro" | "io.confluent.connect.avro.AvroConverter" => Self::Avro,
-            other => {
-                return Err(format!(
-                    "{other:?} is not a converter: json, string, bytes or avro (or Connect's JsonConverter, \
-                     StringConverter, ByteArrayConverter, AvroConverter class names)"
-                ))
-            }
-        })
-    }
-}
-
-impl From<ValueConverter> for String {
-    fn from(c: ValueConverter) -> String {
-        format!("{c:?}").to_ascii_lowercase()
-    }
-}
-
-/// `s3.compression.type`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Compression {
-    #[default]
-    None,
-    Gzip,
-    Zstd,
-}
-
-/// `errors.tolerance`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorsTolerance {
-    #[default]
-    All,
-    None,
-}
-
-/// `behavior.on.null.values`.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum NullValues {
-    #[default]
-    Fail,
-    Ignore,
-    Write,
 }
 
 fn yes() -> bool {

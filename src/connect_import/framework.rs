@@ -34,25 +34,7 @@ impl Draft<'_> {
                 "{k} = {value}: tickstream retries what may succeed later (S3, Kafka, the registry) without a limit, \
                  and dead-letters at once what cannot (a record that does not convert)"
             )),
-            "key.converter" | "header.converter" => out.ignored.push(format!(
-                "{k}: keys and headers are not written to S3 (store.kafka.keys and store.kafka.headers are off)"
-            )),
-            _ if k.starts_with("key.converter.") || k.starts_with("header.converter.") => out.ignored.push(format!(
-                "{k}: not copied; keys and headers are not written to S3"
-            )),
-            "store.kafka.keys" | "store.kafka.headers" if value != "true" => {
-                out.ignored.push(format!("{k} = {value}: tickstream writes values only"))
-            }
-            "store.kafka.keys" | "store.kafka.headers" => out.unsupported.push(format!(
-                "{k} = true: tickstream does not write keys or headers files yet"
-            )),
-            "keys.format.class" | "headers.format.class" => {
-                let store = if k == "keys.format.class" { "store.kafka.keys" } else { "store.kafka.headers" };
-                if self.settings.get(store).map(|s| s.trim()) != Some("true") {
-                    out.ignored.push(format!("{k}: used only with {store} = true"));
-                }
-            }
-            _ => return self.feature_key(k, v),
+            _ => return self.keys_key(k, v) || self.feature_key(k, v),
         }
         true
     }

@@ -3,7 +3,7 @@
 //!
 //! Each setting is honoured (mapped to its tickstream key, mostly under the same name), ignored
 //! with a reason (it has no meaning here: `tasks.max`, the key converter), or **unsupported**:
-//! tickstream cannot do it yet (keys and headers files, wall-clock scheduled rotation), and
+//! tickstream cannot do it (transforms, a proxy, files of a format it does not write), and
 //! the import says so and fails rather than write a configuration that would behave differently.
 //!
 //! The consumer group becomes Connect's own, `connect-<name>`: tickstream resumes where the
@@ -14,12 +14,14 @@
 //! - `translate`: each setting honoured, ignored or refused, and the TOML written; the value
 //!   converter, the file format and the partitioner.
 //! - `objects`: S3 object settings (encryption, ACL, tags) and the store's layout.
-//! - `framework`: Kafka Connect's own settings (tasks, converters of keys and headers,
-//!   transforms, error handling, consumer overrides).
+//! - `framework`: Kafka Connect's own settings (tasks, transforms, error handling, consumer
+//!   overrides).
+//! - `keys`: keys and headers files, their formats and converters.
 
 use std::collections::BTreeMap;
 
 mod framework;
+mod keys;
 mod objects;
 mod source;
 mod translate;

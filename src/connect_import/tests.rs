@@ -260,14 +260,8 @@ const PRODUCTION: &str = r#"{"connector.class": "io.confluent.connect.s3.S3SinkC
  "behavior.on.null.values": "ignore", "errors.tolerance": "all", "errors.log.enable": "true"}"#;
 
 #[test]
-fn a_production_connectors_encryption_and_acl_carry_over_and_only_keys_files_are_refused() {
-    let out = convert(&read("connector.json", PRODUCTION).expect("reads"));
-    assert_eq!(
-        out.unsupported,
-        vec!["store.kafka.keys = true: tickstream does not write keys or headers files yet".to_owned()]
-    );
-    let without_keys = PRODUCTION.replace(r#""store.kafka.keys": "true""#, r#""store.kafka.keys": "false""#);
-    let (out, c) = imported("connector.json", &without_keys);
+fn a_production_connector_imports_with_nothing_refused_and_behaves_the_same() {
+    let (out, c) = imported("connector.json", PRODUCTION);
     assert!(out.unsupported.is_empty(), "{:?}", out.unsupported);
     assert_eq!(c.sink.sse, crate::config::ServerSideEncryption::Kms);
     assert_eq!(
@@ -278,7 +272,19 @@ fn a_production_connectors_encryption_and_acl_carry_over_and_only_keys_files_are
         c.sink.acl_canned.as_ref().map(|a| a.0.as_str()),
         Some("bucket-owner-full-control")
     );
+    assert!(c.sink.store_keys && !c.sink.store_headers);
+    assert_eq!(c.sink.key_converter, crate::config::KeyConverter::String);
+    assert_eq!(c.sink.null_values, crate::config::NullValues::Ignore);
     assert!(crate::config::validate(&c).is_empty(), "{}", out.toml);
+    // Connect writes Avro keys files when keys.format.class is not set: tickstream says so.
+    let unset = PRODUCTION.replace(
+        r#""keys.format.class": "io.confluent.connect.s3.format.json.JsonFormat","#,
+        "",
+    );
+    let out = convert(&read("connector.json", &unset).expect("reads"));
+    assert_eq!(out.unsupported.len(), 1, "{:?}", out.unsupported);
+    assert!(out.unsupported[0]
+        .starts_with("keys.format.class (not set): with store.kafka.keys = true Connect writes AvroFormat"));
 }
 
 #[test]

@@ -50,6 +50,7 @@ pub fn convert(src: &Source) -> Imported {
         }
     }
     d.storage();
+    d.companions();
     d.cluster(src);
     d.render(src)
 }

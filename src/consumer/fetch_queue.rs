@@ -36,6 +36,8 @@ pub struct Fetched<'a> {
     /// `None` for a tombstone (a null value).
     pub value: Option<&'a [u8]>,
     pub timestamp_ms: Option<i64>,
+    /// Its key and headers, when the sinks write them.
+    pub extra: Option<Box<crate::record::KeyHeaders>>,
 }
 
 /// A queue of our own that every attached partition's records are forwarded to.
@@ -45,6 +47,8 @@ pub struct FetchQueue<C: ConsumerContext + 'static> {
     /// Keeps the client alive for as long as the queue handle is (librdkafka wants every queue
     /// handle destroyed before the client).
     consumer: Arc<BaseConsumer<C>>,
+    /// What of each message besides its value the sinks need.
+    carry: super::carry::Carry,
 }
 
 // SAFETY: librdkafka queues are thread-safe; the message pointers are only touched inside
@@ -61,7 +65,7 @@ pub struct NoQueue {
 }
 
 impl<C: ConsumerContext + 'static> FetchQueue<C> {
-    pub fn new(consumer: Arc<BaseConsumer<C>>) -> Self {
+    pub fn new(consumer: Arc<BaseConsumer<C>>, carry: super::carry::Carry) -> Self {
         // SAFETY: the client pointer is valid while `consumer` lives; the queue is destroyed in
         // `drop`, before this struct's `Arc` of the consumer is released.
         let raw = unsafe { rdsys::rd_kafka_queue_new(consumer.client().native_ptr()) };
@@ -70,6 +74,7 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
             queue,
             messages: Vec::with_capacity(MAX_BATCH),
             consumer,
+            carry,
         }
     }
 
@@ -158,6 +163,8 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
                 offset: msg.offset,
                 value,
                 timestamp_ms,
+                // SAFETY: `m` lives until the destroy loop below.
+                extra: unsafe { self.carry.raw(m) },
             });
         }
         for m in self.messages.drain(..) {

@@ -28,6 +28,8 @@ pub(super) struct Intake<'a> {
     /// Whether a topic is one the sink reads.
     pub wanted: &'a Topics,
     pub directory: &'a Directory,
+    /// What of each message besides its value the sinks need.
+    pub carry: super::carry::Carry,
 }
 
 impl Intake<'_> {
@@ -61,6 +63,7 @@ impl Intake<'_> {
                             m.offset(),
                             m.payload(),
                             m.timestamp().to_millis(),
+                            self.carry.borrowed(&m),
                         )
                     {
                         return round;
@@ -87,7 +90,7 @@ impl Intake<'_> {
             let read = fetched.read(
                 wait,
                 max,
-                |r| full |= !round.push(r.topic, r.partition, r.offset, r.value, r.timestamp_ms),
+                |r| full |= !round.push(r.topic, r.partition, r.offset, r.value, r.timestamp_ms, r.extra),
                 |topic, partition, e| {
                     *errors += 1;
                     failed = true;

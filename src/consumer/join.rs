@@ -94,6 +94,7 @@ pub(super) async fn join(
         drain_timeout: args.drain_timeout,
         group,
         escalate: Some(parent.clone()),
+        carry: super::carry::Carry::of(&args.sinks.rules),
     };
     let notice = ExitNotice(myself.clone());
     let thread = std::thread::Builder::new()

@@ -23,6 +23,7 @@
 //! The sink never imports this module: it talks to Kafka through the trait it owns.
 
 pub mod actor;
+pub mod carry;
 pub mod context;
 pub mod directory;
 mod end_targets;

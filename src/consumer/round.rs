@@ -5,7 +5,7 @@
 
 use bytes::{Bytes, BytesMut};
 
-use crate::record::{Record, TopicPartition};
+use crate::record::{KeyHeaders, Record, TopicPartition};
 
 /// Where one record's value lies in the round's buffer.
 struct Entry {
@@ -15,6 +15,7 @@ struct Entry {
     /// A tombstone (no value at all, not an empty one).
     null: bool,
     timestamp_ms: Option<i64>,
+    extra: Option<Box<KeyHeaders>>,
 }
 
 struct Part {
@@ -62,6 +63,7 @@ impl Round {
         offset: i64,
         value: Option<&[u8]>,
         timestamp_ms: Option<i64>,
+        extra: Option<Box<KeyHeaders>>,
     ) -> bool {
         let is = |p: &Part| p.tp.partition == partition && *p.tp.topic == *topic;
         let at = match self.parts.get(self.last) {
@@ -88,6 +90,7 @@ impl Round {
             end: self.buf.len(),
             null: value.is_none(),
             timestamp_ms,
+            extra,
         });
         part.room = part.room.saturating_sub(1);
         self.len += 1;
@@ -120,6 +123,7 @@ impl Round {
                     offset: e.offset,
                     value: (!e.null).then(|| buf.slice(e.start..e.end)),
                     timestamp_ms: e.timestamp_ms,
+                    extra: e.extra,
                 })
                 .collect();
             (p.tp, records)
@@ -139,9 +143,9 @@ mod tests {
     fn least_room_is_the_tightest_listed_sink_and_shrinks_as_records_come() {
         let mut r = Round::new([(tp(0), 10), (tp(1), 3)]);
         assert_eq!(r.least_room(), 3);
-        assert!(r.push("t", 1, 0, Some(b"x"), None));
+        assert!(r.push("t", 1, 0, Some(b"x"), None, None));
         assert_eq!(r.least_room(), 2);
-        assert!(r.push("t", 7, 0, Some(b"unlisted"), None));
+        assert!(r.push("t", 7, 0, Some(b"unlisted"), None, None));
         assert_eq!(r.least_room(), 2, "an unlisted partition is unbounded");
         assert_eq!(r.len(), 2);
         assert_eq!(Round::new([]).least_room(), usize::MAX);
@@ -151,16 +155,19 @@ mod tests {
     #[test]
     fn records_come_back_per_partition_in_order_and_a_full_sink_ends_the_round() {
         let mut r = Round::new([(tp(0), 10), (tp(1), 2)]);
-        assert!(r.push("t", 0, 5, Some(b"a"), Some(1)));
-        assert!(r.push("t", 1, 7, Some(b"bb"), None));
-        assert!(r.push("t", 0, 6, Some(b""), Some(2)));
-        assert!(r.push("t", 0, 7, None, None), "a tombstone");
-        assert!(r.push("u", 0, 3, Some(b"other topic"), None));
+        assert!(r.push("t", 0, 5, Some(b"a"), Some(1), None));
+        assert!(r.push("t", 1, 7, Some(b"bb"), None, None));
+        assert!(r.push("t", 0, 6, Some(b""), Some(2), None));
+        assert!(r.push("t", 0, 7, None, None, None), "a tombstone");
+        assert!(r.push("u", 0, 3, Some(b"other topic"), None, None));
         assert!(
-            r.push("t", 9, 1, Some(b"unlisted"), None),
+            r.push("t", 9, 1, Some(b"unlisted"), None, None),
             "a partition without a sink is not bounded"
         );
-        assert!(!r.push("t", 1, 8, Some(b"ccc"), None), "partition 1 had room for 2");
+        assert!(
+            !r.push("t", 1, 8, Some(b"ccc"), None, None),
+            "partition 1 had room for 2"
+        );
         type Got = Vec<(String, Vec<(i64, Option<Vec<u8>>, Option<i64>)>)>;
         let got: Got = r
             .into_records()

@@ -81,6 +81,8 @@ pub struct Router {
     /// The sinks supervisor, told to escalate when a rejoin did not unstick the group
     /// membership: the root gives up, the process exits non-zero, and systemd starts a fresh one.
     pub escalate: Option<ActorRef<SupervisorMsg>>,
+    /// What of each message besides its value the sinks need (keys, headers).
+    pub carry: super::carry::Carry,
 }
 
 /// A member joining its group this long (since its last assign or revoke) is stuck.
@@ -106,7 +108,7 @@ struct PendingAttach {
 impl Router {
     /// Runs until a [`RouterCmd::Shutdown`] (or until every sender is gone).
     pub fn run(self) {
-        let mut fetched = FetchQueue::new(self.consumer.clone());
+        let mut fetched = FetchQueue::new(self.consumer.clone(), self.carry);
         let mut pending: Vec<PendingAttach> = Vec::new();
         let mut stopping: Option<Stopping> = None;
         let mut poll_errors = 0u64;
@@ -227,6 +229,7 @@ impl Router {
             consumer: &self.consumer,
             wanted: &self.wanted,
             directory: &self.directory,
+            carry: self.carry,
         }
     }
 

@@ -80,6 +80,7 @@ mod tests {
             offset: 17,
             value: Some(Bytes::from_static(b"{oops\xff")),
             timestamp_ms: Some(1_733_050_000_000),
+            extra: None,
         };
         let line = DeadLetter::of(&rec, "not JSON: EOF".into()).line("t", 2);
         let v: serde_json::Value = serde_json::from_slice(&line).unwrap();

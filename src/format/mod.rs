@@ -15,11 +15,14 @@
 //!   and read back.
 //! - [`avro`]: Avro container files, written and read back.
 //! - [`dead_letter`]: the dead-letter file's lines.
+//! - [`companions`]: keys and headers files beside a data file (`store.kafka.keys`,
+//!   `store.kafka.headers`).
 //!
 //! Adding a format means a file here (its body, its finishing, its reading back) and its arm in
 //! [`FileFormat`] and [`read::Reader`].
 
 pub mod avro;
+pub mod companions;
 pub mod compression;
 pub mod convert;
 pub mod dead_letter;

@@ -65,6 +65,9 @@ pub enum RecordError {
     /// types nest without end, has none.
     #[error("format.class = parquet cannot write it: {0}")]
     NoParquetColumns(String),
+    /// `store.kafka.keys`: the record has no key, or its key does not convert.
+    #[error("store.kafka.keys: {0}")]
+    Key(String),
     /// The partitioner cannot name the record's directory (no such field, no timestamp, a value
     /// that cannot name a directory); the setting it reads is named first.
     #[error("{setting}: {reason}")]

@@ -41,6 +41,18 @@ pub struct Record {
     pub value: Option<Bytes>,
     /// The record's timestamp (the producer's create time), when the broker gives one.
     pub timestamp_ms: Option<i64>,
+    /// Its key and headers, carried only when the sink writes them (`store.kafka.keys`,
+    /// `store.kafka.headers`): one pointer otherwise.
+    pub extra: Option<Box<KeyHeaders>>,
+}
+
+/// A record's key and headers, as produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyHeaders {
+    /// `None` for a record without a key.
+    pub key: Option<Bytes>,
+    /// Each header's name and value (`None`: a null value), in order.
+    pub headers: Vec<(String, Option<Bytes>)>,
 }
 
 /// A topic's partition: where records come from, and what one sink actor owns.

@@ -67,6 +67,11 @@ impl S3Error {
     pub fn is_conflict(&self) -> bool {
         matches!(self, Self::Conflict { .. })
     }
+
+    /// The key is not there (a HEAD or GET answered 404 for the key, not the bucket).
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Self::Service { status: 404, code, .. } if code != "NoSuchBucket")
+    }
 }
 
 /// S3's answer by status and code.

@@ -58,6 +58,26 @@ pub trait SegmentStore: Send + Sync + 'static {
 
     /// Reads a whole object.
     fn get(&self, key: &str) -> impl Future<Output = Result<Bytes, S3Error>> + Send;
+
+    /// Writes `body` at `key` whether or not the key exists: only for a keys or headers file
+    /// whose data file is not in S3 (left by an attempt that crashed between the two PUTs).
+    fn put_replace(
+        &self,
+        key: &str,
+        body: Bytes,
+        meta: SegmentMeta,
+    ) -> impl Future<Output = Result<(), S3Error>> + Send;
+
+    /// Whether `key` exists (HEAD).
+    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, S3Error>> + Send {
+        async move {
+            match self.end_offset(key).await {
+                Ok(_) => Ok(true),
+                Err(e) if e.is_missing() => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+    }
 }
 
 const META_END_OFFSET: &str = "tickstream-end-offset";
@@ -273,6 +293,23 @@ impl SegmentStore for S3SegmentStore {
                 other => Err(other),
             },
         }
+    }
+
+    async fn put_replace(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<(), S3Error> {
+        let put = self.client.put_object().bucket(&self.bucket).key(key);
+        self.objects
+            .put(put, &meta)
+            .content_type(crate::format::names::content_type(key))
+            .metadata(META_END_OFFSET, meta.end_offset.to_string())
+            .metadata(META_RECORDS, meta.records.to_string())
+            .checksum_crc32(crc32_base64(&body))
+            .body(ByteStream::from(body))
+            .customize()
+            .disable_payload_signing()
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| from_sdk("PutObject", &self.bucket, key, e))
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, S3Error> {

@@ -19,6 +19,7 @@ fn rec(offset: i64, symbol: &str) -> Record {
         offset,
         value: Some(Bytes::from(format!(r#"{{"symbol":"{symbol}","o":{offset}}}"#))),
         timestamp_ms: Some(offset),
+        extra: None,
     }
 }
 

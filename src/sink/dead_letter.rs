@@ -62,6 +62,7 @@ impl DeadBatch {
             }
         }
         Segment {
+            companions: Vec::new(),
             key: layout.dead_letter_key(partition, first),
             body: Bytes::from(body),
             meta: SegmentMeta {

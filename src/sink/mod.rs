@@ -41,6 +41,8 @@ mod actor_partition_tests;
 #[cfg(test)]
 mod actor_tests;
 #[cfg(test)]
+mod companions_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub use crate::record::Record;

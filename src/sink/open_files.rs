@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::segment::Segment;
 use super::Record;
+use crate::format::companions::{Bodies, Companions};
 use crate::format::{Converted, FileBody, FileFormat, FormatError};
 use crate::record::RecordError;
 use crate::s3::keys::KeyLayout;
@@ -32,6 +33,8 @@ pub(super) struct Batch {
     pub records: u64,
     /// Its records so far, as its format keeps them.
     pub file: FileBody,
+    /// Its records' keys and headers lines, when they are written.
+    pub companions: Bodies,
 }
 
 impl Batch {
@@ -54,13 +57,24 @@ impl Batch {
             last: rec.offset,
             records: 0,
             file: format.open(first, rec.offset, flush_size, many)?,
+            companions: Bodies::default(),
         })
     }
 
     /// The file to upload: its key, its body as its format finishes it, its offsets; or why
     /// the file could not be written.
-    pub fn into_segment(self, layout: &KeyLayout, partition: i32, format: &FileFormat) -> Result<Segment, FormatError> {
+    pub fn into_segment(
+        self,
+        layout: &KeyLayout,
+        partition: i32,
+        format: &FileFormat,
+        companions: Option<&Companions>,
+    ) -> Result<Segment, FormatError> {
         let key = layout.key_in(&self.dir, partition, self.start);
+        let companions = match companions {
+            Some(c) => c.finish(self.companions, &key, layout.extension),
+            None => Vec::new(),
+        };
         let meta = SegmentMeta {
             start_offset: self.start,
             end_offset: self.last + 1,
@@ -75,12 +89,13 @@ impl Batch {
             dead_letter: false,
             dead: Vec::new(),
             first_timestamp_ms: self.first_timestamp_ms,
+            companions,
         })
     }
 
-    /// Bytes held: the lines, or the Parquet column buffers.
+    /// Bytes held: the lines, or the Parquet column buffers, and the keys and headers.
     pub fn bytes(&self) -> u64 {
-        self.file.bytes()
+        self.file.bytes() + self.companions.bytes()
     }
 }
 
@@ -198,6 +213,7 @@ mod tests {
             first_timestamp_ms: None,
             last: start,
             records: 1,
+            companions: Default::default(),
             file: crate::format::FileFormats::json()
                 .for_topic("t")
                 .open(&crate::format::Converted::Line(b"{}"[..].into()), start, 1, false)

@@ -1,6 +1,7 @@
 //! How a sink's segmenter writes and what it tolerates, from `[sink]` (and `[warehouse]`'s typed
 //! columns for Parquet files).
 
+use crate::format::companions::Companions;
 use crate::format::{Converter, FileFormats};
 use crate::partitioner::Partitioner;
 use crate::record::avro::compat::{Compatibility, SubjectNames};
@@ -27,6 +28,8 @@ pub struct Rules {
     pub compatibility: Compatibility,
     /// `value.subject.name.strategy`: the subject whose versions `compatibility` compares.
     pub subjects: SubjectNames,
+    /// `store.kafka.keys`, `store.kafka.headers`: files written beside each data file.
+    pub companions: Option<Companions>,
 }
 
 impl Rules {
@@ -45,6 +48,7 @@ impl Rules {
             max_buffered: sink.max_buffered(),
             compatibility: sink.schema_compatibility,
             subjects: sink.subject_name_strategy,
+            companions: Companions::from_config(sink),
         })
     }
 
@@ -61,6 +65,7 @@ impl Rules {
             max_buffered: flush_size.saturating_mul(4).max(1_000),
             compatibility: Compatibility::None,
             subjects: SubjectNames::TopicName,
+            companions: None,
         }
     }
 

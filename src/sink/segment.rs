@@ -49,6 +49,9 @@ pub struct Segment {
     pub dead: Vec<DeadLetter>,
     /// The Kafka timestamp of the first record (ms), for the record → S3 latency.
     pub first_timestamp_ms: Option<i64>,
+    /// Its keys and headers files (key, body), uploaded before it (`store.kafka.keys`,
+    /// `store.kafka.headers`).
+    pub companions: Vec<(String, Bytes)>,
 }
 
 /// What happened to one pushed record.

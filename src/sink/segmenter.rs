@@ -41,6 +41,7 @@ pub use super::rules::Rules;
 use super::segment::{convert, NotWritten, Written};
 pub use super::segment::{DirFile, Extent, Pushed, Segment, Span};
 use super::Record;
+use crate::format::companions::Lines;
 use crate::format::{Converted, FileFormat, Row};
 use crate::record::view::RecordView;
 use crate::record::RecordError;
@@ -222,6 +223,11 @@ impl Segmenter {
         // A Parquet file's row, built where it stands (a field its column cannot take rejects).
         let mut row = Row::default();
         self.format.encode(&record, &mut row).map_err(NotWritten::Reject)?;
+        // A key that cannot be written rejects the record before anything of it is buffered.
+        let lines = match &self.rules.companions {
+            Some(c) => Some(c.lines(rec).map_err(NotWritten::Reject)?),
+            None => None,
+        };
         let dir = match fixed_dir {
             Some(dir) => dir,
             None => self.directory(rec, &view(&record)).map_err(NotWritten::Reject)?,
@@ -233,7 +239,7 @@ impl Segmenter {
             self.next_offset = rec.offset + 1;
             return Ok(Written::Not(Pushed::Skipped));
         }
-        self.buffer(rec, dir, &record, &row, out)
+        self.buffer(rec, dir, (&record, &row, lines), out)
             .map(Written::Buffered)
             .map_err(NotWritten::Reject)
     }
@@ -265,8 +271,7 @@ impl Segmenter {
         &mut self,
         rec: &Record,
         dir: Dir,
-        record: &Converted<'_>,
-        row: &Row<'_>,
+        (record, row, lines): (&Converted<'_>, &Row<'_>, Option<Lines>),
         out: &mut Vec<Segment>,
     ) -> Result<Pushed, RecordError> {
         if self.rules.partitioner.consecutive() {
@@ -306,10 +311,13 @@ impl Segmenter {
             self.open.open(batch);
             opened = Some(id);
         }
-        let format = &self.format;
-        let records = self
-            .open
-            .append(&dir, rec.offset, |b| format.append(&mut b.file, record, row));
+        let (format, companions) = (&self.format, self.rules.companions.as_ref());
+        let records = self.open.append(&dir, rec.offset, |b| {
+            format.append(&mut b.file, record, row);
+            if let (Some(c), Some(lines)) = (companions, lines) {
+                c.append(&mut b.companions, lines);
+            }
+        });
         if records >= self.rules.flush_size {
             self.close_dir(&dir, out);
         }

@@ -53,6 +53,7 @@ fn raw(offset: i64, value: Vec<u8>) -> Record {
         offset,
         value: Some(Bytes::from(value)),
         timestamp_ms: None,
+        extra: None,
     }
 }
 

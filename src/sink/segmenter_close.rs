@@ -41,7 +41,12 @@ impl Segmenter {
 
     pub(super) fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
         let start = b.start;
-        match b.into_segment(&self.layout, self.partition, &self.format) {
+        match b.into_segment(
+            &self.layout,
+            self.partition,
+            &self.format,
+            self.rules.companions.as_ref(),
+        ) {
             Ok(segment) => out.push(segment),
             Err(e) => {
                 // Rows that passed their columns' types always write; should one not, the

@@ -21,6 +21,7 @@ fn rec(offset: i64, symbol: &str) -> Record {
         offset,
         value: Some(Bytes::from(format!(r#"{{"symbol":"{symbol}","o":{offset}}}"#))),
         timestamp_ms: Some(1_000 + offset),
+        extra: None,
     }
 }
 

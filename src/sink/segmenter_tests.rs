@@ -15,6 +15,7 @@ fn bad(offset: i64) -> Record {
         offset,
         value: Some(Bytes::from_static(b"garbage")),
         timestamp_ms: None,
+        extra: None,
     }
 }
 
@@ -176,6 +177,7 @@ fn an_ignored_tombstone_cuts_the_file_so_files_stay_contiguous() {
         offset: 1,
         value: None,
         timestamp_ms: None,
+        extra: None,
     };
     let mut out = push_all(&mut s, [tick(0), tombstone, tick(2)]);
     s.close(&mut out);
@@ -203,6 +205,7 @@ fn parquet_files_hold_rows_of_the_typed_columns_and_a_record_of_the_wrong_type_i
         offset: 4,
         value: Some(Bytes::from_static(br#"{"symbol":"AAPL","price":"high"}"#)),
         timestamp_ms: None,
+        extra: None,
     };
     let mut out = push_all(&mut s, [tick(0), tick(1), tick(2), tick(3), wrong, tick(5)]);
     assert!(s.buffered_bytes() > 0, "the open file's column buffers are counted");

@@ -23,6 +23,7 @@ pub fn tick(offset: i64) -> super::Record {
         offset,
         value: Some(Bytes::from(v)),
         timestamp_ms: None,
+        extra: None,
     }
 }
 
@@ -126,6 +127,12 @@ impl SegmentStore for MemoryStore {
                 Ok(PutOutcome::Created)
             }
         }
+    }
+
+    async fn put_replace(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<(), S3Error> {
+        self.put_attempts.fetch_add(1, Ordering::SeqCst);
+        self.objects.lock().unwrap().insert(key.into(), (body, meta));
+        Ok(())
     }
 
     async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, S3Error> {

@@ -148,7 +148,7 @@ pub async fn put_with_retry<S: SegmentStore>(
     seg: &Segment,
 ) -> Result<PutOutcome, S3Error> {
     let mut failing = None;
-    let result = (|| store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()))
+    let result = (|| put_files(store, seg))
         .retry(backoff())
         .when(|e: &S3Error| !e.is_conflict())
         .notify(|e, delay| {
@@ -161,6 +161,24 @@ pub async fn put_with_retry<S: SegmentStore>(
         reach.answered(Dependency::S3);
     }
     result
+}
+
+/// The segment's keys and headers files, then its data file: a data file in S3 always has its
+/// companions beside it, so a resume, which goes by data files, never leaves one without them.
+/// A companion that exists with other bytes while its data file does not was left by an
+/// attempt that crashed between the two PUTs (a replay cut the file at another boundary): it is
+/// replaced. Where the data file exists too, it is a conflict like the data file's own.
+async fn put_files<S: SegmentStore>(store: &S, seg: &Segment) -> Result<PutOutcome, S3Error> {
+    for (key, body) in &seg.companions {
+        match store.put_new(key, body.clone(), seg.meta.clone()).await {
+            Err(e) if e.is_conflict() && !store.exists(&seg.key).await? => {
+                store.put_replace(key, body.clone(), seg.meta.clone()).await?
+            }
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+    }
+    store.put_new(&seg.key, seg.body.clone(), seg.meta.clone()).await
 }
 
 /// An upload under way.
