@@ -1,7 +1,8 @@
 //! Keys and headers files (`store.kafka.keys`, `store.kafka.headers`) from the real pipeline:
 //! records produced by a plain client with keys and headers land beside their data files line
 //! for line, read back by a Python reader that shares nothing with tickstream; a record without
-//! a key is a dead letter, in no file.
+//! a key is a dead letter, in no file; the watcher puts each record's key and headers into
+//! `RECORD_METADATA`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -81,6 +82,34 @@ async fn keys_and_headers_land_beside_each_data_file_line_for_line() {
         .await
         .expect("list");
     assert!(!dead.is_empty(), "the three records without a key are dead letters");
+    // The watcher puts each record's key and headers into RECORD_METADATA, as the Snowflake
+    // Kafka connector does.
+    let db = tickstream::warehouse::schema::open_read_only(&env.warehouse_path()).expect("warehouse");
+    let table = config.warehouse.table_for(&env.topic, Some(&env.topic));
+    let mut rows = db
+        .prepare(&format!("SELECT RECORD_CONTENT, RECORD_METADATA FROM {table}"))
+        .unwrap();
+    let metadata: Vec<(Value, Value)> = rows
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|r| {
+            let (content, meta) = r.unwrap();
+            (
+                serde_json::from_str(&content).unwrap(),
+                serde_json::from_str(&meta).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(metadata.len() as i64, total - 3);
+    for (content, meta) in &metadata {
+        assert_eq!(meta["key"], content["symbol"], "{meta}");
+        let seq = content["seq"].as_i64().unwrap().to_string();
+        assert_eq!(
+            meta["headers"],
+            serde_json::json!({"seq": seq, "trace": null}),
+            "{meta}"
+        );
+    }
     // `verify` goes by data files and dead letters: the companions beside them change nothing.
     let report = env.audit(&config).await;
     assert!(report.ok(), "{report:?}");

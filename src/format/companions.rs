@@ -73,6 +73,24 @@ impl Companions {
         self.headers
     }
 
+    /// The keys and headers files beside the data file `data_key` (each `None` when not
+    /// written), as [`Self::finish`] names them.
+    pub fn names_beside(&self, data_key: &str) -> (Option<String>, Option<String>) {
+        let Some(stem) = super::names::data_stem(data_key) else {
+            return (None, None);
+        };
+        let suffix = match self.compression {
+            Compression::None => "",
+            Compression::Gzip => GZIP_SUFFIX,
+            Compression::Zstd => ZSTD_SUFFIX,
+        };
+        let name = |which: &str| format!("{stem}{which}.json{suffix}");
+        (
+            self.keys.is_some().then(|| name(KEYS)),
+            self.headers.then(|| name(HEADERS)),
+        )
+    }
+
     /// `rec`'s lines, or why its key cannot be written (checked before its value is appended,
     /// so a data file and its keys file never differ by a record).
     pub fn lines(&self, rec: &Record) -> Result<Lines, RecordError> {
@@ -126,6 +144,21 @@ impl Companions {
         }
         out
     }
+}
+
+/// The lines of a keys or headers file read back, each a JSON value.
+pub fn read_lines(key: &str, body: Bytes) -> Result<Vec<serde_json::Value>, super::FormatError> {
+    let unreadable = |source: Box<dyn std::error::Error + Send + Sync>| super::FormatError::Unreadable {
+        key: key.to_owned(),
+        what: "JSON lines",
+        source,
+    };
+    let plain = super::compression::decode(key, body).map_err(|e| unreadable(Box::new(e)))?;
+    plain
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).map_err(|e| unreadable(Box::new(e))))
+        .collect()
 }
 
 /// A key as `converter` reads it, as one JSON value.
@@ -245,6 +278,34 @@ mod tests {
         assert_eq!(why(&string, &rec(None, &[])), "store.kafka.keys: the record has no key");
         assert!(why(&string, &rec(Some(&[0xff]), &[])).contains("key.converter = string: not UTF-8"));
         assert!(why(&json, &rec(Some(b"AAPL"), &[])).contains("key.converter = json: not JSON"));
+    }
+
+    #[test]
+    fn a_reader_finds_the_files_beside_a_data_file_of_any_format_and_reads_their_lines() {
+        let c = companions(
+            "\"store.kafka.keys\" = true\n\"store.kafka.headers\" = true\n\"s3.compression.type\" = \"gzip\"",
+        );
+        let mut bodies = Bodies::default();
+        c.append(&mut bodies, c.lines(&rec(Some(b"A"), &[("h", Some(b"1"))])).unwrap());
+        for data in [
+            "d/t+0+0000000007.json.gz",
+            "d/t+0+0000000007.zstd.parquet",
+            "d/t+0+0000000007.avro",
+        ] {
+            let (keys, headers) = c.names_beside(data);
+            assert_eq!(keys.as_deref(), Some("d/t+0+0000000007.keys.json.gz"), "{data}");
+            assert_eq!(headers.as_deref(), Some("d/t+0+0000000007.headers.json.gz"), "{data}");
+        }
+        let files = c.finish(bodies, "d/t+0+0000000007.avro", "avro");
+        assert_eq!(
+            read_lines(&files[0].0, files[0].1.clone()).unwrap(),
+            vec![serde_json::json!("A")]
+        );
+        assert_eq!(
+            read_lines(&files[1].0, files[1].1.clone()).unwrap(),
+            vec![serde_json::json!([{"key": "h", "value": "1"}])]
+        );
+        assert!(read_lines("k.keys.json", Bytes::from_static(b"nope\n")).is_err());
     }
 
     #[test]

@@ -59,6 +59,17 @@ pub fn strip_extension(name: &str, raw: bool) -> Option<&str> {
         .or_else(|| strip_compression(name).strip_suffix(".json"))
 }
 
+/// A data file's key without its extension (`…/t+0+0000000100` of `…/t+0+0000000100.json.gz`),
+/// or `None` when `key` does not end in a data file's extension.
+pub fn data_stem(key: &str) -> Option<&str> {
+    PARQUET_EXTENSIONS
+        .iter()
+        .find_map(|ext| key.strip_suffix(ext))
+        .or_else(|| key.strip_suffix(AVRO_SUFFIX))
+        .or_else(|| strip_compression(key).strip_suffix(".json"))
+        .or_else(|| strip_compression(key).strip_suffix(".bin"))
+}
+
 /// The `Content-Type` of a file by its key: gzip, zstd, Parquet, raw values, or JSON lines.
 pub fn content_type(key: &str) -> &'static str {
     if key.ends_with(GZIP_SUFFIX) {

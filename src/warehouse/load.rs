@@ -50,6 +50,10 @@ pub struct FetchedFile {
     /// The offset of its first record (from its key).
     pub start: i64,
     pub body: bytes::Bytes,
+    /// Its keys file's lines (`store.kafka.keys`), one per record, when there is one.
+    pub keys: Option<Vec<Value>>,
+    /// Its headers file's lines (`store.kafka.headers`), when there is one.
+    pub headers: Option<Vec<Value>>,
 }
 
 /// What loading one file did, and each loaded row's seconds from its timestamp to its load.
@@ -70,6 +74,9 @@ pub struct LoadRules {
     /// A row's offset is its file's start offset plus its place (files of consecutive offsets:
     /// the default partitioner, `Wallclock`); false under `field` and `time` partitioners.
     pub positional_offsets: bool,
+    /// `store.kafka.keys`, `store.kafka.headers`: the files whose lines go into
+    /// `RECORD_METADATA` (`key`, `headers`), as the Snowflake Kafka connector puts them there.
+    pub companions: Option<crate::format::companions::Companions>,
 }
 
 /// One row: its values in [`TableLayout::insert_sql`] order, and its timestamp column's value.
@@ -100,7 +107,7 @@ fn row(
             (value.to_string(), value)
         }
     };
-    let metadata = match offset {
+    let mut metadata = match offset {
         Ok(offset) => serde_json::json!({
             "topic": &*f.tp.topic,
             "partition": f.tp.partition,
@@ -115,6 +122,11 @@ fn row(
             "row": row,
         }),
     };
+    add_key_and_headers(
+        &mut metadata,
+        f,
+        offset.map_or_else(|row| row, |o| (o - f.start) as usize),
+    );
     let mut values = Vec::with_capacity(layout.columns.len() + 6);
     values.push(Sql::Text(content));
     values.push(Sql::Text(metadata.to_string()));
@@ -135,6 +147,36 @@ fn row(
         Sql::Text(f.key.clone()),
     ]);
     Ok(Row { values, timestamp })
+}
+
+/// `f` without keys and headers files of another line count than its data file's: they are
+/// not this data file's.
+fn aligned<'a>(f: &'a FetchedFile, file: &FileRecords) -> std::borrow::Cow<'a, FetchedFile> {
+    if f.keys.is_none() && f.headers.is_none() {
+        return std::borrow::Cow::Borrowed(f);
+    }
+    let n = file.iter().count();
+    std::borrow::Cow::Owned(FetchedFile {
+        keys: f.keys.clone().filter(|k| k.len() == n),
+        headers: f.headers.clone().filter(|h| h.len() == n),
+        ..f.clone()
+    })
+}
+
+/// The record's key and headers from its data file's keys and headers files (line `row`), as
+/// the Snowflake Kafka connector writes them: `key` as written, `headers` an object of names to
+/// values. Files whose line count differs from the data file's are not used.
+fn add_key_and_headers(metadata: &mut Value, f: &FetchedFile, row: usize) {
+    if let Some(key) = f.keys.as_ref().and_then(|k| k.get(row)) {
+        metadata["key"] = key.clone();
+    }
+    if let Some(Value::Array(list)) = f.headers.as_ref().and_then(|h| h.get(row)) {
+        let headers: serde_json::Map<String, Value> = list
+            .iter()
+            .filter_map(|h| Some((h.get("key")?.as_str()?.to_owned(), h.get("value")?.clone())))
+            .collect();
+        metadata["headers"] = Value::Object(headers);
+    }
 }
 
 /// Loads each of `files` exactly once, all in one transaction: every file's rows and its
@@ -188,6 +230,7 @@ fn load_in(
             return Ok((LoadOutcome::Failed { first_error }, Vec::new()));
         }
     };
+    let f = &*aligned(f, &file);
     let mut rows = Vec::new();
     let (mut rejected, mut first_error) = (0usize, None);
     for (i, raw) in file.iter().enumerate() {

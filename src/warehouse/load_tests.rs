@@ -8,6 +8,8 @@ fn file(key: &str, partition: i32, start: i64, body: &str) -> FetchedFile {
         tp: TopicPartition::new("t", partition),
         start,
         body: bytes::Bytes::from(body.to_owned()),
+        keys: None,
+        headers: None,
     }
 }
 
@@ -16,6 +18,7 @@ fn json_rules(on_error: OnError) -> LoadRules {
         reader: crate::format::Reader::lines(),
         on_error,
         positional_offsets: true,
+        companions: None,
     }
 }
 
@@ -240,6 +243,7 @@ fn raw_values_load_as_json_strings_between_their_separators() {
         reader: crate::format::Reader::new(b"||"),
         on_error: OnError::SkipFile,
         positional_offsets: true,
+        companions: None,
     };
     load(
         &mut conn,
@@ -297,6 +301,7 @@ fn files_of_a_field_partitioner_load_with_no_offset_and_their_row_once() {
     let mut conn = db(&layout);
     let rules = LoadRules {
         positional_offsets: false,
+        companions: None,
         ..json_rules(OnError::SkipFile)
     };
     // Two files of partition 0 whose offsets interleave (symbol=A holds 0, 2; symbol=B 1, 3).
@@ -332,4 +337,48 @@ fn files_of_a_field_partitioner_load_with_no_offset_and_their_row_once() {
         "a file loads once, by its key"
     );
     assert_eq!(count(&conn, "SELECT COUNT(*) FROM T"), 4);
+}
+
+#[test]
+fn keys_and_headers_of_the_files_beside_go_into_record_metadata_when_their_lines_match() {
+    let layout = ticks();
+    let mut conn = db(&layout);
+    let mut aligned = file(
+        "topics/t/partition=0/t+0+0000000000.json",
+        0,
+        0,
+        "{\"a\":1}\n{\"a\":2}\n",
+    );
+    aligned.keys = Some(vec![serde_json::json!("K1"), serde_json::json!({"id": 2})]);
+    aligned.headers = Some(vec![
+        serde_json::json!([{"key": "h", "value": "1"}]),
+        serde_json::json!([]),
+    ]);
+    let mut short = file(
+        "topics/t/partition=1/t+1+0000000000.json",
+        1,
+        0,
+        "{\"a\":3}\n{\"a\":4}\n",
+    );
+    short.keys = Some(vec![serde_json::json!("only one")]);
+    load(&mut conn, &layout, &json_rules(OnError::SkipFile), &[aligned, short]);
+    let meta = |partition: i32, offset: i64| -> serde_json::Value {
+        let text: String = conn
+            .query_row(
+                "SELECT RECORD_METADATA FROM T WHERE partition = ?1 AND offset = ?2",
+                [partition as i64, offset],
+                |r| r.get(0),
+            )
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_eq!(meta(0, 0)["key"], "K1");
+    assert_eq!(meta(0, 0)["headers"], serde_json::json!({"h": "1"}));
+    assert_eq!(meta(0, 1)["key"], serde_json::json!({"id": 2}));
+    assert_eq!(meta(0, 1)["headers"], serde_json::json!({}));
+    assert_eq!(
+        meta(1, 0).get("key"),
+        None,
+        "a keys file of another line count is not used"
+    );
 }

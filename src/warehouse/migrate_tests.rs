@@ -135,6 +135,7 @@ fn a_warehouse_in_the_tick_layout_is_migrated_in_place_with_every_row_and_its_id
         reader: crate::format::Reader::lines(),
         on_error: crate::config::OnError::SkipFile,
         positional_offsets: true,
+        companions: None,
     };
     let body = "{\"symbol\":\"MSFT\",\"price\":1.0}\n{\"symbol\":\"MSFT\",\"price\":2.0}\n";
     let overlapping = FetchedFile {
@@ -143,6 +144,8 @@ fn a_warehouse_in_the_tick_layout_is_migrated_in_place_with_every_row_and_its_id
         tp: TopicPartition::new("stock-market-data", 0),
         start: 4,
         body: bytes::Bytes::from(body),
+        keys: None,
+        headers: None,
     };
     let l = layout.clone();
     let loaded = load_files(&mut conn, &move |_| l.clone(), &rules, &[overlapping]).unwrap();

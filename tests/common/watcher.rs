@@ -32,6 +32,7 @@ pub(crate) fn rules() -> LoadRules {
         reader: tickstream::format::Reader::lines(),
         on_error: OnError::SkipFile,
         positional_offsets: true,
+        companions: None,
     }
 }
 

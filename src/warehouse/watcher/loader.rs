@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rusqlite::Connection;
+use serde_json::Value;
 
 use super::discovery::Listing;
 use crate::error::chain;
@@ -36,6 +37,36 @@ pub struct Loader<S> {
 
 /// A file to load: its topic-partition, start offset and key.
 pub type Pending = (TopicPartition, i64, String);
+
+/// A data file's body and ETag, with its keys and headers files' lines when they are written.
+type WithCompanions = ((bytes::Bytes, Option<String>), (Option<Vec<Value>>, Option<Vec<Value>>));
+
+/// Reads the data file at `key` and, under `store.kafka.keys` / `store.kafka.headers`, the
+/// files beside it. A keys or headers file that is not there (a data file written before the
+/// setting was on) or not JSON lines loads the data file without them; one that cannot be read
+/// now fails the fetch like the data file's own read.
+async fn fetch_with_companions<S: ObjectSource>(
+    source: &S,
+    key: &str,
+    companions: Option<&crate::format::companions::Companions>,
+) -> Result<WithCompanions, crate::s3::S3Error> {
+    let data = source.fetch(key).await?;
+    let (keys, headers) = companions.map_or((None, None), |c| c.names_beside(key));
+    let mut lines = [None, None];
+    for (slot, name) in lines.iter_mut().zip([keys, headers]) {
+        let Some(name) = name else { continue };
+        match source.fetch(&name).await {
+            Ok((body, _)) => match crate::format::companions::read_lines(&name, body) {
+                Ok(values) => *slot = Some(values),
+                Err(e) => events::fetch_failed(&name, &chain(&e)),
+            },
+            Err(e) if e.is_missing() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let [keys, headers] = lines;
+    Ok((data, (keys, headers)))
+}
 
 impl<S: ObjectSource> Loader<S> {
     /// The files of `found` that LOAD_HISTORY does not have, in order; `start_of` gives each
@@ -78,9 +109,9 @@ impl<S: ObjectSource> Loader<S> {
             let fetch_started = Instant::now();
             let fetched: Vec<_> = futures::stream::iter(wanted)
                 .map(|(tp, start, key)| {
-                    let source = self.source.clone();
+                    let (source, companions) = (self.source.clone(), self.rules.companions.clone());
                     async move {
-                        let got = source.fetch(&key).await;
+                        let got = fetch_with_companions(&*source, &key, companions.as_ref()).await;
                         (tp, start, key, got)
                     }
                 })
@@ -98,12 +129,14 @@ impl<S: ObjectSource> Loader<S> {
                     continue;
                 }
                 match got {
-                    Ok((body, etag)) => files.push(FetchedFile {
+                    Ok(((body, etag), (keys, headers))) => files.push(FetchedFile {
                         key,
                         etag,
                         tp,
                         start,
                         body,
+                        keys,
+                        headers,
                     }),
                     Err(e) => {
                         events::fetch_failed(&key, &chain(&e));

@@ -319,6 +319,7 @@ pub async fn sqlite_watcher(
                 reader: crate::format::Reader::of(&config.sink),
                 on_error: wh.on_error,
                 positional_offsets: config.sink.partitioner().map_or(true, |p| p.consecutive()),
+                companions: crate::format::companions::Companions::from_config(&config.sink),
             },
             topics: config.sink.topic_set(),
             layout: KeyLayout::of(&config.sink, ""),
