@@ -208,3 +208,72 @@ async fn with_a_customer_key_every_read_of_the_sink_resume_verify_and_the_watche
     assert!(refused.to_string().contains("InvalidRequest"), "{refused}");
     assert_eq!(gate.seen.lock().unwrap().refused, 1);
 }
+
+/// 12 MiB that differ from part to part.
+fn big_body(seed: u8) -> bytes::Bytes {
+    bytes::Bytes::from((0..12 << 20).map(|i: u32| (i / 4099) as u8 ^ seed).collect::<Vec<u8>>())
+}
+
+/// A store of `endpoint` with 5 MiB parts and `sink`'s other settings, its bucket made.
+async fn store_in_parts(
+    endpoint: &tickstream::s3::client::S3Endpoint,
+    mut sink: tickstream::config::SinkConfig,
+) -> tickstream::s3::S3SegmentStore {
+    sink.part_size = 5 << 20;
+    let store = tickstream::s3::S3SegmentStore::for_sink(tickstream::s3::client::build(endpoint).await, &sink);
+    store.ensure_bucket().await.expect("bucket");
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_larger_than_the_part_size_goes_up_in_parts_with_its_settings_and_is_never_overwritten() {
+    use tickstream::s3::{PutOutcome, SegmentMeta, SegmentStore};
+    let env = TestEnv::start().await;
+    let moto = Moto::start();
+    let kms_key = boto3(&["kms-key", &moto.url])["arn"].as_str().unwrap().to_owned();
+    let mut sink = env.config(1, 1, 1, 1).sink;
+    sink.sse = ServerSideEncryption::Kms;
+    sink.sse_kms_key_id = Some(kms_key.clone());
+    sink.object_tagging = true;
+    let meta = SegmentMeta {
+        start_offset: 100,
+        end_offset: 140,
+        records: 40,
+        error: None,
+    };
+    let key = "topics/t/partition=0/t+0+0000000100.json";
+    for (server, endpoint) in [("s3s-fs", env.s3.endpoint()), ("moto", moto.endpoint())] {
+        let store = store_in_parts(&endpoint, sink.clone()).await;
+        let body = big_body(1);
+        assert_eq!(
+            store.put_new(key, body.clone(), meta.clone()).await.unwrap(),
+            PutOutcome::Created,
+            "{server}"
+        );
+        let (got, etag) = store.get_with_etag(key).await.unwrap();
+        assert!(got == body, "{server}: the bytes as sent");
+        assert!(
+            etag.unwrap_or_default().ends_with("-3\""),
+            "{server}: three parts of 5 MiB"
+        );
+        assert_eq!(
+            store.end_offset(key).await.unwrap(),
+            Some(140),
+            "{server}: the file's metadata"
+        );
+        assert_eq!(
+            store.put_new(key, body.clone(), meta.clone()).await.unwrap(),
+            PutOutcome::AlreadyIdentical,
+            "{server}: a retried upload"
+        );
+        let other = store.put_new(key, big_body(2), meta.clone()).await.unwrap_err();
+        assert!(other.is_conflict(), "{server}: {other}");
+        assert!(store.get(key).await.unwrap() == body, "{server}: never overwritten");
+    }
+    // What moto kept beside the bytes of the file in parts.
+    let objects = boto3(&["inspect-head", &moto.url, &sink.bucket, key]);
+    assert_eq!(objects["sse"], "aws:kms");
+    assert_eq!(objects["kms_key"], kms_key.as_str());
+    assert_eq!(objects["tags"]["endOffset"], "139");
+    assert_eq!(objects["content_type"], "application/json");
+}

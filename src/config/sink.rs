@@ -163,6 +163,11 @@ pub struct SinkConfig {
     /// (smallest), zstd 1 to 22; Confluent's `s3.compression.level`.
     #[serde(rename = "s3.compression.level", default = "default_compression_level")]
     pub compression_level: i32,
+    /// A file larger than this is uploaded in parts of this size (S3's multipart upload, still
+    /// conditional: an existing file is never overwritten); 5 MiB to 5 GiB, default Connect's
+    /// 25 MiB.
+    #[serde(rename = "s3.part.size", default = "default_part_size")]
+    pub part_size: u64,
     /// Server-side encryption of every file (Confluent's `s3.ssea.name`): `AES256` (S3's keys,
     /// or SSE-C with `s3.sse.customer.key`), `aws:kms` or `aws:kms:dsse`; default `""`, the
     /// bucket's own.
@@ -307,6 +312,10 @@ pub(super) fn default_topic() -> String {
 fn default_flush_size() -> u64 {
     100
 }
+fn default_part_size() -> u64 {
+    25 * 1024 * 1024
+}
+
 fn unscheduled() -> i64 {
     -1
 }

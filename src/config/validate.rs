@@ -149,6 +149,14 @@ fn sink(s: &SinkConfig, p: &mut Problems) {
         format!("must be ≥ 1, got {}", s.rotate_interval_ms),
     );
     p.check(
+        (5 << 20..=5 << 30).contains(&s.part_size),
+        "sink.s3.part.size",
+        format!(
+            "must be 5 MiB (5242880) to 5 GiB (S3's part sizes), got {}",
+            s.part_size
+        ),
+    );
+    p.check(
         s.rotate_schedule_interval_ms == -1 || s.rotate_schedule_interval_ms >= 1000,
         "sink.rotate.schedule.interval.ms",
         format!(

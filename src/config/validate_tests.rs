@@ -35,6 +35,18 @@ fn an_offset_flush_interval_over_a_minute_is_rejected_with_its_value() {
 }
 
 #[test]
+fn part_sizes_and_schedules_s3_and_connect_cannot_take_are_named() {
+    let p = problems("[sink]\n\"s3.part.size\" = 1048576\n\"rotate.schedule.interval.ms\" = 10\n");
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["sink.s3.part.size", "sink.rotate.schedule.interval.ms"], "{p:?}");
+    assert!(p[0].message.contains("got 1048576"), "{p:?}");
+    assert_eq!(
+        problems("[sink]\n\"s3.part.size\" = 5242880\n\"rotate.schedule.interval.ms\" = 3600000\n"),
+        vec![]
+    );
+}
+
+#[test]
 fn snowflake_mode_needs_its_account_user_and_key() {
     let p = problems("[warehouse]\nkind = \"snowflake\"\n[warehouse.snowflake]\npoll_interval_ms = 1000\n");
     let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();

@@ -22,9 +22,7 @@ impl Draft<'_> {
                 "{k} = {value}: tickstream always writes with If-None-Match (a file is never overwritten) and resumes from \
                  the files it finds"
             )),
-            "s3.part.size" => self.out.ignored.push(format!(
-                "{k} = {value}: tickstream writes each file in one PUT (S3 takes up to 5 GiB; flush.size bounds a file)"
-            )),
+            "s3.part.size" => self.sink_int(k, v),
             "s3.send.digest" => self.out.ignored.push(format!(
                 "{k} = {value}: every PUT carries the body's CRC32, which S3 checks"
             )),

@@ -5,6 +5,7 @@
 //! - [`client`]: an `aws_sdk_s3::Client` for AWS or an S3-compatible server.
 //! - [`objects`]: what S3 keeps with each file (encryption, ACL, storage class, tags) and
 //!   the SSE-C key every read sends.
+//! - `multipart`: files larger than `s3.part.size`, uploaded in parts, still conditionally.
 //! - [`store`]: [`SegmentStore`], the three operations the sink needs, and its S3 implementation.
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
 
@@ -12,6 +13,7 @@ pub mod client;
 pub mod embedded;
 pub mod error;
 pub mod keys;
+mod multipart;
 pub mod objects;
 pub mod store;
 

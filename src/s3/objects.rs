@@ -1,9 +1,12 @@
 //! What every PUT asks S3 to keep besides the bytes (encryption, canned ACL, storage class,
 //! tags, content type) and what every read must send (an SSE-C key), built once from `[sink]`.
 
+use aws_sdk_s3::operation::complete_multipart_upload::builders::CompleteMultipartUploadFluentBuilder;
+use aws_sdk_s3::operation::create_multipart_upload::builders::CreateMultipartUploadFluentBuilder;
 use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
 use aws_sdk_s3::operation::head_object::builders::HeadObjectFluentBuilder;
 use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
+use aws_sdk_s3::operation::upload_part::builders::UploadPartFluentBuilder;
 use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption, StorageClass};
 use base64::Engine;
 
@@ -109,6 +112,49 @@ impl ObjectOptions {
         match &self.customer_key {
             None => put,
             Some(c) => put
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(&c.key)
+                .sse_customer_key_md5(&c.md5),
+        }
+    }
+
+    /// A multipart upload's start with the file's object settings (the same as [`Self::put`]'s).
+    pub fn create_multipart(
+        &self,
+        create: CreateMultipartUploadFluentBuilder,
+        meta: &SegmentMeta,
+    ) -> CreateMultipartUploadFluentBuilder {
+        let create = create
+            .set_server_side_encryption(self.sse.clone())
+            .set_ssekms_key_id(self.kms_key_id.clone())
+            .set_acl(self.acl.clone())
+            .set_storage_class(self.storage_class.clone())
+            .set_tagging(self.tagging(meta));
+        match &self.customer_key {
+            None => create,
+            Some(c) => create
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(&c.key)
+                .sse_customer_key_md5(&c.md5),
+        }
+    }
+
+    /// A part, with the SSE-C key when there is one.
+    pub fn upload_part(&self, part: UploadPartFluentBuilder) -> UploadPartFluentBuilder {
+        match &self.customer_key {
+            None => part,
+            Some(c) => part
+                .sse_customer_algorithm("AES256")
+                .sse_customer_key(&c.key)
+                .sse_customer_key_md5(&c.md5),
+        }
+    }
+
+    /// The completion, with the SSE-C key when there is one.
+    pub fn complete(&self, done: CompleteMultipartUploadFluentBuilder) -> CompleteMultipartUploadFluentBuilder {
+        match &self.customer_key {
+            None => done,
+            Some(c) => done
                 .sse_customer_algorithm("AES256")
                 .sse_customer_key(&c.key)
                 .sse_customer_key_md5(&c.md5),

@@ -80,8 +80,8 @@ pub trait SegmentStore: Send + Sync + 'static {
     }
 }
 
-const META_END_OFFSET: &str = "tickstream-end-offset";
-const META_RECORDS: &str = "tickstream-records";
+pub(super) const META_END_OFFSET: &str = "tickstream-end-offset";
+pub(super) const META_RECORDS: &str = "tickstream-records";
 const META_ERROR: &str = "tickstream-error";
 
 /// Adds the error text as metadata: printable ASCII only, at most 1 KiB (header rules).
@@ -118,9 +118,11 @@ fn crc32_base64(body: &[u8]) -> String {
 /// [`SegmentStore`] on a real S3 API.
 #[derive(Clone, Debug)]
 pub struct S3SegmentStore {
-    client: Client,
-    bucket: String,
-    objects: ObjectOptions,
+    pub(super) client: Client,
+    pub(super) bucket: String,
+    pub(super) objects: ObjectOptions,
+    /// `s3.part.size`: larger files are uploaded in parts of this size.
+    pub(super) part_size: usize,
 }
 
 impl S3SegmentStore {
@@ -130,6 +132,7 @@ impl S3SegmentStore {
             client,
             bucket: bucket.into(),
             objects: ObjectOptions::default(),
+            part_size: 25 << 20,
         }
     }
 
@@ -138,7 +141,22 @@ impl S3SegmentStore {
     pub fn for_sink(client: Client, sink: &crate::config::SinkConfig) -> Self {
         Self {
             objects: ObjectOptions::from_config(sink),
+            part_size: usize::try_from(sink.part_size).unwrap_or(usize::MAX),
             ..Self::new(client, sink.bucket.clone())
+        }
+    }
+
+    /// What a conditional write's failure means: a 412 is fine if the key holds this very file
+    /// (a retried PUT whose first answer was lost), a conflict otherwise; any other error is
+    /// itself.
+    pub(super) async fn refused(&self, key: &str, body: &Bytes, e: S3Error) -> Result<PutOutcome, S3Error> {
+        match e {
+            S3Error::Service { status: 412, .. } if self.get(key).await? == *body => Ok(PutOutcome::AlreadyIdentical),
+            S3Error::Service { status: 412, .. } => Err(S3Error::Conflict {
+                bucket: self.bucket.clone(),
+                key: key.to_owned(),
+            }),
+            other => Err(other),
         }
     }
 
@@ -260,6 +278,9 @@ impl S3SegmentStore {
 
 impl SegmentStore for S3SegmentStore {
     async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
+        if body.len() > self.part_size {
+            return self.put_new_in_parts(key, body, meta).await;
+        }
         let put = self.client.put_object().bucket(&self.bucket).key(key);
         let sent = self
             .objects
@@ -277,21 +298,10 @@ impl SegmentStore for S3SegmentStore {
             .await;
         match sent {
             Ok(_) => Ok(PutOutcome::Created),
-            Err(e) => match from_sdk("PutObject", &self.bucket, key, e) {
-                S3Error::Service { status: 412, .. } => {
-                    // The key exists: fine if it is this very file (a retried PUT whose first
-                    // answer was lost), a conflict otherwise.
-                    if self.get(key).await? == body {
-                        Ok(PutOutcome::AlreadyIdentical)
-                    } else {
-                        Err(S3Error::Conflict {
-                            bucket: self.bucket.clone(),
-                            key: key.to_owned(),
-                        })
-                    }
-                }
-                other => Err(other),
-            },
+            Err(e) => {
+                self.refused(key, &body, from_sdk("PutObject", &self.bucket, key, e))
+                    .await
+            }
         }
     }
 

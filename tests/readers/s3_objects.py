@@ -1,6 +1,7 @@
 """What S3 kept with each object, read with boto3 (shares nothing with tickstream).
 
     s3_objects.py kms-key ENDPOINT                 -> {"arn": ...} of a new KMS key
+    s3_objects.py inspect-head ENDPOINT BUCKET KEY -> one object's encryption, KMS key, type, tags
     s3_objects.py inspect ENDPOINT BUCKET PREFIX   -> one JSON object per S3 object under PREFIX:
         key, HEAD's encryption, KMS key, storage class, content type and encoding, the tags, the
         ACL's grants, and the (symbol, seq) of each JSON line of the body.
@@ -60,7 +61,20 @@ def inspect(endpoint, bucket, prefix):
     return out
 
 
+def inspect_head(endpoint, bucket, key):
+    s3 = client("s3", endpoint)
+    head = s3.head_object(Bucket=bucket, Key=key)
+    tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    return {
+        "sse": head.get("ServerSideEncryption"),
+        "kms_key": head.get("SSEKMSKeyId"),
+        "content_type": head.get("ContentType"),
+        "tags": {t["Key"]: t["Value"] for t in tags},
+    }
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    result = kms_key(*args) if cmd == "kms-key" else inspect(*args)
+    commands = {"kms-key": kms_key, "inspect": inspect, "inspect-head": inspect_head}
+    result = commands[cmd](*args)
     json.dump(result, sys.stdout)
