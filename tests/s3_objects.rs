@@ -8,10 +8,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tickstream::config::{CannedAcl, ServerSideEncryption, StorageClass, TagPairs};
-use tickstream::pipeline::{Pipeline, RunOptions};
 
 use crate::common::moto::Moto;
-use crate::common::{eventually, TestEnv};
+use crate::common::{run_until_acked_on, TestEnv};
 
 const PYTHON: &str = "target/test-venv/bin/python";
 
@@ -47,16 +46,8 @@ async fn every_file_is_stored_with_its_encryption_class_acl_tags_and_content_typ
 
     let mut infra = env.infra();
     infra.s3 = moto.endpoint();
-    let pipeline = Pipeline::start(&config, &infra, RunOptions::new(Some(7)))
-        .await
-        .expect("start");
-    let stats = pipeline.stats().clone();
     let expected = symbols as u64 * ticks;
-    eventually(Duration::from_secs(60), "every tick acknowledged", || {
-        stats.snapshot().ticks_acked == expected
-    })
-    .await;
-    pipeline.shutdown().await;
+    run_until_acked_on(&infra, &config, 7, expected).await;
 
     let objects = boto3(&[
         "inspect",
@@ -143,19 +134,6 @@ async fn the_embedded_store_takes_the_same_settings_and_keeps_the_bytes() {
     assert_eq!(crate::common::records_in_s3(&report), symbols as u64 * ticks);
 }
 
-/// Runs the pipeline against `infra` until `ticks` more are acknowledged, then stops it.
-async fn run(config: &tickstream::config::Config, infra: &tickstream::pipeline::Infra, seed: u64, ticks: u64) {
-    let pipeline = Pipeline::start(config, infra, RunOptions::new(Some(seed)))
-        .await
-        .expect("start");
-    let stats = pipeline.stats().clone();
-    eventually(Duration::from_secs(60), "every tick acknowledged", || {
-        stats.snapshot().ticks_acked == ticks
-    })
-    .await;
-    pipeline.shutdown().await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_a_customer_key_every_read_of_the_sink_resume_verify_and_the_watcher_sends_it() {
     use tickstream::s3::SegmentStore;
@@ -178,8 +156,8 @@ async fn with_a_customer_key_every_read_of_the_sink_resume_verify_and_the_watche
     infra.s3 = endpoint.clone();
 
     // Two runs: the second resumes from the first's files (HEADs), the watcher loads them all.
-    run(&config, &infra, 1, symbols as u64 * ticks).await;
-    run(&config, &infra, 2, symbols as u64 * ticks).await;
+    run_until_acked_on(&infra, &config, 1, symbols as u64 * ticks).await;
+    run_until_acked_on(&infra, &config, 2, symbols as u64 * ticks).await;
     let report = tickstream::verify::audit(
         &config,
         env.kafka.bootstrap_servers(),

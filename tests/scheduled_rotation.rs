@@ -16,17 +16,7 @@ use tickstream::s3::SegmentStore;
 const SYMBOLS: [&str; 3] = ["SYM0", "SYM1", "SYM2"];
 
 fn tick(symbol: &str, seq: u64) -> Vec<u8> {
-    serde_json::to_vec(&tickstream::record::tick::Tick {
-        symbol: symbol.into(),
-        price: 100.0 + (seq % 100) as f64,
-        volume: 100,
-        change: 0.0,
-        timestamp: tickstream::record::tick::timestamp_now(),
-        exchange: "NASDAQ".into(),
-        run_id: "scheduled-rotation".into(),
-        seq,
-    })
-    .expect("tick JSON")
+    crate::common::tick_json(symbol, seq, "scheduled-rotation")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

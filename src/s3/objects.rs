@@ -27,6 +27,32 @@ impl std::fmt::Debug for CustomerKey {
     }
 }
 
+/// The SSE-C headers (`Option<&CustomerKey>`) on a request builder: each S3 operation has a
+/// builder type of its own, with the same setters.
+macro_rules! with_customer_key {
+    ($builder:expr, $key:expr) => {{
+        let key: Option<&CustomerKey> = $key;
+        $builder
+            .set_sse_customer_algorithm(key.map(|_| "AES256".to_owned()))
+            .set_sse_customer_key(key.map(|c| c.key.clone()))
+            .set_sse_customer_key_md5(key.map(|c| c.md5.clone()))
+    }};
+}
+
+/// Everything S3 keeps with a new object (a PUT or a multipart upload's start).
+macro_rules! with_object_settings {
+    ($options:expr, $builder:expr, $meta:expr) => {{
+        let o: &ObjectOptions = $options;
+        let builder = $builder
+            .set_server_side_encryption(o.sse.clone())
+            .set_ssekms_key_id(o.kms_key_id.clone())
+            .set_acl(o.acl.clone())
+            .set_storage_class(o.storage_class.clone())
+            .set_tagging(o.tagging($meta));
+        with_customer_key!(builder, o.customer_key.as_ref())
+    }};
+}
+
 /// The object settings of every file the sink writes.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObjectOptions {
@@ -103,19 +129,7 @@ impl ObjectOptions {
 
     /// `put` with the file's object settings.
     pub fn put(&self, put: PutObjectFluentBuilder, meta: &SegmentMeta) -> PutObjectFluentBuilder {
-        let put = put
-            .set_server_side_encryption(self.sse.clone())
-            .set_ssekms_key_id(self.kms_key_id.clone())
-            .set_acl(self.acl.clone())
-            .set_storage_class(self.storage_class.clone())
-            .set_tagging(self.tagging(meta));
-        match &self.customer_key {
-            None => put,
-            Some(c) => put
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(&c.key)
-                .sse_customer_key_md5(&c.md5),
-        }
+        with_object_settings!(self, put, meta)
     }
 
     /// A multipart upload's start with the file's object settings (the same as [`Self::put`]'s).
@@ -124,64 +138,28 @@ impl ObjectOptions {
         create: CreateMultipartUploadFluentBuilder,
         meta: &SegmentMeta,
     ) -> CreateMultipartUploadFluentBuilder {
-        let create = create
-            .set_server_side_encryption(self.sse.clone())
-            .set_ssekms_key_id(self.kms_key_id.clone())
-            .set_acl(self.acl.clone())
-            .set_storage_class(self.storage_class.clone())
-            .set_tagging(self.tagging(meta));
-        match &self.customer_key {
-            None => create,
-            Some(c) => create
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(&c.key)
-                .sse_customer_key_md5(&c.md5),
-        }
+        with_object_settings!(self, create, meta)
     }
 
     /// A part, with the SSE-C key when there is one.
     pub fn upload_part(&self, part: UploadPartFluentBuilder) -> UploadPartFluentBuilder {
-        match &self.customer_key {
-            None => part,
-            Some(c) => part
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(&c.key)
-                .sse_customer_key_md5(&c.md5),
-        }
+        with_customer_key!(part, self.customer_key.as_ref())
     }
 
     /// The completion, with the SSE-C key when there is one.
     pub fn complete(&self, done: CompleteMultipartUploadFluentBuilder) -> CompleteMultipartUploadFluentBuilder {
-        match &self.customer_key {
-            None => done,
-            Some(c) => done
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(&c.key)
-                .sse_customer_key_md5(&c.md5),
-        }
+        with_customer_key!(done, self.customer_key.as_ref())
     }
 
     /// `get` with the SSE-C key, when there is one.
     pub fn get(&self, get: GetObjectFluentBuilder) -> GetObjectFluentBuilder {
-        match &self.customer_key {
-            None => get,
-            Some(c) => get
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(&c.key)
-                .sse_customer_key_md5(&c.md5),
-        }
+        with_customer_key!(get, self.customer_key.as_ref())
     }
 
     /// `head` with the SSE-C key, when there is one (S3 refuses a HEAD of an SSE-C object
     /// without it).
     pub fn head(&self, head: HeadObjectFluentBuilder) -> HeadObjectFluentBuilder {
-        match &self.customer_key {
-            None => head,
-            Some(c) => head
-                .sse_customer_algorithm("AES256")
-                .sse_customer_key(&c.key)
-                .sse_customer_key_md5(&c.md5),
-        }
+        with_customer_key!(head, self.customer_key.as_ref())
     }
 }
 

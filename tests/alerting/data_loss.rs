@@ -35,17 +35,7 @@ pub fn start(kafka: &EmbeddedKafka, s3: &EmbeddedS3) -> Tickstream {
 }
 
 fn tick(symbol: &str, seq: u64) -> Vec<u8> {
-    serde_json::to_vec(&tickstream::record::tick::Tick {
-        symbol: symbol.into(),
-        price: 100.0 + (seq % 100) as f64,
-        volume: 100,
-        change: 0.0,
-        timestamp: tickstream::record::tick::timestamp_now(),
-        exchange: "NASDAQ".into(),
-        run_id: "data-loss-test".into(),
-        seq,
-    })
-    .expect("tick JSON")
+    crate::common::tick_json(symbol, seq, "data-loss-test")
 }
 
 /// Sends `per_symbol` ticks of each symbol from `from` on, and waits for every ack.

@@ -203,8 +203,13 @@ impl TestEnv {
 /// write their last files and the watcher loads them at shutdown.
 #[allow(dead_code)] // not every test binary runs a pipeline this way
 pub async fn run_until_acked(env: &TestEnv, config: &Config, seed: u64, ticks: u64) {
+    run_until_acked_on(&env.infra(), config, seed, ticks).await
+}
+
+/// [`run_until_acked`] on other infrastructure (another S3 server).
+pub async fn run_until_acked_on(infra: &Infra, config: &Config, seed: u64, ticks: u64) {
     let pipeline =
-        tickstream::pipeline::Pipeline::start(config, &env.infra(), tickstream::pipeline::RunOptions::new(Some(seed)))
+        tickstream::pipeline::Pipeline::start(config, infra, tickstream::pipeline::RunOptions::new(Some(seed)))
             .await
             .expect("start");
     let stats = pipeline.stats().clone();
@@ -213,6 +218,21 @@ pub async fn run_until_acked(env: &TestEnv, config: &Config, seed: u64, ticks: u
     })
     .await;
     pipeline.shutdown().await;
+}
+
+/// A tick's JSON as tickstream's producer writes it, under `run_id`, stamped now.
+pub fn tick_json(symbol: &str, seq: u64, run_id: &str) -> Vec<u8> {
+    serde_json::to_vec(&tickstream::record::tick::Tick {
+        symbol: symbol.into(),
+        price: 100.0 + (seq % 100) as f64,
+        volume: 100,
+        change: 0.0,
+        timestamp: tickstream::record::tick::timestamp_now(),
+        exchange: "NASDAQ".into(),
+        run_id: run_id.into(),
+        seq,
+    })
+    .expect("tick JSON")
 }
 
 /// Records in S3 across partitions.
