@@ -101,10 +101,14 @@ async fn an_unreachable_broker_is_named_by_the_first_attempt_and_ends_start_up_w
         last.contains(&format!("kafka at 127.0.0.1:{port}")) && last.contains("Connection refused"),
         "{last}"
     );
+    // One WARN per failed attempt that is retried: how many fit in 8 s depends on how long each
+    // 3 s probe takes on a loaded machine (one, when the second attempt ends past the limit);
+    // what must not happen is a line per broker or per librdkafka event.
     let warns = log.lines().filter(|l| l.contains(&named)).count();
+    let retries = log.lines().filter(|l| l.contains("retrying in ")).count();
     assert!(
-        (2..=8).contains(&warns),
-        "one WARN per retry over 8 s, got {warns}:\n{log}"
+        (1..=8).contains(&warns) && warns == retries,
+        "one WARN per retry over 8 s, got {warns} for {retries} retries:\n{log}"
     );
     assert!(!log.contains("FAIL"), "no librdkafka per-broker lines:\n{log}");
 }
