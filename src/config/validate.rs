@@ -377,4 +377,4 @@ fn bucket_name(b: &str) -> Result<(), String> {
 
 #[cfg(test)]
 #[path = "validate_tests.rs"]
-mod tests;
+pub(super) mod tests;

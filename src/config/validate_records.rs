@@ -235,18 +235,7 @@ fn formats(c: &Config, p: &mut Problems) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::parse_str;
-
-    /// Every problem, parse or validation, as text (`key: message` lines).
-    fn problems(toml: &str) -> String {
-        match parse_str(toml) {
-            Ok(c) => super::super::validate::validate(&c)
-                .iter()
-                .map(|p| format!("{}: {}\n", p.key, p.message))
-                .collect(),
-            Err(p) => format!("{}: {}", p.key, p.message),
-        }
-    }
+    use super::super::validate::tests::problems_text as problems;
 
     #[test]
     fn a_list_of_topics_a_pattern_and_a_dead_letter_topic_are_checked() {

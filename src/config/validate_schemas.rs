@@ -67,18 +67,7 @@ pub(super) fn schemas(s: &SinkConfig, p: &mut Problems) {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::parse_str;
-
-    /// Every problem, parse or validation, as text (`key: message` lines).
-    fn problems(toml: &str) -> String {
-        match parse_str(toml) {
-            Ok(c) => super::super::validate::validate(&c)
-                .iter()
-                .map(|p| format!("{}: {}\n", p.key, p.message))
-                .collect(),
-            Err(p) => format!("{}: {}", p.key, p.message),
-        }
-    }
+    use super::super::validate::tests::problems_text as problems;
 
     #[test]
     fn records_with_schemas_need_their_registry_and_fitting_formats() {

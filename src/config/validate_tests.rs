@@ -3,6 +3,17 @@
 use super::super::parse_str;
 use super::*;
 
+/// Every problem, parse or validation, as text (`key: message` lines).
+pub(in crate::config) fn problems_text(toml: &str) -> String {
+    match parse_str(toml) {
+        Ok(c) => validate(&c)
+            .iter()
+            .map(|p| format!("{}: {}\n", p.key, p.message))
+            .collect(),
+        Err(p) => format!("{}: {}", p.key, p.message),
+    }
+}
+
 fn problems(toml: &str) -> Vec<Problem> {
     validate(&parse_str(toml).expect("parses"))
 }

@@ -49,13 +49,7 @@ impl Encoder<'_> {
             (Value::Decimal(_) | Value::Union(..) | Value::Array(_) | Value::Map(_) | Value::Record(_), _) => {
                 return self.composite(value, schema, out)
             }
-            (other, schema) => {
-                return Err(format!(
-                    "a value of kind {:?} for a schema of kind {:?}",
-                    apache_avro::schema::SchemaKind::from(other),
-                    apache_avro::schema::SchemaKind::from(schema)
-                ))
-            }
+            (other, schema) => return Err(mismatch(other, schema)),
         }
         Ok(())
     }
@@ -121,13 +115,7 @@ impl Encoder<'_> {
                     self.value(v, &f.schema, out)?;
                 }
             }
-            (other, schema) => {
-                return Err(format!(
-                    "a value of kind {:?} for a schema of kind {:?}",
-                    apache_avro::schema::SchemaKind::from(other),
-                    apache_avro::schema::SchemaKind::from(schema)
-                ))
-            }
+            (other, schema) => return Err(mismatch(other, schema)),
         }
         Ok(())
     }
@@ -146,6 +134,15 @@ pub fn long(n: i64, out: &mut Vec<u8>) {
 fn bytes(b: &[u8], out: &mut Vec<u8>) {
     long(b.len() as i64, out);
     out.extend_from_slice(b);
+}
+
+/// Why `value` cannot be encoded with `schema`: their kinds.
+fn mismatch(value: &Value, schema: &Schema) -> String {
+    format!(
+        "a value of kind {:?} for a schema of kind {:?}",
+        apache_avro::schema::SchemaKind::from(value),
+        apache_avro::schema::SchemaKind::from(schema)
+    )
 }
 
 #[cfg(test)]
