@@ -1,8 +1,8 @@
-//! Keys and headers files (`store.kafka.keys`, `store.kafka.headers`) from the real pipeline:
-//! records produced by a plain client with keys and headers land beside their data files line
-//! for line, read back by a Python reader that shares nothing with tickstream; a record without
-//! a key is a dead letter, in no file; the watcher puts each record's key and headers into
-//! `RECORD_METADATA`.
+//! Keys, headers and timestamps files (`store.kafka.keys`, `.headers`, `.timestamps`) from the
+//! real pipeline: records produced by a plain client with keys, headers and timestamps land
+//! beside their data files line for line, read back by a Python reader that shares nothing with
+//! tickstream; a record without a key is a dead letter, in no file; the watcher puts each
+//! record's key, headers and CreateTime into `RECORD_METADATA`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,16 +18,19 @@ use tickstream::s3::SegmentStore;
 const PYTHON: &str = "target/test-venv/bin/python";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_and_headers_land_beside_each_data_file_line_for_line() {
+async fn keys_headers_and_timestamps_land_beside_each_data_file_line_for_line() {
     let env = TestEnv::start().await;
     let mut config = sink_only(&env, &env.topic);
     config.sink.store_keys = true;
     config.sink.store_headers = true;
+    config.sink.store_timestamps = true;
     config.sink.compression = tickstream::config::Compression::Gzip;
     env.create_topics(&config).await;
 
     let p = producer(env.kafka.bootstrap_servers());
     let total = 90;
+    // Each record's create time, set by the producer: a day ago plus its seq, in ms.
+    let created = |seq: i64| 1_733_050_000_000 + seq;
     for seq in 0..total {
         let symbol = format!("S{}", seq % 3);
         let value = serde_json::to_vec(&serde_json::json!({"symbol": symbol, "seq": seq})).unwrap();
@@ -41,7 +44,10 @@ async fn keys_and_headers_land_beside_each_data_file_line_for_line() {
                 key: "trace",
                 value: None::<&str>,
             });
-        let mut record = BaseRecord::<str, [u8]>::to(&env.topic).payload(&value).headers(headers);
+        let mut record = BaseRecord::<str, [u8]>::to(&env.topic)
+            .payload(&value)
+            .headers(headers)
+            .timestamp(created(seq));
         // Every 30th record has no key: it cannot be written under store.kafka.keys.
         if seq % 30 != 29 {
             record = record.key(&symbol);
@@ -66,9 +72,10 @@ async fn keys_and_headers_land_beside_each_data_file_line_for_line() {
     assert_eq!(got["orphans"], serde_json::json!([]), "{got}");
     assert_eq!(got["rows"], total - 3, "every keyed record once: {got}");
     for r in got["records"].as_array().unwrap() {
-        let (key, headers, value) = (&r[0], &r[1], &r[2]);
+        let (key, headers, stamp, value) = (&r[0], &r[1], &r[2], &r[3]);
         assert_eq!(key, &value["symbol"], "{r}");
         let seq = value["seq"].as_i64().unwrap();
+        assert_eq!(stamp, &serde_json::json!({"CreateTime": created(seq)}), "{r}");
         assert_eq!(
             headers,
             &serde_json::json!([{"key": "seq", "value": seq.to_string()}, {"key": "trace", "value": null}]),
@@ -82,7 +89,7 @@ async fn keys_and_headers_land_beside_each_data_file_line_for_line() {
         .await
         .expect("list");
     assert!(!dead.is_empty(), "the three records without a key are dead letters");
-    // The watcher puts each record's key and headers into RECORD_METADATA, as the Snowflake
+    // The watcher puts each record's key, headers and timestamp into RECORD_METADATA, as the Snowflake
     // Kafka connector does.
     let db = tickstream::warehouse::schema::open_read_only(&env.warehouse_path()).expect("warehouse");
     let table = config.warehouse.table_for(&env.topic, Some(&env.topic));
@@ -103,6 +110,7 @@ async fn keys_and_headers_land_beside_each_data_file_line_for_line() {
     assert_eq!(metadata.len() as i64, total - 3);
     for (content, meta) in &metadata {
         assert_eq!(meta["key"], content["symbol"], "{meta}");
+        assert_eq!(meta["CreateTime"], created(content["seq"].as_i64().unwrap()), "{meta}");
         let seq = content["seq"].as_i64().unwrap().to_string();
         assert_eq!(
             meta["headers"],

@@ -1,10 +1,10 @@
-//! Which of a record's key and headers the router copies out of librdkafka's message: only
-//! what the sinks write (`store.kafka.keys`, `store.kafka.headers`), so the default path copies
-//! nothing more than the value.
+//! Which of a record's key, headers and timestamp type the router copies out of librdkafka's
+//! message: only what the sinks write (`store.kafka.keys`, `store.kafka.headers`,
+//! `store.kafka.timestamps`), so the default path copies nothing more than the value.
 
 use bytes::Bytes;
 use rdkafka::bindings as rdsys;
-use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::message::{BorrowedMessage, Headers, Message, Timestamp};
 
 use crate::record::KeyHeaders;
 
@@ -13,6 +13,7 @@ use crate::record::KeyHeaders;
 pub struct Carry {
     pub keys: bool,
     pub headers: bool,
+    pub timestamps: bool,
 }
 
 impl Carry {
@@ -21,11 +22,12 @@ impl Carry {
         rules.companions.as_ref().map_or(Self::default(), |c| Self {
             keys: c.wants_keys(),
             headers: c.wants_headers(),
+            timestamps: c.wants_timestamps(),
         })
     }
 
     fn any(&self) -> bool {
-        self.keys || self.headers
+        self.keys || self.headers || self.timestamps
     }
 
     /// The key and headers of a message the consumer's own queue gave.
@@ -41,7 +43,12 @@ impl Carry {
                 .collect(),
             _ => Vec::new(),
         };
-        Some(Box::new(KeyHeaders { key, headers }))
+        let log_append_time = matches!(m.timestamp(), Timestamp::LogAppendTime(_));
+        Some(Box::new(KeyHeaders {
+            key,
+            headers,
+            log_append_time,
+        }))
     }
 
     /// The key and headers of a message of a batch read.
@@ -80,6 +87,14 @@ impl Carry {
                 }
             }
         }
-        Some(Box::new(KeyHeaders { key, headers }))
+        let mut kind = rdsys::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+        // SAFETY: a live message and a valid out-pointer.
+        unsafe { rdsys::rd_kafka_message_timestamp(m, &mut kind) };
+        let log_append_time = kind == rdsys::rd_kafka_timestamp_type_t::RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME;
+        Some(Box::new(KeyHeaders {
+            key,
+            headers,
+            log_append_time,
+        }))
     }
 }

@@ -1,13 +1,16 @@
-//! Keys and headers files (Connect's `store.kafka.keys`, `store.kafka.headers`): one JSON line
-//! per record of a data file, in the data file's order, in a file named beside it as the
-//! Confluent sink names it: `<topic>+<p>+<offset>.keys.json` and `.headers.json` beside
-//! `<topic>+<p>+<offset>.json` (or `.snappy.parquet`, `.avro`), compressed as
-//! `s3.compression.type` says (`.keys.json.gz`).
+//! Keys, headers and timestamps files: one JSON line per record of a data file, in the data
+//! file's order, in a file named beside it as the Confluent sink names its keys and headers
+//! files (Connect's `store.kafka.keys`, `store.kafka.headers`):
+//! `<topic>+<p>+<offset>.keys.json` and `.headers.json` beside `<topic>+<p>+<offset>.json` (or
+//! `.snappy.parquet`, `.avro`), compressed as `s3.compression.type` says (`.keys.json.gz`).
+//! `.timestamps.json` (`store.kafka.timestamps`) is tickstream's own, named the same way.
 //!
 //! A key line is the key as `key.converter` reads it: a JSON string of its text (`string`), the
 //! JSON as produced (`json`), or a base64 string (`bytes`, as JsonConverter writes bytes). A
 //! headers line is Connect's HeaderRecordView as JSON: `[{"key": "k", "value": "v"}]`, each value
-//! as text (base64 when it is not UTF-8, `null` when null).
+//! as text (base64 when it is not UTF-8, `null` when null). A timestamps line is the record's
+//! Kafka timestamp as the Snowflake Kafka connector names it in RECORD_METADATA:
+//! `{"CreateTime": 1733050000000}`, `{"LogAppendTime": …}`, or `{}` for a record without one.
 
 use base64::Engine;
 use bytes::Bytes;
@@ -24,27 +27,41 @@ pub struct Companions {
     keys: Option<KeyConverter>,
     /// `store.kafka.headers`.
     headers: bool,
+    /// `store.kafka.timestamps`.
+    timestamps: bool,
     compression: Compression,
     level: i32,
 }
 
-/// One record's lines of its keys and headers files.
-#[derive(Debug, Default)]
-pub struct Lines {
-    key: Option<Vec<u8>>,
-    headers: Option<Vec<u8>>,
+/// One thing per companion file: its name, its lines, its body.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Beside<T> {
+    pub keys: T,
+    pub headers: T,
+    pub timestamps: T,
 }
 
-/// The keys and headers files of one open data file.
-#[derive(Debug, Default)]
-pub struct Bodies {
-    keys: Vec<u8>,
-    headers: Vec<u8>,
+impl<T> Beside<T> {
+    /// Each companion's part of the name (between the data file's stem and `.json`) with its
+    /// thing, in the order they are written.
+    pub fn named(self) -> [(&'static str, T); 3] {
+        [
+            (KEYS, self.keys),
+            (HEADERS, self.headers),
+            (TIMESTAMPS, self.timestamps),
+        ]
+    }
 }
+
+/// One record's lines of its companion files (`None` where a file is not written).
+pub type Lines = Beside<Option<Vec<u8>>>;
+
+/// The companion files' bodies of one open data file.
+pub type Bodies = Beside<Vec<u8>>;
 
 impl Bodies {
     pub fn bytes(&self) -> u64 {
-        (self.keys.len() + self.headers.len()) as u64
+        (self.keys.len() + self.headers.len() + self.timestamps.len()) as u64
     }
 }
 
@@ -52,19 +69,22 @@ impl Bodies {
 pub const KEYS: &str = ".keys";
 /// The same for a headers file.
 pub const HEADERS: &str = ".headers";
+/// The same for a timestamps file.
+pub const TIMESTAMPS: &str = ".timestamps";
 
 impl Companions {
-    /// What `sink` writes beside its data files, or `None` when neither keys nor headers.
+    /// What `sink` writes beside its data files, or `None` when nothing.
     pub fn from_config(sink: &SinkConfig) -> Option<Self> {
-        (sink.store_keys || sink.store_headers).then(|| Self {
+        (sink.store_keys || sink.store_headers || sink.store_timestamps).then(|| Self {
             keys: sink.store_keys.then_some(sink.key_converter),
             headers: sink.store_headers,
+            timestamps: sink.store_timestamps,
             compression: sink.compression,
             level: sink.compression_level,
         })
     }
 
-    /// Whether records must carry their keys and headers.
+    /// Whether records must carry their keys.
     pub fn wants_keys(&self) -> bool {
         self.keys.is_some()
     }
@@ -73,22 +93,42 @@ impl Companions {
         self.headers
     }
 
-    /// The keys and headers files beside the data file `data_key` (each `None` when not
-    /// written), as [`Self::finish`] names them.
-    pub fn names_beside(&self, data_key: &str) -> (Option<String>, Option<String>) {
-        let Some(stem) = super::names::data_stem(data_key) else {
-            return (None, None);
-        };
-        let suffix = match self.compression {
+    pub fn wants_timestamps(&self) -> bool {
+        self.timestamps
+    }
+
+    fn written(&self) -> Beside<bool> {
+        Beside {
+            keys: self.keys.is_some(),
+            headers: self.headers,
+            timestamps: self.timestamps,
+        }
+    }
+
+    fn suffix(&self) -> &'static str {
+        match self.compression {
             Compression::None => "",
             Compression::Gzip => GZIP_SUFFIX,
             Compression::Zstd => ZSTD_SUFFIX,
+        }
+    }
+
+    /// The companion files beside the data file `data_key` (each `None` when not written), as
+    /// [`Self::finish`] names them.
+    pub fn names_beside(&self, data_key: &str) -> Beside<Option<String>> {
+        let Some(stem) = super::names::data_stem(data_key) else {
+            return Beside::default();
         };
-        let name = |which: &str| format!("{stem}{which}.json{suffix}");
-        (
-            self.keys.is_some().then(|| name(KEYS)),
-            self.headers.then(|| name(HEADERS)),
-        )
+        let suffix = self.suffix();
+        let [keys, headers, timestamps] = self
+            .written()
+            .named()
+            .map(|(which, want)| want.then(|| format!("{stem}{which}.json{suffix}")));
+        Beside {
+            keys,
+            headers,
+            timestamps,
+        }
     }
 
     /// `rec`'s lines, or why its key cannot be written (checked before its value is appended,
@@ -107,12 +147,23 @@ impl Companions {
         let headers = self
             .headers
             .then(|| headers_line(extra.map_or(&[][..], |e| &e.headers[..])));
-        Ok(Lines { key, headers })
+        let timestamps = self
+            .timestamps
+            .then(|| timestamp_line(rec.timestamp_ms, extra.is_some_and(|e| e.log_append_time)));
+        Ok(Lines {
+            keys: key,
+            headers,
+            timestamps,
+        })
     }
 
     /// Appends one record's lines.
     pub fn append(&self, bodies: &mut Bodies, lines: Lines) {
-        for (body, line) in [(&mut bodies.keys, lines.key), (&mut bodies.headers, lines.headers)] {
+        for (body, line) in [
+            (&mut bodies.keys, lines.keys),
+            (&mut bodies.headers, lines.headers),
+            (&mut bodies.timestamps, lines.timestamps),
+        ] {
             if let Some(line) = line {
                 body.extend_from_slice(&line);
                 body.push(b'\n');
@@ -127,16 +178,10 @@ impl Companions {
             .strip_suffix(extension)
             .and_then(|s| s.strip_suffix('.'))
             .unwrap_or(data_key);
-        let suffix = match self.compression {
-            Compression::None => "",
-            Compression::Gzip => GZIP_SUFFIX,
-            Compression::Zstd => ZSTD_SUFFIX,
-        };
+        let suffix = self.suffix();
+        let written = self.written().named();
         let mut out = Vec::new();
-        for (want, which, body) in [
-            (self.keys.is_some(), KEYS, bodies.keys),
-            (self.headers, HEADERS, bodies.headers),
-        ] {
+        for ((which, want), (_, body)) in written.into_iter().zip(bodies.named()) {
             if want {
                 let body = compress(body, self.compression, self.level);
                 out.push((format!("{stem}{which}.json{suffix}"), Bytes::from(body)));
@@ -184,6 +229,15 @@ fn key_line(converter: KeyConverter, key: &[u8]) -> Result<Vec<u8>, RecordError>
     }
 }
 
+/// A timestamp as the Snowflake Kafka connector names it in RECORD_METADATA.
+fn timestamp_line(timestamp_ms: Option<i64>, log_append_time: bool) -> Vec<u8> {
+    match (timestamp_ms, log_append_time) {
+        (None, _) => b"{}".to_vec(),
+        (Some(ms), false) => format!("{{\"CreateTime\":{ms}}}").into_bytes(),
+        (Some(ms), true) => format!("{{\"LogAppendTime\":{ms}}}").into_bytes(),
+    }
+}
+
 /// Headers as Connect's HeaderRecordView writes them in JSON.
 fn headers_line(headers: &[(String, Option<Bytes>)]) -> Vec<u8> {
     let list: Vec<serde_json::Value> = headers
@@ -200,122 +254,5 @@ fn headers_line(headers: &[(String, Option<Bytes>)]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::KeyHeaders;
-
-    fn companions(toml: &str) -> Companions {
-        let sink = crate::config::parse_str(&format!("[sink]\n{toml}")).unwrap().sink;
-        Companions::from_config(&sink).unwrap()
-    }
-
-    fn rec(key: Option<&[u8]>, headers: &[(&str, Option<&[u8]>)]) -> Record {
-        Record {
-            offset: 7,
-            value: Some(Bytes::from_static(b"{}")),
-            timestamp_ms: None,
-            extra: Some(Box::new(KeyHeaders {
-                key: key.map(Bytes::copy_from_slice),
-                headers: headers
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), v.map(Bytes::copy_from_slice)))
-                    .collect(),
-            })),
-        }
-    }
-
-    fn written(c: &Companions, records: &[Record]) -> Vec<(String, String)> {
-        let mut bodies = Bodies::default();
-        for r in records {
-            c.append(&mut bodies, c.lines(r).unwrap());
-        }
-        c.finish(
-            bodies,
-            "topics/t/partition=0/t+0+0000000007.snappy.parquet",
-            "snappy.parquet",
-        )
-        .into_iter()
-        .map(|(k, b)| (k, String::from_utf8_lossy(&b).into_owned()))
-        .collect()
-    }
-
-    #[test]
-    fn keys_and_headers_files_are_named_beside_the_data_file_with_a_line_per_record() {
-        let c = companions("\"store.kafka.keys\" = true\n\"store.kafka.headers\" = true");
-        let files = written(
-            &c,
-            &[
-                rec(Some(b"AAPL"), &[("source", Some(b"feed-1")), ("trace", None)]),
-                rec(Some("Ünï".as_bytes()), &[]),
-            ],
-        );
-        assert_eq!(
-            files,
-            vec![
-                (
-                    "topics/t/partition=0/t+0+0000000007.keys.json".into(),
-                    "\"AAPL\"\n\"Ünï\"\n".into()
-                ),
-                (
-                    "topics/t/partition=0/t+0+0000000007.headers.json".into(),
-                    "[{\"key\":\"source\",\"value\":\"feed-1\"},{\"key\":\"trace\",\"value\":null}]\n[]\n".into()
-                ),
-            ]
-        );
-    }
-
-    #[test]
-    fn each_key_converter_writes_one_json_value_and_says_why_it_cannot() {
-        let json = companions("\"store.kafka.keys\" = true\n\"key.converter\" = \"json\"");
-        assert_eq!(
-            written(&json, &[rec(Some(b"{\n  \"id\": 1\n}"), &[])])[0].1,
-            "{\"id\": 1}\n"
-        );
-        let bytes = companions("\"store.kafka.keys\" = true\n\"key.converter\" = \"bytes\"");
-        assert_eq!(written(&bytes, &[rec(Some(&[0xff, 0x00]), &[])])[0].1, "\"/wA=\"\n");
-        let string = companions("\"store.kafka.keys\" = true");
-        let why = |c: &Companions, r: &Record| c.lines(r).unwrap_err().to_string();
-        assert_eq!(why(&string, &rec(None, &[])), "store.kafka.keys: the record has no key");
-        assert!(why(&string, &rec(Some(&[0xff]), &[])).contains("key.converter = string: not UTF-8"));
-        assert!(why(&json, &rec(Some(b"AAPL"), &[])).contains("key.converter = json: not JSON"));
-    }
-
-    #[test]
-    fn a_reader_finds_the_files_beside_a_data_file_of_any_format_and_reads_their_lines() {
-        let c = companions(
-            "\"store.kafka.keys\" = true\n\"store.kafka.headers\" = true\n\"s3.compression.type\" = \"gzip\"",
-        );
-        let mut bodies = Bodies::default();
-        c.append(&mut bodies, c.lines(&rec(Some(b"A"), &[("h", Some(b"1"))])).unwrap());
-        for data in [
-            "d/t+0+0000000007.json.gz",
-            "d/t+0+0000000007.zstd.parquet",
-            "d/t+0+0000000007.avro",
-        ] {
-            let (keys, headers) = c.names_beside(data);
-            assert_eq!(keys.as_deref(), Some("d/t+0+0000000007.keys.json.gz"), "{data}");
-            assert_eq!(headers.as_deref(), Some("d/t+0+0000000007.headers.json.gz"), "{data}");
-        }
-        let files = c.finish(bodies, "d/t+0+0000000007.avro", "avro");
-        assert_eq!(
-            read_lines(&files[0].0, files[0].1.clone()).unwrap(),
-            vec![serde_json::json!("A")]
-        );
-        assert_eq!(
-            read_lines(&files[1].0, files[1].1.clone()).unwrap(),
-            vec![serde_json::json!([{"key": "h", "value": "1"}])]
-        );
-        assert!(read_lines("k.keys.json", Bytes::from_static(b"nope\n")).is_err());
-    }
-
-    #[test]
-    fn compressed_companions_are_compressed_like_json_files() {
-        let c = companions("\"store.kafka.keys\" = true\n\"s3.compression.type\" = \"gzip\"");
-        let mut bodies = Bodies::default();
-        c.append(&mut bodies, c.lines(&rec(Some(b"A"), &[])).unwrap());
-        let files = c.finish(bodies, "d/t+0+0000000007.json.gz", "json.gz");
-        assert_eq!(files[0].0, "d/t+0+0000000007.keys.json.gz");
-        let plain = super::super::compression::decode(&files[0].0, files[0].1.clone()).unwrap();
-        assert_eq!(&plain[..], b"\"A\"\n");
-    }
-}
+#[path = "companions_tests.rs"]
+mod tests;

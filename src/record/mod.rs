@@ -41,18 +41,22 @@ pub struct Record {
     pub value: Option<Bytes>,
     /// The record's timestamp (the producer's create time), when the broker gives one.
     pub timestamp_ms: Option<i64>,
-    /// Its key and headers, carried only when the sink writes them (`store.kafka.keys`,
-    /// `store.kafka.headers`): one pointer otherwise.
+    /// Its key, headers and timestamp type, carried only when the sink writes them
+    /// (`store.kafka.keys`, `store.kafka.headers`, `store.kafka.timestamps`): one pointer
+    /// otherwise.
     pub extra: Option<Box<KeyHeaders>>,
 }
 
-/// A record's key and headers, as produced.
+/// A record's key and headers, as produced, and what its timestamp is.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyHeaders {
     /// `None` for a record without a key.
     pub key: Option<Bytes>,
     /// Each header's name and value (`None`: a null value), in order.
     pub headers: Vec<(String, Option<Bytes>)>,
+    /// Whether the record's timestamp is the broker's append time (the topic's
+    /// `message.timestamp.type = LogAppendTime`) rather than the producer's create time.
+    pub log_append_time: bool,
 }
 
 /// A topic's partition: where records come from, and what one sink actor owns.

@@ -30,6 +30,7 @@ fn keyed(offset: i64, key: Option<&str>) -> Record {
         extra: Some(Box::new(KeyHeaders {
             key: key.map(|k| Bytes::copy_from_slice(k.as_bytes())),
             headers: vec![("n".into(), Some(Bytes::from(offset.to_string())))],
+            log_append_time: false,
         })),
         ..tick(offset)
     }

@@ -23,6 +23,7 @@ use super::table::TableLayout;
 use super::values::column_value;
 use super::WarehouseError;
 use crate::config::{ColumnType, OnError};
+use crate::format::companions::Beside;
 use crate::format::{FileRecords, Reader};
 use crate::record::{RecordError, TopicPartition};
 
@@ -50,10 +51,9 @@ pub struct FetchedFile {
     /// The offset of its first record (from its key).
     pub start: i64,
     pub body: bytes::Bytes,
-    /// Its keys file's lines (`store.kafka.keys`), one per record, when there is one.
-    pub keys: Option<Vec<Value>>,
-    /// Its headers file's lines (`store.kafka.headers`), when there is one.
-    pub headers: Option<Vec<Value>>,
+    /// Its keys, headers and timestamps files' lines (`store.kafka.keys`, …), one per record,
+    /// where there is such a file.
+    pub companions: Beside<Option<Vec<Value>>>,
 }
 
 /// What loading one file did, and each loaded row's seconds from its timestamp to its load.
@@ -122,7 +122,7 @@ fn row(
             "row": row,
         }),
     };
-    add_key_and_headers(
+    add_companions(
         &mut metadata,
         f,
         offset.map_or_else(|row| row, |o| (o - f.start) as usize),
@@ -149,33 +149,47 @@ fn row(
     Ok(Row { values, timestamp })
 }
 
-/// `f` without keys and headers files of another line count than its data file's: they are
-/// not this data file's.
+/// `f` without companion files of another line count than its data file's: they are not this
+/// data file's.
 fn aligned<'a>(f: &'a FetchedFile, file: &FileRecords) -> std::borrow::Cow<'a, FetchedFile> {
-    if f.keys.is_none() && f.headers.is_none() {
+    let c = &f.companions;
+    if c.keys.is_none() && c.headers.is_none() && c.timestamps.is_none() {
         return std::borrow::Cow::Borrowed(f);
     }
     let n = file.iter().count();
+    let fits = |lines: &Option<Vec<Value>>| lines.clone().filter(|l| l.len() == n);
     std::borrow::Cow::Owned(FetchedFile {
-        keys: f.keys.clone().filter(|k| k.len() == n),
-        headers: f.headers.clone().filter(|h| h.len() == n),
+        companions: Beside {
+            keys: fits(&c.keys),
+            headers: fits(&c.headers),
+            timestamps: fits(&c.timestamps),
+        },
         ..f.clone()
     })
 }
 
-/// The record's key and headers from its data file's keys and headers files (line `row`), as
-/// the Snowflake Kafka connector writes them: `key` as written, `headers` an object of names to
-/// values. Files whose line count differs from the data file's are not used.
-fn add_key_and_headers(metadata: &mut Value, f: &FetchedFile, row: usize) {
-    if let Some(key) = f.keys.as_ref().and_then(|k| k.get(row)) {
-        metadata["key"] = key.clone();
+/// The record's key, headers and timestamp from its data file's companion files (line `row`),
+/// as the Snowflake Kafka connector writes them: `key` as written, `headers` an object of names
+/// to values, `CreateTime` (or `LogAppendTime`) in ms. Files whose line count differs from the
+/// data file's are not used.
+fn add_companions(metadata: &mut Value, f: &FetchedFile, row: usize) {
+    let line = |lines: &Option<Vec<Value>>| lines.as_ref().and_then(|l| l.get(row)).cloned();
+    if let Some(key) = line(&f.companions.keys) {
+        metadata["key"] = key;
     }
-    if let Some(Value::Array(list)) = f.headers.as_ref().and_then(|h| h.get(row)) {
+    if let Some(Value::Array(list)) = line(&f.companions.headers) {
         let headers: serde_json::Map<String, Value> = list
             .iter()
             .filter_map(|h| Some((h.get("key")?.as_str()?.to_owned(), h.get("value")?.clone())))
             .collect();
         metadata["headers"] = Value::Object(headers);
+    }
+    if let Some(Value::Object(stamp)) = line(&f.companions.timestamps) {
+        for (kind, ms) in stamp {
+            if matches!(kind.as_str(), "CreateTime" | "LogAppendTime") && ms.is_i64() {
+                metadata[kind] = ms;
+            }
+        }
     }
 }
 

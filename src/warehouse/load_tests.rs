@@ -8,8 +8,7 @@ fn file(key: &str, partition: i32, start: i64, body: &str) -> FetchedFile {
         tp: TopicPartition::new("t", partition),
         start,
         body: bytes::Bytes::from(body.to_owned()),
-        keys: None,
-        headers: None,
+        companions: Default::default(),
     }
 }
 
@@ -340,7 +339,7 @@ fn files_of_a_field_partitioner_load_with_no_offset_and_their_row_once() {
 }
 
 #[test]
-fn keys_and_headers_of_the_files_beside_go_into_record_metadata_when_their_lines_match() {
+fn keys_headers_and_timestamps_of_the_files_beside_go_into_record_metadata_when_their_lines_match() {
     let layout = ticks();
     let mut conn = db(&layout);
     let mut aligned = file(
@@ -349,8 +348,12 @@ fn keys_and_headers_of_the_files_beside_go_into_record_metadata_when_their_lines
         0,
         "{\"a\":1}\n{\"a\":2}\n",
     );
-    aligned.keys = Some(vec![serde_json::json!("K1"), serde_json::json!({"id": 2})]);
-    aligned.headers = Some(vec![
+    aligned.companions.keys = Some(vec![serde_json::json!("K1"), serde_json::json!({"id": 2})]);
+    aligned.companions.timestamps = Some(vec![
+        serde_json::json!({"CreateTime": 1_733_050_000_123_i64}),
+        serde_json::json!({}),
+    ]);
+    aligned.companions.headers = Some(vec![
         serde_json::json!([{"key": "h", "value": "1"}]),
         serde_json::json!([]),
     ]);
@@ -360,7 +363,8 @@ fn keys_and_headers_of_the_files_beside_go_into_record_metadata_when_their_lines
         0,
         "{\"a\":3}\n{\"a\":4}\n",
     );
-    short.keys = Some(vec![serde_json::json!("only one")]);
+    short.companions.keys = Some(vec![serde_json::json!("only one")]);
+    short.companions.timestamps = Some(vec![serde_json::json!({"CreateTime": 1})]);
     load(&mut conn, &layout, &json_rules(OnError::SkipFile), &[aligned, short]);
     let meta = |partition: i32, offset: i64| -> serde_json::Value {
         let text: String = conn
@@ -376,9 +380,12 @@ fn keys_and_headers_of_the_files_beside_go_into_record_metadata_when_their_lines
     assert_eq!(meta(0, 0)["headers"], serde_json::json!({"h": "1"}));
     assert_eq!(meta(0, 1)["key"], serde_json::json!({"id": 2}));
     assert_eq!(meta(0, 1)["headers"], serde_json::json!({}));
+    assert_eq!(meta(0, 0)["CreateTime"], 1_733_050_000_123_i64);
+    assert_eq!(meta(0, 1).get("CreateTime"), None, "a record without a timestamp");
     assert_eq!(
         meta(1, 0).get("key"),
         None,
         "a keys file of another line count is not used"
     );
+    assert_eq!(meta(1, 0).get("CreateTime"), None, "nor a timestamps file");
 }

@@ -144,8 +144,7 @@ fn a_warehouse_in_the_tick_layout_is_migrated_in_place_with_every_row_and_its_id
         tp: TopicPartition::new("stock-market-data", 0),
         start: 4,
         body: bytes::Bytes::from(body),
-        keys: None,
-        headers: None,
+        companions: Default::default(),
     };
     let l = layout.clone();
     let loaded = load_files(&mut conn, &move |_| l.clone(), &rules, &[overlapping]).unwrap();

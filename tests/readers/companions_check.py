@@ -1,10 +1,13 @@
-"""Reads a topic's data files with their keys and headers files (Connect's store.kafka.keys /
-store.kafka.headers layout), as a user's job would: shares nothing with tickstream.
+"""Reads a topic's data files with their keys, headers and timestamps files (Connect's
+store.kafka.keys / store.kafka.headers layout, and tickstream's store.kafka.timestamps), as a
+user's job would: shares nothing with tickstream.
 
-    companions_check.py TOPIC_DIR   -> {"files", "rows", "misaligned", "records": [[key, headers, value]]}
+    companions_check.py TOPIC_DIR
+      -> {"files", "rows", "misaligned", "orphans", "records": [[key, headers, timestamp, value]]}
 
-Each data file `<name>.json[.gz]` is zipped line by line with `<name>.keys.json[.gz]` and
-`<name>.headers.json[.gz]`; a file whose three line counts differ is named in "misaligned".
+Each data file `<name>.json[.gz]` is zipped line by line with `<name>.keys.json[.gz]`,
+`<name>.headers.json[.gz]` and `<name>.timestamps.json[.gz]`; a file whose four line counts
+differ is named in "misaligned".
 """
 
 import glob
@@ -23,21 +26,22 @@ def lines(path):
 def main(topic_dir):
     out = {"files": 0, "rows": 0, "misaligned": [], "orphans": [], "records": []}
     paths = sorted(glob.glob(os.path.join(topic_dir, "partition=*", "*")))
-    companions = {p for p in paths if ".keys.json" in p or ".headers.json" in p}
+    kinds = (".keys.json", ".headers.json", ".timestamps.json")
+    companions = {p for p in paths if any(k in p for k in kinds)}
     data_files = [p for p in paths if p not in companions]
     for data in data_files:
         gz = ".gz" if data.endswith(".gz") else ""
         stem = data[: -len(".json" + gz)]
-        keys_path, headers_path = f"{stem}.keys.json{gz}", f"{stem}.headers.json{gz}"
-        companions.discard(keys_path)
-        companions.discard(headers_path)
-        values, keys, headers = lines(data), lines(keys_path), lines(headers_path)
+        beside = [f"{stem}{kind}{gz}" for kind in kinds]
+        companions.difference_update(beside)
+        keys, headers, stamps = (lines(p) for p in beside)
+        values = lines(data)
         out["files"] += 1
-        if not (len(values) == len(keys) == len(headers)):
+        if not (len(values) == len(keys) == len(headers) == len(stamps)):
             out["misaligned"].append(os.path.basename(data))
             continue
         out["rows"] += len(values)
-        out["records"].extend([k, h, v] for k, h, v in zip(keys, headers, values))
+        out["records"].extend([k, h, t, v] for k, h, t, v in zip(keys, headers, stamps, values))
     out["orphans"] = sorted(os.path.basename(p) for p in companions)
     json.dump(out, sys.stdout)
 

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::discovery::Listing;
 use crate::error::chain;
+use crate::format::companions::Beside;
 use crate::record::TopicPartition;
 use crate::telemetry::ingest_events as events;
 use crate::warehouse::load::{known_keys, load_files, FetchedFile, LoadOutcome, LoadRules, Loaded};
@@ -38,12 +39,12 @@ pub struct Loader<S> {
 /// A file to load: its topic-partition, start offset and key.
 pub type Pending = (TopicPartition, i64, String);
 
-/// A data file's body and ETag, with its keys and headers files' lines when they are written.
-type WithCompanions = ((bytes::Bytes, Option<String>), (Option<Vec<Value>>, Option<Vec<Value>>));
+/// A data file's body and ETag, with its companion files' lines where they are written.
+type WithCompanions = ((bytes::Bytes, Option<String>), Beside<Option<Vec<Value>>>);
 
-/// Reads the data file at `key` and, under `store.kafka.keys` / `store.kafka.headers`, the
-/// files beside it. A keys or headers file that is not there (a data file written before the
-/// setting was on) or not JSON lines loads the data file without them; one that cannot be read
+/// Reads the data file at `key` and, under `store.kafka.keys` / `.headers` / `.timestamps`,
+/// the files beside it. A companion file that is not there (a data file written before the
+/// setting was on) or not JSON lines loads the data file without it; one that cannot be read
 /// now fails the fetch like the data file's own read.
 async fn fetch_with_companions<S: ObjectSource>(
     source: &S,
@@ -51,9 +52,13 @@ async fn fetch_with_companions<S: ObjectSource>(
     companions: Option<&crate::format::companions::Companions>,
 ) -> Result<WithCompanions, crate::s3::S3Error> {
     let data = source.fetch(key).await?;
-    let (keys, headers) = companions.map_or((None, None), |c| c.names_beside(key));
-    let mut lines = [None, None];
-    for (slot, name) in lines.iter_mut().zip([keys, headers]) {
+    let names = companions.map_or_else(Beside::default, |c| c.names_beside(key));
+    let mut lines = Beside::default();
+    for (slot, name) in [
+        (&mut lines.keys, names.keys),
+        (&mut lines.headers, names.headers),
+        (&mut lines.timestamps, names.timestamps),
+    ] {
         let Some(name) = name else { continue };
         match source.fetch(&name).await {
             Ok((body, _)) => match crate::format::companions::read_lines(&name, body) {
@@ -64,8 +69,7 @@ async fn fetch_with_companions<S: ObjectSource>(
             Err(e) => return Err(e),
         }
     }
-    let [keys, headers] = lines;
-    Ok((data, (keys, headers)))
+    Ok((data, lines))
 }
 
 impl<S: ObjectSource> Loader<S> {
@@ -129,14 +133,13 @@ impl<S: ObjectSource> Loader<S> {
                     continue;
                 }
                 match got {
-                    Ok(((body, etag), (keys, headers))) => files.push(FetchedFile {
+                    Ok(((body, etag), companions)) => files.push(FetchedFile {
                         key,
                         etag,
                         tp,
                         start,
                         body,
-                        keys,
-                        headers,
+                        companions,
                     }),
                     Err(e) => {
                         events::fetch_failed(&key, &chain(&e));
