@@ -30,6 +30,7 @@ mod msk_iam;
 mod parquet;
 mod partitioners;
 mod pipeline;
+mod poison;
 mod rebalance;
 mod s3_objects;
 mod s3_store;

@@ -72,6 +72,10 @@ pub enum RecordError {
     /// that cannot name a directory); the setting it reads is named first.
     #[error("{setting}: {reason}")]
     Unplaceable { setting: &'static str, reason: String },
+    /// The directory the partitioner names for the record cannot be part of an S3 key (too
+    /// long for S3, or for the embedded store's file system).
+    #[error("directory {dir:?}: {reason}")]
+    Unstorable { dir: String, reason: String },
 }
 
 impl RecordError {

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod embedded;
 pub mod error;
+pub mod key_limits;
 pub mod keys;
 mod multipart;
 pub mod objects;

@@ -5,6 +5,7 @@ use crate::format::companions::Companions;
 use crate::format::{Converter, FileFormats};
 use crate::partitioner::Partitioner;
 use crate::record::avro::compat::{Compatibility, SubjectNames};
+use crate::s3::key_limits::KeyLimits;
 
 /// How the segmenter writes and what it tolerates.
 #[derive(Clone, Debug)]
@@ -30,6 +31,9 @@ pub struct Rules {
     pub subjects: SubjectNames,
     /// `store.kafka.keys`, `store.kafka.headers`: files written beside each data file.
     pub companions: Option<Companions>,
+    /// What the store takes as a key: a record whose directory would make a key it refuses is
+    /// a dead letter before any upload.
+    pub key_limits: KeyLimits,
 }
 
 impl Rules {
@@ -49,6 +53,10 @@ impl Rules {
             compatibility: sink.schema_compatibility,
             subjects: sink.subject_name_strategy,
             companions: Companions::from_config(sink),
+            key_limits: match config.s3.mode {
+                crate::config::S3Mode::Embedded => KeyLimits::FILES,
+                _ => KeyLimits::S3,
+            },
         })
     }
 
@@ -66,6 +74,7 @@ impl Rules {
             compatibility: Compatibility::None,
             subjects: SubjectNames::TopicName,
             companions: None,
+            key_limits: KeyLimits::S3,
         }
     }
 

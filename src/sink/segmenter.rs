@@ -45,6 +45,7 @@ use crate::format::companions::Lines;
 use crate::format::{Converted, FileFormat, Row};
 use crate::record::view::RecordView;
 use crate::record::RecordError;
+use crate::s3::key_limits::{DirCheck, LONGEST_BESIDE};
 use crate::s3::keys::KeyLayout;
 
 /// One partition's file cutter.
@@ -73,6 +74,8 @@ pub struct Segmenter {
     now_ms: i64,
     /// `partition=<p>`, under the default partitioner.
     default_dir: Option<Dir>,
+    /// Whether the store takes the keys of a directory's files.
+    dir_check: DirCheck,
 }
 
 impl Segmenter {
@@ -96,6 +99,8 @@ impl Segmenter {
             });
             known.insert(&format!("partition={partition}"), files.collect(), start, true);
         }
+        let beside = if rules.companions.is_some() { LONGEST_BESIDE } else { 0 };
+        let dir_check = layout.dir_check(partition, rules.key_limits, beside);
         Self {
             format: rules.files.for_topic(&layout.topic),
             layout,
@@ -112,6 +117,7 @@ impl Segmenter {
             failure: None,
             now_ms: 0,
             default_dir: rules_default.then(|| Dir::from(format!("partition={partition}"))),
+            dir_check,
         }
     }
 
@@ -248,10 +254,17 @@ impl Segmenter {
         if let Some(dir) = &self.default_dir {
             return Ok(dir.clone()); // the same for every record: no formatting per record
         }
-        self.rules
+        let dir = self
+            .rules
             .partitioner
-            .encode(self.partition, rec.timestamp_ms, record, self.now_ms)
-            .map(Dir::from)
+            .encode(self.partition, rec.timestamp_ms, record, self.now_ms)?;
+        match self.dir_check.refuse(&dir) {
+            None => Ok(Dir::from(dir)),
+            Some(reason) => Err(RecordError::Unstorable {
+                dir: dir.chars().take(80).collect(),
+                reason,
+            }),
+        }
     }
 
     /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of

@@ -192,6 +192,56 @@ fn a_record_the_partitioner_cannot_place_is_a_dead_letter_and_cuts_nothing() {
 }
 
 #[test]
+fn a_record_whose_directory_would_make_a_key_the_store_refuses_is_a_dead_letter_at_once() {
+    let long = "X".repeat(2_000);
+    for limits in [
+        crate::s3::key_limits::KeyLimits::S3,
+        crate::s3::key_limits::KeyLimits::FILES,
+    ] {
+        let mut s = seg(
+            Rules {
+                key_limits: limits,
+                ..rules(100, 10)
+            },
+            0,
+        );
+        let mut out = Vec::new();
+        push(&mut s, &rec(0, "A"), &[], &mut out);
+        assert_eq!(
+            push(&mut s, &rec(1, &long), &[], &mut out),
+            Pushed::DeadLettered { opened: Some(1) },
+            "no listing of its directory is asked for: no request is made with its key"
+        );
+        push(&mut s, &rec(2, "A"), &[], &mut out);
+        s.close(&mut out);
+        let data: Vec<_> = out.iter().filter(|o| !o.dead_letter).collect();
+        assert_eq!((data.len(), data[0].meta.records), (1, 2), "A's file holds 0 and 2");
+        let dead = String::from_utf8_lossy(&out.iter().find(|o| o.dead_letter).unwrap().body).into_owned();
+        assert!(dead.contains("over the store's 1024 (S3's KeyTooLongError)"), "{dead}");
+    }
+    // On the embedded store a segment over a file name's 255 bytes is refused too; S3 takes it.
+    let name = "Y".repeat(300);
+    let pushed = |limits| {
+        let mut s = seg(
+            Rules {
+                key_limits: limits,
+                ..rules(100, 10)
+            },
+            0,
+        );
+        push(&mut s, &rec(0, &name), &[], &mut Vec::new())
+    };
+    assert!(matches!(
+        pushed(crate::s3::key_limits::KeyLimits::S3),
+        Pushed::Buffered { .. }
+    ));
+    assert!(matches!(
+        pushed(crate::s3::key_limits::KeyLimits::FILES),
+        Pushed::DeadLettered { .. }
+    ));
+}
+
+#[test]
 fn records_in_an_existing_file_of_their_directory_are_skipped_and_the_open_file_is_cut() {
     let mut s = seg(rules(100, 10), 0);
     let mut out = Vec::new();

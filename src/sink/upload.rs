@@ -147,14 +147,25 @@ pub async fn put_with_retry<S: SegmentStore>(
     tp: &TopicPartition,
     seg: &Segment,
 ) -> Result<PutOutcome, S3Error> {
-    let mut failing = None;
+    let (mut failing, mut refused) = (None, 0u32);
     let result = (|| put_files(store, seg))
         .retry(backoff())
         .when(|e: &S3Error| !e.is_conflict())
         .notify(|e, delay| {
             failing.get_or_insert_with(|| gate.retrying());
-            reach.failed(Dependency::S3, &chain(e));
-            sink_events::upload_retry(tp, &seg.key, e.class() == ErrorClass::Transient, e, delay)
+            let (cause, class) = (chain(e), e.class());
+            if class == ErrorClass::Transient {
+                reach.failed(Dependency::S3, &cause);
+            } else {
+                // S3 answered, and will answer the same until a person acts: not "cannot
+                // reach", but what it refused and why, at the first refusal and every tenth.
+                reach.noted(Dependency::S3, &cause);
+                if refused % 10 == 0 {
+                    sink_events::upload_refused(tp, &seg.key, class, &cause, refused + 1);
+                }
+                refused += 1;
+            }
+            sink_events::upload_retry(tp, &seg.key, class == ErrorClass::Transient, e, delay)
         })
         .await;
     if failing.is_some() && result.is_ok() {
