@@ -1,11 +1,15 @@
 //! No poison pill: a record that can never be stored is set aside with its reason at once, and
-//! the rest of its partition keeps flowing and committing.
+//! the rest of its partition keeps flowing and committing; a topic whose name is not an SQL
+//! name loads, and one whose table cannot be made ready waits alone.
 
-use tickstream::config::PartitionerClass;
+use std::time::Duration;
+
+use tickstream::config::{PartitionerClass, TopicPattern};
+use tickstream::pipeline::{Pipeline, RunOptions};
 use tickstream::s3::SegmentStore;
 
 use crate::any_records::{producer, run_until_committed, send, sink_only};
-use crate::common::TestEnv;
+use crate::common::{eventually, TestEnv};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_value_too_long_for_an_s3_key_is_a_dead_letter_and_its_partition_commits_to_the_end() {
@@ -52,4 +56,76 @@ async fn a_field_value_too_long_for_an_s3_key_is_a_dead_letter_and_its_partition
     let report = env.audit(&config).await;
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.partitions.iter().map(|p| p.dead_lettered).sum::<u64>(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topics_whose_names_are_not_sql_names_load_and_a_topic_whose_table_is_taken_waits_alone() {
+    let env = TestEnv::start().await;
+    let taken = format!("{}-taken", env.topic);
+    let topics = ["order".to_owned(), "1m-bars".to_owned(), taken.clone()];
+    let mut config = sink_only(&env, &topics.join(", "));
+    env.create_topics(&config).await;
+    // Found at run time, as topics.regex finds them.
+    config.sink.topics = String::new();
+    config.sink.topics_regex = Some(TopicPattern::try_from(format!("order|1m-bars|{taken}")).unwrap());
+    // A table of another layout already has the name the third topic maps to.
+    let taken_table = config.warehouse.table_for(&taken, None);
+    let db = rusqlite::Connection::open(env.warehouse_path()).unwrap();
+    db.execute_batch(&format!(
+        "CREATE TABLE {taken_table} (note TEXT); INSERT INTO {taken_table} VALUES ('mine');"
+    ))
+    .unwrap();
+    drop(db);
+    let p = producer(env.kafka.bootstrap_servers());
+    for topic in &topics {
+        let values: Vec<Option<Vec<u8>>> = (0..5)
+            .map(|i| Some(format!(r#"{{"symbol":"S","price":{i}}}"#).into_bytes()))
+            .collect();
+        send(&p, topic, Some(0), &values);
+    }
+    // The sinks commit every record, whatever the warehouse does.
+    run_until_committed(&env, &config, 15).await;
+
+    let count = |sql: &str| -> i64 {
+        let db = tickstream::warehouse::schema::open_read_only(&env.warehouse_path()).unwrap();
+        db.query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    };
+    assert_eq!(count(r#"SELECT COUNT(*) FROM "ORDER""#), 5, "a keyword's table");
+    assert_eq!(
+        count(r#"SELECT COUNT(*) FROM "1M_BARS""#),
+        5,
+        "a table whose name starts with a digit"
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT COUNT(*) FROM LOAD_HISTORY WHERE s3_key LIKE '%/{taken}/%'"
+        )),
+        0,
+        "the taken table's topic waits"
+    );
+    assert_eq!(
+        count(&format!("SELECT COUNT(*) FROM {taken_table}")),
+        1,
+        "the other table untouched"
+    );
+
+    // Once the table is out of the way, its files load at the next start's first poll.
+    let db = rusqlite::Connection::open(env.warehouse_path()).unwrap();
+    db.execute_batch(&format!("ALTER TABLE {taken_table} RENAME TO SOMEONE_ELSES"))
+        .unwrap();
+    drop(db);
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(7)))
+        .await
+        .expect("start");
+    let sql = format!("SELECT COUNT(*) FROM LOAD_HISTORY WHERE s3_key LIKE '%/{taken}/%'");
+    eventually(Duration::from_secs(30), "the waiting topic's files loaded", || {
+        tickstream::warehouse::schema::open_read_only(&env.warehouse_path())
+            .ok()
+            .and_then(|db| db.query_row(&sql, [], |r| r.get::<_, i64>(0)).ok())
+            .is_some_and(|n| n > 0)
+    })
+    .await;
+    pipeline.shutdown().await;
+    assert_eq!(count(&format!("SELECT COUNT(*) FROM {taken_table}")), 5);
 }

@@ -39,7 +39,8 @@ pub struct WarehouseConfig {
     #[serde(default = "default_table")]
     pub table: String,
     /// Topic → table for the other topics; a topic in neither lands in its name upper-cased,
-    /// every character outside `A-Z 0-9 _` made `_` (`finnhub-trades` → `FINNHUB_TRADES`).
+    /// every character outside `A-Z 0-9 _` made `_` (`finnhub-trades` → `FINNHUB_TRADES`,
+    /// `1m-bars` → `1M_BARS`, `order` → `ORDER`: SQLite takes such names quoted).
     #[serde(default)]
     pub tables: BTreeMap<String, String>,
     /// Typed columns of every table, beside `RECORD_CONTENT` and `RECORD_METADATA`: each takes

@@ -12,7 +12,7 @@ pub(crate) const LATENCY: &str = "tickstream_ingest_latency_seconds";
 const ERRORS: &str = "tickstream_ingest_errors_total";
 const ROWS_REJECTED: &str = "tickstream_ingest_rows_rejected_total";
 /// The kinds of `tickstream_ingest_errors_total`.
-const ERROR_KINDS: [&str; 3] = ["parse", "fetch", "poll"];
+const ERROR_KINDS: [&str; 4] = ["parse", "fetch", "table", "poll"];
 
 /// Buckets of `tickstream_ingest_latency_seconds` (tick timestamp → row loaded).
 pub const INGEST_LATENCY_BUCKETS: &[f64] = &[
@@ -121,6 +121,17 @@ pub fn rows_rejected(key: &str, rows: usize, first_error: &str) {
 pub fn fetch_failed(key: &str, err: &str) {
     counter!(ERRORS, "kind" => "fetch").increment(1);
     tracing::warn!(key, "reading a file to ingest failed, retrying at the next poll: {err}");
+}
+
+/// `topic`'s table cannot be made ready in the warehouse (`err`): its files, from `key` on,
+/// wait for the next poll; other topics' files load.
+pub fn table_unready(topic: &str, key: &str, err: &str) {
+    counter!(ERRORS, "kind" => "table").increment(1);
+    tracing::warn!(
+        topic,
+        key,
+        "the warehouse table of a topic is not ready, its files wait for the next poll: {err}"
+    );
 }
 
 /// A poll failed on S3, which the reachability record logs: counted only.

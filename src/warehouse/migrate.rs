@@ -15,7 +15,7 @@
 use rusqlite::{params, Transaction};
 
 use super::schema::load_history_ddl;
-use super::table::{existing_columns, TableLayout};
+use super::table::{existing_columns, quoted, TableLayout};
 use super::WarehouseError;
 
 /// Brings the file at `conn` up to today's layout for `tables`.
@@ -51,7 +51,7 @@ pub fn upgrade(conn: &mut rusqlite::Connection, tables: &[TableLayout]) -> Resul
                 );
                 tx.execute_batch(&format!(
                     "ALTER TABLE {} ADD COLUMN {} {}",
-                    t.table,
+                    t.sql_name(),
                     c.name,
                     c.kind.sql()
                 ))?;
@@ -85,7 +85,7 @@ pub fn file_identity(key: &str) -> Option<(String, i64)> {
 
 /// Whether `table`'s `offset` column is declared `NOT NULL`.
 fn offset_not_null(tx: &Transaction<'_>, table: &str) -> Result<bool, WarehouseError> {
-    let mut stmt = tx.prepare(&format!("PRAGMA table_info({table})"))?;
+    let mut stmt = tx.prepare(&format!("PRAGMA table_info({})", quoted(table)))?;
     let cols = stmt.query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(3)?)))?;
     for c in cols {
         let (name, not_null) = c?;
@@ -101,7 +101,7 @@ fn offset_not_null(tx: &Transaction<'_>, table: &str) -> Result<bool, WarehouseE
 fn set_aside(tx: &Transaction<'_>, t: &TableLayout, suffix: &str) -> Result<String, WarehouseError> {
     let table = &t.table;
     let legacy = format!("{table}_{suffix}");
-    tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO {legacy}"))?;
+    tx.execute_batch(&format!("ALTER TABLE {} RENAME TO {}", quoted(table), quoted(&legacy)))?;
     let indexes: Vec<String> = {
         let mut stmt =
             tx.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL")?;
@@ -109,7 +109,7 @@ fn set_aside(tx: &Transaction<'_>, t: &TableLayout, suffix: &str) -> Result<Stri
         names.collect::<Result<_, _>>()?
     };
     for i in indexes {
-        tx.execute_batch(&format!("DROP INDEX {i}"))?;
+        tx.execute_batch(&format!("DROP INDEX {}", quoted(&i)))?;
     }
     t.ensure(tx)?;
     Ok(legacy)
@@ -123,6 +123,7 @@ fn nullable_offset(tx: &Transaction<'_>, t: &TableLayout, cols: &[String]) -> Re
     let now = existing_columns(tx, table)?;
     let both: Vec<&str> = cols.iter().map(String::as_str).filter(|c| has(&now, c)).collect();
     let list = both.join(", ");
+    let (table, legacy) = (quoted(table), quoted(&legacy));
     tx.execute_batch(&format!(
         "INSERT INTO {table} ({list}) SELECT {list} FROM {legacy}; DROP TABLE {legacy};"
     ))?;
@@ -135,7 +136,7 @@ fn from_tick_layout(tx: &Transaction<'_>, t: &TableLayout, legacy_cols: &[String
         table,
         "warehouse: migrating the table from the tick-only layout (rows kept)"
     );
-    let legacy = set_aside(tx, t, "v1")?;
+    let legacy = quoted(&set_aside(tx, t, "v1")?);
     tx.execute_batch(
         "CREATE TEMP TABLE key_start (s3_key TEXT PRIMARY KEY, topic TEXT NOT NULL, start INTEGER NOT NULL)",
     )?;
@@ -177,13 +178,14 @@ fn from_tick_layout(tx: &Transaction<'_>, t: &TableLayout, legacy_cols: &[String
     };
     let moved = tx.execute(
         &format!(
-            "INSERT OR IGNORE INTO {table} (RECORD_CONTENT, RECORD_METADATA, {names}topic, partition, offset, s3_key, loaded_at)
+            "INSERT OR IGNORE INTO {sql_table} (RECORD_CONTENT, RECORD_METADATA, {names}topic, partition, offset, s3_key, loaded_at)
              SELECT json_object({content}),
                     json_object('topic', k.topic, 'partition', l.partition, 'offset', k.start + l.n, 's3_key', l.s3_key),
                     {typed}k.topic, l.partition, k.start + l.n, l.s3_key, l.loaded_at
              FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY s3_key ORDER BY rowid) - 1 AS n FROM {legacy}) l
              JOIN temp.key_start k ON k.s3_key = l.s3_key",
-            content = content.join(", ")
+            content = content.join(", "),
+            sql_table = t.sql_name()
         ),
         [],
     )?;

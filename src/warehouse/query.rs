@@ -101,6 +101,7 @@ pub fn check_stats_columns(db: &Connection, table: &str) -> Result<(), Warehouse
 
 /// The seed's analyst query: per symbol COUNT, AVG(price), MIN, MAX, and the last price.
 pub fn stats_sql(table: &str) -> String {
+    let table = super::table::quoted(table);
     format!(
         "SELECT symbol, COUNT(*) AS ticks, ROUND(AVG(price), 4) AS avg_price, MIN(price) AS min_price,
                 MAX(price) AS max_price,
@@ -114,6 +115,7 @@ pub fn stats_sql(table: &str) -> String {
 /// OHLC candles of `bucket_secs` seconds with volume, per symbol, oldest first.
 pub fn ohlc_sql(table: &str, bucket_secs: u64) -> String {
     let bucket = format!("(CAST(strftime('%s', timestamp) AS INTEGER) / {bucket_secs}) * {bucket_secs}");
+    let table = super::table::quoted(table);
     format!(
         "WITH b AS (
             SELECT symbol, {bucket} AS bucket, price, volume, timestamp, partition, offset FROM {table}

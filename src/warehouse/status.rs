@@ -104,8 +104,9 @@ pub fn from_warehouse(db: &Connection, tables: &[String]) -> Result<PipeStatus, 
             continue;
         }
         let mut stmt = db.prepare(&format!(
-            "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {table}
-             WHERE loaded_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-15 minutes')"
+            "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM {}
+             WHERE loaded_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-15 minutes')",
+            super::table::quoted(table)
         ))?;
         let rows = stmt.query_map([], |r| r.get::<_, Option<f64>>(0))?;
         latencies.extend(rows.filter_map(|r| r.ok().flatten()));

@@ -32,9 +32,15 @@ impl TableLayout {
         self.columns.iter().any(|c| c.name.eq_ignore_ascii_case(name))
     }
 
+    /// The table's name quoted for SQL text: any name a topic maps to (`"1M_BARS"`, `"ORDER"`).
+    pub fn sql_name(&self) -> String {
+        quoted(&self.table)
+    }
+
     /// The table and its indexes (`CREATE … IF NOT EXISTS`).
     pub fn ddl(&self) -> String {
-        let t = &self.table;
+        let t = self.sql_name();
+        let index = |suffix: &str| quoted(&format!("{}_{suffix}", self.table));
         let typed: String = self
             .columns
             .iter()
@@ -51,19 +57,23 @@ impl TableLayout {
             loaded_at TEXT    NOT NULL DEFAULT ({NOW_MS}),
             UNIQUE (topic, partition, offset)
         );
-        CREATE INDEX IF NOT EXISTS {t}_loaded ON {t} (loaded_at);\n"
+        CREATE INDEX IF NOT EXISTS {loaded} ON {t} (loaded_at);\n",
+            loaded = index("loaded")
         );
         if self.has("timestamp") {
-            out.push_str(&format!("CREATE INDEX IF NOT EXISTS {t}_time ON {t} (timestamp);\n"));
+            let time = index("time");
+            out.push_str(&format!("CREATE INDEX IF NOT EXISTS {time} ON {t} (timestamp);\n"));
             if self.has("symbol") {
+                let symbol_time = index("symbol_time");
                 out.push_str(&format!(
-                    "CREATE INDEX IF NOT EXISTS {t}_symbol_time ON {t} (symbol, timestamp);\n"
+                    "CREATE INDEX IF NOT EXISTS {symbol_time} ON {t} (symbol, timestamp);\n"
                 ));
             }
         }
         if self.has("run_id") && self.has("symbol") && self.has("seq") {
+            let identity = index("identity");
             out.push_str(&format!(
-                "CREATE INDEX IF NOT EXISTS {t}_identity ON {t} (run_id, symbol, seq);\n"
+                "CREATE INDEX IF NOT EXISTS {identity} ON {t} (run_id, symbol, seq);\n"
             ));
         }
         out
@@ -77,7 +87,7 @@ impl TableLayout {
         let params: Vec<String> = (1..=n + 6).map(|i| format!("?{i}")).collect();
         format!(
             "INSERT OR IGNORE INTO {} (RECORD_CONTENT, RECORD_METADATA{}{}, topic, partition, offset, s3_key) VALUES ({})",
-            self.table,
+            self.sql_name(),
             if n > 0 { ", " } else { "" },
             names.join(", "),
             params.join(", ")
@@ -147,9 +157,16 @@ impl Tables {
     }
 }
 
+/// `name` as an SQL identifier in double quotes (a `"` in it doubled): SQLite takes any name so,
+/// a keyword or one that starts with a digit too, and matches it as it matches a bare name
+/// (without regard to ASCII case), so quoting changes no existing table's name.
+pub fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// The columns `table` has in `conn` (empty when it does not exist).
 pub fn existing_columns(conn: &Connection, table: &str) -> rusqlite::Result<Vec<String>> {
-    let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let mut stmt = conn.prepare(&format!("PRAGMA table_info({})", quoted(table)))?;
     let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
     names.collect()
 }
@@ -210,5 +227,30 @@ mod tests {
         );
         assert_eq!(TableLayout::for_topic(&c, "finnhub-trades").table, "FINNHUB_TRADES");
         assert_eq!(TableLayout::for_topic(&c, "csv.replay").table, "PRICES");
+    }
+
+    #[test]
+    fn a_topic_whose_table_name_is_a_keyword_or_starts_with_a_digit_gets_its_table() {
+        let c = Config::default();
+        let conn = Connection::open_in_memory().unwrap();
+        for (topic, table) in [("order", "ORDER"), ("1m-bars", "1M_BARS"), ("group.by", "GROUP_BY")] {
+            let layout = TableLayout::for_topic(&c, topic);
+            assert_eq!(layout.table, table);
+            layout.ensure(&conn).unwrap_or_else(|e| panic!("{topic}: {e}"));
+            layout.ensure(&conn).expect("again: IF NOT EXISTS");
+            assert!(existing_columns(&conn, table)
+                .unwrap()
+                .contains(&"RECORD_CONTENT".to_owned()));
+            let mut row: Vec<rusqlite::types::Value> = vec!["{}".to_owned().into(), "{}".to_owned().into()];
+            row.extend(std::iter::repeat_n(rusqlite::types::Value::Null, layout.columns.len()));
+            row.extend(["t".to_owned().into(), 0_i64.into(), 1_i64.into(), "k".to_owned().into()]);
+            conn.execute(&layout.insert_sql(), rusqlite::params_from_iter(row))
+                .unwrap();
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {}", quoted(table)), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 1, "{topic}");
+        }
+        assert_eq!(quoted("a\"b"), "\"a\"\"b\"");
     }
 }

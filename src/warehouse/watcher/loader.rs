@@ -96,9 +96,9 @@ impl<S: ObjectSource> Loader<S> {
     }
 
     /// Fetches `pending` ([`FETCH_CONCURRENCY`] GETs at a time) and loads it `LOAD_BATCH`
-    /// files per transaction. A file that cannot be read is not recorded (it may be readable
-    /// at the next poll), and the files after it in its partition wait with it; returns each
-    /// such partition's first unreadable key.
+    /// files per transaction. A file that cannot be read, or whose topic's table cannot be
+    /// made ready, is not recorded (it may load at the next poll), and the files after it in
+    /// its partition wait with it; returns each such partition's first waiting key.
     pub async fn load(&self, pending: &[Pending]) -> Result<BTreeMap<TopicPartition, String>, WarehouseError> {
         use futures::StreamExt;
         let mut failed_fetch: BTreeMap<TopicPartition, String> = BTreeMap::new();
@@ -149,18 +149,14 @@ impl<S: ObjectSource> Loader<S> {
             }
             let started = Instant::now();
             let (tables, rules) = (self.tables.clone(), self.rules.clone());
-            let loaded = self
-                .blocking(move |db| {
-                    let mut layouts = BTreeMap::new();
-                    for f in &files {
-                        if !layouts.contains_key(&*f.tp.topic) {
-                            layouts.insert(f.tp.topic.to_string(), tables.ready(db, &f.tp.topic)?);
-                        }
-                    }
-                    load_files(db, &|topic| layouts[topic].clone(), &rules, &files)
-                })
-                .await?;
+            let (loaded, unready) = self.blocking(move |db| load_ready(db, &tables, &rules, files)).await?;
             loaded.into_iter().for_each(|l| report(l, started));
+            for (why, tp, key) in unready {
+                if let std::collections::btree_map::Entry::Vacant(slot) = failed_fetch.entry(tp) {
+                    events::table_unready(&slot.key().topic, &key, &why);
+                    slot.insert(key);
+                }
+            }
             left -= chunk.len();
             events::pending(left, pending.get(pending.len() - left).map(|(_, _, k)| k.as_str()));
         }
@@ -200,6 +196,37 @@ impl<S: ObjectSource> Loader<S> {
         .await
         .map_err(WarehouseError::Task)?
     }
+}
+
+/// A file whose topic's table is not ready: why, its partition, its key.
+type Unready = (String, TopicPartition, String);
+
+/// Loads `files` in one transaction, each topic's table made ready first. A topic whose table
+/// cannot be made ready (a table of another layout in its place) waits alone: its files are
+/// returned with why, and the other topics' files load.
+fn load_ready(
+    db: &mut Connection,
+    tables: &Tables,
+    rules: &LoadRules,
+    files: Vec<FetchedFile>,
+) -> Result<(Vec<Loaded>, Vec<Unready>), WarehouseError> {
+    let (mut layouts, mut unready) = (BTreeMap::new(), BTreeMap::new());
+    for f in &files {
+        let topic = &*f.tp.topic;
+        if !layouts.contains_key(topic) && !unready.contains_key(topic) {
+            match tables.ready(db, topic) {
+                Ok(layout) => layouts.insert(topic.to_owned(), layout).map(drop),
+                Err(e) => unready.insert(topic.to_owned(), chain(&e)).map(drop),
+            };
+        }
+    }
+    let (ready, waiting): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| layouts.contains_key(&*f.tp.topic));
+    let loaded = load_files(db, &|topic| layouts[topic].clone(), rules, &ready)?;
+    let waiting = waiting
+        .into_iter()
+        .map(|f| (unready[&*f.tp.topic].clone(), f.tp, f.key))
+        .collect();
+    Ok((loaded, waiting))
 }
 
 /// Says what loading one file did (started at `started`).
