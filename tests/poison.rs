@@ -129,3 +129,50 @@ async fn topics_whose_names_are_not_sql_names_load_and_a_topic_whose_table_is_ta
     pipeline.shutdown().await;
     assert_eq!(count(&format!("SELECT COUNT(*) FROM {taken_table}")), 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_warehouse_stalls_the_watcher_alone_and_loads_once_the_file_is_usable() {
+    let env = TestEnv::start().await;
+    let config = sink_only(&env, &env.topic);
+    env.create_topics(&config).await;
+    // Not a database: garbage where warehouse.db should be.
+    std::fs::write(env.warehouse_path(), vec![0x55; 8192]).unwrap();
+    let values: Vec<Option<Vec<u8>>> = (0..20)
+        .map(|i| Some(format!(r#"{{"symbol":"S","price":{i}}}"#).into_bytes()))
+        .collect();
+    send(&producer(env.kafka.bootstrap_servers()), &env.topic, None, &values);
+    // The process starts and the sinks write and commit: S3 needs no warehouse.
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(7)))
+        .await
+        .expect("starts with a corrupt warehouse");
+    crate::common::all_committed(pipeline.stats(), 20, Duration::from_secs(60)).await;
+    let admin = pipeline.admin();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let problems = admin.readiness().await.err().unwrap_or_default();
+        if problems
+            .iter()
+            .any(|p| p.starts_with("warehouse at ") && p.contains("not a database"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "/readyz names the warehouse: {problems:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Once the file is usable again, the watcher loads every file.
+    std::fs::remove_file(env.warehouse_path()).unwrap();
+    let rows = || {
+        tickstream::warehouse::schema::open_read_only(&env.warehouse_path())
+            .ok()
+            .and_then(|db| {
+                db.query_row("SELECT COUNT(*) FROM STOCK_MARKET_DATA", [], |r| r.get::<_, i64>(0))
+                    .ok()
+            })
+    };
+    eventually(Duration::from_secs(30), "every row loaded", || rows() == Some(20)).await;
+    pipeline.shutdown().await;
+    assert_eq!(rows(), Some(20), "each once");
+}

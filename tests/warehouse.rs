@@ -3,7 +3,6 @@
 //! that fails alone, pending-file counts and restarts in the middle of loading (files the sinks
 //! announce: `warehouse_announced`).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::watcher::*;
@@ -70,9 +69,7 @@ async fn known_keys_are_skipped_a_corrupt_file_fails_alone_and_pending_is_counte
     let d = layout.object_key(1, 0);
     put(&env, &d, file(&[tick_line("BBB", 0)])).await;
 
-    let db = Arc::new(Mutex::new(
-        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
-    ));
+    let db = warehouse_db(&env);
     {
         let conn = schema::open_read_only(&env.warehouse_path()).unwrap(); // as `tickstream status` opens it
         let before = status_of(&env, &conn, &layout).await;
@@ -124,7 +121,7 @@ async fn known_keys_are_skipped_a_corrupt_file_fails_alone_and_pending_is_counte
     let watcher = start_watcher(&env, db.clone()).await;
     catch_up(&watcher).await;
     catch_up(&watcher).await;
-    let conn = db.lock().unwrap();
+    let conn = schema::open_read_only(&env.warehouse_path()).unwrap();
     assert_eq!(
         count(&conn, "SELECT COUNT(*) FROM STOCK_MARKET_DATA"),
         4,

@@ -14,16 +14,14 @@ use tickstream::s3::keys::KeyLayout;
 use tickstream::warehouse::schema;
 use tickstream::warehouse::watcher::IngestWatcher;
 
-use crate::common::watcher::{catch_up, count, file, put, tables, tick_line, watcher_args};
+use crate::common::watcher::{catch_up, count, file, put, tick_line, warehouse_db, watcher_args};
 use crate::common::{eventually, TestEnv};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_notification_loads_the_file_long_before_the_next_poll() {
     let env = TestEnv::start().await;
     env.store().await.ensure_bucket().await.unwrap();
-    let db = Arc::new(Mutex::new(
-        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
-    ));
+    let db = warehouse_db(&env);
     let (landed, landed_rx) = tickstream::landed::channel();
     // The first poll runs at start; the next would be in an hour.
     let source = Arc::new(env.store().await);
@@ -86,9 +84,7 @@ impl tickstream::warehouse::source::ObjectSource for CountingSource {
 async fn announced_partitions_skip_the_next_listing_but_unannounced_files_are_still_found() {
     let env = TestEnv::start().await;
     env.store().await.ensure_bucket().await.unwrap();
-    let db = Arc::new(Mutex::new(
-        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
-    ));
+    let db = warehouse_db(&env);
     let (landed, landed_rx) = tickstream::landed::channel();
     let source = Arc::new(CountingSource {
         inner: env.store().await,
@@ -192,9 +188,7 @@ async fn the_shutdown_catch_up_loads_the_last_announced_files_in_partitioner_dir
     config.sink.partitioner_class = PartitionerClass::Field;
     config.sink.partition_field_name = Some("symbol".into());
     let layout = KeyLayout::of(&config.sink, &env.topic);
-    let db = Arc::new(Mutex::new(
-        schema::open(&env.warehouse_path(), &tables(&env).listed()).unwrap(),
-    ));
+    let db = warehouse_db(&env);
     let (landed, landed_rx) = tickstream::landed::channel();
     let source = Arc::new(env.store().await);
     let mut args = watcher_args(&env, source, db, Duration::from_secs(3_600), Some(landed_rx));

@@ -144,7 +144,7 @@ impl Admin {
                 }
             }
         }
-        for dep in [Dependency::Snowflake, Dependency::SchemaRegistry] {
+        for dep in [Dependency::Snowflake, Dependency::SchemaRegistry, Dependency::Warehouse] {
             if let Some(p) = reach.problem(dep) {
                 problems.push(p);
             }

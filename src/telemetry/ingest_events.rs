@@ -123,9 +123,9 @@ pub fn fetch_failed(key: &str, err: &str) {
     tracing::warn!(key, "reading a file to ingest failed, retrying at the next poll: {err}");
 }
 
-/// `topic`'s table cannot be made ready in the warehouse (`err`): its files, from `key` on,
-/// wait for the next poll; other topics' files load.
-pub fn table_unready(topic: &str, key: &str, err: &str) {
+/// `topic`'s table cannot be made ready in the warehouse (`err`): its files (from `key` on,
+/// when one waits already) wait for the next poll; other topics' files load.
+pub fn table_unready(topic: &str, key: Option<&str>, err: &str) {
     counter!(ERRORS, "kind" => "table").increment(1);
     tracing::warn!(
         topic,

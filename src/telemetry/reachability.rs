@@ -18,6 +18,8 @@ pub enum Dependency {
     S3,
     Snowflake,
     SchemaRegistry,
+    /// The SQLite warehouse file the ingestion watcher loads.
+    Warehouse,
 }
 
 impl std::fmt::Display for Dependency {
@@ -27,6 +29,7 @@ impl std::fmt::Display for Dependency {
             Dependency::S3 => "s3",
             Dependency::Snowflake => "snowflake",
             Dependency::SchemaRegistry => "schema registry",
+            Dependency::Warehouse => "warehouse",
         })
     }
 }

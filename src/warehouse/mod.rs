@@ -91,6 +91,12 @@ impl WarehouseError {
             _ => ErrorClass::NeedsPerson,
         }
     }
+
+    /// Whether the warehouse file itself failed (it cannot be opened, created, read or
+    /// written), rather than S3 or a table.
+    pub fn is_the_file(&self) -> bool {
+        matches!(self, Self::Open { .. } | Self::CreateDir { .. } | Self::Sql(_))
+    }
 }
 
 /// SQLite's answer: busy or locked passes, anything else (corrupt, read-only, full) does not.

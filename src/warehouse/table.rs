@@ -130,6 +130,11 @@ impl Tables {
         }
     }
 
+    /// The topics of `sink.topics` (none under `topics.regex`).
+    pub fn listed_topics(&self) -> &[String] {
+        &self.listed
+    }
+
     /// The tables of the listed topics (each once: two topics may share a table).
     pub fn listed(&self) -> Vec<TableLayout> {
         let mut out: Vec<TableLayout> = Vec::new();

@@ -1,7 +1,7 @@
 //! The ingestion watcher's test helpers: its tables, rules and topics for a [`TestEnv`], tick
 //! lines and files put into the bucket as a sink would, a watcher started over the real store.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,13 +16,20 @@ use tickstream::warehouse::load::LoadRules;
 use tickstream::warehouse::schema;
 use tickstream::warehouse::status::{pipe_status, PipeStatus};
 use tickstream::warehouse::table::Tables;
-use tickstream::warehouse::watcher::{IngestWatcher, WatcherArgs, WatcherMsg};
+use tickstream::warehouse::watcher::{IngestWatcher, WarehouseDb, WatcherArgs, WatcherMsg};
 
 use super::TestEnv;
 
 pub(crate) const TABLE: &str = "STOCK_MARKET_DATA";
 
 /// The tables of this environment's topic (`STOCK_MARKET_DATA`, the tick's columns).
+/// The environment's warehouse file as the watcher keeps it, opened now (its tables made).
+pub(crate) fn warehouse_db(env: &TestEnv) -> Arc<WarehouseDb> {
+    let db = WarehouseDb::new(env.warehouse_path(), tables(env));
+    db.with(|_| Ok(())).expect("the warehouse opens");
+    Arc::new(db)
+}
+
 pub(crate) fn tables(env: &TestEnv) -> Arc<Tables> {
     Arc::new(Tables::new(&env.config(1, 1, 1, 1)))
 }
@@ -72,7 +79,7 @@ pub(crate) fn count(db: &Connection, sql: &str) -> i64 {
 pub(crate) fn watcher_args<S>(
     env: &TestEnv,
     source: Arc<S>,
-    db: Arc<Mutex<Connection>>,
+    db: Arc<WarehouseDb>,
     poll_interval: Duration,
     landed: Option<LandedReceiver>,
 ) -> WatcherArgs<S> {
@@ -92,7 +99,7 @@ pub(crate) fn watcher_args<S>(
     }
 }
 
-pub(crate) async fn start_watcher(env: &TestEnv, db: Arc<Mutex<Connection>>) -> ActorRef<WatcherMsg> {
+pub(crate) async fn start_watcher(env: &TestEnv, db: Arc<WarehouseDb>) -> ActorRef<WatcherMsg> {
     let source = Arc::new(env.store().await);
     let args = watcher_args(env, source, db, Duration::from_millis(100), None);
     Actor::spawn(None, IngestWatcher::default(), args).await.unwrap().0

@@ -3,12 +3,13 @@
 //! exactly once (see [`crate::warehouse::load`]); and record the pipe's state.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rusqlite::Connection;
 use serde_json::Value;
 
+use super::db::WarehouseDb;
 use super::discovery::Listing;
 use crate::error::chain;
 use crate::format::companions::Beside;
@@ -30,7 +31,7 @@ const LOAD_BATCH: usize = 64;
 /// The bucket and the SQLite warehouse.
 pub struct Loader<S> {
     pub source: Arc<S>,
-    pub db: Arc<Mutex<Connection>>,
+    pub db: Arc<WarehouseDb>,
     /// Each topic's table.
     pub tables: Arc<Tables>,
     pub rules: LoadRules,
@@ -153,7 +154,7 @@ impl<S: ObjectSource> Loader<S> {
             loaded.into_iter().for_each(|l| report(l, started));
             for (why, tp, key) in unready {
                 if let std::collections::btree_map::Entry::Vacant(slot) = failed_fetch.entry(tp) {
-                    events::table_unready(&slot.key().topic, &key, &why);
+                    events::table_unready(&slot.key().topic, Some(&key), &why);
                     slot.insert(key);
                 }
             }
@@ -189,12 +190,9 @@ impl<S: ObjectSource> Loader<S> {
         f: impl FnOnce(&mut Connection) -> Result<T, WarehouseError> + Send + 'static,
     ) -> Result<T, WarehouseError> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.lock().map_err(|_| WarehouseError::Poisoned)?;
-            f(&mut conn)
-        })
-        .await
-        .map_err(WarehouseError::Task)?
+        tokio::task::spawn_blocking(move || db.with(f))
+            .await
+            .map_err(WarehouseError::Task)?
     }
 }
 

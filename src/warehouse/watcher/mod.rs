@@ -8,10 +8,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+
+pub use db::WarehouseDb;
 use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
-use rusqlite::Connection;
 use supervisors::{ChildSpec, Restart};
 
 use super::load::LoadRules;
@@ -27,6 +28,7 @@ use crate::task::TaskGuard;
 use crate::telemetry::ingest_events as events;
 use crate::telemetry::reachability::{Dependency, Reachability};
 
+mod db;
 pub mod discovery;
 pub mod loader;
 
@@ -36,7 +38,8 @@ use loader::Loader;
 /// What the watcher starts with.
 pub struct WatcherArgs<S> {
     pub source: Arc<S>,
-    pub db: Arc<Mutex<Connection>>,
+    /// The warehouse file, opened at first use (a broken one stalls the watcher alone).
+    pub db: Arc<WarehouseDb>,
     /// Each topic's table.
     pub tables: Arc<Tables>,
     /// How files are read, and `warehouse.on_error`.
@@ -196,19 +199,31 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             Ok(_) => ("RUNNING", None),
             Err(e) => ("STALLED_EXECUTION_ERROR", Some(chain(e))),
         };
+        let reach = &st.args.reach;
         match &result {
-            // S3 down is logged once per interval for the whole process, not once per poll.
+            // S3 or the warehouse file down is logged once per interval for the whole
+            // process, not once per poll, and named by `/readyz`.
             Err(WarehouseError::S3(e)) => {
-                st.args.reach.failed(Dependency::S3, &chain(e));
+                reach.failed(Dependency::S3, &chain(e));
+                events::poll_failed_quietly();
+            }
+            Err(e) if e.is_the_file() => {
+                reach.failed(Dependency::Warehouse, &chain(e));
                 events::poll_failed_quietly();
             }
             Err(e) => events::poll_failed(&chain(e)),
-            Ok(()) => st.args.reach.answered(Dependency::S3),
+            Ok(()) => {
+                reach.answered(Dependency::S3);
+                reach.answered(Dependency::Warehouse);
+            }
         }
         // A warehouse that cannot take the state either (locked, disk full) is the same stall:
         // counted and retried at the next poll, not a crash that spends the restart budget.
         if let Err(e) = st.record_state(state, error).await {
-            events::poll_failed(&format!("recording the pipe state: {}", chain(&e)));
+            match e.is_the_file() {
+                true => reach.failed(Dependency::Warehouse, &chain(&e)),
+                false => events::poll_failed(&format!("recording the pipe state: {}", chain(&e))),
+            }
         }
         if let Some(reply) = reply {
             let _ = reply.send(());
@@ -306,14 +321,14 @@ pub async fn sqlite_watcher(
     let path = wh.sqlite_path(&config.runtime.data_dir);
     let tables = Arc::new(Tables::new(config));
     let listed = tables.listed();
-    let db = super::schema::open(&path, &listed)?;
+    reach.register(Dependency::Warehouse, path.display().to_string());
     let store = crate::s3::S3SegmentStore::for_sink(crate::s3::client::build(s3).await, &config.sink);
     let names: Vec<&str> = listed.iter().map(|t| t.table.as_str()).collect();
     tracing::info!(path = %path.display(), tables = names.join(", "), "ingestion watcher: loading new S3 files into SQLite");
     Ok(watcher_spec(
         WatcherArgs {
             source: Arc::new(store),
-            db: Arc::new(Mutex::new(db)),
+            db: Arc::new(WarehouseDb::new(path, tables.clone())),
             tables,
             rules: LoadRules {
                 reader: crate::format::Reader::of(&config.sink),
