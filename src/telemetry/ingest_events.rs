@@ -12,7 +12,7 @@ pub(crate) const LATENCY: &str = "tickstream_ingest_latency_seconds";
 const ERRORS: &str = "tickstream_ingest_errors_total";
 const ROWS_REJECTED: &str = "tickstream_ingest_rows_rejected_total";
 /// The kinds of `tickstream_ingest_errors_total`.
-const ERROR_KINDS: [&str; 4] = ["parse", "fetch", "table", "poll"];
+const ERROR_KINDS: [&str; 5] = ["parse", "fetch", "table", "warehouse", "poll"];
 
 /// Buckets of `tickstream_ingest_latency_seconds` (tick timestamp → row loaded).
 pub const INGEST_LATENCY_BUCKETS: &[f64] = &[
@@ -132,6 +132,12 @@ pub fn table_unready(topic: &str, key: Option<&str>, err: &str) {
         key,
         "the warehouse table of a topic is not ready, its files wait for the next poll: {err}"
     );
+}
+
+/// The warehouse file failed (cannot be opened, read or written), which the reachability
+/// record logs: counted only.
+pub fn warehouse_failed_quietly() {
+    counter!(ERRORS, "kind" => "warehouse").increment(1);
 }
 
 /// A poll failed on S3, which the reachability record logs: counted only.

@@ -209,7 +209,7 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             }
             Err(e) if e.is_the_file() => {
                 reach.failed(Dependency::Warehouse, &chain(e));
-                events::poll_failed_quietly();
+                events::warehouse_failed_quietly();
             }
             Err(e) => events::poll_failed(&chain(e)),
             Ok(()) => {
