@@ -67,3 +67,57 @@ fn help_lists_the_commands_and_the_environment_overrides() {
         assert!(help.contains(needle), "--help mentions {needle}");
     }
 }
+
+/// systemd's `LoadCredential=snowflake_rsa_key.p8:/etc/tickstream/snowflake_rsa_key.p8` (the
+/// Snowflake drop-in): the service's user cannot read the root-owned key at the configured path,
+/// and reads the copy systemd places in `$CREDENTIALS_DIRECTORY` (mode 0400) instead.
+#[test]
+fn the_snowflake_key_is_read_from_the_systemd_credential_where_the_configured_path_is_unreadable() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    let key = credentials.join("snowflake_rsa_key.p8");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snowflake/test_rsa_key.p8"),
+        &key,
+    )
+    .unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o400)).unwrap();
+    let config = dir.path().join("tickstream.toml");
+    std::fs::write(
+        &config,
+        "[warehouse]\nkind = \"snowflake\"\n[warehouse.snowflake]\naccount = \"myorg-myaccount\"\nuser = \"tickstream_monitor\"\nprivate_key_path = \"/etc/tickstream/no-such-dir/snowflake_rsa_key.p8\"\n",
+    )
+    .unwrap();
+    let run = |credentials: Option<&std::path::Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tickstream"));
+        cmd.args(["snowflake", "fingerprint", "-c", config.to_str().unwrap()])
+            .env_remove("TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH")
+            .env_remove("CREDENTIALS_DIRECTORY");
+        if let Some(c) = credentials {
+            cmd.env("CREDENTIALS_DIRECTORY", c);
+        }
+        cmd.output().expect("run tickstream")
+    };
+    let without = run(None);
+    assert!(!without.status.success(), "the configured path is unreadable");
+    assert!(
+        String::from_utf8_lossy(&without.stderr).contains("/etc/tickstream/no-such-dir/snowflake_rsa_key.p8"),
+        "{}",
+        String::from_utf8_lossy(&without.stderr)
+    );
+    let with = run(Some(&credentials));
+    let out = String::from_utf8_lossy(&with.stdout);
+    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/snowflake/jwt.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let fp = fixture["fingerprint"].as_str().unwrap();
+    assert!(out.contains(fp), "the fixture key's fingerprint {fp}: {out}");
+}

@@ -31,6 +31,11 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("TICKSTREAM_S3_SSE_CUSTOMER_KEY", "sink.s3.sse.customer.key"),
 ];
 
+/// The name of the systemd credential (`LoadCredential=`) that holds the Snowflake key: read from
+/// `$CREDENTIALS_DIRECTORY` in place of `warehouse.snowflake.private_key_path`, unless
+/// `TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH` is set.
+pub const SNOWFLAKE_KEY_CREDENTIAL: &str = "snowflake_rsa_key.p8";
+
 /// Applies the overrides that are set; returns a problem for each unusable value.
 /// `lookup` is `std::env::var` in production and a map in tests.
 pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<String>) -> Vec<Problem> {
@@ -67,6 +72,13 @@ pub fn apply_overrides(config: &mut Config, lookup: impl Fn(&str) -> Option<Stri
     }
     if let Some(v) = get("TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH") {
         config.warehouse.snowflake.private_key_path = Some(v.into());
+    } else if let Some(key) = get("CREDENTIALS_DIRECTORY")
+        .map(|dir| std::path::Path::new(&dir).join(SNOWFLAKE_KEY_CREDENTIAL))
+        .filter(|key| key.is_file())
+    {
+        // systemd's `LoadCredential=snowflake_rsa_key.p8:…`: a copy the service's own user
+        // can read, where the key file itself is root's.
+        config.warehouse.snowflake.private_key_path = Some(key);
     }
     if let Some(v) = get("TICKSTREAM_S3_BUCKET") {
         config.sink.bucket = v;
@@ -123,5 +135,40 @@ mod tests {
         let problems = apply_overrides(&mut c, |k| (k == "TICKSTREAM_METRICS_LISTEN").then(|| "nope".into()));
         assert_eq!(problems[0].key, "metrics.listen");
         assert!(problems[0].message.contains("TICKSTREAM_METRICS_LISTEN"));
+    }
+
+    #[test]
+    fn a_systemd_credential_holds_the_snowflake_key_unless_the_variable_names_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = dir.path().display().to_string();
+        let mut config = Config::default();
+        config.warehouse.snowflake.private_key_path = Some("/etc/tickstream/snowflake_rsa_key.p8".into());
+        let lookup = |vars: &'static [(&'static str, &'static str)], credentials: String| {
+            move |name: &str| match name {
+                "CREDENTIALS_DIRECTORY" => Some(credentials.clone()),
+                _ => vars.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()),
+            }
+        };
+        apply_overrides(&mut config, lookup(&[], credentials.clone()));
+        assert_eq!(
+            config.warehouse.snowflake.private_key_path.as_deref(),
+            Some(std::path::Path::new("/etc/tickstream/snowflake_rsa_key.p8")),
+            "no such credential: the file's path stays"
+        );
+        let key = dir.path().join(SNOWFLAKE_KEY_CREDENTIAL);
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        apply_overrides(&mut config, lookup(&[], credentials.clone()));
+        assert_eq!(
+            config.warehouse.snowflake.private_key_path.as_deref(),
+            Some(key.as_path())
+        );
+        apply_overrides(
+            &mut config,
+            lookup(&[("TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH", "/run/key.p8")], credentials),
+        );
+        assert_eq!(
+            config.warehouse.snowflake.private_key_path.as_deref(),
+            Some(std::path::Path::new("/run/key.p8"))
+        );
     }
 }

@@ -92,7 +92,8 @@ pub struct SnowflakeConfig {
     #[serde(default)]
     pub user: Option<String>,
     /// Unencrypted PKCS#8 PEM private key of that user (mode 0600).
-    /// Env: `TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH`.
+    /// Env: `TICKSTREAM_SNOWFLAKE_PRIVATE_KEY_PATH`. Under systemd,
+    /// `$CREDENTIALS_DIRECTORY/snowflake_rsa_key.p8` (`LoadCredential=`) is read in its place.
     #[serde(default)]
     pub private_key_path: Option<PathBuf>,
     /// The role the monitoring statements run as (default: the user's).
