@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use rdkafka::consumer::Consumer;
+
 use tickstream::config::{PartitionerClass, TopicPattern};
 use tickstream::pipeline::{Pipeline, RunOptions};
 use tickstream::s3::SegmentStore;
@@ -175,4 +177,61 @@ async fn a_corrupt_warehouse_stalls_the_watcher_alone_and_loads_once_the_file_is
     eventually(Duration::from_secs(30), "every row loaded", || rows() == Some(20)).await;
     pipeline.shutdown().await;
     assert_eq!(rows(), Some(20), "each once");
+}
+
+/// The messages in `topic` (every partition's high watermark, none deleted).
+fn messages_in(env: &TestEnv, topic: &str) -> i64 {
+    let c: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", env.kafka.bootstrap_servers())
+        .create()
+        .unwrap();
+    let meta = c.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+    meta.topics()[0]
+        .partitions()
+        .iter()
+        .map(|p| c.fetch_watermarks(topic, p.id(), Duration::from_secs(10)).unwrap().1)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_at_the_checkpoint_when_the_last_records_went_to_the_dead_letter_topic() {
+    let env = TestEnv::start().await;
+    let dlq = format!("{}-dlq", env.topic);
+    let mut config = sink_only(&env, &env.topic);
+    config.sink.dlq_topic = Some(dlq.clone());
+    config.warehouse.enabled = false;
+    env.create_topics(&config).await;
+    // The partition ends with dead letters: no file in S3 ends at its committed offset.
+    let mut values: Vec<Option<Vec<u8>>> = (0..5).map(|i| Some(format!(r#"{{"i":{i}}}"#).into_bytes())).collect();
+    values.extend((0..3).map(|_| Some(b"{oops".to_vec())));
+    send(&producer(env.kafka.bootstrap_servers()), &env.topic, Some(0), &values);
+    run_until_committed(&env, &config, 8).await;
+    assert_eq!(messages_in(&env, &dlq), 3);
+
+    // The commit carries tickstream's checkpoint, as the group stores it.
+    let group: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", env.kafka.bootstrap_servers())
+        .set("group.id", &config.kafka.consumer_group)
+        .create()
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition(&env.topic, 0);
+    let got = group.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    let elem = got.find_partition(&env.topic, 0).unwrap();
+    assert_eq!(
+        (elem.offset(), elem.metadata()),
+        (rdkafka::Offset::Offset(8), tickstream::sink::source::CHECKPOINT)
+    );
+    drop(group);
+
+    // A restart resumes at 8: two more records commit, and the dead letters are not sent again
+    // (a replay from the earliest offset would send them before committing past them).
+    let pipeline = Pipeline::start(&config, &env.infra(), RunOptions::new(Some(7)))
+        .await
+        .expect("start");
+    let more: Vec<Option<Vec<u8>>> = (5..7).map(|i| Some(format!(r#"{{"i":{i}}}"#).into_bytes())).collect();
+    send(&producer(env.kafka.bootstrap_servers()), &env.topic, Some(0), &more);
+    crate::common::all_committed(pipeline.stats(), 10, Duration::from_secs(60)).await;
+    pipeline.shutdown().await;
+    assert_eq!(messages_in(&env, &dlq), 3, "no dead letter sent twice");
 }

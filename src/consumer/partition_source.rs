@@ -11,7 +11,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::SinkConsumerContext;
 use super::router::RouterCmd;
-use crate::sink::source::{PartitionSource, SourceError};
+use crate::sink::source::{Committed, PartitionSource, SourceError, CHECKPOINT};
 use crate::sink::SinkMsg;
 
 /// [`PartitionSource`] over the shared consumer and the router thread, for one topic.
@@ -43,7 +43,7 @@ impl KafkaPartitionSource {
 }
 
 impl PartitionSource for KafkaPartitionSource {
-    async fn committed(&self, partition: i32) -> Result<Option<i64>, SourceError> {
+    async fn committed(&self, partition: i32) -> Result<Option<Committed>, SourceError> {
         self.blocking(partition, "reading the committed offset", move |c, topic| {
             let mut tpl = TopicPartitionList::new();
             tpl.add_partition(topic, partition);
@@ -54,7 +54,10 @@ impl PartitionSource for KafkaPartitionSource {
             // A per-partition error (e.g. a commit still in flight) is not "never committed".
             elem.error()?;
             Ok(match elem.offset() {
-                Offset::Offset(o) if o >= 0 => Some(o),
+                Offset::Offset(o) if o >= 0 => Some(Committed {
+                    offset: o,
+                    checkpoint: elem.metadata() == CHECKPOINT,
+                }),
                 _ => None,
             })
         })
@@ -88,6 +91,9 @@ impl PartitionSource for KafkaPartitionSource {
         let mut tpl = TopicPartitionList::new();
         tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset))
             .map_err(kafka)?;
+        if let Some(mut elem) = tpl.find_partition(&self.topic, partition) {
+            elem.set_metadata(CHECKPOINT);
+        }
         if !wait {
             let consumer = self.consumer.upgrade().ok_or(SourceError::RouterGone)?;
             return consumer.commit(&tpl, CommitMode::Async).map_err(kafka);

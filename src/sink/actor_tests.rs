@@ -9,7 +9,7 @@ use ractor::{Actor, ActorRef};
 use super::actor::{SinkActor, SinkArgs, SinkMsg, SinkStatus};
 use super::gate::Gate;
 use super::segmenter::Rules;
-use super::source::{PartitionSource, SourceError};
+use super::source::{Committed, PartitionSource, SourceError};
 use super::testing::{tick, MemoryStore};
 use super::Record;
 use crate::s3::keys::KeyLayout;
@@ -19,6 +19,8 @@ use crate::telemetry::PipelineStats;
 #[derive(Default)]
 pub(super) struct FakeSource {
     committed: Option<i64>,
+    /// The committed offset carries tickstream's checkpoint.
+    checkpoint: bool,
     attached: Mutex<Vec<i64>>,
     commits: Mutex<Vec<(i64, bool)>>,
     /// The group coordinator does not answer: reads of the committed offset time out.
@@ -38,12 +40,15 @@ fn timeout(op: &'static str) -> SourceError {
 }
 
 impl PartitionSource for FakeSource {
-    async fn committed(&self, _: i32) -> Result<Option<i64>, SourceError> {
+    async fn committed(&self, _: i32) -> Result<Option<Committed>, SourceError> {
         self.reads.fetch_add(1, Ordering::SeqCst);
         if self.coordinator_down {
             return Err(timeout("reading the committed offset"));
         }
-        Ok(self.committed)
+        Ok(self.committed.map(|offset| Committed {
+            offset,
+            checkpoint: self.checkpoint,
+        }))
     }
     async fn low_watermark(&self, _: i32) -> Result<i64, SourceError> {
         Ok(0)

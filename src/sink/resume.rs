@@ -20,6 +20,7 @@
 //! are few of them, `flush.size` dead letters each.
 
 use super::segmenter::{DirFile, Extent, Span};
+use super::source::Committed;
 use crate::error::ErrorClass;
 use crate::format::dead_letter::DeadLine;
 use crate::format::{FormatError, Reader};
@@ -128,16 +129,22 @@ pub struct ResumePlan {
     pub existing_dead: Vec<Span>,
     /// Set when S3 did not back the committed offset (logged as a warning by the caller).
     pub committed_not_in_s3: Option<i64>,
+    /// Set when a `field` or `time` partitioner follows a committed offset tickstream did not
+    /// make (an external reset, `enable.auto.commit`): reported by the caller.
+    pub foreign_commit: Option<i64>,
 }
 
 /// Builds the plan for `partition` from the committed offset (if any), the earliest offset Kafka
-/// still has, and the S3 listing. `flush_size` bounds how far back the data file ending at the
-/// committed offset can start, which keeps the listing short. `dead_in_s3`: dead letters go to
-/// S3 (not to a Kafka topic), so their files count.
+/// still has, and the S3 listing. A commit tickstream made (its checkpoint) is where the last
+/// resume left off whatever its last record was; any other is trusted only where S3 backs it (a
+/// file ends there), else the partition is read again from the earliest offset, skipping what
+/// S3 has. `flush_size` bounds how far back the data file ending at the committed offset can
+/// start, which keeps the listing short. `dead_in_s3`: dead letters go to S3 (not to a Kafka
+/// topic), so their files count.
 pub async fn plan<S: SegmentStore>(
     files: Files<'_, S>,
     partition: i32,
-    committed: Option<i64>,
+    committed: Option<Committed>,
     low_watermark: i64,
     flush_size: u64,
     dead_in_s3: bool,
@@ -148,12 +155,15 @@ pub async fn plan<S: SegmentStore>(
         true => dead_spans(files, partition).await?,
         false => Vec::new(),
     };
+    let checkpoint = committed.is_some_and(|c| c.checkpoint);
+    let committed = committed.map(|c| c.offset);
     if let Some(c) = committed {
         let window_start = c.saturating_sub(flush_size as i64);
         let start_after = (window_start > 0).then(|| layout.object_key(partition, window_start - 1));
         let listed = starts(layout, partition, store.list(&prefix, start_after.as_deref()).await?);
         let before = listed.iter().rev().find(|(start, _)| *start < c);
-        let backed = c <= low_watermark
+        let backed = checkpoint
+            || c <= low_watermark
             || dead.iter().any(|s| s.end == c)
             || match before {
                 Some((start, key)) => files.end_of(key, *start).await? == c,
@@ -166,6 +176,7 @@ pub async fn plan<S: SegmentStore>(
                 existing,
                 existing_dead: dead.into_iter().filter(|s| s.end > c).collect(),
                 committed_not_in_s3: None,
+                foreign_commit: None,
             });
         }
     }
@@ -180,19 +191,23 @@ pub async fn plan<S: SegmentStore>(
         existing,
         existing_dead: dead.into_iter().filter(|s| s.end > low_watermark).collect(),
         committed_not_in_s3: committed.filter(|c| *c > low_watermark),
+        foreign_commit: None,
     })
 }
 
 /// Where a partition resumes under a `field` or `time` partitioner: at the committed offset
-/// (or the earliest Kafka still has), its directories listed as records reach them.
+/// (or the earliest Kafka still has), its directories listed as records reach them. A commit
+/// that is not tickstream's checkpoint cannot be checked against S3 here (its files are spread
+/// over directories): it is followed, and named in `foreign_commit` for the caller to report.
 pub async fn plan_partitioned<S: SegmentStore>(
     files: Files<'_, S>,
     partition: i32,
-    committed: Option<i64>,
+    committed: Option<Committed>,
     low_watermark: i64,
     dead_in_s3: bool,
 ) -> Result<ResumePlan, ResumeError> {
-    let start = committed.map_or(low_watermark, |c| c.max(low_watermark));
+    let foreign_commit = committed.filter(|c| !c.checkpoint && c.offset > low_watermark);
+    let start = committed.map_or(low_watermark, |c| c.offset.max(low_watermark));
     let dead = match dead_in_s3 {
         true => dead_spans(files, partition).await?,
         false => Vec::new(),
@@ -202,6 +217,7 @@ pub async fn plan_partitioned<S: SegmentStore>(
         existing: Vec::new(),
         existing_dead: dead.into_iter().filter(|s| s.end > start).collect(),
         committed_not_in_s3: None,
+        foreign_commit: foreign_commit.map(|c| c.offset),
     })
 }
 

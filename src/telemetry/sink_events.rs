@@ -21,6 +21,7 @@ pub(crate) const COMMIT_ERRORS: &str = "tickstream_sink_commit_errors_total";
 const OFFSETS_MISSING: &str = "tickstream_sink_offsets_missing_total";
 const UPLOAD_ERRORS: &str = "tickstream_sink_upload_errors_total";
 const PLAN_ERRORS: &str = "tickstream_sink_plan_errors_total";
+const FOREIGN_COMMITS: &str = "tickstream_sink_foreign_commits_total";
 const PAUSES: &str = "tickstream_sink_pauses_total";
 const HALTED: &str = "tickstream_sink_halted";
 
@@ -79,6 +80,11 @@ pub fn describe() {
         Unit::Count,
         "Offsets Kafka deleted (retention) before the sink wrote them to S3: data loss"
     );
+    describe_counter!(
+        FOREIGN_COMMITS,
+        Unit::Count,
+        "Resumes from a committed offset tickstream did not make (an external reset of the group, enable.auto.commit), re-read from the earliest offset or, under field and time partitioners, followed"
+    );
     describe_counter!(UPLOAD_ERRORS, Unit::Count, "Failed PUT attempts to S3, each retried");
     describe_counter!(
         PLAN_ERRORS,
@@ -131,6 +137,7 @@ pub fn sink_started(tp: &TopicPartition) {
         COMMIT_ERRORS,
         PAUSES,
         PLAN_ERRORS,
+        FOREIGN_COMMITS,
     ] {
         counter!(name, label.clone()).increment(0);
     }
@@ -253,25 +260,40 @@ pub fn upload_refused(tp: &TopicPartition, key: &str, class: crate::error::Error
 /// and, when no file ends at the committed offset, that offset.
 pub struct Resumed {
     pub committed: Option<i64>,
+    /// The committed offset is tickstream's checkpoint.
+    pub checkpoint: bool,
     pub start: i64,
     pub skip_files: usize,
     pub committed_not_in_s3: Option<i64>,
+    /// A `field` or `time` partitioner follows a commit tickstream did not make.
+    pub foreign_commit: Option<i64>,
 }
 
 pub fn sink_planned(tp: &TopicPartition, r: &Resumed) {
     if let Some(c) = r.committed_not_in_s3 {
+        counter!(FOREIGN_COMMITS, p(tp)).increment(1);
         tracing::warn!(
             topic = &*tp.topic,
             partition = tp.partition,
             committed = c,
             start = r.start,
-            "no file in S3 ends at the committed offset: re-reading from the earliest offset, skipping files already in S3"
+            "the committed offset is not tickstream's and no file in S3 ends at it (an external reset of the group, or enable.auto.commit): re-reading from the earliest offset, skipping files already in S3"
+        );
+    }
+    if let Some(c) = r.foreign_commit {
+        counter!(FOREIGN_COMMITS, p(tp)).increment(1);
+        tracing::warn!(
+            topic = &*tp.topic,
+            partition = tp.partition,
+            committed = c,
+            "the committed offset is not tickstream's (an external reset of the group, or enable.auto.commit): resuming from it, so records below it that were never written to S3 are skipped; `tickstream verify` finds them"
         );
     }
     tracing::info!(
         topic = &*tp.topic,
         partition = tp.partition,
         committed = ?r.committed,
+        checkpoint = r.checkpoint,
         start = r.start,
         skip_files = r.skip_files,
         "sink resumes"

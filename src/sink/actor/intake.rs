@@ -13,6 +13,7 @@ use crate::s3::SegmentStore;
 use crate::sink::resume::{self, PlanError};
 use crate::sink::rotation::{rotate_delay, unix_ms};
 use crate::sink::segmenter::{Pushed, Segmenter};
+use crate::sink::source::Committed;
 use crate::sink::source::PartitionSource;
 use crate::sink::Record;
 use crate::telemetry::sink_events;
@@ -22,8 +23,13 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         let a = &self.args;
         let (tp, partition) = (&a.tp, a.tp.partition);
         let attempt = async {
+            // This process's own last commit of the partition (a restarted sink) is a checkpoint
+            // even where the group's answer lags behind it.
             let in_kafka = a.source.committed(partition).await?;
-            let committed = in_kafka.max(a.gate.last_commit());
+            let committed = match a.gate.last_commit() {
+                Some(ours) if in_kafka.is_none_or(|c| ours >= c.offset) => Some(Committed::checkpoint(ours)),
+                _ => in_kafka,
+            };
             let low = a.source.low_watermark(partition).await?;
             let dead_in_s3 = a.dead_topic.is_none();
             let files = a.files();
@@ -38,12 +44,15 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 sink_events::sink_planned(
                     tp,
                     &sink_events::Resumed {
-                        committed,
+                        committed: committed.map(|c| c.offset),
+                        checkpoint: committed.is_some_and(|c| c.checkpoint),
                         start: plan.start,
                         skip_files: plan.existing.len(),
                         committed_not_in_s3: plan.committed_not_in_s3,
+                        foreign_commit: plan.foreign_commit,
                     },
                 );
+                let committed = committed.map(|c| c.offset);
                 self.committed = committed;
                 self.seg = Some(Segmenter::new(
                     a.layout.clone(),
