@@ -235,3 +235,47 @@ async fn a_restart_resumes_at_the_checkpoint_when_the_last_records_went_to_the_d
     pipeline.shutdown().await;
     assert_eq!(messages_in(&env, &dlq), 3, "no dead letter sent twice");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_too_large_for_the_dead_letter_topic_is_set_aside_in_s3_and_nothing_waits() {
+    let env = TestEnv::start().await;
+    let dlq = format!("{}-dlq", env.topic);
+    let mut config = sink_only(&env, &env.topic);
+    config.sink.dlq_topic = Some(dlq.clone());
+    config.sink.max_record_bytes = 4 * 1024 * 1024;
+    config.warehouse.enabled = false;
+    env.create_topics(&config).await;
+    // Not JSON, and over the dead-letter producer's message.max.bytes (1,000,000).
+    let huge = format!("{{{}", "x".repeat(1_200_000));
+    let values = vec![
+        Some(b"{oops".to_vec()),
+        Some(br#"{"i":1}"#.to_vec()),
+        Some(huge.clone().into_bytes()),
+        Some(b"{oops".to_vec()),
+        Some(br#"{"i":4}"#.to_vec()),
+    ];
+    send(&producer(env.kafka.bootstrap_servers()), &env.topic, Some(0), &values);
+    run_until_committed(&env, &config, 5).await;
+    assert_eq!(messages_in(&env, &dlq), 2, "the two small dead letters, each once");
+    let store = env.store().await;
+    let set_aside = store
+        .list(&format!("dlq/{}/partition=0/", env.topic), None)
+        .await
+        .unwrap();
+    assert_eq!(set_aside.len(), 1, "{set_aside:?}");
+    let body = store.get(&set_aside[0]).await.unwrap();
+    let letter: serde_json::Value = serde_json::from_slice(&body[..body.len() - 1]).unwrap();
+    assert_eq!(letter["offset"], 2);
+    assert_eq!(
+        letter["value"].as_str().map(str::len),
+        Some(huge.len()),
+        "the value as produced"
+    );
+    let why = letter["error"].as_str().unwrap();
+    assert!(
+        why.starts_with("not JSON") && why.contains("the dead-letter topic refused it") && why.contains("too large"),
+        "{why}"
+    ); // `verify` accounts for every offset: files, the topic's dead letters, the one in S3.
+    let report = env.audit(&config).await;
+    assert!(report.ok(), "{}", tickstream::verify::report::table(&report));
+}

@@ -68,9 +68,14 @@ fn headers(topic: &str, partition: i32, d: &DeadLetter) -> OwnedHeaders {
 }
 
 impl DeadLetterProducer {
-    /// Sends `letters` of `topic`'s `partition`; resolves once the broker acknowledged every
-    /// one.
-    pub async fn send(&self, topic: &str, partition: i32, letters: &[DeadLetter]) -> Result<(), super::KafkaError> {
+    /// Sends `letters` of `topic`'s `partition`; resolves once the broker answered each, with
+    /// one outcome per letter, in order (a caller sends again only what was not acknowledged).
+    pub async fn send(
+        &self,
+        topic: &str,
+        partition: i32,
+        letters: &[DeadLetter],
+    ) -> Vec<Result<(), super::KafkaError>> {
         {
             let sends = letters.iter().map(|d| {
                 let mut record: FutureRecord<'_, [u8], [u8]> =
@@ -83,13 +88,16 @@ impl DeadLetterProducer {
                 }
                 self.producer.send(record, ACK_TIMEOUT)
             });
-            for sent in futures::future::join_all(sends).await {
-                sent.map_err(|(source, _)| super::KafkaError::Produce {
-                    topic: self.topic.clone(),
-                    source,
-                })?;
-            }
-            Ok(())
+            futures::future::join_all(sends)
+                .await
+                .into_iter()
+                .map(|sent| {
+                    sent.map(drop).map_err(|(source, _)| super::KafkaError::Produce {
+                        topic: self.topic.clone(),
+                        source,
+                    })
+                })
+                .collect()
         }
     }
 }

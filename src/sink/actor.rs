@@ -167,6 +167,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
         }
         let delivery = Delivery {
             tp: args.tp.clone(),
+            layout: args.layout.clone(),
             store: args.store.clone(),
             dead_topic: args.dead_topic.clone(),
             gate: args.gate.clone(),

@@ -143,13 +143,14 @@ impl DeadLane {
 
 /// Where dead letters go instead of S3 (`errors.deadletterqueue.topic.name`).
 pub trait DeadLetterTopic: Send + Sync + 'static {
-    /// Sends `letters` of `topic`'s `partition`; resolves once the broker acknowledged every one.
+    /// Sends `letters` of `topic`'s `partition`; resolves once the broker answered each, with
+    /// one outcome per letter, in order.
     fn send<'a>(
         &'a self,
         topic: &'a str,
         partition: i32,
         letters: &'a [DeadLetter],
-    ) -> futures::future::BoxFuture<'a, Result<(), crate::kafka::KafkaError>>;
+    ) -> futures::future::BoxFuture<'a, Vec<Result<(), crate::kafka::KafkaError>>>;
 }
 
 impl DeadLetterTopic for crate::kafka::dead_letters::DeadLetterProducer {
@@ -158,7 +159,7 @@ impl DeadLetterTopic for crate::kafka::dead_letters::DeadLetterProducer {
         topic: &'a str,
         partition: i32,
         letters: &'a [DeadLetter],
-    ) -> futures::future::BoxFuture<'a, Result<(), crate::kafka::KafkaError>> {
+    ) -> futures::future::BoxFuture<'a, Vec<Result<(), crate::kafka::KafkaError>>> {
         Box::pin(crate::kafka::dead_letters::DeadLetterProducer::send(
             self, topic, partition, letters,
         ))

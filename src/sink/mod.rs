@@ -23,6 +23,7 @@
 
 pub mod actor;
 mod commit_pace;
+mod dead_delivery;
 pub mod dead_letter;
 mod existing;
 pub mod factory;

@@ -7,17 +7,17 @@ use std::time::Duration;
 use backon::Retryable;
 use tokio::time::Instant;
 
-use super::dead_letter::DeadLetterTopic;
+use super::dead_letter::{DeadBatch, DeadLetterTopic};
 use super::gate::Gate;
 use super::segmenter::Segment;
 use crate::error::chain;
 use crate::error::ErrorClass;
-use crate::kafka::KafkaError;
 use crate::record::TopicPartition;
+use crate::s3::keys::KeyLayout;
 use crate::s3::{PutOutcome, S3Error, SegmentStore};
 use crate::task::TaskGuard;
 use crate::telemetry::reachability::{Dependency, Reachability};
-use crate::telemetry::{sink_events, PipelineStats};
+use crate::telemetry::{refusals, sink_events, PipelineStats};
 
 /// Why a segment was not delivered: only a conflict in S3 ends the retries (the sink then
 /// plans again from S3); every other error is retried.
@@ -25,28 +25,27 @@ use crate::telemetry::{sink_events, PipelineStats};
 pub enum DeliveryError {
     #[error(transparent)]
     S3(#[from] S3Error),
-    #[error("the dead-letter topic")]
-    DeadLetterTopic(#[from] KafkaError),
 }
 
 impl DeliveryError {
     pub fn class(&self) -> ErrorClass {
         match self {
             Self::S3(e) => e.class(),
-            Self::DeadLetterTopic(e) => e.class(),
         }
     }
 }
 
 /// Backoff between attempts: 100 ms doubling to 30 s, with jitter, without limit. A segment is
 /// never dropped: the partition's memory gate pauses consumption while it waits.
-fn backoff() -> backon::ExponentialBuilder {
+pub(super) fn backoff() -> backon::ExponentialBuilder {
     supervisors::backoff::exponential(Duration::from_millis(100), Duration::from_secs(30))
 }
 
 /// Where one partition's closed segments go, and what an upload reports to.
 pub struct Delivery<S> {
     pub tp: TopicPartition,
+    /// The keys of its topic (dead letters the dead-letter topic refuses go to S3).
+    pub layout: KeyLayout,
     pub store: Arc<S>,
     /// `errors.deadletterqueue.topic.name`: dead-letter batches go there instead of to S3.
     pub dead_topic: Option<Arc<dyn DeadLetterTopic>>,
@@ -58,6 +57,7 @@ impl<S> Clone for Delivery<S> {
     fn clone(&self) -> Self {
         Self {
             tp: self.tp.clone(),
+            layout: self.layout.clone(),
             store: self.store.clone(),
             dead_topic: self.dead_topic.clone(),
             gate: self.gate.clone(),
@@ -93,45 +93,23 @@ impl<S: SegmentStore> Delivery<S> {
     }
 
     /// Delivers a closed segment: a dead-letter batch to the dead-letter topic when there is
-    /// one, anything else to S3. Either way it is retried until it lands (or conflicts, in S3).
+    /// one, anything else to S3. Either way it is retried until it lands (or conflicts, in S3);
+    /// the dead letters the topic refuses for good go to S3 as a dead-letter file.
     pub async fn deliver(&self, seg: &Segment) -> Result<PutOutcome, DeliveryError> {
+        let (store, gate, reach, tp) = (&*self.store, &self.gate, &self.reach, &self.tp);
         let Some(dlq) = self.dead_topic.as_deref().filter(|_| seg.dead_letter) else {
-            return Ok(put_with_retry(&*self.store, &self.gate, &self.reach, &self.tp, seg).await?);
+            return Ok(put_with_retry(store, gate, reach, tp, seg).await?);
         };
-        send_with_retry(dlq, &self.gate, &self.reach, &self.tp, seg).await?;
-        Ok(PutOutcome::Created)
+        let refused = super::dead_delivery::send_each(dlq, gate, reach, tp, &seg.dead).await;
+        if refused.is_empty() {
+            return Ok(PutOutcome::Created);
+        }
+        refusals::dead_letters_set_aside(tp, refused.len());
+        let mut batch = DeadBatch::new(0);
+        refused.into_iter().for_each(|d| batch.push(d));
+        let file = batch.into_segment(&self.layout, tp.partition, true);
+        Ok(put_with_retry(store, gate, reach, tp, &file).await?)
     }
-}
-
-/// Sends a dead-letter batch to the dead-letter topic, retried without end (the partition is
-/// paused meanwhile, like an upload that fails).
-async fn send_with_retry(
-    dlq: &dyn DeadLetterTopic,
-    gate: &Gate,
-    reach: &Reachability,
-    tp: &TopicPartition,
-    seg: &Segment,
-) -> Result<(), KafkaError> {
-    let partition = tp.partition;
-    let mut failing = None;
-    let sent = (|| dlq.send(&tp.topic, partition, &seg.dead))
-        .retry(backoff())
-        .notify(|e: &KafkaError, delay| {
-            failing.get_or_insert_with(|| gate.retrying());
-            let why = chain(e);
-            reach.failed(Dependency::Kafka, &why);
-            tracing::debug!(
-                partition,
-                delay_ms = delay.as_millis() as u64,
-                class = e.class().as_str(),
-                "dead letters not sent, retrying: {why}"
-            );
-        })
-        .await;
-    if failing.is_some() && sent.is_ok() {
-        reach.answered(Dependency::Kafka);
-    }
-    sent
 }
 
 /// Writes `seg` unless its key exists; retries every error but a conflict, which only a
@@ -161,7 +139,7 @@ pub async fn put_with_retry<S: SegmentStore>(
                 // reach", but what it refused and why, at the first refusal and every tenth.
                 reach.noted(Dependency::S3, &cause);
                 if refused % 10 == 0 {
-                    sink_events::upload_refused(tp, &seg.key, class, &cause, refused + 1);
+                    refusals::upload_refused(tp, &seg.key, class, &cause, refused + 1);
                 }
                 refused += 1;
             }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod ingest_events;
 pub mod progress;
 pub mod reachability;
+pub mod refusals;
 pub mod registry_events;
 pub mod sink_events;
 pub mod stats;

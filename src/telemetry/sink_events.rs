@@ -238,24 +238,6 @@ pub fn upload_retry(
     );
 }
 
-/// S3 refused `key` with an error that will not pass by itself (`class`): access denied, a
-/// missing bucket, a wrong key, or something about the file itself. The partition waits, its
-/// records in Kafka, until a person acts; `attempts` so far.
-pub fn upload_refused(tp: &TopicPartition, key: &str, class: crate::error::ErrorClass, cause: &str, attempts: u32) {
-    let what = match class {
-        crate::error::ErrorClass::Record => "the file itself is refused",
-        _ => "it needs a person",
-    };
-    tracing::warn!(
-        topic = &*tp.topic,
-        partition = tp.partition,
-        key,
-        class = class.as_str(),
-        attempts,
-        "S3 refused the upload ({what}): {cause}; the partition waits with its records in Kafka and the upload is retried"
-    );
-}
-
 /// Where a sink resumes: the committed offset, where it reads from, how many files in S3 it skips,
 /// and, when no file ends at the committed offset, that offset.
 pub struct Resumed {

@@ -72,14 +72,17 @@ pub async fn audit(
         let layout = KeyLayout::of(sink, &topic);
         let partitions: Vec<i32> = records.keys().copied().collect();
         let objects = read_objects(&store, &layout, &partitions, &reader).await?;
-        let dead_letters = match &kafka.dead_letter_topic {
-            Some(dlq) => dlq
-                .iter()
-                .filter(|(tp, _)| *tp.topic == *topic)
-                .map(|(tp, offsets)| (tp.partition, offsets.clone()))
-                .collect(),
-            None => read_dead_letters(&store, &layout, &partitions).await?,
-        };
+        // Dead letters in S3 always count: with a dead-letter topic too, those it refused for
+        // good (too large for it) are set aside there.
+        let mut dead_letters = read_dead_letters(&store, &layout, &partitions).await?;
+        if let Some(dlq) = &kafka.dead_letter_topic {
+            for (tp, offsets) in dlq.iter().filter(|(tp, _)| *tp.topic == *topic) {
+                dead_letters
+                    .entry(tp.partition)
+                    .or_default()
+                    .extend(offsets.iter().copied());
+            }
+        }
         let parquet = crate::format::parquet::ParquetSpec::new(
             config.warehouse.columns_for(&topic),
             sink.parquet_record_content,
