@@ -11,11 +11,11 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinHandle;
 
 static RECORDER: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
@@ -87,6 +87,37 @@ pub trait Operator: Send + Sync + 'static {
 /// Where the running pipeline's [`Operator`] is published once it has started.
 pub type OperatorSlot = Arc<RwLock<Option<Arc<dyn Operator>>>>;
 
+/// Connections served at once; one more is closed as it is accepted (a scraper needs one, an
+/// operator a few), so a flood of them cannot take the process's memory or file descriptors.
+pub const MAX_CONNECTIONS: usize = 64;
+/// A client has this long to send a request's headers, also while a kept-alive connection
+/// waits for its next request: one that sends nothing is closed.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// `/readyz` answers from a check at most this old: its Kafka and S3 probes run at most once per
+/// interval, however often it is asked.
+pub const READY_FOR: Duration = Duration::from_secs(1);
+
+/// A readiness answer: `Ok`, or the reasons.
+type Readiness = Result<(), Vec<String>>;
+
+/// The last readiness check and when it was made, shared by every connection.
+#[derive(Default)]
+struct ReadyCache(tokio::sync::Mutex<Option<(tokio::time::Instant, Readiness)>>);
+
+impl ReadyCache {
+    /// `op`'s readiness, checked again only when the last check is older than [`READY_FOR`];
+    /// callers meanwhile wait for the one check under way.
+    async fn get(&self, op: &dyn Operator) -> Readiness {
+        let mut last = self.0.lock().await;
+        if let Some((_, answer)) = last.as_ref().filter(|(at, _)| at.elapsed() < READY_FOR) {
+            return answer.clone();
+        }
+        let answer = op.readiness().await;
+        *last = Some((tokio::time::Instant::now(), answer.clone()));
+        answer
+    }
+}
+
 /// A running metrics endpoint.
 pub struct MetricsServer {
     addr: SocketAddr,
@@ -111,19 +142,28 @@ impl MetricsServer {
         })?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
+        let (slots, ready) = (
+            Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            Arc::new(ReadyCache::default()),
+        );
         let task = tokio::spawn(async move {
             let mut upkeep = tokio::time::interval(Duration::from_secs(5));
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let Ok((socket, _)) = accepted else { continue };
-                        let (h, op) = (handle.clone(), operator.clone());
+                        // Over the cap: closed at once (dropped), nothing read.
+                        let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
+                        let (h, op, ready) = (handle.clone(), operator.clone(), ready.clone());
                         tokio::spawn(async move {
                             let svc = hyper::service::service_fn(move |req| {
-                                let (h, op) = (h.clone(), op.clone());
-                                async move { Ok::<_, std::convert::Infallible>(respond(&req, &h, &op, admin).await) }
+                                let (h, op, ready) = (h.clone(), op.clone(), ready.clone());
+                                async move { Ok::<_, std::convert::Infallible>(respond(&req, &h, &op, &ready, admin).await) }
                             });
-                            let _ = ConnBuilder::new(TokioExecutor::new()).serve_connection(TokioIo::new(socket), svc).await;
+                            let mut conn = ConnBuilder::new(TokioExecutor::new()).http1_only();
+                            conn.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+                            let _ = conn.serve_connection(TokioIo::new(socket), svc).await;
+                            drop(slot);
                         });
                     }
                     _ = upkeep.tick() => handle.run_upkeep(),
@@ -148,6 +188,7 @@ async fn respond(
     req: &Request<Incoming>,
     handle: &PrometheusHandle,
     operator: &OperatorSlot,
+    ready: &ReadyCache,
     admin: bool,
 ) -> Response<Full<Bytes>> {
     let op = operator.read().ok().and_then(|g| g.clone());
@@ -157,7 +198,7 @@ async fn respond(
         (&Method::GET, "/healthz") => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
         (&Method::GET, "/readyz") => match op {
             None => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "starting\n".to_owned()),
-            Some(op) => match op.readiness().await {
+            Some(op) => match ready.get(&*op).await {
                 Ok(()) => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
                 Err(problems) => (
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -214,42 +255,5 @@ async fn admin_fail(path: &str, op: Option<Arc<dyn Operator>>, admin: bool) -> (
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Answers every fault injection with the same error.
-    struct Refuses(fn() -> AdminError);
-
-    impl Operator for Refuses {
-        fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
-            Box::pin(async { Ok(()) })
-        }
-
-        fn fail_actor<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {
-            let e = (self.0)();
-            Box::pin(async move { Err(e) })
-        }
-    }
-
-    #[tokio::test]
-    async fn each_refusal_answers_with_its_own_status() {
-        let cases: [(fn() -> AdminError, u16); 4] = [
-            (|| AdminError::NoSuchActor { id: "sink-9".into() }, 404),
-            (|| AdminError::NotRunning { id: "sink-0".into() }, 409),
-            (|| AdminError::Starting, 503),
-            (
-                || AdminError::Unanswered {
-                    what: "finding sink-0".into(),
-                    waited_ms: 2_000,
-                },
-                503,
-            ),
-        ];
-        for (error, want) in cases {
-            let op: Arc<dyn Operator> = Arc::new(Refuses(error));
-            let (status, _, body) = admin_fail("/admin/actors/sink-0/fail", Some(op), true).await;
-            assert_eq!(status.as_u16(), want, "{body}");
-            assert_eq!(body, format!("{}\n", error()));
-        }
-    }
-}
+#[path = "http_tests.rs"]
+mod tests;
