@@ -35,15 +35,39 @@ pub fn compress(body: Vec<u8>, compression: Compression, level: i32) -> Vec<u8> 
     }
 }
 
-/// The records of the file at `key`: decompressed when its key ends `.gz` or `.zst`.
+/// The most a compressed object is decompressed to: past it the object is not read (an error
+/// names it). tickstream's own files are far smaller (`flush.size` records); this stops a foreign
+/// object in the prefix, or a decompression bomb, from taking the process's memory.
+pub const MAX_DECODED_BYTES: usize = 1 << 30;
+
+/// The records of the file at `key`: decompressed when its key ends `.gz` or `.zst`, up to
+/// [`MAX_DECODED_BYTES`].
 pub fn decode(key: &str, body: Bytes) -> Result<Bytes, std::io::Error> {
-    let mut out = Vec::with_capacity(body.len() * 8);
+    decode_within(key, body, MAX_DECODED_BYTES)
+}
+
+/// [`decode`] with a cap of `max` bytes.
+fn decode_within(key: &str, body: Bytes, max: usize) -> Result<Bytes, std::io::Error> {
+    let mut out = Vec::with_capacity(body.len().saturating_mul(8).min(max));
+    // One byte past the cap tells a file of exactly `max` bytes from a longer one.
+    let limit = max as u64 + 1;
     if key.ends_with(GZIP_SUFFIX) {
-        MultiGzDecoder::new(&body[..]).read_to_end(&mut out)?;
+        MultiGzDecoder::new(&body[..]).take(limit).read_to_end(&mut out)?;
     } else if key.ends_with(ZSTD_SUFFIX) {
-        zstd::stream::read::Decoder::new(&body[..])?.read_to_end(&mut out)?;
+        zstd::stream::read::Decoder::new(&body[..])?
+            .take(limit)
+            .read_to_end(&mut out)?;
     } else {
         return Ok(body);
+    }
+    if out.len() > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "decompresses to more than {max} bytes ({} compressed): not read",
+                body.len()
+            ),
+        ));
     }
     Ok(Bytes::from(out))
 }
@@ -71,6 +95,26 @@ mod tests {
         );
         assert_eq!(compress(lines.clone(), Compression::None, 6), lines);
         assert_eq!(decode("t+0+0.json", Bytes::from(lines.clone())).unwrap(), lines);
+    }
+
+    #[test]
+    fn decompression_stops_at_the_cap_and_says_so() {
+        let zeros = vec![0u8; 1 << 20];
+        for (key, c) in [
+            ("t+0+0.json.gz", Compression::Gzip),
+            ("t+0+0.json.zst", Compression::Zstd),
+        ] {
+            let packed = Bytes::from(compress(zeros.clone(), c, -1));
+            assert!(packed.len() < 20_000, "a million zeros pack small: {}", packed.len());
+            assert_eq!(
+                decode_within(key, packed.clone(), 1 << 20).unwrap().len(),
+                1 << 20,
+                "{key}: at the cap"
+            );
+            let e = decode_within(key, packed, (1 << 20) - 1).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::InvalidData, "{key}");
+            assert!(e.to_string().contains("decompresses to more than 1048575 bytes"), "{e}");
+        }
     }
 
     #[test]
