@@ -47,6 +47,11 @@ pub struct SinkConfig {
     /// consumption; default 4 × `flush.size`, at least 1,000. Bounds memory during an S3 outage.
     #[serde(rename = "max.buffered.records", default)]
     pub max_buffered_records: Option<u64>,
+    /// Bytes a partition may hold in memory (its open files, plus the files uploading) before it
+    /// pauses consumption; an open file reaching half of it is written out. Bounds memory
+    /// whatever the records' size (tickstream's own: Connect has no such setting).
+    #[serde(rename = "max.buffered.bytes", default = "default_max_buffered_bytes")]
+    pub max_buffered_bytes: u64,
     /// Uploads of one partition's consecutive files that may run at once (commits stay in
     /// order). More hides S3 latency; fewer keeps commits close behind the uploads.
     #[serde(rename = "max.inflight.uploads", default = "default_max_inflight_uploads")]
@@ -348,6 +353,10 @@ fn default_separator() -> String {
     "\n".into()
 }
 /// Today's cap: a tick is ~200 bytes.
+fn default_max_buffered_bytes() -> u64 {
+    64 * 1024 * 1024
+}
+
 fn default_max_record_bytes() -> usize {
     64 * 1024
 }

@@ -68,6 +68,7 @@ pub(super) async fn prepare(
         max_inflight_uploads: s.max_inflight_uploads,
         commit_interval: s.commit_interval(),
         max_buffered: s.max_buffered(),
+        max_buffered_bytes: s.max_buffered_bytes,
         restart: tree::SINK,
         store: store.clone(),
         stats,

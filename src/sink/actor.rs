@@ -271,6 +271,9 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
         }
         if let Some(seg) = &self.seg {
             sink_events::sink_buffer(&self.args.tp, seg.buffered(), seg.buffered_bytes());
+            let uploading: usize = self.uploads.iter().map(|u| u.bytes).sum::<usize>()
+                + self.queued.iter().map(|q| q.body.len()).sum::<usize>();
+            self.args.gate.set_bytes(seg.buffered_bytes() + uploading as u64);
         }
     }
 

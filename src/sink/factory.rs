@@ -33,6 +33,8 @@ pub struct SinkSettings<S> {
     pub max_inflight_uploads: usize,
     pub commit_interval: Duration,
     pub max_buffered: u64,
+    /// `max.buffered.bytes`.
+    pub max_buffered_bytes: u64,
     /// Chosen where the supervision tree is declared (`pipeline::tree`).
     pub restart: Restart,
     pub store: Arc<S>,
@@ -58,6 +60,7 @@ impl<S> Clone for SinkSettings<S> {
             max_inflight_uploads: self.max_inflight_uploads,
             commit_interval: self.commit_interval,
             max_buffered: self.max_buffered,
+            max_buffered_bytes: self.max_buffered_bytes,
             restart: self.restart,
             store: self.store.clone(),
             stats: self.stats.clone(),
@@ -96,7 +99,7 @@ impl<S: SegmentStore, P: PartitionSource> SinkFactory<S, P> {
     /// Every restart gets the same gate and re-plans from S3, so a restarted sink resumes
     /// exactly where the last durable file ends.
     pub fn spec(self: &Arc<Self>, tp: &TopicPartition) -> (ChildSpec, Arc<Gate>) {
-        let gate = Arc::new(Gate::new(self.settings.max_buffered));
+        let gate = Arc::new(Gate::new(self.settings.max_buffered).with_byte_limit(self.settings.max_buffered_bytes));
         let (me, g) = (self.clone(), gate.clone());
         let (tp, source) = (tp.clone(), (self.source_for)(&tp.topic));
         let id = self.settings.sink_id(&tp);

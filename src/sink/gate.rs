@@ -1,7 +1,8 @@
 //! A partition's count of records held in memory, shared by the router (adds) and the sink
-//! (releases). Past the limit, or while an upload of the partition is retrying, the router
-//! pauses the partition: memory stays bounded when S3 is slow, and flat when it is down (the
-//! records wait in Kafka, not here).
+//! (releases), and the bytes the sink holds (its open files and uploads, as it last said). Past
+//! either limit, or while an upload of the partition is retrying, the router pauses the
+//! partition: memory stays bounded when S3 is slow, and flat when it is down (the records wait
+//! in Kafka, not here).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -9,6 +10,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub struct Gate {
     held: AtomicI64,
     limit: i64,
+    /// Bytes of the sink's open files and uploads, set by the sink as they change.
+    bytes: AtomicI64,
+    /// `max.buffered.bytes`.
+    byte_limit: i64,
     /// The last offset a sink of this partition committed in this process (-1: none). It
     /// survives sink restarts: the group member's own committed-offset query can come back
     /// empty while its commits are in flight, and the resume plan still verifies it against S3.
@@ -36,10 +41,29 @@ impl Gate {
         Self {
             held: AtomicI64::new(0),
             limit: limit.min(i64::MAX as u64) as i64,
+            bytes: AtomicI64::new(0),
+            byte_limit: i64::MAX,
             committed: AtomicI64::new(-1),
             retrying: AtomicI64::new(0),
             halted: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The same gate, pausing also at `byte_limit` bytes held (`max.buffered.bytes`).
+    pub fn with_byte_limit(self, byte_limit: u64) -> Self {
+        Self {
+            byte_limit: byte_limit.min(i64::MAX as u64) as i64,
+            ..self
+        }
+    }
+
+    /// The sink holds `n` bytes now (open files and uploads).
+    pub fn set_bytes(&self, n: u64) {
+        self.bytes.store(n.min(i64::MAX as u64) as i64, Ordering::Release);
+    }
+
+    pub fn bytes(&self) -> i64 {
+        self.bytes.load(Ordering::Acquire)
     }
 
     /// The router handed `n` more records to the sink.
@@ -55,6 +79,7 @@ impl Gate {
     /// A new sink incarnation starts with nothing held.
     pub fn reset(&self) {
         self.held.store(0, Ordering::Release);
+        self.bytes.store(0, Ordering::Release);
     }
 
     /// Remembers a commit of this partition.
@@ -102,18 +127,35 @@ impl Gate {
 
     /// Time to pause the partition: `max.buffered.records` held, or uploads failing.
     pub fn is_full(&self) -> bool {
-        self.held() >= self.limit || self.is_failing()
+        self.held() >= self.limit || self.bytes() >= self.byte_limit || self.is_failing()
     }
 
     /// Time to resume a paused partition (below half, so it does not flap; uploads landing).
     pub fn has_room(&self) -> bool {
-        self.held() < self.limit / 2 && !self.is_failing()
+        self.held() < self.limit / 2 && self.bytes() < self.byte_limit / 2 && !self.is_failing()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_over_the_byte_limit_close_the_gate_until_below_half() {
+        let g = Gate::new(1_000).with_byte_limit(100);
+        g.hold(1);
+        g.set_bytes(99);
+        assert!(!g.is_full());
+        g.set_bytes(100);
+        assert!(g.is_full() && !g.has_room(), "at the byte limit");
+        g.set_bytes(50);
+        assert!(!g.is_full() && !g.has_room(), "not yet below half: no flapping");
+        g.set_bytes(49);
+        assert!(g.has_room());
+        g.set_bytes(500);
+        g.reset();
+        assert!(g.has_room(), "a new sink incarnation holds nothing");
+    }
 
     #[test]
     fn a_failing_upload_closes_the_gate_until_it_ends() {

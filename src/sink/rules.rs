@@ -25,6 +25,9 @@ pub struct Rules {
     /// `max.buffered.records`: under `field` and `time`, open files holding this many records
     /// in all are written out oldest first, so the memory bound never waits for their timers.
     pub max_buffered: u64,
+    /// `max.buffered.bytes`: an open file holding half of it is written out (the other half is
+    /// room for uploads).
+    pub max_buffered_bytes: u64,
     /// `schema.compatibility`: which records with schemas share a file.
     pub compatibility: Compatibility,
     /// `value.subject.name.strategy`: the subject whose versions `compatibility` compares.
@@ -50,6 +53,7 @@ impl Rules {
             partitioner: Partitioner::new(sink.partitioner()?),
             max_open_files: sink.max_open_files_per_partition,
             max_buffered: sink.max_buffered(),
+            max_buffered_bytes: sink.max_buffered_bytes,
             compatibility: sink.schema_compatibility,
             subjects: sink.subject_name_strategy,
             companions: Companions::from_config(sink),
@@ -71,6 +75,7 @@ impl Rules {
             partitioner: Partitioner::default(),
             max_open_files: 1_000,
             max_buffered: flush_size.saturating_mul(4).max(1_000),
+            max_buffered_bytes: 64 * 1024 * 1024,
             compatibility: Compatibility::None,
             subjects: SubjectNames::TopicName,
             companions: None,

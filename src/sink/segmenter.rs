@@ -294,7 +294,7 @@ impl Segmenter {
                 .open
                 .only()
                 .is_some_and(|b| !(Arc::ptr_eq(&b.dir, &dir) || b.dir == dir) || rec.offset != b.last + 1);
-            if cut {
+            if cut || self.open.bytes() >= self.rules.max_buffered_bytes / 2 {
                 self.close_data(out);
             }
         } else {
@@ -303,6 +303,7 @@ impl Segmenter {
             let limit = self.rules.span_limit();
             while self.open.first_start().is_some_and(|s| rec.offset - s >= limit)
                 || (self.open.len() > 0 && self.open.records() >= self.rules.max_buffered)
+                || (self.open.len() > 0 && self.open.bytes() >= self.rules.max_buffered_bytes / 2)
             {
                 self.close_oldest(out);
             }

@@ -45,6 +45,25 @@ fn full_batches_close_at_flush_size_and_name_their_first_offset() {
 }
 
 #[test]
+fn an_open_file_holding_half_of_max_buffered_bytes_is_written_out_before_flush_size() {
+    let big = |offset| Record {
+        offset,
+        value: Some(Bytes::from(format!(r#"{{"blob":"{}"}}"#, "x".repeat(1_000)))),
+        timestamp_ms: None,
+        extra: None,
+    };
+    let rules = Rules {
+        max_buffered_bytes: 8_000,
+        ..Rules::json(1_000)
+    };
+    let mut s = Segmenter::new(layout(), 0, rules, 0, vec![], vec![]);
+    let out = push_all(&mut s, (0..10).map(big));
+    // Each line is 1,012 bytes: a file is cut once it holds 4,000 bytes or more.
+    assert_eq!(spans(&out), vec![(0, 4, false), (4, 8, false)]);
+    assert!(s.buffered_bytes() < 4_000, "{}", s.buffered_bytes());
+}
+
+#[test]
 fn rotation_closes_only_the_batch_it_was_set_for() {
     let mut s = seg(100, 0);
     let mut out = Vec::new();
