@@ -379,3 +379,7 @@ mod partition_tests;
 #[cfg(test)]
 #[path = "segmenter_avro_tests.rs"]
 mod avro_tests;
+
+#[cfg(test)]
+#[path = "segmenter_property_tests.rs"]
+mod property_tests;
