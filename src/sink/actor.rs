@@ -87,8 +87,8 @@ pub enum SinkMsg {
     /// Internal: retry the records held back while a directory's listing or a schema's fetch
     /// failed.
     Retry,
-    /// Internal: batch `id`'s rotation interval has passed.
-    Rotate(u64),
+    /// Internal: the earliest rotation deadline has passed: close the batches that are due.
+    RotateDue,
     /// Internal: a boundary of `rotate.schedule.interval.ms`: close every open file.
     Scheduled,
     /// Internal: the commit interval is up; commit the pending offset.
@@ -148,6 +148,8 @@ pub struct SinkState<S, P> {
     waiting: VecDeque<Record>,
     list_failures: u32,
     schema_failures: u32,
+    /// The open batches' rotation deadlines, with one wake-up armed.
+    timers: super::rotation_timers::RotationTimers,
 }
 
 impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
@@ -187,6 +189,7 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
             waiting: VecDeque::new(),
             list_failures: 0,
             schema_failures: 0,
+            timers: Default::default(),
             args,
         })
     }
@@ -210,10 +213,14 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
                 let waiting = std::mem::take(&mut st.waiting);
                 st.push(&myself, waiting).await;
             }
-            SinkMsg::Rotate(id) => {
+            SinkMsg::RotateDue => {
+                let (ids, next) = st.timers.fired(Instant::now());
+                if let Some(delay) = next {
+                    myself.send_after(delay, || SinkMsg::RotateDue);
+                }
                 let mut out = Vec::new();
                 if let Some(seg) = &mut st.seg {
-                    seg.rotate(id, &mut out);
+                    ids.into_iter().for_each(|id| seg.rotate(id, &mut out));
                 }
                 st.start_uploads(&myself, out);
             }

@@ -31,6 +31,7 @@ pub mod gate;
 mod open_files;
 pub mod resume;
 pub mod rotation;
+mod rotation_timers;
 pub mod rules;
 pub mod segment;
 pub mod segmenter;

@@ -131,7 +131,9 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 Pushed::Stale | Pushed::Skipped | Pushed::Ignored => a.gate.release(1),
                 Pushed::Buffered { opened: Some(id) } | Pushed::DeadLettered { opened: Some(id) } => {
                     let delay = rotate_delay(a.rotate_interval, rec.timestamp_ms, unix_ms());
-                    myself.send_after(delay, move || SinkMsg::Rotate(id));
+                    if let Some(wake) = self.timers.add(id, delay, tokio::time::Instant::now()) {
+                        myself.send_after(wake, || SinkMsg::RotateDue);
+                    }
                 }
                 Pushed::Buffered { opened: None } | Pushed::DeadLettered { opened: None } => {}
                 Pushed::Halted(reason) => {
