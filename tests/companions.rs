@@ -1,8 +1,9 @@
-//! Keys, headers and timestamps files (`store.kafka.keys`, `.headers`, `.timestamps`) from the
+//! Keys, headers and metadata files (`store.kafka.keys`, `.headers`, `.metadata`) from the
 //! real pipeline: records produced by a plain client with keys, headers and timestamps land
 //! beside their data files line for line, read back by a Python reader that shares nothing with
 //! tickstream; a record without a key is a dead letter, in no file; the watcher puts each
-//! record's key, headers and CreateTime into `RECORD_METADATA`.
+//! record's key, headers and CreateTime into `RECORD_METADATA`, and the offset each metadata
+//! line names is the one the watcher gives its row.
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,12 +19,12 @@ use tickstream::s3::SegmentStore;
 const PYTHON: &str = "target/test-venv/bin/python";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn keys_headers_and_timestamps_land_beside_each_data_file_line_for_line() {
+async fn keys_headers_and_metadata_land_beside_each_data_file_line_for_line() {
     let env = TestEnv::start().await;
     let mut config = sink_only(&env, &env.topic);
     config.sink.store_keys = true;
     config.sink.store_headers = true;
-    config.sink.store_timestamps = true;
+    config.sink.store_metadata = true;
     config.sink.compression = tickstream::config::Compression::Gzip;
     env.create_topics(&config).await;
 
@@ -71,11 +72,13 @@ async fn keys_headers_and_timestamps_land_beside_each_data_file_line_for_line() 
     assert_eq!(got["misaligned"], serde_json::json!([]), "{got}");
     assert_eq!(got["orphans"], serde_json::json!([]), "{got}");
     assert_eq!(got["rows"], total - 3, "every keyed record once: {got}");
+    let mut offset_of_seq = std::collections::HashMap::new();
     for r in got["records"].as_array().unwrap() {
         let (key, headers, stamp, value) = (&r[0], &r[1], &r[2], &r[3]);
         assert_eq!(key, &value["symbol"], "{r}");
         let seq = value["seq"].as_i64().unwrap();
-        assert_eq!(stamp, &serde_json::json!({"CreateTime": created(seq)}), "{r}");
+        assert_eq!(stamp["CreateTime"], created(seq), "{r}");
+        offset_of_seq.insert(seq, stamp["offset"].as_i64().expect("an offset"));
         assert_eq!(
             headers,
             &serde_json::json!([{"key": "seq", "value": seq.to_string()}, {"key": "trace", "value": null}]),
@@ -110,7 +113,9 @@ async fn keys_headers_and_timestamps_land_beside_each_data_file_line_for_line() 
     assert_eq!(metadata.len() as i64, total - 3);
     for (content, meta) in &metadata {
         assert_eq!(meta["key"], content["symbol"], "{meta}");
-        assert_eq!(meta["CreateTime"], created(content["seq"].as_i64().unwrap()), "{meta}");
+        let seq = content["seq"].as_i64().unwrap();
+        assert_eq!(meta["CreateTime"], created(seq), "{meta}");
+        assert_eq!(meta["offset"].as_i64(), offset_of_seq.get(&seq).copied(), "{meta}");
         let seq = content["seq"].as_i64().unwrap().to_string();
         assert_eq!(
             meta["headers"],

@@ -86,12 +86,14 @@ pub struct SinkConfig {
     /// (base64 when not UTF-8), `[]` for a record without headers (Connect refuses it).
     #[serde(rename = "store.kafka.headers", default)]
     pub store_headers: bool,
-    /// Write each record's Kafka timestamp beside its data file the same way
-    /// (`<name>.timestamps.json`, tickstream's own: Connect writes no timestamps):
-    /// `{"CreateTime": ms}` (or `LogAppendTime`, `{}` for none) per record, which the ingestion
-    /// watcher puts into RECORD_METADATA as the Snowflake Kafka connector does.
-    #[serde(rename = "store.kafka.timestamps", default)]
-    pub store_timestamps: bool,
+    /// Write each record's offset and Kafka timestamp beside its data file the same way
+    /// (`<name>.metadata.json`, tickstream's own: Connect's files carry neither):
+    /// `{"offset": 17, "CreateTime": ms}` (or `LogAppendTime`) per record. The ingestion watcher
+    /// puts the timestamp into RECORD_METADATA as the Snowflake Kafka connector does, and gives
+    /// rows of `field` and `time` partitioned files their offsets (so a record in two files
+    /// loads once).
+    #[serde(rename = "store.kafka.metadata", default)]
+    pub store_metadata: bool,
     /// The format of keys files: `json` (Connect's JsonFormat; the default here, where
     /// Connect's default is AvroFormat).
     #[serde(rename = "keys.format.class", default)]

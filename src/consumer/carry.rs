@@ -1,6 +1,6 @@
 //! Which of a record's key, headers and timestamp type the router copies out of librdkafka's
 //! message: only what the sinks write (`store.kafka.keys`, `store.kafka.headers`,
-//! `store.kafka.timestamps`), so the default path copies nothing more than the value.
+//! `store.kafka.metadata`), so the default path copies nothing more than the value.
 
 use bytes::Bytes;
 use rdkafka::bindings as rdsys;
@@ -13,7 +13,7 @@ use crate::record::KeyHeaders;
 pub struct Carry {
     pub keys: bool,
     pub headers: bool,
-    pub timestamps: bool,
+    pub metadata: bool,
 }
 
 impl Carry {
@@ -22,12 +22,12 @@ impl Carry {
         rules.companions.as_ref().map_or(Self::default(), |c| Self {
             keys: c.wants_keys(),
             headers: c.wants_headers(),
-            timestamps: c.wants_timestamps(),
+            metadata: c.wants_metadata(),
         })
     }
 
     fn any(&self) -> bool {
-        self.keys || self.headers || self.timestamps
+        self.keys || self.headers || self.metadata
     }
 
     /// The key and headers of a message the consumer's own queue gave.

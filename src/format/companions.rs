@@ -1,16 +1,19 @@
-//! Keys, headers and timestamps files: one JSON line per record of a data file, in the data
+//! Keys, headers and metadata files: one JSON line per record of a data file, in the data
 //! file's order, in a file named beside it as the Confluent sink names its keys and headers
 //! files (Connect's `store.kafka.keys`, `store.kafka.headers`):
 //! `<topic>+<p>+<offset>.keys.json` and `.headers.json` beside `<topic>+<p>+<offset>.json` (or
 //! `.snappy.parquet`, `.avro`), compressed as `s3.compression.type` says (`.keys.json.gz`).
-//! `.timestamps.json` (`store.kafka.timestamps`) is tickstream's own, named the same way.
+//! `.metadata.json` (`store.kafka.metadata`) is tickstream's own, named the same way.
 //!
 //! A key line is the key as `key.converter` reads it: a JSON string of its text (`string`), the
 //! JSON as produced (`json`), or a base64 string (`bytes`, as JsonConverter writes bytes). A
 //! headers line is Connect's HeaderRecordView as JSON: `[{"key": "k", "value": "v"}]`, each value
-//! as text (base64 when it is not UTF-8, `null` when null). A timestamps line is the record's
-//! Kafka timestamp as the Snowflake Kafka connector names it in RECORD_METADATA:
-//! `{"CreateTime": 1733050000000}`, `{"LogAppendTime": …}`, or `{}` for a record without one.
+//! as text (base64 when it is not UTF-8, `null` when null). A metadata line is the record's
+//! offset and Kafka timestamp, named as the Snowflake Kafka connector names them in
+//! RECORD_METADATA: `{"offset": 17, "CreateTime": 1733050000000}` (`LogAppendTime` on a topic
+//! whose broker stamps records; no timestamp for a record without one). Under `field` and `time`
+//! partitioners a file's records are not consecutive offsets: these lines are where a reader
+//! (the ingestion watcher) learns each row's offset.
 
 use base64::Engine;
 use bytes::Bytes;
@@ -27,8 +30,8 @@ pub struct Companions {
     keys: Option<KeyConverter>,
     /// `store.kafka.headers`.
     headers: bool,
-    /// `store.kafka.timestamps`.
-    timestamps: bool,
+    /// `store.kafka.metadata`.
+    metadata: bool,
     compression: Compression,
     level: i32,
 }
@@ -38,18 +41,14 @@ pub struct Companions {
 pub struct Beside<T> {
     pub keys: T,
     pub headers: T,
-    pub timestamps: T,
+    pub metadata: T,
 }
 
 impl<T> Beside<T> {
     /// Each companion's part of the name (between the data file's stem and `.json`) with its
     /// thing, in the order they are written.
     pub fn named(self) -> [(&'static str, T); 3] {
-        [
-            (KEYS, self.keys),
-            (HEADERS, self.headers),
-            (TIMESTAMPS, self.timestamps),
-        ]
+        [(KEYS, self.keys), (HEADERS, self.headers), (METADATA, self.metadata)]
     }
 }
 
@@ -61,7 +60,7 @@ pub type Bodies = Beside<Vec<u8>>;
 
 impl Bodies {
     pub fn bytes(&self) -> u64 {
-        (self.keys.len() + self.headers.len() + self.timestamps.len()) as u64
+        (self.keys.len() + self.headers.len() + self.metadata.len()) as u64
     }
 }
 
@@ -69,16 +68,16 @@ impl Bodies {
 pub const KEYS: &str = ".keys";
 /// The same for a headers file.
 pub const HEADERS: &str = ".headers";
-/// The same for a timestamps file.
-pub const TIMESTAMPS: &str = ".timestamps";
+/// The same for a metadata file.
+pub const METADATA: &str = ".metadata";
 
 impl Companions {
     /// What `sink` writes beside its data files, or `None` when nothing.
     pub fn from_config(sink: &SinkConfig) -> Option<Self> {
-        (sink.store_keys || sink.store_headers || sink.store_timestamps).then(|| Self {
+        (sink.store_keys || sink.store_headers || sink.store_metadata).then(|| Self {
             keys: sink.store_keys.then_some(sink.key_converter),
             headers: sink.store_headers,
-            timestamps: sink.store_timestamps,
+            metadata: sink.store_metadata,
             compression: sink.compression,
             level: sink.compression_level,
         })
@@ -93,15 +92,15 @@ impl Companions {
         self.headers
     }
 
-    pub fn wants_timestamps(&self) -> bool {
-        self.timestamps
+    pub fn wants_metadata(&self) -> bool {
+        self.metadata
     }
 
     fn written(&self) -> Beside<bool> {
         Beside {
             keys: self.keys.is_some(),
             headers: self.headers,
-            timestamps: self.timestamps,
+            metadata: self.metadata,
         }
     }
 
@@ -120,14 +119,14 @@ impl Companions {
             return Beside::default();
         };
         let suffix = self.suffix();
-        let [keys, headers, timestamps] = self
+        let [keys, headers, metadata] = self
             .written()
             .named()
             .map(|(which, want)| want.then(|| format!("{stem}{which}.json{suffix}")));
         Beside {
             keys,
             headers,
-            timestamps,
+            metadata,
         }
     }
 
@@ -147,13 +146,13 @@ impl Companions {
         let headers = self
             .headers
             .then(|| headers_line(extra.map_or(&[][..], |e| &e.headers[..])));
-        let timestamps = self
-            .timestamps
-            .then(|| timestamp_line(rec.timestamp_ms, extra.is_some_and(|e| e.log_append_time)));
+        let metadata = self
+            .metadata
+            .then(|| metadata_line(rec.offset, rec.timestamp_ms, extra.is_some_and(|e| e.log_append_time)));
         Ok(Lines {
             keys: key,
             headers,
-            timestamps,
+            metadata,
         })
     }
 
@@ -162,7 +161,7 @@ impl Companions {
         for (body, line) in [
             (&mut bodies.keys, lines.keys),
             (&mut bodies.headers, lines.headers),
-            (&mut bodies.timestamps, lines.timestamps),
+            (&mut bodies.metadata, lines.metadata),
         ] {
             if let Some(line) = line {
                 body.extend_from_slice(&line);
@@ -229,12 +228,12 @@ fn key_line(converter: KeyConverter, key: &[u8]) -> Result<Vec<u8>, RecordError>
     }
 }
 
-/// A timestamp as the Snowflake Kafka connector names it in RECORD_METADATA.
-fn timestamp_line(timestamp_ms: Option<i64>, log_append_time: bool) -> Vec<u8> {
+/// An offset and a timestamp as the Snowflake Kafka connector names them in RECORD_METADATA.
+fn metadata_line(offset: i64, timestamp_ms: Option<i64>, log_append_time: bool) -> Vec<u8> {
     match (timestamp_ms, log_append_time) {
-        (None, _) => b"{}".to_vec(),
-        (Some(ms), false) => format!("{{\"CreateTime\":{ms}}}").into_bytes(),
-        (Some(ms), true) => format!("{{\"LogAppendTime\":{ms}}}").into_bytes(),
+        (None, _) => format!("{{\"offset\":{offset}}}").into_bytes(),
+        (Some(ms), false) => format!("{{\"offset\":{offset},\"CreateTime\":{ms}}}").into_bytes(),
+        (Some(ms), true) => format!("{{\"offset\":{offset},\"LogAppendTime\":{ms}}}").into_bytes(),
     }
 }
 

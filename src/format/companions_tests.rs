@@ -98,7 +98,7 @@ fn a_reader_finds_the_files_beside_a_data_file_of_any_format_and_reads_their_lin
             Some("d/t+0+0000000007.headers.json.gz"),
             "{data}"
         );
-        assert_eq!(names.timestamps, None, "{data}");
+        assert_eq!(names.metadata, None, "{data}");
     }
     let files = c.finish(bodies, "d/t+0+0000000007.avro", "avro");
     assert_eq!(
@@ -113,8 +113,8 @@ fn a_reader_finds_the_files_beside_a_data_file_of_any_format_and_reads_their_lin
 }
 
 #[test]
-fn a_timestamps_line_names_the_timestamp_as_the_snowflake_connector_does() {
-    let c = companions("\"store.kafka.timestamps\" = true");
+fn a_metadata_line_names_the_offset_and_timestamp_as_the_snowflake_connector_does() {
+    let c = companions("\"store.kafka.metadata\" = true");
     let mut created = rec(None, &[]);
     created.timestamp_ms = Some(1_733_050_000_123);
     let mut appended = created.clone();
@@ -125,13 +125,13 @@ fn a_timestamps_line_names_the_timestamp_as_the_snowflake_connector_does() {
     assert_eq!(
         files,
         vec![(
-            "topics/t/partition=0/t+0+0000000007.timestamps.json".into(),
-            "{\"CreateTime\":1733050000123}\n{\"LogAppendTime\":1733050000123}\n{}\n".into()
+            "topics/t/partition=0/t+0+0000000007.metadata.json".into(),
+            "{\"offset\":7,\"CreateTime\":1733050000123}\n{\"offset\":7,\"LogAppendTime\":1733050000123}\n{\"offset\":7}\n".into()
         )]
     );
     assert_eq!(
-        c.names_beside("d/t+0+0000000007.json").timestamps.as_deref(),
-        Some("d/t+0+0000000007.timestamps.json")
+        c.names_beside("d/t+0+0000000007.json").metadata.as_deref(),
+        Some("d/t+0+0000000007.metadata.json")
     );
 }
 

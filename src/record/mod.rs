@@ -42,7 +42,7 @@ pub struct Record {
     /// The record's timestamp (the producer's create time), when the broker gives one.
     pub timestamp_ms: Option<i64>,
     /// Its key, headers and timestamp type, carried only when the sink writes them
-    /// (`store.kafka.keys`, `store.kafka.headers`, `store.kafka.timestamps`): one pointer
+    /// (`store.kafka.keys`, `store.kafka.headers`, `store.kafka.metadata`): one pointer
     /// otherwise.
     pub extra: Option<Box<KeyHeaders>>,
 }

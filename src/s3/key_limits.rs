@@ -34,8 +34,8 @@ impl KeyLimits {
     };
 }
 
-/// The longest part a file beside a data file adds to its stem (`.timestamps.json.zst`).
-pub const LONGEST_BESIDE: usize = ".timestamps.json.zst".len();
+/// The longest part a file beside a data file adds to its stem (`.metadata.json.zst`).
+pub const LONGEST_BESIDE: usize = ".metadata.json.zst".len();
 
 /// Whether the files of one Kafka partition can be stored in a directory, with what a key
 /// around the directory takes computed once.
@@ -104,7 +104,7 @@ mod tests {
         let beside = layout.dir_check(0, KeyLimits::S3, LONGEST_BESIDE);
         assert!(
             beside.refuse(&fits).is_some(),
-            "a timestamps file beside it would be over"
+            "a metadata file beside it would be over"
         );
         let segment = format!("symbol={}", "A".repeat(FILE_NAME_MAX_BYTES));
         assert_eq!(s3.refuse(&segment), None, "S3 takes it");

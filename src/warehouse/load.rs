@@ -51,7 +51,7 @@ pub struct FetchedFile {
     /// The offset of its first record (from its key).
     pub start: i64,
     pub body: bytes::Bytes,
-    /// Its keys, headers and timestamps files' lines (`store.kafka.keys`, …), one per record,
+    /// Its keys, headers and metadata files' lines (`store.kafka.keys`, …), one per record,
     /// where there is such a file.
     pub companions: Beside<Option<Vec<Value>>>,
 }
@@ -149,23 +149,29 @@ fn row(
     Ok(Row { values, timestamp })
 }
 
-/// `f` without companion files of another line count than its data file's: they are not this
-/// data file's.
+/// `f` without companion files of another line count than its data file's, or a metadata file
+/// whose first offset is not the data file's: they are not this data file's.
 fn aligned<'a>(f: &'a FetchedFile, file: &FileRecords) -> std::borrow::Cow<'a, FetchedFile> {
     let c = &f.companions;
-    if c.keys.is_none() && c.headers.is_none() && c.timestamps.is_none() {
+    if c.keys.is_none() && c.headers.is_none() && c.metadata.is_none() {
         return std::borrow::Cow::Borrowed(f);
     }
     let n = file.iter().count();
     let fits = |lines: &Option<Vec<Value>>| lines.clone().filter(|l| l.len() == n);
+    let starts_here = |lines: &Vec<Value>| lines.first().and_then(|l| l.get("offset")?.as_i64()) == Some(f.start);
     std::borrow::Cow::Owned(FetchedFile {
         companions: Beside {
             keys: fits(&c.keys),
             headers: fits(&c.headers),
-            timestamps: fits(&c.timestamps),
+            metadata: fits(&c.metadata).filter(starts_here),
         },
         ..f.clone()
     })
+}
+
+/// Row `row`'s offset from the metadata file beside its data file, when there is one.
+fn line_offset(f: &FetchedFile, row: usize) -> Option<i64> {
+    f.companions.metadata.as_ref()?.get(row)?.get("offset")?.as_i64()
 }
 
 /// The record's key, headers and timestamp from its data file's companion files (line `row`),
@@ -184,7 +190,7 @@ fn add_companions(metadata: &mut Value, f: &FetchedFile, row: usize) {
             .collect();
         metadata["headers"] = Value::Object(headers);
     }
-    if let Some(Value::Object(stamp)) = line(&f.companions.timestamps) {
+    if let Some(Value::Object(stamp)) = line(&f.companions.metadata) {
         for (kind, ms) in stamp {
             if matches!(kind.as_str(), "CreateTime" | "LogAppendTime") && ms.is_i64() {
                 metadata[kind] = ms;
@@ -248,10 +254,11 @@ fn load_in(
     let mut rows = Vec::new();
     let (mut rejected, mut first_error) = (0usize, None);
     for (i, raw) in file.iter().enumerate() {
-        // Where the offset is not known, the row's place in its file (from 0).
+        // A file of consecutive offsets gives each row's; under `field` and `time` a metadata
+        // file beside it does (`store.kafka.metadata`); else the row's place in its file.
         let offset = match rules.positional_offsets {
             true => Ok(f.start + i as i64),
-            false => Err(i),
+            false => line_offset(f, i).ok_or(i),
         };
         match row(layout, f, offset, raw, &file) {
             Ok(r) => rows.push(r),

@@ -3,8 +3,9 @@
 //! `RECORD_METADATA` (`{"topic", "partition", "offset", "s3_key"}`), the typed columns the
 //! configuration declares, and the row's identity `(topic, partition, offset)`, unique: a record
 //! is loaded once even if two files hold it. Under `field` and `time` partitioners a row's
-//! offset is not in its file: it is NULL there (and `RECORD_METADATA` names the row of the
-//! file), and the file loading once (by its key) is what keeps a record from loading twice.
+//! offset is not in its file: it comes from the metadata file beside it (`store.kafka.metadata`),
+//! or else is NULL (and `RECORD_METADATA` names the row of the file), and only the file loading
+//! once (by its key) keeps a record from loading twice.
 
 use std::collections::HashSet;
 use std::sync::Mutex;

@@ -1,12 +1,12 @@
-"""Reads a topic's data files with their keys, headers and timestamps files (Connect's
-store.kafka.keys / store.kafka.headers layout, and tickstream's store.kafka.timestamps), as a
+"""Reads a topic's data files with their keys, headers and metadata files (Connect's
+store.kafka.keys / store.kafka.headers layout, and tickstream's store.kafka.metadata), as a
 user's job would: shares nothing with tickstream.
 
     companions_check.py TOPIC_DIR
       -> {"files", "rows", "misaligned", "orphans", "records": [[key, headers, timestamp, value]]}
 
 Each data file `<name>.json[.gz]` is zipped line by line with `<name>.keys.json[.gz]`,
-`<name>.headers.json[.gz]` and `<name>.timestamps.json[.gz]`; a file whose four line counts
+`<name>.headers.json[.gz]` and `<name>.metadata.json[.gz]`; a file whose four line counts
 differ is named in "misaligned".
 """
 
@@ -26,7 +26,7 @@ def lines(path):
 def main(topic_dir):
     out = {"files": 0, "rows": 0, "misaligned": [], "orphans": [], "records": []}
     paths = sorted(glob.glob(os.path.join(topic_dir, "partition=*", "*")))
-    kinds = (".keys.json", ".headers.json", ".timestamps.json")
+    kinds = (".keys.json", ".headers.json", ".metadata.json")
     companions = {p for p in paths if any(k in p for k in kinds)}
     data_files = [p for p in paths if p not in companions]
     for data in data_files:

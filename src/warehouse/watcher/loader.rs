@@ -43,7 +43,7 @@ pub type Pending = (TopicPartition, i64, String);
 /// A data file's body and ETag, with its companion files' lines where they are written.
 type WithCompanions = ((bytes::Bytes, Option<String>), Beside<Option<Vec<Value>>>);
 
-/// Reads the data file at `key` and, under `store.kafka.keys` / `.headers` / `.timestamps`,
+/// Reads the data file at `key` and, under `store.kafka.keys` / `.headers` / `.metadata`,
 /// the files beside it. A companion file that is not there (a data file written before the
 /// setting was on) or not JSON lines loads the data file without it; one that cannot be read
 /// now fails the fetch like the data file's own read.
@@ -58,7 +58,7 @@ async fn fetch_with_companions<S: ObjectSource>(
     for (slot, name) in [
         (&mut lines.keys, names.keys),
         (&mut lines.headers, names.headers),
-        (&mut lines.timestamps, names.timestamps),
+        (&mut lines.metadata, names.metadata),
     ] {
         let Some(name) = name else { continue };
         match source.fetch(&name).await {
