@@ -98,9 +98,23 @@ pub async fn run(
     let lost = low_watermarks_pass_the_commits(&bootstrap).await;
     let s3 = EmbeddedS3::start(root, port).await.expect("S3 back on its port");
     let back = Instant::now();
-    let (firing, _) = prom
-        .until_firing("TickstreamDataLoss", "dataloss", Duration::from_secs(120))
-        .await;
+    // Polled here rather than with `until_firing`, so that a miss shows the process's own log.
+    let firing = loop {
+        let firing = prom.firing("TickstreamDataLoss", "dataloss").await;
+        if !firing.is_empty() {
+            break firing;
+        }
+        if back.elapsed() > Duration::from_secs(120) {
+            let log = t.log();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "TickstreamDataLoss did not fire within 120 s of S3's return (lost on {lost:?}); the process's last lines:\n{}",
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     let fired = back.elapsed();
     assert!(
         firing
