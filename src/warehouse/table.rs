@@ -148,6 +148,13 @@ impl Tables {
         out
     }
 
+    /// Forgets which tables were made ready: the connection is new (the file may be too).
+    pub fn forget_ready(&self) {
+        if let Ok(mut r) = self.ready.lock() {
+            r.clear();
+        }
+    }
+
     /// `topic`'s table, upgraded or created in `conn` the first time this process asks.
     pub fn ready(&self, conn: &mut Connection, topic: &str) -> Result<TableLayout, WarehouseError> {
         let layout = self.layout(topic);

@@ -54,6 +54,8 @@ impl WarehouseDb {
     /// whose table cannot be made ready waits alone (its files load once it can).
     fn open(&self) -> Result<Connection, WarehouseError> {
         let mut conn = crate::warehouse::schema::open(&self.path, &[])?;
+        // A new connection, perhaps to a new file: every table is made ready again.
+        self.tables.forget_ready();
         for topic in self.tables.listed_topics() {
             if let Err(e) = self.tables.ready(&mut conn, topic) {
                 events::table_unready(topic, None, &chain(&e));
@@ -116,6 +118,32 @@ mod tests {
             2,
             "opened again: tickstream's table and the listed topic's"
         );
+    }
+
+    #[test]
+    fn a_new_file_after_a_failure_gets_its_tables_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = db(dir.path());
+        assert_eq!(tables_in(&db).unwrap(), 2);
+        // The file failed under the running watcher (SQLite said it cannot open it), and a
+        // person moved it aside: the next use opens a new file, with the tables made again.
+        let failed = db.with::<()>(|_| {
+            Err(WarehouseError::Sql(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                None,
+            )))
+        });
+        assert!(failed.is_err());
+        std::fs::rename(db.path(), dir.path().join("aside.db")).unwrap();
+        let rows = db.with(|c| {
+            let layout = db.tables.ready(c, "stock-market-data")?;
+            Ok(
+                c.query_row(&format!("SELECT COUNT(*) FROM {}", layout.sql_name()), [], |r| {
+                    r.get::<_, i64>(0)
+                })?,
+            )
+        });
+        assert_eq!(rows.unwrap(), 0, "the listed topic's table is in the new file");
     }
 
     #[test]
