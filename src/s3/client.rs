@@ -1,8 +1,20 @@
 //! Building the S3 client for AWS or for an S3-compatible server.
 
+use std::time::Duration;
+
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Credentials, RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::Client;
+
+/// How long a connection to S3 may take to open.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long S3 may stay silent while a request waits for its answer: a server that accepted
+/// the connection and then stopped answering (a crash mid-request, a network that drops
+/// packets) fails the attempt, which is retried, instead of holding the upload, and its
+/// partition's commits, for ever. Bodies of any size still go up (this bounds silence, not
+/// the whole request).
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where and how to reach S3.
 #[derive(Clone, Debug)]
@@ -45,12 +57,20 @@ impl S3Endpoint {
 /// A client for `endpoint`. S3-compatible servers get path-style addressing and checksums only
 /// where the API requires them (s3s-fs and others reject the newer default trailers).
 pub async fn build(endpoint: &S3Endpoint) -> Client {
+    build_with(endpoint, CONNECT_TIMEOUT, READ_TIMEOUT).await
+}
+
+async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) -> Client {
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(endpoint.region.clone()));
     if let Some((ak, sk)) = &endpoint.static_credentials {
         loader = loader.credentials_provider(Credentials::new(ak, sk, None, None, "tickstream-static"));
     }
     let shared = loader.load().await;
-    let mut conf = aws_sdk_s3::config::Builder::from(&shared);
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(connect)
+        .read_timeout(read)
+        .build();
+    let mut conf = aws_sdk_s3::config::Builder::from(&shared).timeout_config(timeouts);
     if let Some(url) = &endpoint.url {
         conf = conf
             .endpoint_url(url)
@@ -59,4 +79,43 @@ pub async fn build(endpoint: &S3Endpoint) -> Client {
             .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
     }
     Client::from_conf(conf.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_server_that_accepts_and_never_answers_fails_the_request_instead_of_holding_it() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        // Accepts every connection and keeps it open without a byte of answer.
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                open.push(socket);
+            }
+        });
+        let endpoint = S3Endpoint {
+            url: Some(url),
+            region: "us-east-1".into(),
+            static_credentials: Some(("k".into(), "s".into())),
+        };
+        let client = build_with(&endpoint, Duration::from_secs(1), Duration::from_millis(500)).await;
+        let put = client
+            .put_object()
+            .bucket("b")
+            .key("k")
+            .body(aws_sdk_s3::primitives::ByteStream::from_static(b"x"))
+            .send();
+        // Generous: the SDK retries the timed-out attempt (three attempts with backoff).
+        let answer = tokio::time::timeout(Duration::from_secs(20), put).await;
+        let err = answer.expect("the request ends on its own").unwrap_err();
+        let text = format!("{:?}", err);
+        assert!(
+            text.to_lowercase().contains("timeout") || text.contains("Timeout"),
+            "{text}"
+        );
+        held.abort();
+    }
 }
