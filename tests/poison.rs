@@ -193,14 +193,21 @@ fn messages_in(env: &TestEnv, topic: &str) -> i64 {
         .sum()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restart_resumes_at_the_checkpoint_when_the_last_records_went_to_the_dead_letter_topic() {
-    let env = TestEnv::start().await;
+/// A sink-only configuration whose dead letters go to the topic `<topic>-dlq` (created with the
+/// data topic), without a warehouse; and that topic's name.
+async fn with_dead_letter_topic(env: &TestEnv) -> (tickstream::config::Config, String) {
     let dlq = format!("{}-dlq", env.topic);
-    let mut config = sink_only(&env, &env.topic);
+    let mut config = sink_only(env, &env.topic);
     config.sink.dlq_topic = Some(dlq.clone());
     config.warehouse.enabled = false;
     env.create_topics(&config).await;
+    (config, dlq)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_at_the_checkpoint_when_the_last_records_went_to_the_dead_letter_topic() {
+    let env = TestEnv::start().await;
+    let (config, dlq) = with_dead_letter_topic(&env).await;
     // The partition ends with dead letters: no file in S3 ends at its committed offset.
     let mut values: Vec<Option<Vec<u8>>> = (0..5).map(|i| Some(format!(r#"{{"i":{i}}}"#).into_bytes())).collect();
     values.extend((0..3).map(|_| Some(b"{oops".to_vec())));
@@ -239,12 +246,8 @@ async fn a_restart_resumes_at_the_checkpoint_when_the_last_records_went_to_the_d
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_letter_too_large_for_the_dead_letter_topic_is_set_aside_in_s3_and_nothing_waits() {
     let env = TestEnv::start().await;
-    let dlq = format!("{}-dlq", env.topic);
-    let mut config = sink_only(&env, &env.topic);
-    config.sink.dlq_topic = Some(dlq.clone());
+    let (mut config, dlq) = with_dead_letter_topic(&env).await;
     config.sink.max_record_bytes = 4 * 1024 * 1024;
-    config.warehouse.enabled = false;
-    env.create_topics(&config).await;
     // Not JSON, and over the dead-letter producer's message.max.bytes (1,000,000).
     let huge = format!("{{{}", "x".repeat(1_200_000));
     let values = vec![
