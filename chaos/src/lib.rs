@@ -2,7 +2,8 @@
 //! and stalls real tansu, s3s-fs and tickstream processes on a seeded [`schedule`], through the
 //! [`s3_proxy`] fault injector); [`failover`] is the three-broker mock-cluster phase;
 //! [`monitor`] samples tickstream's memory and counters; [`report`] sums it all up;
-//! [`procs`] starts, signals and kills the processes.
+//! [`procs`] starts, signals and kills the processes; [`tansu_groups`] expires a wedged group's
+//! members in tansu's store, as a Kafka coordinator would.
 
 pub mod failover;
 pub mod monitor;
@@ -12,3 +13,4 @@ pub mod report;
 pub mod run;
 pub mod s3_proxy;
 pub mod schedule;
+pub mod tansu_groups;

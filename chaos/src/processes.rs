@@ -139,6 +139,8 @@ struct Procs<'a> {
     broker_addr: SocketAddr,
     metrics_port: u16,
     monitor: Monitor,
+    /// tansu's store (`sqlite://tansu.db` in the run directory).
+    tansu_db: std::path::PathBuf,
 }
 
 /// What happened besides the injected faults: tickstream exiting on its own (restarted, as
@@ -161,10 +163,12 @@ async fn stall_cause(metrics_port: u16) -> &'static str {
 }
 
 impl Procs<'_> {
-    /// Ends a stall: SIGKILL and restart the broker (its data is durable).
+    /// Ends a stall: SIGKILL the broker, expire its groups' members (what tansu skips for
+    /// static members, see [`crate::tansu_groups`]), and start it again (its data is durable).
     fn restart_broker(&mut self) -> Result<(), ChaosError> {
-        println!("chaos: restarting the broker to end the stall");
         self.broker.kill();
+        let expired = crate::tansu_groups::reset_membership(&self.tansu_db).map_err(setup)?;
+        println!("chaos: restarted the broker to end the stall ({expired} group member(s) expired)");
         self.broker.start()?;
         self.broker.wait_listening(self.broker_addr, Duration::from_secs(60))?;
         Ok(())
@@ -240,6 +244,7 @@ pub(crate) async fn process_phase(
         broker_addr,
         metrics_port,
         monitor: monitor.clone(),
+        tansu_db: rc.dir.join("tansu.db"),
     };
     p.start_app()?;
     monitor.start(metrics_port);
@@ -271,7 +276,7 @@ pub(crate) async fn process_phase(
             p.restart_broker()?;
             let after = flowing_again(metrics_port, Duration::from_secs(120)).await;
             incidents.stalls.push(format!(
-                "after fault {} ({:?}): {why}; broker restarted, flowing again: {}",
+                "after fault {} ({:?}): {why}; broker restarted, members expired, flowing again: {}",
                 i + 1,
                 fault.kind,
                 after.map_or("no".into(), |d| format!("after {} ms", d.as_millis()))
@@ -334,9 +339,9 @@ pub(crate) async fn process_phase(
         {
             let why = stall_cause(metrics_port).await;
             p.restart_broker()?;
-            incidents
-                .stalls
-                .push(format!("final drain not done after 90 s: {why}; broker restarted"));
+            incidents.stalls.push(format!(
+                "final drain not done after 90 s: {why}; broker restarted, members expired"
+            ));
             restarted = true;
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
