@@ -9,8 +9,10 @@
 //! it (seen once in CI after a SIGKILL of tickstream seconds after a broker restart).
 //!
 //! [`reset_membership`] does what the coordinator would have done once every session expired:
-//! no members, no leader, a group forming again. Committed offsets live in another table and are
-//! untouched; the live member's next request rejoins it within seconds.
+//! an empty group (no members, no leader, no protocol: the next member to join chooses it, as
+//! after an upgrade from `range` to `cooperative-sticky`, which tansu otherwise refuses with
+//! InconsistentGroupProtocol for as long as it keeps the old one). Committed offsets live in
+//! another table and are untouched; the live member's next request rejoins it within seconds.
 
 use std::path::Path;
 
@@ -43,20 +45,11 @@ pub fn reset_membership(db: &Path) -> Result<usize, String> {
 }
 
 /// Drops every member of one group detail (tansu's `GroupDetail` as JSON) and leaves it
-/// `Forming` with its protocol and no leader; returns how many members it had.
+/// `Forming` as an empty group (no leader, no protocol); returns how many members it had.
 fn expire_all(detail: &mut Value) -> usize {
     let dropped = detail["members"].as_object().map_or(0, serde_json::Map::len);
-    let state = detail["state"]
-        .as_object()
-        .and_then(|s| s.values().next())
-        .cloned()
-        .unwrap_or(Value::Null);
     detail["members"] = json!({});
-    detail["state"] = json!({"Forming": {
-        "protocol_type": state["protocol_type"],
-        "protocol_name": state["protocol_name"],
-        "leader": null,
-    }});
+    detail["state"] = json!({"Forming": {"protocol_type": null, "protocol_name": null, "leader": null}});
     dropped
 }
 
@@ -68,13 +61,13 @@ mod tests {
     const FORMED: &str = r#"{"generation_id":0,"inception":{"nanos_since_epoch":207660011,"secs_since_epoch":1796581984},"members":{"chaos-sink-3d365e56":{"join_response":{"group_instance_id":"chaos-sink","member_id":"chaos-sink-3d365e56","metadata":[0,3,0,0,0,1]},"last_contact":{"nanos_since_epoch":3062395,"secs_since_epoch":1796582108}}},"rebalance_timeout_ms":300000,"session_timeout_ms":10000,"skip_assignment":false,"state":{"Formed":{"assignments":{"chaos-sink-3d365e56":[0,0,0,0]},"leader":"chaos-sink-3d365e56","protocol_name":"range","protocol_type":"consumer"}}}"#;
 
     #[test]
-    fn a_formed_group_forms_again_with_no_member_and_no_leader_keeping_its_protocol() {
+    fn a_formed_group_forms_again_as_an_empty_group() {
         let mut d: Value = serde_json::from_str(FORMED).unwrap();
         assert_eq!(expire_all(&mut d), 1);
         assert_eq!(d["members"], json!({}));
         assert_eq!(
             d["state"],
-            json!({"Forming": {"protocol_type": "consumer", "protocol_name": "range", "leader": null}})
+            json!({"Forming": {"protocol_type": null, "protocol_name": null, "leader": null}})
         );
         assert_eq!(d["generation_id"], 0, "the rest is kept");
         assert_eq!(d["session_timeout_ms"], 10000);

@@ -52,7 +52,9 @@ fn assigned_within(port: u16, limit: Duration) -> usize {
 fn wedge(db: &Path) {
     let conn = rusqlite::Connection::open(db).unwrap();
     let (id, detail): (i64, String) = conn
-        .query_row("SELECT id, detail FROM consumer_group_detail", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row("SELECT id, detail FROM consumer_group_detail", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .unwrap();
     let mut d: serde_json::Value = serde_json::from_str(&detail).unwrap();
     let members = d["members"].as_object_mut().unwrap();
@@ -79,7 +81,11 @@ fn a_group_wedged_under_a_dead_leader_assigns_again_once_its_members_are_expired
     let port = free_port().unwrap();
     let mut broker = start_tansu(dir.path(), port);
     procs::tansu_create_topic(dir.path(), &format!("tcp://127.0.0.1:{port}"), TOPIC, 3).unwrap();
-    assert_eq!(assigned_within(port, Duration::from_secs(60)), 3, "a fresh group assigns");
+    assert_eq!(
+        assigned_within(port, Duration::from_secs(60)),
+        3,
+        "a fresh group assigns"
+    );
 
     broker.kill();
     let db = dir.path().join("tansu.db");

@@ -14,8 +14,8 @@ use rdkafka::config::RDKafkaLogLevel;
 use super::Topics;
 use crate::kafka::token::TokenCell;
 use crate::record::TopicPartition;
-use crate::telemetry::events;
 use crate::telemetry::reachability::Reachability;
+use crate::telemetry::{events, group_events};
 
 /// What the sink side does when the group gives or takes partitions.
 pub trait RebalanceListener: Send + Sync + 'static {
@@ -167,7 +167,9 @@ impl ConsumerContext for SinkConsumerContext {
             } else {
                 tracing::info!(partitions = %list(&partitions), "partitions revoked: draining their sinks");
             }
+            let started = Instant::now();
             self.listener.revoking(&partitions, lost);
+            group_events::revoked(partitions.len(), lost, started.elapsed());
         }
     }
 
@@ -180,6 +182,7 @@ impl ConsumerContext for SinkConsumerContext {
                 }
                 let partitions = self.partitions_of(tpl);
                 tracing::info!(partitions = %list(&partitions), "partitions assigned");
+                group_events::assigned(partitions.len());
                 self.listener.assigned(&partitions);
             }
             Rebalance::Revoke(_) => {}
@@ -187,6 +190,9 @@ impl ConsumerContext for SinkConsumerContext {
         }
     }
 
+    /// Results of librdkafka's own (automatic) commits only: the result of a manual
+    /// asynchronous commit is not delivered to the application without an `offset_commit_cb`,
+    /// so the sinks' commits are confirmed by reading them back ([`super::commit_retry`]).
     fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
         if let Err(e) = result {
             events::commit_failed(&format!("{:?}", offsets.to_topic_map()), &e);

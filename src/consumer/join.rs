@@ -9,6 +9,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use supervisors::SupervisorMsg;
 
 use super::actor::{ConsumerArgs, ConsumerMsg};
+use super::commit_retry::CommitRetry;
 use super::context::{GroupWatch, SinkConsumerContext};
 use super::directory::Directory;
 use super::incarnation::Incarnation;
@@ -50,11 +51,13 @@ pub(super) async fn join(
         old.retire(args.drain_timeout).await;
     }
     let directory = Arc::new(Directory::default());
+    let commits = Arc::new(CommitRetry::default());
     let listener = Listener {
         directory: directory.clone(),
         consumer: myself.clone(),
         runtime: tokio::runtime::Handle::current(),
         drain_timeout: args.drain_timeout,
+        commits: commits.clone(),
     };
     let group = Arc::new(GroupWatch::default());
     let context = SinkConsumerContext {
@@ -74,7 +77,7 @@ pub(super) async fn join(
         .map_err(|e| format!("subscribing to {}: {e}", topics.join(", ")))?;
     let consumer = Arc::new(consumer);
     let (router_tx, router_rx) = mpsc::channel();
-    let (weak, tx) = (Arc::downgrade(&consumer), router_tx.clone());
+    let (weak, tx, source_commits) = (Arc::downgrade(&consumer), router_tx.clone(), commits.clone());
     let factory = Arc::new(SinkFactory {
         settings: args.sinks.clone(),
         source_for: Box::new(move |topic: &str| {
@@ -82,6 +85,7 @@ pub(super) async fn join(
                 consumer: weak.clone(),
                 topic: topic.to_owned(),
                 router: tx.clone(),
+                commits: source_commits.clone(),
             })
         }),
     });
@@ -96,6 +100,8 @@ pub(super) async fn join(
         escalate: Some(parent.clone()),
         carry: super::carry::Carry::of(&args.sinks.rules),
     };
+    super::commit_retry::spawn_checker(Arc::downgrade(&consumer), commits, directory.clone())
+        .map_err(|e| format!("starting the commit checker thread: {e}"))?;
     let notice = ExitNotice(myself.clone());
     let thread = std::thread::Builder::new()
         .name("sink-consumer".into())

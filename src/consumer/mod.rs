@@ -18,12 +18,15 @@
 //!   until it is known).
 //! - [`directory`]: partition → its sink and gate, shared by the router and the rebalance listener.
 //! - [`rebalance`]: assignments start sinks; revocations drain them first.
+//! - [`commit_retry`]: commits the broker refused mid-rebalance, made again while the partition
+//!   stays owned.
 //! - [`partition_source`]: the sink's [`crate::sink::source::PartitionSource`] over this side.
 //!
 //! The sink never imports this module: it talks to Kafka through the trait it owns.
 
 pub mod actor;
 pub mod carry;
+pub mod commit_retry;
 pub mod context;
 pub mod directory;
 mod end_targets;

@@ -2,13 +2,14 @@
 //! consumer (on blocking threads), attachments as commands to the router.
 
 use std::sync::mpsc;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use ractor::ActorRef;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use super::commit_retry::CommitRetry;
 use super::context::SinkConsumerContext;
 use super::router::RouterCmd;
 use crate::sink::source::{Committed, PartitionSource, SourceError, CHECKPOINT};
@@ -22,6 +23,8 @@ pub struct KafkaPartitionSource {
     pub consumer: Weak<BaseConsumer<SinkConsumerContext>>,
     pub topic: String,
     pub router: mpsc::Sender<RouterCmd>,
+    /// Told of every commit asked for (a refused one is made again while owned).
+    pub commits: Arc<CommitRetry>,
 }
 
 const KAFKA_TIMEOUT: Duration = Duration::from_secs(10);
@@ -94,12 +97,22 @@ impl PartitionSource for KafkaPartitionSource {
         if let Some(mut elem) = tpl.find_partition(&self.topic, partition) {
             elem.set_metadata(CHECKPOINT);
         }
+        self.commits.requested(
+            &crate::record::TopicPartition::new(&self.topic, partition),
+            offset,
+            std::time::Instant::now(),
+        );
         if !wait {
             let consumer = self.consumer.upgrade().ok_or(SourceError::RouterGone)?;
-            return consumer.commit(&tpl, CommitMode::Async).map_err(kafka);
+            return consumer
+                .commit(&tpl, CommitMode::Async)
+                .map_err(|e| refused(&tpl, e))
+                .map_err(kafka);
         }
         // librdkafka waits for the coordinator without a deadline; a drain must not.
-        let commit = self.blocking(partition, "commit", move |c, _| c.commit(&tpl, CommitMode::Sync));
+        let commit = self.blocking(partition, "commit", move |c, _| {
+            c.commit(&tpl, CommitMode::Sync).map_err(|e| refused(&tpl, e))
+        });
         tokio::time::timeout(KAFKA_TIMEOUT, commit)
             .await
             .map_err(|_| SourceError::Timeout {
@@ -108,4 +121,10 @@ impl PartitionSource for KafkaPartitionSource {
                 waited: KAFKA_TIMEOUT,
             })?
     }
+}
+
+/// Counts a refused commit by its cause; hands the error on.
+fn refused(tpl: &TopicPartitionList, e: rdkafka::error::KafkaError) -> rdkafka::error::KafkaError {
+    crate::telemetry::group_events::commit_refused(&format!("{:?}", tpl.to_topic_map()), &e);
+    e
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use ractor::ActorRef;
 
 use super::actor::ConsumerMsg;
+use super::commit_retry::CommitRetry;
 use super::context::RebalanceListener;
 use super::directory::Directory;
 use crate::record::TopicPartition;
@@ -21,10 +22,13 @@ pub struct Listener {
     pub consumer: ActorRef<ConsumerMsg>,
     pub runtime: tokio::runtime::Handle,
     pub drain_timeout: Duration,
+    /// Refused commits of before an assignment or a revocation are never made again.
+    pub commits: Arc<CommitRetry>,
 }
 
 impl RebalanceListener for Listener {
     fn assigned(&self, partitions: &[TopicPartition]) {
+        self.commits.forget(partitions);
         self.directory.mark_assigned();
         if let Err(e) = self.consumer.cast(ConsumerMsg::Assigned(partitions.to_vec())) {
             tracing::error!(
@@ -40,6 +44,7 @@ impl RebalanceListener for Listener {
             .filter_map(|tp| self.directory.remove(tp).map(|s| (tp.clone(), s)))
             .collect();
         drain_all(&self.runtime, sinks, !lost, self.drain_timeout);
+        self.commits.forget(partitions);
         let _ = self.consumer.cast(ConsumerMsg::Revoked(partitions.to_vec()));
     }
 }

@@ -39,7 +39,10 @@ pub fn producer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
 }
 
 /// The sink consumer: manual offset management (commits happen only after an upload), start at
-/// the beginning of a partition that has no committed offset.
+/// the beginning of a partition that has no committed offset, and incremental rebalancing
+/// (`cooperative-sticky`: a member joining or leaving moves only the partitions that change
+/// owner; every other sink keeps its files and timers). `partition.assignment.strategy = "range"`
+/// under `[kafka.librdkafka]` selects the eager protocol (every member must use the same kind).
 pub fn consumer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
     let mut c = base(kafka, bootstrap_servers);
     c.set("group.id", &kafka.consumer_group)
@@ -49,7 +52,8 @@ pub fn consumer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
         .set("enable.partition.eof", "false")
         .set("statistics.interval.ms", "5000")
         .set("session.timeout.ms", "10000")
-        .set("max.poll.interval.ms", "300000");
+        .set("max.poll.interval.ms", "300000")
+        .set("partition.assignment.strategy", "cooperative-sticky");
     if let Some(id) = &kafka.group_instance_id {
         c.set("group.instance.id", id);
     }

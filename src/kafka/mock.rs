@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
 /// Errors from the embedded cluster.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,10 @@ enum Command {
         topic: String,
         partition: i32,
         broker: Option<i32>,
+        reply: Reply,
+    },
+    RefuseCommits {
+        times: usize,
         reply: Reply,
     },
     Stop,
@@ -111,6 +116,12 @@ impl EmbeddedKafka {
         })
     }
 
+    /// Answers the next `times` offset commits with REBALANCE_IN_PROGRESS, as a group between
+    /// generations does (0: stop refusing).
+    pub fn refuse_commits(&self, times: usize) -> Result<(), MockError> {
+        self.ask(|reply| Command::RefuseCommits { times, reply })
+    }
+
     fn ask(&self, make: impl FnOnce(Reply) -> Command) -> Result<(), MockError> {
         let (reply, answer) = mpsc::channel();
         self.commands.send(make(reply)).map_err(|_| MockError::Gone)?;
@@ -171,6 +182,12 @@ fn own_cluster(brokers: i32, inbox: mpsc::Receiver<Command>, ready: mpsc::Sender
                 broker,
                 reply,
             } => (cluster.partition_leader(&topic, partition, broker), reply),
+            Command::RefuseCommits { times, reply } => {
+                cluster.clear_request_errors(RDKafkaApiKey::OffsetCommit);
+                let errors = vec![RDKafkaRespErr::RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS; times];
+                cluster.request_errors(RDKafkaApiKey::OffsetCommit, &errors);
+                (Ok(()), reply)
+            }
             Command::Stop => break,
         };
         let _ = reply.send(result.map_err(|e| e.to_string()));

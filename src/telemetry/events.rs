@@ -40,6 +40,10 @@ pub const HISTOGRAMS: &[(&str, &[f64])] = &[
         super::ingest_events::LATENCY,
         super::ingest_events::INGEST_LATENCY_BUCKETS,
     ),
+    (
+        super::group_events::REVOKE_DURATION,
+        super::group_events::REVOKE_DURATION_BUCKETS,
+    ),
 ];
 
 /// The HELP text and unit of every metric here; call once after installing a recorder.
@@ -64,7 +68,7 @@ pub fn describe() {
     describe_counter!(
         COMMIT_ERRORS,
         Unit::Count,
-        "Offset commits that failed (the next commit covers them); partition \"any\" for broker rejections"
+        "Offset commits that failed; partition \"any\" for broker rejections (by cause in tickstream_consumer_commit_failures_total)"
     );
     describe_gauge!(
         CONSUMER_LAG,
@@ -84,6 +88,7 @@ pub fn describe() {
         "Start time of the process since the Unix epoch"
     );
     super::sink_events::describe();
+    super::group_events::describe();
     super::ingest_events::describe();
     super::registry_events::describe();
 }
@@ -112,6 +117,7 @@ pub fn pipeline_started(producing: bool, sinking: bool) {
         counter!(GROUP_STUCK).increment(0);
         counter!(CONSUMER_ERRORS).increment(0);
         counter!(COMMIT_ERRORS, "partition" => "any").increment(0);
+        super::group_events::consumer_started();
     }
 }
 
@@ -152,12 +158,11 @@ pub fn consumer_group_stuck(join_state: &str, rebalance_age_ms: i64, action: &st
     );
 }
 
+/// The broker refused a commit (logged, and counted by cause, in
+/// [`super::group_events::commit_refused`]).
 pub fn commit_failed(offsets: &str, err: &rdkafka::error::KafkaError) {
     counter!(COMMIT_ERRORS, "topic" => "any", "partition" => "any").increment(1);
-    tracing::warn!(
-        offsets,
-        "the broker rejected a commit (the next commit covers it): {err}"
-    );
+    super::group_events::commit_refused(offsets, err);
 }
 
 pub fn consumer_lag(topic: &str, partition: i32, lag: i64) {

@@ -3,6 +3,7 @@
 //! - [`stats`]: [`PipelineStats`], counters the progress line and tests read.
 //! - [`events`]: every metric and log line, one function per event (no metric names elsewhere).
 //! - [`sink_events`]: the sinks' metrics and log lines.
+//! - [`group_events`]: the consumer group's rebalances and refused commits.
 //! - [`ingest_events`]: the ingestion watcher's metrics and log lines.
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
@@ -12,6 +13,7 @@
 
 pub mod alerts;
 pub mod events;
+pub mod group_events;
 pub mod http;
 pub mod ingest_events;
 pub mod progress;
