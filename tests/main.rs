@@ -40,3 +40,4 @@ mod startup;
 mod supervision;
 mod warehouse;
 mod warehouse_announced;
+mod warehouse_lease;

@@ -95,7 +95,7 @@ impl Admin {
     }
 
     /// Every actor runs, and Kafka and S3 answer; otherwise the reasons.
-    pub async fn readiness(&self) -> Result<(), Vec<String>> {
+    pub async fn readiness(&self) -> crate::telemetry::http::Readiness {
         let mut problems = Vec::new();
         if !self.healthy() {
             problems.push("supervision: the tree is not fully running".to_owned());
@@ -150,7 +150,7 @@ impl Admin {
             }
         }
         if problems.is_empty() {
-            Ok(())
+            Ok(reach.notes())
         } else {
             Err(problems)
         }
@@ -185,7 +185,7 @@ pub struct Starting {
 }
 
 impl Operator for Starting {
-    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
+    fn readiness(&self) -> BoxFuture<'_, crate::telemetry::http::Readiness> {
         Box::pin(async move {
             let mut problems = vec!["starting: waiting for the pipeline's dependencies to answer".to_owned()];
             for dep in [Dependency::Kafka, Dependency::S3] {
@@ -201,7 +201,7 @@ impl Operator for Starting {
 }
 
 impl Operator for Admin {
-    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
+    fn readiness(&self) -> BoxFuture<'_, crate::telemetry::http::Readiness> {
         Box::pin(Admin::readiness(self))
     }
 

@@ -78,8 +78,9 @@ impl AdminError {
 
 /// What the endpoint can ask of a running pipeline.
 pub trait Operator: Send + Sync + 'static {
-    /// `Ok` when every actor runs and Kafka and S3 answer; the reasons otherwise.
-    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>>;
+    /// `Ok` when every actor runs and Kafka and S3 answer (with notes, such as a warehouse loaded
+    /// by another instance); the reasons otherwise.
+    fn readiness(&self) -> BoxFuture<'_, Readiness>;
     /// Fault injection: make actor `id` fail.
     fn fail_actor<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), AdminError>>;
 }
@@ -97,8 +98,8 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// interval, however often it is asked.
 pub const READY_FOR: Duration = Duration::from_secs(1);
 
-/// A readiness answer: `Ok`, or the reasons.
-type Readiness = Result<(), Vec<String>>;
+/// A readiness answer: `Ok` with notes, or the reasons.
+pub type Readiness = Result<Vec<String>, Vec<String>>;
 
 /// The last readiness check and when it was made, shared by every connection.
 #[derive(Default)]
@@ -199,7 +200,14 @@ async fn respond(
         (&Method::GET, "/readyz") => match op {
             None => (StatusCode::SERVICE_UNAVAILABLE, "text/plain", "starting\n".to_owned()),
             Some(op) => match ready.get(&*op).await {
-                Ok(()) => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
+                Ok(notes) => (
+                    StatusCode::OK,
+                    "text/plain",
+                    std::iter::once("ready".to_owned())
+                        .chain(notes)
+                        .map(|l| l + "\n")
+                        .collect(),
+                ),
                 Err(problems) => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "text/plain",

@@ -11,8 +11,8 @@ use super::*;
 struct Refuses(fn() -> AdminError);
 
 impl Operator for Refuses {
-    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
-        Box::pin(async { Ok(()) })
+    fn readiness(&self) -> BoxFuture<'_, Readiness> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     fn fail_actor<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {
@@ -48,9 +48,9 @@ async fn each_refusal_answers_with_its_own_status() {
 struct Counts(AtomicU32);
 
 impl Operator for Counts {
-    fn readiness(&self) -> BoxFuture<'_, Result<(), Vec<String>>> {
+    fn readiness(&self) -> BoxFuture<'_, Readiness> {
         self.0.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async { Ok(()) })
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     fn fail_actor<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<(), AdminError>> {

@@ -45,6 +45,8 @@ struct State {
     last_report: Option<Instant>,
     /// Failures since that line.
     unreported: u64,
+    /// What `/readyz` says of it that is no problem (a warehouse loaded by another instance).
+    note: Option<String>,
 }
 
 #[derive(Debug)]
@@ -159,6 +161,19 @@ impl Reachability {
             let p = s.problem.as_ref()?;
             Some(format!("{dep} at {}: {}", s.address, p.cause))
         })
+    }
+
+    /// Sets what `/readyz` says of `dep` besides problems (`None`: nothing); whether it changed.
+    pub fn set_note(&self, dep: Dependency, note: Option<String>) -> bool {
+        self.with(dep, |s| std::mem::replace(&mut s.note, note.clone()) != note)
+    }
+
+    /// `"<dep> at <address>: <note>"` for each dependency with a note.
+    pub fn notes(&self) -> Vec<String> {
+        let deps = self.deps.lock().unwrap_or_else(|p| p.into_inner());
+        deps.iter()
+            .filter_map(|(dep, s)| Some(format!("{dep} at {}: {}", s.address, s.note.as_ref()?)))
+            .collect()
     }
 
     /// The address `dep` was registered with.

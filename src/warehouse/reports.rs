@@ -46,7 +46,9 @@ pub async fn status(config: &Config) -> Result<PipeStatus, WarehouseError> {
         let mut names: Vec<String> = topics.iter().map(|t| tables.layout(t).table).collect();
         names.dedup();
         let layouts: Vec<KeyLayout> = topics.iter().map(|t| KeyLayout::of(&config.sink, t)).collect();
-        pipe_status(&store, &db, &names, &layouts).await
+        let mut status = pipe_status(&store, &db, &names, &layouts).await?;
+        status.loaded_by = super::watcher::lease::holder(&path);
+        Ok(status)
     }
     .await;
     if let Some(s) = server {

@@ -42,6 +42,9 @@ pub struct PipeStatus {
     pub last_failed_file_path: Option<String>,
     /// Over the rows loaded in the last 15 minutes.
     pub latency: Option<Latency>,
+    /// The process that holds the SQLite warehouse's lease and so loads it (pid, host, since
+    /// when); `None` when none does (or for Snowflake).
+    pub loaded_by: Option<String>,
 }
 
 /// Percentile `q` (0–1) of sorted `v` (nearest rank).
@@ -132,6 +135,7 @@ pub fn from_warehouse(db: &Connection, tables: &[String]) -> Result<PipeStatus, 
         failed_files: failed_files as u64,
         last_failed_file_path: last_failed,
         latency,
+        loaded_by: None,
     })
 }
 
@@ -179,6 +183,7 @@ impl PipeStatus {
             ("rejectedRows", self.rejected_rows.to_string()),
             ("failedFiles", self.failed_files.to_string()),
             ("lastFailedFilePath", opt(&self.last_failed_file_path)),
+            ("loadedBy", opt(&self.loaded_by)),
         ];
         for (k, v) in rows {
             let _ = writeln!(out, "{k:<24}{v}");

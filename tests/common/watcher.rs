@@ -85,6 +85,9 @@ pub(crate) fn watcher_args<S>(
 ) -> WatcherArgs<S> {
     WatcherArgs {
         source,
+        lease: Some(Arc::new(tickstream::warehouse::watcher::lease::Lease::beside(
+            db.path(),
+        ))),
         db,
         tables: tables(env),
         rules: rules(),

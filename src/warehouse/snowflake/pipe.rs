@@ -148,6 +148,7 @@ pub fn to_pipe_status(pipe: &SnowpipeStatus, files: &[CopyFile], latency: Option
         failed_files: failed.len() as u64,
         last_failed_file_path: failed.last().map(|f| f.file_name.clone()),
         latency,
+        loaded_by: None,
     }
 }
 

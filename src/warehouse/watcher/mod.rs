@@ -30,7 +30,10 @@ use crate::telemetry::reachability::{Dependency, Reachability};
 
 mod db;
 pub mod discovery;
+pub mod lease;
 pub mod loader;
+
+use lease::Lease;
 
 use discovery::Discovery;
 use loader::Loader;
@@ -59,6 +62,8 @@ pub struct WatcherArgs<S> {
     pub file_landed: Option<LandedReceiver>,
     /// Where a failing S3 is reported (one WARN per interval, shared with the sinks).
     pub reach: Arc<Reachability>,
+    /// The SQLite file's lease: only its holder loads (`None`: no local file to share).
+    pub lease: Option<Arc<Lease>>,
 }
 
 /// Where the running watcher can be reached.
@@ -79,6 +84,7 @@ impl<S> Clone for WatcherArgs<S> {
             partitions: self.partitions,
             file_landed: self.file_landed.clone(),
             reach: self.reach.clone(),
+            lease: self.lease.clone(),
         }
     }
 }
@@ -106,6 +112,8 @@ pub struct WatcherState<S> {
     nudge_queued: Arc<std::sync::atomic::AtomicBool>,
     /// Turns upload notifications into nudges; aborted with the watcher.
     nudger: Option<TaskGuard>,
+    /// This incarnation has loaded (held the lease): its stop is recorded in the warehouse.
+    loaded: bool,
 }
 
 fn spawn_nudger(
@@ -165,11 +173,14 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
             args,
             nudge_queued,
             nudger,
+            loaded: false,
         })
     }
 
     async fn post_stop(&self, _: ActorRef<WatcherMsg>, st: &mut Self::State) -> Result<(), ActorProcessingErr> {
-        st.record_state("STOPPED", None).await?;
+        if st.loaded {
+            st.record_state("STOPPED", None).await?;
+        }
         Ok(())
     }
 
@@ -184,6 +195,11 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
         if st.nudger.as_ref().is_some_and(TaskGuard::ended) {
             return Err("the task forwarding landed files to the ingestion watcher stopped".into());
         }
+        if !st.may_load() {
+            st.stand_by(&myself, msg);
+            return Ok(());
+        }
+        st.loaded = true;
         let (result, reply, reschedule) = match msg {
             WatcherMsg::Poll => (st.poll().await, None, true),
             WatcherMsg::CatchUp(reply) => (st.catch_up().await, Some(reply), false),
@@ -236,6 +252,33 @@ impl<S: ObjectSource> Actor for IngestWatcher<S> {
 }
 
 impl<S: ObjectSource> WatcherState<S> {
+    /// Whether this watcher loads now (it holds the warehouse's lease); a lease that cannot be
+    /// tried is reported as the warehouse failing.
+    fn may_load(&self) -> bool {
+        lease::may_load(self.args.lease.as_deref(), &self.args.reach).unwrap_or_else(|e| {
+            self.args.reach.failed(Dependency::Warehouse, &e);
+            events::warehouse_failed_quietly();
+            false
+        })
+    }
+
+    /// Another process loads: answer `msg` without touching the warehouse, and poll again later
+    /// to take over when it stops.
+    fn stand_by(&self, myself: &ActorRef<WatcherMsg>, msg: WatcherMsg) {
+        match msg {
+            WatcherMsg::Poll => {
+                myself.send_after(self.args.poll_interval, || WatcherMsg::Poll);
+            }
+            WatcherMsg::CatchUp(reply) => {
+                let _ = reply.send(());
+            }
+            WatcherMsg::Nudge => {
+                self.nudge_queued.store(false, std::sync::atomic::Ordering::Release);
+                drop(self.take_landed()); // the holder lists them; so does this one on taking over
+            }
+        }
+    }
+
     /// Lists the partitions after their cursors, loads what LOAD_HISTORY does not have, moves
     /// the cursors.
     async fn poll(&mut self) -> Result<(), WarehouseError> {
@@ -328,6 +371,7 @@ pub async fn sqlite_watcher(
     Ok(watcher_spec(
         WatcherArgs {
             source: Arc::new(store),
+            lease: Some(Arc::new(Lease::beside(&path))),
             db: Arc::new(WarehouseDb::new(path, tables.clone())),
             tables,
             rules: LoadRules {
