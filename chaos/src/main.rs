@@ -46,6 +46,118 @@ enum Mode {
         #[command(flatten)]
         common: Common,
     },
+    /// Several instances in one consumer group (~3 minutes): a librdkafka mock cluster in a
+    /// process of its own, s3s-fs, one producing and three sink-only tickstream instances; a
+    /// member joins, one is SIGKILLed, one is stopped past its session (a zombie), a fourth
+    /// joins, one leaves. Reports, per fault, the longest gap in files of the partitions that
+    /// kept their owner and the first file of moved ones; then the time until the committed
+    /// offsets reach the ends; exit 0 only when the audit finds 0 lost, 0 duplicated and every
+    /// committed offset at its end.
+    ///
+    /// Examples:
+    ///   chaos group
+    ///   chaos group --eager      # the same with the eager protocol (range), to compare
+    #[command(verbatim_doc_comment)]
+    Group {
+        /// Every instance uses the eager protocol (partition.assignment.strategy = range).
+        #[arg(long)]
+        eager: bool,
+        /// The tickstream binary the instances run.
+        #[arg(long, default_value = "target/debug/tickstream", value_name = "PATH")]
+        tickstream: PathBuf,
+    },
+    /// Hosts a librdkafka mock cluster until killed; prints `bootstrap=HOST:PORT,...` (used by
+    /// `chaos group`).
+    #[command(hide = true)]
+    MockCluster {
+        #[arg(long, default_value_t = 3)]
+        brokers: i32,
+        #[arg(long)]
+        topic: String,
+        #[arg(long, default_value_t = 3)]
+        partitions: i32,
+    },
+}
+
+/// Hosts the cluster: prints its bootstrap servers, then waits to be killed.
+fn mock_cluster(brokers: i32, topic: &str, partitions: i32) -> ExitCode {
+    let cluster = match tickstream::kafka::EmbeddedKafka::start(brokers) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("chaos mock-cluster: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(e) = cluster.create_topic(topic, partitions, brokers.min(3)) {
+        eprintln!("chaos mock-cluster: creating {topic}: {e}");
+        return ExitCode::FAILURE;
+    }
+    println!("bootstrap={}", cluster.bootstrap_servers());
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    loop {
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    }
+}
+
+/// Runs `chaos group`: prints its table, keeps it in the run directory.
+fn group(eager: bool, tickstream: PathBuf, rt: &tokio::runtime::Runtime) -> ExitCode {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let kind = if eager { "eager" } else { "cooperative" };
+    let dir = PathBuf::from(format!("target/chaos/group-{stamp}-{kind}"));
+    let (tickstream, chaos) = match (tickstream.canonicalize(), std::env::current_exe()) {
+        (Ok(t), Ok(c)) => (t, c),
+        (Err(e), _) => {
+            eprintln!(
+                "chaos: {}: {e} (build it: cargo build --bin tickstream)",
+                tickstream.display()
+            );
+            return ExitCode::from(2);
+        }
+        (_, Err(e)) => {
+            eprintln!("chaos: where is this binary? {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let gc = chaos::group::GroupConfig {
+        dir: dir.clone(),
+        tickstream,
+        chaos,
+        eager,
+    };
+    match rt.block_on(chaos::group::run(&gc)) {
+        Ok(o) => {
+            let text = format!(
+                "{}\n{}",
+                tickstream::verify::report::table(&o.audit),
+                chaos::group::table(&o, eager)
+            );
+            println!("{text}");
+            let _ = std::fs::write(dir.join("report.txt"), &text);
+            let ok = o.audit.ok() && o.commits_at_ends.is_some();
+            println!(
+                "{} (logs in {})",
+                if ok {
+                    "VERIFIED: 0 lost, 0 duplicated, committed offsets at the ends"
+                } else {
+                    "FAILED"
+                },
+                dir.display()
+            );
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("chaos: {e} (logs in {})", dir.display());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -74,6 +186,20 @@ fn main() -> ExitCode {
     let (mode, minutes, common) = match cli.mode {
         Mode::Smoke(common) => ("smoke", None, common),
         Mode::Soak { minutes, common } => ("soak", Some(minutes), common),
+        Mode::MockCluster {
+            brokers,
+            topic,
+            partitions,
+        } => return mock_cluster(brokers, &topic, partitions),
+        Mode::Group { eager, tickstream } => {
+            return match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(rt) => group(eager, tickstream, &rt),
+                Err(e) => {
+                    eprintln!("chaos: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
     };
     let tickstream = match common.tickstream.canonicalize() {
         Ok(p) => p,

@@ -1,0 +1,187 @@
+//! What the group phase measures: every instance's files uploaded per partition, scraped from
+//! its `/metrics` every [`EVERY`], and per fault which partitions kept their owner and how long
+//! each partition went without a new file around it.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::run::http;
+
+/// How often each instance is scraped.
+pub const EVERY: Duration = Duration::from_millis(250);
+
+/// A partition got a new file from `instance` at `at` (since the phase started).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Upload {
+    pub at: Duration,
+    pub instance: String,
+    pub partition: i32,
+}
+
+/// The instances to scrape (name → metrics port) and what was seen.
+#[derive(Clone, Default)]
+pub struct Watch {
+    pub instances: Arc<Mutex<BTreeMap<String, u16>>>,
+    uploads: Arc<Mutex<Vec<Upload>>>,
+}
+
+impl Watch {
+    /// Scrapes every instance every [`EVERY`] until the task is aborted.
+    pub fn spawn(&self, started: Instant) -> tokio::task::JoinHandle<()> {
+        let w = self.clone();
+        tokio::spawn(async move {
+            let mut last: BTreeMap<(String, i32), f64> = BTreeMap::new();
+            loop {
+                let instances: Vec<(String, u16)> = w.lock_instances().iter().map(|(n, p)| (n.clone(), *p)).collect();
+                for (name, port) in instances {
+                    let Some(body) = http(port, "GET", "/metrics").await else {
+                        continue;
+                    };
+                    for (partition, files) in files_per_partition(&body) {
+                        let prev = last.insert((name.clone(), partition), files);
+                        if prev.is_some_and(|p| files > p) {
+                            w.uploads.lock().unwrap_or_else(|p| p.into_inner()).push(Upload {
+                                at: started.elapsed(),
+                                instance: name.clone(),
+                                partition,
+                            });
+                        }
+                    }
+                }
+                tokio::time::sleep(EVERY).await;
+            }
+        })
+    }
+
+    fn lock_instances(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u16>> {
+        self.instances.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn uploads(&self) -> Vec<Upload> {
+        self.uploads.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `tickstream_sink_files_uploaded_total` per partition in one scrape.
+fn files_per_partition(body: &str) -> Vec<(i32, f64)> {
+    const NAME: &str = "tickstream_sink_files_uploaded_total{";
+    body.lines()
+        .filter_map(|l| {
+            let labels = l.strip_prefix(NAME)?;
+            let p = labels.split("partition=\"").nth(1)?.split('"').next()?.parse().ok()?;
+            let v = l.rsplit(' ').next()?.parse().ok()?;
+            Some((p, v))
+        })
+        .collect()
+}
+
+/// One fault's effect on the uploads.
+#[derive(Debug, Default, PartialEq)]
+pub struct Effect {
+    /// Partitions of the other instances whose files came from the same instance before and
+    /// after (the goal: no gap beyond the rotation interval).
+    pub kept: Vec<i32>,
+    /// The longest time without a new file of a kept partition, around the fault.
+    pub kept_longest_gap: Duration,
+    /// Partitions the instance under the fault (killed, stopped, leaving) had, and still had
+    /// after it: their gap is the fault's own.
+    pub own: Vec<i32>,
+    pub own_longest_gap: Duration,
+    /// Partitions whose files came from another instance after the fault.
+    pub moved: Vec<i32>,
+    /// From the fault to the new owner's first file, the longest over the moved partitions.
+    pub moved_first_file: Duration,
+}
+
+/// What happened to each partition's uploads from `at` (the fault to `subject`, if an instance
+/// is its subject) to `until`, judged against who uploaded it last before `at`.
+pub fn effect(uploads: &[Upload], subject: Option<&str>, at: Duration, until: Duration) -> Effect {
+    let mut by_partition: BTreeMap<i32, Vec<&Upload>> = BTreeMap::new();
+    for u in uploads {
+        by_partition.entry(u.partition).or_default().push(u);
+    }
+    let mut e = Effect::default();
+    for (partition, ups) in by_partition {
+        let Some(before) = ups.iter().rev().find(|u| u.at <= at) else {
+            continue;
+        };
+        let after: Vec<&&Upload> = ups.iter().filter(|u| u.at > at && u.at <= until).collect();
+        let Some(last_after) = after.last() else {
+            continue;
+        };
+        if after.iter().all(|u| u.instance == before.instance) {
+            let mut gap = Duration::ZERO;
+            let mut prev = before.at;
+            for u in &after {
+                gap = gap.max(u.at - prev);
+                prev = u.at;
+            }
+            if subject == Some(before.instance.as_str()) {
+                e.own.push(partition);
+                e.own_longest_gap = e.own_longest_gap.max(gap);
+            } else {
+                e.kept.push(partition);
+                e.kept_longest_gap = e.kept_longest_gap.max(gap);
+            }
+        } else {
+            e.moved.push(partition);
+            let first_new = after
+                .iter()
+                .find(|u| u.instance == last_after.instance)
+                .map_or(Duration::ZERO, |u| u.at - at);
+            e.moved_first_file = e.moved_first_file.max(first_new);
+        }
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn up(ms: u64, instance: &str, partition: i32) -> Upload {
+        Upload {
+            at: Duration::from_millis(ms),
+            instance: instance.into(),
+            partition,
+        }
+    }
+
+    #[test]
+    fn kept_partitions_report_their_longest_gap_and_moved_ones_their_new_owners_first_file() {
+        let uploads = vec![
+            up(9_000, "a", 0),
+            up(9_500, "b", 1),
+            up(10_800, "a", 0),
+            up(13_800, "a", 0), // a 3 s gap on a kept partition
+            up(14_000, "c", 1), // partition 1 moved to c, 4 s after the fault
+            up(15_000, "c", 1),
+        ];
+        let e = effect(&uploads, None, Duration::from_secs(10), Duration::from_secs(20));
+        assert_eq!(e.kept, vec![0]);
+        assert_eq!(e.kept_longest_gap, Duration::from_millis(3_000));
+        assert_eq!(e.moved, vec![1]);
+        assert_eq!(e.moved_first_file, Duration::from_secs(4));
+    }
+
+    #[test]
+    fn the_partitions_of_the_instance_under_the_fault_are_counted_apart() {
+        let uploads = vec![
+            up(9_000, "a", 0),
+            up(9_000, "b", 1),
+            up(11_000, "a", 0),
+            up(18_000, "b", 1),
+        ];
+        let e = effect(&uploads, Some("b"), Duration::from_secs(10), Duration::from_secs(20));
+        assert_eq!((e.kept.clone(), e.own.clone()), (vec![0], vec![1]));
+        assert_eq!(e.kept_longest_gap, Duration::from_secs(2));
+        assert_eq!(e.own_longest_gap, Duration::from_secs(9));
+    }
+
+    #[test]
+    fn a_scrape_gives_each_partitions_file_count() {
+        let body = "# HELP x\ntickstream_sink_files_uploaded_total{topic=\"t\",partition=\"2\"} 7\ntickstream_sink_files_uploaded_total{topic=\"t\",partition=\"10\"} 1\ntickstream_sink_bytes_uploaded_total{topic=\"t\",partition=\"2\"} 99\n";
+        assert_eq!(files_per_partition(body), vec![(2, 7.0), (10, 1.0)]);
+    }
+}
