@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::group_watch::{effect, Effect, Watch};
+
 use crate::procs::{self, free_port, Proc};
 use crate::run::{setup, ChaosError};
 
@@ -40,6 +41,22 @@ pub struct GroupConfig {
 pub struct FaultEffect {
     pub name: &'static str,
     pub effect: Effect,
+    /// For moved partitions, the longest time from the new owner's assignment (its log) to its
+    /// first file (scraped, so up to 250 ms late): tickstream's own part of a move.
+    pub assigned_to_file: Option<Duration>,
+}
+
+/// The longest time from a moved partition's assignment to its new owner's first file.
+fn assigned_to_file(e: &Effect, w: &Watch, dir: &Path) -> Option<Duration> {
+    e.moved_to
+        .iter()
+        .filter_map(|(partition, owner, first)| {
+            let first = w.wall_start + chrono::Duration::from_std(*first).ok()?;
+            let log = std::fs::read_to_string(dir.join(owner).join("tickstream.log")).ok()?;
+            let assigned = crate::group_watch::assigned_at(&log, TOPIC, *partition, first)?;
+            (first - assigned).to_std().ok()
+        })
+        .max()
 }
 
 /// The phase's outcome.
@@ -212,10 +229,20 @@ pub async fn run(gc: &GroupConfig) -> Result<GroupOutcome, ChaosError> {
 
 /// The faults, each followed by [`WINDOW`] of watching.
 async fn inject_all(g: &mut Instances, started: Instant) -> Result<Vec<FaultEffect>, ChaosError> {
-    let mut out = Vec::new();
-    let watched = |name: &'static str, subject: Option<&str>, at: Duration, g: &Instances| FaultEffect {
-        name,
-        effect: effect(&g.watch.uploads(), subject, at, at + WINDOW),
+    // No fault: the same measure over the steady window before the first one, to compare with.
+    let now = started.elapsed();
+    let mut out = vec![FaultEffect {
+        name: "none",
+        effect: effect(&g.watch.uploads(), None, now.saturating_sub(WINDOW / 2), now),
+        assigned_to_file: None,
+    }];
+    let watched = |name: &'static str, subject: Option<&str>, at: Duration, g: &Instances| {
+        let effect = effect(&g.watch.uploads(), subject, at, started.elapsed());
+        FaultEffect {
+            name,
+            assigned_to_file: assigned_to_file(&effect, &g.watch, &g.dir),
+            effect,
+        }
     };
     println!("chaos group: c joins");
     let at = started.elapsed();
@@ -270,28 +297,52 @@ fn audit_config(g: &Instances) -> Result<tickstream::config::Config, ChaosError>
     tickstream::config::parse_str(&toml).map_err(|p| setup(p.message))
 }
 
-/// Waits until every partition's committed offset is its end; how long that took.
+/// Waits until every partition's committed offset is its end (read from the group coordinator
+/// and the partition leaders every 250 ms); how long that took.
 async fn commits_reach_ends(
     config: &tickstream::config::Config,
     g: &Instances,
     limit: Duration,
 ) -> Result<Option<Duration>, ChaosError> {
+    use rdkafka::consumer::BaseConsumer;
+    let reader: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &g.bootstrap)
+        .set("group.id", &config.kafka.consumer_group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .map_err(setup)?;
     let stopped = Instant::now();
     while stopped.elapsed() < limit {
-        let r = tickstream::verify::audit(config, &g.bootstrap, &endpoint(g), Duration::from_secs(30))
-            .await
-            .map_err(setup)?;
-        if !r.partitions.is_empty() && r.partitions.iter().all(at_end) {
+        let at_ends = tokio::task::block_in_place(|| offsets_at_ends(&reader));
+        if at_ends {
             return Ok(Some(stopped.elapsed()));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
     Ok(None)
 }
 
-/// The partition's committed offset is its end (an empty partition needs none).
-pub fn at_end(p: &tickstream::verify::PartitionReport) -> bool {
-    p.committed == Some(p.kafka_end) || (p.committed.is_none() && p.kafka_end == p.kafka_low)
+/// Whether every partition of the topic with records has its committed offset at its end.
+fn offsets_at_ends(reader: &rdkafka::consumer::BaseConsumer) -> bool {
+    use rdkafka::consumer::Consumer;
+    let timeout = Duration::from_secs(5);
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        tpl.add_partition(TOPIC, p);
+    }
+    let Ok(committed) = reader.committed_offsets(tpl, timeout) else {
+        return false;
+    };
+    (0..PARTITIONS).all(|p| {
+        let Ok((low, high)) = reader.fetch_watermarks(TOPIC, p, timeout) else {
+            return false;
+        };
+        let c = committed.find_partition(TOPIC, p).and_then(|e| match e.offset() {
+            rdkafka::Offset::Offset(o) => Some(o),
+            _ => None,
+        });
+        c == Some(high) || (c.is_none() && low == high)
+    })
 }
 
 /// The phase's table.
@@ -300,18 +351,20 @@ pub fn table(o: &GroupOutcome, eager: bool) -> String {
         "chaos group ({}): {PARTITIONS} partitions, 1 producing and up to 4 sinking instances\n",
         if eager { "eager" } else { "cooperative-sticky" }
     );
-    out += "fault        others kept  longest gap (others)  its own  gap (its own)  moved  first file (moved)\n";
+    out += "fault        others kept  longest gap (others)  its own  gap (its own)  moved  first file (moved)  assigned -> file\n";
     for f in &o.faults {
         let e = &f.effect;
         out += &format!(
-            "{:<12} {:>11} {:>18} ms {:>8} {:>11} ms {:>6} {:>16} ms\n",
+            "{:<12} {:>11} {:>18} ms {:>8} {:>11} ms {:>6} {:>16} ms {:>14}\n",
             f.name,
             e.kept.len(),
             e.kept_longest_gap.as_millis(),
             e.own.len(),
             e.own_longest_gap.as_millis(),
             e.moved.len(),
-            e.moved_first_file.as_millis()
+            e.moved_first_file.as_millis(),
+            f.assigned_to_file
+                .map_or("-".to_owned(), |d| format!("{} ms", d.as_millis()))
         );
     }
     out += &match o.commits_at_ends {

@@ -20,10 +20,47 @@ pub struct Upload {
 }
 
 /// The instances to scrape (name → metrics port) and what was seen.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Watch {
     pub instances: Arc<Mutex<BTreeMap<String, u16>>>,
     uploads: Arc<Mutex<Vec<Upload>>>,
+    /// The wall clock at the phase's start (an [`Upload`]'s `at` is since then).
+    pub wall_start: chrono::DateTime<chrono::Utc>,
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Self {
+            instances: Arc::default(),
+            uploads: Arc::default(),
+            wall_start: chrono::Utc::now(),
+        }
+    }
+}
+
+/// When `log` (a tickstream log) last says `partition` was assigned to it before `before`.
+pub fn assigned_at(
+    log: &str,
+    topic: &str,
+    partition: i32,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let tp = format!("{topic}/{partition}");
+    log.lines()
+        .filter(|l| l.contains("partitions assigned"))
+        .filter(|l| {
+            l.split("partitions=")
+                .nth(1)
+                .is_some_and(|list| list.split(", ").any(|p| p.trim() == tp))
+        })
+        .filter_map(|l| {
+            l.split_whitespace()
+                .next()?
+                .parse::<chrono::DateTime<chrono::Utc>>()
+                .ok()
+        })
+        .filter(|t| *t <= before)
+        .max()
 }
 
 impl Watch {
@@ -92,6 +129,8 @@ pub struct Effect {
     pub moved: Vec<i32>,
     /// From the fault to the new owner's first file, the longest over the moved partitions.
     pub moved_first_file: Duration,
+    /// Each moved partition's new owner and when its first file was seen.
+    pub moved_to: Vec<(i32, String, Duration)>,
 }
 
 /// What happened to each partition's uploads from `at` (the fault to `subject`, if an instance
@@ -126,11 +165,10 @@ pub fn effect(uploads: &[Upload], subject: Option<&str>, at: Duration, until: Du
             }
         } else {
             e.moved.push(partition);
-            let first_new = after
-                .iter()
-                .find(|u| u.instance == last_after.instance)
-                .map_or(Duration::ZERO, |u| u.at - at);
-            e.moved_first_file = e.moved_first_file.max(first_new);
+            if let Some(first) = after.iter().find(|u| u.instance == last_after.instance) {
+                e.moved_first_file = e.moved_first_file.max(first.at - at);
+                e.moved_to.push((partition, first.instance.clone(), first.at));
+            }
         }
     }
     e
@@ -177,6 +215,21 @@ mod tests {
         assert_eq!((e.kept.clone(), e.own.clone()), (vec![0], vec![1]));
         assert_eq!(e.kept_longest_gap, Duration::from_secs(2));
         assert_eq!(e.own_longest_gap, Duration::from_secs(9));
+    }
+
+    #[test]
+    fn the_assignment_of_a_partition_is_read_from_the_log_before_a_time() {
+        let log = "2026-12-06T19:08:26.003005Z  INFO tickstream::consumer::context: partitions assigned partitions=t/1, t/10\n\
+                   2026-12-06T19:09:00.000000Z  INFO tickstream::consumer::context: partitions assigned partitions=t/1\n";
+        let before: chrono::DateTime<chrono::Utc> = "2026-12-06T19:08:30Z".parse().unwrap();
+        let at = assigned_at(log, "t", 1, before).unwrap();
+        assert_eq!(at.to_rfc3339(), "2026-12-06T19:08:26.003005+00:00");
+        assert_eq!(
+            assigned_at(log, "t", 0, before),
+            None,
+            "t/10 is not t/0 nor t/1's neighbour"
+        );
+        assert!(assigned_at(log, "t", 10, before).is_some());
     }
 
     #[test]

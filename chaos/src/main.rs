@@ -38,7 +38,8 @@ enum Mode {
     ///   chaos smoke --seed 3 --sink format.class=parquet --sink partitioner.class=hourly
     #[command(verbatim_doc_comment)]
     Smoke(Common),
-    /// Faults back to back for --minutes: five sixths on the process phase, the rest on failover.
+    /// Faults back to back for --minutes: five sixths on the process phase, the rest on failover;
+    /// then the group phase (`chaos group`, ~4 minutes more).
     Soak {
         /// How long to inject faults, in minutes.
         #[arg(long, default_value_t = 30, value_name = "M")]
@@ -290,6 +291,17 @@ mod tests {
             panic!("soak")
         };
         assert_eq!((minutes, common.seed), (30, 7));
+        let Mode::Group { eager, .. } = parse(&["group"]).expect("parses").mode else {
+            panic!("group")
+        };
+        assert!(!eager, "cooperative unless asked");
+        let Mode::MockCluster { partitions, .. } = parse(&["mock-cluster", "--topic", "t", "--partitions", "6"])
+            .expect("parses")
+            .mode
+        else {
+            panic!("mock-cluster")
+        };
+        assert_eq!(partitions, 6);
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub struct Report {
     pub processes: PhaseTotals,
     /// The three-broker mock cluster phase (leader moves, a broker down).
     pub failover: PhaseTotals,
+    /// Several instances in one group (`chaos group`; the soak runs it last): its totals and its
+    /// table, verified only with every committed offset at its end.
+    pub group: Option<PhaseTotals>,
+    pub group_table: Option<String>,
     pub lost: i64,
     pub duplicated: i64,
     pub rss: RssReport,
@@ -129,9 +133,10 @@ pub fn percentile(sorted: &[u64], p: f64) -> u64 {
 impl Report {
     /// Sets the overall verdict from both phases.
     pub fn conclude(&mut self) {
-        self.lost = self.processes.lost + self.failover.lost;
-        self.duplicated = self.processes.duplicated + self.failover.duplicated;
-        self.verified = self.processes.verified && self.failover.verified;
+        let group = self.group.as_ref();
+        self.lost = self.processes.lost + self.failover.lost + group.map_or(0, |g| g.lost);
+        self.duplicated = self.processes.duplicated + self.failover.duplicated + group.map_or(0, |g| g.duplicated);
+        self.verified = self.processes.verified && self.failover.verified && group.is_none_or(|g| g.verified);
     }
 
     /// The human summary printed at the end of a run.
@@ -164,7 +169,12 @@ impl Report {
             "{:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>5} {:>5} {:>4} {:>5}",
             "phase", "produced", "acked", "in kafka", "in s3", "ticks s3", "lost", "dup", "dlq", "gaps"
         );
-        for (name, p) in [("processes", &self.processes), ("failover", &self.failover)] {
+        let phases = [
+            ("processes", Some(&self.processes)),
+            ("failover", Some(&self.failover)),
+            ("group", self.group.as_ref()),
+        ];
+        for (name, p) in phases.into_iter().filter_map(|(n, p)| Some((n, p?))) {
             let _ = writeln!(
                 out,
                 "{name:<10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>5} {:>5} {:>4} {:>5}",
@@ -192,6 +202,9 @@ impl Report {
         }
         for stall in &self.stalls {
             let _ = writeln!(out, "stall {stall}");
+        }
+        if let Some(t) = &self.group_table {
+            out += t;
         }
         let _ = write!(
             out,

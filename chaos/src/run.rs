@@ -114,6 +114,22 @@ pub async fn run(rc: RunConfig) -> Result<Report, ChaosError> {
     }
     report.failover = PhaseTotals::from_audit(&outcome.audit, outcome.ticks_produced, outcome.ticks_acked);
 
+    if rc.minutes.is_some() {
+        println!("chaos: group phase (several instances in one consumer group)");
+        let gc = crate::group::GroupConfig {
+            dir: rc.dir.join("group"),
+            tickstream: rc.tickstream.clone(),
+            chaos: std::env::current_exe().map_err(setup)?,
+            eager: false,
+        };
+        let o = crate::group::run(&gc).await?;
+        println!("{}", tickstream::verify::report::table(&o.audit));
+        let mut totals = PhaseTotals::from_audit(&o.audit, 0, 0);
+        totals.verified &= o.commits_at_ends.is_some();
+        report.group = Some(totals);
+        report.group_table = Some(crate::group::table(&o, false));
+    }
+
     recoveries.summarise(&mut report);
     report.elapsed_s = started.elapsed().as_secs();
     report.conclude();
