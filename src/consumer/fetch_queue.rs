@@ -43,6 +43,9 @@ pub struct Fetched<'a> {
 /// A queue of our own that every attached partition's records are forwarded to.
 pub struct FetchQueue<C: ConsumerContext + 'static> {
     queue: NonNull<rdsys::rd_kafka_queue_t>,
+    /// The consumer's own queue (events), only to ask how much waits in it (`None`: a client
+    /// without a group, which has none).
+    events: Option<NonNull<rdsys::rd_kafka_queue_t>>,
     messages: Vec<*mut rdsys::rd_kafka_message_t>,
     /// Keeps the client alive for as long as the queue handle is (librdkafka wants every queue
     /// handle destroyed before the client).
@@ -70,12 +73,25 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
         // `drop`, before this struct's `Arc` of the consumer is released.
         let raw = unsafe { rdsys::rd_kafka_queue_new(consumer.client().native_ptr()) };
         let queue = NonNull::new(raw).expect("rd_kafka_queue_new returns a queue or aborts");
+        // SAFETY: as above (NULL for a client without a group).
+        let events = NonNull::new(unsafe { rdsys::rd_kafka_queue_get_consumer(consumer.client().native_ptr()) });
         Self {
             queue,
+            events,
             messages: Vec::with_capacity(MAX_BATCH),
             consumer,
             carry,
         }
+    }
+
+    /// How many events (and records of partitions not forwarded here) wait in the consumer's
+    /// own queue: the router serves them all each round, so that a rebalance (during which
+    /// librdkafka pauses every assigned partition until it is served) never waits behind a
+    /// backlog of log lines and commit results served one per round.
+    pub fn events_waiting(&self) -> usize {
+        // SAFETY: our handle, valid until `drop`.
+        self.events
+            .map_or(1, |q| unsafe { rdsys::rd_kafka_queue_length(q.as_ptr()) })
     }
 
     /// Sends `partition`'s records to this queue from now on (and those its own queue holds).
@@ -178,6 +194,11 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
 impl<C: ConsumerContext + 'static> Drop for FetchQueue<C> {
     fn drop(&mut self) {
         // SAFETY: our handle, destroyed once, while `self.consumer` still keeps the client alive.
-        unsafe { rdsys::rd_kafka_queue_destroy(self.queue.as_ptr()) };
+        unsafe {
+            rdsys::rd_kafka_queue_destroy(self.queue.as_ptr());
+            if let Some(q) = self.events {
+                rdsys::rd_kafka_queue_destroy(q.as_ptr());
+            }
+        }
     }
 }

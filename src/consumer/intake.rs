@@ -50,10 +50,14 @@ impl Intake<'_> {
             })
             .collect();
         let mut round = Round::new(room);
-        // The consumer's own queue: events (rebalances, errors, statistics), and the records of
-        // a partition not yet forwarded to `fetched` (none while every attached one is).
-        for _ in 0..MAX_ROUND {
+        // The consumer's own queue: events (rebalances, errors, statistics, log lines), and the
+        // records of a partition not yet forwarded to `fetched` (none while every attached one
+        // is). A poll that serves an event returns nothing, as an empty queue does: so the
+        // round polls as often as the queue held entries when it began, and serves them all.
+        let waiting = fetched.events_waiting().clamp(1, MAX_ROUND);
+        for polled in 1..=MAX_ROUND {
             match self.consumer.poll(Duration::ZERO) {
+                None if polled < waiting => continue,
                 None => break,
                 Some(Ok(m)) => {
                     if self.wanted.contains(m.topic())
