@@ -12,6 +12,7 @@ use rdkafka::{ClientContext, TopicPartitionList};
 use rdkafka::config::RDKafkaLogLevel;
 
 use super::Topics;
+use crate::kafka::client_config::CONSUMER_STATS_INTERVAL_MS;
 use crate::kafka::token::TokenCell;
 use crate::record::TopicPartition;
 use crate::telemetry::reachability::Reachability;
@@ -45,6 +46,11 @@ pub struct SinkConsumerContext {
 #[derive(Debug)]
 pub struct GroupWatch {
     last: std::sync::Mutex<Option<GroupState>>,
+    /// Statistics in a row that found the member joining. librdkafka's `rebalance_age` and the
+    /// monotonic clock both run while the process is stopped (SIGSTOP, a VM paused), so a
+    /// member that wakes up in the middle of a rebalance looks stuck at once; counting the
+    /// samples delivered while it ran does not.
+    joining_samples: std::sync::atomic::AtomicU32,
     /// When the consumer was made: librdkafka reports a `rebalance_age` of 0 until the first
     /// assign or revoke, so a member that never got one counts its join from here.
     created: Instant,
@@ -68,11 +74,18 @@ impl GroupWatch {
     pub fn since(created: Instant) -> Self {
         Self {
             last: std::sync::Mutex::new(None),
+            joining_samples: std::sync::atomic::AtomicU32::new(0),
             created,
         }
     }
 
     pub fn record(&self, state: GroupState) {
+        use std::sync::atomic::Ordering;
+        if matches!(state.join_state.as_str(), "steady" | "init") {
+            self.joining_samples.store(0, Ordering::Relaxed);
+        } else {
+            self.joining_samples.fetch_add(1, Ordering::Relaxed);
+        }
         if let Ok(mut last) = self.last.lock() {
             *last = Some(state);
         }
@@ -80,6 +93,7 @@ impl GroupWatch {
 
     /// Forgets what was recorded (after a rejoin, wait for fresh statistics).
     pub fn clear(&self) {
+        self.joining_samples.store(0, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut last) = self.last.lock() {
             *last = None;
         }
@@ -92,8 +106,14 @@ impl GroupWatch {
     }
 
     /// The state if the member has been joining (neither `steady` nor `init`, the state of a
-    /// consumer not subscribed) for at least `limit` since its last assign or revoke.
+    /// consumer not subscribed) for at least `limit` since its last assign or revoke, and the
+    /// statistics delivered in a row over `limit` (every
+    /// [`CONSUMER_STATS_INTERVAL_MS`]) all found it joining.
     pub fn stuck(&self, limit: Duration) -> Option<GroupState> {
+        let samples = self.joining_samples.load(std::sync::atomic::Ordering::Relaxed);
+        if Duration::from_millis(CONSUMER_STATS_INTERVAL_MS) * samples < limit {
+            return None;
+        }
         let mut last = self.last.lock().ok()?.clone()?;
         let joining = !matches!(last.join_state.as_str(), "steady" | "init");
         if last.rebalance_age_ms == 0 {
@@ -248,7 +268,9 @@ mod tests {
         w.record(state("steady", 3_600));
         assert_eq!(w.stuck(limit), None);
         assert!(w.settled());
-        w.record(state("wait-join", 59));
+        for _ in 0..12 {
+            w.record(state("wait-join", 59));
+        }
         assert_eq!(w.stuck(limit), None, "joining, not for long");
         w.record(state("wait-join", 61));
         assert_eq!(w.stuck(limit), Some(state("wait-join", 61)));
@@ -260,17 +282,42 @@ mod tests {
     }
 
     #[test]
+    fn a_member_woken_from_a_stop_in_the_middle_of_a_rebalance_is_not_stuck_at_once() {
+        // SIGSTOPped for 78 s, continued in `wait-unassign-call`: the age says 78 s, but only
+        // one sample was taken while it ran (the watchdog re-subscribed, forcing another
+        // rebalance on every member, before this).
+        let w = GroupWatch::default();
+        let limit = Duration::from_secs(60);
+        w.record(state("steady", 5));
+        w.record(state("wait-unassign-call", 78));
+        assert_eq!(w.stuck(limit), None);
+        for _ in 0..10 {
+            w.record(state("wait-join", 80));
+        }
+        assert_eq!(w.stuck(limit), None, "11 samples, 55 s observed");
+        w.record(state("wait-join", 140));
+        assert!(w.stuck(limit).is_some(), "joining through 12 samples: 60 s observed");
+        w.record(state("steady", 0));
+        w.record(state("wait-join", 200));
+        assert_eq!(w.stuck(limit), None, "a steady sample starts the count again");
+    }
+
+    #[test]
     fn a_member_never_assigned_counts_its_join_from_when_the_consumer_was_made() {
         let limit = Duration::from_secs(60);
         let Some(made) = Instant::now().checked_sub(Duration::from_secs(90)) else {
             return; // a clock this young cannot hold the test's past
         };
         let old = GroupWatch::since(made);
-        old.record(state("wait-join", 0));
+        for _ in 0..12 {
+            old.record(state("wait-join", 0));
+        }
         let stuck = old.stuck(limit).expect("joining for 90 s without any rebalance");
         assert!(stuck.rebalance_age_ms >= 90_000, "{stuck:?}");
         let fresh = GroupWatch::default();
-        fresh.record(state("wait-join", 0));
+        for _ in 0..12 {
+            fresh.record(state("wait-join", 0));
+        }
         assert_eq!(fresh.stuck(limit), None, "joining for a moment only");
         old.record(state("steady", 0));
         assert_eq!(old.stuck(limit), None, "steady is never stuck");

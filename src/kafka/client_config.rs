@@ -38,6 +38,9 @@ pub fn producer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
     with_overrides(c, kafka)
 }
 
+/// How often the sink consumer's librdkafka delivers statistics (lag, the group's join state).
+pub const CONSUMER_STATS_INTERVAL_MS: u64 = 5_000;
+
 /// The sink consumer: manual offset management (commits happen only after an upload), start at
 /// the beginning of a partition that has no committed offset, and incremental rebalancing
 /// (`cooperative-sticky`: a member joining or leaving moves only the partitions that change
@@ -50,7 +53,7 @@ pub fn consumer(kafka: &KafkaConfig, bootstrap_servers: &str) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("enable.partition.eof", "false")
-        .set("statistics.interval.ms", "5000")
+        .set("statistics.interval.ms", CONSUMER_STATS_INTERVAL_MS.to_string())
         .set("session.timeout.ms", "10000")
         .set("max.poll.interval.ms", "300000")
         .set("partition.assignment.strategy", "cooperative-sticky");
