@@ -64,31 +64,54 @@ pub fn assigned_at(
 }
 
 impl Watch {
-    /// Scrapes every instance every [`EVERY`] until the task is aborted.
+    /// Scrapes every instance every [`EVERY`] until the task is aborted, each on a task of its
+    /// own: a stopped instance (SIGSTOP: its port still accepts connections, and answers
+    /// nothing) must not delay the others' samples.
     pub fn spawn(&self, started: Instant) -> tokio::task::JoinHandle<()> {
         let w = self.clone();
         tokio::spawn(async move {
-            let mut last: BTreeMap<(String, i32), f64> = BTreeMap::new();
+            // Dropped with this task (aborted), the set aborts every scraper.
+            let mut tasks = tokio::task::JoinSet::new();
+            let mut scrapers: BTreeMap<(String, u16), tokio::task::AbortHandle> = BTreeMap::new();
             loop {
                 let instances: Vec<(String, u16)> = w.lock_instances().iter().map(|(n, p)| (n.clone(), *p)).collect();
+                scrapers.retain(|k, task| {
+                    let keep = instances.contains(k);
+                    if !keep {
+                        task.abort();
+                    }
+                    keep
+                });
                 for (name, port) in instances {
-                    let Some(body) = http(port, "GET", "/metrics").await else {
-                        continue;
-                    };
-                    for (partition, files) in files_per_partition(&body) {
-                        let prev = last.insert((name.clone(), partition), files);
-                        if prev.is_some_and(|p| files > p) {
-                            w.uploads.lock().unwrap_or_else(|p| p.into_inner()).push(Upload {
-                                at: started.elapsed(),
-                                instance: name.clone(),
-                                partition,
-                            });
-                        }
+                    if !scrapers.contains_key(&(name.clone(), port)) {
+                        let handle = tasks.spawn(w.clone().scrape(name.clone(), port, started));
+                        scrapers.insert((name, port), handle);
                     }
                 }
+                while tasks.try_join_next().is_some() {}
                 tokio::time::sleep(EVERY).await;
             }
         })
+    }
+
+    /// Scrapes one instance every [`EVERY`], noting each new file of each partition.
+    async fn scrape(self, name: String, port: u16, started: Instant) {
+        let mut last: BTreeMap<i32, f64> = BTreeMap::new();
+        loop {
+            if let Some(body) = http(port, "GET", "/metrics").await {
+                for (partition, files) in files_per_partition(&body) {
+                    let prev = last.insert(partition, files);
+                    if prev.is_some_and(|p| files > p) {
+                        self.uploads.lock().unwrap_or_else(|p| p.into_inner()).push(Upload {
+                            at: started.elapsed(),
+                            instance: name.clone(),
+                            partition,
+                        });
+                    }
+                }
+            }
+            tokio::time::sleep(EVERY).await;
+        }
     }
 
     fn lock_instances(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, u16>> {
