@@ -67,9 +67,9 @@ impl PartitionSource for KafkaPartitionSource {
         .await
     }
 
-    async fn low_watermark(&self, partition: i32) -> Result<i64, SourceError> {
+    async fn watermarks(&self, partition: i32) -> Result<(i64, i64), SourceError> {
         self.blocking(partition, "reading the watermarks", move |c, topic| {
-            crate::kafka::watermarks::read(c, topic, partition, KAFKA_TIMEOUT).map(|(low, _)| low)
+            crate::kafka::watermarks::read(c, topic, partition, KAFKA_TIMEOUT)
         })
         .await
     }

@@ -50,6 +50,11 @@ pub trait SegmentStore: Send + Sync + 'static {
         start_after: Option<&str>,
     ) -> impl Future<Output = Result<Vec<String>, S3Error>> + Send;
 
+    /// Whether any key is under `prefix` (one short listing).
+    fn holds_any(&self, prefix: &str) -> impl Future<Output = Result<bool, S3Error>> + Send {
+        async move { self.list(prefix, None).await.map(|keys| !keys.is_empty()) }
+    }
+
     /// The offset after the last record of the file at `key`, from its metadata (HEAD), or
     /// `None` when it has none: written by another tool, or its metadata was lost (s3s-fs
     /// writes an object's metadata after its body, so a crash or an aborted PUT between the two
@@ -330,6 +335,19 @@ impl SegmentStore for S3SegmentStore {
         .await?;
         keys.sort();
         Ok(keys)
+    }
+
+    async fn holds_any(&self, prefix: &str) -> Result<bool, S3Error> {
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .max_keys(1)
+            .send()
+            .await
+            .map_err(|e| from_sdk("ListObjectsV2", &self.bucket, prefix, e))?;
+        Ok(out.key_count().unwrap_or(0) > 0 || !out.contents().is_empty())
     }
 
     async fn end_offset(&self, key: &str) -> Result<Option<i64>, S3Error> {

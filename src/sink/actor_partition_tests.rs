@@ -91,3 +91,71 @@ async fn a_scheduled_rotation_closes_the_open_file_at_each_boundary_without_new_
         "one file per boundary, each holding what arrived before it"
     );
 }
+
+/// `field` rules by symbol, a file per record.
+fn by_symbol() -> Rules {
+    Rules {
+        partitioner: Partitioner::field(&["symbol"]),
+        ..Rules::json(1)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn records_from_the_planned_high_watermark_on_list_no_directory() {
+    let store = MemoryStore::default();
+    // S3 holds a file of the topic (so the plan cannot rule every directory out).
+    store.insert(&super::testing::layout(10).key_in("symbol=Z", 0, 0), 0, 1);
+    let mut source = FakeSource::default();
+    source.high = Some(10);
+    let h = start_with(by_symbol(), 60_000, source, store, Duration::ZERO).await;
+    let planned = h.store.list_attempts.load(Ordering::SeqCst);
+    // Ten replayed records (below the high watermark) in ten directories, then twenty new
+    // records in twenty more.
+    let records: Vec<Record> = (0..30).map(|o| rec(o, &format!("S{o}"))).collect();
+    h.gate.hold(records.len());
+    h.sink.cast(SinkMsg::Append(records)).unwrap();
+    h.wait_until(|h| h.commits().last() == Some(&(30, false))).await;
+    assert_eq!(h.store.keys().len(), 31, "every record in its own file, beside Z's");
+    assert_eq!(
+        h.store.list_attempts.load(Ordering::SeqCst) - planned,
+        10,
+        "only the replayed records' directories are listed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replay_lists_the_directories_ahead_together() {
+    let store = MemoryStore::default();
+    store.insert(&super::testing::layout(10).key_in("symbol=Z", 0, 0), 0, 1);
+    store.list_delay_ms.store(100, Ordering::SeqCst);
+    let h = start_with(by_symbol(), 60_000, FakeSource::default(), store, Duration::ZERO).await;
+    let records: Vec<Record> = (1..41).map(|o| rec(o, &format!("S{o}"))).collect();
+    h.gate.hold(records.len());
+    h.sink.cast(SinkMsg::Append(records)).unwrap();
+    h.wait_until(|h| h.commits().last() == Some(&(41, false))).await;
+    assert_eq!(h.store.keys().len(), 41);
+    assert_eq!(
+        h.store.most_lists_at_once.load(Ordering::SeqCst),
+        16,
+        "the first record's directory and the next fifteen records' at once"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_topic_without_files_in_s3_lists_no_directory() {
+    let h = start_with(
+        by_symbol(),
+        60_000,
+        FakeSource::default(),
+        MemoryStore::default(),
+        Duration::ZERO,
+    )
+    .await;
+    let planned = h.store.list_attempts.load(Ordering::SeqCst);
+    let records: Vec<Record> = (0..20).map(|o| rec(o, &format!("S{o}"))).collect();
+    h.gate.hold(records.len());
+    h.sink.cast(SinkMsg::Append(records)).unwrap();
+    h.wait_until(|h| h.commits().last() == Some(&(20, false))).await;
+    assert_eq!(h.store.keys().len(), 20);
+    assert_eq!(h.store.list_attempts.load(Ordering::SeqCst), planned, "nothing to list");
+}

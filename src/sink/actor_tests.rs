@@ -29,6 +29,9 @@ pub(super) struct FakeSource {
     refuse_commits: bool,
     /// Reads of the committed offset so far.
     reads: std::sync::atomic::AtomicU32,
+    /// The high watermark a resume reads; `None`: past every offset (any record may be in a
+    /// file an earlier writer left, so every directory is listed).
+    pub(super) high: Option<i64>,
 }
 
 fn timeout(op: &'static str) -> SourceError {
@@ -50,8 +53,8 @@ impl PartitionSource for FakeSource {
             checkpoint: self.checkpoint,
         }))
     }
-    async fn low_watermark(&self, _: i32) -> Result<i64, SourceError> {
-        Ok(0)
+    async fn watermarks(&self, _: i32) -> Result<(i64, i64), SourceError> {
+        Ok((0, self.high.unwrap_or(i64::MAX)))
     }
     fn attach(&self, _: i32, _: ActorRef<SinkMsg>, start: i64, _: i64) -> Result<(), SourceError> {
         self.attached.lock().unwrap().push(start);

@@ -16,6 +16,18 @@ pub(super) struct Existing {
 }
 
 impl Existing {
+    /// Drops every listing (their memory too): the partition is past every file they named.
+    pub fn forget(&mut self) {
+        if !self.by_dir.is_empty() {
+            *self = Self::default();
+        }
+    }
+
+    /// Directories listed and not forgotten.
+    pub fn len(&self) -> usize {
+        self.by_dir.len()
+    }
+
     /// Whether `dir` has been listed.
     pub fn knows(&self, dir: &str) -> bool {
         self.by_dir.contains_key(dir)

@@ -221,6 +221,21 @@ pub async fn plan_partitioned<S: SegmentStore>(
     })
 }
 
+/// Under a `field` or `time` partitioner, the offset from which no record of the partition can
+/// be in a file an earlier writer left (see [`super::segmenter::Segmenter::set_list_below`]):
+/// `start` when S3 holds no file of the topic at all (a first run, a backfill into a new
+/// bucket: nothing to list), else the high watermark read for this plan.
+pub async fn list_below<S: SegmentStore>(
+    files: Files<'_, S>,
+    start: i64,
+    high_watermark: i64,
+) -> Result<i64, ResumeError> {
+    match files.store.holds_any(&files.layout.topic_prefix()).await? {
+        true => Ok(high_watermark.max(start)),
+        false => Ok(start),
+    }
+}
+
 /// The files of `partition` in `dir` that may hold records at or after `from`, sorted, with
 /// their keys: a file starts less than `span_limit` offsets before every record it holds, so
 /// the listing starts `span_limit` before `from`.

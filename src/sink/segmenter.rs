@@ -5,7 +5,8 @@
 //! per directory) and one dead-letter batch, and decides per record:
 //! - below the next expected offset: stale (already durable, or from before a seek): dropped;
 //! - in a directory whose existing files are not known yet: [`Pushed::NeedsListing`]; the
-//!   caller lists them ([`Segmenter::add_listing`]) and pushes the record again;
+//!   caller lists them ([`Segmenter::add_listing`]) and pushes the record again. Only records
+//!   an earlier writer may have read ask: see [`Segmenter::set_list_below`];
 //! - inside a file of its directory that already exists in S3: skipped, and that directory's
 //!   open file is cut first, so a new file never overlaps an existing one;
 //! - written: appended to its directory's open file, closed at `flush.size` records. Under
@@ -76,6 +77,9 @@ pub struct Segmenter {
     default_dir: Option<Dir>,
     /// Whether the store takes the keys of a directory's files.
     dir_check: DirCheck,
+    /// Records from this offset on are in no file an earlier writer left: see
+    /// [`Segmenter::set_list_below`].
+    list_below: i64,
 }
 
 impl Segmenter {
@@ -118,6 +122,7 @@ impl Segmenter {
             now_ms: 0,
             default_dir: rules_default.then(|| Dir::from(format!("partition={partition}"))),
             dir_check,
+            list_below: i64::MAX,
         }
     }
 
@@ -177,6 +182,9 @@ impl Segmenter {
         if rec.offset < self.next_offset {
             return (Pushed::Stale, None);
         }
+        if rec.offset >= self.list_below {
+            self.existing.forget();
+        }
         let consecutive = self.rules.partitioner.consecutive();
         // Consecutive files: the directory does not depend on the record, and a record inside
         // an existing file is in S3 already, whatever it is.
@@ -189,7 +197,7 @@ impl Segmenter {
         };
         if let Some(dir) = &fixed_dir {
             // The default partitioner's one directory was listed by the resume plan.
-            if self.default_dir.is_none() && !self.existing.knows(dir) {
+            if self.needs_listing(dir, rec.offset) {
                 return (Pushed::NeedsListing(dir.to_string()), None);
             }
             if self.in_existing(dir, rec.offset, out) {
@@ -238,7 +246,7 @@ impl Segmenter {
             Some(dir) => dir,
             None => self.directory(rec, &view(&record)).map_err(NotWritten::Reject)?,
         };
-        if self.default_dir.is_none() && !self.existing.knows(&dir) {
+        if self.needs_listing(&dir, rec.offset) {
             return Ok(Written::Not(Pushed::NeedsListing(dir.to_string())));
         }
         if !self.rules.partitioner.consecutive() && self.in_existing(&dir, rec.offset, out) {
@@ -364,6 +372,8 @@ impl Segmenter {
 
 #[path = "segmenter_close.rs"]
 mod close;
+#[path = "segmenter_listing.rs"]
+mod listing;
 #[path = "segmenter_schema.rs"]
 mod schema;
 use schema::view;

@@ -79,8 +79,9 @@ impl SourceError {
 pub trait PartitionSource: Send + Sync + 'static {
     /// The group's committed offset, `None` if it never committed.
     fn committed(&self, partition: i32) -> impl Future<Output = Result<Option<Committed>, SourceError>> + Send;
-    /// The earliest offset the broker still has.
-    fn low_watermark(&self, partition: i32) -> impl Future<Output = Result<i64, SourceError>> + Send;
+    /// The partition's watermarks `(low, high)`: the earliest offset the broker still has, and
+    /// the offset its next record will get (no reader so far has read a record at or past it).
+    fn watermarks(&self, partition: i32) -> impl Future<Output = Result<(i64, i64), SourceError>> + Send;
     /// Routes the partition's records to `sink` from `start` on (the consumer is at
     /// `position` now; it seeks when they differ).
     fn attach(&self, partition: i32, sink: ActorRef<SinkMsg>, start: i64, position: i64) -> Result<(), SourceError>;

@@ -63,6 +63,11 @@ pub struct MemoryStore {
     pub list_attempts: AtomicU32,
     /// Every put takes this many milliseconds (of tokio's clock, paused in tests).
     pub put_delay_ms: AtomicU64,
+    /// Every listing takes this many milliseconds (likewise).
+    pub list_delay_ms: AtomicU64,
+    /// Listings under way now, and the most there were at once.
+    lists_now: AtomicU32,
+    pub most_lists_at_once: AtomicU32,
 }
 
 impl MemoryStore {
@@ -137,6 +142,13 @@ impl SegmentStore for MemoryStore {
 
     async fn list(&self, prefix: &str, start_after: Option<&str>) -> Result<Vec<String>, S3Error> {
         self.list_attempts.fetch_add(1, Ordering::SeqCst);
+        let delay = self.list_delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            let now = self.lists_now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most_lists_at_once.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+            self.lists_now.fetch_sub(1, Ordering::SeqCst);
+        }
         if self.failing_lists.load(Ordering::SeqCst) > 0 {
             self.failing_lists.fetch_sub(1, Ordering::SeqCst);
             return Err(slow_down("ListObjectsV2", prefix));

@@ -5,6 +5,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use futures::StreamExt;
+
 use ractor::{ActorProcessingErr, ActorRef};
 
 use super::{SinkArgs, SinkMsg, SinkState, PLAN_ATTEMPTS, PLAN_RETRY_MAX, PLAN_RETRY_MIN};
@@ -30,17 +32,24 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 Some(ours) if in_kafka.is_none_or(|c| ours >= c.offset) => Some(Committed::checkpoint(ours)),
                 _ => in_kafka,
             };
-            let low = a.source.low_watermark(partition).await?;
+            let (low, high) = a.source.watermarks(partition).await?;
             let dead_in_s3 = a.dead_topic.is_none();
             let files = a.files();
-            let plan = match a.rules.partitioner.is_default() {
-                true => resume::plan(files, partition, committed, low, a.rules.flush_size, dead_in_s3).await,
-                false => resume::plan_partitioned(files, partition, committed, low, dead_in_s3).await,
-            }?;
-            Ok::<_, PlanError>((committed, low, plan))
+            let (plan, list_below) = match a.rules.partitioner.is_default() {
+                true => (
+                    resume::plan(files, partition, committed, low, a.rules.flush_size, dead_in_s3).await?,
+                    high,
+                ),
+                false => {
+                    let plan = resume::plan_partitioned(files, partition, committed, low, dead_in_s3).await?;
+                    let below = resume::list_below(files, plan.start, high).await?;
+                    (plan, below)
+                }
+            };
+            Ok::<_, PlanError>((committed, low, plan, list_below))
         };
         match attempt.await {
-            Ok((committed, low, plan)) => {
+            Ok((committed, low, plan, list_below)) => {
                 sink_events::sink_planned(
                     tp,
                     &sink_events::Resumed {
@@ -54,14 +63,16 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
                 );
                 let committed = committed.map(|c| c.offset);
                 self.committed = committed;
-                self.seg = Some(Segmenter::new(
+                let mut seg = Segmenter::new(
                     a.layout.clone(),
                     partition,
                     a.rules.clone(),
                     plan.start,
                     plan.existing,
                     plan.existing_dead,
-                ));
+                );
+                seg.set_list_below(list_below);
+                self.seg = Some(seg);
                 a.gate.reset();
                 a.source
                     .attach(partition, myself.clone(), plan.start, committed.unwrap_or(low))?;
@@ -113,7 +124,11 @@ impl<S: SegmentStore, P: PartitionSource> SinkState<S, P> {
             // The segmenter asked for something first: the record is pushed again once it is
             // there, or waits (with the records behind it) for `Retry`.
             let asked = match &pushed {
-                Pushed::NeedsListing(dir) => Some(list(a, seg, dir, &mut self.list_failures).await),
+                Pushed::NeedsListing(dir) => {
+                    let ahead =
+                        seg.unlisted_ahead(dir, records.iter().skip(1), LOOK_AHEAD_RECORDS, LISTINGS_AT_ONCE - 1);
+                    Some(list(a, seg, dir, ahead, &mut self.list_failures).await)
+                }
                 Pushed::NeedsSchema(id) => Some(fetch_schema(a, *id, rec.offset, &mut self.schema_failures).await),
                 _ => None,
             };
@@ -166,32 +181,57 @@ fn retry_delay(failures: &mut u32) -> Duration {
     delay
 }
 
-/// Lists `dir`'s files in S3 into the segmenter; `Err`: S3 failed, try again after this long.
+/// Directories listed at once when a replayed record asks for one: its own and those the
+/// records behind it will ask for.
+const LISTINGS_AT_ONCE: usize = 16;
+/// How many records behind it are looked at for those directories.
+const LOOK_AHEAD_RECORDS: usize = 4_096;
+
+/// Lists `dir`'s files in S3 into the segmenter, and `ahead`'s, all at once; `Err`: S3 failed
+/// for `dir`, try again after this long (what did list is kept; a directory of `ahead` that
+/// failed is asked for again when its record comes).
 async fn list<S: SegmentStore, P: PartitionSource>(
     a: &SinkArgs<S, P>,
     seg: &mut Segmenter,
     dir: &str,
+    ahead: Vec<String>,
     failures: &mut u32,
 ) -> Result<(), Duration> {
     let tp = &a.tp;
-    match resume::dir_spans(a.files(), dir, tp.partition, seg.next_offset(), a.rules.span_limit()).await {
-        Ok(files) => {
-            *failures = 0;
-            // Files an earlier run left (an upload cut off by a crash may have landed
-            // unannounced): the watcher loads any it has not yet.
-            if let Some(landed) = &a.landed {
-                files.iter().for_each(|(key, _)| landed.send(tp, key));
+    let (files, from, span) = (a.files(), seg.next_offset(), a.rules.span_limit());
+    let dirs = std::iter::once(dir.to_owned()).chain(ahead);
+    let listings: Vec<_> = futures::stream::iter(dirs)
+        .map(|d| async move {
+            let listed = resume::dir_spans(files, &d, tp.partition, from, span).await;
+            (d, listed)
+        })
+        .buffer_unordered(LISTINGS_AT_ONCE)
+        .collect()
+        .await;
+    let mut result = Ok(());
+    for (d, listed) in listings {
+        match listed {
+            Ok(files) => {
+                // Files an earlier run left (an upload cut off by a crash may have landed
+                // unannounced): the watcher loads any it has not yet.
+                if let Some(landed) = &a.landed {
+                    files.iter().for_each(|(key, _)| landed.send(tp, key));
+                }
+                seg.add_listing(&d, files.into_iter().map(|(_, f)| f).collect());
             }
-            seg.add_listing(dir, files.into_iter().map(|(_, f)| f).collect());
-            Ok(())
-        }
-        Err(e) => {
-            let delay = retry_delay(failures);
-            let why = format!("listing {dir}: {}", chain(&e));
-            sink_events::sink_plan_failed(tp, &why, e.class(), delay);
-            Err(delay)
+            Err(e) if d == dir => {
+                let delay = retry_delay(failures);
+                let why = format!("listing {dir}: {}", chain(&e));
+                sink_events::sink_plan_failed(tp, &why, e.class(), delay);
+                result = Err(delay);
+            }
+            Err(_) => {}
         }
     }
+    if result.is_ok() {
+        *failures = 0;
+    }
+    result
 }
 
 /// Fetches schema `id` (the record at `offset` needs it) into the converter's cache, found or
