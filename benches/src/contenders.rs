@@ -75,11 +75,16 @@ async fn create_bucket(servers: &Servers, bucket: &str) -> anyhow::Result<()> {
 }
 
 fn sink_toml(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64, variant: Variant) -> String {
-    let registry = servers.registry.as_str();
+    let settings = variant.settings(&servers.registry);
+    sink_toml_with(servers, topic, group, bucket, flush, &settings)
+}
+
+/// A sink-only configuration with these `[sink]` `settings` besides the topic, flush size and
+/// bucket.
+pub fn sink_toml_with(servers: &Servers, topic: &str, group: &str, bucket: &str, flush: u64, settings: &str) -> String {
     // Extra `[sink]` lines for experiments (BENCH_SINK_EXTRA), tickstream's defaults otherwise.
     let extra = std::env::var("BENCH_SINK_EXTRA").unwrap_or_default().replace(';', "\n");
     // Only non-default settings are written, so that an older binary can be measured too.
-    let schema = variant.settings(registry);
     format!(
         r#"[kafka]
 mode = "plaintext"
@@ -93,7 +98,7 @@ topics = "{topic}"
 "flush.size" = {flush}
 "rotate.interval.ms" = 1000
 "s3.bucket.name" = "{bucket}"
-{schema}
+{settings}
 {extra}
 [s3]
 mode = "endpoint"
@@ -143,7 +148,7 @@ progress_interval_ms = 0
     )
 }
 
-fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
+pub fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
     let args = vec!["run".into(), "--config".into(), config.display().to_string()];
     // BENCH_PERF=1: run tickstream under `perf record` (a flat profile in <dir>/perf.data, read
     // with `perf report -i … --no-children --sort symbol`); BENCH_PERF=dwarf records call

@@ -8,6 +8,7 @@ mod latency;
 mod measure;
 mod registry;
 mod report;
+mod wide;
 
 use std::path::PathBuf;
 
@@ -74,6 +75,17 @@ struct Args {
         default_value = "default,symbols1000x64,field1000x64,hourly1000x64,s3_outage"
     )]
     scenarios: Vec<String>,
+    /// Distinct symbols in the field-partitioner scenario (0 skips it): a topic whose records
+    /// name them in turn, sunk with files per symbol; records/s, files/s and the resident set
+    /// at each quarter of the records (see `wide.rs`).
+    #[arg(long, default_value_t = 0)]
+    field_values: u64,
+    /// Records per partition in that scenario's topic.
+    #[arg(long, default_value_t = 200_000)]
+    field_records: u64,
+    /// Run only that scenario (with its own tansu and s3s-fs).
+    #[arg(long, requires = "field_values")]
+    field_only: bool,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
@@ -135,6 +147,10 @@ async fn main() -> anyhow::Result<()> {
             dir.display()
         );
         let servers = Servers::start(&dir, memory_root.as_deref())?;
+        if a.field_only {
+            wide_scenario(&a, &servers, &programs, run, &mut samples)?;
+            continue;
+        }
         let mut topics = vec![(infra::TOPIC, a.shape, "broker.ceiling")];
         if !a.no_avro {
             topics.push((infra::AVRO_TOPIC, infra::Shape::Avro, "broker.ceiling_avro"));
@@ -243,6 +259,9 @@ async fn main() -> anyhow::Result<()> {
             samples.add(format!("producer.symbols{n}.cpu_s_per_million"), f.cpu_s_per_million);
             samples.add(format!("producer.symbols{n}.peak_rss_mib"), f.peak_rss_mib);
         }
+        if a.field_values > 0 {
+            wide_scenario(&a, &servers, &programs, run, &mut samples)?;
+        }
         if a.latency_secs > 0 {
             latency_scenarios(&a, &programs, &dir, &mut samples)?;
         }
@@ -266,6 +285,45 @@ async fn main() -> anyhow::Result<()> {
     });
     std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
     eprintln!("wrote {}", a.out.display());
+    Ok(())
+}
+
+/// Files per symbol at `--field-values` distinct symbols (see `wide.rs`).
+fn wide_scenario(a: &Args, servers: &Servers, p: &Programs, run: usize, samples: &mut Samples) -> anyhow::Result<()> {
+    let total = (a.field_records * PARTITIONS as u64) as i64;
+    let cluster = wide::cluster()?;
+    let broker = cluster.bootstrap_servers().to_owned();
+    let filled = wide::fill(&broker, a.field_records, a.field_values)?;
+    eprintln!(
+        "  filled {total} records naming {} symbols in turn in {:.1} s",
+        a.field_values,
+        filled.as_secs_f64()
+    );
+    measure::settle();
+    let f = wide::run(servers, &broker, p, total, &format!("r{run}"))?;
+    let q = f.rss_at_quarters_mib;
+    eprintln!(
+        "  sink field by symbol, {} values: {:.0} records/s, {:.0} files/s ({} files), {:.2} CPU s per million, \
+         RSS at each quarter {:.0}/{:.0}/{:.0}/{:.0} MiB, peak {:.0} MiB",
+        a.field_values,
+        f.records_per_sec,
+        f.files_per_sec,
+        f.files,
+        f.cpu_s_per_million,
+        q[0],
+        q[1],
+        q[2],
+        q[3],
+        f.peak_rss_mib
+    );
+    let key = format!("sink.field{}", a.field_values);
+    samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
+    samples.add(format!("{key}.files_per_sec"), f.files_per_sec);
+    samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
+    samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
+    for (i, rss) in q.iter().enumerate() {
+        samples.add(format!("{key}.rss_at_{}pct_mib", 25 * (i + 1)), *rss);
+    }
     Ok(())
 }
 

@@ -22,8 +22,9 @@ pub struct Rules {
     pub partitioner: Partitioner,
     /// `max.open.files.per.partition` (under `field` and `time`).
     pub max_open_files: usize,
-    /// `max.buffered.records`: under `field` and `time`, open files holding this many records
-    /// in all are written out oldest first, so the memory bound never waits for their timers.
+    /// `max.buffered.records`: under `field` and `time`, open files holding half of it in all
+    /// are written out oldest first (the other half is room for uploads), so the memory bound
+    /// never waits for their timers.
     pub max_buffered: u64,
     /// `max.buffered.bytes`: an open file holding half of it is written out (the other half is
     /// room for uploads).

@@ -307,10 +307,12 @@ impl Segmenter {
             }
         } else {
             // A file far behind holds the commit back and widens what a resume must list; and
-            // the open files together stay within the partition's memory bound.
+            // the open files together keep within half the partition's memory bound, the other
+            // half being room for uploads: open files holding all of it would fill the gate,
+            // and with no record coming nothing but their timers would write them out.
             let limit = self.rules.span_limit();
             while self.open.first_start().is_some_and(|s| rec.offset - s >= limit)
-                || (self.open.len() > 0 && self.open.records() >= self.rules.max_buffered)
+                || (self.open.len() > 0 && self.open.records() >= self.rules.max_buffered / 2)
                 || (self.open.len() > 0 && self.open.bytes() >= self.rules.max_buffered_bytes / 2)
             {
                 self.close_oldest(out);

@@ -154,9 +154,9 @@ fn a_file_left_behind_by_the_span_limit_is_written_out() {
 }
 
 #[test]
-fn open_files_holding_the_partitions_memory_bound_are_written_out_oldest_first() {
+fn open_files_holding_half_the_partitions_memory_bound_are_written_out_oldest_first() {
     let r = Rules {
-        max_buffered: 4,
+        max_buffered: 8,
         ..rules(100, 10)
     };
     let mut s = seg(r, 0);

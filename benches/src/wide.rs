@@ -1,0 +1,135 @@
+//! Many distinct field values: a topic whose records name `values` distinct symbols in turn
+//! (each partition goes through all of them, again and again), sunk under
+//! `partitioner.class = "field"` by symbol into an empty bucket. Every record opens a file of
+//! its own directory (far more values than `max.open.files.per.partition`), so this measures
+//! the per-file path, and memory must not grow with the number of directories seen: the
+//! resident set is sampled as the sink goes, and reported at each quarter of the records.
+//!
+//! Kafka here is librdkafka's mock cluster, hosted by the bench process (its CPU is not the
+//! sink's): the sink's gate fills behind the per-file uploads and pauses the partition, and
+//! tansu 0.6 `memory://` answers a fetch after a resume from the middle of a record batch
+//! wrongly, skipping records (the sink then reports offsets that never arrived).
+
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+use crate::contenders::{tickstream_proc, Programs};
+use crate::infra::{Servers, PARTITIONS};
+use crate::measure::{cpu_secs, Committed};
+
+pub const TOPIC: &str = "wide";
+
+/// What one run of the scenario measured.
+#[derive(Debug, Default)]
+pub struct Figures {
+    pub records_per_sec: f64,
+    pub files_per_sec: f64,
+    pub files: u64,
+    pub cpu_s_per_million: f64,
+    pub peak_rss_mib: f64,
+    /// Resident set when a quarter, half, three quarters and all of the records were committed.
+    pub rss_at_quarters_mib: [f64; 4],
+}
+
+/// A mock cluster holding [`TOPIC`] (stopped on drop).
+pub fn cluster() -> anyhow::Result<tickstream::kafka::EmbeddedKafka> {
+    let cluster = tickstream::kafka::EmbeddedKafka::start(1)?;
+    cluster.create_topic(TOPIC, PARTITIONS, 1)?;
+    Ok(cluster)
+}
+
+/// Fills [`TOPIC`] with `per_partition` records per partition, symbols `V000000`… in turn.
+pub fn fill(broker: &str, per_partition: u64, values: u64) -> anyhow::Result<Duration> {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("enable.idempotence", "true")
+        .set("linger.ms", "5")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()?;
+    let started = Instant::now();
+    for j in 0..per_partition {
+        for partition in 0..PARTITIONS {
+            let symbol = format!("V{:06}", (j + partition as u64 * 7_919) % values);
+            let payload = format!(
+                r#"{{"symbol":"{symbol}","price":101.25,"volume":300,"timestamp":"2026-12-06T21:00:00.000Z","seq":{j}}}"#
+            );
+            let mut record = BaseRecord::to(TOPIC)
+                .key(&symbol)
+                .payload(&payload)
+                .partition(partition);
+            loop {
+                match producer.send(record) {
+                    Ok(()) => break,
+                    Err((_, r)) => {
+                        record = r;
+                        producer.poll(Duration::from_millis(10));
+                    }
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(120))?;
+    Ok(started.elapsed())
+}
+
+/// tickstream's sink on [`TOPIC`], files per symbol at flush.size 100, until the group has
+/// committed every record; the files are counted in the bucket afterwards.
+pub fn run(servers: &Servers, broker: &str, p: &Programs, total: i64, tag: &str) -> anyhow::Result<Figures> {
+    let name = format!("wide-{tag}");
+    let dir = servers.dir.join(&name);
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("sink.toml");
+    let settings = "\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol\"";
+    let toml = crate::contenders::sink_toml_with(servers, TOPIC, &name, &name, 100, settings);
+    std::fs::write(&config, toml.replace(&servers.broker, broker))?;
+    let committed = Committed::new(broker, &name, TOPIC)?;
+    let mut proc = tickstream_proc(p, &dir, &config);
+    proc.start()?;
+    let pid = proc.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    let mut f = Figures::default();
+    let (mut first, mut quarter) = (None, 0);
+    let give_up = Instant::now() + Duration::from_secs(1_800);
+    let finished = loop {
+        let done = committed.sum()?;
+        let now = Instant::now();
+        if first.is_none() && done > 0 {
+            first = Some((now, done));
+        }
+        let rss = chaos::monitor::proc_status_kib(pid, "VmRSS").unwrap_or(0) as f64 / 1024.0;
+        while quarter < 4 && done * 4 >= total * (quarter as i64 + 1) {
+            f.rss_at_quarters_mib[quarter] = rss;
+            quarter += 1;
+        }
+        if done >= total {
+            break now;
+        }
+        anyhow::ensure!(now < give_up, "stuck at {done} of {total} records");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    f.peak_rss_mib = crate::measure::peak_rss_mib(pid).unwrap_or(0.0);
+    f.cpu_s_per_million = cpu_secs(pid).unwrap_or(0.0) / (total as f64 / 1e6);
+    proc.terminate(Duration::from_secs(60));
+    let (t0, v0) = first.unwrap_or((finished, 0));
+    let secs = finished.duration_since(t0).as_secs_f64().max(1e-3);
+    f.records_per_sec = (total - v0) as f64 / secs;
+    f.files = count_files(&servers.dir.join("s3").join(&name).join("topics"));
+    f.files_per_sec = f.files as f64 * (total - v0) as f64 / total as f64 / secs;
+    Ok(f)
+}
+
+/// Data files under `root` (s3s-fs keeps objects as files; its metadata files are not `.json`).
+fn count_files(root: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(root) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            match path.is_dir() {
+                true => count_files(&path),
+                false => u64::from(path.extension().is_some_and(|x| x == "json")),
+            }
+        })
+        .sum()
+}
