@@ -291,24 +291,23 @@ async fn main() -> anyhow::Result<()> {
 /// Files per symbol at `--field-values` distinct symbols (see `wide.rs`).
 fn wide_scenario(a: &Args, servers: &Servers, p: &Programs, run: usize, samples: &mut Samples) -> anyhow::Result<()> {
     let total = (a.field_records * PARTITIONS as u64) as i64;
-    let cluster = wide::cluster()?;
-    let broker = cluster.bootstrap_servers().to_owned();
-    let filled = wide::fill(&broker, a.field_records, a.field_values)?;
+    let filled = wide::fill(servers, a.field_records, a.field_values)?;
     eprintln!(
         "  filled {total} records naming {} symbols in turn in {:.1} s",
         a.field_values,
         filled.as_secs_f64()
     );
     measure::settle();
-    let f = wide::run(servers, &broker, p, total, &format!("r{run}"))?;
+    let f = wide::run(servers, p, total, &format!("r{run}"))?;
     let q = f.rss_at_quarters_mib;
     eprintln!(
-        "  sink field by symbol, {} values: {:.0} records/s, {:.0} files/s ({} files), {:.2} CPU s per million, \
-         RSS at each quarter {:.0}/{:.0}/{:.0}/{:.0} MiB, peak {:.0} MiB",
+        "  sink field by symbol, {} values: {:.0} records/s, {:.0} files/s ({} files, {} of {total} records), \
+         {:.2} CPU s per million, RSS at each quarter {:.0}/{:.0}/{:.0}/{:.0} MiB, peak {:.0} MiB",
         a.field_values,
         f.records_per_sec,
         f.files_per_sec,
         f.files,
+        f.records_in_s3,
         f.cpu_s_per_million,
         q[0],
         q[1],
@@ -321,6 +320,7 @@ fn wide_scenario(a: &Args, servers: &Servers, p: &Programs, run: usize, samples:
     samples.add(format!("{key}.files_per_sec"), f.files_per_sec);
     samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
     samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
+    samples.add(format!("{key}.records_missing_in_s3"), total as f64 - f.records_in_s3 as f64);
     for (i, rss) in q.iter().enumerate() {
         samples.add(format!("{key}.rss_at_{}pct_mib", 25 * (i + 1)), *rss);
     }

@@ -5,10 +5,11 @@
 //! the per-file path, and memory must not grow with the number of directories seen: the
 //! resident set is sampled as the sink goes, and reported at each quarter of the records.
 //!
-//! Kafka here is librdkafka's mock cluster, hosted by the bench process (its CPU is not the
-//! sink's): the sink's gate fills behind the per-file uploads and pauses the partition, and
-//! tansu 0.6 `memory://` answers a fetch after a resume from the middle of a record batch
-//! wrongly, skipping records (the sink then reports offsets that never arrived).
+//! The topic is filled one record per batch: the sink's gate fills behind the per-file uploads
+//! and pauses the partition, and tansu 0.6 `memory://` answers a fetch after a resume from the
+//! middle of a record batch wrongly, skipping records (the sink then reports offsets that never
+//! arrived). librdkafka's mock cluster is no way out: it keeps at most 100,000 records or 5 MB
+//! per partition, deleting older ones. The records in S3 are counted after the run.
 
 use std::time::{Duration, Instant};
 
@@ -27,25 +28,23 @@ pub struct Figures {
     pub records_per_sec: f64,
     pub files_per_sec: f64,
     pub files: u64,
+    /// Records in those files (every record of the topic, once, when nothing was lost).
+    pub records_in_s3: u64,
     pub cpu_s_per_million: f64,
     pub peak_rss_mib: f64,
     /// Resident set when a quarter, half, three quarters and all of the records were committed.
     pub rss_at_quarters_mib: [f64; 4],
 }
 
-/// A mock cluster holding [`TOPIC`] (stopped on drop).
-pub fn cluster() -> anyhow::Result<tickstream::kafka::EmbeddedKafka> {
-    let cluster = tickstream::kafka::EmbeddedKafka::start(1)?;
-    cluster.create_topic(TOPIC, PARTITIONS, 1)?;
-    Ok(cluster)
-}
-
-/// Fills [`TOPIC`] with `per_partition` records per partition, symbols `V000000`… in turn.
-pub fn fill(broker: &str, per_partition: u64, values: u64) -> anyhow::Result<Duration> {
+/// Fills [`TOPIC`] with `per_partition` records per partition, symbols `V000000`… in turn, one
+/// record per batch.
+pub fn fill(servers: &Servers, per_partition: u64, values: u64) -> anyhow::Result<Duration> {
+    servers.create_topic(TOPIC)?;
     let producer: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", broker)
+        .set("bootstrap.servers", &servers.broker)
         .set("enable.idempotence", "true")
-        .set("linger.ms", "5")
+        .set("linger.ms", "0")
+        .set("batch.num.messages", "1")
         .set("queue.buffering.max.messages", "1000000")
         .create()?;
     let started = Instant::now();
@@ -76,15 +75,15 @@ pub fn fill(broker: &str, per_partition: u64, values: u64) -> anyhow::Result<Dur
 
 /// tickstream's sink on [`TOPIC`], files per symbol at flush.size 100, until the group has
 /// committed every record; the files are counted in the bucket afterwards.
-pub fn run(servers: &Servers, broker: &str, p: &Programs, total: i64, tag: &str) -> anyhow::Result<Figures> {
+pub fn run(servers: &Servers, p: &Programs, total: i64, tag: &str) -> anyhow::Result<Figures> {
     let name = format!("wide-{tag}");
     let dir = servers.dir.join(&name);
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("sink.toml");
     let settings = "\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol\"";
     let toml = crate::contenders::sink_toml_with(servers, TOPIC, &name, &name, 100, settings);
-    std::fs::write(&config, toml.replace(&servers.broker, broker))?;
-    let committed = Committed::new(broker, &name, TOPIC)?;
+    std::fs::write(&config, toml)?;
+    let committed = Committed::new(&servers.broker, &name, TOPIC)?;
     let mut proc = tickstream_proc(p, &dir, &config);
     proc.start()?;
     let pid = proc.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
@@ -114,22 +113,24 @@ pub fn run(servers: &Servers, broker: &str, p: &Programs, total: i64, tag: &str)
     let (t0, v0) = first.unwrap_or((finished, 0));
     let secs = finished.duration_since(t0).as_secs_f64().max(1e-3);
     f.records_per_sec = (total - v0) as f64 / secs;
-    f.files = count_files(&servers.dir.join("s3").join(&name).join("topics"));
+    (f.files, f.records_in_s3) = count_files(&servers.dir.join("s3").join(&name).join("topics"));
     f.files_per_sec = f.files as f64 * (total - v0) as f64 / total as f64 / secs;
     Ok(f)
 }
 
-/// Data files under `root` (s3s-fs keeps objects as files; its metadata files are not `.json`).
-fn count_files(root: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(root) else { return 0 };
-    entries
-        .flatten()
-        .map(|e| {
-            let path = e.path();
-            match path.is_dir() {
-                true => count_files(&path),
-                false => u64::from(path.extension().is_some_and(|x| x == "json")),
-            }
-        })
-        .sum()
+/// Data files under `root` and their lines (s3s-fs keeps objects as files; its metadata files
+/// are elsewhere).
+fn count_files(root: &std::path::Path) -> (u64, u64) {
+    let Ok(entries) = std::fs::read_dir(root) else { return (0, 0) };
+    let (mut files, mut lines) = (0, 0);
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.is_dir() {
+            let (f, l) = count_files(&path);
+            (files, lines) = (files + f, lines + l);
+        } else if path.extension().is_some_and(|x| x == "json") {
+            files += 1;
+            lines += std::fs::read(&path).map_or(0, |b| b.iter().filter(|c| **c == b'\n').count() as u64);
+        }
+    }
+    (files, lines)
 }

@@ -7,6 +7,7 @@
 
 use std::io::{Read, Write};
 
+use crate::format::compression::MAX_DECODED_BYTES;
 use crate::record::avro::encode::long;
 
 /// A block closes once its datums reach this many bytes (Java's default sync interval).
@@ -67,13 +68,17 @@ impl Codec {
         }
     }
 
-    fn decompress(self, data: &[u8]) -> Result<Vec<u8>, ContainerError> {
+    /// The block's datums, if they take at most `room` bytes.
+    fn decompress(self, data: &[u8], room: usize) -> Result<Vec<u8>, ContainerError> {
         let corrupt = |e: std::io::Error| ContainerError::Block(format!("{}: {e}", self.name()));
-        Ok(match self {
+        // One byte past the room tells a block that fills it exactly from a longer one.
+        let limit = room as u64 + 1;
+        let out = match self {
             Self::Null => data.to_vec(),
             Self::Deflate => {
-                let mut out = Vec::with_capacity(data.len() * 4);
+                let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(room));
                 flate2::read::DeflateDecoder::new(data)
+                    .take(limit)
                     .read_to_end(&mut out)
                     .map_err(corrupt)?;
                 out
@@ -82,6 +87,11 @@ impl Codec {
                 let (body, crc) = data
                     .split_at_checked(data.len().saturating_sub(4))
                     .ok_or_else(|| ContainerError::Block("snappy: no CRC".into()))?;
+                // Snappy states the length first: a bomb is refused before any allocation.
+                let claimed = snap::raw::decompress_len(body).map_err(|e| ContainerError::Block(format!("snappy: {e}")))?;
+                if claimed > room {
+                    return Err(ContainerError::TooLarge(room));
+                }
                 let out = snap::raw::Decoder::new()
                     .decompress_vec(body)
                     .map_err(|e| ContainerError::Block(format!("snappy: {e}")))?;
@@ -93,13 +103,17 @@ impl Codec {
                 out
             }
             Self::Zstandard => {
-                let mut out = Vec::with_capacity(data.len() * 4);
+                let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(room));
                 zstd::stream::read::Decoder::new(data)
-                    .and_then(|mut d| d.read_to_end(&mut out))
+                    .and_then(|d| d.take(limit).read_to_end(&mut out))
                     .map_err(corrupt)?;
                 out
             }
-        })
+        };
+        match out.len() > room {
+            true => Err(ContainerError::TooLarge(room)),
+            false => Ok(out),
+        }
     }
 }
 
@@ -118,6 +132,9 @@ pub enum ContainerError {
     Framing,
     #[error("a block does not decompress: {0}")]
     Block(String),
+    /// Past the cap of this many bytes of datums.
+    #[error("its blocks decompress to more than {0} bytes: not read")]
+    TooLarge(usize),
 }
 
 /// An open container file: its header and closed blocks, and the datums of the block open.
@@ -211,8 +228,14 @@ pub struct Container {
     pub count: u64,
 }
 
-/// Reads a container file.
+/// Reads a container file whose blocks decompress to at most [`MAX_DECODED_BYTES`] in all (a
+/// foreign object in the prefix, or a decompression bomb, does not take the process's memory).
 pub fn read(body: &[u8]) -> Result<Container, ContainerError> {
+    read_within(body, MAX_DECODED_BYTES)
+}
+
+/// [`read`] with a cap of `max` bytes of datums.
+fn read_within(body: &[u8], max: usize) -> Result<Container, ContainerError> {
     let mut r = Cursor(body);
     if r.take(4).ok_or(ContainerError::Magic)? != MAGIC {
         return Err(ContainerError::Magic);
@@ -245,7 +268,11 @@ pub fn read(body: &[u8]) -> Result<Container, ContainerError> {
         if r.take(16) != Some(sync) {
             return Err(ContainerError::Framing);
         }
-        datums.extend_from_slice(&codec.decompress(data)?);
+        let block = codec.decompress(data, max - datums.len()).map_err(|e| match e {
+            ContainerError::TooLarge(_) => ContainerError::TooLarge(max),
+            e => e,
+        })?;
+        datums.extend_from_slice(&block);
         count += n as u64;
     }
     Ok(Container {
@@ -287,6 +314,26 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_past_the_cap_are_not_read_whatever_the_codec() {
+        let datum = vec![0u8; 1_000];
+        for codec in [Codec::Null, Codec::Deflate, Codec::Snappy, Codec::Zstandard] {
+            let mut w = ContainerWriter::new("\"bytes\"", codec, [7; 16]);
+            for _ in 0..100 {
+                w.append(&datum);
+            }
+            let file = w.finish();
+            let all = read(&file).unwrap().datums.len();
+            assert_eq!(read_within(&file, all).unwrap().datums.len(), all, "{codec:?}: exactly at the cap");
+            let e = read_within(&file, all - 1).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("its blocks decompress to more than {} bytes: not read", all - 1),
+                "{codec:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_file_reads_back_with_every_codec_across_several_blocks() {

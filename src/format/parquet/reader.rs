@@ -14,6 +14,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::avro::AVRO_SCHEMA_KEY;
 use super::RECORD_CONTENT;
+use crate::format::compression::MAX_DECODED_BYTES;
 use crate::record::avro::json::{self, Style};
 use crate::record::avro::{BadSchema, WriterSchema};
 use crate::record::cell::Cell;
@@ -28,6 +29,9 @@ pub enum ParquetReadError {
     /// `parquet.avro.schema` is not an Avro schema.
     #[error("its parquet.avro.schema")]
     AvroSchema(#[source] BadSchema),
+    /// Its rows take more than this many bytes, by its metadata or as read.
+    #[error("its rows take more than {0} bytes: not read")]
+    TooLarge(usize),
     /// A column of a type tickstream does not read (or `RECORD_CONTENT` not a string).
     #[error("column {column}: type {data_type} is not one tickstream reads")]
     Column { column: String, data_type: String },
@@ -45,9 +49,20 @@ pub struct JsonLines {
     pub avro_schema: Option<Arc<str>>,
 }
 
-/// The file's rows as JSON lines; Avro records are rendered in `style`.
+/// The file's rows as JSON lines; Avro records are rendered in `style`. A file whose rows take
+/// more than [`MAX_DECODED_BYTES`] (uncompressed, by its metadata, or as JSON lines) is not read:
+/// a foreign object in the prefix, or a decompression bomb, does not take the process's memory.
 pub fn json_lines(body: Bytes, style: Style) -> Result<JsonLines, ParquetReadError> {
+    json_lines_within(body, style, MAX_DECODED_BYTES)
+}
+
+/// [`json_lines`] with a cap of `max` bytes.
+pub(super) fn json_lines_within(body: Bytes, style: Style, max: usize) -> Result<JsonLines, ParquetReadError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(body).map_err(ParquetReadError::NotParquet)?;
+    let stated: i64 = builder.metadata().row_groups().iter().map(|g| g.total_byte_size().max(0)).sum();
+    if usize::try_from(stated).map_or(true, |n| n > max) {
+        return Err(ParquetReadError::TooLarge(max));
+    }
     let avro = builder
         .metadata()
         .file_metadata()
@@ -75,6 +90,9 @@ pub fn json_lines(body: Bytes, style: Style) -> Result<JsonLines, ParquetReadErr
             }
             None => lines(&batch, &mut out)?,
         };
+        if out.len() > max {
+            return Err(ParquetReadError::TooLarge(max));
+        }
     }
     Ok(JsonLines {
         lines: out,

@@ -139,3 +139,24 @@ fn the_same_rows_make_the_same_bytes() {
     let spec = ParquetSpec::new(&tick_columns(), RecordContent::Auto, ParquetCodec::Snappy);
     assert_eq!(write(&spec, &[TICK, TICK]), write(&spec, &[TICK, TICK]));
 }
+
+#[test]
+fn a_file_whose_rows_take_more_than_the_cap_is_not_read() {
+    let spec = ParquetSpec::new(&tick_columns(), RecordContent::Auto, ParquetCodec::Zstd);
+    let file = Bytes::from(write(&spec, &[TICK; 1_000]));
+    let lines = reader::json_lines(file.clone(), Style::default()).unwrap().lines.len();
+    let stated = parquet::file::reader::FileReader::metadata(
+        &parquet::file::serialized_reader::SerializedFileReader::new(file.clone()).unwrap(),
+    )
+    .row_groups()
+    .iter()
+    .map(|g| g.total_byte_size() as usize)
+    .sum::<usize>();
+    assert!(stated < lines, "{stated} bytes of columns, {lines} of JSON lines");
+    let read = |max| reader::json_lines_within(file.clone(), Style::default(), max);
+    assert_eq!(read(lines).unwrap().lines.len(), lines, "exactly at the cap");
+    for max in [lines - 1, stated - 1] {
+        let e = read(max).unwrap_err();
+        assert_eq!(e.to_string(), format!("its rows take more than {max} bytes: not read"));
+    }
+}
