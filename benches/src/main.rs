@@ -320,7 +320,10 @@ fn wide_scenario(a: &Args, servers: &Servers, p: &Programs, run: usize, samples:
     samples.add(format!("{key}.files_per_sec"), f.files_per_sec);
     samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
     samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
-    samples.add(format!("{key}.records_missing_in_s3"), total as f64 - f.records_in_s3 as f64);
+    samples.add(
+        format!("{key}.records_missing_in_s3"),
+        total as f64 - f.records_in_s3 as f64,
+    );
     for (i, rss) in q.iter().enumerate() {
         samples.add(format!("{key}.rss_at_{}pct_mib", 25 * (i + 1)), *rss);
     }

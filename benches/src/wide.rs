@@ -121,7 +121,9 @@ pub fn run(servers: &Servers, p: &Programs, total: i64, tag: &str) -> anyhow::Re
 /// Data files under `root` and their lines (s3s-fs keeps objects as files; its metadata files
 /// are elsewhere).
 fn count_files(root: &std::path::Path) -> (u64, u64) {
-    let Ok(entries) = std::fs::read_dir(root) else { return (0, 0) };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return (0, 0);
+    };
     let (mut files, mut lines) = (0, 0);
     for path in entries.flatten().map(|e| e.path()) {
         if path.is_dir() {

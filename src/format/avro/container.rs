@@ -88,7 +88,8 @@ impl Codec {
                     .split_at_checked(data.len().saturating_sub(4))
                     .ok_or_else(|| ContainerError::Block("snappy: no CRC".into()))?;
                 // Snappy states the length first: a bomb is refused before any allocation.
-                let claimed = snap::raw::decompress_len(body).map_err(|e| ContainerError::Block(format!("snappy: {e}")))?;
+                let claimed =
+                    snap::raw::decompress_len(body).map_err(|e| ContainerError::Block(format!("snappy: {e}")))?;
                 if claimed > room {
                     return Err(ContainerError::TooLarge(room));
                 }
@@ -325,7 +326,11 @@ mod tests {
             }
             let file = w.finish();
             let all = read(&file).unwrap().datums.len();
-            assert_eq!(read_within(&file, all).unwrap().datums.len(), all, "{codec:?}: exactly at the cap");
+            assert_eq!(
+                read_within(&file, all).unwrap().datums.len(),
+                all,
+                "{codec:?}: exactly at the cap"
+            );
             let e = read_within(&file, all - 1).unwrap_err();
             assert_eq!(
                 e.to_string(),

@@ -59,7 +59,12 @@ pub fn json_lines(body: Bytes, style: Style) -> Result<JsonLines, ParquetReadErr
 /// [`json_lines`] with a cap of `max` bytes.
 pub(super) fn json_lines_within(body: Bytes, style: Style, max: usize) -> Result<JsonLines, ParquetReadError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(body).map_err(ParquetReadError::NotParquet)?;
-    let stated: i64 = builder.metadata().row_groups().iter().map(|g| g.total_byte_size().max(0)).sum();
+    let stated: i64 = builder
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.total_byte_size().max(0))
+        .sum();
     if usize::try_from(stated).map_or(true, |n| n > max) {
         return Err(ParquetReadError::TooLarge(max));
     }
