@@ -21,6 +21,7 @@ mod cli;
 mod combinations;
 mod companions;
 mod compression;
+mod csv_replay;
 mod dashboard;
 mod dead_letters;
 mod faults;

@@ -13,13 +13,14 @@ use std::fmt::Write;
 use super::{Config, ENV_OVERRIDES};
 
 /// The sources whose structs make up the configuration file.
-const SOURCES: [&str; 6] = [
+const SOURCES: [&str; 7] = [
     include_str!("mod.rs"),
     include_str!("sections.rs"),
     include_str!("sink.rs"),
     include_str!("warehouse.rs"),
     include_str!("../record/column.rs"),
     include_str!("partitioner.rs"),
+    include_str!("source.rs"),
 ];
 
 const DOC: &str = "docs/configuration.md";
@@ -115,7 +116,10 @@ fn section(
     let mut nested = Vec::new();
     for f in fields {
         let default = defaults.and_then(|d| d.get(&f.key));
-        let inner = f.ty.trim_start_matches("Vec<").trim_end_matches('>');
+        let inner =
+            f.ty.trim_start_matches("Vec<")
+                .trim_start_matches("Option<")
+                .trim_end_matches('>');
         if all.contains_key(inner) && inner != "Column" || f.ty == "Vec<Column>" {
             nested.push(f);
         }
@@ -128,7 +132,10 @@ fn section(
     for f in nested {
         let default = defaults.and_then(|d| d.get(&f.key));
         let (_, doc) = (&f.key, &f.doc);
-        let inner = f.ty.trim_start_matches("Vec<").trim_end_matches('>');
+        let inner =
+            f.ty.trim_start_matches("Vec<")
+                .trim_start_matches("Option<")
+                .trim_end_matches('>');
         match f.ty.starts_with("Vec<") {
             true => {
                 let _ = writeln!(out, "\n### `[[{path}.{}]]`\n\n{doc}\n", f.key);

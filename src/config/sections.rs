@@ -1,5 +1,6 @@
 //! The tables of the configuration file. Each field's `///` line is its user documentation.
 
+use super::source::{CsvSourceConfig, Source};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -72,6 +73,13 @@ pub struct ProducerConfig {
     /// Run the tick producers in this process.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// Where the ticks come from: `simulated` (default: a random walk per symbol of
+    /// `symbols`) or `csv` (rows of `[producer.csv]`'s files, a producer per symbol found).
+    #[serde(default)]
+    pub source: Source,
+    /// The CSV replay, under `source = "csv"`.
+    #[serde(default)]
+    pub csv: Option<CsvSourceConfig>,
     /// The topic the ticks go to, keyed by symbol.
     #[serde(default = "default_topic")]
     pub topic: String,

@@ -1,15 +1,14 @@
 //! Checks that go beyond types: ranges, names, and fields required by a mode.
 
 use super::{
-    Config, KafkaConfig, KafkaMode, Problem, ProducerConfig, S3Mode, SinkConfig, WarehouseConfig, WarehouseKind,
-    ENV_OVERRIDES,
+    Config, KafkaConfig, KafkaMode, Problem, S3Mode, SinkConfig, WarehouseConfig, WarehouseKind, ENV_OVERRIDES,
 };
 
 /// Every problem in `c`, each naming its key.
 pub fn validate(c: &Config) -> Vec<Problem> {
     let mut p = Problems::default();
     kafka(&c.kafka, &mut p);
-    producer(&c.producer, &mut p);
+    super::validate_producer::producer(&c.producer, &mut p);
     sink(&c.sink, &mut p);
     warehouse(&c.warehouse, &mut p);
     snowflake(&c.warehouse, &mut p);
@@ -97,43 +96,6 @@ fn kafka(k: &KafkaConfig, p: &mut Problems) {
             format!("must be an IAM role ARN like arn:aws:iam::123456789012:role/name, got {arn:?}"),
         );
     }
-}
-
-/// The simulated producers.
-fn producer(pr: &ProducerConfig, p: &mut Problems) {
-    if let Err(e) = topic_name(&pr.topic) {
-        p.check(false, "producer.topic", e);
-    }
-    if pr.enabled {
-        p.check(
-            !pr.symbols.is_empty(),
-            "producer.symbols",
-            "must list at least one symbol".into(),
-        );
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, s) in pr.symbols.iter().enumerate() {
-        let valid = !s.is_empty()
-            && s.len() <= 16
-            && s.chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '.' || ch == '-');
-        p.check(
-            valid,
-            &format!("producer.symbols[{i}]"),
-            format!("must be 1–16 of A–Z 0–9 . -, got {s:?}"),
-        );
-        p.check(
-            seen.insert(s),
-            &format!("producer.symbols[{i}]"),
-            format!("{s} is listed twice"),
-        );
-    }
-    p.check(
-        pr.ticks_per_second.is_finite() && pr.ticks_per_second > 0.0 && pr.ticks_per_second <= 1_000_000.0,
-        "producer.ticks_per_second",
-        format!("must be > 0 and ≤ 1000000, got {}", pr.ticks_per_second),
-    );
-    p.check(!pr.exchange.is_empty(), "producer.exchange", "must not be empty".into());
 }
 
 /// `[sink]`'s files, offsets and bucket.

@@ -27,11 +27,17 @@ pub enum SendError {
     Kafka { topic: String, source: KafkaError },
 }
 
+/// Told of each tracked record's delivery: its id (see [`TickProducer::try_send_tracked`]) and
+/// whether the cluster acknowledged it.
+pub type OnDelivery = Arc<dyn Fn(usize, bool) + Send + Sync>;
+
 /// Counts deliveries as librdkafka reports them, on its own polling thread.
 pub struct DeliveryCounter {
     stats: Arc<PipelineStats>,
     token: Option<TokenCell>,
     reach: Arc<Reachability>,
+    /// Told of tracked records' deliveries (a replay's checkpoint).
+    tracked: std::sync::OnceLock<OnDelivery>,
 }
 
 impl ClientContext for DeliveryCounter {
@@ -51,9 +57,13 @@ impl ClientContext for DeliveryCounter {
 }
 
 impl ProducerContext for DeliveryCounter {
-    type DeliveryOpaque = ();
+    /// A tracked record's id; 0 for the others.
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, id: usize) {
+        if let (true, Some(tell)) = (id != 0, self.tracked.get()) {
+            tell(id, result.is_ok());
+        }
         match result {
             Ok(_) => events::tick_acked(&self.stats),
             Err((err, msg)) => {
@@ -79,13 +89,33 @@ impl TickProducer {
         reach: Arc<Reachability>,
     ) -> Result<Self, KafkaError> {
         Ok(Self {
-            inner: config.create_with_context(DeliveryCounter { stats, token, reach })?,
+            inner: config.create_with_context(DeliveryCounter {
+                stats,
+                token,
+                reach,
+                tracked: std::sync::OnceLock::new(),
+            })?,
         })
+    }
+
+    /// Where the deliveries of records sent with [`TickProducer::try_send_tracked`] are told
+    /// (set once; `false` if it was set already).
+    pub fn on_delivery(&self, tell: OnDelivery) -> bool {
+        self.inner.context().tracked.set(tell).is_ok()
     }
 
     /// Queues one record; never blocks. [`SendError::QueueFull`] asks the caller to wait.
     pub fn try_send(&self, topic: &str, key: &str, payload: &[u8]) -> Result<(), SendError> {
-        match self.inner.send(BaseRecord::to(topic).key(key).payload(payload)) {
+        self.try_send_tracked(topic, key, payload, 0)
+    }
+
+    /// [`TickProducer::try_send`], its delivery told to [`TickProducer::on_delivery`] with
+    /// `id` (not 0).
+    pub fn try_send_tracked(&self, topic: &str, key: &str, payload: &[u8], id: usize) -> Result<(), SendError> {
+        match self
+            .inner
+            .send(BaseRecord::with_opaque_to(topic, id).key(key).payload(payload))
+        {
             Ok(()) => Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => Err(SendError::QueueFull),
             Err((source, _)) => Err(SendError::Kafka {

@@ -91,6 +91,8 @@ pub enum StartError {
     Actors(#[source] ractor::SpawnErr),
     #[error("{0}")]
     Unsupported(String),
+    #[error("the CSV replay: {0}")]
+    CsvSource(String),
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("the Snowpipe monitor")]
@@ -140,7 +142,7 @@ impl Pipeline {
             auth: infra.kafka_auth.as_ref().map(|a| (a.refresher)(tree::REFRESHER)),
             ..Default::default()
         };
-        let producer = match parts::producers(config, infra, &options, &stats).map_err(StartError::Producer)? {
+        let producer = match parts::producers(config, infra, &options, &stats)? {
             Some(p) => {
                 parts.producers = Some(p.specs);
                 Some(p.producer)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use supervisors::ChildSpec;
 
 use super::{tree, Infra, RunOptions, StartError};
+use crate::config::source::{CsvSourceConfig, PacingKind, Source};
 use crate::config::{Config, WarehouseKind};
 use crate::kafka::{client_config, TickProducer};
 use crate::landed::LandedReceiver;
@@ -20,24 +21,44 @@ pub(super) struct Producers {
     pub specs: Vec<ChildSpec>,
 }
 
+/// Why the producers cannot start.
+pub(super) enum ProducersError {
+    Kafka(rdkafka::error::KafkaError),
+    /// The CSV replay's files (named in the message).
+    Csv(String),
+}
+
+impl From<ProducersError> for StartError {
+    fn from(e: ProducersError) -> Self {
+        match e {
+            ProducersError::Kafka(e) => StartError::Producer(e),
+            ProducersError::Csv(e) => StartError::CsvSource(e),
+        }
+    }
+}
+
 /// The shared producer and a producer actor per symbol, when producers run here.
 pub(super) fn producers(
     config: &Config,
     infra: &Infra,
     options: &RunOptions,
     stats: &Arc<PipelineStats>,
-) -> Result<Option<Producers>, rdkafka::error::KafkaError> {
+) -> Result<Option<Producers>, ProducersError> {
     if !config.producer.enabled {
         return Ok(None);
     }
     let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
     let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
-    let producer = Arc::new(TickProducer::new(
-        &cc,
-        stats.clone(),
-        token,
-        infra.reachability.clone(),
-    )?);
+    let producer = Arc::new(
+        TickProducer::new(&cc, stats.clone(), token, infra.reachability.clone()).map_err(ProducersError::Kafka)?,
+    );
+    if let (Source::Csv, Some(csv)) = (config.producer.source, &config.producer.csv) {
+        let spec = csv_feed(config, csv, &producer, stats).map_err(ProducersError::Csv)?;
+        return Ok(Some(Producers {
+            producer,
+            specs: vec![spec],
+        }));
+    }
     let common = ProducerCommon {
         topic: config.producer.topic.clone(),
         exchange: config.producer.exchange.clone(),
@@ -49,6 +70,53 @@ pub(super) fn producers(
     };
     let specs = producer_specs(&common, &config.producer.symbols, options.seed, tree::PRODUCER);
     Ok(Some(Producers { producer, specs }))
+}
+
+/// The CSV replay's feed actor (it starts a producer actor per symbol it meets). Every file is
+/// opened and its header checked here, so a wrong path or column mapping stops the start with
+/// the file named.
+fn csv_feed(
+    config: &Config,
+    csv: &CsvSourceConfig,
+    producer: &Arc<TickProducer>,
+    stats: &Arc<PipelineStats>,
+) -> Result<ChildSpec, String> {
+    use crate::producer::csv::{acks::Acks, acks::RowId, files, pacing::Pacing, reader, FeedActor, FeedArgs};
+    let files = files::resolve(&csv.path)?;
+    for f in &files {
+        reader::open_file(f, &csv.columns)?;
+    }
+    let acks = Arc::new(Acks::default());
+    let told = acks.clone();
+    producer.on_delivery(Arc::new(move |id, ok| told.delivered(RowId::from_tracked(id), ok)));
+    let pacing = match csv.pacing {
+        PacingKind::Max => Pacing::Max,
+        PacingKind::Rate => Pacing::Rate(csv.rate),
+        PacingKind::Original => Pacing::Original { speed: csv.speed },
+        PacingKind::Sample => Pacing::Sample(csv.rate),
+    };
+    let args = Arc::new(FeedArgs {
+        csv: csv.clone(),
+        pacing,
+        files,
+        checkpoint: csv
+            .checkpoint
+            .clone()
+            .unwrap_or_else(|| config.runtime.data_dir.join("csv-replay.json")),
+        topic: config.producer.topic.clone(),
+        exchange: config.producer.exchange.clone(),
+        producer: producer.clone(),
+        stats: stats.clone(),
+        acks,
+    });
+    Ok(ChildSpec::new("csv-feed", "producer", tree::PRODUCER, move |sup| {
+        let args = args.clone();
+        async move {
+            ractor::Actor::spawn_linked(None, FeedActor, args, sup)
+                .await
+                .map(|(a, _)| a.get_cell())
+        }
+    }))
 }
 
 /// The ingestion watcher over SQLite (told of landed files by `landed`), or, in Snowflake mode,

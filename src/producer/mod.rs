@@ -5,6 +5,7 @@
 //!   each quote as a [`crate::record::tick::Tick`] with the record's encoder.
 
 pub mod actor;
+pub mod csv;
 pub mod walk;
 
 pub use actor::{producer_specs, ProducerActor, ProducerArgs, ProducerCommon, ProducerMsg};

@@ -18,6 +18,7 @@ pub(crate) const TICKS_PRODUCED: &str = "tickstream_ticks_produced_total";
 pub(crate) const TICKS_ACKED: &str = "tickstream_ticks_acked_total";
 const TICKS_FAILED: &str = "tickstream_ticks_failed_total";
 const QUEUE_FULL: &str = "tickstream_producer_queue_full_total";
+const CSV_ROWS: &str = "tickstream_csv_rows_total";
 const GROUP_STUCK: &str = "tickstream_consumer_group_stuck_total";
 const CONSUMER_LAG: &str = "tickstream_sink_consumer_lag";
 const CONSUMER_ERRORS: &str = "tickstream_consumer_errors_total";
@@ -59,6 +60,11 @@ pub fn describe() {
         QUEUE_FULL,
         Unit::Count,
         "Times a producer actor waited on a full local producer queue (backpressure)"
+    );
+    describe_counter!(
+        CSV_ROWS,
+        Unit::Count,
+        "Rows of a CSV replay: dealt to their symbol's producer, or bad (not a tick: skipped, logged with file:line)"
     );
     describe_counter!(
         GROUP_STUCK,
@@ -126,6 +132,16 @@ pub fn token_auth_started() {
     for result in ["ok", "error"] {
         counter!(TOKEN_REFRESH, "result" => result).increment(0);
     }
+}
+
+/// A replayed CSV row was handed to its symbol's producer actor.
+pub fn csv_row_dealt() {
+    counter!(CSV_ROWS, "outcome" => "dealt").increment(1);
+}
+
+/// A replayed CSV row was not a tick (its file and line are logged where it was read).
+pub fn csv_row_bad() {
+    counter!(CSV_ROWS, "outcome" => "bad").increment(1);
 }
 
 pub fn tick_produced(stats: &PipelineStats) {

@@ -1,0 +1,131 @@
+//! The replay's files read row by row, in order: each row a [`CsvRow`] with its place, or a bad
+//! row counted and logged with file:line.
+
+use std::fs::File;
+use std::path::PathBuf;
+
+use super::acks::RowId;
+use super::rows::{ColumnNames, Columns, CsvRow};
+use crate::telemetry::events;
+
+/// What the next read gave.
+#[derive(Debug)]
+pub enum Next {
+    Row(RowId, CsvRow),
+    /// A row that is not a tick (logged and counted).
+    Bad,
+    /// Past the last row of the last file (again at every call, until [`Reader::rewind`]).
+    End,
+}
+
+/// Bad rows of a file logged one by one; past them, one in a thousand.
+const LOGGED_BAD_ROWS: u64 = 10;
+
+pub struct Reader {
+    files: Vec<PathBuf>,
+    names: ColumnNames,
+    /// The file read now (or next).
+    file: usize,
+    open: Option<Open>,
+    /// Bad rows met since the start.
+    bad_rows: u64,
+}
+
+struct Open {
+    rows: csv::Reader<File>,
+    columns: Columns,
+    record: csv::StringRecord,
+    bad: u64,
+}
+
+impl Reader {
+    pub fn new(files: Vec<PathBuf>, names: ColumnNames) -> Self {
+        Self {
+            files,
+            names,
+            file: 0,
+            open: None,
+            bad_rows: 0,
+        }
+    }
+
+    /// Bad rows met since the start (every pass).
+    pub fn bad_rows(&self) -> u64 {
+        self.bad_rows
+    }
+
+    /// Back to the first row of the first file.
+    pub fn rewind(&mut self) {
+        (self.file, self.open) = (0, None);
+    }
+
+    /// The next row; `Err` names the file that cannot be opened or whose header has no
+    /// column for a field.
+    pub fn read(&mut self) -> Result<Next, String> {
+        loop {
+            let Some(path) = self.files.get(self.file) else {
+                return Ok(Next::End);
+            };
+            let open = match &mut self.open {
+                Some(open) => open,
+                None => self.open.insert(open(path, &self.names)?),
+            };
+            match open.rows.read_record(&mut open.record) {
+                Ok(true) => {}
+                Ok(false) => {
+                    (self.file, self.open) = (self.file + 1, None);
+                    continue;
+                }
+                Err(e) => {
+                    let line = e.position().map_or(0, |p| p.line());
+                    self.bad_rows += 1;
+                    return Ok(bad(path, line, &e.to_string(), &mut open.bad));
+                }
+            }
+            let line = open.record.position().map_or(0, |p| p.line());
+            return Ok(match open.columns.parse(&open.record) {
+                Ok(row) => Next::Row(RowId::new(self.file, line), row),
+                Err(why) => {
+                    self.bad_rows += 1;
+                    bad(path, line, &why, &mut open.bad)
+                }
+            });
+        }
+    }
+}
+
+/// The file's reader past its header, and where each field's column is.
+pub fn open_file(path: &std::path::Path, names: &ColumnNames) -> Result<(csv::Reader<File>, Columns), String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rows = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+    let header = rows
+        .headers()
+        .map_err(|e| format!("{}: reading the header: {e}", path.display()))?
+        .clone();
+    let columns = Columns::find(&header, names).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((rows, columns))
+}
+
+fn open(path: &std::path::Path, names: &ColumnNames) -> Result<Open, String> {
+    let (rows, columns) = open_file(path, names)?;
+    Ok(Open {
+        rows,
+        columns,
+        record: csv::StringRecord::new(),
+        bad: 0,
+    })
+}
+
+fn bad(path: &std::path::Path, line: u64, why: &str, count: &mut u64) -> Next {
+    *count += 1;
+    if *count <= LOGGED_BAD_ROWS || (*count).is_multiple_of(1_000) {
+        tracing::warn!(
+            file = %path.display(),
+            line,
+            bad_rows_in_file = *count,
+            "skipping a row that is not a tick: {why}"
+        );
+    }
+    events::csv_row_bad();
+    Next::Bad
+}

@@ -1,0 +1,89 @@
+//! A symbol's producer actor in a replay: sends the rows dealt to it, in the order dealt,
+//! keyed by its symbol, each tracked so that the replay's checkpoint follows the acks.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+
+use super::acks::RowId;
+use crate::kafka::producer::{SendError, TickProducer};
+use crate::record::tick::Quote;
+use crate::record::tick_json::TickEncoder;
+use crate::telemetry::{events, PipelineStats};
+
+/// How long to wait before retrying when the producer's local queue is full.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
+
+pub struct SymbolActor;
+
+pub struct SymbolArgs {
+    pub symbol: String,
+    pub topic: String,
+    pub exchange: String,
+    pub producer: Arc<TickProducer>,
+    pub stats: Arc<PipelineStats>,
+}
+
+/// One row, as the tick it becomes.
+pub struct SymbolMsg {
+    pub id: RowId,
+    /// The pass's `run_id`.
+    pub run_id: Arc<str>,
+    pub quote: Quote,
+    /// RFC 3339, UTC, milliseconds.
+    pub timestamp: String,
+}
+
+pub struct SymbolState {
+    args: SymbolArgs,
+    /// The encoder of the current pass's `run_id`.
+    encoder: Option<(Arc<str>, TickEncoder)>,
+    payload: Vec<u8>,
+}
+
+impl Actor for SymbolActor {
+    type Msg = SymbolMsg;
+    type State = SymbolState;
+    type Arguments = SymbolArgs;
+
+    async fn pre_start(&self, _: ActorRef<SymbolMsg>, args: SymbolArgs) -> Result<SymbolState, ActorProcessingErr> {
+        Ok(SymbolState {
+            args,
+            encoder: None,
+            payload: Vec::with_capacity(256),
+        })
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<SymbolMsg>,
+        msg: SymbolMsg,
+        st: &mut SymbolState,
+    ) -> Result<(), ActorProcessingErr> {
+        let a = &st.args;
+        let encoder = match &st.encoder {
+            Some((run_id, e)) if *run_id == msg.run_id => e,
+            _ => {
+                let e = TickEncoder::new(&a.symbol, &a.exchange, &msg.run_id);
+                &st.encoder.insert((msg.run_id.clone(), e)).1
+            }
+        };
+        encoder.encode(&mut st.payload, &msg.quote, &msg.timestamp);
+        loop {
+            match a
+                .producer
+                .try_send_tracked(&a.topic, &a.symbol, &st.payload, msg.id.tracked())
+            {
+                Ok(()) => break,
+                Err(SendError::QueueFull) => {
+                    events::producer_queue_full();
+                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        events::tick_produced(&a.stats);
+        Ok(())
+    }
+}
