@@ -52,7 +52,13 @@ fn write_archive(dir: &Path, days: u64, trades: u64) -> u64 {
     days + trades
 }
 
-fn replay(env: &TestEnv, archive: &Path, pacing: PacingKind, rate: f64) -> (tickstream::config::Config, String) {
+fn replay(
+    env: &TestEnv,
+    archive: &Path,
+    pacing: PacingKind,
+    rate: f64,
+    warehouse: bool,
+) -> (tickstream::config::Config, String) {
     let mut config = env.config(1, 1, 100, 1_000);
     config.producer.source = Source::Csv;
     config.producer.csv = Some(CsvSourceConfig {
@@ -64,7 +70,7 @@ fn replay(env: &TestEnv, archive: &Path, pacing: PacingKind, rate: f64) -> (tick
         columns: ColumnNames::default(),
         checkpoint: None,
     });
-    config.warehouse.enabled = false;
+    config.warehouse.enabled = warehouse;
     config.kafka.create_topics = false;
     env.kafka
         .create_topic(&env.topic, crate::common::PARTITIONS, 1)
@@ -112,7 +118,7 @@ async fn every_row_of_an_archive_lands_once_and_bad_rows_are_named_with_file_and
     let env = TestEnv::start().await;
     let archive = tempfile::tempdir().unwrap();
     let per_symbol_rows = write_archive(archive.path(), 200, 150);
-    let (config, sections) = replay(&env, archive.path(), PacingKind::Max, 1.0);
+    let (config, sections) = replay(&env, archive.path(), PacingKind::Max, 1.0, true);
     let t = Tickstream::start("csv", &sections, &S3_CREDENTIALS);
     t.until_logged("the replay went through every file", Duration::from_secs(120))
         .await;
@@ -149,6 +155,26 @@ async fn every_row_of_an_archive_lands_once_and_bad_rows_are_named_with_file_and
         assert!(named, "{file}:{line} ({why}) not in the log:\n{log}");
     }
     assert!(log.contains("rows_sent=1050") && log.contains("bad_rows=3"), "{log}");
+    // And in the warehouse, each row once.
+    let db = t.data_dir().join("warehouse.db");
+    let table = config.warehouse.table_for(&env.topic, Some(&env.topic));
+    let since = Instant::now();
+    let count = |sql: &str| {
+        tickstream::warehouse::schema::open_read_only(&db)
+            .ok()
+            .and_then(|db| db.query_row(sql, [], |r| r.get::<_, i64>(0)).ok())
+    };
+    let all = format!("SELECT COUNT(*) FROM {table}");
+    while count(&all) != Some(rows as i64) {
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "{:?} rows loaded",
+            count(&all)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let distinct = format!("SELECT COUNT(DISTINCT json_extract(RECORD_CONTENT, '$.symbol') || '/' || json_extract(RECORD_CONTENT, '$.seq')) FROM {table}");
+    assert_eq!(count(&distinct), Some(rows as i64));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -157,7 +183,7 @@ async fn a_backfill_killed_midway_goes_on_from_its_checkpoint_and_loses_no_row()
     let archive = tempfile::tempdir().unwrap();
     let per_symbol_rows = write_archive(archive.path(), 1_500, 1_500);
     // 9,000 rows at 1,500 a second: about six seconds of replay.
-    let (config, sections) = replay(&env, archive.path(), PacingKind::Rate, 1_500.0);
+    let (config, sections) = replay(&env, archive.path(), PacingKind::Rate, 1_500.0, false);
     let mut t = Tickstream::start("csv-kill", &sections, &S3_CREDENTIALS);
     let checkpoint = t.data_dir().join("csv-replay.json");
     let since = Instant::now();
