@@ -83,6 +83,10 @@ struct Args {
     /// Records per partition in that scenario's topic.
     #[arg(long, default_value_t = 200_000)]
     field_records: u64,
+    /// Also measure the CSV replay's backfill (`source = "csv"`, `pacing = "max"`) of `--produce`
+    /// rows of 7 symbols, against the bare producer's ceiling of the same run.
+    #[arg(long)]
+    csv_backfill: bool,
     /// Run only that scenario (with its own tansu and s3s-fs).
     #[arg(long, requires = "field_values")]
     field_only: bool,
@@ -258,6 +262,24 @@ async fn main() -> anyhow::Result<()> {
             samples.add(format!("producer.symbols{n}.ticks_per_sec"), f.records_per_sec);
             samples.add(format!("producer.symbols{n}.cpu_s_per_million"), f.cpu_s_per_million);
             samples.add(format!("producer.symbols{n}.peak_rss_mib"), f.peak_rss_mib);
+            if a.csv_backfill && n == 7 {
+                measure::settle();
+                let broker0 = servers.broker_cpu_secs();
+                let f = contenders::csv_backfill(&servers, &programs, n, a.produce, &format!("s{n}-r{run}")).await?;
+                let broker = (servers.broker_cpu_secs() - broker0) / millions;
+                eprintln!(
+                    "  CSV backfill {n:>3} symbols: {:>8.0} ticks/s acked ({:.0}% of the ceiling), {:>6.2} CPU s per million \
+                     (broker {broker:.2}), peak RSS {:.0} MiB",
+                    f.records_per_sec,
+                    100.0 * f.records_per_sec / ceiling.per_sec(),
+                    f.cpu_s_per_million,
+                    f.peak_rss_mib
+                );
+                samples.add("producer.csv.ticks_per_sec", f.records_per_sec);
+                samples.add("producer.csv.share_of_ceiling", f.records_per_sec / ceiling.per_sec());
+                samples.add("producer.csv.cpu_s_per_million", f.cpu_s_per_million);
+                samples.add("producer.csv.peak_rss_mib", f.peak_rss_mib);
+            }
         }
         if a.field_values > 0 {
             wide_scenario(&a, &servers, &programs, run, &mut samples)?;
