@@ -76,6 +76,15 @@ impl Acks {
         }
     }
 
+    /// Forgets every row dealt: a restarted feed deals again from its checkpoint (rows an
+    /// earlier feed dealt may have died with its symbol actors; an acknowledgement of one still
+    /// on its way means it is in Kafka all the same).
+    pub fn restart(&self) {
+        let mut s = self.state();
+        s.pending.clear();
+        s.next = None;
+    }
+
     /// A new pass starts from the first row (every row of the last one was acknowledged).
     pub fn new_pass(&self) {
         self.state().next = None;
@@ -124,5 +133,9 @@ mod tests {
         assert_eq!((acks.in_flight(), acks.counts()), (0, (4, 1)));
         let id = RowId::from_tracked(rows[3].tracked());
         assert_eq!((id.file(), id.line()), (1, 5));
+        // A restarted feed deals from its checkpoint again: nothing of the last one is pending.
+        acks.dealt(rows[0]);
+        acks.restart();
+        assert_eq!((acks.in_flight(), acks.safe_from()), (0, None));
     }
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use tokio::time::Instant;
 
 use super::acks::{Acks, RowId};
@@ -85,6 +85,7 @@ impl Actor for FeedActor {
     type Arguments = Arc<FeedArgs>;
 
     async fn pre_start(&self, myself: ActorRef<FeedMsg>, args: Arc<FeedArgs>) -> Result<FeedState, ActorProcessingErr> {
+        args.acks.restart();
         let cp = checkpoint::load(&args.checkpoint)?;
         let (pass, resume_at, finished) = match cp {
             Some(cp) if cp.files == args.files => (cp.pass, Some(RowId::new(cp.file, cp.line)), cp.finished),
@@ -134,6 +135,22 @@ impl Actor for FeedActor {
     async fn post_stop(&self, _: ActorRef<FeedMsg>, st: &mut FeedState) -> Result<(), ActorProcessingErr> {
         st.save();
         Ok(())
+    }
+
+    /// A symbol's actor that fails (a record Kafka refuses outright) fails the feed: its
+    /// supervisor restarts it (counted, within the restart intensity), and it goes on from the
+    /// checkpoint, the rows in the dead actor's mailbox included.
+    async fn handle_supervisor_evt(
+        &self,
+        _: ActorRef<FeedMsg>,
+        event: SupervisionEvent,
+        _: &mut FeedState,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorFailed(_, e) => Err(format!("a symbol's producer failed: {e}").into()),
+            SupervisionEvent::ActorTerminated(..) => Err("a symbol's producer stopped".into()),
+            _ => Ok(()),
+        }
     }
 
     async fn handle(
