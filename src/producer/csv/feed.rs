@@ -116,8 +116,10 @@ impl Actor for FeedActor {
             Some(_) => format!("{}-s{}", run_id(&args.files, 0), chrono::Utc::now().timestamp()).into(),
             None => run_id(&args.files, pass),
         };
+        let mut reader = Reader::new(args.files.clone(), args.csv.columns.clone());
+        reader.quiet_before(resume_at);
         Ok(FeedState {
-            reader: Reader::new(args.files.clone(), args.csv.columns.clone()),
+            reader,
             run_id,
             pass,
             resume_at,
@@ -327,6 +329,7 @@ impl FeedState {
         self.pass += 1;
         self.run_id = run_id(&self.args.files, self.pass);
         self.reader.rewind();
+        self.reader.quiet_before(None);
         self.resume_at = None;
         self.args.acks.new_pass();
         self.schedule = Schedule::new(self.args.pacing);

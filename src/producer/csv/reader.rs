@@ -29,6 +29,9 @@ pub struct Reader {
     open: Option<Open>,
     /// Bad rows met since the start.
     bad_rows: u64,
+    /// Rows before it were read by an earlier run (re-read to count `seq`): a bad one there was
+    /// logged and counted then.
+    quiet_before: Option<RowId>,
 }
 
 struct Open {
@@ -46,7 +49,13 @@ impl Reader {
             file: 0,
             open: None,
             bad_rows: 0,
+            quiet_before: None,
         }
+    }
+
+    /// Bad rows before `at` are passed over without a word (an earlier run reported them).
+    pub fn quiet_before(&mut self, at: Option<RowId>) {
+        self.quiet_before = at;
     }
 
     /// Bad rows met since the start (every pass).
@@ -66,6 +75,8 @@ impl Reader {
             let Some(path) = self.files.get(self.file) else {
                 return Ok(Next::End);
             };
+            let (file, quiet_before) = (self.file, self.quiet_before);
+            let reported = |line: u64| quiet_before.is_none_or(|q| RowId::new(file, line) >= q);
             let open = match &mut self.open {
                 Some(open) => open,
                 None => self.open.insert(open(path, &self.names)?),
@@ -78,6 +89,9 @@ impl Reader {
                 }
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
+                    if !reported(line) {
+                        return Ok(Next::Bad);
+                    }
                     self.bad_rows += 1;
                     return Ok(bad(path, line, &e.to_string(), &mut open.bad));
                 }
@@ -85,6 +99,7 @@ impl Reader {
             let line = open.record.position().map_or(0, |p| p.line());
             return Ok(match open.columns.parse(&open.record) {
                 Ok(row) => Next::Row(RowId::new(self.file, line), row),
+                Err(_) if !reported(line) => Next::Bad,
                 Err(why) => {
                     self.bad_rows += 1;
                     bad(path, line, &why, &mut open.bad)
@@ -128,4 +143,45 @@ fn bad(path: &std::path::Path, line: u64, why: &str, count: &mut u64) -> Next {
     }
     events::csv_row_bad();
     Next::Bad
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(r: &mut Reader) -> Vec<Next> {
+        let mut out = Vec::new();
+        loop {
+            match r.read().unwrap() {
+                Next::End => return out,
+                n => out.push(n),
+            }
+        }
+    }
+
+    #[test]
+    fn rows_come_in_order_with_their_place_and_bad_rows_before_a_resume_are_not_reported_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.csv"), dir.path().join("b.csv"));
+        std::fs::write(&a, "symbol,price,timestamp\nX,1,2026-12-01\nX,oops,2026-12-01\n").unwrap();
+        std::fs::write(&b, "Name,Close,Date\nY,2,2026-12-02\n").unwrap();
+        let mut r = Reader::new(vec![a, b], ColumnNames::default());
+        let rows = read_all(&mut r);
+        let places: Vec<String> = rows
+            .iter()
+            .map(|n| match n {
+                Next::Row(id, row) => format!("{}:{} {}", id.file(), id.line(), row.symbol),
+                Next::Bad => "bad".into(),
+                Next::End => "end".into(),
+            })
+            .collect();
+        assert_eq!(places, ["0:2 X", "bad", "1:2 Y"]);
+        assert_eq!(r.bad_rows(), 1);
+        let mut resumed = Reader::new(r.files.clone(), ColumnNames::default());
+        resumed.quiet_before(Some(RowId::new(1, 2)));
+        assert_eq!(read_all(&mut resumed).len(), 3);
+        assert_eq!(resumed.bad_rows(), 0, "reported by the run before");
+        r.rewind();
+        assert_eq!(read_all(&mut r).len(), 3, "a new pass reads every file again");
+    }
 }
