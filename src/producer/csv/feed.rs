@@ -273,7 +273,12 @@ impl FeedState {
 
     /// The row's `seq` and `change` in its symbol's order (counting it).
     fn count(&mut self, row: &CsvRow) -> (u64, f64) {
-        let s = self.symbols.entry(row.symbol.clone()).or_default();
+        if !self.symbols.contains_key(&row.symbol) {
+            self.symbols.insert(row.symbol.clone(), Symbol::default());
+        }
+        let Some(s) = self.symbols.get_mut(&row.symbol) else {
+            return (0, 0.0);
+        };
         let seq = s.next_seq;
         s.next_seq += 1;
         (seq, row.price - *s.first_price.get_or_insert(row.price))
@@ -302,7 +307,7 @@ impl FeedState {
                 volume: row.volume,
                 change: (change * 100.0).round() / 100.0,
             },
-            timestamp: Timestamp::of(timestamp).as_str().to_owned(),
+            timestamp: Timestamp::of(timestamp),
         };
         if id != RowId::UNTRACKED {
             self.args.acks.dealt(id);

@@ -8,7 +8,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::acks::RowId;
 use crate::kafka::producer::{SendError, TickProducer};
-use crate::record::tick::Quote;
+use crate::record::tick::{Quote, Timestamp};
 use crate::record::tick_json::TickEncoder;
 use crate::telemetry::{events, PipelineStats};
 
@@ -31,8 +31,7 @@ pub struct SymbolMsg {
     /// The pass's `run_id`.
     pub run_id: Arc<str>,
     pub quote: Quote,
-    /// RFC 3339, UTC, milliseconds.
-    pub timestamp: String,
+    pub timestamp: Timestamp,
 }
 
 pub struct SymbolState {
@@ -69,7 +68,7 @@ impl Actor for SymbolActor {
                 &st.encoder.insert((msg.run_id.clone(), e)).1
             }
         };
-        encoder.encode(&mut st.payload, &msg.quote, &msg.timestamp);
+        encoder.encode(&mut st.payload, &msg.quote, msg.timestamp.as_str());
         loop {
             match a
                 .producer
