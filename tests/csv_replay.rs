@@ -182,22 +182,25 @@ async fn a_backfill_killed_midway_goes_on_from_its_checkpoint_and_loses_no_row()
     let env = TestEnv::start().await;
     let archive = tempfile::tempdir().unwrap();
     let per_symbol_rows = write_archive(archive.path(), 1_500, 1_500);
-    // 9,000 rows at 1,500 a second: about six seconds of replay.
-    let (config, sections) = replay(&env, archive.path(), PacingKind::Rate, 1_500.0, false);
+    // 9,000 rows at 1,000 a second: the first file (4,500 rows) takes four and a half seconds.
+    let (config, sections) = replay(&env, archive.path(), PacingKind::Rate, 1_000.0, false);
     let mut t = Tickstream::start("csv-kill", &sections, &S3_CREDENTIALS);
     let checkpoint = t.data_dir().join("csv-replay.json");
     let since = Instant::now();
-    let line_now = || -> u64 {
+    // (file, line) of the checkpoint.
+    let at = || -> (u64, u64) {
         let text = std::fs::read_to_string(&checkpoint).unwrap_or_default();
-        serde_json::from_str::<serde_json::Value>(&text).map_or(0, |v| v["line"].as_u64().unwrap_or(0))
+        serde_json::from_str::<serde_json::Value>(&text).map_or((0, 0), |v| {
+            (v["file"].as_u64().unwrap_or(0), v["line"].as_u64().unwrap_or(0))
+        })
     };
-    while line_now() < 3_000 {
+    while at() < (0, 2_500) {
         assert!(since.elapsed() < Duration::from_secs(90), "no progress: {}", t.log());
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     t.kill();
-    let killed_at = line_now();
-    assert!(killed_at < 4_500, "killed in the first file, at line {killed_at}");
+    let (file, killed_at) = at();
+    assert_eq!(file, 0, "killed in the first file, at line {killed_at}");
     t.restart();
     t.until_logged("the replay went through every file", Duration::from_secs(120))
         .await;
@@ -206,10 +209,14 @@ async fn a_backfill_killed_midway_goes_on_from_its_checkpoint_and_loses_no_row()
     let want: BTreeMap<String, u64> = SYMBOLS.iter().map(|s| (s.to_string(), per_symbol_rows)).collect();
     assert_eq!(per_symbol(&report), want, "every row, once counted by its identity");
     assert!(report.symbols.iter().all(|s| s.gaps.is_empty()), "{report:?}");
-    // Sent twice: only rows dealt after the last checkpoint (written every second, at 1,500 rows
-    // a second); from the start again, it would be all of the 3,000 and more before it.
+    // Sent twice: only rows dealt after the checkpoint. From the first row again, it would be
+    // every row before the checkpoint's line too (the header and two bad rows are not rows).
     let again: u64 = report.symbols.iter().map(|s| s.duplicated_seqs).sum();
-    assert!(again <= 2_000, "{again} rows sent again");
+    let before_checkpoint = killed_at - 4;
+    assert!(
+        again < before_checkpoint,
+        "{again} rows sent again, the checkpoint was past {before_checkpoint}"
+    );
     assert!(
         report
             .partitions

@@ -177,7 +177,7 @@ pub fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
 }
 
 /// Runs a started process until `progress` reaches `total`, then stops it; returns its figures.
-fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<i64>) -> anyhow::Result<Figures> {
+pub fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Result<i64>) -> anyhow::Result<Figures> {
     proc.start()?;
     let pid = proc.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
     let rate = rate_until(total, Duration::from_secs(600), progress);
@@ -354,71 +354,6 @@ pub async fn producer(
     std::fs::write(&config, producer_toml(servers, &topic, symbols, per_symbol, port))?;
     let total = (per_symbol * symbols as u64) as i64;
     measure(tickstream_proc(p, &dir, &config), total, move || {
-        scrape_counter(port, "tickstream_ticks_acked_total")
-    })
-}
-
-/// tickstream's CSV replay (`source = "csv"`, `pacing = "max"`): a backfill of `rows` rows of
-/// `symbols` symbols (the seed's trade-log shape), written here first, sent as fast as the
-/// broker acknowledges.
-pub async fn csv_backfill(
-    servers: &Servers,
-    p: &Programs,
-    symbols: usize,
-    rows: i64,
-    tag: &str,
-) -> anyhow::Result<Figures> {
-    use std::io::Write;
-    let topic = format!("csv-{tag}");
-    servers.create_topic(&topic)?;
-    let dir = servers.dir.join(format!("csv-{tag}"));
-    std::fs::create_dir_all(&dir)?;
-    let archive = dir.join("trades.csv");
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&archive)?);
-    writeln!(out, "symbol,price,volume,timestamp")?;
-    for i in 0..rows {
-        let ms = 1_796_119_200_000 + i;
-        writeln!(
-            out,
-            "S{:04},{}.{:02},{},{ms}",
-            i % symbols as i64,
-            100 + i % 50,
-            i % 100,
-            100 + i % 900
-        )?;
-    }
-    out.flush()?;
-    drop(out);
-    let port = chaos::procs::free_port()?;
-    let config = dir.join("producer.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[kafka]
-mode = "plaintext"
-bootstrap_servers = "{broker}"
-create_topics = false
-[producer]
-topic = "{topic}"
-source = "csv"
-[producer.csv]
-path = "{archive}"
-pacing = "max"
-[sink]
-enabled = false
-[metrics]
-listen = "127.0.0.1:{port}"
-[warehouse]
-enabled = false
-[runtime]
-data_dir = "data"
-progress_interval_ms = 0
-"#,
-            broker = servers.broker,
-            archive = archive.display(),
-        ),
-    )?;
-    measure(tickstream_proc(p, &dir, &config), rows, move || {
         scrape_counter(port, "tickstream_ticks_acked_total")
     })
 }

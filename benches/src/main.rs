@@ -7,6 +7,7 @@ mod infra;
 mod latency;
 mod measure;
 mod registry;
+mod replay;
 mod report;
 mod wide;
 
@@ -152,7 +153,13 @@ async fn main() -> anyhow::Result<()> {
         );
         let servers = Servers::start(&dir, memory_root.as_deref())?;
         if a.field_only {
-            wide_scenario(&a, &servers, &programs, run, &mut samples)?;
+            wide::scenario(
+                &servers,
+                &programs,
+                (a.field_values, a.field_records),
+                run,
+                &mut samples,
+            )?;
             continue;
         }
         let mut topics = vec![(infra::TOPIC, a.shape, "broker.ceiling")];
@@ -263,26 +270,17 @@ async fn main() -> anyhow::Result<()> {
             samples.add(format!("producer.symbols{n}.cpu_s_per_million"), f.cpu_s_per_million);
             samples.add(format!("producer.symbols{n}.peak_rss_mib"), f.peak_rss_mib);
             if a.csv_backfill && n == 7 {
-                measure::settle();
-                let broker0 = servers.broker_cpu_secs();
-                let f = contenders::csv_backfill(&servers, &programs, n, a.produce, &format!("s{n}-r{run}")).await?;
-                let broker = (servers.broker_cpu_secs() - broker0) / millions;
-                eprintln!(
-                    "  CSV backfill {n:>3} symbols: {:>8.0} ticks/s acked ({:.0}% of the ceiling), {:>6.2} CPU s per million \
-                     (broker {broker:.2}), peak RSS {:.0} MiB",
-                    f.records_per_sec,
-                    100.0 * f.records_per_sec / ceiling.per_sec(),
-                    f.cpu_s_per_million,
-                    f.peak_rss_mib
-                );
-                samples.add("producer.csv.ticks_per_sec", f.records_per_sec);
-                samples.add("producer.csv.share_of_ceiling", f.records_per_sec / ceiling.per_sec());
-                samples.add("producer.csv.cpu_s_per_million", f.cpu_s_per_million);
-                samples.add("producer.csv.peak_rss_mib", f.peak_rss_mib);
+                replay::backfill(&servers, &programs, n, a.produce, ceiling.per_sec(), run, &mut samples).await?;
             }
         }
         if a.field_values > 0 {
-            wide_scenario(&a, &servers, &programs, run, &mut samples)?;
+            wide::scenario(
+                &servers,
+                &programs,
+                (a.field_values, a.field_records),
+                run,
+                &mut samples,
+            )?;
         }
         if a.latency_secs > 0 {
             latency_scenarios(&a, &programs, &dir, &mut samples)?;
@@ -307,48 +305,6 @@ async fn main() -> anyhow::Result<()> {
     });
     std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
     eprintln!("wrote {}", a.out.display());
-    Ok(())
-}
-
-/// Files per symbol at `--field-values` distinct symbols (see `wide.rs`).
-fn wide_scenario(a: &Args, servers: &Servers, p: &Programs, run: usize, samples: &mut Samples) -> anyhow::Result<()> {
-    let total = (a.field_records * PARTITIONS as u64) as i64;
-    let filled = wide::fill(servers, a.field_records, a.field_values)?;
-    eprintln!(
-        "  filled {total} records naming {} symbols in turn in {:.1} s",
-        a.field_values,
-        filled.as_secs_f64()
-    );
-    measure::settle();
-    let f = wide::run(servers, p, total, &format!("r{run}"))?;
-    let q = f.rss_at_quarters_mib;
-    eprintln!(
-        "  sink field by symbol, {} values: {:.0} records/s, {:.0} files/s ({} files, {} of {total} records), \
-         {:.2} CPU s per million, RSS at each quarter {:.0}/{:.0}/{:.0}/{:.0} MiB, peak {:.0} MiB",
-        a.field_values,
-        f.records_per_sec,
-        f.files_per_sec,
-        f.files,
-        f.records_in_s3,
-        f.cpu_s_per_million,
-        q[0],
-        q[1],
-        q[2],
-        q[3],
-        f.peak_rss_mib
-    );
-    let key = format!("sink.field{}", a.field_values);
-    samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
-    samples.add(format!("{key}.files_per_sec"), f.files_per_sec);
-    samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
-    samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
-    samples.add(
-        format!("{key}.records_missing_in_s3"),
-        total as f64 - f.records_in_s3 as f64,
-    );
-    for (i, rss) in q.iter().enumerate() {
-        samples.add(format!("{key}.rss_at_{}pct_mib", 25 * (i + 1)), *rss);
-    }
     Ok(())
 }
 

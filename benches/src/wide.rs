@@ -19,6 +19,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use crate::contenders::{tickstream_proc, Programs};
 use crate::infra::{Servers, PARTITIONS};
 use crate::measure::{cpu_secs, Committed};
+use crate::report::Samples;
 
 pub const TOPIC: &str = "wide";
 
@@ -135,4 +136,51 @@ fn count_files(root: &std::path::Path) -> (u64, u64) {
         }
     }
     (files, lines)
+}
+
+/// The scenario at `values` distinct symbols and `per_partition` records a partition: fills the
+/// topic, measures the sink, and records the figures.
+pub fn scenario(
+    servers: &Servers,
+    p: &Programs,
+    (values, per_partition): (u64, u64),
+    run: usize,
+    samples: &mut Samples,
+) -> anyhow::Result<()> {
+    let total = (per_partition * PARTITIONS as u64) as i64;
+    let filled = fill(servers, per_partition, values)?;
+    eprintln!(
+        "  filled {total} records naming {values} symbols in turn in {:.1} s",
+        filled.as_secs_f64()
+    );
+    crate::measure::settle();
+    let f = self::run(servers, p, total, &format!("r{run}"))?;
+    let q = f.rss_at_quarters_mib;
+    eprintln!(
+        "  sink field by symbol, {values} values: {:.0} records/s, {:.0} files/s ({} files, {} of {total} records), \
+         {:.2} CPU s per million, RSS at each quarter {:.0}/{:.0}/{:.0}/{:.0} MiB, peak {:.0} MiB",
+        f.records_per_sec,
+        f.files_per_sec,
+        f.files,
+        f.records_in_s3,
+        f.cpu_s_per_million,
+        q[0],
+        q[1],
+        q[2],
+        q[3],
+        f.peak_rss_mib
+    );
+    let key = format!("sink.field{values}");
+    samples.add(format!("{key}.records_per_sec"), f.records_per_sec);
+    samples.add(format!("{key}.files_per_sec"), f.files_per_sec);
+    samples.add(format!("{key}.cpu_s_per_million"), f.cpu_s_per_million);
+    samples.add(format!("{key}.peak_rss_mib"), f.peak_rss_mib);
+    samples.add(
+        format!("{key}.records_missing_in_s3"),
+        total as f64 - f.records_in_s3 as f64,
+    );
+    for (i, rss) in q.iter().enumerate() {
+        samples.add(format!("{key}.rss_at_{}pct_mib", 25 * (i + 1)), *rss);
+    }
+    Ok(())
 }

@@ -16,6 +16,9 @@ use crate::telemetry::reachability::Reachability;
 
 use crate::telemetry::{events, PipelineStats};
 
+/// How long to wait before trying again when the producer's local queue is full.
+const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
+
 /// Why a tick could not be handed to the producer.
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -122,6 +125,20 @@ impl TickProducer {
                 topic: topic.to_owned(),
                 source,
             }),
+        }
+    }
+
+    /// Queues one record, waiting while the local queue is full (backpressure: each wait is
+    /// counted); `id` as in [`TickProducer::try_send_tracked`] (0: untracked).
+    pub async fn send_waiting(&self, topic: &str, key: &str, payload: &[u8], id: usize) -> Result<(), SendError> {
+        loop {
+            match self.try_send_tracked(topic, key, payload, id) {
+                Err(SendError::QueueFull) => {
+                    events::producer_queue_full();
+                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                }
+                sent => return sent,
+            }
         }
     }
 

@@ -9,13 +9,10 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use supervisors::{ChildSpec, Restart};
 
 use super::walk::PriceWalk;
-use crate::kafka::producer::{SendError, TickProducer};
+use crate::kafka::producer::TickProducer;
 use crate::record::tick::Timestamp;
 use crate::record::tick_json::TickEncoder;
 use crate::telemetry::{events, PipelineStats};
-
-/// How long to wait before retrying when the producer's local queue is full.
-const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
 
 /// Most ticks one `Produce` message sends (other messages wait no longer than this).
 const MAX_TICKS_PER_TURN: u32 = 1024;
@@ -169,16 +166,7 @@ impl ProducerState {
         let q = next.step();
         let (symbol, a) = (&self.args.symbol, &self.args.common);
         self.encoder.encode(&mut self.payload, &q, Timestamp::now().as_str());
-        loop {
-            match a.producer.try_send(&a.topic, symbol, &self.payload) {
-                Ok(()) => break,
-                Err(SendError::QueueFull) => {
-                    events::producer_queue_full();
-                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        a.producer.send_waiting(&a.topic, symbol, &self.payload, 0).await?;
         *self.walk() = next;
         events::tick_produced(&a.stats);
         Ok(())

@@ -2,18 +2,14 @@
 //! keyed by its symbol, each tracked so that the replay's checkpoint follows the acks.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::acks::RowId;
-use crate::kafka::producer::{SendError, TickProducer};
+use crate::kafka::producer::TickProducer;
 use crate::record::tick::{Quote, Timestamp};
 use crate::record::tick_json::TickEncoder;
 use crate::telemetry::{events, PipelineStats};
-
-/// How long to wait before retrying when the producer's local queue is full.
-const QUEUE_FULL_WAIT: Duration = Duration::from_millis(5);
 
 pub struct SymbolActor;
 
@@ -69,19 +65,9 @@ impl Actor for SymbolActor {
             }
         };
         encoder.encode(&mut st.payload, &msg.quote, msg.timestamp.as_str());
-        loop {
-            match a
-                .producer
-                .try_send_tracked(&a.topic, &a.symbol, &st.payload, msg.id.tracked())
-            {
-                Ok(()) => break,
-                Err(SendError::QueueFull) => {
-                    events::producer_queue_full();
-                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        a.producer
+            .send_waiting(&a.topic, &a.symbol, &st.payload, msg.id.tracked())
+            .await?;
         events::tick_produced(&a.stats);
         Ok(())
     }
