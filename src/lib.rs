@@ -58,7 +58,7 @@
 //! - [`rng`]: a seeded generator whose output for a seed never changes (price walks, chaos
 //!   schedules).
 //! - [`error`]: one rendering of an error and its causes; [`task`]: a task that dies with its
-//!   owner; [`test_support`]: waiting helpers for the tests.
+//!   owner; [`tls`]: the settings of every TLS client; [`test_support`]: waiting helpers for the tests.
 //!
 //! The binary (`src/main.rs`, `src/commands/`) parses the command line and runs one subcommand.
 
@@ -85,5 +85,6 @@ pub mod systemd;
 pub mod task;
 pub mod telemetry;
 pub mod test_support;
+pub mod tls;
 pub mod verify;
 pub mod warehouse;

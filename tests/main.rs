@@ -42,3 +42,4 @@ mod supervision;
 mod warehouse;
 mod warehouse_announced;
 mod warehouse_lease;
+mod websocket_feed;

@@ -38,6 +38,7 @@ mod validate_schemas;
 mod value_schema;
 mod values;
 mod warehouse;
+pub mod websocket;
 
 pub use env::ENV_OVERRIDES;
 pub use format::*;

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use super::{Config, ENV_OVERRIDES};
 
 /// The sources whose structs make up the configuration file.
-const SOURCES: [&str; 7] = [
+const SOURCES: [&str; 8] = [
     include_str!("mod.rs"),
     include_str!("sections.rs"),
     include_str!("sink.rs"),
@@ -21,6 +21,7 @@ const SOURCES: [&str; 7] = [
     include_str!("../record/column.rs"),
     include_str!("partitioner.rs"),
     include_str!("source.rs"),
+    include_str!("websocket.rs"),
 ];
 
 const DOC: &str = "docs/configuration.md";

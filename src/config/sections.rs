@@ -1,6 +1,7 @@
 //! The tables of the configuration file. Each field's `///` line is its user documentation.
 
 use super::source::{CsvSourceConfig, Source};
+use super::websocket::WebsocketSourceConfig;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -74,12 +75,16 @@ pub struct ProducerConfig {
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Where the ticks come from: `simulated` (default: a random walk per symbol of
-    /// `symbols`) or `csv` (rows of `[producer.csv]`'s files, a producer per symbol found).
+    /// `symbols`), `csv` (rows of `[producer.csv]`'s files, a producer per symbol found) or
+    /// `websocket` (the live trades of `symbols` from `[producer.websocket]`'s feed).
     #[serde(default)]
     pub source: Source,
     /// The CSV replay, under `source = "csv"`.
     #[serde(default)]
     pub csv: Option<CsvSourceConfig>,
+    /// The live trade feed, under `source = "websocket"`.
+    #[serde(default)]
+    pub websocket: Option<WebsocketSourceConfig>,
     /// The topic the ticks go to, keyed by symbol.
     #[serde(default = "default_topic")]
     pub topic: String,

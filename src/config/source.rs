@@ -1,4 +1,5 @@
-//! `[producer] source` and `[producer.csv]`: where the producers' ticks come from.
+//! `[producer] source` and `[producer.csv]`: where the producers' ticks come from (the live feed's
+//! table is [`super::websocket`]).
 
 use std::path::PathBuf;
 
@@ -13,6 +14,8 @@ pub enum Source {
     Simulated,
     /// Rows of CSV files replayed (`[producer.csv]`).
     Csv,
+    /// A live trade feed (`[producer.websocket]`).
+    Websocket,
 }
 
 /// `[producer.csv]`: a CSV archive replayed through the per-symbol producers.

@@ -1,4 +1,4 @@
-//! Checks of `[producer]`: the topic, the simulated symbols and rate, and the CSV replay.
+//! Checks of `[producer]`: the topic, the symbols and rate, the CSV replay and the live feed.
 
 use super::source::Source;
 use super::validate::{topic_name, Problems};
@@ -9,7 +9,7 @@ pub(super) fn producer(pr: &ProducerConfig, p: &mut Problems) {
     if let Err(e) = topic_name(&pr.topic) {
         p.check(false, "producer.topic", e);
     }
-    if pr.enabled && pr.source == Source::Simulated {
+    if pr.enabled && pr.source != Source::Csv {
         p.check(
             !pr.symbols.is_empty(),
             "producer.symbols",
@@ -17,16 +17,17 @@ pub(super) fn producer(pr: &ProducerConfig, p: &mut Problems) {
         );
     }
     csv_source(pr, p);
+    websocket_source(pr, p);
     let mut seen = std::collections::HashSet::new();
     for (i, s) in pr.symbols.iter().enumerate() {
         let valid = !s.is_empty()
-            && s.len() <= 16
+            && s.len() <= 32
             && s.chars()
-                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '.' || ch == '-');
+                .all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit() || matches!(ch, '.' | '-' | ':' | '_'));
         p.check(
             valid,
             &format!("producer.symbols[{i}]"),
-            format!("must be 1–16 of A–Z 0–9 . -, got {s:?}"),
+            format!("must be 1–32 of A–Z 0–9 . - : _ (e.g. AAPL, BINANCE:BTCUSDT), got {s:?}"),
         );
         p.check(
             seen.insert(s),
@@ -70,6 +71,85 @@ fn csv_source(pr: &ProducerConfig, p: &mut Problems) {
     );
 }
 
+/// `[producer.websocket]`, needed (and only read) under `source = "websocket"`.
+fn websocket_source(pr: &ProducerConfig, p: &mut Problems) {
+    let Some(ws) = &pr.websocket else {
+        p.check(
+            pr.source != Source::Websocket,
+            "producer.websocket",
+            "source = \"websocket\" needs a [producer.websocket] table with the feed's url".into(),
+        );
+        return;
+    };
+    let scheme_ok = ws.url.starts_with("ws://") || ws.url.starts_with("wss://");
+    p.check(
+        scheme_ok,
+        "producer.websocket.url",
+        format!("must start with ws:// or wss://, got {:?}", ws.url),
+    );
+    let query = ws.url.split_once('?').map_or("", |(_, q)| q);
+    p.check(
+        !query
+            .split('&')
+            .any(|kv| kv.split('=').next() == Some(ws.token_param.as_str())),
+        "producer.websocket.url",
+        format!(
+            "carries the token ({}=…): put it in token_env or token_file, which are never logged",
+            ws.token_param
+        ),
+    );
+    p.check(
+        !(ws.token_env.is_some() && ws.token_file.is_some()),
+        "producer.websocket.token_env",
+        "set token_env or token_file, not both".into(),
+    );
+    p.check(
+        (1..=3600).contains(&ws.ping_interval_secs),
+        "producer.websocket.ping_interval_secs",
+        format!("must be 1–3600, got {}", ws.ping_interval_secs),
+    );
+    p.check(
+        ws.dead_after_secs > ws.ping_interval_secs,
+        "producer.websocket.dead_after_secs",
+        format!(
+            "must be more than ping_interval_secs ({}), got {}",
+            ws.ping_interval_secs, ws.dead_after_secs
+        ),
+    );
+    p.check(
+        ws.reconnect_min_ms >= 1 && ws.reconnect_max_secs.saturating_mul(1000) >= ws.reconnect_min_ms,
+        "producer.websocket.reconnect_max_secs",
+        format!(
+            "must be at least reconnect_min_ms ({} ms) and reconnect_min_ms at least 1, got {} s",
+            ws.reconnect_min_ms, ws.reconnect_max_secs
+        ),
+    );
+    p.check(
+        ws.buffer_bytes >= 64 << 10,
+        "producer.websocket.buffer_bytes",
+        format!("must be at least 65536, got {}", ws.buffer_bytes),
+    );
+    p.check(
+        (1024..=64 << 20).contains(&ws.max_frame_bytes),
+        "producer.websocket.max_frame_bytes",
+        format!("must be 1024–67108864, got {}", ws.max_frame_bytes),
+    );
+    let m = &ws.mapping;
+    let example = m.subscribe.replace("{symbol}", "AAPL");
+    p.check(
+        m.subscribe.contains("{symbol}") && serde_json::from_str::<serde_json::Value>(&example).is_ok(),
+        "producer.websocket.mapping.subscribe",
+        format!("must be JSON with {{symbol}} in it, got {:?}", m.subscribe),
+    );
+    for (key, path) in [("symbol", &m.symbol), ("price", &m.price), ("timestamp", &m.timestamp)] {
+        p.check(
+            !path.trim().is_empty(),
+            &format!("producer.websocket.mapping.{key}"),
+            "must name the trade's field".into(),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::validate::tests::problems_text;
@@ -96,6 +176,34 @@ mod tests {
         );
         assert_eq!(
             problems_text("[producer]\nsource = \"csv\"\n[producer.csv]\npath = \"a.csv\"\n"),
+            ""
+        );
+    }
+
+    #[test]
+    fn a_live_feed_needs_its_table_a_ws_url_and_no_token_in_it() {
+        assert_eq!(
+            problems_text("[producer]\nsource = \"websocket\"\n"),
+            "producer.websocket: source = \"websocket\" needs a [producer.websocket] table with the feed's url\n"
+        );
+        let text = problems_text(
+            "[producer]\nsource = \"websocket\"\nsymbols = [\"BINANCE:BTCUSDT\"]\n[producer.websocket]\n\
+             url = \"https://ws.finnhub.io/?token=abc\"\ntoken_env = \"T\"\ntoken_file = \"/t\"\n\
+             ping_interval_secs = 30\ndead_after_secs = 30\nbuffer_bytes = 10\n\
+             [producer.websocket.mapping]\nsubscribe = \"{\\\"sub\\\": 1}\"\nprice = \"\"\n",
+        );
+        assert_eq!(
+            text,
+            "producer.websocket.url: must start with ws:// or wss://, got \"https://ws.finnhub.io/?token=abc\"\n\
+             producer.websocket.url: carries the token (token=…): put it in token_env or token_file, which are never logged\n\
+             producer.websocket.token_env: set token_env or token_file, not both\n\
+             producer.websocket.dead_after_secs: must be more than ping_interval_secs (30), got 30\n\
+             producer.websocket.buffer_bytes: must be at least 65536, got 10\n\
+             producer.websocket.mapping.subscribe: must be JSON with {symbol} in it, got \"{\\\"sub\\\": 1}\"\n\
+             producer.websocket.mapping.price: must name the trade's field\n"
+        );
+        assert_eq!(
+            problems_text("[producer]\nsource = \"websocket\"\n[producer.websocket]\nurl = \"wss://ws.finnhub.io\"\ntoken_env = \"FINNHUB_TOKEN\"\n"),
             ""
         );
     }

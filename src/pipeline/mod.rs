@@ -93,6 +93,8 @@ pub enum StartError {
     Unsupported(String),
     #[error("the CSV replay: {0}")]
     CsvSource(String),
+    #[error("the live feed: {0}")]
+    FeedSource(String),
     #[error(transparent)]
     Warehouse(#[from] crate::warehouse::WarehouseError),
     #[error("the Snowpipe monitor")]

@@ -3,11 +3,13 @@
 //! `sink_side`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use supervisors::ChildSpec;
 
 use super::{tree, Infra, RunOptions, StartError};
 use crate::config::source::{CsvSourceConfig, PacingKind, Source};
+use crate::config::websocket::WebsocketSourceConfig;
 use crate::config::{Config, WarehouseKind};
 use crate::kafka::{client_config, TickProducer};
 use crate::landed::LandedReceiver;
@@ -26,6 +28,8 @@ pub(super) enum ProducersError {
     Kafka(rdkafka::error::KafkaError),
     /// The CSV replay's files (named in the message).
     Csv(String),
+    /// The live feed's token (its variable or file named in the message).
+    Feed(String),
 }
 
 impl From<ProducersError> for StartError {
@@ -33,6 +37,7 @@ impl From<ProducersError> for StartError {
         match e {
             ProducersError::Kafka(e) => StartError::Producer(e),
             ProducersError::Csv(e) => StartError::CsvSource(e),
+            ProducersError::Feed(e) => StartError::FeedSource(e),
         }
     }
 }
@@ -54,6 +59,13 @@ pub(super) fn producers(
     );
     if let (Source::Csv, Some(csv)) = (config.producer.source, &config.producer.csv) {
         let spec = csv_feed(config, csv, &producer, stats).map_err(ProducersError::Csv)?;
+        return Ok(Some(Producers {
+            producer,
+            specs: vec![spec],
+        }));
+    }
+    if let (Source::Websocket, Some(ws)) = (config.producer.source, &config.producer.websocket) {
+        let spec = websocket_feed(config, ws, options, &producer, stats).map_err(ProducersError::Feed)?;
         return Ok(Some(Producers {
             producer,
             specs: vec![spec],
@@ -117,6 +129,65 @@ fn csv_feed(
                 .map(|(a, _)| a.get_cell())
         }
     }))
+}
+
+/// The live feed's actor (it starts a producer actor per symbol of `[producer] symbols`). The
+/// token is read here, so a missing variable or file stops the start with its name.
+fn websocket_feed(
+    config: &Config,
+    ws: &WebsocketSourceConfig,
+    options: &RunOptions,
+    producer: &Arc<TickProducer>,
+    stats: &Arc<PipelineStats>,
+) -> Result<ChildSpec, String> {
+    use crate::producer::websocket::{buffer::Buffer, connection, WsFeedActor, WsFeedArgs};
+    use crate::telemetry::feed_events;
+    let tls = crate::tls::client_config(crate::tls::host_roots()).map_err(|e| format!("TLS: {e}"))?;
+    let endpoint = connection::Endpoint {
+        url: ws.url.clone(),
+        token: connection::token(ws)?,
+        token_param: ws.token_param.clone(),
+        tls: Arc::new(tls),
+        max_frame_bytes: usize::try_from(ws.max_frame_bytes).unwrap_or(usize::MAX),
+        ping_every: Duration::from_secs(ws.ping_interval_secs),
+        dead_after: Duration::from_secs(ws.dead_after_secs),
+    };
+    let symbols = config.producer.symbols.clone();
+    let clock = tokio::time::Instant::now();
+    producer.on_delivery(Arc::new(move |id, ok| {
+        if ok {
+            let received = Duration::from_micros(id.saturating_sub(1) as u64);
+            feed_events::acked_after(clock.elapsed().saturating_sub(received));
+        }
+    }));
+    feed_events::feed_started();
+    let args = Arc::new(WsFeedArgs {
+        ws: ws.clone(),
+        endpoint,
+        topic: config.producer.topic.clone(),
+        exchange: config.producer.exchange.clone(),
+        run_id: options.run_id.clone(),
+        producer: producer.clone(),
+        stats: stats.clone(),
+        buffer: Arc::new(Buffer::new(symbols.len(), ws.buffer_bytes)),
+        clock,
+        progress: symbols.iter().map(|_| Arc::default()).collect(),
+        metrics: symbols.iter().map(|s| feed_events::SymbolMetrics::new(s)).collect(),
+        symbols,
+    });
+    Ok(ChildSpec::new(
+        "websocket-feed",
+        "producer",
+        tree::PRODUCER,
+        move |sup| {
+            let args = args.clone();
+            async move {
+                ractor::Actor::spawn_linked(None, WsFeedActor, args, sup)
+                    .await
+                    .map(|(a, _)| a.get_cell())
+            }
+        },
+    ))
 }
 
 /// The ingestion watcher over SQLite (told of landed files by `landed`), or, in Snowflake mode,

@@ -2,7 +2,6 @@
 //! first), with basic auth and TLS, each bounded by a timeout.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -160,8 +159,7 @@ pub fn message(body: &[u8]) -> String {
 
 /// HTTP and HTTPS: the system's CA certificates and those of `ca_file`.
 fn client(ca_file: Option<&std::path::Path>, https: bool) -> Result<Client<Https, Empty<Bytes>>, RegistryError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let mut roots = crate::tls::host_roots();
     if let Some(path) = ca_file {
         let shown = path.display();
         let pem = std::fs::read(path).map_err(|e| {
@@ -189,11 +187,7 @@ fn client(ca_file: Option<&std::path::Path>, https: bool) -> Result<Client<Https
                 .into(),
         ));
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| RegistryError::Config(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = crate::tls::client_config(roots).map_err(|e| RegistryError::Config(format!("TLS: {e}")))?;
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()

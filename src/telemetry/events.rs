@@ -45,6 +45,7 @@ pub const HISTOGRAMS: &[(&str, &[f64])] = &[
         super::group_events::REVOKE_DURATION,
         super::group_events::REVOKE_DURATION_BUCKETS,
     ),
+    (super::feed_events::ACK_LATENCY, super::feed_events::ACK_LATENCY_BUCKETS),
 ];
 
 /// The HELP text and unit of every metric here; call once after installing a recorder.
@@ -97,6 +98,7 @@ pub fn describe() {
     super::group_events::describe();
     super::ingest_events::describe();
     super::registry_events::describe();
+    super::feed_events::describe();
 }
 
 /// The process started: its start time, so Prometheus sees a restart however fast it was (an

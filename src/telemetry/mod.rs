@@ -4,6 +4,7 @@
 //! - [`events`]: every metric and log line, one function per event (no metric names elsewhere).
 //! - [`sink_events`]: the sinks' metrics and log lines.
 //! - [`group_events`]: the consumer group's rebalances and refused commits.
+//! - [`feed_events`]: the live trade feed's metrics (per symbol, the connection, the buffer).
 //! - [`ingest_events`]: the ingestion watcher's metrics and log lines.
 //! - [`http`]: the Prometheus recorder and the `/metrics`, `/healthz` endpoint.
 //! - [`progress`]: the periodic progress line.
@@ -13,6 +14,7 @@
 
 pub mod alerts;
 pub mod events;
+pub mod feed_events;
 pub mod group_events;
 pub mod http;
 pub mod ingest_events;

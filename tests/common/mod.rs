@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod feed;
 pub mod moto;
 pub mod registry;
 pub mod sse_c;

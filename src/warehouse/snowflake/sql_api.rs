@@ -195,19 +195,13 @@ fn unix_now() -> u64 {
 
 /// HTTPS with the system's CA certificates (rustls, aws-lc-rs), plain HTTP for local tests.
 fn http_client(base_url: &str) -> Result<Client<Https, Full<Bytes>>, SnowflakeError> {
-    let mut roots = rustls::RootCertStore::empty();
-    let loaded = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(loaded.certs);
-    if added == 0 && base_url.starts_with("https://") {
+    let roots = crate::tls::host_roots();
+    if roots.is_empty() && base_url.starts_with("https://") {
         return Err(SnowflakeError::Config(
             "no CA certificates found on this host (install ca-certificates)".into(),
         ));
     }
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| SnowflakeError::Config(format!("TLS: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = crate::tls::client_config(roots).map_err(|e| SnowflakeError::Config(format!("TLS: {e}")))?;
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
