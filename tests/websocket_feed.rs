@@ -177,6 +177,14 @@ async fn every_trade_sent_on_an_open_connection_lands_once_whatever_the_feed_doe
         per_symbol, 750,
         "received trades, by symbol (the oversized frame was never read)"
     );
+    // Every trade's latencies, in histograms a dashboard can aggregate.
+    for h in ["receive_to_send", "receive_to_ack"] {
+        assert_eq!(
+            m(&format!("tickstream_feed_{h}_seconds_bucket{{le=\"+Inf\"}}")),
+            750,
+            "{h}"
+        );
+    }
     assert_eq!(
         m("tickstream_feed_trades_dropped_total{symbol=\"AAPL\"}"),
         0,

@@ -93,6 +93,12 @@ impl Servers {
         self._tansu.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)
     }
 
+    /// Sends the broker a signal (`STOP`: it stops answering, an outage that keeps its data;
+    /// `CONT`: it goes on).
+    pub fn broker_signal(&self, sig: &str) -> anyhow::Result<()> {
+        self._tansu.signal(sig).map_err(anyhow::Error::from)
+    }
+
     /// The S3 server's CPU seconds so far: at small flush sizes it does as much work as a sink.
     pub fn s3_cpu_secs(&self) -> f64 {
         self._s3.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)

@@ -37,7 +37,7 @@ pub struct Percentiles {
     pub p99: f64,
 }
 
-fn percentiles(mut v: Vec<f64>) -> Percentiles {
+pub fn percentiles(mut v: Vec<f64>) -> Percentiles {
     v.sort_by(f64::total_cmp);
     let at = |q: f64| {
         if v.is_empty() {
@@ -240,15 +240,22 @@ fn tick_to_s3(root: &Path, after: SystemTime) -> anyhow::Result<Vec<f64>> {
 
 /// Seconds from each tick's timestamp to `loaded_at`, for ticks stamped after `after`.
 fn tick_to_queryable(db: &Path, after: SystemTime) -> anyhow::Result<Vec<f64>> {
+    tick_to_queryable_between(db, after, SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_799))
+}
+
+/// [`tick_to_queryable`] for ticks stamped from `after` to before `before`.
+pub fn tick_to_queryable_between(db: &Path, after: SystemTime, before: SystemTime) -> anyhow::Result<Vec<f64>> {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let after: chrono::DateTime<chrono::Utc> = after.into();
+    let ts = |t: SystemTime| {
+        chrono::DateTime::<chrono::Utc>::from(t)
+            .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    };
     let mut stmt = conn.prepare(
         "SELECT (julianday(loaded_at) - julianday(timestamp)) * 86400.0 FROM STOCK_MARKET_DATA \
-         WHERE julianday(timestamp) >= julianday(?1)",
+         WHERE julianday(timestamp) >= julianday(?1) AND julianday(timestamp) < julianday(?2)",
     )?;
-    let rows = stmt.query_map([after.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()], |r| {
-        r.get::<_, f64>(0)
-    })?;
+    let rows = stmt.query_map([ts(after), ts(before)], |r| r.get::<_, f64>(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -3,6 +3,7 @@
 //! Run it through `benches/run`, which builds the release binaries and installs the peer.
 
 mod contenders;
+mod feed;
 mod infra;
 mod latency;
 mod measure;
@@ -91,6 +92,17 @@ struct Args {
     /// Run only that scenario (with its own tansu and s3s-fs).
     #[arg(long, requires = "field_values")]
     field_only: bool,
+    /// Trades a second of the live feed scenario (0 skips it): a local Finnhub-protocol feed to
+    /// `source = "websocket"`, sunk to S3 and the warehouse; receive → Kafka ack and trade →
+    /// queryable percentiles, and the resident set through a broker outage (see `feed.rs`).
+    #[arg(long, default_value_t = 0)]
+    feed_rate: u64,
+    /// Seconds of that scenario's measured window, and of its broker outage after it.
+    #[arg(long, value_delimiter = ',', default_value = "30,30")]
+    feed_secs: Vec<u64>,
+    /// Run only the live feed scenario (with its own tansu and s3s-fs).
+    #[arg(long, requires = "feed_rate")]
+    feed_only: bool,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
@@ -152,6 +164,16 @@ async fn main() -> anyhow::Result<()> {
             dir.display()
         );
         let servers = Servers::start(&dir, memory_root.as_deref())?;
+        let feed_secs = (
+            std::time::Duration::from_secs(a.feed_secs.first().copied().unwrap_or(30)),
+            std::time::Duration::from_secs(a.feed_secs.get(1).copied().unwrap_or(30)),
+        );
+        if a.feed_rate > 0 {
+            feed::scenario(&servers, &programs, a.feed_rate, feed_secs, run, &mut samples).await?;
+            if a.feed_only {
+                continue;
+            }
+        }
         if a.field_only {
             wide::scenario(
                 &servers,

@@ -50,19 +50,25 @@ impl Committed {
 /// up yet). tansu's high watermarks lag behind what it acknowledged, so the producer is measured
 /// by the acknowledgements it counted.
 pub fn scrape_counter(port: u16, name: &str) -> anyhow::Result<i64> {
-    use std::io::{Read, Write};
-    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return Ok(0);
-    };
-    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(conn, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
-    let mut body = String::new();
-    conn.read_to_string(&mut body)?;
+    let body = scrape(port)?;
     Ok(body
         .lines()
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum::<f64>() as i64)
+}
+
+/// The text of `/metrics` on 127.0.0.1:`port` (empty while nothing listens there).
+pub fn scrape(port: u16) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return Ok(String::new());
+    };
+    conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(conn, "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")?;
+    let mut body = String::new();
+    conn.read_to_string(&mut body)?;
+    Ok(body)
 }
 
 /// Shortest span a sampled rate is taken over: shorter, and the sampling is the figure.

@@ -52,7 +52,12 @@ pub(super) fn producers(
     if !config.producer.enabled {
         return Ok(None);
     }
-    let cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
+    let mut cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
+    if config.producer.source == Source::Websocket && !config.kafka.librdkafka.contains_key("linger.ms") {
+        // A live feed's trades are sent as they come: 1 ms of batching instead of 5 (receive →
+        // ack latency over batch size; `[kafka.librdkafka] "linger.ms"` still decides).
+        cc.set("linger.ms", "1");
+    }
     let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
     let producer = Arc::new(
         TickProducer::new(&cc, stats.clone(), token, infra.reachability.clone()).map_err(ProducersError::Kafka)?,

@@ -46,6 +46,10 @@ pub const HISTOGRAMS: &[(&str, &[f64])] = &[
         super::group_events::REVOKE_DURATION_BUCKETS,
     ),
     (super::feed_events::ACK_LATENCY, super::feed_events::ACK_LATENCY_BUCKETS),
+    (
+        super::feed_events::SEND_LATENCY,
+        super::feed_events::ACK_LATENCY_BUCKETS,
+    ),
 ];
 
 /// The HELP text and unit of every metric here; call once after installing a recorder.

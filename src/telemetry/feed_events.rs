@@ -1,7 +1,7 @@
 //! Named events of the live trade feed (`[producer] source = "websocket"`): per symbol, trades
 //! received, trades dropped from the full buffer and the last trade's time (a stale symbol
 //! alerts); for the connection, reconnects by reason, frames or trades ignored by reason, the
-//! buffer's bytes and receive → Kafka acknowledgement latency.
+//! buffer's bytes, and receive → producer and receive → Kafka acknowledgement latencies.
 
 use std::time::Duration;
 
@@ -15,8 +15,10 @@ const IGNORED: &str = "tickstream_feed_ignored_total";
 const CONNECTED: &str = "tickstream_feed_connected";
 const BUFFER_BYTES: &str = "tickstream_feed_buffer_bytes";
 pub(super) const ACK_LATENCY: &str = "tickstream_feed_receive_to_ack_seconds";
+pub(super) const SEND_LATENCY: &str = "tickstream_feed_receive_to_send_seconds";
 pub(super) const ACK_LATENCY_BUCKETS: &[f64] = &[
-    0.000_5, 0.001, 0.002, 0.003, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    0.000_1, 0.000_25, 0.000_5, 0.001, 0.001_5, 0.002, 0.003, 0.004, 0.005, 0.007_5, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
 /// Why a connection ended and another is made.
@@ -106,6 +108,11 @@ pub fn describe() {
         "Bytes of trades received and not yet handed to Kafka"
     );
     describe_histogram!(
+        SEND_LATENCY,
+        Unit::Seconds,
+        "From a trade's frame received to its record handed to the Kafka producer (tickstream's part of receive to ack)"
+    );
+    describe_histogram!(
         ACK_LATENCY,
         Unit::Seconds,
         "From a trade's frame received to its record acknowledged by Kafka"
@@ -170,6 +177,11 @@ pub fn ignored(why: Ignored, n: u64) {
 
 pub fn buffer_bytes(bytes: usize) {
     gauge!(BUFFER_BYTES).set(bytes as f64);
+}
+
+/// A trade's record handed to the producer `latency` after its frame arrived.
+pub fn sent_after(latency: Duration) {
+    histogram!(SEND_LATENCY).record(latency.as_secs_f64());
 }
 
 /// A trade's record acknowledged `latency` after its frame arrived.

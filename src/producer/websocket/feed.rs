@@ -74,6 +74,7 @@ impl Actor for WsFeedActor {
                 stats: args.stats.clone(),
                 buffer: args.buffer.clone(),
                 progress: args.progress[index].clone(),
+                clock: args.clock,
             };
             let (actor, _) = Actor::spawn_linked(None, TradeActor, trade_args, myself.get_cell()).await?;
             actors.push(actor);

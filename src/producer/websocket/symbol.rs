@@ -4,14 +4,16 @@
 //! the actor, so a restarted actor goes on where the last one stopped.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
+use tokio::time::Instant;
 
 use super::buffer::{Buffer, Pending};
 use crate::kafka::producer::TickProducer;
 use crate::record::tick::{Quote, Timestamp};
 use crate::record::tick_json::TickEncoder;
-use crate::telemetry::{events, PipelineStats};
+use crate::telemetry::{events, feed_events, PipelineStats};
 
 /// Trades sent per turn (a stop waits no longer than this).
 const TRADES_PER_TURN: usize = 256;
@@ -37,6 +39,8 @@ pub struct TradeArgs {
     pub stats: Arc<PipelineStats>,
     pub buffer: Arc<Buffer>,
     pub progress: Arc<Mutex<Progress>>,
+    /// The clock of the trades' `received_us`.
+    pub clock: Instant,
 }
 
 /// Trades wait in the buffer.
@@ -88,6 +92,7 @@ impl Actor for TradeActor {
             // The id is the receive time (+1: 0 is untracked); its delivery records the latency.
             let id = usize::try_from(t.received_us).unwrap_or(usize::MAX - 1) + 1;
             a.producer.send_waiting(&a.topic, &a.symbol, &st.payload, id).await?;
+            feed_events::sent_after(a.clock.elapsed().saturating_sub(Duration::from_micros(t.received_us)));
             events::tick_produced(&a.stats);
         }
         // More may wait: the next turn takes them (or finds none, and is told again later).
