@@ -53,10 +53,17 @@ pub(super) fn producers(
         return Ok(None);
     }
     let mut cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
-    if config.producer.source == Source::Websocket && !config.kafka.librdkafka.contains_key("linger.ms") {
+    if config.producer.source == Source::Websocket {
         // A live feed's trades are sent as they come: 1 ms of batching instead of 5 (receive →
-        // ack latency over batch size; `[kafka.librdkafka] "linger.ms"` still decides).
-        cc.set("linger.ms", "1");
+        // ack latency over batch size). While Kafka is slow they wait in the feed's buffer (32
+        // bytes a trade, bounded, drops counted) rather than as encoded records in librdkafka's
+        // queue (hundreds of bytes each): the queue holds a second of them at 10,000 a second.
+        // `[kafka.librdkafka]` still decides both.
+        for (key, value) in [("linger.ms", "1"), ("queue.buffering.max.messages", "10000")] {
+            if !config.kafka.librdkafka.contains_key(key) {
+                cc.set(key, value);
+            }
+        }
     }
     let token = infra.kafka_auth.as_ref().map(|a| a.token.clone());
     let producer = Arc::new(
@@ -98,14 +105,14 @@ fn csv_feed(
     producer: &Arc<TickProducer>,
     stats: &Arc<PipelineStats>,
 ) -> Result<ChildSpec, String> {
-    use crate::producer::csv::{acks::Acks, acks::RowId, files, pacing::Pacing, reader, FeedActor, FeedArgs};
+    use crate::producer::csv::{acks::Acks, files, pacing::Pacing, reader, FeedActor, FeedArgs};
     let files = files::resolve(&csv.path)?;
     for f in &files {
         reader::open_file(f, &csv.columns)?;
     }
     let acks = Arc::new(Acks::default());
     let told = acks.clone();
-    producer.on_delivery(Arc::new(move |id, ok| told.delivered(RowId::from_tracked(id), ok)));
+    producer.on_delivery(Arc::new(move |id, ok| told.delivered(id, ok)));
     let pacing = match csv.pacing {
         PacingKind::Max => Pacing::Max,
         PacingKind::Rate => Pacing::Rate(csv.rate),

@@ -140,9 +140,9 @@ pub fn token_auth_started() {
     }
 }
 
-/// A replayed CSV row was handed to its symbol's producer actor.
-pub fn csv_row_dealt() {
-    counter!(CSV_ROWS, "outcome" => "dealt").increment(1);
+/// `n` replayed CSV rows were handed to their symbols' producer actors.
+pub fn csv_rows_dealt(n: u64) {
+    counter!(CSV_ROWS, "outcome" => "dealt").increment(n);
 }
 
 /// A replayed CSV row was not a tick (its file and line are logged where it was read).
@@ -151,8 +151,13 @@ pub fn csv_row_bad() {
 }
 
 pub fn tick_produced(stats: &PipelineStats) {
-    PipelineStats::add(&stats.ticks_produced, 1);
-    stats.per_tick().produced.increment(1);
+    ticks_produced(stats, 1);
+}
+
+/// `n` ticks handed to the producer at once.
+pub fn ticks_produced(stats: &PipelineStats, n: u64) {
+    PipelineStats::add(&stats.ticks_produced, n);
+    stats.per_tick().produced.increment(n);
 }
 
 pub fn tick_acked(stats: &PipelineStats) {

@@ -1,8 +1,8 @@
-//! Which rows of a replay Kafka has acknowledged. A row's id is its file (by index in the
+//! Which rows of a replay Kafka has acknowledged. A row is known by its file (by index in the
 //! replay's list) and line; the replay may go on from the first row dealt and not yet
 //! acknowledged: every row before it is in Kafka.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 /// Where a row is: `(file index, line)` packed into one number that sorts as the pair does
@@ -27,28 +27,32 @@ impl RowId {
     pub fn line(self) -> u64 {
         self.0 & ((1 << LINE_BITS) - 1)
     }
-
-    /// The id a record carries through the producer.
-    pub fn tracked(self) -> usize {
-        self.0 as usize
-    }
-
-    pub fn from_tracked(id: usize) -> Self {
-        Self(id as u64)
-    }
 }
 
-/// Rows dealt and not yet acknowledged.
+/// Rows dealt and not yet acknowledged, in the order dealt. Each row dealt gets a delivery id
+/// (the next of a count that never repeats, across restarts too), so an acknowledgement finds
+/// its row in constant time, and an acknowledgement of a row an earlier feed dealt is ignored.
 #[derive(Debug, Default)]
 pub struct Acks(Mutex<State>);
 
 #[derive(Debug, Default)]
 struct State {
-    pending: BTreeSet<RowId>,
+    /// Rows dealt from the first not acknowledged on, each with whether it was acknowledged.
+    window: VecDeque<(RowId, bool)>,
+    /// The delivery id of `window`'s first row.
+    base: u64,
+    /// The delivery id the next row dealt gets.
+    next_id: u64,
     /// The row after the last dealt.
     next: Option<RowId>,
     acked: u64,
     failed: u64,
+}
+
+impl State {
+    fn first_id(&self) -> u64 {
+        self.next_id.max(1)
+    }
 }
 
 impl Acks {
@@ -56,23 +60,42 @@ impl Acks {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// `row` was handed to its symbol's actor (rows are dealt in order).
-    pub fn dealt(&self, row: RowId) {
-        let mut s = self.state();
-        s.pending.insert(row);
-        s.next = Some(RowId::new(row.file(), row.line() + 1));
+    /// The delivery id the next row dealt will get (never 0: an untracked record's).
+    pub fn next_id(&self) -> usize {
+        self.state().first_id() as usize
     }
 
-    /// Kafka answered for `row`: acknowledged, or failed for good (it stays pending: the
-    /// replay does not go past it, and a restart sends it again).
-    pub fn delivered(&self, row: RowId, ok: bool) {
+    /// `rows` were handed to their symbols' actors, in this order, with the delivery ids from
+    /// [`Acks::next_id`] on (the feed is the only one dealing).
+    pub fn dealt(&self, rows: &[RowId]) {
+        let Some(last) = rows.last() else { return };
         let mut s = self.state();
-        match ok {
-            true => {
-                s.pending.remove(&row);
-                s.acked += 1;
-            }
-            false => s.failed += 1,
+        if s.window.is_empty() {
+            s.base = s.first_id();
+        }
+        s.next_id = s.first_id() + rows.len() as u64;
+        s.window.extend(rows.iter().map(|r| (*r, false)));
+        s.next = Some(RowId::new(last.file(), last.line() + 1));
+    }
+
+    /// Kafka answered for the row of delivery id `id`: acknowledged, or failed for good (it stays
+    /// pending: the replay does not go past it, and a restart sends it again).
+    pub fn delivered(&self, id: usize, ok: bool) {
+        let mut s = self.state();
+        if !ok {
+            s.failed += 1;
+            return;
+        }
+        s.acked += 1;
+        let Some(at) = (id as u64).checked_sub(s.base).map(|i| i as usize) else {
+            return; // dealt by an earlier feed
+        };
+        if let Some(row) = s.window.get_mut(at) {
+            row.1 = true;
+        }
+        while s.window.front().is_some_and(|r| r.1) {
+            s.window.pop_front();
+            s.base += 1;
         }
     }
 
@@ -81,8 +104,9 @@ impl Acks {
     /// on its way means it is in Kafka all the same).
     pub fn restart(&self) {
         let mut s = self.state();
-        s.pending.clear();
+        s.window.clear();
         s.next = None;
+        s.base = s.first_id();
     }
 
     /// A new pass starts from the first row (every row of the last one was acknowledged).
@@ -90,15 +114,15 @@ impl Acks {
         self.state().next = None;
     }
 
-    /// Rows dealt and not acknowledged.
+    /// Rows dealt from the first not acknowledged on (the replay's memory).
     pub fn in_flight(&self) -> usize {
-        self.state().pending.len()
+        self.state().window.len()
     }
 
     /// Every row before this one is in Kafka (`None`: nothing dealt yet).
     pub fn safe_from(&self) -> Option<RowId> {
         let s = self.state();
-        s.pending.first().copied().or(s.next)
+        s.window.front().map(|r| r.0).or(s.next)
     }
 
     /// Rows acknowledged, and deliveries that failed for good.
@@ -121,21 +145,37 @@ mod tests {
             .map(|&(f, l)| RowId::new(f, l))
             .collect();
         assert!(rows.windows(2).all(|w| w[0] < w[1]), "ids sort as (file, line)");
-        rows.iter().for_each(|r| acks.dealt(*r));
-        acks.delivered(rows[1], true);
-        acks.delivered(rows[0], false);
+        let first = acks.next_id();
+        assert_ne!(first, 0, "0 is an untracked record's id");
+        acks.dealt(&rows[..2]);
+        acks.dealt(&rows[2..]);
+        let id = |i: usize| first + i;
+        acks.delivered(id(1), true);
+        acks.delivered(id(0), false);
         assert_eq!(acks.safe_from(), Some(rows[0]), "a failed row holds the replay back");
-        acks.delivered(rows[0], true);
-        acks.delivered(rows[3], true);
+        acks.delivered(id(0), true);
+        acks.delivered(id(3), true);
         assert_eq!(acks.safe_from(), Some(rows[2]));
-        acks.delivered(rows[2], true);
+        assert_eq!(acks.in_flight(), 2, "the row not acknowledged, and the one after it");
+        acks.delivered(id(2), true);
         assert_eq!(acks.safe_from(), Some(RowId::new(1, 6)), "after the last row dealt");
         assert_eq!((acks.in_flight(), acks.counts()), (0, (4, 1)));
-        let id = RowId::from_tracked(rows[3].tracked());
-        assert_eq!((id.file(), id.line()), (1, 5));
-        // A restarted feed deals from its checkpoint again: nothing of the last one is pending.
-        acks.dealt(rows[0]);
+        // A restarted feed deals from its checkpoint again: nothing of the last one is pending,
+        // and a late acknowledgement of it does not count for the new rows.
+        let again = acks.next_id();
+        assert_eq!(again, id(4), "delivery ids never repeat");
+        acks.dealt(&rows[..1]);
         acks.restart();
         assert_eq!((acks.in_flight(), acks.safe_from()), (0, None));
+        let after = acks.next_id();
+        acks.dealt(&rows[1..2]);
+        acks.delivered(again, true);
+        assert_eq!(
+            acks.safe_from(),
+            Some(rows[1]),
+            "the earlier feed's row is not this one"
+        );
+        acks.delivered(after, true);
+        assert_eq!(acks.in_flight(), 0);
     }
 }

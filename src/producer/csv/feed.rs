@@ -18,7 +18,7 @@ use super::checkpoint::{self, Checkpoint};
 use super::pacing::{Pacing, Schedule};
 use super::reader::{Next, Reader};
 use super::rows::CsvRow;
-use super::symbol::{SymbolActor, SymbolArgs, SymbolMsg};
+use super::symbol::{SymbolActor, SymbolArgs, SymbolMsg, SymbolRow};
 use crate::config::source::CsvSourceConfig;
 use crate::kafka::TickProducer;
 use crate::record::tick::{Quote, Timestamp};
@@ -58,6 +58,8 @@ struct Symbol {
     next_seq: u64,
     /// Its first row's price in this pass (`change` is from it).
     first_price: Option<f64>,
+    /// Rows dealt to it this turn.
+    batch: Vec<SymbolRow>,
 }
 
 pub struct FeedState {
@@ -77,6 +79,9 @@ pub struct FeedState {
     dealt: u64,
     /// Under `sample`: every row of the files, and the generator that picks them.
     sample: Option<(Vec<CsvRow>, SplitMix64)>,
+    /// The rows dealt this turn, in order, and the delivery id of the first.
+    batch_ids: Vec<RowId>,
+    next_id: usize,
 }
 
 impl Actor for FeedActor {
@@ -131,6 +136,8 @@ impl Actor for FeedActor {
             dealt: 0,
             sample,
             args,
+            batch_ids: Vec::with_capacity(ROWS_PER_TURN),
+            next_id: 0,
         })
     }
 
@@ -208,16 +215,23 @@ fn run_id(files: &[PathBuf], pass: u64) -> Arc<str> {
 }
 
 impl FeedState {
-    /// Deals up to a turn's rows; `Some(wait)`: the next is not due yet, or too many are in
-    /// flight.
+    /// Deals up to a turn's rows, then hands each symbol its batch; `Some(wait)`: the next is
+    /// not due yet, or too many are in flight.
     async fn turn(&mut self, myself: &ActorRef<FeedMsg>) -> Result<Option<Duration>, ActorProcessingErr> {
-        if self.sample.is_some() {
-            return self.sample_turn(myself).await;
+        self.next_id = self.args.acks.next_id();
+        let dealt = match self.sample.is_some() {
+            true => self.sample_turn(myself).await,
+            false => self.replay_turn(myself).await,
+        };
+        self.hand_out()?;
+        dealt
+    }
+
+    async fn replay_turn(&mut self, myself: &ActorRef<FeedMsg>) -> Result<Option<Duration>, ActorProcessingErr> {
+        if self.args.acks.in_flight() >= MAX_IN_FLIGHT {
+            return Ok(Some(Duration::from_millis(5)));
         }
         for _ in 0..ROWS_PER_TURN {
-            if self.args.acks.in_flight() >= MAX_IN_FLIGHT {
-                return Ok(Some(Duration::from_millis(5)));
-            }
             let (id, row, due) = match self.held.take() {
                 Some(held) => held,
                 None => match self.reader.read()? {
@@ -230,7 +244,9 @@ impl FeedState {
                         (id, row, due)
                     }
                     Next::Bad => continue,
-                    Next::End if self.args.csv.repeat && self.args.acks.in_flight() > 0 => {
+                    Next::End
+                        if self.args.csv.repeat && (self.args.acks.in_flight() > 0 || !self.batch_ids.is_empty()) =>
+                    {
                         // A new pass's rows have the same places: it waits for this one's acks.
                         return Ok(Some(Duration::from_millis(5)));
                     }
@@ -248,7 +264,7 @@ impl FeedState {
                 self.held = Some((id, row, due));
                 return Ok(Some(due - now));
             }
-            self.deal(myself, id, row).await?;
+            self.deal(myself, Some(id), row).await?;
         }
         Ok(None)
     }
@@ -266,7 +282,7 @@ impl FeedState {
             }
             let Some((rows, rng)) = &mut self.sample else { break };
             let row = rows[(rng.next_u64() % rows.len() as u64) as usize].clone();
-            self.deal(myself, RowId::UNTRACKED, row).await?;
+            self.deal(myself, None, row).await?;
         }
         Ok(None)
     }
@@ -284,7 +300,14 @@ impl FeedState {
         (seq, row.price - *s.first_price.get_or_insert(row.price))
     }
 
-    async fn deal(&mut self, myself: &ActorRef<FeedMsg>, id: RowId, row: CsvRow) -> Result<(), ActorProcessingErr> {
+    /// Adds `row` to its symbol's batch (starting the symbol's actor at its first row); `id`:
+    /// where it is, for the checkpoint (`None`: untracked).
+    async fn deal(
+        &mut self,
+        myself: &ActorRef<FeedMsg>,
+        id: Option<RowId>,
+        row: CsvRow,
+    ) -> Result<(), ActorProcessingErr> {
         if self.symbols.get(&row.symbol).is_none_or(|s| s.actor.is_none()) {
             let args = SymbolArgs {
                 symbol: row.symbol.clone(),
@@ -296,11 +319,17 @@ impl FeedState {
             let (actor, _) = Actor::spawn_linked(None, SymbolActor, args, myself.get_cell()).await?;
             self.symbols.entry(row.symbol.clone()).or_default().actor = Some(actor);
         }
+        let delivery = match id {
+            Some(id) => {
+                self.batch_ids.push(id);
+                self.next_id + self.batch_ids.len() - 1
+            }
+            None => 0,
+        };
         let (seq, change) = self.count(&row);
         let timestamp = chrono::DateTime::from_timestamp_millis(row.timestamp_ms).unwrap_or_default();
-        let msg = SymbolMsg {
-            id,
-            run_id: self.run_id.clone(),
+        let tick = SymbolRow {
+            id: delivery,
             quote: Quote {
                 seq,
                 price: row.price,
@@ -309,13 +338,27 @@ impl FeedState {
             },
             timestamp: Timestamp::of(timestamp),
         };
-        if id != RowId::UNTRACKED {
-            self.args.acks.dealt(id);
+        if let Some(s) = self.symbols.get_mut(&row.symbol) {
+            s.batch.push(tick);
         }
         self.dealt += 1;
-        events::csv_row_dealt();
-        if let Some(actor) = self.symbols.get(&row.symbol).and_then(|s| s.actor.as_ref()) {
-            actor.cast(msg)?;
+        Ok(())
+    }
+
+    /// Hands every symbol the rows dealt to it this turn (one message each), after telling the
+    /// acknowledgements which rows they are.
+    fn hand_out(&mut self) -> Result<(), ActorProcessingErr> {
+        self.args.acks.dealt(&self.batch_ids);
+        events::csv_rows_dealt(self.batch_ids.len() as u64);
+        self.batch_ids.clear();
+        for s in self.symbols.values_mut().filter(|s| !s.batch.is_empty()) {
+            let rows = std::mem::take(&mut s.batch);
+            if let Some(actor) = &s.actor {
+                actor.cast(SymbolMsg {
+                    run_id: self.run_id.clone(),
+                    rows,
+                })?;
+            }
         }
         Ok(())
     }

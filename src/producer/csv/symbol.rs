@@ -1,11 +1,11 @@
-//! A symbol's producer actor in a replay: sends the rows dealt to it, in the order dealt,
-//! keyed by its symbol, each tracked so that the replay's checkpoint follows the acks.
+//! A symbol's producer actor in a replay: sends the rows dealt to it (a batch at a time), in the
+//! order dealt, keyed by its symbol, each tracked so that the replay's checkpoint follows the
+//! acks.
 
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use super::acks::RowId;
 use crate::kafka::producer::TickProducer;
 use crate::record::tick::{Quote, Timestamp};
 use crate::record::tick_json::TickEncoder;
@@ -21,11 +21,16 @@ pub struct SymbolArgs {
     pub stats: Arc<PipelineStats>,
 }
 
-/// One row, as the tick it becomes.
+/// Rows of one pass, in the order dealt, as the ticks they become.
 pub struct SymbolMsg {
-    pub id: RowId,
     /// The pass's `run_id`.
     pub run_id: Arc<str>,
+    pub rows: Vec<SymbolRow>,
+}
+
+pub struct SymbolRow {
+    /// The delivery id the checkpoint follows ([`super::acks::Acks`]; 0: untracked).
+    pub id: usize,
     pub quote: Quote,
     pub timestamp: Timestamp,
 }
@@ -64,11 +69,13 @@ impl Actor for SymbolActor {
                 &st.encoder.insert((msg.run_id.clone(), e)).1
             }
         };
-        encoder.encode(&mut st.payload, &msg.quote, msg.timestamp.as_str());
-        a.producer
-            .send_waiting(&a.topic, &a.symbol, &st.payload, msg.id.tracked())
-            .await?;
-        events::tick_produced(&a.stats);
+        for row in &msg.rows {
+            encoder.encode(&mut st.payload, &row.quote, row.timestamp.as_str());
+            a.producer
+                .send_waiting(&a.topic, &a.symbol, &st.payload, row.id)
+                .await?;
+        }
+        events::ticks_produced(&a.stats, msg.rows.len() as u64);
         Ok(())
     }
 }
