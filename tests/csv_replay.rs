@@ -69,16 +69,58 @@ fn replay(
         repeat: false,
         columns: ColumnNames::default(),
         checkpoint: None,
+        dead_letter_topic: None,
     });
     config.warehouse.enabled = warehouse;
     config.kafka.create_topics = false;
     env.kafka
         .create_topic(&env.topic, crate::common::PARTITIONS, 1)
         .expect("topic");
-    let mut sections = toml::Table::try_from(&config).expect("the configuration as TOML");
+    let sections = sections_of(&config);
+    (config, sections)
+}
+
+/// The configuration's tables for [`Tickstream::start`] (which writes `[metrics]` and
+/// `[runtime]` itself).
+fn sections_of(config: &tickstream::config::Config) -> String {
+    let mut sections = toml::Table::try_from(config).expect("the configuration as TOML");
     sections.remove("metrics");
     sections.remove("runtime");
-    (config, toml::to_string(&sections).unwrap())
+    toml::to_string(&sections).unwrap()
+}
+
+/// Every record of `topic` (one partition): its value and its headers, by name.
+fn dead_letters(env: &TestEnv, topic: &str, n: usize) -> Vec<(String, BTreeMap<String, String>)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", env.kafka.bootstrap_servers())
+        .set("group.id", "bad-rows-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while got.len() < n && Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+            let headers = m.headers().map_or_else(BTreeMap::new, |h| {
+                h.iter()
+                    .map(|x| {
+                        (
+                            x.key.to_owned(),
+                            String::from_utf8_lossy(x.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
+                    .collect()
+            });
+            got.push((
+                String::from_utf8_lossy(m.payload().unwrap_or_default()).into_owned(),
+                headers,
+            ));
+        }
+    }
+    got
 }
 
 /// Audits until every row is in S3 (or fails after a minute); the report.
@@ -118,7 +160,13 @@ async fn every_row_of_an_archive_lands_once_and_bad_rows_are_named_with_file_and
     let env = TestEnv::start().await;
     let archive = tempfile::tempdir().unwrap();
     let per_symbol_rows = write_archive(archive.path(), 200, 150);
-    let (config, sections) = replay(&env, archive.path(), PacingKind::Max, 1.0, true);
+    let bad_topic = format!("{}-bad-rows", env.topic);
+    env.kafka.create_topic(&bad_topic, 1, 1).expect("the dead-letter topic");
+    let (mut config, _) = replay(&env, archive.path(), PacingKind::Max, 1.0, true);
+    if let Some(csv) = config.producer.csv.as_mut() {
+        csv.dead_letter_topic = Some(bad_topic.clone());
+    }
+    let sections = sections_of(&config);
     let t = Tickstream::start("csv", &sections, &S3_CREDENTIALS);
     t.until_logged("the replay went through every file", Duration::from_secs(120))
         .await;
@@ -155,6 +203,48 @@ async fn every_row_of_an_archive_lands_once_and_bad_rows_are_named_with_file_and
         assert!(named, "{file}:{line} ({why}) not in the log:\n{log}");
     }
     assert!(log.contains("rows_sent=1050") && log.contains("bad_rows=3"), "{log}");
+    // Each bad row also in the dead-letter topic, as it was in its file, with its place and why.
+    let letters = dead_letters(&env, &bad_topic, 3);
+    let shown: Vec<(String, String, String, String)> = letters
+        .iter()
+        .map(|(value, h)| {
+            let file = h.get("tickstream.csv.file").cloned().unwrap_or_default();
+            let name = std::path::Path::new(&file)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (
+                value.clone(),
+                name,
+                h["tickstream.csv.line"].clone(),
+                h["tickstream.csv.error"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "2013-05-01,1,1,1,n/a,100,AAL".into(),
+                "daily.csv".into(),
+                "305".into(),
+                "price: \"n/a\" is not a price".into()
+            ),
+            (
+                "2013-05-01,1,1".into(),
+                "daily.csv".into(),
+                "306".into(),
+                "symbol: empty or missing".into()
+            ),
+            (
+                "MSFT,1.0,1,next tuesday".into(),
+                "trades.csv".into(),
+                "14".into(),
+                "timestamp: \"next tuesday\" is not a time tickstream reads".into()
+            ),
+        ]
+    );
     // And in the warehouse, each row once.
     let db = t.data_dir().join("warehouse.db");
     let table = config.warehouse.table_for(&env.topic, Some(&env.topic));

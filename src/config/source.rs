@@ -46,6 +46,12 @@ pub struct CsvSourceConfig {
     /// Where the replay's checkpoint is kept; default `<data_dir>/csv-replay.json`.
     #[serde(default)]
     pub checkpoint: Option<PathBuf>,
+    /// Bad rows also go to this Kafka topic: the row as it was in the file, with headers naming
+    /// it (`tickstream.csv.file`, `tickstream.csv.line`, `tickstream.csv.error`); unset (default):
+    /// they are only logged and counted. Like Connect's dead-letter topic it is at-least-once: a
+    /// replay resumed from its checkpoint sends a bad row after it again.
+    #[serde(default)]
+    pub dead_letter_topic: Option<String>,
 }
 
 fn default_rate() -> f64 {

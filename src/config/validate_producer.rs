@@ -69,6 +69,16 @@ fn csv_source(pr: &ProducerConfig, p: &mut Problems) {
         "producer.csv.speed",
         format!("must be > 0 and ≤ 10000000, got {}", csv.speed),
     );
+    if let Some(topic) = &csv.dead_letter_topic {
+        if let Err(e) = topic_name(topic) {
+            p.check(false, "producer.csv.dead_letter_topic", e);
+        }
+        p.check(
+            *topic != pr.topic,
+            "producer.csv.dead_letter_topic",
+            format!("must not be the ticks' topic ({topic})"),
+        );
+    }
 }
 
 /// `[producer.websocket]`, needed (and only read) under `source = "websocket"`.
@@ -177,6 +187,12 @@ mod tests {
         assert_eq!(
             problems_text("[producer]\nsource = \"csv\"\n[producer.csv]\npath = \"a.csv\"\n"),
             ""
+        );
+        assert_eq!(
+            problems_text(
+                "[producer]\nsource = \"csv\"\ntopic = \"t\"\n[producer.csv]\npath = \"a.csv\"\ndead_letter_topic = \"t\"\n"
+            ),
+            "producer.csv.dead_letter_topic: must not be the ticks' topic (t)\n"
         );
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rdkafka::client::OAuthToken;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{DeliveryResult, Message};
+use rdkafka::message::{DeliveryResult, Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, ClientContext};
 
@@ -29,6 +29,10 @@ pub enum SendError {
     #[error("producing to {topic}: {source}")]
     Kafka { topic: String, source: KafkaError },
 }
+
+/// The delivery id of records that are not ticks (a replay's bad rows sent to their dead-letter
+/// topic): their deliveries are not counted as ticks'.
+pub const NOT_A_TICK: usize = usize::MAX;
 
 /// Told of each tracked record's delivery: its id (see [`TickProducer::try_send_tracked`]) and
 /// whether the cluster acknowledged it.
@@ -64,6 +68,12 @@ impl ProducerContext for DeliveryCounter {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, id: usize) {
+        if id == NOT_A_TICK {
+            if let Err((err, msg)) = result {
+                tracing::warn!(topic = msg.topic(), "a dead letter was not delivered: {err}");
+            }
+            return;
+        }
         if let (true, Some(tell)) = (id != 0, self.tracked.get()) {
             tell(id, result.is_ok());
         }
@@ -138,6 +148,40 @@ impl TickProducer {
                     tokio::time::sleep(QUEUE_FULL_WAIT).await;
                 }
                 sent => return sent,
+            }
+        }
+    }
+
+    /// Queues one record that is not a tick (no key; `headers` say what it is), waiting while
+    /// the local queue is full. Its delivery is not counted as a tick's.
+    pub async fn send_not_a_tick(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        headers: &[(&str, &[u8])],
+    ) -> Result<(), SendError> {
+        let headers = headers.iter().fold(OwnedHeaders::new(), |h, (key, value)| {
+            h.insert(Header {
+                key,
+                value: Some(*value),
+            })
+        });
+        loop {
+            let record = BaseRecord::<[u8], [u8], usize>::with_opaque_to(topic, NOT_A_TICK)
+                .payload(payload)
+                .headers(headers.clone());
+            match self.inner.send(record) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                    events::producer_queue_full();
+                    tokio::time::sleep(QUEUE_FULL_WAIT).await;
+                }
+                Err((source, _)) => {
+                    return Err(SendError::Kafka {
+                        topic: topic.to_owned(),
+                        source,
+                    })
+                }
             }
         }
     }

@@ -69,7 +69,7 @@ pub fn describe() {
     describe_counter!(
         CSV_ROWS,
         Unit::Count,
-        "Rows of a CSV replay: dealt to their symbol's producer, or bad (not a tick: skipped, logged with file:line)"
+        "Rows of a CSV replay: dealt to their symbol's producer, or bad (not a tick: skipped, logged with file:line); of the bad, dead_lettered to [producer.csv] dead_letter_topic"
     );
     describe_counter!(
         GROUP_STUCK,
@@ -143,6 +143,11 @@ pub fn token_auth_started() {
 /// `n` replayed CSV rows were handed to their symbols' producer actors.
 pub fn csv_rows_dealt(n: u64) {
     counter!(CSV_ROWS, "outcome" => "dealt").increment(n);
+}
+
+/// A bad CSV row was sent to the replay's dead-letter topic.
+pub fn csv_row_dead_lettered() {
+    counter!(CSV_ROWS, "outcome" => "dead_lettered").increment(1);
 }
 
 /// A replayed CSV row was not a tick (its file and line are logged where it was read).

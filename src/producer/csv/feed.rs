@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::acks::{Acks, RowId};
 use super::checkpoint::{self, Checkpoint};
 use super::pacing::{Pacing, Schedule};
-use super::reader::{Next, Reader};
+use super::reader::{BadRow, Next, Reader};
 use super::rows::CsvRow;
 use super::symbol::{SymbolActor, SymbolArgs, SymbolMsg, SymbolRow};
 use crate::config::source::CsvSourceConfig;
@@ -189,7 +189,7 @@ fn load_all(args: &FeedArgs) -> Result<(Vec<CsvRow>, SplitMix64), String> {
     loop {
         match reader.read()? {
             Next::Row(_, row) => rows.push(row),
-            Next::Bad => {}
+            Next::Bad(_) => {}
             Next::End => break,
         }
     }
@@ -243,7 +243,12 @@ impl FeedState {
                         let due = self.pass_started + self.schedule.due(row.timestamp_ms);
                         (id, row, due)
                     }
-                    Next::Bad => continue,
+                    Next::Bad(bad) => {
+                        if let (Some(bad), Some(topic)) = (bad, &self.args.csv.dead_letter_topic) {
+                            self.dead_letter(topic, &bad).await?;
+                        }
+                        continue;
+                    }
                     Next::End
                         if self.args.csv.repeat && (self.args.acks.in_flight() > 0 || !self.batch_ids.is_empty()) =>
                     {
@@ -342,6 +347,19 @@ impl FeedState {
             s.batch.push(tick);
         }
         self.dealt += 1;
+        Ok(())
+    }
+
+    /// Sends a bad row to the dead-letter topic, as it was, with its place and why.
+    async fn dead_letter(&self, topic: &str, bad: &BadRow) -> Result<(), ActorProcessingErr> {
+        let line = bad.line.to_string();
+        let headers: [(&str, &[u8]); 3] = [
+            ("tickstream.csv.file", bad.file.as_bytes()),
+            ("tickstream.csv.line", line.as_bytes()),
+            ("tickstream.csv.error", bad.why.as_bytes()),
+        ];
+        self.args.producer.send_not_a_tick(topic, &bad.raw, &headers).await?;
+        events::csv_row_dead_lettered();
         Ok(())
     }
 

@@ -12,10 +12,21 @@ use crate::telemetry::events;
 #[derive(Debug)]
 pub enum Next {
     Row(RowId, CsvRow),
-    /// A row that is not a tick (logged and counted).
-    Bad,
+    /// A row that is not a tick (logged and counted); what it was, unless an earlier run
+    /// reported it already.
+    Bad(Option<BadRow>),
     /// Past the last row of the last file (again at every call, until [`Reader::rewind`]).
     End,
+}
+
+/// A row that is not a tick, as it was in its file.
+#[derive(Debug)]
+pub struct BadRow {
+    pub file: String,
+    pub line: u64,
+    /// The row's fields written back as CSV (empty when the file's bytes were not CSV at all).
+    pub raw: Vec<u8>,
+    pub why: String,
 }
 
 /// Bad rows of a file logged one by one; past them, one in a thousand.
@@ -90,19 +101,19 @@ impl Reader {
                 Err(e) => {
                     let line = e.position().map_or(0, |p| p.line());
                     if !reported(line) {
-                        return Ok(Next::Bad);
+                        return Ok(Next::Bad(None));
                     }
                     self.bad_rows += 1;
-                    return Ok(bad(path, line, &e.to_string(), &mut open.bad));
+                    return Ok(bad(path, line, Vec::new(), e.to_string(), &mut open.bad));
                 }
             }
             let line = open.record.position().map_or(0, |p| p.line());
             return Ok(match open.columns.parse(&open.record) {
                 Ok(row) => Next::Row(RowId::new(self.file, line), row),
-                Err(_) if !reported(line) => Next::Bad,
+                Err(_) if !reported(line) => Next::Bad(None),
                 Err(why) => {
                     self.bad_rows += 1;
-                    bad(path, line, &why, &mut open.bad)
+                    bad(path, line, as_csv(&open.record), why, &mut open.bad)
                 }
             });
         }
@@ -131,7 +142,20 @@ fn open(path: &std::path::Path, names: &ColumnNames) -> Result<Open, String> {
     })
 }
 
-fn bad(path: &std::path::Path, line: u64, why: &str, count: &mut u64) -> Next {
+/// A record's fields as one CSV line (quoted where they need it), without its line ending.
+fn as_csv(record: &csv::StringRecord) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+    if w.write_record(record).is_err() {
+        return Vec::new();
+    }
+    let mut raw = w.into_inner().unwrap_or_default();
+    while raw.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        raw.pop();
+    }
+    raw
+}
+
+fn bad(path: &std::path::Path, line: u64, raw: Vec<u8>, why: String, count: &mut u64) -> Next {
     *count += 1;
     if *count <= LOGGED_BAD_ROWS || (*count).is_multiple_of(1_000) {
         tracing::warn!(
@@ -142,7 +166,12 @@ fn bad(path: &std::path::Path, line: u64, why: &str, count: &mut u64) -> Next {
         );
     }
     events::csv_row_bad();
-    Next::Bad
+    Next::Bad(Some(BadRow {
+        file: path.display().to_string(),
+        line,
+        raw,
+        why,
+    }))
 }
 
 #[cfg(test)]
@@ -171,11 +200,19 @@ mod tests {
             .iter()
             .map(|n| match n {
                 Next::Row(id, row) => format!("{}:{} {}", id.file(), id.line(), row.symbol),
-                Next::Bad => "bad".into(),
+                Next::Bad(Some(b)) => format!("bad {}:{} {}", b.line, String::from_utf8_lossy(&b.raw), b.why),
+                Next::Bad(None) => "bad, reported before".into(),
                 Next::End => "end".into(),
             })
             .collect();
-        assert_eq!(places, ["0:2 X", "bad", "1:2 Y"]);
+        assert_eq!(
+            places,
+            [
+                "0:2 X",
+                "bad 3:X,oops,2026-12-01 price: \"oops\" is not a price",
+                "1:2 Y"
+            ]
+        );
         assert_eq!(r.bad_rows(), 1);
         let mut resumed = Reader::new(r.files.clone(), ColumnNames::default());
         resumed.quiet_before(Some(RowId::new(1, 2)));
