@@ -15,8 +15,10 @@ use tokio::time::Instant;
 
 use super::acks::{Acks, RowId};
 use super::checkpoint::{self, Checkpoint};
+use super::dead_letters;
+use super::files;
 use super::pacing::{Pacing, Schedule};
-use super::reader::{BadRow, Next, Reader};
+use super::reader::{Next, Reader};
 use super::rows::CsvRow;
 use super::symbol::{SymbolActor, SymbolArgs, SymbolMsg, SymbolRow};
 use crate::config::source::CsvSourceConfig;
@@ -104,7 +106,7 @@ impl Actor for FeedActor {
             None => (0, None, false),
         };
         let sample = match args.pacing {
-            Pacing::Sample(_) => Some(load_all(&args)?),
+            Pacing::Sample(_) => Some(sample_rows(&args)?),
             _ => None,
         };
         if finished && sample.is_none() {
@@ -118,8 +120,8 @@ impl Actor for FeedActor {
         myself.send_interval(SAVE_EVERY, || FeedMsg::Save);
         let run_id = match &sample {
             // Sampled rows are new ticks at every start.
-            Some(_) => format!("{}-s{}", run_id(&args.files, 0), chrono::Utc::now().timestamp()).into(),
-            None => run_id(&args.files, pass),
+            Some(_) => format!("{}-s{}", files::run_id(&args.files, 0), chrono::Utc::now().timestamp()).into(),
+            None => files::run_id(&args.files, pass),
         };
         let mut reader = Reader::new(args.files.clone(), args.csv.columns.clone());
         reader.quiet_before(resume_at);
@@ -182,17 +184,9 @@ impl Actor for FeedActor {
     }
 }
 
-/// Every row of the files, for `sample` (`Err`: none is a tick).
-fn load_all(args: &FeedArgs) -> Result<(Vec<CsvRow>, SplitMix64), String> {
-    let mut reader = Reader::new(args.files.clone(), args.csv.columns.clone());
-    let mut rows = Vec::new();
-    loop {
-        match reader.read()? {
-            Next::Row(_, row) => rows.push(row),
-            Next::Bad(_) => {}
-            Next::End => break,
-        }
-    }
+/// Every row of the files and a generator seeded from the clock, for `sample`.
+fn sample_rows(args: &FeedArgs) -> Result<(Vec<CsvRow>, SplitMix64), String> {
+    let rows = Reader::new(args.files.clone(), args.csv.columns.clone()).all_rows()?;
     if rows.is_empty() {
         return Err(format!("{}: no row is a tick, nothing to sample", args.csv.path));
     }
@@ -200,18 +194,6 @@ fn load_all(args: &FeedArgs) -> Result<(Vec<CsvRow>, SplitMix64), String> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
     Ok((rows, SplitMix64(seed)))
-}
-
-/// `csv-<8 hex digits of the files' names>-<pass>`: the same files replayed again in a new pass
-/// are new ticks; the same row sent twice has the same identity.
-fn run_id(files: &[PathBuf], pass: u64) -> Arc<str> {
-    let mut h: u32 = 0x811c_9dc5;
-    for f in files {
-        for b in f.to_string_lossy().bytes().chain([0]) {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-    }
-    format!("csv-{h:08x}-{pass}").into()
 }
 
 impl FeedState {
@@ -245,7 +227,7 @@ impl FeedState {
                     }
                     Next::Bad(bad) => {
                         if let (Some(bad), Some(topic)) = (bad, &self.args.csv.dead_letter_topic) {
-                            self.dead_letter(topic, &bad).await?;
+                            dead_letters::send(&self.args.producer, topic, &bad).await?;
                         }
                         continue;
                     }
@@ -350,19 +332,6 @@ impl FeedState {
         Ok(())
     }
 
-    /// Sends a bad row to the dead-letter topic, as it was, with its place and why.
-    async fn dead_letter(&self, topic: &str, bad: &BadRow) -> Result<(), ActorProcessingErr> {
-        let line = bad.line.to_string();
-        let headers: [(&str, &[u8]); 3] = [
-            ("tickstream.csv.file", bad.file.as_bytes()),
-            ("tickstream.csv.line", line.as_bytes()),
-            ("tickstream.csv.error", bad.why.as_bytes()),
-        ];
-        self.args.producer.send_not_a_tick(topic, &bad.raw, &headers).await?;
-        events::csv_row_dead_lettered();
-        Ok(())
-    }
-
     /// Hands every symbol the rows dealt to it this turn (one message each), after telling the
     /// acknowledgements which rows they are.
     fn hand_out(&mut self) -> Result<(), ActorProcessingErr> {
@@ -393,7 +362,7 @@ impl FeedState {
             return;
         }
         self.pass += 1;
-        self.run_id = run_id(&self.args.files, self.pass);
+        self.run_id = files::run_id(&self.args.files, self.pass);
         self.reader.rewind();
         self.reader.quiet_before(None);
         self.resume_at = None;

@@ -55,6 +55,18 @@ fn matches(glob: &str, name: &str) -> bool {
     g[gi..].iter().all(|c| *c == '*')
 }
 
+/// `csv-<8 hex digits of the files' names>-<pass>`: the same files replayed again in a new pass
+/// are new ticks; the same row sent twice has the same identity.
+pub fn run_id(files: &[PathBuf], pass: u64) -> std::sync::Arc<str> {
+    let mut h: u32 = 0x811c_9dc5;
+    for f in files {
+        for b in f.to_string_lossy().bytes().chain([0]) {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    format!("csv-{h:08x}-{pass}").into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

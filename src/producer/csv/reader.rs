@@ -74,6 +74,18 @@ impl Reader {
         self.bad_rows
     }
 
+    /// Every row of every file (bad rows logged and counted).
+    pub fn all_rows(mut self) -> Result<Vec<CsvRow>, String> {
+        let mut rows = Vec::new();
+        loop {
+            match self.read()? {
+                Next::Row(_, row) => rows.push(row),
+                Next::Bad(_) => {}
+                Next::End => return Ok(rows),
+            }
+        }
+    }
+
     /// Back to the first row of the first file.
     pub fn rewind(&mut self) {
         (self.file, self.open) = (0, None);
