@@ -48,6 +48,42 @@ fn metric(text: &str, series: &str) -> u64 {
         .unwrap_or(0.0) as u64
 }
 
+/// The pipeline's configuration with the feed at `url` (three symbols, quick pings and
+/// reconnects) keeping `buffer_bytes` of trades, and its tables for [`Tickstream::start`].
+fn feed_config(env: &TestEnv, url: &str, buffer_bytes: u64) -> (tickstream::config::Config, String) {
+    let mut config = env.config(1, 1, 100, 1_000);
+    config.producer.source = Source::Websocket;
+    config.producer.symbols = vec!["AAPL".into(), "MSFT".into(), "BINANCE:BTCUSDT".into()];
+    config.producer.websocket = Some(WebsocketSourceConfig {
+        url: url.to_owned(),
+        token_env: Some(TOKEN_VAR.into()),
+        token_file: None,
+        token_param: "token".into(),
+        ping_interval_secs: 1,
+        dead_after_secs: 3,
+        reconnect_min_ms: 100,
+        reconnect_max_secs: 1,
+        buffer_bytes,
+        max_frame_bytes: 4_096,
+        mapping: FeedMapping::default(),
+    });
+    config.kafka.create_topics = false;
+    env.kafka
+        .create_topic(&env.topic, crate::common::PARTITIONS, 1)
+        .expect("topic");
+    let mut sections = toml::Table::try_from(&config).expect("the configuration as TOML");
+    sections.remove("metrics");
+    sections.remove("runtime");
+    let sections = toml::to_string(&sections).unwrap();
+    (config, sections)
+}
+
+fn with_token() -> Vec<(&'static str, &'static str)> {
+    let mut envs = S3_CREDENTIALS.to_vec();
+    envs.push((TOKEN_VAR, TOKEN));
+    envs
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_trade_sent_on_an_open_connection_lands_once_whatever_the_feed_does() {
     let env = TestEnv::start().await;
@@ -75,33 +111,8 @@ async fn every_trade_sent_on_an_open_connection_lands_once_whatever_the_feed_doe
         },
     ];
     let feed = FeedServer::start(script, TOKEN).await;
-    let mut config = env.config(1, 1, 100, 1_000);
-    config.producer.source = Source::Websocket;
-    config.producer.symbols = vec!["AAPL".into(), "MSFT".into(), "BINANCE:BTCUSDT".into()];
-    config.producer.websocket = Some(WebsocketSourceConfig {
-        url: feed.url.clone(),
-        token_env: Some(TOKEN_VAR.into()),
-        token_file: None,
-        token_param: "token".into(),
-        ping_interval_secs: 1,
-        dead_after_secs: 3,
-        reconnect_min_ms: 100,
-        reconnect_max_secs: 1,
-        buffer_bytes: 1 << 20,
-        max_frame_bytes: 4_096,
-        mapping: FeedMapping::default(),
-    });
-    config.kafka.create_topics = false;
-    env.kafka
-        .create_topic(&env.topic, crate::common::PARTITIONS, 1)
-        .expect("topic");
-    let mut sections = toml::Table::try_from(&config).expect("the configuration as TOML");
-    sections.remove("metrics");
-    sections.remove("runtime");
-    let sections = toml::to_string(&sections).unwrap();
-    let mut envs = S3_CREDENTIALS.to_vec();
-    envs.push((TOKEN_VAR, TOKEN));
-    let t = Tickstream::start("ws-feed", &sections, &envs);
+    let (config, sections) = feed_config(&env, &feed.url, 1 << 20);
+    let t = Tickstream::start("ws-feed", &sections, &with_token());
 
     let since = Instant::now();
     while !feed.sent.lock().unwrap().done {
@@ -232,4 +243,93 @@ async fn every_trade_sent_on_an_open_connection_lands_once_whatever_the_feed_doe
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(count(&distinct), Some(750));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_kafka_is_down_the_buffer_keeps_the_newest_trades_and_counts_the_ones_dropped() {
+    let env = TestEnv::start().await;
+    const SENT: u64 = 30_000;
+    let feed = FeedServer::start(
+        vec![Script::Serve {
+            trades: SENT,
+            end: End::Stay,
+        }],
+        TOKEN,
+    )
+    .await;
+    feed.hold.store(true, std::sync::atomic::Ordering::Relaxed);
+    // 64 KiB: about 1,600 trades.
+    let (config, sections) = feed_config(&env, &feed.url, 64 << 10);
+    let t = Tickstream::start("ws-feed-full", &sections, &with_token());
+    let since = Instant::now();
+    let scrape = || async {
+        t.http("GET", "/metrics")
+            .await
+            .map(|(_, text)| text)
+            .unwrap_or_default()
+    };
+    while metric(&scrape().await, "tickstream_feed_connected") != 1 {
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "never subscribed:\n{}",
+            t.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for broker in 1..=3 {
+        env.kafka.broker_down(broker).expect("broker down");
+    }
+    feed.hold.store(false, std::sync::atomic::Ordering::Relaxed);
+    let symbols = ["AAPL", "MSFT", "BINANCE:BTCUSDT"];
+    let sum = |text: &str, name: &str| -> u64 {
+        symbols
+            .iter()
+            .map(|s| metric(text, &format!("{name}{{symbol=\"{s}\"}}")))
+            .sum()
+    };
+    let text = loop {
+        let text = scrape().await;
+        if sum(&text, "tickstream_feed_trades_total") == SENT {
+            break text;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "trades not received:\n{}",
+            t.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let dropped = sum(&text, "tickstream_feed_trades_dropped_total");
+    assert!(dropped > 0, "Kafka down: the buffer overflowed");
+    assert!(
+        metric(&text, "tickstream_feed_buffer_bytes") <= 64 << 10,
+        "the bound holds"
+    );
+    for broker in 1..=3 {
+        env.kafka.broker_up(broker).expect("broker up");
+    }
+    let landed = loop {
+        let landed = ticks_in_bucket(&env);
+        if landed.len() as u64 >= SENT - dropped {
+            break landed;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(120),
+            "{} of {} trades in S3 ({dropped} dropped):\n{}",
+            landed.len(),
+            SENT - dropped,
+            t.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // Every trade received is in S3 once or counted as dropped; the newest were kept.
+    assert_eq!(landed.len() as u64 + dropped, SENT);
+    assert!(landed.values().all(|ticks| ticks.len() == 1));
+    let newest = (SENT - 1_000 + 1)..=SENT;
+    assert!(
+        newest.clone().all(|v| landed.contains_key(&v)),
+        "the last 1,000 trades sent were kept"
+    );
+    assert!(env.audit(&config).await.ok(), "Kafka and S3 agree");
+    assert!(t.log().contains("dropping the oldest trades"), "{}", t.log());
 }

@@ -72,6 +72,8 @@ pub struct Sent {
 pub struct FeedServer {
     pub url: String,
     pub sent: Arc<Mutex<Sent>>,
+    /// While set, a connection that has its subscriptions waits before sending trades.
+    pub hold: Arc<std::sync::atomic::AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -91,6 +93,8 @@ impl FeedServer {
         let url = format!("ws://{}/", listener.local_addr().unwrap());
         let sent = Arc::new(Mutex::new(Sent::default()));
         let state = sent.clone();
+        let hold = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let held = hold.clone();
         let task = tokio::spawn(async move {
             // Dropped with this task (the server stopped): every connection's task is aborted.
             let mut conns = tokio::task::JoinSet::new();
@@ -103,15 +107,15 @@ impl FeedServer {
                     st.connections += 1;
                     st.accepted.push(std::time::Instant::now());
                 }
-                let (state, first) = (state.clone(), next_volume);
+                let (state, first, held) = (state.clone(), next_volume, held.clone());
                 if let Script::Serve { trades, .. } = part {
                     next_volume += trades;
                 }
                 let last = n + 1 == script.len();
-                conns.spawn(async move { serve(tcp, part, first, token, last, &state).await });
+                conns.spawn(async move { serve(tcp, part, first, token, last, &state, &held).await });
             }
         });
-        Self { url, sent, task }
+        Self { url, sent, hold, task }
     }
 }
 
@@ -125,6 +129,7 @@ async fn serve(
     token: &str,
     last: bool,
     state: &Mutex<Sent>,
+    hold: &std::sync::atomic::AtomicBool,
 ) {
     let check = |req: &Request, resp: Response| -> Result<Response, ErrorResponse> {
         let query = req.uri().query().unwrap_or("").to_owned();
@@ -163,6 +168,9 @@ async fn serve(
         symbols.push(v["symbol"].as_str().unwrap().to_owned());
     }
     let reader = tokio::spawn(async move { while let Some(Ok(_)) = incoming.next().await {} });
+    while hold.load(std::sync::atomic::Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let mut volume = first_volume;
     let mut left = trades;
     let mut frame_no = 0u64;

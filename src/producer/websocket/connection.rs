@@ -266,6 +266,28 @@ mod tests {
     }
 
     #[test]
+    fn the_token_comes_from_its_file_or_variable_and_a_missing_one_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "abc123\nsecond line ignored\n").unwrap();
+        let mut ws: crate::config::websocket::WebsocketSourceConfig =
+            toml::from_str("url = \"wss://x\"\n").expect("a minimal table");
+        assert_eq!(token(&ws), Ok(None));
+        ws.token_file = Some(file.clone());
+        assert_eq!(token(&ws), Ok(Some("abc123".into())));
+        std::fs::write(&file, "\n").unwrap();
+        assert_eq!(token(&ws), Err(format!("the token in {} is empty", file.display())));
+        ws.token_file = Some(dir.path().join("absent"));
+        assert!(token(&ws).unwrap_err().starts_with("producer.websocket.token_file"));
+        ws.token_file = None;
+        ws.token_env = Some("TICKSTREAM_TEST_NO_SUCH_VARIABLE".into());
+        assert_eq!(
+            token(&ws),
+            Err("producer.websocket.token_env: $TICKSTREAM_TEST_NO_SUCH_VARIABLE is not set".into())
+        );
+    }
+
+    #[test]
     fn a_try_again_close_waits_the_seconds_its_reason_gives() {
         let close = |code: u16, reason: &str| {
             closed(Some(CloseFrame {
