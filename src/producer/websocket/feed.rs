@@ -50,6 +50,7 @@ pub enum WsFeedMsg {
 
 pub struct WsFeedState {
     connection: TaskGuard,
+    args: Arc<WsFeedArgs>,
 }
 
 impl Actor for WsFeedActor {
@@ -84,8 +85,23 @@ impl Actor for WsFeedActor {
         }
         myself.send_interval(CHECK_EVERY, || WsFeedMsg::Check);
         Ok(WsFeedState {
-            connection: TaskGuard::spawn(keep_connected(args, actors)),
+            connection: TaskGuard::spawn(keep_connected(args.clone(), actors)),
+            args,
         })
+    }
+
+    /// Trades still in the buffer stay there for the next feed actor; if the process is
+    /// stopping they are not sent, and the log says how many.
+    async fn post_stop(&self, _: ActorRef<WsFeedMsg>, st: &mut WsFeedState) -> Result<(), ActorProcessingErr> {
+        feed_events::connected(false);
+        let waiting = st.args.buffer.bytes() / super::buffer::TRADE_BYTES;
+        if waiting > 0 {
+            tracing::warn!(
+                trades = waiting,
+                "the feed stopped with trades not yet sent to Kafka (a restarted feed sends them; a stopping process does not)"
+            );
+        }
+        Ok(())
     }
 
     /// A symbol's actor that fails (a record Kafka refuses outright) fails the feed: its
