@@ -98,8 +98,10 @@ pub enum SinkMsg {
         ticket: u64,
         result: Result<PutOutcome, DeliveryError>,
     },
-    /// Close the open batch, wait for every upload, commit synchronously (unless `commit` is
-    /// false: the group already took the partition away), answer the committed offset, and stop.
+    /// Close the open batch, wait for every upload, commit synchronously, answer the committed
+    /// offset, and stop. With `commit` false (the group already took the partition away) the
+    /// open batch and the files not yet sent are dropped instead (the new owner re-reads them),
+    /// and nothing is committed.
     Drain {
         commit: bool,
         reply: RpcReplyPort<Option<i64>>,
@@ -245,7 +247,18 @@ impl<S: SegmentStore, P: PartitionSource> Actor for SinkActor<S, P> {
                 if let Some(seg) = &mut st.seg {
                     seg.close(&mut out);
                 }
-                st.start_uploads(&myself, out);
+                if commit {
+                    st.start_uploads(&myself, out);
+                } else {
+                    // Lost: another member owns the partition and re-reads it from the last
+                    // commit. A file of ours starting past that commit would overlap the
+                    // owner's (a conditional PUT refuses only the owner's own key), so nothing
+                    // new goes to S3: the open batch and the files waiting for a slot are
+                    // dropped; uploads already sent finish.
+                    let dropped = out.len() + st.queued.len();
+                    st.queued.clear();
+                    sink_events::lost_files_dropped(&st.args.tp, dropped);
+                }
                 st.draining = Some(reply);
                 st.finish_drain_if_idle(&myself).await;
             }

@@ -313,6 +313,19 @@ pub fn schema_wait(
     );
 }
 
+/// A lost partition's sink dropped `files` not yet sent (their records are re-read by the
+/// partition's new owner from the last commit).
+pub fn lost_files_dropped(tp: &TopicPartition, files: usize) {
+    if files > 0 {
+        tracing::warn!(
+            topic = &*tp.topic,
+            partition = tp.partition,
+            files,
+            "the partition was lost: its files not yet in S3 are dropped (the new owner re-reads them from the last commit)"
+        );
+    }
+}
+
 pub fn drain_incomplete(tp: &TopicPartition, detail: &str) {
     tracing::error!(
         topic = &*tp.topic,
