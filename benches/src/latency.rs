@@ -11,7 +11,9 @@ use std::time::{Duration, Instant, SystemTime};
 use chaos::monitor::proc_status_kib;
 use chaos::procs::{self, Proc};
 
+use crate::contenders::Programs;
 use crate::infra::{ACCESS_KEY, SECRET_KEY};
+use crate::report::Samples;
 
 /// RSS samples of the first seconds (start-up) are left out of the steady median.
 const WARM_UP: Duration = Duration::from_secs(10);
@@ -257,6 +259,99 @@ pub fn tick_to_queryable_between(db: &Path, after: SystemTime, before: SystemTim
     )?;
     let rows = stmt.query_map([ts(after), ts(before)], |r| r.get::<_, f64>(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The latency and memory scenarios of one run (see `latency.rs`).
+pub fn scenarios(
+    (secs, names): (u64, &[String]),
+    p: &Programs,
+    dir: &Path,
+    samples: &mut Samples,
+) -> anyhow::Result<()> {
+    let scenarios = [
+        Scenario {
+            name: "default",
+            symbols: 7,
+            partitions: 3,
+            secs,
+            outage_at: None,
+            sink: "",
+        },
+        Scenario {
+            name: "symbols1000x64",
+            symbols: 1_000,
+            partitions: 64,
+            secs,
+            outage_at: None,
+            sink: "",
+        },
+        Scenario {
+            name: "field1000x64",
+            symbols: 1_000,
+            partitions: 64,
+            secs,
+            outage_at: None,
+            sink: "\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol\"",
+        },
+        Scenario {
+            name: "hourly1000x64",
+            symbols: 1_000,
+            partitions: 64,
+            secs,
+            outage_at: None,
+            sink: "\"partitioner.class\" = \"hourly\"",
+        },
+        Scenario {
+            name: "s3_outage",
+            symbols: 1_000,
+            partitions: 64,
+            secs: secs.max(30) + 40,
+            outage_at: Some(Duration::from_secs(secs.max(30) / 2)),
+            sink: "",
+        },
+    ];
+    for s in scenarios.iter().filter(|s| names.iter().any(|n| n == s.name)) {
+        eprintln!(
+            "  latency/memory {} ({} symbols x 1 tick/s, {} partitions, {} s)",
+            s.name, s.symbols, s.partitions, s.secs
+        );
+        crate::measure::settle();
+        let m = run(s, &p.tickstream, &dir.join(format!("latency-{}", s.name)))?;
+        let key = format!("pipeline.{}", s.name);
+        if s.outage_at.is_none() {
+            eprintln!(
+                "    tick->S3 p50/p95/p99 {:.3}/{:.3}/{:.3} s ({} ticks); tick->queryable {:.3}/{:.3}/{:.3} s ({} rows)",
+                m.tick_to_s3.p50,
+                m.tick_to_s3.p95,
+                m.tick_to_s3.p99,
+                m.tick_to_s3.n,
+                m.tick_to_queryable.p50,
+                m.tick_to_queryable.p95,
+                m.tick_to_queryable.p99,
+                m.tick_to_queryable.n
+            );
+            for (what, v) in [("tick_to_s3", m.tick_to_s3), ("tick_to_queryable", m.tick_to_queryable)] {
+                samples.add(format!("{key}.{what}.p50_s"), v.p50);
+                samples.add(format!("{key}.{what}.p95_s"), v.p95);
+                samples.add(format!("{key}.{what}.p99_s"), v.p99);
+            }
+        } else {
+            eprintln!(
+                "    RSS at outage start {:.0} MiB, max during it and 10 s after {:.0} MiB, at its end {:.0} MiB",
+                m.rss_outage_start_mib, m.rss_outage_max_mib, m.rss_outage_end_mib
+            );
+            samples.add(format!("{key}.rss_outage_start_mib"), m.rss_outage_start_mib);
+            samples.add(format!("{key}.rss_outage_max_mib"), m.rss_outage_max_mib);
+            samples.add(format!("{key}.rss_outage_end_mib"), m.rss_outage_end_mib);
+        }
+        eprintln!(
+            "    RSS peak {:.0} MiB, steady median {:.0} MiB",
+            m.rss_peak_mib, m.rss_steady_mib
+        );
+        samples.add(format!("{key}.rss_peak_mib"), m.rss_peak_mib);
+        samples.add(format!("{key}.rss_steady_mib"), m.rss_steady_mib);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

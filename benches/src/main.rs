@@ -154,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
                 a.runs,
                 dir.display()
             );
-            latency_scenarios(&a, &programs, &dir, &mut samples)?;
+            latency::scenarios((a.latency_secs, &a.scenarios), &programs, &dir, &mut samples)?;
             continue;
         }
         eprintln!(
@@ -305,7 +305,7 @@ async fn main() -> anyhow::Result<()> {
             )?;
         }
         if a.latency_secs > 0 {
-            latency_scenarios(&a, &programs, &dir, &mut samples)?;
+            latency::scenarios((a.latency_secs, &a.scenarios), &programs, &dir, &mut samples)?;
         }
     }
     let stats = samples.stats();
@@ -327,95 +327,5 @@ async fn main() -> anyhow::Result<()> {
     });
     std::fs::write(&a.out, serde_json::to_string_pretty(&json)?)?;
     eprintln!("wrote {}", a.out.display());
-    Ok(())
-}
-
-/// The latency and memory scenarios of one run (see `latency.rs`).
-fn latency_scenarios(a: &Args, p: &Programs, dir: &std::path::Path, samples: &mut Samples) -> anyhow::Result<()> {
-    use latency::Scenario;
-    let secs = a.latency_secs;
-    let scenarios = [
-        Scenario {
-            name: "default",
-            symbols: 7,
-            partitions: 3,
-            secs,
-            outage_at: None,
-            sink: "",
-        },
-        Scenario {
-            name: "symbols1000x64",
-            symbols: 1_000,
-            partitions: 64,
-            secs,
-            outage_at: None,
-            sink: "",
-        },
-        Scenario {
-            name: "field1000x64",
-            symbols: 1_000,
-            partitions: 64,
-            secs,
-            outage_at: None,
-            sink: "\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol\"",
-        },
-        Scenario {
-            name: "hourly1000x64",
-            symbols: 1_000,
-            partitions: 64,
-            secs,
-            outage_at: None,
-            sink: "\"partitioner.class\" = \"hourly\"",
-        },
-        Scenario {
-            name: "s3_outage",
-            symbols: 1_000,
-            partitions: 64,
-            secs: secs.max(30) + 40,
-            outage_at: Some(std::time::Duration::from_secs(secs.max(30) / 2)),
-            sink: "",
-        },
-    ];
-    for s in scenarios.iter().filter(|s| a.scenarios.iter().any(|n| n == s.name)) {
-        eprintln!(
-            "  latency/memory {} ({} symbols x 1 tick/s, {} partitions, {} s)",
-            s.name, s.symbols, s.partitions, s.secs
-        );
-        measure::settle();
-        let m = latency::run(s, &p.tickstream, &dir.join(format!("latency-{}", s.name)))?;
-        let key = format!("pipeline.{}", s.name);
-        if s.outage_at.is_none() {
-            eprintln!(
-                "    tick->S3 p50/p95/p99 {:.3}/{:.3}/{:.3} s ({} ticks); tick->queryable {:.3}/{:.3}/{:.3} s ({} rows)",
-                m.tick_to_s3.p50,
-                m.tick_to_s3.p95,
-                m.tick_to_s3.p99,
-                m.tick_to_s3.n,
-                m.tick_to_queryable.p50,
-                m.tick_to_queryable.p95,
-                m.tick_to_queryable.p99,
-                m.tick_to_queryable.n
-            );
-            for (what, v) in [("tick_to_s3", m.tick_to_s3), ("tick_to_queryable", m.tick_to_queryable)] {
-                samples.add(format!("{key}.{what}.p50_s"), v.p50);
-                samples.add(format!("{key}.{what}.p95_s"), v.p95);
-                samples.add(format!("{key}.{what}.p99_s"), v.p99);
-            }
-        } else {
-            eprintln!(
-                "    RSS at outage start {:.0} MiB, max during it and 10 s after {:.0} MiB, at its end {:.0} MiB",
-                m.rss_outage_start_mib, m.rss_outage_max_mib, m.rss_outage_end_mib
-            );
-            samples.add(format!("{key}.rss_outage_start_mib"), m.rss_outage_start_mib);
-            samples.add(format!("{key}.rss_outage_max_mib"), m.rss_outage_max_mib);
-            samples.add(format!("{key}.rss_outage_end_mib"), m.rss_outage_end_mib);
-        }
-        eprintln!(
-            "    RSS peak {:.0} MiB, steady median {:.0} MiB",
-            m.rss_peak_mib, m.rss_steady_mib
-        );
-        samples.add(format!("{key}.rss_peak_mib"), m.rss_peak_mib);
-        samples.add(format!("{key}.rss_steady_mib"), m.rss_steady_mib);
-    }
     Ok(())
 }
