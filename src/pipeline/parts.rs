@@ -55,7 +55,7 @@ pub(super) fn producers(
     let mut cc = client_config::producer(&config.kafka, &infra.bootstrap_servers);
     if config.producer.source == Source::Websocket {
         // A live feed's trades are sent as they come: 1 ms of batching instead of 5 (receive →
-        // ack latency over batch size). While Kafka is slow they wait in the feed's buffer (32
+        // ack latency over batch size). While Kafka is slow they wait in the feed's buffer (40
         // bytes a trade, bounded, drops counted) rather than as encoded records in librdkafka's
         // queue (hundreds of bytes each): the queue holds a second of them at 10,000 a second.
         // `[kafka.librdkafka]` still decides both.
