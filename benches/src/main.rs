@@ -7,6 +7,7 @@ mod feed;
 mod infra;
 mod latency;
 mod measure;
+mod put_cost;
 mod registry;
 mod replay;
 mod report;
@@ -103,6 +104,13 @@ struct Args {
     /// Run only the live feed scenario (with its own tansu and s3s-fs).
     #[arg(long, requires = "feed_rate")]
     feed_only: bool,
+    /// PUTs of the S3 client's cost per file (0 skips it): a flush.size-100 file written that
+    /// many times through the sink's store from the bench process (see `put_cost.rs`).
+    #[arg(long, default_value_t = 0)]
+    put_cost: u64,
+    /// Run only that measurement (with its own s3s-fs and tansu).
+    #[arg(long, requires = "put_cost")]
+    put_only: bool,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
@@ -168,6 +176,12 @@ async fn main() -> anyhow::Result<()> {
             std::time::Duration::from_secs(a.feed_secs.first().copied().unwrap_or(30)),
             std::time::Duration::from_secs(a.feed_secs.get(1).copied().unwrap_or(30)),
         );
+        if a.put_cost > 0 {
+            put_cost::scenario(&servers, a.put_cost, &mut samples).await?;
+            if a.put_only {
+                continue;
+            }
+        }
         if a.feed_rate > 0 {
             feed::scenario(&servers, &programs, a.feed_rate, feed_secs, run, &mut samples).await?;
             if a.feed_only {
