@@ -70,7 +70,16 @@ fn load(file: &Path) -> Result<Config, ExitCode> {
 
 /// The async runtime for a command, or the exit code when there is none.
 fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_multi_thread()
+    runtime_with(None)
+}
+
+/// The async runtime with `workers` threads (tokio's default, one per core, when `None`).
+fn runtime_with(workers: Option<usize>) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = workers {
+        builder.worker_threads(n);
+    }
+    builder
         .enable_all()
         .build()
         .map_err(|e| fail("starting the async runtime", &e, ExitCode::FAILURE))

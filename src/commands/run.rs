@@ -14,7 +14,8 @@ use super::Outcome;
 /// gave up or the pipeline could not start (the cause is the last line), 2 for a bad file.
 pub fn run(file: &Path, seed: Option<u64>) -> Outcome {
     let config = super::load(file)?;
-    let runtime = super::runtime()?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = super::runtime_with(Some(config.runtime.workers(cores)))?;
     let options = RunOptions::new(seed.or(config.producer.seed));
     Ok(
         match runtime.block_on(service::run(&config, options, shutdown_signal())) {

@@ -277,6 +277,14 @@ fn process(c: &Config, p: &mut Problems) {
         "runtime.startup_timeout_ms",
         format!("must be ≥ 1000, got {}", c.runtime.startup_timeout_ms),
     );
+    p.check(
+        c.runtime.worker_threads <= 512,
+        "runtime.worker_threads",
+        format!(
+            "must be ≤ 512 (0 picks one fewer than the cores), got {}",
+            c.runtime.worker_threads
+        ),
+    );
 }
 
 /// One `host:port` of `bootstrap_servers` (an IPv6 host in brackets, `[::1]:9092`); librdkafka

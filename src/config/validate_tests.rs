@@ -148,3 +148,23 @@ fn endpoint_mode_needs_an_http_endpoint() {
     assert_eq!(problems("[s3]\nmode = \"endpoint\"\n")[0].key, "s3.endpoint");
     assert_eq!(problems("[s3]\nendpoint = \"localhost:9000\"\n")[0].key, "s3.endpoint");
 }
+
+#[test]
+fn runtime_threads_default_to_one_fewer_than_the_cores_and_a_huge_count_is_named() {
+    let c = parse_str("").expect("parses");
+    assert_eq!(c.runtime.worker_threads, 0);
+    assert_eq!(
+        [1, 2, 8].map(|cores| c.runtime.workers(cores)),
+        [1, 1, 7],
+        "one fewer than the cores, at least one"
+    );
+    let set = parse_str("[runtime]\nworker_threads = 3\n").expect("parses");
+    assert_eq!(set.runtime.workers(2), 3, "a set count is kept whatever the cores");
+    assert_eq!(
+        problems("[runtime]\nworker_threads = 4096\n"),
+        vec![Problem::new(
+            "runtime.worker_threads",
+            "must be ≤ 512 (0 picks one fewer than the cores), got 4096"
+        )]
+    );
+}

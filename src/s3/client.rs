@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{Credentials, RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::config::{
+    Credentials, RequestChecksumCalculation, ResponseChecksumValidation, StalledStreamProtectionConfig,
+};
 use aws_sdk_s3::Client;
 
 /// How long a connection to S3 may take to open.
@@ -70,7 +72,15 @@ async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) ->
         .connect_timeout(connect)
         .read_timeout(read)
         .build();
-    let mut conf = aws_sdk_s3::config::Builder::from(&shared).timeout_config(timeouts);
+    // An upload that stalls (a server that stops reading) never gets its answer, and the read
+    // timeout fails it; the SDK's own watch of upload throughput wrapped every body in a
+    // future that checked the clock on each poll. Downloads keep it: the read timeout ends
+    // when the answer's head arrives, and a body that stops after it would hold a read.
+    let stalls = StalledStreamProtectionConfig::enabled().upload_enabled(false).build();
+    let mut conf = aws_sdk_s3::config::Builder::from(&shared)
+        .timeout_config(timeouts)
+        .stalled_stream_protection(stalls)
+        .interceptor(super::unsigned_body::UnsignedBody);
     if let Some(url) = &endpoint.url {
         conf = conf
             .endpoint_url(url)

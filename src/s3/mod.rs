@@ -17,6 +17,7 @@ pub mod keys;
 mod multipart;
 pub mod objects;
 pub mod store;
+mod unsigned_body;
 
 pub use error::S3Error;
 pub use objects::ObjectOptions;

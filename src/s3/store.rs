@@ -114,7 +114,7 @@ impl SetErrorMeta for aws_sdk_s3::operation::put_object::builders::PutObjectFlue
 /// and refuses a body that does not match (`BadDigest`, retried), and it takes the place of
 /// SigV4's payload hash: SHA-256 over every byte uploaded was 8% of the sink's CPU at
 /// flush.size 10,000, CRC32 (carry-less multiply) is well under 1%. The request itself stays
-/// signed.
+/// signed (the client's `unsigned_body::UnsignedBody` sends such a body unsigned).
 fn crc32_base64(body: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
@@ -297,8 +297,6 @@ impl SegmentStore for S3SegmentStore {
             .if_none_match("*")
             .checksum_crc32(crc32_base64(&body))
             .body(ByteStream::from(body.clone()))
-            .customize()
-            .disable_payload_signing()
             .send()
             .await;
         match sent {
@@ -319,8 +317,6 @@ impl SegmentStore for S3SegmentStore {
             .metadata(META_RECORDS, meta.records.to_string())
             .checksum_crc32(crc32_base64(&body))
             .body(ByteStream::from(body))
-            .customize()
-            .disable_payload_signing()
             .send()
             .await
             .map(|_| ())
