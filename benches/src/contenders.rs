@@ -15,6 +15,8 @@ pub struct Figures {
     pub records_per_sec: f64,
     /// User + system CPU seconds per million records (the whole process, start-up included).
     pub cpu_s_per_million: f64,
+    /// The whole process's CPU seconds, for taking the start-up out afterwards.
+    pub cpu_s: f64,
     pub peak_rss_mib: f64,
     /// The S3 server's CPU seconds per million records while a sink ran: both share 2 cores.
     pub s3_cpu_s_per_million: f64,
@@ -190,6 +192,7 @@ pub fn measure(mut proc: Proc, total: i64, progress: impl FnMut() -> anyhow::Res
     Ok(Figures {
         records_per_sec: rate.per_sec(),
         cpu_s_per_million: cpu / (total as f64 / 1e6),
+        cpu_s: cpu,
         peak_rss_mib: rss,
         ..Figures::default()
     })
@@ -254,6 +257,37 @@ impl Variant {
             Self::AvroAvro => format!("{avro}\"format.class\" = \"avro\""),
         }
     }
+}
+
+/// How long [`startup`] lets the sink run on an empty topic: it starts, joins its group and
+/// idles (an idle sink's CPU stays flat from its first second on).
+const STARTUP_WINDOW: Duration = Duration::from_secs(3);
+
+/// The CPU seconds tickstream's sink (as `variant` at `flush`) takes to start: the process on
+/// an empty topic `empty` for [`STARTUP_WINDOW`], then stopped. A sink run's CPU less this is
+/// what its records cost (`cpu_s_per_million_after_start`); the bare consumer it is compared
+/// with runs inside the bench process and pays no process start.
+pub async fn startup(
+    servers: &Servers,
+    p: &Programs,
+    empty: &str,
+    flush: u64,
+    variant: Variant,
+    tag: &str,
+) -> anyhow::Result<f64> {
+    let name = format!("start-{}-{tag}", variant.name());
+    let dir = servers.dir.join(&name);
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("sink.toml");
+    std::fs::write(&config, sink_toml(servers, empty, &name, &name, flush, variant))?;
+    let mut proc = tickstream_proc(p, &dir, &config);
+    proc.start()?;
+    let pid = proc.pid().ok_or_else(|| anyhow::anyhow!("no pid"))?;
+    std::thread::sleep(STARTUP_WINDOW);
+    let cpu =
+        cpu_secs(pid).ok_or_else(|| anyhow::anyhow!("tickstream (start-up) exited early: see {}", dir.display()))?;
+    proc.terminate(Duration::from_secs(20));
+    Ok(cpu)
 }
 
 /// tickstream's sink on the pre-filled `topic`, configured as `variant` says.

@@ -16,6 +16,8 @@ pub const PARTITIONS: i32 = 3;
 pub const TOPIC: &str = "ticks";
 /// The pre-filled topic of the same ticks in Avro.
 pub const AVRO_TOPIC: &str = "ticks-avro";
+/// A topic left empty: the sink's start-up is measured on it.
+pub const EMPTY_TOPIC: &str = "empty";
 
 /// The broker and the S3 server of this run; stopped on drop.
 pub struct Servers {

@@ -84,6 +84,9 @@ pub fn ratio(stats: &BTreeMap<String, Stat>, a: &str, b: &str) -> Option<f64> {
 /// The ceiling every sink and the producer are compared with.
 const CEILING: &str = "broker.ceiling.records_per_sec";
 
+/// The bare consumer's CPU per record: the floor under any librdkafka-based sink.
+const FLOOR: &str = "broker.ceiling.cpu_s_per_million";
+
 /// A contender's figure: `(contender, figure)`.
 type Figure = (&'static str, &'static str);
 
@@ -185,6 +188,18 @@ pub fn ratios(
             let bottom = bottom.map_or(CEILING.to_owned(), k);
             if let Some(r) = ratio(stats, &k(top), &bottom) {
                 out.insert(format!("flush{flush}.{name}"), serde_json::json!(r));
+            }
+        }
+        // CPU per record over the bare consumer's (the floor), whole process and with the
+        // sink's start-up taken out (`cpu_s_per_million_after_start`).
+        for who in ["ours", "tick", "pq-snappy", "pq-zstd"] {
+            for (name, what) in [
+                ("cpu_over_floor", "cpu_s_per_million"),
+                ("cpu_after_start_over_floor", "cpu_s_per_million_after_start"),
+            ] {
+                if let Some(r) = ratio(stats, &k((who, what)), FLOOR) {
+                    out.insert(format!("flush{flush}.{who}_{name}"), serde_json::json!(r));
+                }
             }
         }
         for (name, who) in AVRO_RATIOS {
