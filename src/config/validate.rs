@@ -280,10 +280,7 @@ fn process(c: &Config, p: &mut Problems) {
     p.check(
         c.runtime.worker_threads <= 512,
         "runtime.worker_threads",
-        format!(
-            "must be ≤ 512 (0 picks one fewer than the cores), got {}",
-            c.runtime.worker_threads
-        ),
+        format!("must be ≤ 512 (0 is one per core), got {}", c.runtime.worker_threads),
     );
 }
 

@@ -150,13 +150,13 @@ fn endpoint_mode_needs_an_http_endpoint() {
 }
 
 #[test]
-fn runtime_threads_default_to_one_fewer_than_the_cores_and_a_huge_count_is_named() {
+fn runtime_threads_default_to_one_per_core_and_a_huge_count_is_named() {
     let c = parse_str("").expect("parses");
     assert_eq!(c.runtime.worker_threads, 0);
     assert_eq!(
         [1, 2, 8].map(|cores| c.runtime.workers(cores)),
-        [1, 1, 7],
-        "one fewer than the cores, at least one"
+        [1, 2, 8],
+        "one per core"
     );
     let set = parse_str("[runtime]\nworker_threads = 3\n").expect("parses");
     assert_eq!(set.runtime.workers(2), 3, "a set count is kept whatever the cores");
@@ -164,7 +164,7 @@ fn runtime_threads_default_to_one_fewer_than_the_cores_and_a_huge_count_is_named
         problems("[runtime]\nworker_threads = 4096\n"),
         vec![Problem::new(
             "runtime.worker_threads",
-            "must be ≤ 512 (0 picks one fewer than the cores), got 4096"
+            "must be ≤ 512 (0 is one per core), got 4096"
         )]
     );
 }
