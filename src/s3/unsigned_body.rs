@@ -6,9 +6,10 @@
 //! and the request itself stays signed. Bodies without one (the parts of a multipart upload,
 //! its completion) stay signed. The SDK's own switch, `.customize()
 //! .disable_payload_signing()`, adds an operation runtime plugin to each request, so every
-//! PUT also layered a copy of the client's configuration over itself (about a tenth of the
-//! client's work per PUT in callgrind); this interceptor, registered once on the client,
-//! only stores the override in the request's configuration bag before it is signed.
+//! PUT also layered a copy of the client's configuration over itself (2% of the client's
+//! instructions per PUT in callgrind, `benches/RESULTS.md`); this interceptor, registered once
+//! on the client, only stores the override in the request's configuration bag before it is
+//! signed.
 
 use aws_runtime::auth::PayloadSigningOverride;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
