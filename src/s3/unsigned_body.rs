@@ -95,6 +95,14 @@ mod tests {
         (url, rx)
     }
 
+    /// The next request's head the server saw.
+    async fn next(heads: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+        tokio::time::timeout(Duration::from_secs(10), heads.recv())
+            .await
+            .expect("a request within 10 s")
+            .expect("the server runs")
+    }
+
     fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         head.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(str::trim))
@@ -120,10 +128,7 @@ mod tests {
             .put_new("k1", Bytes::from_static(b"{\"a\":1}\n"), meta)
             .await
             .unwrap();
-        let put = tokio::time::timeout(Duration::from_secs(10), heads.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let put = next(&mut heads).await;
         assert!(put.starts_with("put /b/k1?"), "{put}");
         assert_eq!(header(&put, "x-amz-content-sha256"), Some("unsigned-payload"), "{put}");
         assert!(header(&put, "x-amz-checksum-crc32").is_some(), "{put}");
@@ -141,10 +146,7 @@ mod tests {
             .send()
             .await
             .unwrap();
-        let plain = tokio::time::timeout(Duration::from_secs(10), heads.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let plain = next(&mut heads).await;
         assert_eq!(
             header(&plain, "x-amz-content-sha256"),
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
