@@ -13,6 +13,8 @@ use smallvec::SmallVec;
 
 use super::cell::{owned_cell, text_timestamp_ms, CellRef};
 use super::column::{Column, ColumnType};
+use super::tick::{Kind, FIELDS};
+use super::tick_scan;
 use super::RecordError;
 
 /// One field: its key, its value's raw JSON text, and what the value looked like when the
@@ -52,8 +54,9 @@ impl<'a> Raw<'a> {
 
 /// The fields of one JSON object (empty for any other JSON value): each key and its value,
 /// kept inline for up to 16 fields (a tick has 8), so a record's row allocates nothing.
+/// The second is whether each key is known to be there once only (a plain tick's fields).
 #[derive(Default)]
-pub struct Fields<'a>(FieldList<'a>);
+pub struct Fields<'a>(FieldList<'a>, bool);
 
 /// Each key (borrowed unless it has escapes) and its value.
 type FieldList<'a> = SmallVec<[(Cow<'a, str>, Raw<'a>); 16]>;
@@ -71,6 +74,11 @@ impl<'a> Fields<'a> {
     /// inline list is large to move), or says why it is not JSON.
     pub fn read(&mut self, text: &'a str) -> Result<(), RecordError> {
         self.0.clear();
+        self.1 = self.plain_tick(text).is_some();
+        if self.1 {
+            return Ok(());
+        }
+        self.0.clear();
         if flat(text, &mut self.0).is_some() {
             return Ok(());
         }
@@ -84,6 +92,32 @@ impl<'a> Fields<'a> {
         de.deserialize_map(FieldsVisitor(&mut self.0))
             .map_err(RecordError::not_json)?;
         de.end().map_err(RecordError::not_json)
+    }
+
+    /// The fields of a plain tick in its producer's order, where the tick check found them
+    /// ([`tick_scan::producer_order_values`]): the same fields [`flat`] reads, at a fifth of
+    /// its cost. `None` (nothing read) for anything else.
+    fn plain_tick(&mut self, text: &'a str) -> Option<()> {
+        let spans = tick_scan::producer_order_values(text.as_bytes())?;
+        for (field, (start, end)) in FIELDS.iter().zip(spans) {
+            let text = text.get(start..end)?;
+            let kind = match field.kind {
+                Kind::Str => RawKind::PlainString,
+                Kind::Float if text.contains('.') => RawKind::Decimal,
+                Kind::Float | Kind::Unsigned => RawKind::Integer,
+            };
+            self.0.push((Cow::Borrowed(field.name), Raw { text, kind }));
+        }
+        Some(())
+    }
+
+    /// [`Self::get`], looking first at the field `at` when each key is known to be there once
+    /// only: a tick's columns are its fields in order, so a row's column `at` is found at once.
+    pub fn get_at(&self, want: &str, at: usize) -> Option<Raw<'a>> {
+        match self.0.get(at) {
+            Some((key, raw)) if self.1 && key == want => Some(*raw),
+            _ => self.get(want),
+        }
     }
 
     /// The raw value of the field named `want`.

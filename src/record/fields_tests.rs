@@ -120,3 +120,58 @@ fn fields_are_found_as_in_a_parsed_record() {
     assert!(Fields::parse(b"[1,2]").unwrap().get("a").is_none());
     assert!(Fields::parse(b"{\"a\":").is_err());
 }
+
+/// A plain tick's fields come from the tick check's spans: they must be what the one-pass scan
+/// reads from the same text, on ticks and on random mutations of one (a deterministic xorshift,
+/// so a failure reproduces).
+#[test]
+fn a_plain_tick_reads_as_the_one_pass_scan_reads_it() {
+    const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"0a1b","seq":0}"#;
+    const ALPHABET: &[u8] = b"{}:,\" -.0123456789eEaZ\\\n";
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut fast = 0;
+    for n in 0..50_000 {
+        let mut v = TICK.as_bytes().to_vec();
+        for _ in 0..(n % 3) {
+            let at = (next() as usize) % v.len();
+            let c = ALPHABET[(next() as usize) % ALPHABET.len()];
+            match next() % 3 {
+                0 => v[at] = c,
+                1 => {
+                    v.remove(at);
+                }
+                _ => v.insert(at, c),
+            }
+        }
+        let Ok(text) = std::str::from_utf8(&v) else { continue };
+        let mut tick = Fields::default();
+        if tick.plain_tick(text).is_none() {
+            continue;
+        }
+        fast += 1;
+        let mut scanned = FieldList::new();
+        assert!(flat(text, &mut scanned).is_some(), "{text}");
+        assert_eq!(tick.0, scanned, "{text}");
+    }
+    assert!(fast > 20_000, "the tick path read {fast} of 50,000");
+}
+
+#[test]
+fn a_field_looked_up_where_its_column_is_is_the_one_get_finds() {
+    let tick = br#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"t","exchange":"X","run_id":"r","seq":7}"#;
+    let fields = Fields::parse(tick).unwrap();
+    let text = |raw: Option<Raw<'_>>| raw.map(|r| r.text.to_owned());
+    for (at, want) in [(1, "price"), (0, "price"), (7, "seq"), (3, "nope"), (99, "symbol")] {
+        assert_eq!(text(fields.get_at(want, at)), text(fields.get(want)), "{want} at {at}");
+    }
+    assert_eq!(text(fields.get_at("price", 1)).as_deref(), Some("189.51"));
+    // Keys twice: the last one, whatever the place asked first.
+    let twice = Fields::parse(br#"{"a":1,"a":2}"#).unwrap();
+    assert_eq!(text(twice.get_at("a", 0)).as_deref(), Some("2"));
+}

@@ -123,28 +123,36 @@ const PRODUCER_ORDER: [(&[u8], Kind); 8] = [
     (b",\"seq\":", Kind::Unsigned),
 ];
 
-/// True if `value` (already known to be escape-free printable ASCII) is a tick in
-/// [`PRODUCER_ORDER`]: the common case, checked without looking keys up.
+/// True if `value` is a tick in [`PRODUCER_ORDER`]: the common case, checked without looking
+/// keys up.
 fn in_producer_order(value: &[u8]) -> bool {
-    /// The field `i` of the order at `at`: where its value ends.
-    #[inline(always)]
-    fn field(value: &[u8], at: usize, i: usize) -> Option<usize> {
+    producer_order_values(value).is_some()
+}
+
+/// Where each field's value lies in `value` (`start..end`; a string's with its quotes), in
+/// [`FIELDS`] order, if `value` is a plain tick in [`PRODUCER_ORDER`]: as [`is_plain_tick`]
+/// takes it first, so a reader of the fields (a Parquet row) need not parse it again.
+pub fn producer_order_values(value: &[u8]) -> Option<[(usize, usize); PRODUCER_ORDER.len()]> {
+    let mut spans = [(0, 0); PRODUCER_ORDER.len()];
+    // The field `i` of the order at `at`: where its value ends. Called with each `i` written
+    // out, so that each key's length is known when compiling.
+    let mut field = |at: usize, i: usize| -> Option<usize> {
         let (key, kind) = PRODUCER_ORDER[i];
-        let after = at + key.len();
-        (value.get(at..after)? == key).then_some(())?;
-        value_end(value, after, kind)
-    }
-    let end = (|| {
-        let at = field(value, 0, 0)?;
-        let at = field(value, at, 1)?;
-        let at = field(value, at, 2)?;
-        let at = field(value, at, 3)?;
-        let at = field(value, at, 4)?;
-        let at = field(value, at, 5)?;
-        let at = field(value, at, 6)?;
-        field(value, at, 7)
-    })();
-    end.is_some_and(|at| value.get(at) == Some(&b'}') && at + 1 == value.len())
+        let start = at + key.len();
+        (value.get(at..start)? == key).then_some(())?;
+        let end = value_end(value, start, kind)?;
+        spans[i] = (start, end);
+        Some(end)
+    };
+    let at = field(0, 0)?;
+    let at = field(at, 1)?;
+    let at = field(at, 2)?;
+    let at = field(at, 3)?;
+    let at = field(at, 4)?;
+    let at = field(at, 5)?;
+    let at = field(at, 6)?;
+    let at = field(at, 7)?;
+    (value.get(at) == Some(&b'}') && at + 1 == value.len()).then_some(spans)
 }
 
 /// Eight bytes in a word, for the checks below that look at a word at a time.

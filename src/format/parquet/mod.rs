@@ -85,9 +85,9 @@ impl ParquetSpec {
         let mut fields = fields::Fields::default();
         fields.read(text)?;
         row.cells.clear();
-        for c in self.columns.iter() {
-            row.cells
-                .push(fields::cell(fields.get(c.source.as_deref().unwrap_or(&c.name)), c)?);
+        for (at, c) in self.columns.iter().enumerate() {
+            let field = fields.get_at(c.source.as_deref().unwrap_or(&c.name), at);
+            row.cells.push(fields::cell(field, c)?);
         }
         row.content = self.content.then_some(text);
         Ok(())
