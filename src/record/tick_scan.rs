@@ -126,7 +126,7 @@ const PRODUCER_ORDER: [(&[u8], Kind); 8] = [
 /// True if `value` is a tick in [`PRODUCER_ORDER`]: the common case, checked without looking
 /// keys up.
 fn in_producer_order(value: &[u8]) -> bool {
-    producer_order_values(value).is_some()
+    producer_order(value, |_, _| {})
 }
 
 /// Where each field's value lies in `value` (`start..end`; a string's with its quotes), in
@@ -134,6 +134,13 @@ fn in_producer_order(value: &[u8]) -> bool {
 /// takes it first, so a reader of the fields (a Parquet row) need not parse it again.
 pub fn producer_order_values(value: &[u8]) -> Option<[(usize, usize); PRODUCER_ORDER.len()]> {
     let mut spans = [(0, 0); PRODUCER_ORDER.len()];
+    producer_order(value, |i, span| spans[i] = span).then_some(spans)
+}
+
+/// The scan of a tick in [`PRODUCER_ORDER`], handing each field's index and value span to
+/// `found` (the check alone passes a closure that does nothing, which compiles away).
+#[inline(always)]
+fn producer_order(value: &[u8], mut found: impl FnMut(usize, (usize, usize))) -> bool {
     // The field `i` of the order at `at`: where its value ends. Called with each `i` written
     // out, so that each key's length is known when compiling.
     let mut field = |at: usize, i: usize| -> Option<usize> {
@@ -141,18 +148,20 @@ pub fn producer_order_values(value: &[u8]) -> Option<[(usize, usize); PRODUCER_O
         let start = at + key.len();
         (value.get(at..start)? == key).then_some(())?;
         let end = value_end(value, start, kind)?;
-        spans[i] = (start, end);
+        found(i, (start, end));
         Some(end)
     };
-    let at = field(0, 0)?;
-    let at = field(at, 1)?;
-    let at = field(at, 2)?;
-    let at = field(at, 3)?;
-    let at = field(at, 4)?;
-    let at = field(at, 5)?;
-    let at = field(at, 6)?;
-    let at = field(at, 7)?;
-    (value.get(at) == Some(&b'}') && at + 1 == value.len()).then_some(spans)
+    let end = (|| {
+        let at = field(0, 0)?;
+        let at = field(at, 1)?;
+        let at = field(at, 2)?;
+        let at = field(at, 3)?;
+        let at = field(at, 4)?;
+        let at = field(at, 5)?;
+        let at = field(at, 6)?;
+        field(at, 7)
+    })();
+    end.is_some_and(|at| value.get(at) == Some(&b'}') && at + 1 == value.len())
 }
 
 /// Eight bytes in a word, for the checks below that look at a word at a time.
