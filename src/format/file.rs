@@ -148,15 +148,20 @@ impl FileFormat {
 
     /// A new file, opened by `first` (its record at offset `start`): room for the whole file
     /// at its size (capped: a file that rotates early must not pin megabytes) instead of ~10
-    /// doublings, or for as much as the partition's previous file held, and little when many
-    /// files are open at once ([`Sizing`]). A file of a schema's columns takes the record's
-    /// schema, or says why it cannot.
-    pub fn open(&self, first: &Converted<'_>, start: i64, sizing: Sizing) -> Result<FileBody, RecordError> {
-        let (rows_at_first, bytes_cap) = match sizing.many {
+    /// doublings, and little when `many` files are open at once. A file of a schema's columns
+    /// takes the record's schema, or says why it cannot.
+    pub fn open(
+        &self,
+        first: &Converted<'_>,
+        start: i64,
+        flush_size: u64,
+        many: bool,
+    ) -> Result<FileBody, RecordError> {
+        let (rows_at_first, bytes_cap) = match many {
             false => (4_096, 256 * 1024),
             true => (64, 8 * 1024),
         };
-        let flush = sizing.flush_size.min(u64::from(u32::MAX)) as usize;
+        let flush = flush_size.min(u64::from(u32::MAX)) as usize;
         let schema = match first {
             Converted::Avro(r) => Some(r.schema.clone()),
             Converted::Line(_) => None,
@@ -171,14 +176,9 @@ impl FileFormat {
             }
             (Kind::AvroParquet(_), None) => return Err(RecordError::Schemaless("parquet")),
             (Kind::Avro(_), None) => return Err(RecordError::Schemaless("avro")),
-            (Kind::JsonLines | Kind::RawValues { .. }, _) => {
-                let estimate = (first.len() + 1).saturating_mul(flush).min(bytes_cap);
-                let previous = match sizing.many {
-                    false => sizing.last_bytes.saturating_add(sizing.last_bytes / 16),
-                    true => 0,
-                };
-                Body::Bytes(Vec::with_capacity(estimate.max(previous)))
-            }
+            (Kind::JsonLines | Kind::RawValues { .. }, _) => Body::Bytes(Vec::with_capacity(
+                (first.len() + 1).saturating_mul(flush).min(bytes_cap),
+            )),
         };
         Ok(FileBody { body, schema })
     }
@@ -226,30 +226,6 @@ impl FileFormat {
             (_, Body::Container(c)) => Ok(c.finish()),
             (_, Body::Bytes(bytes)) => Ok(compression::compress(bytes, self.compression.0, self.compression.1)),
             (_, Body::Rows(_) | Body::AvroRows(_)) => Ok(Vec::new()),
-        }
-    }
-}
-
-/// How large a new file's buffer starts.
-#[derive(Clone, Copy, Debug)]
-pub struct Sizing {
-    /// Records at which it closes (`flush.size`).
-    pub flush_size: u64,
-    /// One of many files open at once (each starts small).
-    pub many: bool,
-    /// Bytes the partition's previous file held (0: none yet). A steady stream's files are
-    /// alike, so a file of lines starts at that plus a sixteenth and does not grow: growing a
-    /// 1.5 MB file from 256 KiB copied 1.75 MB.
-    pub last_bytes: usize,
-}
-
-impl Sizing {
-    /// A file closed at `flush_size` records, with nothing known of earlier files.
-    pub fn flush(flush_size: u64) -> Self {
-        Self {
-            flush_size,
-            many: false,
-            last_bytes: 0,
         }
     }
 }

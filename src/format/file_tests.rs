@@ -3,7 +3,7 @@ use crate::format::Converted;
 
 fn written(format: &FileFormat, lines: &[&[u8]]) -> Vec<u8> {
     let first = Converted::Line(lines[0].into());
-    let mut body = format.open(&first, 0, Sizing::flush(100)).unwrap();
+    let mut body = format.open(&first, 0, 100, false).unwrap();
     for line in lines {
         let record = Converted::Line((*line).into());
         let mut row = Row::default();
@@ -48,32 +48,4 @@ fn a_parquet_row_names_the_column_a_value_cannot_take() {
     let mut row = Row::default();
     let why = format.encode(&record, &mut row).unwrap_err().to_string();
     assert!(why.contains("price"), "{why}");
-}
-
-#[test]
-fn a_file_of_lines_starts_as_large_as_the_partitions_previous_file() {
-    let format = FileFormats::json().for_topic("t");
-    let first = Converted::Line(b"{}"[..].into());
-    let capacity = |sizing| match format.open(&first, 0, sizing).unwrap().body {
-        Body::Bytes(b) => b.capacity(),
-        _ => 0,
-    };
-    let (previous, flush) = (1_600_000, 10_000);
-    let estimate = capacity(Sizing::flush(flush));
-    assert!(
-        (30_000..60_000).contains(&estimate),
-        "3 bytes a line, 10,000 lines: {estimate}"
-    );
-    let after = Sizing {
-        last_bytes: previous,
-        ..Sizing::flush(flush)
-    };
-    assert!(capacity(after) >= previous + previous / 16);
-    let small = Sizing {
-        last_bytes: 10,
-        ..after
-    };
-    assert!(capacity(small) >= estimate, "never less than the estimate");
-    let many = capacity(Sizing { many: true, ..after });
-    assert!(many <= 8 * 1024, "one of many files starts small: {many}");
 }

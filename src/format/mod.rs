@@ -32,7 +32,7 @@ pub mod parquet;
 pub mod read;
 
 pub use convert::{Converted, Converter, Verdict};
-pub use file::{FileBody, FileFormat, FileFormats, Sizing};
+pub use file::{FileBody, FileFormat, FileFormats};
 pub use parquet::{ParquetLayouts, ParquetSpec, Row};
 pub use read::{FileRecords, Reader};
 

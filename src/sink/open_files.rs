@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::segment::Segment;
 use super::Record;
 use crate::format::companions::{Bodies, Companions};
-use crate::format::{Converted, FileBody, FileFormat, FormatError, Sizing};
+use crate::format::{Converted, FileBody, FileFormat, FormatError};
 use crate::record::RecordError;
 use crate::s3::keys::KeyLayout;
 use crate::s3::SegmentMeta;
@@ -38,15 +38,16 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    /// A file opened by `rec` (converted as `first`), its buffer as large as `sizing` says. A
-    /// file of a schema's columns says why the record's schema has none.
+    /// A file opened by `rec` (converted as `first`); `many`: one of many files open at once
+    /// (each starts small). A file of a schema's columns says why the record's schema has none.
     pub fn new(
         id: u64,
         dir: Dir,
         rec: &Record,
         first: &Converted<'_>,
+        flush_size: u64,
         format: &FileFormat,
-        sizing: Sizing,
+        many: bool,
     ) -> Result<Self, RecordError> {
         Ok(Self {
             id,
@@ -55,7 +56,7 @@ impl Batch {
             first_timestamp_ms: rec.timestamp_ms,
             last: rec.offset,
             records: 0,
-            file: format.open(first, rec.offset, sizing)?,
+            file: format.open(first, rec.offset, flush_size, many)?,
             companions: Bodies::default(),
         })
     }
@@ -215,11 +216,7 @@ mod tests {
             companions: Default::default(),
             file: crate::format::FileFormats::json()
                 .for_topic("t")
-                .open(
-                    &crate::format::Converted::Line(b"{}"[..].into()),
-                    start,
-                    Sizing::flush(1),
-                )
+                .open(&crate::format::Converted::Line(b"{}"[..].into()), start, 1, false)
                 .unwrap(),
         }
     }

@@ -43,7 +43,7 @@ use super::segment::{convert, NotWritten, Written};
 pub use super::segment::{DirFile, Extent, Pushed, Segment, Span};
 use super::Record;
 use crate::format::companions::Lines;
-use crate::format::{Converted, FileFormat, Row, Sizing};
+use crate::format::{Converted, FileFormat, Row};
 use crate::record::view::RecordView;
 use crate::record::RecordError;
 use crate::s3::key_limits::{DirCheck, LONGEST_BESIDE};
@@ -80,8 +80,6 @@ pub struct Segmenter {
     /// Records from this offset on are in no file an earlier writer left: see
     /// [`Segmenter::set_list_below`].
     list_below: i64,
-    /// Bytes of the last data file closed: the next one's buffer starts that large.
-    last_file_bytes: usize,
 }
 
 impl Segmenter {
@@ -125,7 +123,6 @@ impl Segmenter {
             default_dir: rules_default.then(|| Dir::from(format!("partition={partition}"))),
             dir_check,
             list_below: i64::MAX,
-            last_file_bytes: 0,
         }
     }
 
@@ -328,12 +325,9 @@ impl Segmenter {
         let record = projected.as_ref().unwrap_or(record);
         let mut opened = None;
         if !self.open.contains(&dir) {
-            let sizing = Sizing {
-                flush_size: self.rules.flush_size,
-                many: !self.rules.partitioner.consecutive(),
-                last_bytes: self.last_file_bytes,
-            };
-            let batch = Batch::new(self.next_batch_id, dir.clone(), rec, record, &self.format, sizing)?;
+            let many = !self.rules.partitioner.consecutive();
+            let flush = self.rules.flush_size;
+            let batch = Batch::new(self.next_batch_id, dir.clone(), rec, record, flush, &self.format, many)?;
             if self.open.len() >= self.rules.max_open_files {
                 self.close_oldest(out);
             }

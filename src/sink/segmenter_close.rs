@@ -41,7 +41,6 @@ impl Segmenter {
 
     pub(super) fn finish(&mut self, b: Batch, out: &mut Vec<Segment>) {
         let start = b.start;
-        self.last_file_bytes = b.file.bytes() as usize;
         match b.into_segment(
             &self.layout,
             self.partition,
