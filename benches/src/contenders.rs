@@ -155,19 +155,15 @@ pub fn tickstream_proc(p: &Programs, dir: &Path, config: &Path) -> Proc {
     // BENCH_PERF=1: run tickstream under `perf record` (a flat profile in <dir>/perf.data, read
     // with `perf report -i … --no-children --sort symbol`); BENCH_PERF=dwarf records call
     // stacks too (`perf report -i … --no-children --stdio` then shows who calls each hot spot).
-    // CPU and RSS then measure perf's process, not tickstream's: profile runs are for the
-    // profile only.
-    // BENCH_PERF=callgrind runs it under valgrind's callgrind instead (<dir>/callgrind.out,
-    // read with `callgrind_annotate`): instruction counts, which this machine's noise does not
-    // move, at ~50× the time.
+    // CPU and RSS are then perf's, not tickstream's: such runs are for the profile only.
+    // BENCH_PERF=callgrind: under valgrind's callgrind (<dir>/callgrind.out), instruction counts.
     let (program, args) = if std::env::var_os("BENCH_PERF").is_some_and(|m| m == "callgrind") {
-        let mut with_valgrind: Vec<String> = ["--tool=callgrind", "--callgrind-out-file=callgrind.out", "--"]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
-        with_valgrind.push(p.tickstream.display().to_string());
-        with_valgrind.extend(args);
-        (PathBuf::from("valgrind"), with_valgrind)
+        let valgrind = ["--tool=callgrind", "--callgrind-out-file=callgrind.out", "--"].map(String::from);
+        let program = [p.tickstream.display().to_string()];
+        (
+            PathBuf::from("valgrind"),
+            valgrind.into_iter().chain(program).chain(args).collect(),
+        )
     } else if let Some(mode) = std::env::var_os("BENCH_PERF") {
         let mut with_perf: Vec<String> = ["record", "-F", "999", "-o", "perf.data"]
             .iter()
