@@ -128,27 +128,10 @@ fn fields_are_found_as_in_a_parsed_record() {
 fn a_plain_tick_reads_as_the_one_pass_scan_reads_it() {
     const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"0a1b","seq":0}"#;
     const ALPHABET: &[u8] = b"{}:,\" -.0123456789eEaZ\\\n";
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut rng = crate::record::testing::Rng(0x2545_F491_4F6C_DD1D);
     let mut fast = 0;
     for n in 0..50_000 {
-        let mut v = TICK.as_bytes().to_vec();
-        for _ in 0..(n % 3) {
-            let at = (next() as usize) % v.len();
-            let c = ALPHABET[(next() as usize) % ALPHABET.len()];
-            match next() % 3 {
-                0 => v[at] = c,
-                1 => {
-                    v.remove(at);
-                }
-                _ => v.insert(at, c),
-            }
-        }
+        let v = crate::record::testing::mutated(&mut rng, TICK.as_bytes(), n % 3, ALPHABET);
         let Ok(text) = std::str::from_utf8(&v) else { continue };
         let mut tick = Fields::default();
         if tick.plain_tick(text).is_none() {

@@ -21,3 +21,20 @@ impl Quotes for Rng {
         }
     }
 }
+
+/// `value` with `edits` random one-byte changes, deletions or insertions of `alphabet`'s bytes.
+pub fn mutated(rng: &mut Rng, value: &[u8], edits: usize, alphabet: &[u8]) -> Vec<u8> {
+    let mut v = value.to_vec();
+    for _ in 0..edits {
+        let at = (rng.next_u64() as usize) % v.len().max(1);
+        let c = alphabet[(rng.next_u64() as usize) % alphabet.len()];
+        match rng.next_u64() % 3 {
+            0 if at < v.len() => v[at] = c,
+            1 if at < v.len() => {
+                v.remove(at);
+            }
+            _ => v.insert(at.min(v.len()), c),
+        }
+    }
+    v
+}
