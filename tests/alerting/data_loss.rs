@@ -1,8 +1,10 @@
 //! Records deleted by the embedded broker's retention before the sink wrote them: a sink-only
-//! `tickstream run` against a mock cluster of the test's own, S3 killed after its first commit,
-//! then a burst larger than the mock cluster keeps per partition (5 MiB). S3 back, the sink
-//! finds the gap, logs DATA LOSS and counts it: TickstreamDataLoss fires (it clears only after
-//! its 10-minute window, which this test does not wait for).
+//! `tickstream run` against a mock cluster of the test's own, S3 killed after its first commit.
+//! Ticks until every partition's sink holds `max.buffered.records` and the router has paused it
+//! (paused, a partition is not fetched, so what the broker deletes next is not in the sink's
+//! memory either), then a burst larger than the mock cluster keeps per partition (5 MiB). S3
+//! back, the sink finds the gap, logs DATA LOSS and counts it: TickstreamDataLoss fires (it
+//! clears only after its 10-minute window, which this test does not wait for).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +20,14 @@ use crate::process::Tickstream;
 use crate::prometheus::Prometheus;
 
 const TOPIC: &str = "lossy";
+/// The scenario's `max.buffered.records`: what a paused partition's sink holds at most.
+const MAX_BUFFERED: i64 = 1_000;
+/// Ticks of each symbol before the outage, and in its first burst: every partition a symbol
+/// goes to gets more than its sink can hold.
+const BEFORE: u64 = 10;
+const FILL: u64 = 3 * MAX_BUFFERED as u64;
+/// The burst that retention deletes (~28 MB, each partition past 5 MiB).
+const BURST: u64 = 20_000;
 
 pub fn start(kafka: &EmbeddedKafka, s3: &EmbeddedS3) -> Tickstream {
     kafka.create_topic(TOPIC, 3, 1).expect("topic");
@@ -25,7 +35,7 @@ pub fn start(kafka: &EmbeddedKafka, s3: &EmbeddedS3) -> Tickstream {
         "dataloss",
         &format!(
             "[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"{}\"\ncreate_topics = false\nconsumer_group = \"dataloss\"\n\n\
-             [producer]\nenabled = false\n\n[sink]\ntopics = \"{TOPIC}\"\n\"rotate.interval.ms\" = 1000\n\n\
+             [producer]\nenabled = false\n\n[sink]\ntopics = \"{TOPIC}\"\n\"rotate.interval.ms\" = 1000\n\"max.buffered.records\" = {MAX_BUFFERED}\n\n\
              [s3]\nmode = \"endpoint\"\nendpoint = \"{}\"\n\n[warehouse]\nenabled = false\n",
             kafka.bootstrap_servers(),
             s3.url()
@@ -71,13 +81,13 @@ pub async fn run(
     let producer =
         Arc::new(TickProducer::new(&producer_config, Default::default(), None, Default::default()).expect("producer"));
     let p = producer.clone();
-    tokio::task::spawn_blocking(move || produce(&p, 0, 10))
+    tokio::task::spawn_blocking(move || produce(&p, 0, BEFORE))
         .await
         .expect("produced");
     prom.until(
         r#"sum(tickstream_sink_committed_offset{scenario="dataloss"})"#,
         Duration::from_secs(120),
-        |v| v >= 70.0,
+        |v| v >= (BEFORE * SYMBOLS.len() as u64) as f64,
     )
     .await;
     prom.until(
@@ -89,13 +99,18 @@ pub async fn run(
 
     let port = s3.port();
     s3.kill().await;
-    // ~28 MB of ticks: more than the mock cluster's 5 MiB per partition, so it deletes the
-    // oldest while the sink, its uploads failing, holds its partitions paused.
     let p = producer.clone();
-    tokio::task::spawn_blocking(move || produce(&p, 10, 20_000))
+    tokio::task::spawn_blocking(move || produce(&p, BEFORE, FILL))
+        .await
+        .expect("fill");
+    // Until then the consumer may have fetched ahead: a burst now could sit in its memory.
+    let fed = partitions_with_records(&bootstrap).await;
+    until_paused(t, &fed, Duration::from_secs(60)).await;
+    let p = producer.clone();
+    tokio::task::spawn_blocking(move || produce(&p, BEFORE + FILL, BURST))
         .await
         .expect("burst");
-    let lost = low_watermarks_pass_the_commits(&bootstrap).await;
+    let lost = low_watermarks_pass_the_sinks(&bootstrap).await;
     let s3 = EmbeddedS3::start(root, port).await.expect("S3 back on its port");
     let back = Instant::now();
     // Polled here rather than with `until_firing`, so that a miss shows the process's own log.
@@ -133,43 +148,115 @@ pub async fn run(
     }]
 }
 
-/// Waits until some partition's earliest offset is past what the sink committed; those
-/// partitions.
-async fn low_watermarks_pass_the_commits(bootstrap: &str) -> Vec<i32> {
-    let bootstrap = bootstrap.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
+/// Each partition's (earliest offset, end offset, committed offset), read by a client of the
+/// group's own (it never joins, so it moves nothing).
+struct Offsets {
+    consumer: BaseConsumer,
+}
+
+impl Offsets {
+    fn new(bootstrap: &str) -> Self {
+        let consumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
             .set("group.id", "dataloss")
             .create()
             .expect("consumer");
+        Self { consumer }
+    }
+
+    fn read(&self) -> Vec<(i32, i64, i64, i64)> {
         let mut partitions = rdkafka::TopicPartitionList::new();
         for p in 0..3 {
             partitions.add_partition(TOPIC, p);
         }
+        let committed = self
+            .consumer
+            .committed_offsets(partitions, Duration::from_secs(5))
+            .ok()
+            .map(|tpl| tpl.to_topic_map())
+            .unwrap_or_default();
+        (0..3)
+            .map(|p| {
+                let (low, high) = self
+                    .consumer
+                    .fetch_watermarks(TOPIC, p, Duration::from_secs(5))
+                    .unwrap_or((0, 0));
+                let done = match committed.get(&(TOPIC.to_owned(), p)) {
+                    Some(rdkafka::Offset::Offset(o)) => *o,
+                    _ => 0,
+                };
+                (p, low, high, done)
+            })
+            .collect()
+    }
+}
+
+/// The partitions the symbols' ticks went to.
+async fn partitions_with_records(bootstrap: &str) -> Vec<i32> {
+    let bootstrap = bootstrap.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let fed: Vec<i32> = Offsets::new(&bootstrap)
+            .read()
+            .into_iter()
+            .filter(|&(_, _, high, _)| high > 0)
+            .map(|(p, ..)| p)
+            .collect();
+        assert!(!fed.is_empty(), "no partition of {TOPIC} has records");
+        fed
+    })
+    .await
+    .expect("watermarks")
+}
+
+/// Waits until the process counted a pause of each of `partitions`
+/// (`tickstream_sink_pauses_total` on its own `/metrics`).
+async fn until_paused(t: &Tickstream, partitions: &[i32], limit: Duration) {
+    let started = Instant::now();
+    loop {
+        let metrics = t
+            .http("GET", "/metrics")
+            .await
+            .map(|(_, body)| body)
+            .unwrap_or_default();
+        let paused: Vec<i32> = metrics
+            .lines()
+            .filter(|l| l.starts_with("tickstream_sink_pauses_total{"))
+            .filter(|l| l.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()) > Some(0.0))
+            .filter_map(|l| l.split("partition=\"").nth(1)?.split('"').next()?.parse().ok())
+            .collect();
+        if partitions.iter().all(|p| paused.contains(p)) {
+            return;
+        }
+        assert!(
+            started.elapsed() < limit,
+            "partitions {partitions:?} of {TOPIC} not all paused within {limit:?} of S3's outage (paused: {paused:?}):\n{}",
+            t.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Waits until some partition's earliest offset is past anything its paused sink can hold
+/// (what it committed plus `max.buffered.records`, twice over); those partitions.
+async fn low_watermarks_pass_the_sinks(bootstrap: &str) -> Vec<i32> {
+    let bootstrap = bootstrap.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let offsets = Offsets::new(&bootstrap);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let committed = consumer
-                .committed_offsets(partitions.clone(), Duration::from_secs(5))
-                .ok()
-                .map(|tpl| tpl.to_topic_map())
-                .unwrap_or_default();
-            let lost: Vec<i32> = (0..3)
-                .filter(|p| {
-                    let low = consumer
-                        .fetch_watermarks(TOPIC, *p, Duration::from_secs(5))
-                        .map_or(0, |(l, _)| l);
-                    let done = match committed.get(&(TOPIC.to_owned(), *p)) {
-                        Some(rdkafka::Offset::Offset(o)) => *o,
-                        _ => 0,
-                    };
-                    low > done
-                })
+            let read = offsets.read();
+            let lost: Vec<i32> = read
+                .iter()
+                .filter(|&&(_, low, _, done)| low > done + 2 * MAX_BUFFERED)
+                .map(|&(p, ..)| p)
                 .collect();
             if !lost.is_empty() {
                 return lost;
             }
-            assert!(Instant::now() < deadline, "the mock cluster deleted nothing");
+            assert!(
+                Instant::now() < deadline,
+                "the mock cluster deleted too little: (partition, earliest, end, committed) {read:?}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     })
