@@ -31,6 +31,8 @@ pub(super) struct Slot {
     /// Since when the sink has held `max.buffered.records` (the router stops polling for a
     /// while before it pauses the partition).
     pub(super) full_since: Option<std::time::Instant>,
+    /// What it took in its last round of records: its next round's buffers start that large.
+    pub(super) took: super::round::Took,
 }
 
 impl Directory {
@@ -43,6 +45,7 @@ impl Directory {
             needs_seek: false,
             paused_for_room: false,
             full_since: None,
+            took: Default::default(),
         };
         self.lock().insert(tp, slot);
     }

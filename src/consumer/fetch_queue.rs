@@ -140,19 +140,26 @@ impl<C: ConsumerContext + 'static> FetchQueue<C> {
         let n = usize::try_from(n).unwrap_or(0).min(max);
         // SAFETY: librdkafka initialized the first `n` entries.
         unsafe { self.messages.set_len(n) };
+        // The topic's name, read once per run of one topic's messages (not per record).
+        let mut named: (*mut rdsys::rd_kafka_topic_t, &str) = (std::ptr::null_mut(), "");
         for &m in &self.messages {
             // SAFETY: `m` is a live message from the batch read, destroyed below.
             let msg = unsafe { &*m };
-            // SAFETY: a message's topic handle lives as long as the message; its name is a NUL
-            // terminated string librdkafka owns.
-            let topic = unsafe {
-                let name = rdsys::rd_kafka_topic_name(msg.rkt);
-                if name.is_null() {
-                    ""
-                } else {
-                    std::ffi::CStr::from_ptr(name).to_str().unwrap_or("")
-                }
-            };
+            if msg.rkt != named.0 {
+                // SAFETY: a message's topic handle lives as long as the message (and every
+                // message of the batch lives until the destroy loop below); its name is a NUL
+                // terminated string librdkafka owns, as long as the handle.
+                let name = unsafe {
+                    let name = rdsys::rd_kafka_topic_name(msg.rkt);
+                    if name.is_null() {
+                        ""
+                    } else {
+                        std::ffi::CStr::from_ptr(name).to_str().unwrap_or("")
+                    }
+                };
+                named = (msg.rkt, name);
+            }
+            let topic = named.1;
             if msg.err != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
                 error(
                     topic,

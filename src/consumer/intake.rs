@@ -11,9 +11,8 @@ use super::context::SinkConsumerContext;
 use super::directory::Directory;
 use super::fetch_queue::FetchQueue;
 use super::partition_list;
-use super::round::Round;
+use super::round::{Round, Share};
 use super::Topics;
-use crate::record::TopicPartition;
 use crate::sink::SinkMsg;
 use crate::telemetry::events;
 
@@ -38,7 +37,7 @@ impl Intake<'_> {
     /// least room any sink has (and at least one record), so a sink is never handed more than
     /// its room plus one record, and `max.buffered.records` bounds memory even while S3 is down.
     pub(super) fn take_round(&self, fetched: &mut FetchQueue<SinkConsumerContext>, errors: &mut u64) -> Round {
-        let room: Vec<(TopicPartition, usize)> = self
+        let shares: Vec<Share> = self
             .directory
             .lock()
             .iter()
@@ -46,10 +45,14 @@ impl Intake<'_> {
                 // Neither a paused nor a detached partition gets records: do not let its
                 // empty gate shrink every batch.
                 let bounded = s.sink.is_some() && !s.paused_for_room;
-                (tp.clone(), if bounded { s.gate.room() } else { usize::MAX })
+                Share {
+                    tp: tp.clone(),
+                    room: if bounded { s.gate.room() } else { usize::MAX },
+                    expect: s.took,
+                }
             })
             .collect();
-        let mut round = Round::new(room);
+        let mut round = Round::new(shares);
         // The consumer's own queue: events (rebalances, errors, statistics, log lines), and the
         // records of a partition not yet forwarded to `fetched` (none while every attached one
         // is). A poll that serves an event returns nothing, as an empty queue does: so the
@@ -113,10 +116,11 @@ impl Intake<'_> {
     /// Casts each partition's records to its sink, past where the sink already is.
     pub(super) fn deliver(&self, round: Round) {
         let mut slots = self.directory.lock();
-        for (tp, mut records) in round.into_records() {
+        for (tp, took, mut records) in round.into_records() {
             let Some(slot) = slots.get_mut(&tp) else {
                 continue;
             };
+            slot.took = took;
             let Some(sink) = &slot.sink else {
                 slot.needs_seek = true;
                 continue;

@@ -1,7 +1,11 @@
 //! One routing round: the records the router polled, grouped by partition, each partition
-//! bounded by its sink's room. The values are copied into one buffer per round and handed out
-//! as slices of it: one allocation per round instead of one per record (the per-record copy
-//! and free were ~5% of the sink's CPU at flush.size 10,000).
+//! bounded by its sink's room. The values are copied into one buffer per partition and round
+//! and handed out as slices of it: a few allocations per round instead of one per record (the
+//! per-record copy and free were ~5% of the sink's CPU at flush.size 10,000). A buffer per
+//! partition, not one per round, because each slice counts its buffer's references: sinks on
+//! other threads dropping slices of one buffer would contend for that count. Each buffer starts
+//! as large as the partition's share of the previous round ([`Took`]), so a steady stream
+//! copies each value once, without the growth copies of a buffer doubling from empty.
 
 use bytes::{Bytes, BytesMut};
 
@@ -18,16 +22,44 @@ struct Entry {
     extra: Option<Box<KeyHeaders>>,
 }
 
+/// How much one partition took in a round: the size its next round's buffers start at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Took {
+    pub records: usize,
+    /// Bytes of values.
+    pub bytes: usize,
+}
+
+/// One partition's place in a round: its sink's room, and what it took last round.
+pub struct Share {
+    pub tp: TopicPartition,
+    /// Records its sink may take this round (`usize::MAX`: unbounded).
+    pub room: usize,
+    pub expect: Took,
+}
+
 struct Part {
     tp: TopicPartition,
     /// Records the sink may still take this round.
     room: usize,
+    /// Its records' values, one after another.
+    buf: BytesMut,
     entries: Vec<Entry>,
+}
+
+impl Part {
+    fn new(tp: TopicPartition, room: usize, expect: Took) -> Self {
+        Self {
+            tp,
+            room,
+            buf: BytesMut::with_capacity(expect.bytes),
+            entries: Vec::with_capacity(expect.records.min(room)),
+        }
+    }
 }
 
 /// The records of one round, as they are polled.
 pub struct Round {
-    buf: BytesMut,
     parts: Vec<Part>,
     /// Index of the last partition pushed to (records come in runs of one partition).
     last: usize,
@@ -38,21 +70,9 @@ pub struct Round {
 impl Round {
     /// A round where each listed partition's sink has room for that many records; others
     /// are unbounded (the router drops them: no sink is attached).
-    pub fn new(room: impl IntoIterator<Item = (TopicPartition, usize)>) -> Self {
-        let parts = room
-            .into_iter()
-            .map(|(tp, room)| Part {
-                tp,
-                room,
-                entries: Vec::new(),
-            })
-            .collect();
-        Self {
-            buf: BytesMut::with_capacity(16 * 1024),
-            parts,
-            last: 0,
-            len: 0,
-        }
+    pub fn new(shares: impl IntoIterator<Item = Share>) -> Self {
+        let parts = shares.into_iter().map(|s| Part::new(s.tp, s.room, s.expect)).collect();
+        Self { parts, last: 0, len: 0 }
     }
 
     /// Adds a record; false when its partition's sink is now full (end the round there).
@@ -71,23 +91,20 @@ impl Round {
             _ => match self.parts.iter().position(is) {
                 Some(i) => i,
                 None => {
-                    self.parts.push(Part {
-                        tp: TopicPartition::new(topic, partition),
-                        room: usize::MAX,
-                        entries: Vec::new(),
-                    });
+                    let tp = TopicPartition::new(topic, partition);
+                    self.parts.push(Part::new(tp, usize::MAX, Took::default()));
                     self.parts.len() - 1
                 }
             },
         };
         self.last = at;
-        let start = self.buf.len();
-        self.buf.extend_from_slice(value.unwrap_or_default());
         let part = &mut self.parts[at];
+        let start = part.buf.len();
+        part.buf.extend_from_slice(value.unwrap_or_default());
         part.entries.push(Entry {
             offset,
             start,
-            end: self.buf.len(),
+            end: part.buf.len(),
             null: value.is_none(),
             timestamp_ms,
             extra,
@@ -112,10 +129,14 @@ impl Round {
         self.parts.iter().map(|p| p.room).min().unwrap_or(usize::MAX)
     }
 
-    /// Each partition that got records, with them in poll order.
-    pub fn into_records(self) -> impl Iterator<Item = (TopicPartition, Vec<Record>)> {
-        let buf: Bytes = self.buf.freeze();
-        self.parts.into_iter().filter(|p| !p.entries.is_empty()).map(move |p| {
+    /// Each partition that got records, with how much it took and them in poll order.
+    pub fn into_records(self) -> impl Iterator<Item = (TopicPartition, Took, Vec<Record>)> {
+        self.parts.into_iter().filter(|p| !p.entries.is_empty()).map(|p| {
+            let took = Took {
+                records: p.entries.len(),
+                bytes: p.buf.len(),
+            };
+            let buf: Bytes = p.buf.freeze();
             let records = p
                 .entries
                 .into_iter()
@@ -126,7 +147,7 @@ impl Round {
                     extra: e.extra,
                 })
                 .collect();
-            (p.tp, records)
+            (p.tp, took, records)
         })
     }
 }
@@ -139,22 +160,34 @@ mod tests {
         TopicPartition::new("t", p)
     }
 
+    fn share(p: i32, room: usize) -> Share {
+        Share {
+            tp: tp(p),
+            room,
+            expect: Took::default(),
+        }
+    }
+
+    fn no_shares() -> Round {
+        Round::new(Vec::new())
+    }
+
     #[test]
     fn least_room_is_the_tightest_listed_sink_and_shrinks_as_records_come() {
-        let mut r = Round::new([(tp(0), 10), (tp(1), 3)]);
+        let mut r = Round::new([share(0, 10), share(1, 3)]);
         assert_eq!(r.least_room(), 3);
         assert!(r.push("t", 1, 0, Some(b"x"), None, None));
         assert_eq!(r.least_room(), 2);
         assert!(r.push("t", 7, 0, Some(b"unlisted"), None, None));
         assert_eq!(r.least_room(), 2, "an unlisted partition is unbounded");
         assert_eq!(r.len(), 2);
-        assert_eq!(Round::new([]).least_room(), usize::MAX);
-        assert!(Round::new([]).is_empty());
+        assert_eq!(no_shares().least_room(), usize::MAX);
+        assert!(no_shares().is_empty());
     }
 
     #[test]
     fn records_come_back_per_partition_in_order_and_a_full_sink_ends_the_round() {
-        let mut r = Round::new([(tp(0), 10), (tp(1), 2)]);
+        let mut r = Round::new([share(0, 10), share(1, 2)]);
         assert!(r.push("t", 0, 5, Some(b"a"), Some(1), None));
         assert!(r.push("t", 1, 7, Some(b"bb"), None, None));
         assert!(r.push("t", 0, 6, Some(b""), Some(2), None));
@@ -168,12 +201,13 @@ mod tests {
             !r.push("t", 1, 8, Some(b"ccc"), None, None),
             "partition 1 had room for 2"
         );
-        type Got = Vec<(String, Vec<(i64, Option<Vec<u8>>, Option<i64>)>)>;
+        type Got = Vec<(String, (usize, usize), Vec<(i64, Option<Vec<u8>>, Option<i64>)>)>;
         let got: Got = r
             .into_records()
-            .map(|(tp, recs)| {
+            .map(|(tp, took, recs)| {
                 (
                     tp.to_string(),
+                    (took.records, took.bytes),
                     recs.into_iter()
                         .map(|r| (r.offset, r.value.map(|v| v.to_vec()), r.timestamp_ms))
                         .collect(),
@@ -185,6 +219,7 @@ mod tests {
             vec![
                 (
                     "t/0".into(),
+                    (3, 1),
                     vec![
                         (5, Some(b"a".to_vec()), Some(1)),
                         (6, Some(vec![]), Some(2)),
@@ -193,11 +228,33 @@ mod tests {
                 ),
                 (
                     "t/1".into(),
+                    (2, 5),
                     vec![(7, Some(b"bb".to_vec()), None), (8, Some(b"ccc".to_vec()), None)]
                 ),
-                ("u/0".into(), vec![(3, Some(b"other topic".to_vec()), None)]),
-                ("t/9".into(), vec![(1, Some(b"unlisted".to_vec()), None)]),
+                ("u/0".into(), (1, 11), vec![(3, Some(b"other topic".to_vec()), None)]),
+                ("t/9".into(), (1, 8), vec![(1, Some(b"unlisted".to_vec()), None)]),
             ]
         );
+    }
+
+    #[test]
+    fn a_partition_buffers_start_as_large_as_its_last_round_and_hold_only_its_values() {
+        let expect = Took { records: 3, bytes: 300 };
+        let mut r = Round::new([Share { expect, ..share(0, 2) }, share(1, 10)]);
+        assert_eq!(
+            r.parts[0].entries.capacity(),
+            2,
+            "never more entries than the sink's room"
+        );
+        assert!(r.parts[0].buf.capacity() >= 300);
+        assert_eq!(r.parts[1].buf.capacity(), 0);
+        r.push("t", 0, 0, Some(b"zero"), None, None);
+        r.push("t", 1, 0, Some(b"one"), None, None);
+        let values: Vec<(TopicPartition, Vec<Bytes>)> = r
+            .into_records()
+            .map(|(tp, _, recs)| (tp, recs.into_iter().filter_map(|r| r.value).collect()))
+            .collect();
+        assert_eq!(values[0].1, [&b"zero"[..]]);
+        assert_eq!(values[1].1, [&b"one"[..]]);
     }
 }
