@@ -45,6 +45,9 @@ struct Part {
     /// Its records' values, one after another.
     buf: BytesMut,
     entries: Vec<Entry>,
+    /// What it took last round: its buffers' size once its first record comes (not before: a
+    /// partition that gets nothing this round allocates nothing).
+    expect: Took,
 }
 
 impl Part {
@@ -52,8 +55,9 @@ impl Part {
         Self {
             tp,
             room,
-            buf: BytesMut::with_capacity(expect.bytes),
-            entries: Vec::with_capacity(expect.records.min(room)),
+            buf: BytesMut::new(),
+            entries: Vec::new(),
+            expect,
         }
     }
 }
@@ -99,6 +103,10 @@ impl Round {
         };
         self.last = at;
         let part = &mut self.parts[at];
+        if part.entries.is_empty() {
+            part.buf.reserve(part.expect.bytes);
+            part.entries.reserve_exact(part.expect.records.min(part.room));
+        }
         let start = part.buf.len();
         part.buf.extend_from_slice(value.unwrap_or_default());
         part.entries.push(Entry {
@@ -240,16 +248,18 @@ mod tests {
     #[test]
     fn a_partition_buffers_start_as_large_as_its_last_round_and_hold_only_its_values() {
         let expect = Took { records: 3, bytes: 300 };
-        let mut r = Round::new([Share { expect, ..share(0, 2) }, share(1, 10)]);
-        assert_eq!(
-            r.parts[0].entries.capacity(),
-            2,
-            "never more entries than the sink's room"
-        );
-        assert!(r.parts[0].buf.capacity() >= 300);
-        assert_eq!(r.parts[1].buf.capacity(), 0);
+        let mut r = Round::new([
+            Share { expect, ..share(0, 2) },
+            share(1, 10),
+            Share { expect, ..share(2, 10) },
+        ]);
         r.push("t", 0, 0, Some(b"zero"), None, None);
+        let entries = r.parts[0].entries.capacity();
+        assert_eq!(entries, 2, "never more entries than the sink's room");
+        assert!(r.parts[0].buf.capacity() >= 300);
         r.push("t", 1, 0, Some(b"one"), None, None);
+        assert!(r.parts[1].buf.capacity() < 300);
+        assert_eq!(r.parts[2].buf.capacity(), 0, "nothing came for it: nothing allocated");
         let values: Vec<(TopicPartition, Vec<Bytes>)> = r
             .into_records()
             .map(|(tp, _, recs)| (tp, recs.into_iter().filter_map(|r| r.value).collect()))
