@@ -137,11 +137,11 @@ impl FileFormat {
     /// cannot go into a file of a schema's columns.
     pub fn encode<'a>(&self, record: &'a Converted<'a>, row: &mut Row<'a>) -> Result<(), RecordError> {
         match (&self.kind, record) {
-            (Kind::Parquet(spec), Converted::Line(line)) => spec.fill(row, line),
+            (Kind::Parquet(spec), Converted::Line(line, tick)) => spec.fill(row, line, tick.as_ref()),
             // Configuration keeps these apart (records with schemas take their own columns).
             (Kind::Parquet(_), Converted::Avro(_)) => Err(RecordError::Schemaless("parquet of typed columns")),
-            (Kind::AvroParquet(_), Converted::Line(_)) => Err(RecordError::Schemaless("parquet")),
-            (Kind::Avro(_), Converted::Line(_)) => Err(RecordError::Schemaless("avro")),
+            (Kind::AvroParquet(_), Converted::Line(..)) => Err(RecordError::Schemaless("parquet")),
+            (Kind::Avro(_), Converted::Line(..)) => Err(RecordError::Schemaless("avro")),
             _ => Ok(()),
         }
     }
@@ -164,7 +164,7 @@ impl FileFormat {
         let flush = flush_size.min(u64::from(u32::MAX)) as usize;
         let schema = match first {
             Converted::Avro(r) => Some(r.schema.clone()),
-            Converted::Line(_) => None,
+            Converted::Line(..) => None,
         };
         let body = match (&self.kind, &schema) {
             (Kind::Parquet(spec), _) => Body::Rows(RowBatch::new(spec, flush.min(rows_at_first))),
@@ -197,7 +197,7 @@ impl FileFormat {
                     let _ = encode::encode(&r.value, &r.schema, out);
                 }),
             },
-            (Kind::RawValues { separator }, Body::Bytes(bytes), Converted::Line(line)) => {
+            (Kind::RawValues { separator }, Body::Bytes(bytes), Converted::Line(line, _)) => {
                 bytes.extend_from_slice(line);
                 bytes.extend_from_slice(separator);
             }
@@ -205,12 +205,12 @@ impl FileFormat {
                 crate::record::avro::json::render(&r.value, &r.schema, self.style, bytes);
                 bytes.push(b'\n');
             }
-            (_, Body::Bytes(bytes), Converted::Line(line)) => {
+            (_, Body::Bytes(bytes), Converted::Line(line, _)) => {
                 bytes.extend_from_slice(line);
                 bytes.push(b'\n');
             }
             // A line in a file of a schema: `encode` refused it before it got here.
-            (_, Body::AvroRows(_) | Body::Container(_), Converted::Line(_)) => {}
+            (_, Body::AvroRows(_) | Body::Container(_), Converted::Line(..)) => {}
         }
     }
 

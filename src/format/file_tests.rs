@@ -2,10 +2,10 @@ use super::*;
 use crate::format::Converted;
 
 fn written(format: &FileFormat, lines: &[&[u8]]) -> Vec<u8> {
-    let first = Converted::Line(lines[0].into());
+    let first = Converted::Line(lines[0].into(), None);
     let mut body = format.open(&first, 0, 100, false).unwrap();
     for line in lines {
-        let record = Converted::Line((*line).into());
+        let record = Converted::Line((*line).into(), None);
         let mut row = Row::default();
         format.encode(&record, &mut row).unwrap();
         format.append(&mut body, &record, &row);
@@ -44,7 +44,7 @@ fn a_parquet_row_names_the_column_a_value_cannot_take() {
     )
     .unwrap();
     let format = FileFormats::from_config(&c).for_topic("t");
-    let record = Converted::Line(br#"{"price":"high"}"#[..].into());
+    let record = Converted::Line(br#"{"price":"high"}"#[..].into(), None);
     let mut row = Row::default();
     let why = format.encode(&record, &mut row).unwrap_err().to_string();
     assert!(why.contains("price"), "{why}");

@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use super::cell::{owned_cell, text_timestamp_ms, CellRef};
 use super::column::{Column, ColumnType};
 use super::tick::{Kind, FIELDS};
-use super::tick_scan;
+use super::tick_scan::{self, TickSpans};
 use super::RecordError;
 
 /// One field: its key, its value's raw JSON text, and what the value looked like when the
@@ -99,7 +99,22 @@ impl<'a> Fields<'a> {
     /// its cost. `None` (nothing read) for anything else.
     fn plain_tick(&mut self, text: &'a str) -> Option<()> {
         let spans = tick_scan::producer_order_values(text.as_bytes())?;
-        for (field, (start, end)) in FIELDS.iter().zip(spans) {
+        self.tick_fields(text, &spans)
+    }
+
+    /// The fields of the tick `text`, at `spans` (what [`tick_scan::plain_tick`] found in it):
+    /// the line is not scanned again. Spans that do not fit `text` are an error, not a panic.
+    pub fn read_tick(&mut self, text: &'a str, spans: &TickSpans) -> Result<(), RecordError> {
+        self.0.clear();
+        self.1 = self.tick_fields(text, spans).is_some();
+        match self.1 {
+            true => Ok(()),
+            false => self.read(text),
+        }
+    }
+
+    fn tick_fields(&mut self, text: &'a str, spans: &TickSpans) -> Option<()> {
+        for (field, &(start, end)) in FIELDS.iter().zip(spans) {
             let text = text.get(start..end)?;
             let kind = match field.kind {
                 Kind::Str => RawKind::PlainString,

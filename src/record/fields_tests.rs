@@ -1,4 +1,5 @@
 use super::*;
+use crate::record::tick_scan::{plain_tick, Plain};
 
 #[test]
 fn the_fast_path_gives_what_the_parsed_record_gives() {
@@ -143,6 +144,34 @@ fn a_plain_tick_reads_as_the_one_pass_scan_reads_it() {
         assert_eq!(tick.0, scanned, "{text}");
     }
     assert!(fast > 20_000, "the tick path read {fast} of 50,000");
+}
+
+/// The converter's check hands a Parquet row the spans it found: reading the fields there is
+/// reading the line alone; spans that do not fit the line read it alone too.
+#[test]
+fn a_tick_read_at_the_checks_spans_is_the_line_read_alone() {
+    const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"0a1b","seq":0}"#;
+    const ALPHABET: &[u8] = b"{}:,\" -.0123456789eEaZ\\\n";
+    let mut rng = crate::record::testing::Rng(0x9E37_79B9_7F4A_7C15);
+    let mut spanned = 0;
+    for n in 0..20_000 {
+        let v = crate::record::testing::mutated(&mut rng, TICK.as_bytes(), n % 3, ALPHABET);
+        let Some(Plain::ProducerOrder(spans)) = plain_tick(&v) else {
+            continue;
+        };
+        spanned += 1;
+        let text = std::str::from_utf8(&v).expect("a plain tick is ASCII");
+        let (mut at, mut alone) = (Fields::default(), Fields::default());
+        at.read_tick(text, &spans).expect("a plain tick reads");
+        alone.read(text).expect("a plain tick reads");
+        assert_eq!((&at.0, at.1), (&alone.0, alone.1), "{text}");
+    }
+    assert!(spanned > 5_000, "{spanned} of 20,000 in the producer's order");
+    let (mut at, mut alone) = (Fields::default(), Fields::default());
+    at.read_tick(r#"{"a":1}"#, &[(0, 1_000); 8]).expect("JSON");
+    alone.read(r#"{"a":1}"#).expect("JSON");
+    assert_eq!((&at.0, at.1), (&alone.0, alone.1));
+    assert!(at.read_tick("{", &[(0, 1_000); 8]).is_err());
 }
 
 #[test]

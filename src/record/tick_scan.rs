@@ -129,10 +129,41 @@ fn in_producer_order(value: &[u8]) -> bool {
     producer_order(value, |_, _| {})
 }
 
-/// Where each field's value lies in `value` (`start..end`; a string's with its quotes), in
-/// [`FIELDS`] order, if `value` is a plain tick in [`PRODUCER_ORDER`]: as [`is_plain_tick`]
-/// takes it first, so a reader of the fields (a Parquet row) need not parse it again.
-pub fn producer_order_values(value: &[u8]) -> Option<[(usize, usize); PRODUCER_ORDER.len()]> {
+/// Where each field's value lies in a tick (`start..end`; a string's with its quotes), in
+/// [`FIELDS`] order.
+pub type TickSpans = [(usize, usize); PRODUCER_ORDER.len()];
+
+/// A plain tick's shape, as [`plain_tick`] found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plain {
+    /// In [`PRODUCER_ORDER`], its fields where they lie.
+    ProducerOrder(TickSpans),
+    /// In another order or spacing.
+    AnyOrder,
+}
+
+impl Plain {
+    /// Where the fields are, when known.
+    pub fn spans(self) -> Option<TickSpans> {
+        match self {
+            Self::ProducerOrder(spans) => Some(spans),
+            Self::AnyOrder => None,
+        }
+    }
+}
+
+/// [`is_plain_tick`], also saying where a tick in the producer's order has its fields: for a
+/// reader of the fields (a Parquet row), which then need not scan the value again.
+pub fn plain_tick(value: &[u8]) -> Option<Plain> {
+    match producer_order_values(value) {
+        Some(spans) => Some(Plain::ProducerOrder(spans)),
+        None => (plain_ascii(value) && in_any_order(value)).then_some(Plain::AnyOrder),
+    }
+}
+
+/// The fields' spans if `value` is a plain tick in [`PRODUCER_ORDER`]: as [`is_plain_tick`]
+/// takes it first.
+pub fn producer_order_values(value: &[u8]) -> Option<TickSpans> {
     let mut spans = [(0, 0); PRODUCER_ORDER.len()];
     producer_order(value, |i, span| spans[i] = span).then_some(spans)
 }

@@ -132,6 +132,16 @@ fn the_fast_path_never_accepts_what_serde_rejects() {
                 String::from_utf8_lossy(&v)
             );
         }
+        let shape = plain_tick(&v);
+        assert_eq!(shape.is_some(), is_plain_tick(&v), "{}", String::from_utf8_lossy(&v));
+        if let Some(Plain::ProducerOrder(spans)) = shape {
+            // Each span is its field's value, as serde reads the whole.
+            let whole: serde_json::Value = serde_json::from_slice(&v).expect("a plain tick is JSON");
+            for (f, (start, end)) in FIELDS.iter().zip(spans) {
+                let alone: serde_json::Value = serde_json::from_slice(&v[start..end]).expect("a field's value");
+                assert_eq!(whole[f.name], alone, "{}", String::from_utf8_lossy(&v));
+            }
+        }
         if is_plain_tick(&v) {
             fast += 1;
             assert!(serde_accepts(&v), "{}", String::from_utf8_lossy(&v));

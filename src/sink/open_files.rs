@@ -216,7 +216,7 @@ mod tests {
             companions: Default::default(),
             file: crate::format::FileFormats::json()
                 .for_topic("t")
-                .open(&crate::format::Converted::Line(b"{}"[..].into()), start, 1, false)
+                .open(&crate::format::Converted::Line(b"{}"[..].into(), None), start, 1, false)
                 .unwrap(),
         }
     }

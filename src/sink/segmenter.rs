@@ -320,7 +320,7 @@ impl Segmenter {
         }
         let projected = match record {
             Converted::Avro(r) => self.fit_schema(&dir, r, out)?,
-            Converted::Line(_) => None,
+            Converted::Line(..) => None,
         };
         let record = projected.as_ref().unwrap_or(record);
         let mut opened = None;

@@ -43,7 +43,7 @@ impl Segmenter {
 /// A converted record as the partitioner reads it.
 pub(super) fn view<'a>(record: &'a Converted<'a>) -> RecordView<'a> {
     match record {
-        Converted::Line(line) => RecordView::Json(line),
+        Converted::Line(line, _) => RecordView::Json(line),
         Converted::Avro(r) => RecordView::Avro(&r.value, &r.schema),
     }
 }

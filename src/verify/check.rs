@@ -312,7 +312,7 @@ fn route(
     for (o, value) in records {
         if let Verdict::Write(record) = converter.convert(value.as_deref()) {
             let view = match &record {
-                Converted::Line(line) => {
+                Converted::Line(line, _) => {
                     if parquet.is_some_and(|spec| spec.row(line).is_err()) {
                         continue;
                     }

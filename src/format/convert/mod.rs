@@ -17,11 +17,11 @@ mod schemas;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::config::{NullValues, SinkConfig, ValueConverter, ValueSchema};
+use crate::config::{FormatClass, NullValues, SinkConfig, ValueConverter, ValueSchema};
 use crate::record::avro::json::Style;
 use crate::record::avro::{AvroRecord, SchemaCache};
 use crate::record::tick::check as check_tick;
-use crate::record::tick_scan::is_plain_tick;
+use crate::record::tick_scan::{is_plain_tick, plain_tick, Plain, TickSpans};
 use crate::record::RecordError;
 pub use schemas::Envelopes;
 
@@ -47,8 +47,10 @@ impl Verdict<'_> {
 /// A record as it is written.
 #[derive(Clone, Debug)]
 pub enum Converted<'a> {
-    /// These bytes (without the separator that follows them in the file).
-    Line(Cow<'a, [u8]>),
+    /// These bytes (without the separator that follows them in the file), and, when they are
+    /// a plain tick in the producer's field order and the file is Parquet, where the value's
+    /// check found each field (the row takes them from there instead of reading the line again).
+    Line(Cow<'a, [u8]>, Option<TickSpans>),
     /// A value of its writer schema.
     Avro(AvroRecord<'a>),
 }
@@ -57,7 +59,7 @@ impl Converted<'_> {
     /// Its bytes in a JSON-lines file: the line, or the Avro value rendered in `style`.
     pub fn line(&self, style: Style) -> Cow<'_, [u8]> {
         match self {
-            Self::Line(l) => Cow::Borrowed(l),
+            Self::Line(l, _) => Cow::Borrowed(l),
             Self::Avro(r) => Cow::Owned(crate::record::avro::json::to_line(&r.value, &r.schema, style)),
         }
     }
@@ -72,8 +74,8 @@ impl Converted<'_> {
         style: Style,
     ) -> Option<Vec<u8>> {
         match (self, typed) {
-            (Self::Line(l), Some(spec)) => spec.expected(l).ok(),
-            (Self::Line(l), None) => Some(l.to_vec()),
+            (Self::Line(l, _), Some(spec)) => spec.expected(l).ok(),
+            (Self::Line(l, _), None) => Some(l.to_vec()),
             (Self::Avro(r), _) => match file.filter(|f| !f.same_as(&r.schema)) {
                 Some(f) => r.project(f).ok().map(|p| Converted::Avro(p).line(style).into_owned()),
                 None => Some(self.line(style).into_owned()),
@@ -84,7 +86,7 @@ impl Converted<'_> {
     /// Its size as produced (the datum's, or the line's).
     pub fn len(&self) -> usize {
         match self {
-            Self::Line(l) => l.len(),
+            Self::Line(l, _) => l.len(),
             Self::Avro(r) => r.datum.map_or(64, <[u8]>::len),
         }
     }
@@ -115,6 +117,9 @@ pub struct Converter {
     schemas: SchemaCache,
     /// How an Avro value is rendered as a line (`json.decimal.format`).
     style: Style,
+    /// Whether a plain tick's line carries where its fields are (for Parquet rows; JSON lines
+    /// do not read them, so they need not be kept).
+    tick_spans: bool,
 }
 
 impl std::fmt::Debug for Converter {
@@ -145,6 +150,7 @@ impl Converter {
                 decimals: sink.json_decimal_format,
                 ..Style::default()
             },
+            tick_spans: sink.format() == FormatClass::Parquet,
         }
     }
 
@@ -158,6 +164,7 @@ impl Converter {
             envelopes: None,
             schemas: SchemaCache::default(),
             style: Style::default(),
+            tick_spans: false,
         }
     }
 
@@ -216,11 +223,17 @@ impl Converter {
     }
 
     fn json_value<'a>(&self, value: &'a [u8]) -> Verdict<'a> {
-        // A plainly written tick is valid one-line JSON: the common case needs no parse.
-        let plain_tick = is_plain_tick(value);
+        // A plainly written tick is valid one-line JSON: the common case needs no parse (and
+        // a Parquet row takes its fields where the check found them).
+        let plain: Option<Option<TickSpans>> = match (&self.schema, self.tick_spans) {
+            (Schema::Json(_), _) => None,
+            (_, false) => is_plain_tick(value).then_some(None),
+            (_, true) => plain_tick(value).map(Plain::spans),
+        };
+        if let Some(spans) = plain {
+            return Verdict::Write(Converted::Line(Cow::Borrowed(value), spans));
+        }
         let checked = match &self.schema {
-            Schema::None if plain_tick => return line(Cow::Borrowed(value)),
-            Schema::Tick if plain_tick => return line(Cow::Borrowed(value)),
             Schema::Tick => check_tick(value),
             Schema::None => serde_json::from_slice::<serde::de::IgnoredAny>(value)
                 .map(drop)
@@ -239,7 +252,7 @@ impl Converter {
 }
 
 fn line(bytes: Cow<'_, [u8]>) -> Verdict<'_> {
-    Verdict::Write(Converted::Line(bytes))
+    Verdict::Write(Converted::Line(bytes, None))
 }
 
 /// Valid JSON on one line: its line breaks and the indentation after each removed, every other

@@ -78,6 +78,7 @@ impl Envelopes {
                         true => Cow::Owned(super::fold(bytes)),
                         false => Cow::Borrowed(bytes),
                     },
+                    None,
                 ));
             }
             Some(text) => match self.schema(text) {

@@ -4,7 +4,7 @@ const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":0.01
 
 fn written(v: Verdict<'_>) -> Vec<u8> {
     match v {
-        Verdict::Write(Converted::Line(b)) => b.into_owned(),
+        Verdict::Write(Converted::Line(b, _)) => b.into_owned(),
         other => panic!("not written: {other:?}"),
     }
 }
@@ -55,6 +55,33 @@ fn the_tick_schema_is_todays_strict_check() {
     let c = Converter::ticks();
     assert_eq!(written(c.convert(Some(TICK.as_bytes()))), TICK.as_bytes());
     assert!(reason(c.convert(Some(br#"{"stock":"AAPL","price":150.25}"#))).starts_with("not a tick"));
+}
+
+/// A Parquet file's converter hands on where a producer-order tick's fields are; a JSON-lines
+/// file's does not look for them; neither changes what is written.
+#[test]
+fn a_parquet_converter_keeps_a_ticks_spans_and_writes_the_same_bytes() {
+    let parquet = Converter::new(&SinkConfig {
+        format_class: FormatClass::Parquet,
+        ..SinkConfig::default()
+    });
+    let json = Converter::new(&SinkConfig::default());
+    let spans = |v: Verdict<'_>| match v {
+        Verdict::Write(Converted::Line(_, spans)) => spans,
+        other => panic!("not written: {other:?}"),
+    };
+    let found = spans(parquet.convert(Some(TICK.as_bytes()))).expect("a producer-order tick's spans");
+    assert_eq!(&TICK[found[0].0..found[0].1], "\"AAPL\"");
+    assert_eq!(&TICK[found[7].0..found[7].1], "0");
+    assert_eq!(spans(json.convert(Some(TICK.as_bytes()))), None);
+    let reordered = r#"{"price":189.51,"symbol":"AAPL","volume":120,"change":0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"r","seq":0}"#;
+    assert_eq!(spans(parquet.convert(Some(reordered.as_bytes()))), None);
+    for v in [TICK, reordered, r#"{"a":[1]}"#] {
+        assert_eq!(
+            written(parquet.convert(Some(v.as_bytes()))),
+            written(json.convert(Some(v.as_bytes())))
+        );
+    }
 }
 
 #[test]

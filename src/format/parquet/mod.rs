@@ -23,6 +23,7 @@ use smallvec::SmallVec;
 
 use crate::config::{Column, ColumnType, ParquetCodec, RecordContent};
 use crate::record::cell::{Cell, CellRef};
+use crate::record::tick_scan::TickSpans;
 use crate::record::{fields, RecordError};
 
 /// The column that holds a record's JSON text.
@@ -72,18 +73,21 @@ impl ParquetSpec {
     /// The row `line` (a record as the converter wrote it: JSON) becomes, or why it cannot.
     pub fn row<'a>(&self, line: &'a [u8]) -> Result<Row<'a>, RecordError> {
         let mut row = Row::default();
-        self.fill(&mut row, line)?;
+        self.fill(&mut row, line, None)?;
         Ok(row)
     }
 
     /// [`Self::row`] written into `row` where it stands (the sink's per-record path: the inline
-    /// lists are large to move).
-    pub fn fill<'a>(&self, row: &mut Row<'a>, line: &'a [u8]) -> Result<(), RecordError> {
+    /// lists are large to move); `tick`: where the value's check found a plain tick's fields.
+    pub fn fill<'a>(&self, row: &mut Row<'a>, line: &'a [u8], tick: Option<&TickSpans>) -> Result<(), RecordError> {
         // Only the fields a column reads are parsed into values (a tick's are all of them, but
         // its keys are borrowed and no map is built).
         let text = std::str::from_utf8(line).map_err(RecordError::not_json)?;
         let mut fields = fields::Fields::default();
-        fields.read(text)?;
+        match tick {
+            Some(spans) => fields.read_tick(text, spans)?,
+            None => fields.read(text)?,
+        }
         row.cells.clear();
         for (at, c) in self.columns.iter().enumerate() {
             let field = fields.get_at(c.source.as_deref().unwrap_or(&c.name), at);
