@@ -103,7 +103,8 @@ impl<'a> Fields<'a> {
     }
 
     /// The fields of the tick `text`, at `spans` (what [`tick_scan::plain_tick`] found in it):
-    /// the line is not scanned again. Spans that do not fit `text` are an error, not a panic.
+    /// the line is not scanned again. Spans that do not fit `text` read it as [`Self::read`]
+    /// does (never a panic).
     pub fn read_tick(&mut self, text: &'a str, spans: &TickSpans) -> Result<(), RecordError> {
         self.0.clear();
         self.1 = self.tick_fields(text, spans).is_some();
