@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 
 use super::cell::{owned_cell, text_timestamp_ms, CellRef};
 use super::column::{Column, ColumnType};
+use super::decimal::plain_f64;
 use super::tick::{Kind, FIELDS};
 use super::tick_scan::{self, TickSpans};
 use super::RecordError;
@@ -167,7 +168,9 @@ pub fn cell<'a>(raw: Option<Raw<'a>>, column: &Column) -> Result<CellRef<'a>, Re
         (ColumnType::Text, RawKind::PlainString) => Some(CellRef::Text(Cow::Borrowed(inner()))),
         (ColumnType::Timestamp, RawKind::PlainString) => text_timestamp_ms(inner()).map(CellRef::Timestamp),
         (ColumnType::Integer, RawKind::Integer) => text.parse().ok().map(CellRef::Integer),
-        (ColumnType::Real, RawKind::Integer | RawKind::Decimal) => text.parse().ok().map(CellRef::Real),
+        (ColumnType::Real, RawKind::Integer | RawKind::Decimal) => {
+            plain_f64(text).or_else(|| text.parse().ok()).map(CellRef::Real)
+        }
         _ => None,
     };
     match fast {

@@ -10,13 +10,15 @@
 //! - [`tick_scan`]: the one-pass check of a plainly written tick (serde decides the rest).
 //! - [`column`]: a typed column as the configuration declares it (name, SQL type, source).
 //! - [`fields`]: a JSON record's top-level fields read in one pass, without building the value
-//!   (the Parquet rows and the field partitioner read them).
+//!   (the Parquet rows and the field partitioner read them); `decimal`: a plain decimal's
+//!   `f64` without the general parser.
 //! - [`cell`]: a record's typed columns (name, type, source field) read as typed values, the same
 //!   for the warehouse's rows and the sink's Parquet files.
 
 pub mod avro;
 pub mod cell;
 pub mod column;
+mod decimal;
 mod error;
 pub mod fields;
 pub mod tick;
