@@ -80,7 +80,8 @@ async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) ->
     let mut conf = aws_sdk_s3::config::Builder::from(&shared)
         .timeout_config(timeouts)
         .stalled_stream_protection(stalls)
-        .interceptor(super::unsigned_body::UnsignedBody);
+        .interceptor(super::unsigned_body::UnsignedBody)
+        .interceptor(super::user_agent::FixedUserAgent);
     if let Some(url) = &endpoint.url {
         conf = conf
             .endpoint_url(url)

@@ -8,6 +8,8 @@
 //! - `multipart`: files larger than `s3.part.size`, uploaded in parts, still conditionally.
 //! - [`store`]: [`SegmentStore`], the three operations the sink needs, and its S3 implementation.
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
+//! - `unsigned_body`, `user_agent`: the client's two interceptors (a checksummed body sent
+//!   unsigned; one fixed User-Agent in place of the SDK's per-request analytics headers).
 
 pub mod client;
 pub mod embedded;
@@ -16,8 +18,11 @@ pub mod key_limits;
 pub mod keys;
 mod multipart;
 pub mod objects;
+#[cfg(test)]
+mod recording_server;
 pub mod store;
 mod unsigned_body;
+mod user_agent;
 
 pub use error::S3Error;
 pub use objects::ObjectOptions;
