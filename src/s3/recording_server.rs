@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::s3::client::{build, S3Endpoint};
+use crate::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
 
 /// A server that answers every request `200 OK` and hands each request's head over.
 pub async fn recording_server() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
@@ -59,4 +63,28 @@ pub async fn next(heads: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> S
 pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines()
         .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(str::trim))
+}
+
+/// The sink's S3 client, as it is built, for the server at `url`.
+pub async fn client_of(url: String) -> aws_sdk_s3::Client {
+    let endpoint = S3Endpoint {
+        url: Some(url),
+        region: "us-east-1".into(),
+        static_credentials: Some(("k".into(), "s".into())),
+    };
+    build(&endpoint).await
+}
+
+/// A one-record file PUT at `key` of bucket `b`, as the sink's store sends it.
+pub async fn put_one_record(client: &aws_sdk_s3::Client, key: &str) {
+    let meta = SegmentMeta {
+        start_offset: 0,
+        end_offset: 1,
+        records: 1,
+        error: None,
+    };
+    S3SegmentStore::new(client.clone(), "b")
+        .put_new(key, Bytes::from_static(b"{\"a\":1}\n"), meta)
+        .await
+        .expect("the server answers 200");
 }

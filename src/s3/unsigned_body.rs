@@ -44,32 +44,13 @@ impl Intercept for UnsignedBody {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
-    use crate::s3::client::{build, S3Endpoint};
-    use crate::s3::recording_server::{header, next, recording_server};
-    use crate::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
+    use crate::s3::recording_server::{client_of, header, next, put_one_record, recording_server};
 
     #[tokio::test]
     async fn a_body_with_its_crc32_goes_unsigned_and_one_without_stays_signed() {
         let (url, mut heads) = recording_server().await;
-        let endpoint = S3Endpoint {
-            url: Some(url),
-            region: "us-east-1".into(),
-            static_credentials: Some(("k".into(), "s".into())),
-        };
-        let client = build(&endpoint).await;
-        let store = S3SegmentStore::new(client.clone(), "b");
-        let meta = SegmentMeta {
-            start_offset: 0,
-            end_offset: 1,
-            records: 1,
-            error: None,
-        };
-        store
-            .put_new("k1", Bytes::from_static(b"{\"a\":1}\n"), meta)
-            .await
-            .unwrap();
+        let client = client_of(url).await;
+        put_one_record(&client, "k1").await;
         let put = next(&mut heads).await;
         assert!(put.starts_with("put /b/k1?"), "{put}");
         assert_eq!(header(&put, "x-amz-content-sha256"), Some("unsigned-payload"), "{put}");

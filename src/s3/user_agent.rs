@@ -56,35 +56,16 @@ impl Intercept for FixedUserAgent {
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::USER_AGENT;
-    use crate::s3::client::{build, S3Endpoint};
-    use crate::s3::recording_server::{header, next, recording_server};
-    use crate::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
+    use crate::s3::recording_server::{client_of, header, next, put_one_record, recording_server};
 
     /// A PUT (and a listing) carries the fixed user agent once, and none of the SDK's analytics
     /// headers; what S3 needs (the signature, the conditional PUT, the checksum) is still there.
     #[tokio::test]
     async fn requests_carry_the_fixed_user_agent_and_no_sdk_analytics_headers() {
         let (url, mut heads) = recording_server().await;
-        let endpoint = S3Endpoint {
-            url: Some(url),
-            region: "us-east-1".into(),
-            static_credentials: Some(("k".into(), "s".into())),
-        };
-        let client = build(&endpoint).await;
-        let store = S3SegmentStore::new(client.clone(), "b");
-        let meta = SegmentMeta {
-            start_offset: 0,
-            end_offset: 1,
-            records: 1,
-            error: None,
-        };
-        store
-            .put_new("k1", Bytes::from_static(b"{\"a\":1}\n"), meta)
-            .await
-            .unwrap();
+        let client = client_of(url).await;
+        put_one_record(&client, "k1").await;
         let _ = client.list_objects_v2().bucket("b").send().await;
         for head in [next(&mut heads).await, next(&mut heads).await] {
             let agents: Vec<&str> = head.lines().filter(|l| l.starts_with("user-agent:")).collect();
