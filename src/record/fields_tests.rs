@@ -122,17 +122,21 @@ fn fields_are_found_as_in_a_parsed_record() {
     assert!(Fields::parse(b"{\"a\":").is_err());
 }
 
-/// A plain tick's fields come from the tick check's spans: they must be what the one-pass scan
-/// reads from the same text, on ticks and on random mutations of one (a deterministic xorshift,
-/// so a failure reproduces).
-#[test]
-fn a_plain_tick_reads_as_the_one_pass_scan_reads_it() {
+/// `n` mutations of a tick (none, one or two edits each, of bytes JSON and ticks are made of),
+/// from a seeded generator so that a failure reproduces.
+fn mutated_ticks(seed: u64, n: usize) -> impl Iterator<Item = Vec<u8>> {
     const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"0a1b","seq":0}"#;
     const ALPHABET: &[u8] = b"{}:,\" -.0123456789eEaZ\\\n";
-    let mut rng = crate::record::testing::Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = crate::record::testing::Rng(seed);
+    (0..n).map(move |i| crate::record::testing::mutated(&mut rng, TICK.as_bytes(), i % 3, ALPHABET))
+}
+
+/// A plain tick's fields come from the tick check's spans: they must be what the one-pass scan
+/// reads from the same text, on ticks and on random mutations of one.
+#[test]
+fn a_plain_tick_reads_as_the_one_pass_scan_reads_it() {
     let mut fast = 0;
-    for n in 0..50_000 {
-        let v = crate::record::testing::mutated(&mut rng, TICK.as_bytes(), n % 3, ALPHABET);
+    for v in mutated_ticks(0x2545_F491_4F6C_DD1D, 50_000) {
         let Ok(text) = std::str::from_utf8(&v) else { continue };
         let mut tick = Fields::default();
         if tick.plain_tick(text).is_none() {
@@ -150,12 +154,8 @@ fn a_plain_tick_reads_as_the_one_pass_scan_reads_it() {
 /// reading the line alone; spans that do not fit the line read it alone too.
 #[test]
 fn a_tick_read_at_the_checks_spans_is_the_line_read_alone() {
-    const TICK: &str = r#"{"symbol":"AAPL","price":189.51,"volume":120,"change":-0.01,"timestamp":"2026-11-22T01:02:03.456Z","exchange":"NASDAQ","run_id":"0a1b","seq":0}"#;
-    const ALPHABET: &[u8] = b"{}:,\" -.0123456789eEaZ\\\n";
-    let mut rng = crate::record::testing::Rng(0x9E37_79B9_7F4A_7C15);
     let mut spanned = 0;
-    for n in 0..20_000 {
-        let v = crate::record::testing::mutated(&mut rng, TICK.as_bytes(), n % 3, ALPHABET);
+    for v in mutated_ticks(0x9E37_79B9_7F4A_7C15, 20_000) {
         let Some(Plain::ProducerOrder(spans)) = plain_tick(&v) else {
             continue;
         };
