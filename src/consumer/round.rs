@@ -104,8 +104,12 @@ impl Round {
         self.last = at;
         let part = &mut self.parts[at];
         if part.entries.is_empty() {
-            part.buf.reserve(part.expect.bytes);
-            part.entries.reserve_exact(part.expect.records.min(part.room));
+            // Last round's take, but no more records' worth than the sink has room for (a
+            // full sink's round must not pin a buffer it cannot fill).
+            let records = part.expect.records.min(part.room);
+            let bytes = part.expect.bytes.saturating_mul(records) / part.expect.records.max(1);
+            part.buf.reserve(bytes);
+            part.entries.reserve_exact(records);
         }
         let start = part.buf.len();
         part.buf.extend_from_slice(value.unwrap_or_default());
@@ -252,11 +256,18 @@ mod tests {
             Share { expect, ..share(0, 2) },
             share(1, 10),
             Share { expect, ..share(2, 10) },
+            Share { expect, ..share(3, 10) },
         ]);
         r.push("t", 0, 0, Some(b"zero"), None, None);
         let entries = r.parts[0].entries.capacity();
         assert_eq!(entries, 2, "never more entries than the sink's room");
-        assert!(r.parts[0].buf.capacity() >= 300);
+        let bytes = r.parts[0].buf.capacity();
+        assert!(
+            (200..300).contains(&bytes),
+            "two records' worth of the last round: {bytes}"
+        );
+        r.push("t", 3, 0, Some(b"three"), None, None);
+        assert!(r.parts[3].buf.capacity() >= 300, "room for all of the last round");
         r.push("t", 1, 0, Some(b"one"), None, None);
         assert!(r.parts[1].buf.capacity() < 300);
         assert_eq!(r.parts[2].buf.capacity(), 0, "nothing came for it: nothing allocated");
@@ -266,5 +277,6 @@ mod tests {
             .collect();
         assert_eq!(values[0].1, [&b"zero"[..]]);
         assert_eq!(values[1].1, [&b"one"[..]]);
+        assert_eq!(values[2].1, [&b"three"[..]]);
     }
 }
