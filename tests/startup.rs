@@ -10,8 +10,19 @@
 use std::time::{Duration, Instant};
 
 use crate::process::Tickstream;
-use crate::prometheus::free_port;
 use crate::sasl_broker::SaslBroker;
+
+/// A 127.0.0.1 port nothing listens on, for as long as the returned socket lives: bound but not
+/// listening, so every connection to it is refused, and no other test's server can take the
+/// port meanwhile (as one did a port that was only found free, and "answered" for the broker).
+fn refused_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind 127.0.0.1:0");
+    let port = socket.local_addr().expect("its address").port();
+    (socket, port)
+}
 
 /// AWS credentials that sign tokens offline (no STS, no instance metadata).
 const AWS_OFFLINE: [(&str, &str); 4] = [
@@ -68,7 +79,7 @@ async fn exit_of(t: &mut Tickstream, limit: Duration) -> (std::process::ExitStat
 
 #[tokio::test]
 async fn an_unreachable_broker_is_named_by_the_first_attempt_and_ends_start_up_with_its_cause() {
-    let port = free_port();
+    let (_held, port) = refused_port();
     let mut t = Tickstream::start_with_runtime(
         "no-broker",
         &format!("[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"127.0.0.1:{port}\"\n"),
@@ -115,7 +126,7 @@ async fn an_unreachable_broker_is_named_by_the_first_attempt_and_ends_start_up_w
 
 #[tokio::test]
 async fn a_stop_signal_during_the_wait_stops_the_wait() {
-    let port = free_port();
+    let (_held, port) = refused_port();
     let mut t = Tickstream::start(
         "stop-while-waiting",
         &format!("[kafka]\nmode = \"plaintext\"\nbootstrap_servers = \"127.0.0.1:{port}\"\n"),
@@ -131,7 +142,7 @@ async fn a_stop_signal_during_the_wait_stops_the_wait() {
 
 #[tokio::test]
 async fn an_unreachable_s3_endpoint_is_named_by_the_first_attempt() {
-    let port = free_port();
+    let (_held, port) = refused_port();
     let t = Tickstream::start_with_runtime(
         "no-s3",
         &format!("[s3]\nmode = \"endpoint\"\nendpoint = \"http://127.0.0.1:{port}\"\n"),
@@ -171,7 +182,7 @@ async fn a_broker_that_refuses_the_sasl_login_is_named_with_its_answer() {
 
 #[tokio::test]
 async fn an_unreachable_snowflake_api_is_named_by_the_first_poll_and_in_readyz() {
-    let port = free_port();
+    let (_held, port) = refused_port();
     let key = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/snowflake/test_rsa_key.p8");
     let t = Tickstream::start(
         "no-snowflake",
