@@ -81,7 +81,8 @@ async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) ->
         .timeout_config(timeouts)
         .stalled_stream_protection(stalls)
         .interceptor(super::unsigned_body::UnsignedBody)
-        .interceptor(super::user_agent::FixedUserAgent);
+        .interceptor(super::user_agent::FixedUserAgent)
+        .endpoint_resolver(super::endpoints::KeptEndpoints::default());
     if let Some(url) = &endpoint.url {
         conf = conf
             .endpoint_url(url)
