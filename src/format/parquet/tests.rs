@@ -1,5 +1,7 @@
 use bytes::Bytes;
 
+use parquet::basic::Encoding;
+
 use super::writer::RowBatch;
 use super::*;
 use crate::config::tick_columns;
@@ -158,5 +160,34 @@ fn a_file_whose_rows_take_more_than_the_cap_is_not_read() {
     for max in [lines - 1, stated - 1] {
         let e = read(max).unwrap_err();
         assert_eq!(e.to_string(), format!("its rows take more than {max} bytes: not read"));
+    }
+}
+
+/// Text (a few symbols, exchanges, runs) is dictionary-encoded; numbers are not: integers and
+/// timestamps go delta-encoded, reals plain (a price walk has nearly as many values as rows, so
+/// a dictionary only added a page and an index per value, and cost a hash of each).
+#[test]
+fn text_columns_have_a_dictionary_and_number_columns_none() {
+    let spec = ParquetSpec::new(&tick_columns(), RecordContent::Never, ParquetCodec::Zstd);
+    let file = write(&spec, &[TICK, TICK, r#"{"symbol":"MSFT","price":1.5}"#]);
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(Bytes::from(file)).unwrap();
+    let group = reader.metadata().row_group(0);
+    for column in group.columns() {
+        let (name, encodings) = (column.column_path().string(), column.encodings().collect::<Vec<_>>());
+        let dictionary = column.dictionary_page_offset().is_some();
+        match spec.columns.iter().find(|c| c.name == name).map(|c| c.kind) {
+            Some(ColumnType::Text) => assert!(dictionary, "{name}: {encodings:?}"),
+            Some(ColumnType::Real) => {
+                assert!(
+                    !dictionary && encodings.contains(&Encoding::PLAIN),
+                    "{name}: {encodings:?}"
+                )
+            }
+            Some(ColumnType::Integer | ColumnType::Timestamp) => assert!(
+                !dictionary && encodings.contains(&Encoding::DELTA_BINARY_PACKED),
+                "{name}: {encodings:?}"
+            ),
+            other => panic!("{name}: {other:?}"),
+        }
     }
 }

@@ -149,11 +149,16 @@ impl RowBatch {
         let mut props = WriterProperties::builder()
             .set_compression(compression(spec.codec))
             .set_created_by(format!("tickstream {}", env!("CARGO_PKG_VERSION")));
+        // Text (a few symbols, exchanges, runs) keeps parquet-rs's dictionary; numbers take
+        // none: a price walk has nearly as many values as rows, so a dictionary added a page and
+        // an index per value and hashed every one. Integers and timestamps go delta-encoded,
+        // reals plain, which zstd packs smaller than the dictionary was (benches/RESULTS.md).
         for c in spec.columns.iter() {
             let path = ColumnPath::from(c.name.as_str());
             let encoding = match c.kind {
                 ColumnType::Integer | ColumnType::Timestamp => Encoding::DELTA_BINARY_PACKED,
-                ColumnType::Real | ColumnType::Text | ColumnType::Boolean => continue,
+                ColumnType::Real => Encoding::PLAIN,
+                ColumnType::Text | ColumnType::Boolean => continue,
             };
             props = props
                 .set_column_dictionary_enabled(path.clone(), false)
