@@ -73,8 +73,10 @@ pub struct Segmenter {
     failure: Option<String>,
     /// The clock for `Wallclock` (epoch ms), set by the caller.
     now_ms: i64,
-    /// `partition=<p>`, under the default partitioner.
+    /// `partition=<p>`, under the default partitioner (lent out while a record is pushed).
     default_dir: Option<Dir>,
+    /// Whether the partitioner is the default one (its directory needs no listing per record).
+    default_partitioner: bool,
     /// Whether the store takes the keys of a directory's files.
     dir_check: DirCheck,
     /// Records from this offset on are in no file an earlier writer left: see
@@ -121,6 +123,7 @@ impl Segmenter {
             failure: None,
             now_ms: 0,
             default_dir: rules_default.then(|| Dir::from(format!("partition={partition}"))),
+            default_partitioner: rules_default,
             dir_check,
             list_below: i64::MAX,
         }
@@ -175,6 +178,21 @@ impl Segmenter {
     /// Takes one record; closed segments are appended to `out`. Returns the gap `[from, to)`
     /// of offsets that never arrived, if this record skipped some.
     pub fn push(&mut self, rec: &Record, out: &mut Vec<Segment>) -> (Pushed, Option<(i64, i64)>) {
+        // The default partitioner's one directory is lent to the record's path, not cloned: a
+        // clone and a drop of its reference count per record were 3% of the JSON sink's CPU
+        // (perf, benches/RESULTS.md).
+        let default = self.default_dir.take();
+        let pushed = self.push_into(rec, default.as_ref(), out);
+        self.default_dir = default;
+        pushed
+    }
+
+    fn push_into(
+        &mut self,
+        rec: &Record,
+        default: Option<&Dir>,
+        out: &mut Vec<Segment>,
+    ) -> (Pushed, Option<(i64, i64)>) {
         if self.halted {
             let reason = self.failure.take().unwrap_or_else(|| "the partition is halted".into());
             return (Pushed::Halted(reason), None);
@@ -188,14 +206,19 @@ impl Segmenter {
         let consecutive = self.rules.partitioner.consecutive();
         // Consecutive files: the directory does not depend on the record, and a record inside
         // an existing file is in S3 already, whatever it is.
-        let fixed_dir = match consecutive {
-            true => match self.directory(rec, &RecordView::Json(b"")) {
-                Ok(dir) => Some(dir),
+        let computed;
+        let fixed_dir = match (consecutive, default) {
+            (true, Some(dir)) => Some(dir),
+            (true, None) => match self.directory(rec, &RecordView::Json(b"")) {
+                Ok(dir) => {
+                    computed = dir;
+                    Some(&computed)
+                }
                 Err(reason) => return (Pushed::Halted(reason.to_string()), None),
             },
-            false => None,
+            (false, _) => None,
         };
-        if let Some(dir) = &fixed_dir {
+        if let Some(dir) = fixed_dir {
             // The default partitioner's one directory was listed by the resume plan.
             if self.needs_listing(dir, rec.offset) {
                 return (Pushed::NeedsListing(dir.to_string()), None);
@@ -232,7 +255,7 @@ impl Segmenter {
 
     /// Converts `rec` and buffers it in its directory's open file, unless its directory must
     /// be listed first or a file in S3 holds it already.
-    fn write(&mut self, rec: &Record, fixed_dir: Option<Dir>, out: &mut Vec<Segment>) -> Result<Written, NotWritten> {
+    fn write(&mut self, rec: &Record, fixed_dir: Option<&Dir>, out: &mut Vec<Segment>) -> Result<Written, NotWritten> {
         let record = convert(rec, &self.rules.converter)?;
         // A Parquet file's row, built where it stands (a field its column cannot take rejects).
         let mut row = Row::default();
@@ -242,14 +265,18 @@ impl Segmenter {
             Some(c) => Some(c.lines(rec).map_err(NotWritten::Reject)?),
             None => None,
         };
+        let computed;
         let dir = match fixed_dir {
             Some(dir) => dir,
-            None => self.directory(rec, &view(&record)).map_err(NotWritten::Reject)?,
+            None => {
+                computed = self.directory(rec, &view(&record)).map_err(NotWritten::Reject)?;
+                &computed
+            }
         };
-        if self.needs_listing(&dir, rec.offset) {
+        if self.needs_listing(dir, rec.offset) {
             return Ok(Written::Not(Pushed::NeedsListing(dir.to_string())));
         }
-        if !self.rules.partitioner.consecutive() && self.in_existing(&dir, rec.offset, out) {
+        if !self.rules.partitioner.consecutive() && self.in_existing(dir, rec.offset, out) {
             self.next_offset = rec.offset + 1;
             return Ok(Written::Not(Pushed::Skipped));
         }
@@ -258,40 +285,10 @@ impl Segmenter {
             .map_err(NotWritten::Reject)
     }
 
-    fn directory(&self, rec: &Record, record: &RecordView<'_>) -> Result<Dir, RecordError> {
-        if let Some(dir) = &self.default_dir {
-            return Ok(dir.clone()); // the same for every record: no formatting per record
-        }
-        let dir = self
-            .rules
-            .partitioner
-            .encode(self.partition, rec.timestamp_ms, record, self.now_ms)?;
-        match self.dir_check.refuse(&dir) {
-            None => Ok(Dir::from(dir)),
-            Some(reason) => Err(RecordError::Unstorable {
-                dir: dir.chars().take(80).collect(),
-                reason,
-            }),
-        }
-    }
-
-    /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of
-    /// any directory, for consecutive files) is cut first.
-    fn in_existing(&mut self, dir: &str, offset: i64, out: &mut Vec<Segment>) -> bool {
-        let inside = self.existing.holds(dir, offset);
-        if inside {
-            match self.rules.partitioner.consecutive() {
-                true => self.close(out),
-                false => self.close_dir(dir, out),
-            }
-        }
-        inside
-    }
-
     fn buffer(
         &mut self,
         rec: &Record,
-        dir: Dir,
+        dir: &Dir,
         (record, row, lines): (&Converted<'_>, &Row<'_>, Option<Lines>),
         out: &mut Vec<Segment>,
     ) -> Result<Pushed, RecordError> {
@@ -301,7 +298,7 @@ impl Segmenter {
             let cut = self
                 .open
                 .only()
-                .is_some_and(|b| !(Arc::ptr_eq(&b.dir, &dir) || b.dir == dir) || rec.offset != b.last + 1);
+                .is_some_and(|b| !(Arc::ptr_eq(&b.dir, dir) || b.dir == *dir) || rec.offset != b.last + 1);
             if cut || self.open.bytes() >= self.rules.max_buffered_bytes / 2 {
                 self.close_data(out);
             }
@@ -319,12 +316,12 @@ impl Segmenter {
             }
         }
         let projected = match record {
-            Converted::Avro(r) => self.fit_schema(&dir, r, out)?,
+            Converted::Avro(r) => self.fit_schema(dir, r, out)?,
             Converted::Line(..) => None,
         };
         let record = projected.as_ref().unwrap_or(record);
         let mut opened = None;
-        if !self.open.contains(&dir) {
+        if !self.open.contains(dir) {
             let many = !self.rules.partitioner.consecutive();
             let flush = self.rules.flush_size;
             let batch = Batch::new(self.next_batch_id, dir.clone(), rec, record, flush, &self.format, many)?;
@@ -336,14 +333,14 @@ impl Segmenter {
             opened = Some(id);
         }
         let (format, companions) = (&self.format, self.rules.companions.as_ref());
-        let records = self.open.append(&dir, rec.offset, |b| {
+        let records = self.open.append(dir, rec.offset, |b| {
             format.append(&mut b.file, record, row);
             if let (Some(c), Some(lines)) = (companions, lines) {
                 c.append(&mut b.companions, lines);
             }
         });
         if records >= self.rules.flush_size {
-            self.close_dir(&dir, out);
+            self.close_dir(dir, out);
         }
         Ok(Pushed::Buffered { opened })
     }

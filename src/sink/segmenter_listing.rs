@@ -1,5 +1,5 @@
-//! Which directories must be listed before a record is written, and which ones the records
-//! ahead will ask for, so that the caller lists them together.
+//! A record's directory, which directories must be listed before a record is written, and
+//! which ones the records ahead will ask for, so that the caller lists them together.
 //!
 //! A file in S3 that a replayed record may already be in was written by an earlier writer of
 //! the partition (this process before a restart, another instance before a rebalance), which
@@ -12,11 +12,44 @@
 use std::collections::HashSet;
 
 use super::schema::view;
-use super::{convert, Dir, Segmenter};
+use super::{convert, Dir, Segment, Segmenter};
 use crate::record::view::RecordView;
+use crate::record::RecordError;
 use crate::sink::Record;
 
 impl Segmenter {
+    /// The directory of `rec` (`record`, as converted) under the partitioner, or why it cannot
+    /// hold files.
+    pub(super) fn directory(&self, rec: &Record, record: &RecordView<'_>) -> Result<Dir, RecordError> {
+        if let Some(dir) = &self.default_dir {
+            return Ok(dir.clone()); // the same for every record: no formatting per record
+        }
+        let dir = self
+            .rules
+            .partitioner
+            .encode(self.partition, rec.timestamp_ms, record, self.now_ms)?;
+        match self.dir_check.refuse(&dir) {
+            None => Ok(Dir::from(dir)),
+            Some(reason) => Err(RecordError::Unstorable {
+                dir: dir.chars().take(80).collect(),
+                reason,
+            }),
+        }
+    }
+
+    /// Whether `offset` is inside an existing file of `dir`; if so, the open file of `dir` (of
+    /// any directory, for consecutive files) is cut first.
+    pub(super) fn in_existing(&mut self, dir: &str, offset: i64, out: &mut Vec<Segment>) -> bool {
+        let inside = self.existing.holds(dir, offset);
+        if inside {
+            match self.rules.partitioner.consecutive() {
+                true => self.close(out),
+                false => self.close_dir(dir, out),
+            }
+        }
+        inside
+    }
+
     /// Records from `offset` on are in no file an earlier writer left: the high watermark when
     /// the partition was planned, or its start when S3 holds no file of the topic at all.
     pub fn set_list_below(&mut self, offset: i64) {
@@ -33,7 +66,7 @@ impl Segmenter {
 
     /// Whether the record at `offset` needs `dir` listed first.
     pub(super) fn needs_listing(&self, dir: &str, offset: i64) -> bool {
-        self.default_dir.is_none() && offset < self.list_below && !self.existing.knows(dir)
+        !self.default_partitioner && offset < self.list_below && !self.existing.knows(dir)
     }
 
     /// Besides `first`, up to `limit` directories not listed yet that `ahead` (the records
