@@ -1,4 +1,5 @@
-//! S3's endpoint rules, evaluated once per bucket instead of twice per request.
+//! S3's endpoint rules, evaluated once per request shape (in practice per bucket) instead of
+//! twice per request.
 //!
 //! The SDK picks each request's URL and signing scheme by running S3's endpoint rules (a
 //! decision tree over the bucket name, region, endpoint URL and flags), once to choose the

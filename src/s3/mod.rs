@@ -10,7 +10,7 @@
 //! - [`embedded`]: an in-process s3s-fs server on 127.0.0.1 (the zero-set-up default and tests).
 //! - `unsigned_body`, `user_agent`: the client's two interceptors (a checksummed body sent
 //!   unsigned; one fixed User-Agent in place of the SDK's per-request analytics headers).
-//! - `endpoints`: S3's endpoint rules evaluated once per bucket, not twice per request.
+//! - `endpoints`: S3's endpoint rules evaluated once per request shape, not twice per request.
 
 pub mod client;
 pub mod embedded;

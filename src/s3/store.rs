@@ -110,10 +110,11 @@ impl SetErrorMeta for aws_sdk_s3::operation::put_object::builders::PutObjectFlue
     }
 }
 
-/// An SDK request's future on the heap. The SDK's futures are about 10 KB (its orchestrator's
-/// state): held inline, every future that awaits one (the retry loop, the upload task) is as
-/// large, and tokio copies the whole task when it is spawned and again when it ends; moved
-/// here once, they travel as a pointer (callgrind, `benches/RESULTS.md`).
+/// An SDK request's future, or one that awaits SDK requests, on the heap. The SDK's futures
+/// are about 10 KB (its orchestrator's state): held inline, every future that awaits one (the
+/// retry loop, the upload task) is as large, and tokio copies the whole task when it is
+/// spawned and again when it ends; moved here once, they travel as a pointer (callgrind,
+/// `benches/RESULTS.md`).
 fn boxed<F: Future>(request: F) -> std::pin::Pin<Box<F>> {
     Box::pin(request)
 }
@@ -290,7 +291,7 @@ impl S3SegmentStore {
 impl SegmentStore for S3SegmentStore {
     async fn put_new(&self, key: &str, body: Bytes, meta: SegmentMeta) -> Result<PutOutcome, S3Error> {
         if body.len() > self.part_size {
-            return Box::pin(self.put_new_in_parts(key, body, meta)).await;
+            return boxed(self.put_new_in_parts(key, body, meta)).await;
         }
         let put = self.client.put_object().bucket(&self.bucket).key(key);
         let sent = boxed(
@@ -308,7 +309,7 @@ impl SegmentStore for S3SegmentStore {
         .await;
         match sent {
             Ok(_) => Ok(PutOutcome::Created),
-            Err(e) => Box::pin(self.refused(key, &body, from_sdk("PutObject", &self.bucket, key, e))).await,
+            Err(e) => boxed(self.refused(key, &body, from_sdk("PutObject", &self.bucket, key, e))).await,
         }
     }
 
