@@ -306,9 +306,8 @@ async fn a_registry_that_is_down_or_refuses_credentials_holds_records_back_and_l
     let env = TestEnv::start().await;
     let registry = FakeRegistry::start(1).await;
     // A dead URL first: the client moves on to the one that answers.
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_url = format!("http://{}", dead.local_addr().unwrap());
-    drop(dead);
+    let (_held, dead_port) = crate::common::refused_port();
+    let dead_url = format!("http://127.0.0.1:{dead_port}");
     let mut config = avro_config(&env, &format!("{dead_url},{}", registry.url()), FormatClass::Json);
     config.sink.registry_user_info = Some(tickstream::config::Secret("sink:s3cret".into()));
     env.create_topics(&config).await;

@@ -10,6 +10,9 @@
 //! runs moto's S3 server as a process to see what S3 keeps beside the bytes.
 
 mod common;
+/// Ports below the kernel's ephemeral range (shared with the chaos suite and the bench).
+#[path = "../chaos/src/ports.rs"]
+mod ports;
 mod process;
 mod prometheus;
 mod sasl_broker;

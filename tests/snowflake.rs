@@ -295,11 +295,7 @@ async fn tickstream_status_reads_snowpipe_through_the_sql_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_snowflake_is_a_clear_error_not_a_hang() {
     // A port nothing listens on: every attempt is refused, then the client gives up and says so.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_held, port) = crate::common::refused_port();
     let dir = tempfile::tempdir().unwrap();
     let config = snowflake_config(dir.path(), &format!("http://127.0.0.1:{port}"));
     let out = tokio::task::spawn_blocking(move || {

@@ -9,20 +9,9 @@
 
 use std::time::{Duration, Instant};
 
+use crate::common::refused_port;
 use crate::process::Tickstream;
 use crate::sasl_broker::SaslBroker;
-
-/// A 127.0.0.1 port nothing listens on, for as long as the returned socket lives: bound but not
-/// listening, so every connection to it is refused, and no other test's server can take the
-/// port meanwhile (as one did a port that was only found free, and "answered" for the broker).
-fn refused_port() -> (tokio::net::TcpSocket, u16) {
-    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
-    socket
-        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
-        .expect("bind 127.0.0.1:0");
-    let port = socket.local_addr().expect("its address").port();
-    (socket, port)
-}
 
 /// AWS credentials that sign tokens offline (no STS, no instance metadata).
 const AWS_OFFLINE: [(&str, &str); 4] = [

@@ -10,6 +10,7 @@ pub mod failover;
 pub mod group;
 pub mod group_watch;
 pub mod monitor;
+pub mod ports;
 pub mod processes;
 pub mod procs;
 pub mod report;

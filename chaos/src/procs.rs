@@ -177,10 +177,7 @@ impl Drop for Proc {
     }
 }
 
-/// A free port on 127.0.0.1 (bound and released; good enough for a test run).
-pub fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
-}
+pub use crate::ports::free_port;
 
 /// An s3s-fs server on 127.0.0.1:`port` serving `<cwd>/s3` with one key pair (not started).
 pub fn s3s_fs(cwd: &Path, port: u16, access_key: &str, secret_key: &str) -> Proc {

@@ -25,6 +25,18 @@ use tickstream::verify::VerifyReport;
 
 pub const PARTITIONS: i32 = 3;
 
+/// A 127.0.0.1 port nothing listens on, for as long as the returned socket lives: bound but not
+/// listening, so every connection to it is refused, and no other test's server can take the
+/// port meanwhile (as one did a port that was only found free, and "answered" for the broker).
+pub fn refused_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+        .expect("bind 127.0.0.1:0");
+    let port = socket.local_addr().expect("its address").port();
+    (socket, port)
+}
+
 /// A broker, an S3 server and fresh names; stopped when dropped.
 pub struct TestEnv {
     pub kafka: Arc<EmbeddedKafka>,

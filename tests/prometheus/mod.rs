@@ -40,10 +40,9 @@ impl Alert {
     }
 }
 
-/// A free port on 127.0.0.1 (bound, read, released).
+/// A free port on 127.0.0.1, below the ephemeral range (see `ports`).
 pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local addr").port()
+    crate::ports::free_port().expect("a free port on 127.0.0.1")
 }
 
 fn program() -> &'static str {
