@@ -17,28 +17,38 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// The lowest port offered: above the well-known and most registered services' ports.
 const LOWEST: u16 = 10_000;
 
+/// How many ports this process was offered or passed over so far.
+static TAKEN: AtomicU32 = AtomicU32::new(0);
+
 /// A port on 127.0.0.1 that nothing listens on now and that the kernel does not hand out to
-/// outgoing connections, different from every port this process was offered before.
+/// outgoing connections, never offered before in this process (a port offered once may be
+/// between its server's kill and restart, so it is not offered again: ~22,000 ports a process).
 pub fn free_port() -> io::Result<u16> {
     let below = ephemeral_start().unwrap_or(32_768);
     if below < LOWEST + 1_000 {
         // No room below the ephemeral range on this machine: fall back to the kernel's pick.
         return Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port());
     }
-    let span = u32::from(below - LOWEST);
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let offset = std::process::id().wrapping_mul(7_919) % span;
-    for _ in 0..span {
-        let step = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = LOWEST + u16::try_from((offset + step) % span).unwrap_or(0);
+    loop {
+        let step = TAKEN.fetch_add(1, Ordering::Relaxed);
+        let Some(port) = nth(step, below) else {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!("every port on 127.0.0.1 between {LOWEST} and {below} was offered once already"),
+            ));
+        };
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return Ok(port);
         }
     }
-    Err(io::Error::new(
-        io::ErrorKind::AddrNotAvailable,
-        format!("no free port on 127.0.0.1 between {LOWEST} and {below}"),
-    ))
+}
+
+/// The port offered at `step`: each process starts at its own place (from its pid) and walks
+/// the ports below `below` once.
+fn nth(step: u32, below: u16) -> Option<u16> {
+    let span = u32::from(below - LOWEST);
+    let offset = std::process::id().wrapping_mul(7_919) % span;
+    (step < span).then(|| LOWEST + u16::try_from((offset + step) % span).unwrap_or(0))
 }
 
 /// The first port of the kernel's ephemeral range, where it says.
@@ -67,11 +77,9 @@ mod tests {
 
     #[test]
     fn a_port_someone_listens_on_is_not_offered() {
-        let taken = free_port().unwrap();
-        let _held = TcpListener::bind(("127.0.0.1", taken)).unwrap();
-        // Walk the whole counter round once more: the held port comes up again but is skipped.
         let below = ephemeral_start().unwrap_or(32_768);
-        let offered = (0..u32::from(below - LOWEST)).any(|_| free_port().unwrap() == taken);
-        assert!(!offered, "{taken} is held and was offered");
+        let next = nth(TAKEN.load(Ordering::Relaxed), below).expect("ports left");
+        let _held = TcpListener::bind(("127.0.0.1", next)).unwrap();
+        assert_ne!(free_port().unwrap(), next, "{next} is held and was offered");
     }
 }
