@@ -179,7 +179,7 @@ impl Segmenter {
     /// of offsets that never arrived, if this record skipped some.
     pub fn push(&mut self, rec: &Record, out: &mut Vec<Segment>) -> (Pushed, Option<(i64, i64)>) {
         // The default partitioner's one directory is lent to the record's path, not cloned: a
-        // clone and a drop of its reference count per record were 3% of the JSON sink's CPU
+        // clone and a drop of its reference count per record were 2% of the JSON sink's CPU
         // (perf, benches/RESULTS.md).
         let default = self.default_dir.take();
         let pushed = self.push_into(rec, default.as_ref(), out);
