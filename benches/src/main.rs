@@ -7,6 +7,7 @@ mod feed;
 mod infra;
 mod latency;
 mod measure;
+mod put_clients;
 mod put_cost;
 mod registry;
 mod replay;
@@ -111,6 +112,10 @@ struct Args {
     /// Run only that measurement (with its own s3s-fs and tansu).
     #[arg(long, requires = "put_cost")]
     put_only: bool,
+    /// Which client sends those PUTs: the sink's store, aws-sdk-s3 with its defaults, or a
+    /// request signed with aws-sigv4 and sent by hyper without the SDK (see `put_clients.rs`).
+    #[arg(long, value_enum, default_value = "tickstream", requires = "put_cost")]
+    put_client: put_clients::PutClient,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).
     #[arg(long, default_value = "target/release/tickstream")]
     tickstream: PathBuf,
@@ -177,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
             std::time::Duration::from_secs(a.feed_secs.get(1).copied().unwrap_or(30)),
         );
         if a.put_cost > 0 {
-            put_cost::scenario(&servers, a.put_cost, &mut samples).await?;
+            put_cost::scenario(&servers, a.put_cost, a.put_client, &mut samples).await?;
             if a.put_only {
                 continue;
             }

@@ -1,6 +1,7 @@
 //! The S3 client's cost per PUT, alone (`--put-cost N`): N files of a flush.size-100 body
 //! written one after another through the sink's own store (`S3SegmentStore::put_new`: the
-//! conditional PUT with its CRC32 and metadata) to the run's s3s-fs, from this process. The
+//! conditional PUT with its CRC32 and metadata) to the run's s3s-fs, from this process, or
+//! the same request through another client (`--put-client`, see `put_clients.rs`). The
 //! figure is this process's CPU per PUT, S3 server apart: what each file costs the sink on top
 //! of its records. For counts that do not move with the machine's noise, run it under
 //! callgrind at two values of N and divide the difference (see README.md).
@@ -13,6 +14,7 @@ use tickstream::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
 
 use crate::infra::{Servers, ACCESS_KEY, SECRET_KEY};
 use crate::measure::cpu_secs;
+use crate::put_clients::{PutClient, Putter};
 use crate::report::Samples;
 
 /// A file of 100 ticks as the sink writes them (JSON lines of ~150 bytes).
@@ -26,7 +28,7 @@ fn body() -> Bytes {
     b.into()
 }
 
-pub async fn scenario(servers: &Servers, puts: u64, samples: &mut Samples) -> anyhow::Result<()> {
+pub async fn scenario(servers: &Servers, puts: u64, client: PutClient, samples: &mut Samples) -> anyhow::Result<()> {
     let endpoint = S3Endpoint {
         url: Some(servers.s3_url.clone()),
         region: "us-east-1".into(),
@@ -34,6 +36,7 @@ pub async fn scenario(servers: &Servers, puts: u64, samples: &mut Samples) -> an
     };
     let store = S3SegmentStore::new(tickstream::s3::client::build(&endpoint).await, "put-cost");
     store.ensure_bucket().await?;
+    let putter = Putter::new(client, &servers.s3_url, &store).await;
     let body = body();
     // One PUT first: the connection and the credentials are set up once, not per file.
     let meta = |i: i64| SegmentMeta {
@@ -42,16 +45,27 @@ pub async fn scenario(servers: &Servers, puts: u64, samples: &mut Samples) -> an
         records: 100,
         error: None,
     };
-    store.put_new("warm-up", body.clone(), meta(0)).await?;
+    putter.put("warm-up", &body, &meta(0)).await?;
     let (cpu0, wall0, s3_0) = (own_cpu(), Instant::now(), servers.s3_cpu_secs());
     for i in 0..puts as i64 {
         let key = format!("topics/t/partition=0/t+0+{:010}.json", i * 100);
-        store.put_new(&key, body.clone(), meta(i)).await?;
+        putter.put(&key, &body, &meta(i)).await?;
     }
     let (cpu, wall, s3) = (own_cpu() - cpu0, wall0.elapsed(), servers.s3_cpu_secs() - s3_0);
     let per = |secs: f64| secs * 1e6 / puts as f64;
+    // Each client did write them: the last one, read back by the sink's store, with its
+    // metadata.
+    let last = format!("topics/t/partition=0/t+0+{:010}.json", (puts as i64 - 1) * 100);
+    anyhow::ensure!(
+        store.get(&last).await? == body,
+        "{last} does not hold the body PUT there"
+    );
+    anyhow::ensure!(
+        store.end_offset(&last).await? == Some(meta(puts as i64 - 1).end_offset),
+        "{last} lacks its end offset"
+    );
     eprintln!(
-        "  {puts} PUTs of {} bytes in {:.2} s: {:.1} CPU µs per PUT (S3 server {:.1})",
+        "  {client:?}: {puts} PUTs of {} bytes in {:.2} s: {:.1} CPU µs per PUT (S3 server {:.1})",
         body.len(),
         wall.as_secs_f64(),
         per(cpu),

@@ -1,0 +1,182 @@
+//! The clients `--put-cost` can measure (`--put-client`), each sending the same conditional
+//! PUT (content type, the sink's two metadata headers, `If-None-Match: *`, the body's CRC32)
+//! to the run's s3s-fs:
+//!
+//! - `tickstream`: the sink's own store (`S3SegmentStore::put_new`) on the sink's client.
+//! - `sdk`: aws-sdk-s3 as its guide builds a client (`aws_config::defaults` with the endpoint,
+//!   path-style addressing, and checksums only where required, which s3s-fs needs): what the
+//!   SDK costs before tickstream's changes to its client.
+//! - `sigv4`: no SDK. The request is signed with aws-sigv4 (unsigned payload, as tickstream
+//!   sends it) and sent by hyper-util's pooled client, the HTTP client under the SDK: what a
+//!   signed PUT costs without the SDK's per-request pipeline.
+
+use std::time::SystemTime;
+
+use anyhow::Context as _;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sigv4::http_request::{
+    sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode,
+};
+use aws_sigv4::sign::v4;
+use aws_smithy_runtime_api::client::identity::Identity;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::{connect::HttpConnector, Client as HttpClient};
+use hyper_util::rt::TokioExecutor;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tickstream::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
+
+use crate::infra::{ACCESS_KEY, SECRET_KEY};
+
+/// Which client sends the PUTs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PutClient {
+    Tickstream,
+    Sdk,
+    Sigv4,
+}
+
+const REGION: &str = "us-east-1";
+
+/// A client of one kind, ready to PUT into `bucket` (which it creates).
+pub enum Putter {
+    Tickstream(S3SegmentStore),
+    Sdk(aws_sdk_s3::Client, String),
+    Sigv4(Box<SignedPut>),
+}
+
+impl Putter {
+    /// `store` is the sink's store of the bucket (the `tickstream` client).
+    pub async fn new(kind: PutClient, url: &str, store: &S3SegmentStore) -> Self {
+        match kind {
+            PutClient::Tickstream => Putter::Tickstream(store.clone()),
+            PutClient::Sdk => Putter::Sdk(sdk_client(url).await, store.bucket().to_owned()),
+            PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, store.bucket()))),
+        }
+    }
+
+    /// Writes `body` at `key` unless the key exists; an error unless S3 created it.
+    pub async fn put(&self, key: &str, body: &Bytes, meta: &SegmentMeta) -> anyhow::Result<()> {
+        match self {
+            Putter::Tickstream(store) => {
+                store.put_new(key, body.clone(), meta.clone()).await?;
+            }
+            Putter::Sdk(client, bucket) => {
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .content_type("application/json")
+                    .metadata("tickstream-end-offset", meta.end_offset.to_string())
+                    .metadata("tickstream-records", meta.records.to_string())
+                    .if_none_match("*")
+                    .checksum_crc32(crc32_base64(body))
+                    .body(ByteStream::from(body.clone()))
+                    .send()
+                    .await
+                    .with_context(|| format!("PUT {key} through the SDK"))?;
+            }
+            Putter::Sigv4(signed) => signed.put(key, body, meta).await?,
+        }
+        Ok(())
+    }
+}
+
+/// aws-sdk-s3 with its defaults, pointed at an S3-compatible server.
+async fn sdk_client(url: &str) -> aws_sdk_s3::Client {
+    let shared = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench"))
+        .load()
+        .await;
+    let conf = aws_sdk_s3::config::Builder::from(&shared)
+        .endpoint_url(url)
+        .force_path_style(true)
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+fn crc32_base64(body: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
+}
+
+/// S3's encoding of a key in the path: everything but the unreserved characters and `/`.
+const KEY_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+/// A SigV4-signed PUT sent by hyper-util's client, no SDK.
+pub struct SignedPut {
+    http: HttpClient<HttpConnector, Full<Bytes>>,
+    url: String,
+    host: String,
+    bucket: String,
+    identity: Identity,
+}
+
+impl SignedPut {
+    fn new(url: &str, bucket: &str) -> Self {
+        let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
+        Self {
+            http: HttpClient::builder(TokioExecutor::new()).build_http(),
+            url: url.trim_end_matches('/').to_owned(),
+            host,
+            bucket: bucket.to_owned(),
+            identity: Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench").into(),
+        }
+    }
+
+    async fn put(&self, key: &str, body: &Bytes, meta: &SegmentMeta) -> anyhow::Result<()> {
+        let path = format!("/{}/{}", self.bucket, utf8_percent_encode(key, KEY_IN_PATH));
+        let uri = format!("{}{path}", self.url);
+        let (end, records) = (meta.end_offset.to_string(), meta.records.to_string());
+        let length = body.len().to_string();
+        let crc = crc32_base64(body);
+        let headers = [
+            ("host", self.host.as_str()),
+            ("content-type", "application/json"),
+            ("content-length", length.as_str()),
+            ("if-none-match", "*"),
+            ("x-amz-checksum-crc32", crc.as_str()),
+            ("x-amz-meta-tickstream-end-offset", end.as_str()),
+            ("x-amz-meta-tickstream-records", records.as_str()),
+        ];
+        let mut settings = SigningSettings::default();
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
+        let params = v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(REGION)
+            .name("s3")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()?
+            .into();
+        let signable = SignableRequest::new("PUT", &uri, headers.iter().copied(), SignableBody::UnsignedPayload)?;
+        let (instructions, _) = sign(signable, &params)?.into_parts();
+        let mut request = hyper::Request::put(&uri);
+        for (name, value) in headers.iter().copied().chain(instructions.headers()) {
+            request = request.header(name, value);
+        }
+        let response = self.http.request(request.body(Full::new(body.clone()))?).await?;
+        let status = response.status();
+        let answer = response.into_body().collect().await?.to_bytes();
+        anyhow::ensure!(
+            status.is_success(),
+            "PUT {key} (signed): {status} {}",
+            String::from_utf8_lossy(&answer)
+        );
+        Ok(())
+    }
+}
