@@ -28,9 +28,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client as HttpClient};
 use hyper_util::rt::TokioExecutor;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tickstream::s3::client::S3Endpoint;
 use tickstream::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
-
-use crate::infra::{ACCESS_KEY, SECRET_KEY};
 
 /// Which client sends the PUTs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -50,13 +49,18 @@ pub enum Putter {
 }
 
 impl Putter {
-    /// `store` is the sink's store of the bucket (the `tickstream` client).
-    pub async fn new(kind: PutClient, url: &str, store: &S3SegmentStore) -> Self {
-        match kind {
+    /// A client of `endpoint` (its URL and static credentials); `store` is the sink's store of
+    /// the bucket (the `tickstream` client).
+    pub async fn new(kind: PutClient, endpoint: &S3Endpoint, store: &S3SegmentStore) -> anyhow::Result<Self> {
+        let url = endpoint.url.as_deref().context("an S3-compatible server's URL")?;
+        let (key, secret) = endpoint.static_credentials.clone().context("static credentials")?;
+        let credentials = Credentials::new(key, secret, None, None, "bench");
+        let bucket = store.bucket().to_owned();
+        Ok(match kind {
             PutClient::Tickstream => Putter::Tickstream(store.clone()),
-            PutClient::Sdk => Putter::Sdk(sdk_client(url).await, store.bucket().to_owned()),
-            PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, store.bucket()))),
-        }
+            PutClient::Sdk => Putter::Sdk(sdk_client(url, credentials).await, bucket),
+            PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, bucket, credentials))),
+        })
     }
 
     /// Writes `body` at `key` unless the key exists; an error unless S3 created it.
@@ -87,10 +91,10 @@ impl Putter {
 }
 
 /// aws-sdk-s3 with its defaults, pointed at an S3-compatible server.
-async fn sdk_client(url: &str) -> aws_sdk_s3::Client {
+async fn sdk_client(url: &str, credentials: Credentials) -> aws_sdk_s3::Client {
     let shared = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(REGION))
-        .credentials_provider(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench"))
+        .credentials_provider(credentials)
         .load()
         .await;
     let conf = aws_sdk_s3::config::Builder::from(&shared)
@@ -125,14 +129,14 @@ pub struct SignedPut {
 }
 
 impl SignedPut {
-    fn new(url: &str, bucket: &str) -> Self {
+    fn new(url: &str, bucket: String, credentials: Credentials) -> Self {
         let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         Self {
             http: HttpClient::builder(TokioExecutor::new()).build_http(),
             url: url.trim_end_matches('/').to_owned(),
             host,
-            bucket: bucket.to_owned(),
-            identity: Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench").into(),
+            bucket,
+            identity: credentials.into(),
         }
     }
 
@@ -178,5 +182,44 @@ impl SignedPut {
             String::from_utf8_lossy(&answer)
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+    use tickstream::s3::embedded::EmbeddedS3;
+
+    /// Every client's PUT lands in a server that checks SigV4 (s3s-fs), whole and with its
+    /// metadata, and is conditional: a second PUT of other bytes at the key is refused.
+    #[tokio::test]
+    async fn every_client_writes_the_file_with_its_metadata_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = EmbeddedS3::start(dir.path(), 0).await.unwrap();
+        let endpoint = s3.endpoint();
+        let store = S3SegmentStore::new(tickstream::s3::client::build(&endpoint).await, "clients");
+        store.ensure_bucket().await.unwrap();
+        let body = Bytes::from_static(b"{\"symbol\":\"S1\"}\n{\"symbol\":\"S2\"}\n");
+        let meta = SegmentMeta {
+            start_offset: 40,
+            end_offset: 42,
+            records: 2,
+            error: None,
+        };
+        for kind in PutClient::value_variants() {
+            let putter = Putter::new(*kind, &endpoint, &store).await.unwrap();
+            let key = format!("topics/t/partition=0/{kind:?}+0+0000000040.json");
+            putter.put(&key, &body, &meta).await.unwrap();
+            assert_eq!(store.get(&key).await.unwrap(), body, "{kind:?}");
+            assert_eq!(store.end_offset(&key).await.unwrap(), Some(42), "{kind:?}");
+            let other = Bytes::from_static(b"{\"symbol\":\"S3\"}\n");
+            assert!(
+                putter.put(&key, &other, &meta).await.is_err(),
+                "{kind:?}: a second PUT of {key}"
+            );
+            assert_eq!(store.get(&key).await.unwrap(), body, "{kind:?}");
+        }
+        s3.stop().await;
     }
 }

@@ -36,7 +36,7 @@ pub async fn scenario(servers: &Servers, puts: u64, client: PutClient, samples: 
     };
     let store = S3SegmentStore::new(tickstream::s3::client::build(&endpoint).await, "put-cost");
     store.ensure_bucket().await?;
-    let putter = Putter::new(client, &servers.s3_url, &store).await;
+    let putter = Putter::new(client, &endpoint, &store).await?;
     let body = body();
     // One PUT first: the connection and the credentials are set up once, not per file.
     let meta = |i: i64| SegmentMeta {
