@@ -112,8 +112,9 @@ struct Args {
     /// Run only that measurement (with its own s3s-fs and tansu).
     #[arg(long, requires = "put_cost")]
     put_only: bool,
-    /// Which client sends those PUTs: the sink's store, aws-sdk-s3 with its defaults, or a
-    /// request signed with aws-sigv4 and sent by hyper without the SDK (see `put_clients.rs`).
+    /// Which client sends those PUTs: the sink's store, aws-sdk-s3 with its defaults, the
+    /// sink's client presigning and hyper sending, or a request signed with aws-sigv4 and sent
+    /// by hyper without the SDK (see `put_clients.rs`).
     #[arg(long, value_enum, default_value = "tickstream", requires = "put_cost")]
     put_client: put_clients::PutClient,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).

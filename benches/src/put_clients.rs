@@ -6,16 +6,20 @@
 //! - `sdk`: aws-sdk-s3 as its guide builds a client (`aws_config::defaults` with the endpoint,
 //!   path-style addressing, and checksums only where required, which s3s-fs needs): what the
 //!   SDK costs before tickstream's changes to its client.
+//! - `presigned`: the sink's client presigns the request (aws-sdk-s3's `presigned`: its
+//!   serializer, endpoint, credentials and signature, nothing sent) and hyper-util's pooled
+//!   client, the HTTP client under the SDK, sends it: the SDK's pipeline up to the signature.
 //! - `sigv4`: no SDK. The request is signed with aws-sigv4 (unsigned payload, as tickstream
-//!   sends it) and sent by hyper-util's pooled client, the HTTP client under the SDK: what a
-//!   signed PUT costs without the SDK's per-request pipeline.
+//!   sends it) and sent by the same hyper-util client: what a signed PUT costs without the
+//!   SDK's per-request pipeline.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
@@ -36,6 +40,7 @@ use tickstream::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
 pub enum PutClient {
     Tickstream,
     Sdk,
+    Presigned,
     Sigv4,
 }
 
@@ -45,6 +50,7 @@ const REGION: &str = "us-east-1";
 pub enum Putter {
     Tickstream(S3SegmentStore),
     Sdk(aws_sdk_s3::Client, String),
+    Presigned(aws_sdk_s3::Client, Http, String),
     Sigv4(Box<SignedPut>),
 }
 
@@ -59,6 +65,10 @@ impl Putter {
         Ok(match kind {
             PutClient::Tickstream => Putter::Tickstream(store.clone()),
             PutClient::Sdk => Putter::Sdk(sdk_client(url, credentials).await, bucket),
+            PutClient::Presigned => {
+                let client = tickstream::s3::client::build(endpoint).await;
+                Putter::Presigned(client, http(), bucket)
+            }
             PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, bucket, credentials))),
         })
     }
@@ -83,6 +93,25 @@ impl Putter {
                     .send()
                     .await
                     .with_context(|| format!("PUT {key} through the SDK"))?;
+            }
+            Putter::Presigned(client, http, bucket) => {
+                let presigned = client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .content_type("application/json")
+                    .metadata("tickstream-end-offset", meta.end_offset.to_string())
+                    .metadata("tickstream-records", meta.records.to_string())
+                    .if_none_match("*")
+                    .checksum_crc32(crc32_base64(body))
+                    .presigned(PresigningConfig::expires_in(Duration::from_secs(900))?)
+                    .await
+                    .with_context(|| format!("presigning PUT {key}"))?;
+                let mut request = hyper::Request::put(presigned.uri());
+                for (name, value) in presigned.headers() {
+                    request = request.header(name, value);
+                }
+                send(http, request.body(Full::new(body.clone()))?, key).await?;
             }
             Putter::Sigv4(signed) => signed.put(key, body, meta).await?,
         }
@@ -119,9 +148,29 @@ const KEY_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'/');
 
+/// hyper-util's pooled HTTP/1 client, as the SDK uses it.
+type Http = HttpClient<HttpConnector, Full<Bytes>>;
+
+fn http() -> Http {
+    HttpClient::builder(TokioExecutor::new()).build_http()
+}
+
+/// Sends `request`; an error unless S3 answers 2xx.
+async fn send(http: &Http, request: hyper::Request<Full<Bytes>>, key: &str) -> anyhow::Result<()> {
+    let response = http.request(request).await?;
+    let status = response.status();
+    let answer = response.into_body().collect().await?.to_bytes();
+    anyhow::ensure!(
+        status.is_success(),
+        "PUT {key}: {status} {}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(())
+}
+
 /// A SigV4-signed PUT sent by hyper-util's client, no SDK.
 pub struct SignedPut {
-    http: HttpClient<HttpConnector, Full<Bytes>>,
+    http: Http,
     url: String,
     host: String,
     bucket: String,
@@ -132,7 +181,7 @@ impl SignedPut {
     fn new(url: &str, bucket: String, credentials: Credentials) -> Self {
         let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         Self {
-            http: HttpClient::builder(TokioExecutor::new()).build_http(),
+            http: http(),
             url: url.trim_end_matches('/').to_owned(),
             host,
             bucket,
@@ -173,15 +222,7 @@ impl SignedPut {
         for (name, value) in headers.iter().copied().chain(instructions.headers()) {
             request = request.header(name, value);
         }
-        let response = self.http.request(request.body(Full::new(body.clone()))?).await?;
-        let status = response.status();
-        let answer = response.into_body().collect().await?.to_bytes();
-        anyhow::ensure!(
-            status.is_success(),
-            "PUT {key} (signed): {status} {}",
-            String::from_utf8_lossy(&answer)
-        );
-        Ok(())
+        send(&self.http, request.body(Full::new(body.clone()))?, key).await
     }
 }
 
