@@ -19,6 +19,7 @@ use anyhow::Context as _;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sigv4::http_request::{
@@ -44,9 +45,7 @@ pub enum PutClient {
     Sigv4,
 }
 
-const REGION: &str = "us-east-1";
-
-/// A client of one kind, ready to PUT into `bucket` (which it creates).
+/// A client of one kind, ready to PUT into the sink's bucket.
 pub enum Putter {
     Tickstream(S3SegmentStore),
     Sdk(aws_sdk_s3::Client, String),
@@ -64,12 +63,12 @@ impl Putter {
         let bucket = store.bucket().to_owned();
         Ok(match kind {
             PutClient::Tickstream => Putter::Tickstream(store.clone()),
-            PutClient::Sdk => Putter::Sdk(sdk_client(url, credentials).await, bucket),
+            PutClient::Sdk => Putter::Sdk(sdk_client(url, &endpoint.region, credentials).await, bucket),
             PutClient::Presigned => {
                 let client = tickstream::s3::client::build(endpoint).await;
                 Putter::Presigned(client, http(), bucket)
             }
-            PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, bucket, credentials))),
+            PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, &endpoint.region, bucket, credentials))),
         })
     }
 
@@ -80,30 +79,14 @@ impl Putter {
                 store.put_new(key, body.clone(), meta.clone()).await?;
             }
             Putter::Sdk(client, bucket) => {
-                client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .content_type("application/json")
-                    .metadata("tickstream-end-offset", meta.end_offset.to_string())
-                    .metadata("tickstream-records", meta.records.to_string())
-                    .if_none_match("*")
-                    .checksum_crc32(crc32_base64(body))
+                sdk_put(client, bucket, key, body, meta)
                     .body(ByteStream::from(body.clone()))
                     .send()
                     .await
                     .with_context(|| format!("PUT {key} through the SDK"))?;
             }
             Putter::Presigned(client, http, bucket) => {
-                let presigned = client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .content_type("application/json")
-                    .metadata("tickstream-end-offset", meta.end_offset.to_string())
-                    .metadata("tickstream-records", meta.records.to_string())
-                    .if_none_match("*")
-                    .checksum_crc32(crc32_base64(body))
+                let presigned = sdk_put(client, bucket, key, body, meta)
                     .presigned(PresigningConfig::expires_in(Duration::from_secs(900))?)
                     .await
                     .with_context(|| format!("presigning PUT {key}"))?;
@@ -119,10 +102,29 @@ impl Putter {
     }
 }
 
+/// The request through the SDK, all but its body.
+fn sdk_put(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    body: &[u8],
+    meta: &SegmentMeta,
+) -> PutObjectFluentBuilder {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .metadata("tickstream-end-offset", meta.end_offset.to_string())
+        .metadata("tickstream-records", meta.records.to_string())
+        .if_none_match("*")
+        .checksum_crc32(crc32_base64(body))
+}
+
 /// aws-sdk-s3 with its defaults, pointed at an S3-compatible server.
-async fn sdk_client(url: &str, credentials: Credentials) -> aws_sdk_s3::Client {
+async fn sdk_client(url: &str, region: &str, credentials: Credentials) -> aws_sdk_s3::Client {
     let shared = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(REGION))
+        .region(Region::new(region.to_owned()))
         .credentials_provider(credentials)
         .load()
         .await;
@@ -173,17 +175,19 @@ pub struct SignedPut {
     http: Http,
     url: String,
     host: String,
+    region: String,
     bucket: String,
     identity: Identity,
 }
 
 impl SignedPut {
-    fn new(url: &str, bucket: String, credentials: Credentials) -> Self {
+    fn new(url: &str, region: &str, bucket: String, credentials: Credentials) -> Self {
         let host = url.trim_start_matches("http://").trim_end_matches('/').to_owned();
         Self {
             http: http(),
             url: url.trim_end_matches('/').to_owned(),
             host,
+            region: region.to_owned(),
             bucket,
             identity: credentials.into(),
         }
@@ -210,7 +214,7 @@ impl SignedPut {
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
         let params = v4::SigningParams::builder()
             .identity(&self.identity)
-            .region(REGION)
+            .region(&self.region)
             .name("s3")
             .time(SystemTime::now())
             .settings(settings)
