@@ -38,6 +38,7 @@ pub async fn scenario(servers: &Servers, puts: u64, client: PutClient, samples: 
     store.ensure_bucket().await?;
     let putter = Putter::new(client, &endpoint, &store).await?;
     let body = body();
+    let key = |i: i64| format!("topics/t/partition=0/t+0+{:010}.json", i * 100);
     // One PUT first: the connection and the credentials are set up once, not per file.
     let meta = |i: i64| SegmentMeta {
         start_offset: i * 100,
@@ -48,14 +49,13 @@ pub async fn scenario(servers: &Servers, puts: u64, client: PutClient, samples: 
     putter.put("warm-up", &body, &meta(0)).await?;
     let (cpu0, wall0, s3_0) = (own_cpu(), Instant::now(), servers.s3_cpu_secs());
     for i in 0..puts as i64 {
-        let key = format!("topics/t/partition=0/t+0+{:010}.json", i * 100);
-        putter.put(&key, &body, &meta(i)).await?;
+        putter.put(&key(i), &body, &meta(i)).await?;
     }
     let (cpu, wall, s3) = (own_cpu() - cpu0, wall0.elapsed(), servers.s3_cpu_secs() - s3_0);
     let per = |secs: f64| secs * 1e6 / puts as f64;
     // Each client did write them: the last one, read back by the sink's store, with its
     // metadata.
-    let last = format!("topics/t/partition=0/t+0+{:010}.json", (puts as i64 - 1) * 100);
+    let last = key(puts as i64 - 1);
     anyhow::ensure!(
         store.get(&last).await? == body,
         "{last} does not hold the body PUT there"
@@ -71,9 +71,11 @@ pub async fn scenario(servers: &Servers, puts: u64, client: PutClient, samples: 
         per(cpu),
         per(s3)
     );
-    samples.add("put.cpu_us_per_put", per(cpu));
-    samples.add("put.s3_server_cpu_us_per_put", per(s3));
-    samples.add("put.puts_per_sec", puts as f64 / wall.as_secs_f64());
+    // Named for the client, so one results file can hold several.
+    let name = |figure: &str| format!("put.{}.{figure}", format!("{client:?}").to_lowercase());
+    samples.add(name("cpu_us_per_put"), per(cpu));
+    samples.add(name("s3_server_cpu_us_per_put"), per(s3));
+    samples.add(name("puts_per_sec"), puts as f64 / wall.as_secs_f64());
     Ok(())
 }
 
