@@ -9,6 +9,7 @@ mod latency;
 mod measure;
 mod put_clients;
 mod put_cost;
+mod put_operation;
 mod registry;
 mod replay;
 mod report;
@@ -113,8 +114,9 @@ struct Args {
     #[arg(long, requires = "put_cost")]
     put_only: bool,
     /// Which client sends those PUTs: the sink's store, aws-sdk-s3 with its defaults, the
-    /// sink's client presigning and hyper sending, or a request signed with aws-sigv4 and sent
-    /// by hyper without the SDK (see `put_clients.rs`).
+    /// sink's client presigning and hyper sending, the SDK's orchestrator with only what the PUT
+    /// needs, or a request signed with aws-sigv4 and sent by hyper without the SDK (see
+    /// `put_clients.rs`).
     #[arg(long, value_enum, default_value = "tickstream", requires = "put_cost")]
     put_client: put_clients::PutClient,
     /// The tickstream binary to measure (`benches/run` builds it in release mode first).

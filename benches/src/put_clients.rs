@@ -12,9 +12,12 @@
 //! - `sigv4`: no SDK. The request is signed with aws-sigv4 (unsigned payload, as tickstream
 //!   sends it) and sent by the same hyper-util client: what a signed PUT costs without the
 //!   SDK's per-request pipeline.
+//! - `operation`: the SDK's own orchestrator with only what the PUT needs, built once
+//!   (`put_operation.rs`): the least of the SDK's machinery a signed PUT can go through.
 
 use std::time::{Duration, SystemTime};
 
+use crate::put_operation::OperationPut;
 use anyhow::Context as _;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
@@ -43,6 +46,7 @@ pub enum PutClient {
     Sdk,
     Presigned,
     Sigv4,
+    Operation,
 }
 
 /// A client of one kind, ready to PUT into the sink's bucket.
@@ -51,6 +55,7 @@ pub enum Putter {
     Sdk(aws_sdk_s3::Client, String),
     Presigned(aws_sdk_s3::Client, Http, String),
     Sigv4(Box<SignedPut>),
+    Operation(Box<OperationPut>),
 }
 
 impl Putter {
@@ -69,6 +74,16 @@ impl Putter {
                 Putter::Presigned(client, http(), bucket)
             }
             PutClient::Sigv4 => Putter::Sigv4(Box::new(SignedPut::new(url, &endpoint.region, bucket, credentials))),
+            PutClient::Operation => {
+                let client = tickstream::s3::client::build(endpoint).await;
+                Putter::Operation(Box::new(OperationPut::new(
+                    &client,
+                    credentials,
+                    url,
+                    &endpoint.region,
+                    bucket,
+                )))
+            }
         })
     }
 
@@ -97,6 +112,7 @@ impl Putter {
                 send(http, request.body(Full::new(body.clone()))?, key).await?;
             }
             Putter::Sigv4(signed) => signed.put(key, body, meta).await?,
+            Putter::Operation(operation) => operation.put(key, body, meta).await?,
         }
         Ok(())
     }
@@ -137,13 +153,13 @@ async fn sdk_client(url: &str, region: &str, credentials: Credentials) -> aws_sd
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-fn crc32_base64(body: &[u8]) -> String {
+pub fn crc32_base64(body: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
 }
 
 /// S3's encoding of a key in the path: everything but the unreserved characters and `/`.
-const KEY_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
+pub const KEY_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
