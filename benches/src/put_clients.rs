@@ -153,18 +153,56 @@ async fn sdk_client(url: &str, region: &str, credentials: Credentials) -> aws_sd
     aws_sdk_s3::Client::from_conf(conf)
 }
 
-pub fn crc32_base64(body: &[u8]) -> String {
+fn crc32_base64(body: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(crc32fast::hash(body).to_be_bytes())
 }
 
 /// S3's encoding of a key in the path: everything but the unreserved characters and `/`.
-pub const KEY_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
+const KEY_IN_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
     .remove(b'~')
     .remove(b'/');
+
+/// The path of `key` in `bucket`, path-style.
+pub fn object_path(bucket: &str, key: &str) -> String {
+    format!("/{bucket}/{}", utf8_percent_encode(key, KEY_IN_PATH))
+}
+
+/// The headers of the PUT that the clients without aws-sdk-s3's serializer write themselves:
+/// the values, built once per request.
+#[derive(Debug)]
+pub struct PutHeaders {
+    length: String,
+    crc: String,
+    end_offset: String,
+    records: String,
+}
+
+impl PutHeaders {
+    pub fn new(body: &[u8], meta: &SegmentMeta) -> Self {
+        Self {
+            length: body.len().to_string(),
+            crc: crc32_base64(body),
+            end_offset: meta.end_offset.to_string(),
+            records: meta.records.to_string(),
+        }
+    }
+
+    /// Each header's name and value.
+    pub fn list(&self) -> [(&'static str, &str); 6] {
+        [
+            ("content-type", "application/json"),
+            ("content-length", &self.length),
+            ("if-none-match", "*"),
+            ("x-amz-checksum-crc32", &self.crc),
+            ("x-amz-meta-tickstream-end-offset", &self.end_offset),
+            ("x-amz-meta-tickstream-records", &self.records),
+        ]
+    }
+}
 
 /// hyper-util's pooled HTTP/1 client, as the SDK uses it.
 type Http = HttpClient<HttpConnector, Full<Bytes>>;
@@ -210,20 +248,10 @@ impl SignedPut {
     }
 
     async fn put(&self, key: &str, body: &Bytes, meta: &SegmentMeta) -> anyhow::Result<()> {
-        let path = format!("/{}/{}", self.bucket, utf8_percent_encode(key, KEY_IN_PATH));
-        let uri = format!("{}{path}", self.url);
-        let (end, records) = (meta.end_offset.to_string(), meta.records.to_string());
-        let length = body.len().to_string();
-        let crc = crc32_base64(body);
-        let headers = [
-            ("host", self.host.as_str()),
-            ("content-type", "application/json"),
-            ("content-length", length.as_str()),
-            ("if-none-match", "*"),
-            ("x-amz-checksum-crc32", crc.as_str()),
-            ("x-amz-meta-tickstream-end-offset", end.as_str()),
-            ("x-amz-meta-tickstream-records", records.as_str()),
-        ];
+        let uri = format!("{}{}", self.url, object_path(&self.bucket, key));
+        let values = PutHeaders::new(body, meta);
+        let [a, b, c, d, e, f] = values.list();
+        let headers = [("host", self.host.as_str()), a, b, c, d, e, f];
         let mut settings = SigningSettings::default();
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;

@@ -27,18 +27,16 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use aws_types::region::{Region, SigningRegion};
 use aws_types::SigningName;
 use bytes::Bytes;
-use percent_encoding::utf8_percent_encode;
 use tickstream::s3::SegmentMeta;
 
-use crate::put_clients::{crc32_base64, KEY_IN_PATH};
+use crate::put_clients::{object_path, PutHeaders};
 
 /// One PUT's input: what the serializer turns into the request.
 #[derive(Debug)]
 pub struct PutInput {
     path: String,
     body: Bytes,
-    end_offset: String,
-    records: String,
+    headers: PutHeaders,
 }
 
 /// S3 did not create the object: its status and answer.
@@ -103,10 +101,9 @@ impl OperationPut {
 
     pub async fn put(&self, key: &str, body: &Bytes, meta: &SegmentMeta) -> anyhow::Result<()> {
         let input = PutInput {
-            path: format!("/{}/{}", self.bucket, utf8_percent_encode(key, KEY_IN_PATH)),
+            path: object_path(&self.bucket, key),
             body: body.clone(),
-            end_offset: meta.end_offset.to_string(),
-            records: meta.records.to_string(),
+            headers: PutHeaders::new(body, meta),
         };
         self.operation
             .invoke(input)
@@ -116,15 +113,11 @@ impl OperationPut {
 }
 
 fn serialize(input: PutInput) -> Result<HttpRequest, aws_smithy_runtime_api::box_error::BoxError> {
-    let request = hyper::Request::put(input.path)
-        .header("content-type", "application/json")
-        .header("content-length", input.body.len())
-        .header("if-none-match", "*")
-        .header("x-amz-checksum-crc32", crc32_base64(&input.body))
-        .header("x-amz-meta-tickstream-end-offset", input.end_offset)
-        .header("x-amz-meta-tickstream-records", input.records)
-        .body(SdkBody::from(input.body))?;
-    Ok(HttpRequest::try_from(request)?)
+    let mut request = hyper::Request::put(input.path);
+    for (name, value) in input.headers.list() {
+        request = request.header(name, value);
+    }
+    Ok(HttpRequest::try_from(request.body(SdkBody::from(input.body))?)?)
 }
 
 fn deserialize(response: &HttpResponse) -> Result<(), OrchestratorError<Refused>> {
