@@ -5,7 +5,8 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{
-    Credentials, RequestChecksumCalculation, ResponseChecksumValidation, StalledStreamProtectionConfig,
+    Credentials, RequestChecksumCalculation, ResponseChecksumValidation, SharedInterceptor,
+    StalledStreamProtectionConfig,
 };
 use aws_sdk_s3::Client;
 
@@ -80,9 +81,13 @@ async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) ->
     let mut conf = aws_sdk_s3::config::Builder::from(&shared)
         .timeout_config(timeouts)
         .stalled_stream_protection(stalls)
-        .interceptor(super::unsigned_body::UnsignedBody)
-        .interceptor(super::user_agent::FixedUserAgent)
         .endpoint_resolver(super::endpoints::KeptEndpoints::default());
+    // The orchestrator calls each of these only at the hooks it overrides (their
+    // `#[dyn_dispatch_hint]`; without it, at all nineteen of a request's hooks) and, being
+    // permanent, without first looking up in the request's configuration bag whether something
+    // disabled it (what `.interceptor(…)` registers is looked up at each of its hooks).
+    conf.push_interceptor(SharedInterceptor::permanent(super::unsigned_body::UnsignedBody))
+        .push_interceptor(SharedInterceptor::permanent(super::user_agent::FixedUserAgent));
     if let Some(url) = &endpoint.url {
         conf = conf
             .endpoint_url(url)
@@ -96,6 +101,32 @@ async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_s3::config::Intercept;
+    use aws_smithy_runtime_api::client::interceptors::OverriddenHooks;
+
+    #[tokio::test]
+    async fn the_clients_own_interceptors_are_called_only_at_the_hooks_they_override() {
+        let endpoint = S3Endpoint {
+            url: Some("http://127.0.0.1:9".into()),
+            region: "us-east-1".into(),
+            static_credentials: Some(("k".into(), "s".into())),
+        };
+        let client = build(&endpoint).await;
+        let hooks = |name: &str| {
+            let mut ours = client.config().interceptors().filter(|i| i.name() == name);
+            let found = ours.next().unwrap_or_else(|| panic!("{name} is registered"));
+            assert!(ours.next().is_none(), "{name} is registered once");
+            found.overridden_hooks()
+        };
+        assert_eq!(
+            hooks("tickstream::UnsignedBody"),
+            OverriddenHooks::MODIFY_BEFORE_SIGNING
+        );
+        assert_eq!(
+            hooks("tickstream::FixedUserAgent"),
+            OverriddenHooks::READ_BEFORE_EXECUTION | OverriddenHooks::MODIFY_BEFORE_SIGNING
+        );
+    }
 
     #[tokio::test]
     async fn a_server_that_accepts_and_never_answers_fails_the_request_instead_of_holding_it() {

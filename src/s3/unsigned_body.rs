@@ -15,6 +15,7 @@ use aws_runtime::auth::PayloadSigningOverride;
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::dyn_dispatch_hint;
 
 /// The header S3 checks a body's CRC32 against.
 const CRC32: &str = "x-amz-checksum-crc32";
@@ -23,6 +24,7 @@ const CRC32: &str = "x-amz-checksum-crc32";
 #[derive(Debug, Default)]
 pub struct UnsignedBody;
 
+#[dyn_dispatch_hint]
 impl Intercept for UnsignedBody {
     fn name(&self) -> &'static str {
         "tickstream::UnsignedBody"

@@ -16,7 +16,7 @@ use aws_runtime::user_agent::UserAgentInterceptor;
 use aws_sdk_s3::config::interceptors::{BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut};
 use aws_sdk_s3::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::disable_interceptor;
+use aws_smithy_runtime_api::client::interceptors::{disable_interceptor, dyn_dispatch_hint};
 
 /// The header's value.
 pub const USER_AGENT: &str = concat!("tickstream/", env!("CARGO_PKG_VERSION"));
@@ -25,6 +25,7 @@ pub const USER_AGENT: &str = concat!("tickstream/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug, Default)]
 pub struct FixedUserAgent;
 
+#[dyn_dispatch_hint]
 impl Intercept for FixedUserAgent {
     fn name(&self) -> &'static str {
         "tickstream::FixedUserAgent"
