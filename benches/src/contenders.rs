@@ -7,7 +7,8 @@ use std::time::Duration;
 use chaos::procs::Proc;
 
 use crate::infra::{Servers, ACCESS_KEY, SECRET_KEY};
-use crate::measure::{cpu_secs, peak_rss_mib, rate_until, scrape_counter, Committed};
+use crate::measure::{rate_until, scrape_counter, Committed};
+use crate::usage::{cpu_secs, peak_rss_mib};
 
 /// One contender's figures for one run.
 #[derive(Clone, Debug, Default)]

@@ -92,7 +92,7 @@ impl Servers {
 
     /// The broker's CPU seconds so far: it shares the 2 cores with whoever produces to it.
     pub fn broker_cpu_secs(&self) -> f64 {
-        self._tansu.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)
+        self._tansu.pid().and_then(crate::usage::cpu_secs).unwrap_or(0.0)
     }
 
     /// Sends the broker a signal (`STOP`: it stops answering, an outage that keeps its data;
@@ -103,7 +103,7 @@ impl Servers {
 
     /// The S3 server's CPU seconds so far: at small flush sizes it does as much work as a sink.
     pub fn s3_cpu_secs(&self) -> f64 {
-        self._s3.pid().and_then(crate::measure::cpu_secs).unwrap_or(0.0)
+        self._s3.pid().and_then(crate::usage::cpu_secs).unwrap_or(0.0)
     }
 
     /// Creates `topic` with [`PARTITIONS`] partitions.

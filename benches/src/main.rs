@@ -13,6 +13,7 @@ mod put_operation;
 mod registry;
 mod replay;
 mod report;
+mod usage;
 mod wide;
 
 use std::path::PathBuf;
@@ -217,9 +218,9 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("  filled {total} records ({shape:?}) in {:.1} s", filled.as_secs_f64());
             // The bench process is otherwise idle while its bare consumer reads: its CPU time
             // is what librdkafka alone spends fetching, the floor under any librdkafka-based sink.
-            let cpu_before = measure::cpu_secs(std::process::id()).unwrap_or(0.0);
+            let cpu_before = usage::cpu_secs(std::process::id()).unwrap_or(0.0);
             let ceiling = measure::broker_ceiling(&servers.broker, topic, total)?;
-            let floor = (measure::cpu_secs(std::process::id()).unwrap_or(0.0) - cpu_before) / (total as f64 / 1e6);
+            let floor = (usage::cpu_secs(std::process::id()).unwrap_or(0.0) - cpu_before) / (total as f64 / 1e6);
             eprintln!(
                 "  broker ceiling of {topic} (bare consumer): {:.0} records/s, {floor:.2} CPU s per million",
                 ceiling.per_sec()
@@ -309,11 +310,11 @@ async fn main() -> anyhow::Result<()> {
             // the two share the machine, so a producer's CPU per tick sets its ceiling.
             let millions = a.produce as f64 / 1e6;
             let (own0, broker0) = (
-                measure::cpu_secs(std::process::id()).unwrap_or(0.0),
+                usage::cpu_secs(std::process::id()).unwrap_or(0.0),
                 servers.broker_cpu_secs(),
             );
             let ceiling = measure::ingest_ceiling(&servers.broker, &topic, n, a.produce as u64)?;
-            let own = (measure::cpu_secs(std::process::id()).unwrap_or(0.0) - own0) / millions;
+            let own = (usage::cpu_secs(std::process::id()).unwrap_or(0.0) - own0) / millions;
             let broker = (servers.broker_cpu_secs() - broker0) / millions;
             eprintln!(
                 "  ingest ceiling (bare producer, {n} symbols): {:.0} ticks/s acked, {own:.2} CPU s per million \

@@ -13,9 +13,9 @@ use tickstream::s3::client::S3Endpoint;
 use tickstream::s3::{S3SegmentStore, SegmentMeta, SegmentStore};
 
 use crate::infra::{Servers, ACCESS_KEY, SECRET_KEY};
-use crate::measure::cpu_secs;
 use crate::put_clients::{PutClient, Putter};
 use crate::report::Samples;
+use crate::usage::cpu_secs;
 
 /// A file of 100 ticks as the sink writes them (JSON lines of ~150 bytes).
 fn body() -> Bytes {

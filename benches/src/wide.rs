@@ -18,8 +18,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 
 use crate::contenders::{tickstream_proc, Programs};
 use crate::infra::{Servers, PARTITIONS};
-use crate::measure::{cpu_secs, Committed};
+use crate::measure::Committed;
 use crate::report::Samples;
+use crate::usage::cpu_secs;
 
 pub const TOPIC: &str = "wide";
 
@@ -108,7 +109,7 @@ pub fn run(servers: &Servers, p: &Programs, total: i64, tag: &str) -> anyhow::Re
         anyhow::ensure!(now < give_up, "stuck at {done} of {total} records");
         std::thread::sleep(Duration::from_millis(250));
     };
-    f.peak_rss_mib = crate::measure::peak_rss_mib(pid).unwrap_or(0.0);
+    f.peak_rss_mib = crate::usage::peak_rss_mib(pid).unwrap_or(0.0);
     f.cpu_s_per_million = cpu_secs(pid).unwrap_or(0.0) / (total as f64 / 1e6);
     proc.terminate(Duration::from_secs(60));
     let (t0, v0) = first.unwrap_or((finished, 0));
