@@ -85,7 +85,9 @@ async fn build_with(endpoint: &S3Endpoint, connect: Duration, read: Duration) ->
     // The orchestrator calls each of these only at the hooks it overrides (their
     // `#[dyn_dispatch_hint]`; without it, at all nineteen of a request's hooks) and, being
     // permanent, without first looking up in the request's configuration bag whether something
-    // disabled it (what `.interceptor(…)` registers is looked up at each of its hooks).
+    // disabled it (what `.interceptor(…)` registers is looked up at each of its hooks). The
+    // macro is the one the SDK's own interceptors use, hidden from its docs: an SDK release
+    // without it fails this build, and a test here holds each interceptor to its hooks.
     conf.push_interceptor(SharedInterceptor::permanent(super::unsigned_body::UnsignedBody))
         .push_interceptor(SharedInterceptor::permanent(super::user_agent::FixedUserAgent));
     if let Some(url) = &endpoint.url {
