@@ -2,6 +2,7 @@
 //! tansu broker and one s3s-fs server started for the run. Prints a table and writes JSON.
 //! Run it through `benches/run`, which builds the release binaries and installs the peer.
 
+mod configs;
 mod contenders;
 mod feed;
 mod infra;

@@ -83,7 +83,7 @@ pub fn run(servers: &Servers, p: &Programs, total: i64, tag: &str) -> anyhow::Re
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("sink.toml");
     let settings = "\"partitioner.class\" = \"field\"\n\"partition.field.name\" = \"symbol\"";
-    let toml = crate::contenders::sink_toml_with(servers, TOPIC, &name, &name, 100, settings);
+    let toml = crate::configs::sink_toml_with(servers, TOPIC, &name, &name, 100, settings);
     std::fs::write(&config, toml)?;
     let committed = Committed::new(&servers.broker, &name, TOPIC)?;
     let mut proc = tickstream_proc(p, &dir, &config);
