@@ -129,7 +129,8 @@ async fn a_file_without_metadata_holds_the_records_its_format_splits_it_into() {
     } = Server::start().await;
 
     let lines = b"{\"a\":1}\n".repeat(50);
-    let gz = tickstream::format::compression::compress(lines.clone(), tickstream::config::Compression::Gzip, 6);
+    let gz =
+        tickstream::format::compression::compress(lines.clone(), tickstream::config::Compression::Gzip, 6).unwrap();
     let raw_newlines = gz.iter().filter(|b| **b == b'\n').count();
     // Raw values (`value.converter = "bytes"`) between `format.bytearray.separator = "|"`: one
     // holds a newline, one is empty (a tombstone written as an empty value).

@@ -172,7 +172,12 @@ impl Companions {
 
     /// The finished files beside the data file `data_key` (whose extension is `extension`):
     /// each key and body.
-    pub fn finish(&self, bodies: Bodies, data_key: &str, extension: &str) -> Vec<(String, Bytes)> {
+    pub fn finish(
+        &self,
+        bodies: Bodies,
+        data_key: &str,
+        extension: &str,
+    ) -> Result<Vec<(String, Bytes)>, super::FormatError> {
         let stem = data_key
             .strip_suffix(extension)
             .and_then(|s| s.strip_suffix('.'))
@@ -182,11 +187,11 @@ impl Companions {
         let mut out = Vec::new();
         for ((which, want), (_, body)) in written.into_iter().zip(bodies.named()) {
             if want {
-                let body = compress(body, self.compression, self.level);
+                let body = compress(body, self.compression, self.level).map_err(super::FormatError::Compress)?;
                 out.push((format!("{stem}{which}.json{suffix}"), Bytes::from(body)));
             }
         }
-        out
+        Ok(out)
     }
 }
 

@@ -34,6 +34,7 @@ fn written(c: &Companions, records: &[Record]) -> Vec<(String, String)> {
         "topics/t/partition=0/t+0+0000000007.snappy.parquet",
         "snappy.parquet",
     )
+    .unwrap()
     .into_iter()
     .map(|(k, b)| (k, String::from_utf8_lossy(&b).into_owned()))
     .collect()
@@ -100,7 +101,7 @@ fn a_reader_finds_the_files_beside_a_data_file_of_any_format_and_reads_their_lin
         );
         assert_eq!(names.metadata, None, "{data}");
     }
-    let files = c.finish(bodies, "d/t+0+0000000007.avro", "avro");
+    let files = c.finish(bodies, "d/t+0+0000000007.avro", "avro").unwrap();
     assert_eq!(
         read_lines(&files[0].0, files[0].1.clone()).unwrap(),
         vec![serde_json::json!("A")]
@@ -140,7 +141,7 @@ fn compressed_companions_are_compressed_like_json_files() {
     let c = companions("\"store.kafka.keys\" = true\n\"s3.compression.type\" = \"gzip\"");
     let mut bodies = Bodies::default();
     c.append(&mut bodies, c.lines(&rec(Some(b"A"), &[])).unwrap());
-    let files = c.finish(bodies, "d/t+0+0000000007.json.gz", "json.gz");
+    let files = c.finish(bodies, "d/t+0+0000000007.json.gz", "json.gz").unwrap();
     assert_eq!(files[0].0, "d/t+0+0000000007.keys.json.gz");
     let plain = super::super::compression::decode(&files[0].0, files[0].1.clone()).unwrap();
     assert_eq!(&plain[..], b"\"A\"\n");

@@ -3,6 +3,7 @@
 //! does not have) one zstd frame named `….json.zst`. Readers (`verify`, the ingestion watcher,
 //! resuming) decide by the key, so files written before a change of setting stay readable.
 
+use std::cell::RefCell;
 use std::io::{Read, Write};
 
 use bytes::Bytes;
@@ -15,24 +16,48 @@ use crate::config::Compression;
 const ZSTD_DEFAULT_LEVEL: i32 = 3;
 
 /// `body` as the file to upload, compressed at `level` (-1: the codec's default, gzip 6 and
-/// zstd 3), or as it is. Deterministic: the same records make the same bytes.
-pub fn compress(body: Vec<u8>, compression: Compression, level: i32) -> Vec<u8> {
+/// zstd 3), or as it is. Deterministic: the same records make the same bytes. Compressing into
+/// memory fails only when memory runs out.
+pub fn compress(body: Vec<u8>, compression: Compression, level: i32) -> std::io::Result<Vec<u8>> {
     match compression {
-        Compression::None => body,
+        Compression::None => Ok(body),
         Compression::Gzip => {
             let level = u32::try_from(level).map_or(flate2::Compression::default(), flate2::Compression::new);
-            // Writing into a Vec cannot fail; a gzip of n bytes of ticks is about n/10.
+            // A gzip of n bytes of ticks is about n/10.
             let mut out = GzEncoder::new(Vec::with_capacity(body.len() / 8 + 64), level);
-            let _ = out.write_all(&body);
-            out.finish().unwrap_or_default()
+            out.write_all(&body)?;
+            out.finish()
         }
-        Compression::Zstd => {
-            let level = if level < 1 { ZSTD_DEFAULT_LEVEL } else { level.min(22) };
-            // With a level in zstd's range, compressing a buffer in memory cannot fail (its
-            // only error is an out-of-memory, which aborts the process first).
-            zstd::bulk::compress(&body, level).unwrap_or(body)
-        }
+        Compression::Zstd => zstd_frame(&body, if level < 1 { ZSTD_DEFAULT_LEVEL } else { level.min(22) }),
     }
+}
+
+/// `body` as one zstd frame at `level` (1 to 22), made with this thread's compression context.
+///
+/// A context of its own for each file cost more than compressing a small one: creating it asks
+/// the CPU for its features (`cpuid`, which a virtual machine's hypervisor answers: 4 µs each on
+/// the bench machine) and allocates its tables afresh. A 100-record file of ticks took 30 µs
+/// with a new context and 9 µs with the last file's (`benches/RESULTS.md`). The frame's bytes
+/// are the same either way: each frame starts from the context's parameters alone.
+pub fn zstd_frame(body: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
+    thread_local! {
+        static CONTEXT: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    }
+    CONTEXT.with(|context| {
+        let Ok(mut context) = context.try_borrow_mut() else {
+            // Only a compression inside a compression would find it taken: never, but a
+            // context of its own does the same work.
+            return zstd::bulk::compress(body, level);
+        };
+        let compressor = match context.as_mut() {
+            Some(kept) => {
+                kept.set_compression_level(level)?;
+                kept
+            }
+            None => context.insert(zstd::bulk::Compressor::new(level)?),
+        };
+        compressor.compress(body)
+    })
 }
 
 /// The most a compressed object is decompressed to: past it the object is not read (an error
@@ -79,22 +104,60 @@ mod tests {
     #[test]
     fn a_compressed_file_reads_back_byte_for_byte_and_a_plain_one_is_left_alone() {
         let lines = b"{\"a\":1}\n{\"b\":2}\n".repeat(100);
-        let gz = compress(lines.clone(), Compression::Gzip, 6);
+        let gz = compress(lines.clone(), Compression::Gzip, 6).unwrap();
         assert!(gz.len() < lines.len() / 4, "{} of {}", gz.len(), lines.len());
         assert_eq!(&gz[..2], [0x1f, 0x8b], "a gzip member");
         assert_eq!(
             decode("t+0+0.json.gz", Bytes::from(gz)).unwrap(),
             Bytes::from(lines.clone())
         );
-        let zst = compress(lines.clone(), Compression::Zstd, -1);
+        let zst = compress(lines.clone(), Compression::Zstd, -1).unwrap();
         assert!(zst.len() < lines.len() / 4, "{} of {}", zst.len(), lines.len());
         assert_eq!(&zst[..4], [0x28, 0xb5, 0x2f, 0xfd], "a zstd frame");
         assert_eq!(
             decode("t+0+0.json.zst", Bytes::from(zst)).unwrap(),
             Bytes::from(lines.clone())
         );
-        assert_eq!(compress(lines.clone(), Compression::None, 6), lines);
+        assert_eq!(compress(lines.clone(), Compression::None, 6).unwrap(), lines);
         assert_eq!(decode("t+0+0.json", Bytes::from(lines.clone())).unwrap(), lines);
+    }
+
+    #[test]
+    fn the_threads_kept_context_makes_the_bytes_a_context_of_its_own_makes() {
+        // Files of different sizes and levels one after another on one thread, as partitions
+        // that share a worker thread finish them: each frame is what a new context makes.
+        let lines = |n: u64| -> Vec<u8> {
+            (0..n)
+                .flat_map(|i| {
+                    format!(
+                        "{{\"symbol\":\"S{}\",\"price\":{}.{:02}}}\n",
+                        i % 7,
+                        100 + i % 37,
+                        i % 100
+                    )
+                    .into_bytes()
+                })
+                .collect()
+        };
+        for (records, level) in [
+            (10_000, 3),
+            (100, 3),
+            (1, 19),
+            (5_000, 1),
+            (100, 3),
+            (0, 3),
+            (300, 22),
+            (100, 3),
+        ] {
+            let body = lines(records);
+            let kept = zstd_frame(&body, level).unwrap();
+            assert_eq!(
+                kept,
+                zstd::bulk::compress(&body, level).unwrap(),
+                "{records} records at level {level}"
+            );
+            assert_eq!(zstd::bulk::decompress(&kept, body.len()).unwrap(), body);
+        }
     }
 
     #[test]
@@ -104,7 +167,7 @@ mod tests {
             ("t+0+0.json.gz", Compression::Gzip),
             ("t+0+0.json.zst", Compression::Zstd),
         ] {
-            let packed = Bytes::from(compress(zeros.clone(), c, -1));
+            let packed = Bytes::from(compress(zeros.clone(), c, -1).unwrap());
             assert!(packed.len() < 20_000, "a million zeros pack small: {}", packed.len());
             assert_eq!(
                 decode_within(key, packed.clone(), 1 << 20).unwrap().len(),
@@ -122,7 +185,11 @@ mod tests {
         // A retried upload compares its bytes with what S3 holds: compression must be stable.
         let lines = b"{\"a\":1}\n".repeat(1000);
         for c in [Compression::Gzip, Compression::Zstd] {
-            assert_eq!(compress(lines.clone(), c, -1), compress(lines.clone(), c, -1), "{c:?}");
+            assert_eq!(
+                compress(lines.clone(), c, -1).unwrap(),
+                compress(lines.clone(), c, -1).unwrap(),
+                "{c:?}"
+            );
         }
     }
 
@@ -131,7 +198,7 @@ mod tests {
         assert!(decode("x.json.gz", Bytes::from_static(b"not gzip")).is_err());
         assert!(decode("x.json.zst", Bytes::from_static(b"not zstd")).is_err());
         for (c, key) in [(Compression::Gzip, "x.json.gz"), (Compression::Zstd, "x.json.zst")] {
-            let mut body = compress(b"{\"a\":1}\n".repeat(100), c, 6);
+            let mut body = compress(b"{\"a\":1}\n".repeat(100), c, 6).unwrap();
             body.truncate(body.len() / 2);
             assert!(decode(key, Bytes::from(body)).is_err(), "{c:?}");
         }

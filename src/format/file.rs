@@ -224,7 +224,9 @@ impl FileFormat {
                 writer::finish_avro(rows, *codec).map_err(FormatError::Parquet)
             }
             (_, Body::Container(c)) => Ok(c.finish()),
-            (_, Body::Bytes(bytes)) => Ok(compression::compress(bytes, self.compression.0, self.compression.1)),
+            (_, Body::Bytes(bytes)) => {
+                compression::compress(bytes, self.compression.0, self.compression.1).map_err(FormatError::Compress)
+            }
             (_, Body::Rows(_) | Body::AvroRows(_)) => Ok(Vec::new()),
         }
     }

@@ -42,6 +42,9 @@ pub enum FormatError {
     /// The rows passed their columns' types but the Parquet writer refused them.
     #[error("writing the Parquet file")]
     Parquet(#[source] ::parquet::errors::ParquetError),
+    /// Compressing a file of lines failed: only when memory runs out.
+    #[error("compressing the file")]
+    Compress(#[source] std::io::Error),
     /// A file that does not decompress, or is not the Parquet file its key says.
     #[error("{key}: not a valid {what} file")]
     Unreadable {

@@ -195,11 +195,11 @@ mod tests {
             ("t+0+0.json", lines.clone()),
             (
                 "t+0+0.json.gz",
-                super::super::compression::compress(lines.clone(), Compression::Gzip, 6),
+                super::super::compression::compress(lines.clone(), Compression::Gzip, 6).unwrap(),
             ),
             (
                 "t+0+0.json.zst",
-                super::super::compression::compress(lines.clone(), Compression::Zstd, -1),
+                super::super::compression::compress(lines.clone(), Compression::Zstd, -1).unwrap(),
             ),
         ] {
             let read = Reader::new(b"||").read(key, Bytes::from(body)).unwrap();

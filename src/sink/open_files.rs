@@ -72,7 +72,7 @@ impl Batch {
     ) -> Result<Segment, FormatError> {
         let key = layout.key_in(&self.dir, partition, self.start);
         let companions = match companions {
-            Some(c) => c.finish(self.companions, &key, layout.extension),
+            Some(c) => c.finish(self.companions, &key, layout.extension)?,
             None => Vec::new(),
         };
         let meta = SegmentMeta {

@@ -271,7 +271,7 @@ fn a_gzip_file_loads_its_records_and_a_corrupt_one_is_load_failed() {
     let layout = ticks();
     let mut conn = db(&layout);
     let lines = "{\"symbol\":\"AAPL\",\"price\":1.5}\n{\"symbol\":\"MSFT\",\"price\":2.5}\n";
-    let gz = crate::format::compression::compress(lines.as_bytes().to_vec(), Compression::Gzip, 6);
+    let gz = crate::format::compression::compress(lines.as_bytes().to_vec(), Compression::Gzip, 6).unwrap();
     let good = FetchedFile {
         body: bytes::Bytes::from(gz.clone()),
         ..file("topics/t/partition=0/t+0+0000000000.json.gz", 0, 0, "")

@@ -64,7 +64,7 @@ impl Codec {
                 out
             }
             // A level in range, into memory: cannot fail.
-            Self::Zstandard => zstd::bulk::compress(block, 3).unwrap_or_default(),
+            Self::Zstandard => crate::format::compression::zstd_frame(block, 3).unwrap_or_default(),
         }
     }
 
