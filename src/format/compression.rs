@@ -38,7 +38,9 @@ pub fn compress(body: Vec<u8>, compression: Compression, level: i32) -> std::io:
 /// the CPU for its features (`cpuid`, which a virtual machine's hypervisor answers: 4 µs each on
 /// the bench machine) and allocates its tables afresh. A 100-record file of ticks took 30 µs
 /// with a new context and 9 µs with the last file's (`benches/RESULTS.md`). The frame's bytes
-/// are the same either way: each frame starts from the context's parameters alone.
+/// are the same either way: each frame starts from the context's parameters alone. A worker
+/// thread's context keeps its tables, sized for the files it compressed lately, between files;
+/// zstd frees them once they have been three times what a file needed for 128 files.
 pub fn zstd_frame(body: &[u8], level: i32) -> std::io::Result<Vec<u8>> {
     thread_local! {
         static CONTEXT: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
