@@ -48,9 +48,14 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn start() -> Self {
-        // RUST_LOG=tickstream=debug shows what the pipeline did during a failing test.
+        // RUST_LOG=tickstream=debug shows what the pipeline did during a failing test. Unset,
+        // a failing test shows warnings and the group's assignments, revocations and sink
+        // attachments (a handful of lines), which place a stall in the group or in the sinks.
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn,tickstream::consumer=info".into()),
+            )
             .with_test_writer()
             .try_init();
         let dir = tempfile::tempdir().expect("temp dir");
